@@ -1,0 +1,629 @@
+// Package bbolt is the embedded event store: one file, written through
+// go.etcd.io/bbolt, with group commit. It is the ledger's default backend
+// and needs no server.
+//
+// Open it directly or through eventstore.Open with a file URL:
+//
+//	store, err := eventstore.Open(ctx, "file:./data/ledger.db", eventstore.Config{})
+//
+// One process holds the file at a time (bbolt takes an exclusive lock); a
+// second Open waits up to Config.LockTimeout and then fails clearly.
+//
+// Appends from every goroutine go to one writer goroutine. It takes all
+// appends that are waiting, decides each (expectation, idempotent retry,
+// duplicate IDs) inside one bbolt transaction, commits it with one fsync,
+// and only then answers each caller. A failed commit fails every caller in
+// it, and none of their events is stored. Positions are assigned by that
+// single writer in commit order, so the global log never has a gap that a
+// later commit could fill, and subscriptions simply read on from their last
+// position whenever the writer announces a new head.
+//
+// File layout (buckets): "events" position → record (see codec.go);
+// "streams" stream NUL version → position; "heads" stream → version;
+// "ids" event ID → position; "meta" format version.
+package bbolt
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"iter"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/pdis/collab-ledger/eventstore"
+)
+
+var (
+	bucketEvents  = []byte("events")
+	bucketStreams = []byte("streams")
+	bucketHeads   = []byte("heads")
+	bucketIDs     = []byte("ids")
+	bucketMeta    = []byte("meta")
+	keyFormat     = []byte("format")
+)
+
+// fileFormat is the layout version written in the meta bucket.
+const fileFormat = "collabledger-bbolt-1"
+
+// ErrLocked: another process holds the ledger file.
+var ErrLocked = errors.New("ledger file is locked by another process")
+
+func init() {
+	eventstore.Register("file", func(ctx context.Context, u *url.URL, cfg eventstore.Config) (eventstore.Store, error) {
+		c, err := ConfigFromURL(u)
+		if err != nil {
+			return nil, err
+		}
+		c.Config = cfg
+		return Open(ctx, c)
+	})
+}
+
+// Config configures the embedded store.
+type Config struct {
+	eventstore.Config
+	// Path is the database file. Its folder is created if missing.
+	Path string
+	// MaxBatchEvents bounds the events one group commit holds. Default 8192.
+	MaxBatchEvents int
+	// LockTimeout is how long Open waits for another process to release the
+	// file. Default 2 s.
+	LockTimeout time.Duration
+	// InitialMmapSize is bbolt's initial memory map, large enough that
+	// readers never wait for a remap. Default 1 GiB (address space only).
+	InitialMmapSize int
+
+	// beforeCommit, for tests, runs inside the write transaction just
+	// before commit; an error fails the batch.
+	beforeCommit func() error
+}
+
+// ConfigFromURL reads a file URL: "file:./data/ledger.db",
+// "file:///var/lib/ledger.db", with optional query parameters batch (max
+// events per group commit) and lock_timeout (a Go duration).
+func ConfigFromURL(u *url.URL) (Config, error) {
+	var c Config
+	c.Path = u.Opaque
+	if c.Path == "" {
+		c.Path = u.Path
+	}
+	if c.Path == "" {
+		return c, fmt.Errorf("open %q: file URL names no path (want file:./data/ledger.db)", u.String())
+	}
+	if p, err := url.PathUnescape(c.Path); err == nil {
+		c.Path = p
+	}
+	q := u.Query()
+	if v := q.Get("batch"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return c, fmt.Errorf("open %q: batch: %w", u.String(), err)
+		}
+		c.MaxBatchEvents = n
+	}
+	if v := q.Get("lock_timeout"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return c, fmt.Errorf("open %q: lock_timeout: %w", u.String(), err)
+		}
+		c.LockTimeout = d
+	}
+	return c, nil
+}
+
+// WithDefaults fills unset fields.
+func (c Config) WithDefaults() Config {
+	c.Config = c.Config.WithDefaults()
+	if c.MaxBatchEvents == 0 {
+		c.MaxBatchEvents = 8192
+	}
+	if c.LockTimeout == 0 {
+		c.LockTimeout = 2 * time.Second
+	}
+	if c.InitialMmapSize == 0 {
+		c.InitialMmapSize = 1 << 30
+	}
+	return c
+}
+
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	if c.Path == "" {
+		return errors.New("bbolt config: no path")
+	}
+	if c.MaxBatchEvents < 1 {
+		return fmt.Errorf("bbolt config: max batch events %d, want at least 1", c.MaxBatchEvents)
+	}
+	return c.Config.Validate()
+}
+
+// Store is the embedded event store. It implements eventstore.Store.
+type Store struct {
+	cfg    Config
+	db     *bolt.DB
+	reqs   chan *request
+	stop   chan struct{}
+	done   chan struct{} // closed when the writer has exited
+	closed atomic.Bool
+	ops    sync.RWMutex // held for reading by every operation, for writing by Close
+	notify eventstore.Notifier
+	head   atomic.Uint64
+
+	commits atomic.Uint64 // group commits so far (for tests and metrics)
+	batched atomic.Uint64 // appends committed in a batch with others
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+type request struct {
+	ctx    context.Context
+	stream string
+	exp    eventstore.Expectation
+	events []eventstore.EventData
+	res    eventstore.AppendResult
+	err    error
+	done   chan struct{}
+}
+
+// Open opens or creates the file and starts the writer.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if dir := filepath.Dir(cfg.Path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("open %s: %w", cfg.Path, err)
+		}
+	}
+	db, err := bolt.Open(cfg.Path, 0o640, &bolt.Options{
+		Timeout:         cfg.LockTimeout,
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: cfg.InitialMmapSize,
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w (waited %s)", cfg.Path, ErrLocked, cfg.LockTimeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", cfg.Path, err)
+	}
+	s := &Store{cfg: cfg, db: db, reqs: make(chan *request, 1024), stop: make(chan struct{}), done: make(chan struct{})}
+	var last time.Time
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketEvents, bucketStreams, bucketHeads, bucketIDs, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		switch f := meta.Get(keyFormat); {
+		case f == nil:
+			if err := meta.Put(keyFormat, []byte(fileFormat)); err != nil {
+				return err
+			}
+		case string(f) != fileFormat:
+			return fmt.Errorf("file format %q, this build reads %q", f, fileFormat)
+		}
+		if k, v := tx.Bucket(bucketEvents).Cursor().Last(); k != nil {
+			pos := eventstore.Position(binary.BigEndian.Uint64(k))
+			e, err := decodeRecord(pos, v)
+			if err != nil {
+				return err
+			}
+			s.head.Store(uint64(pos))
+			last = e.RecordedAt
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", cfg.Path, err)
+	}
+	s.notify.Publish(eventstore.Position(s.head.Load()))
+	go s.writer(last)
+	return s, nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.cfg.Path }
+
+// Stats reports how many group commits ran and how many appends shared one
+// with others.
+func (s *Store) Stats() (commits, batchedAppends uint64) {
+	return s.commits.Load(), s.batched.Load()
+}
+
+// enter marks an operation in flight; it fails once the store is closed.
+func (s *Store) enter() error {
+	s.ops.RLock()
+	if s.closed.Load() {
+		s.ops.RUnlock()
+		return eventstore.ErrClosed
+	}
+	return nil
+}
+
+func (s *Store) leave() { s.ops.RUnlock() }
+
+// Append implements eventstore.Store.
+func (s *Store) Append(ctx context.Context, stream string, exp eventstore.Expectation, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	prepared, err := s.cfg.Prepare(stream, events)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
+	}
+	if err := s.enter(); err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
+	}
+	req := &request{ctx: ctx, stream: stream, exp: exp, events: prepared, done: make(chan struct{})}
+	select {
+	case s.reqs <- req:
+	case <-s.stop:
+		s.leave()
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, eventstore.ErrClosed)
+	}
+	s.leave()
+	// Wait for the writer's answer even if ctx ends meanwhile: once queued,
+	// the append is decided within one commit, and the caller learns for sure
+	// whether it was stored.
+	<-req.done
+	if req.err != nil {
+		return eventstore.AppendResult{}, req.err
+	}
+	return req.res, nil
+}
+
+// writer is the single goroutine that commits appends.
+func (s *Store) writer(lastRecorded time.Time) {
+	defer close(s.done)
+	batch := make([]*request, 0, 256)
+	var buf []byte
+	for {
+		var first *request
+		select {
+		case first = <-s.reqs:
+		case <-s.stop:
+			s.failQueued()
+			return
+		}
+		batch = append(batch[:0], first)
+		n := len(first.events)
+	drain:
+		for n < s.cfg.MaxBatchEvents {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+				n += len(r.events)
+			default:
+				break drain
+			}
+		}
+		lastRecorded, buf = s.commit(batch, lastRecorded, buf)
+	}
+}
+
+// failQueued answers appends still queued at close.
+func (s *Store) failQueued() {
+	for {
+		select {
+		case r := <-s.reqs:
+			r.err = fmt.Errorf("append %s: %w", r.stream, eventstore.ErrClosed)
+			close(r.done)
+		default:
+			return
+		}
+	}
+}
+
+// commit decides and stores one batch in one transaction.
+func (s *Store) commit(batch []*request, lastRecorded time.Time, buf []byte) (time.Time, []byte) {
+	recordedAt := s.cfg.RecordedAt()
+	if recordedAt.Before(lastRecorded) {
+		// Keep recorded-at non-decreasing along the log, even if the wall
+		// clock steps back.
+		recordedAt = lastRecorded
+	}
+	head := s.head.Load()
+	accepted := 0
+	buf = buf[:0]
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		evb, stb, hdb, idb := tx.Bucket(bucketEvents), tx.Bucket(bucketStreams), tx.Bucket(bucketHeads), tx.Bucket(bucketIDs)
+		evb.FillPercent, stb.FillPercent, idb.FillPercent = 1.0, 0.9, 0.9
+		for _, r := range batch {
+			if err := r.ctx.Err(); err != nil {
+				r.err = fmt.Errorf("append %s: %w", r.stream, err)
+				continue
+			}
+			var current uint64
+			if v := hdb.Get([]byte(r.stream)); v != nil {
+				current = binary.BigEndian.Uint64(v)
+			}
+			if pos := idb.Get(r.events[0].ID[:]); pos != nil || anyStored(idb, r.events) {
+				res, err := s.retry(tx, r)
+				r.res, r.err = res, err
+				continue
+			}
+			if !r.exp.Allows(current) {
+				r.err = &eventstore.ConflictError{Stream: r.stream, Expected: r.exp, Actual: current}
+				continue
+			}
+			evs := eventstore.Seal(r.stream, current+1, recordedAt, r.events)
+			for i := range evs {
+				head++
+				evs[i].Position = eventstore.Position(head)
+				// bbolt keeps references to keys and values until the
+				// transaction ends, so each lives in its own part of buf,
+				// which is reused only after the commit.
+				start := len(buf)
+				buf = binary.BigEndian.AppendUint64(buf, head)
+				buf = encodeRecord(buf, &evs[i])
+				pk, rec := buf[start:start+8:start+8], buf[start+8:len(buf):len(buf)]
+				if err := evb.Put(pk, rec); err != nil {
+					return err
+				}
+				if err := stb.Put(streamKey(r.stream, evs[i].Version), pk); err != nil {
+					return err
+				}
+				if err := idb.Put(evs[i].ID[:], pk); err != nil {
+					return err
+				}
+			}
+			last := evs[len(evs)-1]
+			if err := hdb.Put([]byte(r.stream), u64(last.Version)); err != nil {
+				return err
+			}
+			r.res = eventstore.AppendResult{Version: last.Version, Position: last.Position, Events: evs}
+			accepted++
+		}
+		if s.cfg.beforeCommit != nil {
+			return s.cfg.beforeCommit()
+		}
+		return nil
+	})
+	if err != nil {
+		s.cfg.Logger.Error("event store group commit failed", "path", s.cfg.Path, "appends", len(batch), "err", err)
+		for _, r := range batch {
+			// Every caller in a failed batch learns that nothing was stored,
+			// including those whose outcome had been decided (a retry or a
+			// refusal is still their answer, but nothing of theirs is on disk).
+			if r.err == nil {
+				r.err = fmt.Errorf("append %s: group commit: %w", r.stream, err)
+			}
+			close(r.done)
+		}
+		return lastRecorded, buf
+	}
+	s.commits.Add(1)
+	if accepted > 1 {
+		s.batched.Add(uint64(accepted))
+	}
+	s.head.Store(head)
+	s.notify.Publish(eventstore.Position(head))
+	for _, r := range batch {
+		close(r.done)
+	}
+	if accepted > 0 {
+		lastRecorded = recordedAt
+	}
+	return lastRecorded, buf
+}
+
+func anyStored(idb *bolt.Bucket, events []eventstore.EventData) bool {
+	for _, ev := range events[1:] {
+		if idb.Get(ev.ID[:]) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// retry answers an append some of whose IDs are stored: an idempotent retry
+// returns the stored events, anything else a *DuplicateEventError.
+func (s *Store) retry(tx *bolt.Tx, r *request) (eventstore.AppendResult, error) {
+	evb, idb := tx.Bucket(bucketEvents), tx.Bucket(bucketIDs)
+	stored := make(map[uuid.UUID]eventstore.Event, len(r.events))
+	var decodeErr error
+	locate := func(id uuid.UUID) (eventstore.Located, bool) {
+		if e, ok := stored[id]; ok {
+			return eventstore.Located{Stream: e.Stream, Version: e.Version}, true
+		}
+		pk := idb.Get(id[:])
+		if pk == nil {
+			return eventstore.Located{}, false
+		}
+		e, err := decodeRecord(eventstore.Position(binary.BigEndian.Uint64(pk)), evb.Get(pk))
+		if err != nil {
+			decodeErr = err
+			return eventstore.Located{}, false
+		}
+		stored[id] = e
+		return eventstore.Located{Stream: e.Stream, Version: e.Version}, true
+	}
+	ok, err := eventstore.CheckRetry(r.stream, r.exp, r.events, locate)
+	if decodeErr != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", r.stream, decodeErr)
+	}
+	if !ok {
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", r.stream, err)
+	}
+	evs := make([]eventstore.Event, len(r.events))
+	for i, ev := range r.events {
+		evs[i] = stored[ev.ID]
+	}
+	last := evs[len(evs)-1]
+	return eventstore.AppendResult{Version: last.Version, Position: last.Position, Events: evs}, nil
+}
+
+// ReadStream implements eventstore.Store.
+func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limit int) ([]eventstore.Event, error) {
+	if err := eventstore.ValidateStream(stream); err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	if err := s.enter(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	defer s.leave()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	if from < 1 {
+		from = 1
+	}
+	var out []eventstore.Event
+	err := s.db.View(func(tx *bolt.Tx) error {
+		evb := tx.Bucket(bucketEvents)
+		prefix := streamKey(stream, 0)[:len(stream)+1]
+		c := tx.Bucket(bucketStreams).Cursor()
+		for k, pk := c.Seek(streamKey(stream, from)); k != nil && len(out) < limit; k, pk = c.Next() {
+			if len(k) != len(prefix)+8 || string(k[:len(prefix)]) != string(prefix) {
+				break
+			}
+			e, err := decodeRecord(eventstore.Position(binary.BigEndian.Uint64(pk)), evb.Get(pk))
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	return out, nil
+}
+
+// ReadAll implements eventstore.Store.
+func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Event, error) {
+	if err := s.enter(); err != nil {
+		return nil, fmt.Errorf("read log after %d: %w", after, err)
+	}
+	defer s.leave()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read log after %d: %w", after, err)
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	h := s.head.Load()
+	if uint64(after) >= h {
+		return nil, nil
+	}
+	out := make([]eventstore.Event, 0, min(uint64(limit), h-uint64(after)))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEvents).Cursor()
+		for k, v := c.Seek(u64(uint64(after) + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			e, err := decodeRecord(eventstore.Position(binary.BigEndian.Uint64(k)), v)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read log after %d: %w", after, err)
+	}
+	return out, nil
+}
+
+// Subscribe implements eventstore.Store.
+func (s *Store) Subscribe(ctx context.Context, after eventstore.Position) iter.Seq2[eventstore.Event, error] {
+	wait := func(ctx context.Context, after eventstore.Position) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-s.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		err := s.notify.Wait(ctx, after, 0)
+		if s.closed.Load() {
+			return eventstore.ErrClosed
+		}
+		return err
+	}
+	return eventstore.Follow(ctx, after, s.ReadAll, wait)
+}
+
+// Head implements eventstore.Store.
+func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
+	if err := s.enter(); err != nil {
+		return 0, fmt.Errorf("head: %w", err)
+	}
+	defer s.leave()
+	return eventstore.Position(s.head.Load()), ctx.Err()
+}
+
+// Check verifies the file's page structure (bbolt's consistency check) and
+// that the indexes agree with the events. It reads the whole file.
+func (s *Store) Check(ctx context.Context) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	return s.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return fmt.Errorf("check %s: %w", s.cfg.Path, err)
+		}
+		evb, idb, stb := tx.Bucket(bucketEvents), tx.Bucket(bucketIDs), tx.Bucket(bucketStreams)
+		var want uint64 = 1
+		c := evb.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			pos := binary.BigEndian.Uint64(k)
+			if pos != want {
+				return fmt.Errorf("check %s: position %d where %d was expected", s.cfg.Path, pos, want)
+			}
+			want++
+			e, err := decodeRecord(eventstore.Position(pos), v)
+			if err != nil {
+				return fmt.Errorf("check %s: %w", s.cfg.Path, err)
+			}
+			if p := idb.Get(e.ID[:]); p == nil || binary.BigEndian.Uint64(p) != pos {
+				return fmt.Errorf("check %s: id index wrong for position %d", s.cfg.Path, pos)
+			}
+			if p := stb.Get(streamKey(e.Stream, e.Version)); p == nil || binary.BigEndian.Uint64(p) != pos {
+				return fmt.Errorf("check %s: stream index wrong for position %d", s.cfg.Path, pos)
+			}
+		}
+		return nil
+	})
+}
+
+// Close stops the writer after the commit in progress, fails appends still
+// queued with ErrClosed, and closes the file.
+func (s *Store) Close() error {
+	s.ops.Lock()
+	if s.closed.Swap(true) {
+		s.ops.Unlock()
+		return nil
+	}
+	close(s.stop)
+	s.ops.Unlock()
+	<-s.done
+	s.notify.Publish(eventstore.Position(s.head.Load()))
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", s.cfg.Path, err)
+	}
+	return nil
+}

@@ -1,0 +1,183 @@
+package bbolt
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/eventstore/storetest"
+)
+
+func openAt(t testing.TB, path string, mutate ...func(*Config)) *Store {
+	t.Helper()
+	cfg := Config{Path: path}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	s, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t testing.TB) (eventstore.Store, func(testing.TB) eventstore.Store) {
+		path := filepath.Join(t.TempDir(), "ledger.db")
+		reopen := func(t testing.TB) eventstore.Store {
+			s := openAt(t, path)
+			t.Cleanup(func() { s.Close() })
+			return s
+		}
+		return reopen(t), reopen
+	})
+}
+
+func TestOpenByURL(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "ledger.db")
+	s, err := eventstore.Open(context.Background(), "file:"+path+"?batch=16", eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.(*Store).cfg.MaxBatchEvents; got != 16 {
+		t.Fatalf("batch from URL = %d, want 16", got)
+	}
+	if _, err := eventstore.Open(context.Background(), "nosuch://x", eventstore.Config{}); !errors.Is(err, eventstore.ErrUnknownScheme) {
+		t.Fatalf("unknown scheme: %v", err)
+	}
+}
+
+func TestSecondOpenFailsClearly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s := openAt(t, path)
+	defer s.Close()
+	_, err := Open(context.Background(), Config{Path: path, LockTimeout: 100 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+}
+
+// TestGroupCommit: concurrent appends share commits, and every acknowledged
+// event is stored.
+func TestGroupCommit(t *testing.T) {
+	s := openAt(t, filepath.Join(t.TempDir(), "ledger.db"))
+	defer s.Close()
+	const writers, per = 64, 20
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range per {
+				if _, err := s.Append(context.Background(), "g-"+string(rune('a'+w%26))+string(rune('a'+w/26)), eventstore.Any, storetest.Event(t, "test.happened", i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	commits, batched := s.Stats()
+	if commits >= writers*per || batched == 0 {
+		t.Fatalf("%d commits for %d appends (%d batched): no group commit", commits, writers*per, batched)
+	}
+	if h, _ := s.Head(context.Background()); h != writers*per {
+		t.Fatalf("head %d, want %d", h, writers*per)
+	}
+	if err := s.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFailedBatchFailsEveryCaller: when the commit fails, every caller whose
+// append was in the batch gets an error and nothing is stored; a retry with
+// the same IDs then stores each event once.
+func TestFailedBatchFailsEveryCaller(t *testing.T) {
+	var mu sync.Mutex
+	fail := true
+	gate := make(chan struct{})
+	s := openAt(t, filepath.Join(t.TempDir(), "ledger.db"), func(c *Config) {
+		c.beforeCommit = func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			if fail {
+				<-gate
+				return errors.New("disk on fire")
+			}
+			return nil
+		}
+	})
+	defer s.Close()
+	const n = 16
+	evs := make([]eventstore.EventData, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		evs[i] = storetest.Event(t, "test.happened", i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.Append(context.Background(), "fail", eventstore.Any, evs[i])
+		}()
+	}
+	time.Sleep(100 * time.Millisecond) // let the appends queue behind the first, stuck commit
+	close(gate)
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil {
+			t.Fatalf("append %d in a failed batch: %v, want an error", i, err)
+		}
+	}
+	if h, _ := s.Head(context.Background()); h != 0 {
+		t.Fatalf("a failed batch stored events: head %d", h)
+	}
+	mu.Lock()
+	fail = false
+	mu.Unlock()
+	for i := range n {
+		if _, err := s.Append(context.Background(), "fail", eventstore.Any, evs[i]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Append(context.Background(), "fail", eventstore.Any, evs[i]); err != nil {
+			t.Fatalf("second retry: %v", err)
+		}
+	}
+	got, _ := s.ReadStream(context.Background(), "fail", 1, 100)
+	if len(got) != n {
+		t.Fatalf("after retries the stream has %d events, want %d", len(got), n)
+	}
+}
+
+func TestCodecRoundTrip(t *testing.T) {
+	ev := storetest.Event(t, "test.happened", 7)
+	ev.Metadata.OccurredAt = time.Date(2019, 1, 25, 1, 2, 3, 456000, time.UTC)
+	prepared, err := eventstore.Config{}.WithDefaults().Prepare("s", []eventstore.EventData{ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := eventstore.Seal("s", 3, time.Now().UTC().Truncate(time.Microsecond), prepared)[0]
+	e.Position = 9
+	got, err := decodeRecord(9, encodeRecord(nil, &e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != e.ID || got.Stream != e.Stream || got.Version != 3 || string(got.Data) != string(e.Data) ||
+		got.Metadata != e.Metadata || !got.RecordedAt.Equal(e.RecordedAt) || got.Hash != e.Hash || got.Type != e.Type {
+		t.Fatalf("round trip:\n%+v\n%+v", e, got)
+	}
+	if err := got.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	rec := encodeRecord(nil, &e)
+	for _, bad := range [][]byte{rec[:10], rec[:len(rec)-1], append(rec[:len(rec):len(rec)], 0)} {
+		if _, err := decodeRecord(1, bad); !errors.Is(err, errCorrupt) {
+			t.Fatalf("corrupt record decoded: %v", err)
+		}
+	}
+}

@@ -1,0 +1,210 @@
+package eventstore
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+)
+
+// Limits on names, shared by every backend.
+const (
+	// MaxStreamLen is the longest stream name, in bytes.
+	MaxStreamLen = 256
+	// MaxTypeLen is the longest event type name, in bytes.
+	MaxTypeLen = 128
+)
+
+// Config holds the settings every backend shares. The zero value is usable:
+// WithDefaults fills what is unset.
+type Config struct {
+	// MaxEventSize bounds one event's data plus metadata, in bytes.
+	// Default 1 MiB.
+	MaxEventSize int
+	// MaxAppendEvents bounds the events of one append. Default 10,000.
+	MaxAppendEvents int
+	// Logger receives the store's logs. Default slog.Default().
+	Logger *slog.Logger
+	// Now is the store's clock for recorded-at times. Default time.Now.
+	Now func() time.Time
+}
+
+// WithDefaults returns c with unset fields filled in.
+func (c Config) WithDefaults() Config {
+	if c.MaxEventSize == 0 {
+		c.MaxEventSize = 1 << 20
+	}
+	if c.MaxAppendEvents == 0 {
+		c.MaxAppendEvents = 10_000
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Validate reports a setting that cannot work.
+func (c Config) Validate() error {
+	if c.MaxEventSize < 0 || c.MaxAppendEvents < 0 {
+		return fmt.Errorf("eventstore config: limits must not be negative (max event size %d, max append events %d)", c.MaxEventSize, c.MaxAppendEvents)
+	}
+	return nil
+}
+
+// ValidateStream checks a stream name: not empty, at most MaxStreamLen
+// bytes, valid UTF-8, no control or invisible formatting character, and not
+// starting with '$' (reserved for the stores' own streams).
+func ValidateStream(stream string) error {
+	switch {
+	case stream == "":
+		return fmt.Errorf("%w: empty", ErrInvalidStream)
+	case len(stream) > MaxStreamLen:
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidStream, len(stream), MaxStreamLen)
+	case !validUTF8(stream):
+		return fmt.Errorf("%w: %q is not valid UTF-8", ErrInvalidStream, stream)
+	case strings.HasPrefix(stream, "$"):
+		return fmt.Errorf("%w: %q: names starting with '$' are reserved", ErrInvalidStream, stream)
+	}
+	for i, r := range stream {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("%w: %q has control character %U at byte %d", ErrInvalidStream, stream, r, i)
+		}
+	}
+	return nil
+}
+
+func validType(t string) error {
+	if t == "" || len(t) > MaxTypeLen {
+		return fmt.Errorf("%w: type %q must be 1 to %d bytes", ErrInvalidEvent, t, MaxTypeLen)
+	}
+	for _, r := range t {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return fmt.Errorf("%w: type %q: only letters, digits, '.', '_' and '-' are allowed", ErrInvalidEvent, t)
+		}
+	}
+	return nil
+}
+
+// Prepare validates an append and returns its events in canonical form
+// (data canonicalised, times truncated to the microsecond in UTC). Every
+// backend calls it before storing anything, so that bad input stores
+// nothing and gets the same error everywhere.
+func (c Config) Prepare(stream string, events []EventData) ([]EventData, error) {
+	if err := ValidateStream(stream); err != nil {
+		return nil, err
+	}
+	if len(events) == 0 {
+		return nil, fmt.Errorf("append to %q: %w: no events", stream, ErrInvalidEvent)
+	}
+	if c.MaxAppendEvents > 0 && len(events) > c.MaxAppendEvents {
+		return nil, fmt.Errorf("append to %q: %w: %d events, limit %d", stream, ErrInvalidEvent, len(events), c.MaxAppendEvents)
+	}
+	out := make([]EventData, len(events))
+	seen := make(map[uuid.UUID]struct{}, len(events))
+	for i, ev := range events {
+		if ev.ID == uuid.Nil {
+			return nil, fmt.Errorf("append to %q: event %d: %w: no ID", stream, i, ErrInvalidEvent)
+		}
+		if _, dup := seen[ev.ID]; dup {
+			return nil, fmt.Errorf("append to %q: event %d: %w: ID %s twice in one append", stream, i, ErrInvalidEvent, ev.ID)
+		}
+		seen[ev.ID] = struct{}{}
+		if err := validType(ev.Type); err != nil {
+			return nil, fmt.Errorf("append to %q: event %d: %w", stream, i, err)
+		}
+		if ev.SchemaVersion < 1 {
+			return nil, fmt.Errorf("append to %q: event %d (%s): %w: schema version %d, want 1 or more", stream, i, ev.Type, ErrInvalidEvent, ev.SchemaVersion)
+		}
+		md := ev.Metadata
+		if !validUTF8(md.ActorID, md.ActorRole, md.CommandID, md.CorrelationID, md.CausationID) {
+			return nil, fmt.Errorf("append to %q: event %d (%s): %w: metadata is not valid UTF-8", stream, i, ev.Type, ErrInvalidEvent)
+		}
+		size := len(ev.Data) + len(md.ActorID) + len(md.ActorRole) + len(md.CommandID) + len(md.CorrelationID) + len(md.CausationID)
+		if c.MaxEventSize > 0 && size > c.MaxEventSize {
+			return nil, fmt.Errorf("append to %q: event %d (%s): %w: %d bytes, limit %d", stream, i, ev.Type, ErrEventTooLarge, size, c.MaxEventSize)
+		}
+		data, err := CanonicalJSON(ev.Data)
+		if err != nil {
+			return nil, fmt.Errorf("append to %q: event %d (%s): %w: data: %v", stream, i, ev.Type, ErrInvalidEvent, err)
+		}
+		if len(data) == 0 || data[0] != '{' {
+			return nil, fmt.Errorf("append to %q: event %d (%s): %w: data must be a JSON object", stream, i, ev.Type, ErrInvalidEvent)
+		}
+		ev.Data = data
+		if !md.OccurredAt.IsZero() {
+			ev.Metadata.OccurredAt = md.OccurredAt.UTC().Truncate(time.Microsecond)
+		}
+		out[i] = ev
+	}
+	return out, nil
+}
+
+// RecordedAt returns the store clock's time, in UTC, truncated to the
+// microsecond (what every backend can store exactly).
+func (c Config) RecordedAt() time.Time {
+	return c.Now().UTC().Truncate(time.Microsecond)
+}
+
+// Seal turns prepared events into stored ones: versions from firstVersion,
+// the given recorded-at time and their content hashes. Positions are left
+// for the backend to fill in.
+func Seal(stream string, firstVersion uint64, recordedAt time.Time, events []EventData) []Event {
+	out := make([]Event, len(events))
+	for i, ev := range events {
+		e := Event{
+			ID:            ev.ID,
+			Stream:        stream,
+			Version:       firstVersion + uint64(i),
+			Type:          ev.Type,
+			SchemaVersion: ev.SchemaVersion,
+			Data:          ev.Data,
+			Metadata:      ev.Metadata,
+			RecordedAt:    recordedAt,
+		}
+		e.Hash = ContentHash(e)
+		out[i] = e
+	}
+	return out
+}
+
+// Located says where an event ID is stored, for the idempotency check.
+type Located struct {
+	Stream  string
+	Version uint64
+}
+
+// CheckRetry decides what an append whose first event ID is already stored
+// means. locate finds where each of the append's IDs is stored (ok false if
+// it is not). If every event of the append is stored, in order, in stream,
+// directly one after another, and exp allows the version before the first
+// of them, the append is an idempotent retry: CheckRetry returns true and
+// the caller returns the stored events. Otherwise it returns a
+// *DuplicateEventError. It is called only when at least one ID is stored.
+func CheckRetry(stream string, exp Expectation, events []EventData, locate func(uuid.UUID) (Located, bool)) (bool, error) {
+	first, ok := locate(events[0].ID)
+	for i, ev := range events {
+		loc, found := locate(ev.ID)
+		if !found || !ok || loc.Stream != stream || loc.Version != first.Version+uint64(i) {
+			if found {
+				return false, &DuplicateEventError{ID: ev.ID, Stream: loc.Stream, Version: loc.Version}
+			}
+			// ID i is new but an earlier one is stored: report the first stored.
+			for _, prev := range events {
+				if l, f := locate(prev.ID); f {
+					return false, &DuplicateEventError{ID: prev.ID, Stream: l.Stream, Version: l.Version}
+				}
+			}
+			return false, fmt.Errorf("%w: inconsistent lookup", ErrDuplicateEvent)
+		}
+	}
+	if !exp.Allows(first.Version - 1) {
+		return false, &DuplicateEventError{ID: events[0].ID, Stream: first.Stream, Version: first.Version}
+	}
+	return true, nil
+}
