@@ -1,0 +1,105 @@
+// Command collabledger runs and inspects the collab-ledger: the
+// tamper-evident record of Taiwan's open-government participation process.
+//
+//	collabledger serve [--addr 127.0.0.1:8080] [--store file:./data/ledger.db]
+//	collabledger help
+//
+// The store is chosen by one URL (--store, or $COLLABLEDGER_STORE):
+// file:PATH for the embedded file (the default), postgres://... for
+// PostgreSQL, esdb://... for KurrentDB.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/pdis/collab-ledger/eventstore"
+	_ "github.com/pdis/collab-ledger/eventstore/bbolt" // file: URLs
+)
+
+// defaultStore is the embedded file under ./data/.
+const defaultStore = "file:./data/ledger.db"
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "serve the ledger over HTTP", runServe},
+		{"help", "list the commands", nil},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	slog.SetDefault(logger)
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "collabledger:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// errUsage marks a command line that could not be understood.
+var errUsage = errors.New("usage")
+
+func exitCode(err error) int {
+	switch {
+	case errors.Is(err, flag.ErrHelp), errors.Is(err, errUsage):
+		return 2
+	default:
+		return 1
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] && c.run != nil {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	usage(stderr)
+	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "collabledger: the tamper-evident record of the open-government participation process")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'collabledger COMMAND -h' for a command's flags.")
+}
+
+// storeFlag adds the --store flag shared by every command that opens the log.
+func storeFlag(fs *flag.FlagSet) *string {
+	def := os.Getenv("COLLABLEDGER_STORE")
+	if def == "" {
+		def = defaultStore
+	}
+	return fs.String("store", def, "event store URL: file:PATH, postgres://..., esdb://... (env COLLABLEDGER_STORE)")
+}
+
+func openStore(ctx context.Context, url string) (eventstore.Store, error) {
+	s, err := eventstore.Open(ctx, url, eventstore.Config{Logger: slog.Default()})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", eventstore.Redact(url), err)
+	}
+	return s, nil
+}

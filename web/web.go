@@ -1,0 +1,85 @@
+// Package web is the ledger's HTTP layer: the health endpoint now, the
+// public pages and the JSON API as they arrive. It adapts HTTP to the
+// application; it holds no rules of its own.
+//
+//	h := web.New(web.Config{Store: store, StoreKind: "file"})
+//	http.ListenAndServe(addr, h)
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/pdis/collab-ledger/eventstore"
+)
+
+// Config is what the handler serves from.
+type Config struct {
+	// Store is the event log.
+	Store eventstore.Store
+	// StoreKind names the backend for the health report ("file",
+	// "postgres", "esdb"), never its URL (which may hold a password).
+	StoreKind string
+	// Logger receives request errors. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Validate reports a configuration that cannot serve.
+func (c Config) Validate() error {
+	if c.Store == nil {
+		return errors.New("web config: no event store")
+	}
+	return nil
+}
+
+type server struct {
+	cfg Config
+}
+
+// New returns the ledger's HTTP handler.
+func New(cfg Config) (http.Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &server{cfg: cfg}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.health)
+	return mux, nil
+}
+
+// Health is the body of GET /healthz.
+type Health struct {
+	Status string `json:"status"`
+	Store  string `json:"store"`
+	Head   uint64 `json:"head"`
+	Error  string `json:"error,omitempty"`
+}
+
+func (s *server) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	h := Health{Status: "ok", Store: s.cfg.StoreKind}
+	status := http.StatusOK
+	head, err := s.cfg.Store.Head(ctx)
+	if err != nil {
+		s.cfg.Logger.Error("health check: event store", "err", err)
+		h.Status, h.Error = "unavailable", "event store: "+eventstore.Code(err)
+		status = http.StatusServiceUnavailable
+	}
+	h.Head = uint64(head)
+	writeJSON(w, status, h)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
