@@ -2,6 +2,7 @@
 // tamper-evident record of Taiwan's open-government participation process.
 //
 //	collabledger serve [--addr 127.0.0.1:8080] [--store file:./data/ledger.db]
+//	collabledger export [--store URL] [--out FILE] [--after POSITION]
 //	collabledger help
 //
 // The store is chosen by one URL (--store, or $COLLABLEDGER_STORE):
@@ -35,6 +36,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve the ledger over HTTP", runServe},
+		{"export", "write the log as JSON Lines of CloudEvents, with content hashes", runExport},
 		{"help", "list the commands", nil},
 	}
 }
