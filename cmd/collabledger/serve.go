@@ -72,4 +72,3 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	slog.Info("stopped")
 	return nil
 }
-
