@@ -1,0 +1,717 @@
+package domain
+
+import (
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pdis/collab-ledger/domain/calendar"
+)
+
+// ProposalStatus is where a proposal is in the Join process.
+type ProposalStatus string
+
+// Proposal statuses.
+const (
+	// ProposalStatusNone: nothing has been submitted under this ID.
+	ProposalStatusNone ProposalStatus = ""
+	// ProposalStatusSubmitted: submitted, not yet published.
+	ProposalStatusSubmitted ProposalStatus = "submitted"
+	// ProposalStatusPublished: open for signatures.
+	ProposalStatusPublished ProposalStatus = "published"
+	// ProposalStatusEstablished: reached the threshold within the window.
+	ProposalStatusEstablished ProposalStatus = "established"
+	// ProposalStatusExpired: the window closed below the threshold.
+	ProposalStatusExpired ProposalStatus = "expired"
+)
+
+// ---- commands ----
+
+// SubmitProposal submits a proposal on Join. The actor becomes its proposer.
+type SubmitProposal struct {
+	ProposalID ProposalID
+	Title      string
+	Summary    string
+}
+
+// PublishProposal opens a submitted proposal for signatures and names the
+// ministry that must respond if it is established.
+type PublishProposal struct {
+	ProposalID        ProposalID
+	CompetentMinistry MinistryID
+}
+
+// SignProposal signs a proposal as Signer, the actor's own pseudonym.
+type SignProposal struct {
+	ProposalID ProposalID
+	Signer     SignerID
+}
+
+// InvalidateSignature removes a signature from the tally (fraud), keeping it
+// in the trail.
+type InvalidateSignature struct {
+	ProposalID  ProposalID
+	SignatureID uuid.UUID
+	Reason      string
+}
+
+// ExpireProposal records that the signing window closed below the threshold.
+type ExpireProposal struct {
+	ProposalID ProposalID
+}
+
+// ExtendResponseDeadline moves the competent ministry's response deadline to
+// the end of NewDueDate (announced extension).
+type ExtendResponseDeadline struct {
+	ProposalID ProposalID
+	NewDueDate calendar.Date
+	Reason     string
+}
+
+// RespondToProposal records the competent ministry's response to an
+// established proposal.
+type RespondToProposal struct {
+	ProposalID ProposalID
+	Summary    string
+	// Link is where the full response is published.
+	Link string
+}
+
+// MarkResponseOverdue records that the response deadline passed without a
+// response.
+type MarkResponseOverdue struct {
+	ProposalID ProposalID
+}
+
+// CommandName implements Command.
+func (SubmitProposal) CommandName() string { return CmdSubmitProposal }
+
+// CommandName implements Command.
+func (PublishProposal) CommandName() string { return CmdPublishProposal }
+
+// CommandName implements Command.
+func (SignProposal) CommandName() string { return CmdSignProposal }
+
+// CommandName implements Command.
+func (InvalidateSignature) CommandName() string { return CmdInvalidateSignature }
+
+// CommandName implements Command.
+func (ExpireProposal) CommandName() string { return CmdExpireProposal }
+
+// CommandName implements Command.
+func (ExtendResponseDeadline) CommandName() string { return CmdExtendResponseDeadline }
+
+// CommandName implements Command.
+func (RespondToProposal) CommandName() string { return CmdRespondToProposal }
+
+// CommandName implements Command.
+func (MarkResponseOverdue) CommandName() string { return CmdMarkResponseOverdue }
+
+// ---- events ----
+
+// ProposalSubmitted: a citizen submitted a proposal.
+type ProposalSubmitted struct {
+	ProposalID ProposalID `json:"proposalId"`
+	Title      string     `json:"title"`
+	Summary    string     `json:"summary"`
+	// Proposer is the proposer's actor ID (their pseudonym).
+	Proposer string `json:"proposer"`
+	Occurred
+}
+
+// ProposalPublished: the proposal is open for signatures, under the rules
+// recorded here (a snapshot of ProposalConfig).
+type ProposalPublished struct {
+	ProposalID        ProposalID `json:"proposalId"`
+	CompetentMinistry MinistryID `json:"competentMinistry"`
+	Threshold         int        `json:"threshold"`
+	Milestones        []int      `json:"milestones"`
+	// SigningClosesAt is the first instant at which signatures are refused.
+	SigningClosesAt  time.Time `json:"signingClosesAt"`
+	ResponseDeadline Period    `json:"responseDeadline"`
+	Occurred
+}
+
+// ProposalSigned: a signature was accepted. Count is the number of valid
+// signatures including this one.
+type ProposalSigned struct {
+	ProposalID  ProposalID `json:"proposalId"`
+	SignatureID uuid.UUID  `json:"signatureId"`
+	Signer      SignerID   `json:"signer"`
+	Count       int        `json:"count"`
+	Occurred
+}
+
+// ProposalMilestoneReached: the valid count first reached a milestone, with
+// the signature that reached it. Recorded once per milestone.
+type ProposalMilestoneReached struct {
+	ProposalID  ProposalID `json:"proposalId"`
+	Milestone   int        `json:"milestone"`
+	SignatureID uuid.UUID  `json:"signatureId"`
+	Occurred
+}
+
+// ProposalEstablished: the signature SignatureID, at At, brought the valid
+// count to the threshold. Recorded exactly once per proposal; it stays a
+// historical fact even if signatures are invalidated later.
+type ProposalEstablished struct {
+	ProposalID  ProposalID `json:"proposalId"`
+	SignatureID uuid.UUID  `json:"signatureId"`
+	Signer      SignerID   `json:"signer"`
+	Count       int        `json:"count"`
+	Threshold   int        `json:"threshold"`
+	// CompetentMinistry must respond by ResponseDueAt.
+	CompetentMinistry MinistryID `json:"competentMinistry"`
+	ResponseDueAt     time.Time  `json:"responseDueAt"`
+	Occurred
+}
+
+// ProposalSignatureInvalidated: staff removed a signature from the tally.
+// Count is the number of valid signatures after the removal.
+type ProposalSignatureInvalidated struct {
+	ProposalID  ProposalID `json:"proposalId"`
+	SignatureID uuid.UUID  `json:"signatureId"`
+	Signer      SignerID   `json:"signer"`
+	Reason      string     `json:"reason"`
+	Count       int        `json:"count"`
+	Occurred
+}
+
+// ProposalExpired: the signing window closed with Count valid signatures,
+// below the threshold.
+type ProposalExpired struct {
+	ProposalID ProposalID `json:"proposalId"`
+	Count      int        `json:"count"`
+	Threshold  int        `json:"threshold"`
+	Occurred
+}
+
+// ProposalResponseDeadlineExtended: the competent ministry announced a later
+// deadline.
+type ProposalResponseDeadlineExtended struct {
+	ProposalID    ProposalID `json:"proposalId"`
+	Ministry      MinistryID `json:"ministry"`
+	PreviousDueAt time.Time  `json:"previousDueAt"`
+	DueAt         time.Time  `json:"dueAt"`
+	Reason        string     `json:"reason"`
+	Occurred
+}
+
+// ProposalResponded: the competent ministry responded; OnTime says whether
+// it met the deadline DueAt in force.
+type ProposalResponded struct {
+	ProposalID ProposalID `json:"proposalId"`
+	Ministry   MinistryID `json:"ministry"`
+	Summary    string     `json:"summary"`
+	Link       string     `json:"link,omitempty"`
+	DueAt      time.Time  `json:"dueAt"`
+	OnTime     bool       `json:"onTime"`
+	Occurred
+}
+
+// ProposalResponseDeadlineMissed: the deadline DueAt passed without a
+// response.
+type ProposalResponseDeadlineMissed struct {
+	ProposalID ProposalID `json:"proposalId"`
+	Ministry   MinistryID `json:"ministry"`
+	DueAt      time.Time  `json:"dueAt"`
+	Occurred
+}
+
+// EventType implements Event.
+func (ProposalSubmitted) EventType() string { return "proposal.submitted" }
+
+// EventType implements Event.
+func (ProposalPublished) EventType() string { return "proposal.published" }
+
+// EventType implements Event.
+func (ProposalSigned) EventType() string { return "proposal.signed" }
+
+// EventType implements Event.
+func (ProposalMilestoneReached) EventType() string { return "proposal.milestone_reached" }
+
+// EventType implements Event.
+func (ProposalEstablished) EventType() string { return "proposal.established" }
+
+// EventType implements Event.
+func (ProposalSignatureInvalidated) EventType() string { return "proposal.signature_invalidated" }
+
+// EventType implements Event.
+func (ProposalExpired) EventType() string { return "proposal.expired" }
+
+// EventType implements Event.
+func (ProposalResponseDeadlineExtended) EventType() string {
+	return "proposal.response_deadline_extended"
+}
+
+// EventType implements Event.
+func (ProposalResponded) EventType() string { return "proposal.responded" }
+
+// EventType implements Event.
+func (ProposalResponseDeadlineMissed) EventType() string { return "proposal.response_deadline_missed" }
+
+// SchemaVersion implements Event.
+func (ProposalSubmitted) SchemaVersion() int { return 1 }
+
+// SchemaVersion implements Event.
+func (ProposalPublished) SchemaVersion() int { return 1 }
+
+// SchemaVersion implements Event.
+func (ProposalSigned) SchemaVersion() int { return 1 }
+
+// SchemaVersion implements Event.
+func (ProposalMilestoneReached) SchemaVersion() int { return 1 }
+
+// SchemaVersion implements Event.
+func (ProposalEstablished) SchemaVersion() int { return 1 }
+
+// SchemaVersion implements Event.
+func (ProposalSignatureInvalidated) SchemaVersion() int { return 1 }
+
+// SchemaVersion implements Event.
+func (ProposalExpired) SchemaVersion() int { return 1 }
+
+// SchemaVersion implements Event.
+func (ProposalResponseDeadlineExtended) SchemaVersion() int { return 1 }
+
+// SchemaVersion implements Event.
+func (ProposalResponded) SchemaVersion() int { return 1 }
+
+// SchemaVersion implements Event.
+func (ProposalResponseDeadlineMissed) SchemaVersion() int { return 1 }
+
+// ---- state ----
+
+type signature struct {
+	id      uuid.UUID
+	signer  SignerID
+	at      time.Time
+	invalid bool
+}
+
+// Proposal is the state of one proposal's stream: its status, the rules
+// recorded at publication, its signatures (one per signer) and the response.
+// Deciding and applying a signature is O(1): the signer set is a map and the
+// tally a counter.
+type Proposal struct {
+	id      ProposalID
+	version uint64
+
+	status            ProposalStatus
+	title             string
+	proposer          string
+	competentMinistry MinistryID
+
+	publishedAt      time.Time
+	signingClosesAt  time.Time
+	threshold        int
+	milestones       []int
+	milestonesDone   int
+	responseDeadline Period
+
+	signers map[SignerID]*signature
+	byID    map[uuid.UUID]*signature
+	valid   int
+
+	establishedBy uuid.UUID
+	establishedAt time.Time
+	responseDueAt time.Time
+	responded     bool
+	respondedAt   time.Time
+	missedMarked  bool
+}
+
+// NewProposal returns the empty state of proposal id's stream.
+func NewProposal(id ProposalID) *Proposal {
+	return &Proposal{id: id, signers: map[SignerID]*signature{}, byID: map[uuid.UUID]*signature{}}
+}
+
+// ID returns the proposal's ID.
+func (p *Proposal) ID() ProposalID { return p.id }
+
+// Version implements Aggregate.
+func (p *Proposal) Version() uint64 { return p.version }
+
+// Status returns the proposal's status. An established proposal stays
+// established after its window closes.
+func (p *Proposal) Status() ProposalStatus { return p.status }
+
+// Title returns the proposal's title.
+func (p *Proposal) Title() string { return p.title }
+
+// Proposer returns the proposer's actor ID.
+func (p *Proposal) Proposer() string { return p.proposer }
+
+// CompetentMinistry returns the ministry that must respond.
+func (p *Proposal) CompetentMinistry() MinistryID { return p.competentMinistry }
+
+// SigningClosesAt returns the first instant at which signatures are refused.
+func (p *Proposal) SigningClosesAt() time.Time { return p.signingClosesAt }
+
+// ValidSignatures returns the tally: signatures accepted minus invalidated.
+func (p *Proposal) ValidSignatures() int { return p.valid }
+
+// HasSigned reports whether signer has a signature on the proposal (valid or
+// invalidated).
+func (p *Proposal) HasSigned(signer SignerID) bool { _, ok := p.signers[signer]; return ok }
+
+// IsEstablished reports whether the proposal has been established.
+func (p *Proposal) IsEstablished() bool { return !p.establishedAt.IsZero() }
+
+// Establishment returns the signature that established the proposal and when.
+func (p *Proposal) Establishment() (uuid.UUID, time.Time, bool) {
+	return p.establishedBy, p.establishedAt, p.IsEstablished()
+}
+
+// ResponseDueAt returns the response deadline in force (zero before
+// establishment).
+func (p *Proposal) ResponseDueAt() time.Time { return p.responseDueAt }
+
+// Responded reports whether the competent ministry has responded.
+func (p *Proposal) Responded() bool { return p.responded }
+
+// Apply implements Aggregate.
+func (p *Proposal) Apply(e Event) error {
+	const agg = "proposal"
+	switch e := e.(type) {
+	case ProposalSubmitted:
+		if p.status != ProposalStatusNone {
+			return badEvent(agg, e, "proposal %s already submitted", p.id)
+		}
+		p.status, p.title, p.proposer = ProposalStatusSubmitted, e.Title, e.Proposer
+	case ProposalPublished:
+		if p.status != ProposalStatusSubmitted {
+			return badEvent(agg, e, "proposal %s is %q", p.id, p.status)
+		}
+		p.status = ProposalStatusPublished
+		p.competentMinistry = e.CompetentMinistry
+		p.publishedAt, p.signingClosesAt = e.At, e.SigningClosesAt
+		p.threshold, p.milestones, p.responseDeadline = e.Threshold, e.Milestones, e.ResponseDeadline
+	case ProposalSigned:
+		if p.status != ProposalStatusPublished && p.status != ProposalStatusEstablished {
+			return badEvent(agg, e, "proposal %s is %q", p.id, p.status)
+		}
+		if _, dup := p.signers[e.Signer]; dup {
+			return badEvent(agg, e, "signer already signed proposal %s", p.id)
+		}
+		if e.Count != p.valid+1 {
+			return badEvent(agg, e, "count %d does not follow %d", e.Count, p.valid)
+		}
+		s := &signature{id: e.SignatureID, signer: e.Signer, at: e.At}
+		p.signers[e.Signer], p.byID[e.SignatureID] = s, s
+		p.valid++
+	case ProposalMilestoneReached:
+		if p.milestonesDone >= len(p.milestones) || p.milestones[p.milestonesDone] != e.Milestone {
+			return badEvent(agg, e, "milestone %d is not the next of %v", e.Milestone, p.milestones)
+		}
+		p.milestonesDone++
+	case ProposalEstablished:
+		if p.status != ProposalStatusPublished {
+			return badEvent(agg, e, "proposal %s is %q", p.id, p.status)
+		}
+		p.status = ProposalStatusEstablished
+		p.establishedBy, p.establishedAt, p.responseDueAt = e.SignatureID, e.At, e.ResponseDueAt
+	case ProposalSignatureInvalidated:
+		s, ok := p.byID[e.SignatureID]
+		if !ok || s.invalid {
+			return badEvent(agg, e, "no valid signature %s", e.SignatureID)
+		}
+		s.invalid = true
+		p.valid--
+	case ProposalExpired:
+		if p.status != ProposalStatusPublished {
+			return badEvent(agg, e, "proposal %s is %q", p.id, p.status)
+		}
+		p.status = ProposalStatusExpired
+	case ProposalResponseDeadlineExtended:
+		if !p.IsEstablished() {
+			return badEvent(agg, e, "proposal %s is not established", p.id)
+		}
+		p.responseDueAt = e.DueAt
+	case ProposalResponded:
+		if !p.IsEstablished() || p.responded {
+			return badEvent(agg, e, "proposal %s cannot take a response", p.id)
+		}
+		p.responded, p.respondedAt = true, e.At
+	case ProposalResponseDeadlineMissed:
+		if !p.IsEstablished() {
+			return badEvent(agg, e, "proposal %s is not established", p.id)
+		}
+		p.missedMarked = true
+	default:
+		return badEvent(agg, e, "not a proposal event")
+	}
+	p.version++
+	return nil
+}
+
+// ---- decisions ----
+
+func (p *Proposal) check(cmd Command, id ProposalID, actor Actor, at time.Time) error {
+	if err := Authorize(cmd.CommandName(), actor); err != nil {
+		return err
+	}
+	if err := requireAt(cmd.CommandName(), at); err != nil {
+		return err
+	}
+	if id != p.id {
+		return violated(cmd.CommandName()+".wrong_aggregate", "command for proposal %s decided on proposal %s", id, p.id)
+	}
+	return nil
+}
+
+func (p *Proposal) requireExists(cmd string) error {
+	if p.status == ProposalStatusNone {
+		return notFound(cmd+".not_found", "proposal %s does not exist", p.id)
+	}
+	return nil
+}
+
+// Submit decides SubmitProposal.
+func (p *Proposal) Submit(cmd SubmitProposal, actor Actor, at time.Time) ([]Event, error) {
+	if err := p.check(cmd, cmd.ProposalID, actor, at); err != nil {
+		return nil, err
+	}
+	if err := validID(CmdSubmitProposal, "proposal", string(cmd.ProposalID)); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(cmd.Title) == "" {
+		return nil, violated("proposal.submit.title_required", "proposal %s has no title", cmd.ProposalID)
+	}
+	if p.status != ProposalStatusNone {
+		return nil, conflict("proposal.submit.exists", "proposal %s already exists", p.id)
+	}
+	return []Event{ProposalSubmitted{ProposalID: p.id, Title: cmd.Title, Summary: cmd.Summary, Proposer: actor.ID, Occurred: occurred(at)}}, nil
+}
+
+// Publish decides PublishProposal, recording cfg as the proposal's rules.
+func (p *Proposal) Publish(cmd PublishProposal, actor Actor, at time.Time, cfg ProposalConfig) ([]Event, error) {
+	if err := p.check(cmd, cmd.ProposalID, actor, at); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, violated("proposal.publish.config_invalid", "%v", err)
+	}
+	if err := validID(CmdPublishProposal, "ministry", string(cmd.CompetentMinistry)); err != nil {
+		return nil, err
+	}
+	if err := p.requireExists(CmdPublishProposal); err != nil {
+		return nil, err
+	}
+	if p.status != ProposalStatusSubmitted {
+		return nil, conflict("proposal.publish.already_published", "proposal %s is %s", p.id, p.status)
+	}
+	return []Event{ProposalPublished{
+		ProposalID:        p.id,
+		CompetentMinistry: cmd.CompetentMinistry,
+		Threshold:         cfg.Threshold,
+		Milestones:        append([]int{}, cfg.Milestones...),
+		SigningClosesAt:   cfg.Window.AddTo(at).UTC(),
+		ResponseDeadline:  cfg.ResponseDeadline,
+		Occurred:          occurred(at),
+	}}, nil
+}
+
+// Sign decides SignProposal: one signature per signer, only within the
+// window. The signature that brings the valid count to the threshold also
+// establishes the proposal (exactly once); the first to reach each milestone
+// records it (once each). Signatures after establishment are accepted until
+// the window closes and never re-establish.
+func (p *Proposal) Sign(cmd SignProposal, actor Actor, at time.Time) ([]Event, error) {
+	if err := p.check(cmd, cmd.ProposalID, actor, at); err != nil {
+		return nil, err
+	}
+	if !cmd.Signer.Valid() {
+		return nil, violated("proposal.sign.signer_not_pseudonym", "signer must be a pseudonym (64 hex digits), never a raw identity")
+	}
+	if string(cmd.Signer) != actor.ID {
+		return nil, forbidden(RuleSignSelfOnly, "actor %s may sign only as themself", actor.ID)
+	}
+	if err := p.requireExists(CmdSignProposal); err != nil {
+		return nil, err
+	}
+	switch p.status {
+	case ProposalStatusSubmitted:
+		return nil, conflict("proposal.sign.not_published", "proposal %s is not published", p.id)
+	case ProposalStatusExpired:
+		return nil, violated("proposal.sign.window_closed", "proposal %s expired", p.id)
+	}
+	if !at.Before(p.signingClosesAt) {
+		return nil, violated("proposal.sign.window_closed", "signing on proposal %s closed at %s", p.id, p.signingClosesAt.Format(time.RFC3339))
+	}
+	if at.Before(p.publishedAt) {
+		return nil, violated("proposal.sign.before_publication", "proposal %s was published at %s", p.id, p.publishedAt.Format(time.RFC3339))
+	}
+	if _, dup := p.signers[cmd.Signer]; dup {
+		return nil, conflict("proposal.sign.once_per_signer", "signer has already signed proposal %s", p.id)
+	}
+	id := SignatureIDFor(p.id, cmd.Signer)
+	count := p.valid + 1
+	events := []Event{ProposalSigned{ProposalID: p.id, SignatureID: id, Signer: cmd.Signer, Count: count, Occurred: occurred(at)}}
+	for i := p.milestonesDone; i < len(p.milestones) && count >= p.milestones[i]; i++ {
+		events = append(events, ProposalMilestoneReached{ProposalID: p.id, Milestone: p.milestones[i], SignatureID: id, Occurred: occurred(at)})
+	}
+	if !p.IsEstablished() && count >= p.threshold {
+		events = append(events, ProposalEstablished{
+			ProposalID:        p.id,
+			SignatureID:       id,
+			Signer:            cmd.Signer,
+			Count:             count,
+			Threshold:         p.threshold,
+			CompetentMinistry: p.competentMinistry,
+			ResponseDueAt:     dueAt(at, p.responseDeadline),
+			Occurred:          occurred(at),
+		})
+	}
+	return events, nil
+}
+
+// dueAt is the end (24:00 Asia/Taipei) of the day that is period after t's
+// date.
+func dueAt(t time.Time, period Period) time.Time {
+	return calendar.DateOf(period.AddTo(t)).End().UTC()
+}
+
+// InvalidateSignature decides InvalidateSignature. The signature leaves the
+// tally but stays in the trail; its signer cannot sign again. An
+// establishment is never undone.
+func (p *Proposal) InvalidateSignature(cmd InvalidateSignature, actor Actor, at time.Time) ([]Event, error) {
+	if err := p.check(cmd, cmd.ProposalID, actor, at); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(cmd.Reason) == "" {
+		return nil, violated("proposal.invalidate_signature.reason_required", "invalidating a signature needs a reason")
+	}
+	if err := p.requireExists(CmdInvalidateSignature); err != nil {
+		return nil, err
+	}
+	s, ok := p.byID[cmd.SignatureID]
+	if !ok {
+		return nil, notFound("proposal.invalidate_signature.not_found", "proposal %s has no signature %s", p.id, cmd.SignatureID)
+	}
+	if s.invalid {
+		return nil, conflict("proposal.invalidate_signature.already_invalid", "signature %s is already invalidated", cmd.SignatureID)
+	}
+	return []Event{ProposalSignatureInvalidated{ProposalID: p.id, SignatureID: s.id, Signer: s.signer, Reason: cmd.Reason, Count: p.valid - 1, Occurred: occurred(at)}}, nil
+}
+
+// Expire decides ExpireProposal: only after the window closed, only below
+// the threshold.
+func (p *Proposal) Expire(cmd ExpireProposal, actor Actor, at time.Time) ([]Event, error) {
+	if err := p.check(cmd, cmd.ProposalID, actor, at); err != nil {
+		return nil, err
+	}
+	if err := p.requireExists(CmdExpireProposal); err != nil {
+		return nil, err
+	}
+	switch p.status {
+	case ProposalStatusSubmitted:
+		return nil, conflict("proposal.expire.not_published", "proposal %s is not published", p.id)
+	case ProposalStatusEstablished:
+		return nil, conflict("proposal.expire.established", "proposal %s is established", p.id)
+	case ProposalStatusExpired:
+		return nil, conflict("proposal.expire.already_expired", "proposal %s already expired", p.id)
+	}
+	if at.Before(p.signingClosesAt) {
+		return nil, violated("proposal.expire.window_open", "signing on proposal %s is open until %s", p.id, p.signingClosesAt.Format(time.RFC3339))
+	}
+	return []Event{ProposalExpired{ProposalID: p.id, Count: p.valid, Threshold: p.threshold, Occurred: occurred(at)}}, nil
+}
+
+func (p *Proposal) requireResponder(cmd string, actor Actor) error {
+	if err := p.requireExists(cmd); err != nil {
+		return err
+	}
+	if p.competentMinistry != "" && actor.Ministry != p.competentMinistry {
+		return forbidden(RuleResponseOwnMinistry, "%s is not the competent ministry %s of proposal %s", actor.Ministry, p.competentMinistry, p.id)
+	}
+	if !p.IsEstablished() {
+		return conflict(cmd+".not_established", "proposal %s is not established", p.id)
+	}
+	if p.responded {
+		return conflict(cmd+".already_responded", "proposal %s already has a response", p.id)
+	}
+	return nil
+}
+
+// ExtendResponseDeadline decides ExtendResponseDeadline: the competent
+// ministry announces a later deadline, with a reason, before responding.
+func (p *Proposal) ExtendResponseDeadline(cmd ExtendResponseDeadline, actor Actor, at time.Time) ([]Event, error) {
+	if err := p.check(cmd, cmd.ProposalID, actor, at); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(cmd.Reason) == "" {
+		return nil, violated("proposal.extend_response_deadline.reason_required", "an extension needs a reason")
+	}
+	if err := p.requireResponder(CmdExtendResponseDeadline, actor); err != nil {
+		return nil, err
+	}
+	due := cmd.NewDueDate.End().UTC()
+	if !due.After(p.responseDueAt) {
+		return nil, violated("proposal.extend_response_deadline.not_later", "new deadline %s is not after %s", cmd.NewDueDate, p.responseDueAt.Format(time.RFC3339))
+	}
+	return []Event{ProposalResponseDeadlineExtended{ProposalID: p.id, Ministry: actor.Ministry, PreviousDueAt: p.responseDueAt, DueAt: due, Reason: cmd.Reason, Occurred: occurred(at)}}, nil
+}
+
+// Respond decides RespondToProposal; the event says whether the deadline was
+// met.
+func (p *Proposal) Respond(cmd RespondToProposal, actor Actor, at time.Time) ([]Event, error) {
+	if err := p.check(cmd, cmd.ProposalID, actor, at); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(cmd.Summary) == "" {
+		return nil, violated("proposal.respond.summary_required", "a response needs a summary")
+	}
+	if err := p.requireResponder(CmdRespondToProposal, actor); err != nil {
+		return nil, err
+	}
+	return []Event{ProposalResponded{ProposalID: p.id, Ministry: actor.Ministry, Summary: cmd.Summary, Link: cmd.Link, DueAt: p.responseDueAt, OnTime: at.Before(p.responseDueAt), Occurred: occurred(at)}}, nil
+}
+
+// MarkResponseOverdue decides MarkResponseOverdue: once, after the deadline,
+// while there is no response.
+func (p *Proposal) MarkResponseOverdue(cmd MarkResponseOverdue, actor Actor, at time.Time) ([]Event, error) {
+	if err := p.check(cmd, cmd.ProposalID, actor, at); err != nil {
+		return nil, err
+	}
+	if err := p.requireExists(CmdMarkResponseOverdue); err != nil {
+		return nil, err
+	}
+	if !p.IsEstablished() {
+		return nil, conflict("proposal.mark_response_overdue.not_established", "proposal %s is not established", p.id)
+	}
+	if p.responded {
+		return nil, conflict("proposal.mark_response_overdue.responded", "proposal %s has a response", p.id)
+	}
+	if p.missedMarked {
+		return nil, conflict("proposal.mark_response_overdue.already_marked", "proposal %s is already marked overdue", p.id)
+	}
+	if at.Before(p.responseDueAt) {
+		return nil, violated("proposal.mark_response_overdue.not_due", "the response is due at %s", p.responseDueAt.Format(time.RFC3339))
+	}
+	return []Event{ProposalResponseDeadlineMissed{ProposalID: p.id, Ministry: p.competentMinistry, DueAt: p.responseDueAt, Occurred: occurred(at)}}, nil
+}
+
+// Decide dispatches any proposal command to its decision. cfg is used only
+// by PublishProposal.
+func (p *Proposal) Decide(cmd Command, actor Actor, at time.Time, cfg ProposalConfig) ([]Event, error) {
+	switch c := cmd.(type) {
+	case SubmitProposal:
+		return p.Submit(c, actor, at)
+	case PublishProposal:
+		return p.Publish(c, actor, at, cfg)
+	case SignProposal:
+		return p.Sign(c, actor, at)
+	case InvalidateSignature:
+		return p.InvalidateSignature(c, actor, at)
+	case ExpireProposal:
+		return p.Expire(c, actor, at)
+	case ExtendResponseDeadline:
+		return p.ExtendResponseDeadline(c, actor, at)
+	case RespondToProposal:
+		return p.Respond(c, actor, at)
+	case MarkResponseOverdue:
+		return p.MarkResponseOverdue(c, actor, at)
+	}
+	return nil, violated("proposal.unknown_command", "%T is not a proposal command", cmd)
+}
