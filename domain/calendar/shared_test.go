@@ -5,43 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-)
 
-// sharedCalendarDir finds ../shared/data/taiwan-calendar beside the
-// repository root (the directory holding go.mod). It returns "" if absent.
-func sharedCalendarDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", "taiwan-calendar")
-	if _, err := os.Stat(p); err != nil {
-		return ""
-	}
-	return p
-}
+	"github.com/pdis/collab-ledger/internal/testenv"
+)
 
 // TestShippedCalendarMatchesOfficialData checks every day of every year in
 // the official JSON files, read in place, against the shipped calendar.
 func TestShippedCalendarMatchesOfficialData(t *testing.T) {
-	dir := sharedCalendarDir(t)
-	if dir == "" {
-		if os.Getenv("COLLABLEDGER_REQUIRE_SHARED") == "1" {
-			t.Fatal("../shared/data/taiwan-calendar not found beside the repository and COLLABLEDGER_REQUIRE_SHARED=1")
-		}
-		t.Skip("../shared/data/taiwan-calendar not found beside the repository; set COLLABLEDGER_REQUIRE_SHARED=1 to make this a failure")
-	}
+	dir := filepath.Join(testenv.SharedDir(t), "data", "taiwan-calendar")
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no calendar files in %s: %v", dir, err)
