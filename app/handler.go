@@ -1,0 +1,379 @@
+// Package app is the command side of the ledger: it loads an aggregate from
+// its stream, lets the pure domain decide, and appends the resulting events
+// with optimistic concurrency, retrying a bounded number of times when
+// another writer got there first.
+//
+// A Handler serves one kind of aggregate. Commands for the same stream are
+// decided in batches by one goroutine per busy stream: it keeps the
+// aggregate's state in memory, decides every waiting command in turn against
+// it (each sees the events of those before it), appends all their events
+// with one expected version, and answers each caller with its own events or
+// its own refusal. A hot proposal with thousands of signers therefore costs
+// one load and one append per batch, not one per signature, and duplicates
+// are refused by the domain, also when the same signer submits twice at once.
+//
+//	h := app.NewHandler[*domain.Proposal](store, app.Config{})
+//	res, err := h.Handle(ctx, app.Request[*domain.Proposal]{
+//		Stream: domain.ProposalStream(id),
+//		New:    func() *domain.Proposal { return domain.NewProposal(id) },
+//		Actor:  actor,
+//		Decide: func(p *domain.Proposal, at time.Time) ([]domain.Event, error) { return p.Sign(cmd, actor, at) },
+//	})
+//
+// Several processes may run Handlers on one store: their appends conflict,
+// and the loser reloads the stream and decides again.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/eventstore"
+)
+
+// ErrTooManyConflicts: the stream kept changing under the command; the
+// caller may try again later.
+var ErrTooManyConflicts = errors.New("too many concurrent changes to the stream")
+
+// Config tunes a Handler. The zero value is usable.
+type Config struct {
+	// MaxRetries bounds how often a batch is decided again after a
+	// concurrency conflict. Default 8.
+	MaxRetries int
+	// MaxBatch bounds the commands decided in one batch. Default 1024.
+	MaxBatch int
+	// CacheSize bounds the aggregates kept in memory between commands.
+	// Default 4096.
+	CacheSize int
+	// AppendTimeout bounds one batch's store I/O. Default 30 s.
+	AppendTimeout time.Duration
+	// Now is the clock for commands without their own time. Default time.Now.
+	Now func() time.Time
+	// Logger. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// WithDefaults returns c with unset fields filled.
+func (c Config) WithDefaults() Config {
+	if c.MaxRetries == 0 {
+		c.MaxRetries = 8
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = 1024
+	}
+	if c.CacheSize == 0 {
+		c.CacheSize = 4096
+	}
+	if c.AppendTimeout == 0 {
+		c.AppendTimeout = 30 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	if c.MaxRetries < 0 || c.MaxBatch < 0 || c.CacheSize < 0 || c.AppendTimeout < 0 {
+		return fmt.Errorf("app config: negative limit in %+v", c)
+	}
+	return nil
+}
+
+// Request is one command for one stream.
+type Request[A domain.Aggregate] struct {
+	// Stream is the aggregate's stream.
+	Stream string
+	// New returns the empty aggregate, before its first event.
+	New func() A
+	// Actor issued the command; it goes into each event's metadata (left
+	// out for events the domain marks anonymous).
+	Actor domain.Actor
+	// CommandID, CorrelationID and CausationID go into the events'
+	// metadata. A missing CommandID is generated.
+	CommandID, CorrelationID, CausationID string
+	// At is when the command's act happened. Zero means now; a time given
+	// explicitly (an import of a 2019 meeting) is also recorded as the
+	// events' occurred-at.
+	At time.Time
+	// Decide asks the domain; it must not change the aggregate (the handler
+	// applies the returned events).
+	Decide func(agg A, at time.Time) ([]domain.Event, error)
+}
+
+// Result is what a command stored.
+type Result struct {
+	// Events are the command's stored events (none if the domain decided
+	// nothing needed to change).
+	Events []eventstore.Event
+	// Version is the stream's version after the batch the command was in.
+	Version uint64
+}
+
+type job[A domain.Aggregate] struct {
+	ctx  context.Context
+	req  Request[A]
+	at   time.Time
+	md   eventstore.Metadata
+	data []eventstore.EventData
+	res  Result
+	err  error
+	done chan struct{}
+}
+
+type entry[A domain.Aggregate] struct {
+	queue   []*job[A]
+	running bool
+	newFn   func() A
+	// Owned by the stream's goroutine while running.
+	state  A
+	loaded bool
+}
+
+// Handler runs commands against one kind of aggregate.
+type Handler[A domain.Aggregate] struct {
+	store   eventstore.Store
+	cfg     Config
+	mu      sync.Mutex
+	streams map[string]*entry[A]
+
+	batches, conflicts uint64 // guarded by mu; for tests and metrics
+}
+
+// NewHandler returns a Handler over store.
+func NewHandler[A domain.Aggregate](store eventstore.Store, cfg Config) *Handler[A] {
+	return &Handler[A]{store: store, cfg: cfg.WithDefaults(), streams: map[string]*entry[A]{}}
+}
+
+// Stats reports the batches appended and the conflicts met so far.
+func (h *Handler[A]) Stats() (batches, conflicts uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.batches, h.conflicts
+}
+
+// Handle decides and stores one command. It returns the domain's refusal
+// (a *domain.RuleError) unchanged, ErrTooManyConflicts after MaxRetries
+// conflicts, or the store's error wrapped with the stream.
+func (h *Handler[A]) Handle(ctx context.Context, req Request[A]) (Result, error) {
+	if req.Stream == "" || req.New == nil || req.Decide == nil {
+		return Result{}, fmt.Errorf("handle command: %w: request needs a stream, New and Decide", eventstore.ErrInvalidEvent)
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	j := &job[A]{ctx: ctx, req: req, at: req.At, done: make(chan struct{})}
+	if j.at.IsZero() {
+		j.at = h.cfg.Now()
+	} else {
+		j.md.OccurredAt = req.At
+	}
+	j.md.ActorID, j.md.ActorRole = req.Actor.ID, string(req.Actor.Role)
+	j.md.CommandID, j.md.CorrelationID, j.md.CausationID = req.CommandID, req.CorrelationID, req.CausationID
+	if j.md.CommandID == "" {
+		j.md.CommandID = uuid.NewString()
+	}
+	if j.md.CorrelationID == "" {
+		j.md.CorrelationID = j.md.CommandID
+	}
+
+	h.mu.Lock()
+	e := h.streams[req.Stream]
+	if e == nil {
+		h.evictIdle()
+		e = &entry[A]{newFn: req.New}
+		h.streams[req.Stream] = e
+	}
+	e.queue = append(e.queue, j)
+	if !e.running {
+		e.running = true
+		go h.drain(req.Stream, e)
+	}
+	h.mu.Unlock()
+
+	<-j.done
+	return j.res, j.err
+}
+
+// evictIdle drops cached aggregates that are not in use once the cache is
+// full. Called with h.mu held.
+func (h *Handler[A]) evictIdle() {
+	if len(h.streams) < h.cfg.CacheSize {
+		return
+	}
+	for name, e := range h.streams {
+		if !e.running && len(e.queue) == 0 {
+			delete(h.streams, name)
+			if len(h.streams) < h.cfg.CacheSize*3/4 {
+				return
+			}
+		}
+	}
+}
+
+// drain is the stream's goroutine: it decides queued commands in batches
+// until the queue is empty.
+func (h *Handler[A]) drain(stream string, e *entry[A]) {
+	for {
+		h.mu.Lock()
+		if len(e.queue) == 0 {
+			e.running = false
+			h.mu.Unlock()
+			return
+		}
+		n := min(len(e.queue), h.cfg.MaxBatch)
+		batch := e.queue[:n:n]
+		e.queue = e.queue[n:]
+		if len(e.queue) == 0 {
+			e.queue = nil
+		}
+		h.mu.Unlock()
+		h.runBatch(stream, e, batch)
+		for _, j := range batch {
+			close(j.done)
+		}
+	}
+}
+
+// runBatch decides and appends one batch, deciding again after a conflict.
+func (h *Handler[A]) runBatch(stream string, e *entry[A], batch []*job[A]) {
+	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.AppendTimeout)
+	defer cancel()
+	live := batch[:0:0]
+	for _, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			j.err = err
+			continue
+		}
+		live = append(live, j)
+	}
+	for attempt := 0; ; attempt++ {
+		if err := h.catchUp(ctx, stream, e); err != nil {
+			for _, j := range live {
+				j.err = err
+			}
+			return
+		}
+		before := e.state.Version()
+		var all []eventstore.EventData
+		for _, j := range live {
+			j.data, j.err = nil, nil
+			evs, err := domain.DecideAndApply(e.state, func(a A) ([]domain.Event, error) { return j.req.Decide(a, j.at) })
+			if err != nil {
+				j.err = err
+				continue
+			}
+			if j.data, err = h.encode(j, evs); err != nil {
+				// A programming error (an unregistered event type): the
+				// state holds events that will not be stored, so nothing of
+				// this batch is appended and the state is reloaded.
+				e.loaded = false
+				for _, j := range live {
+					j.err = fmt.Errorf("%s: %w", stream, err)
+				}
+				return
+			}
+			all = append(all, j.data...)
+		}
+		if len(all) == 0 {
+			for _, j := range live {
+				if j.err == nil {
+					j.res = Result{Version: before}
+				}
+			}
+			return
+		}
+		res, err := h.store.Append(ctx, stream, eventstore.Exact(before), all...)
+		if err == nil {
+			h.mu.Lock()
+			h.batches++
+			h.mu.Unlock()
+			i := 0
+			for _, j := range live {
+				if j.err == nil {
+					j.res = Result{Events: res.Events[i : i+len(j.data) : i+len(j.data)], Version: res.Version}
+					i += len(j.data)
+				}
+			}
+			return
+		}
+		// The state now holds events that were not stored: reload it.
+		e.loaded = false
+		if errors.Is(err, eventstore.ErrConflict) && attempt < h.cfg.MaxRetries {
+			h.mu.Lock()
+			h.conflicts++
+			h.mu.Unlock()
+			continue
+		}
+		if errors.Is(err, eventstore.ErrConflict) {
+			err = fmt.Errorf("%s: %w (%d attempts): %w", stream, ErrTooManyConflicts, attempt+1, err)
+		}
+		for _, j := range live {
+			if j.err == nil {
+				j.err = err
+			}
+		}
+		return
+	}
+}
+
+// catchUp loads the aggregate, or applies the events appended since it was
+// last seen (by another process).
+func (h *Handler[A]) catchUp(ctx context.Context, stream string, e *entry[A]) error {
+	if !e.loaded {
+		e.state = e.newFn()
+	}
+	for {
+		from := e.state.Version() + 1
+		evs, err := h.store.ReadStream(ctx, stream, from, 4096)
+		if err != nil {
+			return fmt.Errorf("load %s: %w", stream, err)
+		}
+		for _, se := range evs {
+			de, err := domain.Decode(se.Type, se.SchemaVersion, se.Data)
+			if err != nil {
+				return fmt.Errorf("load %s at version %d: %w", stream, se.Version, err)
+			}
+			if err := e.state.Apply(de); err != nil {
+				e.loaded = false
+				return fmt.Errorf("load %s at version %d: %w", stream, se.Version, err)
+			}
+		}
+		if len(evs) < 4096 {
+			e.loaded = true
+			return nil
+		}
+	}
+}
+
+// encode turns the domain's events into events to append.
+func (h *Handler[A]) encode(j *job[A], evs []domain.Event) ([]eventstore.EventData, error) {
+	out := make([]eventstore.EventData, len(evs))
+	for i, ev := range evs {
+		typ, ver, data, err := domain.Encode(ev)
+		if err != nil {
+			return nil, err
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, fmt.Errorf("event id: %w", err)
+		}
+		md := j.md
+		if domain.IsAnonymous(ev) {
+			md.ActorID = ""
+		}
+		out[i] = eventstore.EventData{ID: id, Type: typ, SchemaVersion: ver, Data: data, Metadata: md}
+	}
+	return out, nil
+}
