@@ -14,23 +14,37 @@ import (
 
 // recordFormat is the first byte of every stored event record. A record is:
 //
-//	format (1 byte, = 1)
+//	format (1 byte, = 2)
 //	id (16 bytes) · hash (32 bytes)
-//	uvarint version · uvarint schema version
+//	uvarint version · uvarint prev · uvarint skip · uvarint schema version
 //	varint recorded-at (Unix µs) · varint occurred-at (Unix µs, 0 = unset)
 //	then length-prefixed (uvarint) byte strings:
 //	stream · type · data · actorId · actorRole · commandId · correlationId · causationId
 //
-// The global position is the record's key, not part of the value.
-const recordFormat = 1
+// The global position is the record's key, not part of the value. prev is
+// the position of the stream's previous event (version-1) and skip the
+// position of its event at version v-lowbit(v) (0: none): the per-stream
+// index is a chain through the records themselves, so an append touches no
+// per-stream B+tree page (see docs/decisions/0001-embedded-store-format.md).
+const recordFormat = 2
+
+// link is a record's place in its stream's chain.
+type link struct {
+	version, prev, skip uint64
+}
+
+// skipVersion is the version a record at version v points its skip link at.
+func skipVersion(v uint64) uint64 { return v - v&-v }
 
 var errCorrupt = errors.New("corrupt event record")
 
-func encodeRecord(b []byte, e *eventstore.Event) []byte {
+func encodeRecord(b []byte, e *eventstore.Event, l link) []byte {
 	b = append(b, recordFormat)
 	b = append(b, e.ID[:]...)
 	b = append(b, e.Hash[:]...)
 	b = binary.AppendUvarint(b, e.Version)
+	b = binary.AppendUvarint(b, l.prev)
+	b = binary.AppendUvarint(b, l.skip)
 	b = binary.AppendUvarint(b, uint64(e.SchemaVersion))
 	b = binary.AppendVarint(b, e.RecordedAt.UnixMicro())
 	var occ int64
@@ -96,6 +110,8 @@ func decodeRecord(pos eventstore.Position, val []byte) (eventstore.Event, error)
 		return unsafe.String(unsafe.SliceData(b), len(b))
 	}
 	e.Version = u()
+	u() // prev
+	u() // skip
 	e.SchemaVersion = int(u())
 	e.RecordedAt = time.UnixMicro(i()).UTC()
 	if occ := i(); occ != 0 {
@@ -121,11 +137,40 @@ func u64(v uint64) []byte {
 	return b[:]
 }
 
-// streamKey is the stream index key: stream, NUL, version (big-endian).
-// Stream names never hold NUL (ValidateStream refuses control characters).
-func streamKey(stream string, version uint64) []byte {
-	k := make([]byte, 0, len(stream)+9)
-	k = append(k, stream...)
-	k = append(k, 0)
-	return binary.BigEndian.AppendUint64(k, version)
+// decodeLink reads a record's version and chain links without decoding the
+// rest.
+func decodeLink(pos uint64, val []byte) (link, error) {
+	if len(val) < 1+16+32 || val[0] != recordFormat {
+		return link{}, fmt.Errorf("position %d: %w: bad header", pos, errCorrupt)
+	}
+	r := val[49:]
+	var l link
+	for _, dst := range []*uint64{&l.version, &l.prev, &l.skip} {
+		v, n := binary.Uvarint(r)
+		if n <= 0 {
+			return link{}, fmt.Errorf("position %d: %w: bad chain links", pos, errCorrupt)
+		}
+		*dst, r = v, r[n:]
+	}
+	return l, nil
+}
+
+// head is a stream's entry in the heads bucket: its version and the
+// position of its last event.
+type streamHead struct {
+	version, pos uint64
+}
+
+func encodeHead(h streamHead) []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint64(b, h.version)
+	binary.BigEndian.PutUint64(b[8:], h.pos)
+	return b
+}
+
+func decodeHead(b []byte) (streamHead, error) {
+	if len(b) != 16 {
+		return streamHead{}, fmt.Errorf("%w: stream head of %d bytes", errCorrupt, len(b))
+	}
+	return streamHead{binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])}, nil
 }

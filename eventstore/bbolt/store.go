@@ -19,8 +19,12 @@
 // position whenever the writer announces a new head.
 //
 // File layout (buckets): "events" position → record (see codec.go);
-// "streams" stream NUL version → position; "heads" stream → version;
-// "ids" event ID → position; "meta" format version.
+// "heads" stream → its version and last position; "ids" event ID →
+// position; "meta" format version. A stream's events are found through
+// links in the records themselves (each points at the stream's previous
+// event and at a skip target), so an append writes only the new records, one
+// head and the IDs: a commit of 64 appends to 64 streams dirties a handful of
+// pages, not one per stream.
 package bbolt
 
 import (
@@ -45,16 +49,15 @@ import (
 )
 
 var (
-	bucketEvents  = []byte("events")
-	bucketStreams = []byte("streams")
-	bucketHeads   = []byte("heads")
-	bucketIDs     = []byte("ids")
-	bucketMeta    = []byte("meta")
-	keyFormat     = []byte("format")
+	bucketEvents = []byte("events")
+	bucketHeads  = []byte("heads")
+	bucketIDs    = []byte("ids")
+	bucketMeta   = []byte("meta")
+	keyFormat    = []byte("format")
 )
 
 // fileFormat is the layout version written in the meta bucket.
-const fileFormat = "collabledger-bbolt-1"
+const fileFormat = "collabledger-bbolt-2"
 
 // ErrLocked: another process holds the ledger file.
 var ErrLocked = errors.New("ledger file is locked by another process")
@@ -80,6 +83,10 @@ type Config struct {
 	// LockTimeout is how long Open waits for another process to release the
 	// file. Default 2 s.
 	LockTimeout time.Duration
+	// GatherWait is the longest the writer waits for the callers of the
+	// previous commit to append again before committing a much smaller
+	// batch. Default 200 µs; a lone writer never waits.
+	GatherWait time.Duration
 	// InitialMmapSize is bbolt's initial memory map, large enough that
 	// readers never wait for a remap. Default 1 GiB (address space only).
 	InitialMmapSize int
@@ -130,6 +137,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.LockTimeout == 0 {
 		c.LockTimeout = 2 * time.Second
+	}
+	if c.GatherWait == 0 {
+		c.GatherWait = 200 * time.Microsecond
 	}
 	if c.InitialMmapSize == 0 {
 		c.InitialMmapSize = 1 << 30
@@ -204,7 +214,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{cfg: cfg, db: db, reqs: make(chan *request, 1024), stop: make(chan struct{}), done: make(chan struct{})}
 	var last time.Time
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketEvents, bucketStreams, bucketHeads, bucketIDs, bucketMeta} {
+		for _, b := range [][]byte{bucketEvents, bucketHeads, bucketIDs, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -294,6 +304,7 @@ func (s *Store) writer(lastRecorded time.Time) {
 	defer close(s.done)
 	batch := make([]*request, 0, 256)
 	var buf []byte
+	lastBatch := 0
 	for {
 		var first *request
 		select {
@@ -314,6 +325,25 @@ func (s *Store) writer(lastRecorded time.Time) {
 				break drain
 			}
 		}
+		// The callers answered by the last commit are likely about to
+		// append again: if far fewer are waiting than were answered, wait a
+		// moment for them, so that one commit carries both cohorts instead
+		// of two alternating half-size ones.
+		if len(batch) < lastBatch/2 {
+			timer := time.NewTimer(s.cfg.GatherWait)
+		gather:
+			for len(batch) < lastBatch && n < s.cfg.MaxBatchEvents {
+				select {
+				case r := <-s.reqs:
+					batch = append(batch, r)
+					n += len(r.events)
+				case <-timer.C:
+					break gather
+				}
+			}
+			timer.Stop()
+		}
+		lastBatch = len(batch)
 		lastRecorded, buf = s.commit(batch, lastRecorded, buf)
 	}
 }
@@ -343,41 +373,57 @@ func (s *Store) commit(batch []*request, lastRecorded time.Time, buf []byte) (ti
 	accepted := 0
 	buf = buf[:0]
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		evb, stb, hdb, idb := tx.Bucket(bucketEvents), tx.Bucket(bucketStreams), tx.Bucket(bucketHeads), tx.Bucket(bucketIDs)
-		evb.FillPercent, stb.FillPercent, idb.FillPercent = 1.0, 0.9, 0.9
+		evb, hdb, idb := tx.Bucket(bucketEvents), tx.Bucket(bucketHeads), tx.Bucket(bucketIDs)
+		evb.FillPercent, idb.FillPercent = 1.0, 0.9
 		for _, r := range batch {
 			if err := r.ctx.Err(); err != nil {
 				r.err = fmt.Errorf("append %s: %w", r.stream, err)
 				continue
 			}
-			var current uint64
+			var cur streamHead
 			if v := hdb.Get([]byte(r.stream)); v != nil {
-				current = binary.BigEndian.Uint64(v)
+				h, err := decodeHead(v)
+				if err != nil {
+					return fmt.Errorf("stream %s: %w", r.stream, err)
+				}
+				cur = h
 			}
 			if pos := idb.Get(r.events[0].ID[:]); pos != nil || anyStored(idb, r.events) {
 				res, err := s.retry(tx, r)
 				r.res, r.err = res, err
 				continue
 			}
-			if !r.exp.Allows(current) {
-				r.err = &eventstore.ConflictError{Stream: r.stream, Expected: r.exp, Actual: current}
+			if !r.exp.Allows(cur.version) {
+				r.err = &eventstore.ConflictError{Stream: r.stream, Expected: r.exp, Actual: cur.version}
 				continue
 			}
-			evs := eventstore.Seal(r.stream, current+1, recordedAt, r.events)
+			evs := eventstore.Seal(r.stream, cur.version+1, recordedAt, r.events)
 			for i := range evs {
 				head++
 				evs[i].Position = eventstore.Position(head)
+				l := link{version: evs[i].Version, prev: cur.pos}
+				if i > 0 {
+					l.prev = uint64(evs[i-1].Position)
+				}
+				switch sv := skipVersion(l.version); {
+				case sv == 0:
+				case sv > cur.version:
+					l.skip = uint64(evs[sv-cur.version-1].Position)
+				default:
+					p, err := seek(evb, cur, sv)
+					if err != nil {
+						return fmt.Errorf("stream %s: %w", r.stream, err)
+					}
+					l.skip = p
+				}
 				// bbolt keeps references to keys and values until the
 				// transaction ends, so each lives in its own part of buf,
 				// which is reused only after the commit.
 				start := len(buf)
 				buf = binary.BigEndian.AppendUint64(buf, head)
-				buf = encodeRecord(buf, &evs[i])
+				buf = encodeRecord(buf, &evs[i], l)
 				pk, rec := buf[start:start+8:start+8], buf[start+8:len(buf):len(buf)]
 				if err := evb.Put(pk, rec); err != nil {
-					return err
-				}
-				if err := stb.Put(streamKey(r.stream, evs[i].Version), pk); err != nil {
 					return err
 				}
 				if err := idb.Put(evs[i].ID[:], pk); err != nil {
@@ -385,7 +431,7 @@ func (s *Store) commit(batch []*request, lastRecorded time.Time, buf []byte) (ti
 				}
 			}
 			last := evs[len(evs)-1]
-			if err := hdb.Put([]byte(r.stream), u64(last.Version)); err != nil {
+			if err := hdb.Put([]byte(r.stream), encodeHead(streamHead{version: last.Version, pos: uint64(last.Position)})); err != nil {
 				return err
 			}
 			r.res = eventstore.AppendResult{Version: last.Version, Position: last.Position, Events: evs}
@@ -487,18 +533,38 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 	}
 	var out []eventstore.Event
 	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketHeads).Get([]byte(stream))
+		if v == nil || limit <= 0 {
+			return nil
+		}
+		h, err := decodeHead(v)
+		if err != nil || from > h.version {
+			return err
+		}
 		evb := tx.Bucket(bucketEvents)
-		prefix := streamKey(stream, 0)[:len(stream)+1]
-		c := tx.Bucket(bucketStreams).Cursor()
-		for k, pk := c.Seek(streamKey(stream, from)); k != nil && len(out) < limit; k, pk = c.Next() {
-			if len(k) != len(prefix)+8 || string(k[:len(prefix)]) != string(prefix) {
-				break
-			}
-			e, err := decodeRecord(eventstore.Position(binary.BigEndian.Uint64(pk)), evb.Get(pk))
+		end := min(h.version, from+uint64(limit)-1)
+		pos, err := seek(evb, h, end)
+		if err != nil {
+			return err
+		}
+		out = make([]eventstore.Event, end-from+1)
+		for i := len(out) - 1; i >= 0; i-- {
+			val := evb.Get(u64(pos))
+			e, err := decodeRecord(eventstore.Position(pos), val)
 			if err != nil {
 				return err
 			}
-			out = append(out, e)
+			if e.Stream != stream || e.Version != from+uint64(i) {
+				return fmt.Errorf("%w: position %d holds %s/%d where %s/%d was linked", errCorrupt, pos, e.Stream, e.Version, stream, from+uint64(i))
+			}
+			out[i] = e
+			if i > 0 {
+				l, err := decodeLink(pos, val)
+				if err != nil {
+					return err
+				}
+				pos = l.prev
+			}
 		}
 		return nil
 	})
@@ -572,8 +638,36 @@ func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
 	return eventstore.Position(s.head.Load()), ctx.Err()
 }
 
-// Check verifies the file's page structure (bbolt's consistency check) and
-// that the indexes agree with the events. It reads the whole file.
+// seek follows a stream's chain from its head to the event at version
+// target (1 <= target <= h.version) and returns its position. It takes the
+// skip link whenever that does not overshoot, so it reads O(log² n)
+// records, not n.
+func seek(evb *bolt.Bucket, h streamHead, target uint64) (uint64, error) {
+	v, p := h.version, h.pos
+	for v > target {
+		l, err := decodeLink(p, evb.Get(u64(p)))
+		if err != nil {
+			return 0, err
+		}
+		if l.version != v {
+			return 0, fmt.Errorf("%w: position %d holds version %d where %d was linked", errCorrupt, p, l.version, v)
+		}
+		if sv := skipVersion(v); sv >= target && sv > 0 && l.skip != 0 {
+			v, p = sv, l.skip
+		} else {
+			v, p = v-1, l.prev
+		}
+		if p == 0 {
+			return 0, fmt.Errorf("%w: chain ends before version %d", errCorrupt, target)
+		}
+	}
+	return p, nil
+}
+
+// Check verifies the file's page structure (bbolt's consistency check), that
+// positions run 1, 2, 3... with no hole, that every content hash matches,
+// and that the ID index, the stream chains and the stream heads agree with
+// the events. It reads the whole file.
 func (s *Store) Check(ctx context.Context) error {
 	if err := s.enter(); err != nil {
 		return err
@@ -583,7 +677,11 @@ func (s *Store) Check(ctx context.Context) error {
 		for err := range tx.Check() {
 			return fmt.Errorf("check %s: %w", s.cfg.Path, err)
 		}
-		evb, idb, stb := tx.Bucket(bucketEvents), tx.Bucket(bucketIDs), tx.Bucket(bucketStreams)
+		evb, idb, hdb := tx.Bucket(bucketEvents), tx.Bucket(bucketIDs), tx.Bucket(bucketHeads)
+		fail := func(format string, args ...any) error {
+			return fmt.Errorf("check %s: %w: %s", s.cfg.Path, errCorrupt, fmt.Sprintf(format, args...))
+		}
+		chains := map[string][]uint64{} // stream → positions by version-1
 		var want uint64 = 1
 		c := evb.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -592,19 +690,57 @@ func (s *Store) Check(ctx context.Context) error {
 			}
 			pos := binary.BigEndian.Uint64(k)
 			if pos != want {
-				return fmt.Errorf("check %s: position %d where %d was expected", s.cfg.Path, pos, want)
+				return fail("position %d where %d was expected", pos, want)
 			}
 			want++
 			e, err := decodeRecord(eventstore.Position(pos), v)
 			if err != nil {
 				return fmt.Errorf("check %s: %w", s.cfg.Path, err)
 			}
+			if err := e.Verify(); err != nil {
+				return fmt.Errorf("check %s: position %d: %w", s.cfg.Path, pos, err)
+			}
+			l, err := decodeLink(pos, v)
+			if err != nil {
+				return err
+			}
+			chain := chains[e.Stream]
+			if e.Version != uint64(len(chain))+1 {
+				return fail("position %d: %s version %d follows version %d", pos, e.Stream, e.Version, len(chain))
+			}
+			var prev, skip uint64
+			if len(chain) > 0 {
+				prev = chain[len(chain)-1]
+			}
+			if sv := skipVersion(e.Version); sv > 0 {
+				skip = chain[sv-1]
+			}
+			if l.prev != prev || l.skip != skip {
+				return fail("position %d: chain links %d/%d, want %d/%d", pos, l.prev, l.skip, prev, skip)
+			}
+			chains[e.Stream] = append(chain, pos)
 			if p := idb.Get(e.ID[:]); p == nil || binary.BigEndian.Uint64(p) != pos {
-				return fmt.Errorf("check %s: id index wrong for position %d", s.cfg.Path, pos)
+				return fail("id index wrong for position %d", pos)
 			}
-			if p := stb.Get(streamKey(e.Stream, e.Version)); p == nil || binary.BigEndian.Uint64(p) != pos {
-				return fmt.Errorf("check %s: stream index wrong for position %d", s.cfg.Path, pos)
+		}
+		if n := uint64(idb.Stats().KeyN); n != want-1 {
+			return fail("id index holds %d IDs for %d events", n, want-1)
+		}
+		heads := 0
+		err := hdb.ForEach(func(k, v []byte) error {
+			heads++
+			h, err := decodeHead(v)
+			chain := chains[string(k)]
+			if err != nil || len(chain) == 0 || h.version != uint64(len(chain)) || h.pos != chain[len(chain)-1] {
+				return fail("head of stream %q is %+v, events say version %d", k, h, len(chain))
 			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if heads != len(chains) {
+			return fail("%d stream heads for %d streams", heads, len(chains))
 		}
 		return nil
 	})
