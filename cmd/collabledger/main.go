@@ -22,7 +22,9 @@ import (
 	"syscall"
 
 	"github.com/pdis/collab-ledger/eventstore"
-	_ "github.com/pdis/collab-ledger/eventstore/bbolt" // file: URLs
+	_ "github.com/pdis/collab-ledger/eventstore/bbolt"     // file: URLs
+	_ "github.com/pdis/collab-ledger/eventstore/kurrentdb" // esdb: URLs
+	_ "github.com/pdis/collab-ledger/eventstore/postgres"  // postgres: URLs
 )
 
 // defaultStore is the embedded file under ./data/.

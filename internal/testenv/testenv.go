@@ -40,7 +40,8 @@ func Missing(tb testing.TB, service, reason string) {
 	if path := os.Getenv("COLLABLEDGER_SKIP_LOG"); path != "" {
 		logMu.Lock()
 		if f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
-			fmt.Fprintf(f, "%s\t%s\t%s\n", service, tb.Name(), reason)
+			oneLine := strings.Join(strings.Fields(reason), " ")
+			fmt.Fprintf(f, "%s\t%s\t%s\n", service, tb.Name(), oneLine)
 			f.Close()
 		}
 		logMu.Unlock()
