@@ -55,9 +55,8 @@ func citizen(n int) domain.Actor {
 }
 
 type proposals struct {
-	h   *app.Handler[*domain.Proposal]
-	id  domain.ProposalID
-	now func() time.Time
+	h  *app.Handler[*domain.Proposal]
+	id domain.ProposalID
 }
 
 func (p proposals) do(ctx context.Context, actor domain.Actor, decide func(*domain.Proposal, time.Time) ([]domain.Event, error)) (app.Result, error) {

@@ -277,7 +277,7 @@ func TestTranscriptRules(t *testing.T) {
 		wantRule(t, evs, err, ErrRuleViolated, "transcript.revert_edit.reason_required")
 		evs, err = tr.RevertEdit(RevertEdit{MeetingID: "m-1", UtteranceID: "u-1", ToVersion: 3, Reason: "x"}, staff, tPublished)
 		wantRule(t, evs, err, ErrNotFound, "transcript.revert_edit.version_not_found")
-		evs = do(t, tr, func(tr *Transcript) ([]Event, error) {
+		do(t, tr, func(tr *Transcript) ([]Event, error) {
 			return tr.RevertEdit(RevertEdit{MeetingID: "m-1", UtteranceID: "u-1", ToVersion: 1, Reason: "修改超出語意潤飾"}, staff, tPublished.Add(30*24*time.Hour))
 		})
 		_, versions, _ := tr.Utterance("u-1")
