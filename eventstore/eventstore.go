@@ -51,11 +51,12 @@ type Store interface {
 	Append(ctx context.Context, stream string, exp Expectation, events ...EventData) (AppendResult, error)
 
 	// ReadStream returns up to limit events of stream with a version of at
-	// least from, in version order. A stream with no events reads as empty.
+	// least from, in version order. A stream with no events reads as empty,
+	// and so does a limit of 0 or less.
 	ReadStream(ctx context.Context, stream string, from uint64, limit int) ([]Event, error)
 
 	// ReadAll returns up to limit events of the global log with a position
-	// greater than after, in position order.
+	// greater than after, in position order; none for a limit of 0 or less.
 	ReadAll(ctx context.Context, after Position, limit int) ([]Event, error)
 
 	// Subscribe yields every event with a position greater than after: first
