@@ -1,0 +1,156 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/pdis/collab-ledger/eventstore"
+)
+
+// Projection folds the global log into read-model documents. It is pure fold
+// code: everything it keeps goes through the Tx it is given, so that the same
+// projection runs unchanged on every Backend, and a batch that fails leaves
+// no trace.
+type Projection interface {
+	// Name identifies the projection for ever, as "tallies". It names its
+	// checkpoint, its documents and its router handler; use lowercase
+	// letters, digits, '-' and '_'.
+	Name() string
+	// Version is the version of the fold logic, from 1. Bump it when Apply
+	// changes what it writes: the Runner then rebuilds the projection from
+	// the log beside the current one and switches when it has caught up.
+	Version() int
+	// Apply folds one event into the documents. Events arrive in global
+	// order, each exactly once as far as the committed state can tell. An
+	// error stops the projection at this event (after the router's
+	// retries): nothing Apply wrote for it is kept, and the checkpoint stays
+	// just before it. Apply must not keep state of its own between calls.
+	Apply(ctx context.Context, tx Tx, ev eventstore.Event) error
+}
+
+// Reader reads documents: committed ones for queries, or a batch's view of
+// them (its own writes included) inside Apply. Values are JSON documents.
+type Reader interface {
+	// Get decodes the document (collection, key) into v and reports whether
+	// it exists. v is left untouched when it does not.
+	Get(ctx context.Context, collection, key string, v any) (bool, error)
+	// Scan calls fn for every document of collection whose key starts with
+	// prefix, in byte order of keys, with the document's JSON. raw is valid
+	// only during the call and must not be modified. An error from fn stops
+	// the scan and is returned.
+	Scan(ctx context.Context, collection, prefix string, fn func(key string, raw []byte) error) error
+}
+
+// Tx is what a projection's Apply sees: the documents of its own read model
+// by (collection, key), JSON-encoded values, with its writes visible to its
+// later reads in the same batch.
+type Tx interface {
+	Reader
+	// Put stores v, encoded as JSON, as the document (collection, key).
+	Put(ctx context.Context, collection, key string, v any) error
+	// Delete removes the document (collection, key); deleting a missing
+	// document is not an error.
+	Delete(ctx context.Context, collection, key string) error
+}
+
+// DocRef names one document of a projection.
+type DocRef struct {
+	Collection string
+	Key        string
+}
+
+// Preloader is an optional interface of a Projection that knows which
+// documents an event will read. The Runner asks it for every event of a
+// batch before applying any, so that a backend behind a network (PostgreSQL)
+// loads them all in one round trip instead of one per event. Leaving a
+// document out only costs a round trip; naming one that is not read only
+// costs a row.
+type Preloader interface {
+	Preload(ev eventstore.Event) []DocRef
+}
+
+// Get reads the document (collection, key) as a T: its value and whether it
+// exists (the zero T when it does not).
+func Get[T any](ctx context.Context, r Reader, collection, key string) (T, bool, error) {
+	var v T
+	ok, err := r.Get(ctx, collection, key, &v)
+	return v, ok, err
+}
+
+// Update reads the document (collection, key) as a T (the zero T when
+// missing), lets fn change it and stores the result. An error from fn is
+// returned and nothing is stored.
+func Update[T any](ctx context.Context, tx Tx, collection, key string, fn func(v *T) error) error {
+	v, _, err := Get[T](ctx, tx, collection, key)
+	if err != nil {
+		return err
+	}
+	if err := fn(&v); err != nil {
+		return err
+	}
+	return tx.Put(ctx, collection, key, v)
+}
+
+// ScanAll decodes every document of collection whose key starts with prefix
+// as a T and calls fn with it, in key order.
+func ScanAll[T any](ctx context.Context, r Reader, collection, prefix string, fn func(key string, v T) error) error {
+	return r.Scan(ctx, collection, prefix, func(key string, raw []byte) error {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Errorf("decode %s/%s: %w", collection, key, err)
+		}
+		return fn(key, v)
+	})
+}
+
+// Errors callers branch on with errors.Is.
+var (
+	// ErrUnknownProjection: no projection of that name is registered.
+	ErrUnknownProjection = errors.New("unknown projection")
+	// ErrNoActiveGeneration: the projection has no read model to query yet.
+	ErrNoActiveGeneration = errors.New("projection has no active generation")
+	// ErrCheckpointMoved: a commit expected the checkpoint somewhere it no
+	// longer is (another runner, or a generation that was switched away);
+	// nothing was written.
+	ErrCheckpointMoved = errors.New("projection checkpoint moved")
+	// ErrUnknownGeneration: the generation does not exist (any more).
+	ErrUnknownGeneration = errors.New("unknown projection generation")
+)
+
+// ApplyError reports the event a projection could not apply. It is what a
+// failed projection's status shows.
+type ApplyError struct {
+	Projection string
+	Generation uint64
+	// Position, EventID, Stream and Type say which event failed.
+	Position eventstore.Position
+	EventID  string
+	Stream   string
+	Type     string
+	Err      error
+}
+
+func (e *ApplyError) Error() string {
+	return fmt.Sprintf("projection %s (generation %d): apply %s event %s at position %d in %s: %v",
+		e.Projection, e.Generation, e.Type, e.EventID, e.Position, e.Stream, e.Err)
+}
+
+// Unwrap returns the projection's error.
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// validName reports whether a projection or collection name is usable: 1 to
+// 64 of [a-z0-9_-].
+func validName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
