@@ -22,6 +22,10 @@
 //
 // Several processes may run Handlers on one store: their appends conflict,
 // and the loser reloads the stream and decides again.
+//
+// Ledger (ledger.go) is the facade adapters use: it executes any command of
+// the domain's policy table, loading what the decision needs from other
+// aggregates and routing it to the Handler of its stream.
 package app
 
 import (
@@ -114,6 +118,11 @@ type Request[A domain.Aggregate] struct {
 
 // Result is what a command stored.
 type Result struct {
+	// Stream is the stream the command was decided on.
+	Stream string
+	// CommandID and CorrelationID are the ones recorded in the events'
+	// metadata (generated when the request gave none).
+	CommandID, CorrelationID string
 	// Events are the command's stored events (none if the domain decided
 	// nothing needed to change).
 	Events []eventstore.Event
@@ -203,7 +212,11 @@ func (h *Handler[A]) Handle(ctx context.Context, req Request[A]) (Result, error)
 	h.mu.Unlock()
 
 	<-j.done
-	return j.res, j.err
+	if j.err != nil {
+		return Result{}, j.err
+	}
+	j.res.Stream, j.res.CommandID, j.res.CorrelationID = req.Stream, j.md.CommandID, j.md.CorrelationID
+	return j.res, nil
 }
 
 // evictIdle drops cached aggregates that are not in use once the cache is

@@ -81,6 +81,12 @@ const (
 	SourceVotedTopic CaseSourceKind = "voted_topic"
 	// SourceAssignment: an assignment from the Executive Yuan without a vote.
 	SourceAssignment CaseSourceKind = "ey_assignment"
+	// SourceImported: a case reconstructed from an archive (the PDIS
+	// transcripts); Ref names the archive's reference. The archive does not
+	// record the vote, the lead ministry or the phases, so an imported case
+	// may reach research without a lead, and its collaborative meetings may
+	// have no phase.
+	SourceImported CaseSourceKind = "imported"
 )
 
 // StakeholderCategory classifies a stakeholder so that inclusion can be
@@ -518,6 +524,9 @@ func (c *Case) Version() uint64 { return c.version }
 // Opened reports whether the case exists.
 func (c *Case) Opened() bool { return c.opened }
 
+// Title returns the case's title.
+func (c *Case) Title() string { return c.title }
+
 // Stage returns the case's stage.
 func (c *Case) Stage() CaseStage { return c.stage }
 
@@ -681,6 +690,11 @@ func (c *Case) Open(cmd OpenCase, actor Actor, at time.Time, topic *MonthlyMeeti
 			return nil, violated("case.open.assignment_ref_required", "an assignment case names its assignment")
 		}
 		ev.SourceRef = cmd.Ref
+	case SourceImported:
+		if strings.TrimSpace(cmd.Ref) == "" {
+			return nil, violated("case.open.import_ref_required", "an imported case names its archive reference")
+		}
+		ev.SourceRef = cmd.Ref
 	default:
 		return nil, violated("case.open.source_invalid", "unknown case source %q", cmd.SourceKind)
 	}
@@ -753,7 +767,7 @@ func (c *Case) ChangeStage(cmd ChangeStage, actor Actor, at time.Time) ([]Event,
 	if via != CmdChangeStage {
 		return nil, violated("case.change_stage.requires_outcome", "case %s goes from %s to %s by %s, not by a stage change", c.id, c.stage, cmd.To, via)
 	}
-	if cmd.To == StageResearch && c.lead == "" {
+	if cmd.To == StageResearch && c.lead == "" && c.source.SourceKind != SourceImported {
 		return nil, violated("case.change_stage.lead_required", "case %s has no lead ministry yet", c.id)
 	}
 	withdrawn := cmd.To == StageClosed && c.stage != StageResponses

@@ -79,8 +79,8 @@ func TestEveryEventTypeRoundTripsThroughTheRegistry(t *testing.T) {
 			t.Errorf("EventSchemaVersion(%s) = %d, %v", typ, v, ok)
 		}
 	}
-	if len(types) != 48 {
-		t.Errorf("%d event types, expected 48: %v", len(types), types)
+	if len(types) != 56 {
+		t.Errorf("%d event types, expected 56: %v", len(types), types)
 	}
 }
 

@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"testing"
@@ -321,3 +323,40 @@ func publishedTranscript(t testing.TB, speakers ...Speaker) *Transcript {
 }
 
 func speakerOf(a Actor, name string) Speaker { return Speaker{ActorID: a.ID, Name: name} }
+
+// testHash is a well-formed content hash named by s.
+func testHash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// importFixture is an import of meeting m-1's transcript: speeches u-1 to
+// u-6 of 甲 and 乙, a line u-7 that is really narration, a heading and a
+// narration line.
+func importFixture() ImportTranscript {
+	sp := func(id, who, text string) ImportedUtterance {
+		return ImportedUtterance{UtteranceID: UtteranceID(id), Kind: UtteranceSpeech, Speaker: Speaker{Name: who, Ref: who}, Paragraphs: []string{text}}
+	}
+	return ImportTranscript{MeetingID: "m-1", Source: "2019-04-16-test.an.xml", ContentHash: testHash("v1"), Utterances: []ImportedUtterance{
+		sp("u-1", "甲", "可備預見。"),
+		sp("u-2", "乙", "前半。後半。"),
+		sp("u-3", "甲", "其實是丙說的。"),
+		sp("u-4", "甲", "一。"),
+		sp("u-5", "甲", "二。"),
+		sp("u-6", "乙", "重複的一句。"),
+		sp("u-7", "乙", "（與會者皆無意見）"),
+		{UtteranceID: "h-1", Kind: UtteranceHeading, Paragraphs: []string{"第二節"}},
+		{UtteranceID: "n-1", Kind: UtteranceNarration, Paragraphs: []string{"（散會）"}},
+	}}
+}
+
+// importedTranscript is importFixture recorded and published.
+func importedTranscript(t testing.TB) *Transcript {
+	m := scheduledMeeting(t, caseAt(t, StageMeetings))
+	tr := NewTranscript("m-1")
+	do(t, tr, func(tr *Transcript) ([]Event, error) { return tr.Import(importFixture(), staff, tMeeting, m) })
+	do(t, tr, func(tr *Transcript) ([]Event, error) {
+		return tr.Publish(PublishTranscript{MeetingID: "m-1"}, staff, tPublished, DefaultTranscriptConfig(), calendar.Taiwan())
+	})
+	return tr
+}

@@ -65,6 +65,15 @@ var expectedPolicy = map[string]string{
 	CmdEditUtterance:     "citizen proposer po pdis secretariat ministry",
 	CmdRevertEdit:        "pdis",
 	CmdReattribute:       "pdis",
+
+	CmdImportTranscript:    "pdis",
+	CmdImportVersion:       "pdis",
+	CmdCorrectUtterance:    "pdis",
+	CmdInsertUtterance:     "pdis",
+	CmdDeleteUtterance:     "pdis",
+	CmdSplitUtterance:      "pdis",
+	CmdMergeUtterances:     "pdis",
+	CmdReclassifyUtterance: "pdis",
 }
 
 // matrixCase decides one command as the canonical actor of role, against a
@@ -246,6 +255,39 @@ var matrixCases = map[string]matrixCase{
 		tr := publishedTranscript(t, Speaker{Name: "葉景豪"})
 		return tr.ReattributeSpeaker(ReattributeSpeaker{MeetingID: "m-1", UtteranceID: "u-1", Speaker: Speaker{Name: "經濟部PO葉景豪", ActorID: "po-moea"}, Reason: "發言者誤植"}, actorFor(r), tPublished)
 	},
+
+	CmdImportTranscript: func(t *testing.T, r Role) ([]Event, error) {
+		return NewTranscript("m-1").Import(importFixture(), actorFor(r), tMeeting, scheduledMeeting(t, caseAt(t, StageMeetings)))
+	},
+	CmdImportVersion: func(t *testing.T, r Role) ([]Event, error) {
+		return importedTranscript(t).ImportVersion(ImportTranscriptVersion{MeetingID: "m-1", Revision: 2, Source: "02-abc.an.xml", ContentHash: testHash("v2"), Editor: "Audrey Tang", Reason: "* 修正錯字", Changes: []Command{
+			CorrectUtterance{MeetingID: "m-1", UtteranceID: "u-1", Paragraphs: []string{"可被預見。"}},
+			SplitUtterance{MeetingID: "m-1", UtteranceID: "u-2", Paragraphs: []string{"前半。"}, Parts: []UtterancePart{{UtteranceID: "v2-1", Kind: UtteranceSpeech, Speaker: Speaker{Name: "乙", Ref: "乙"}, Paragraphs: []string{"後半。"}}}},
+			MergeUtterances{MeetingID: "m-1", UtteranceID: "u-4", Merged: []UtteranceID{"u-5"}, Paragraphs: []string{"一。", "二。"}},
+			InsertUtterance{MeetingID: "m-1", UtteranceID: "v2-2", After: "u-1", Kind: UtteranceNarration, Paragraphs: []string{"（與會者皆無意見）"}},
+			DeleteUtterance{MeetingID: "m-1", UtteranceID: "u-6"},
+			ReclassifyUtterance{MeetingID: "m-1", UtteranceID: "u-7", Kind: UtteranceNarration},
+			ReattributeSpeaker{MeetingID: "m-1", UtteranceID: "u-3", Speaker: Speaker{Name: "丙", Ref: "丙"}},
+		}}, actorFor(r), tPublished.Add(48*time.Hour))
+	},
+	CmdCorrectUtterance: func(t *testing.T, r Role) ([]Event, error) {
+		return importedTranscript(t).Correct(CorrectUtterance{MeetingID: "m-1", UtteranceID: "u-1", Paragraphs: []string{"組工會"}, Editor: "Audrey Tang", Reason: "錯字"}, actorFor(r), tPublished.Add(time.Hour))
+	},
+	CmdInsertUtterance: func(t *testing.T, r Role) ([]Event, error) {
+		return importedTranscript(t).Insert(InsertUtterance{MeetingID: "m-1", UtteranceID: "u-new", After: "u-2", Kind: UtteranceSpeech, Speaker: Speaker{Name: "甲", Ref: "甲"}, Paragraphs: []string{"補上漏記的發言。"}, Reason: "漏記"}, actorFor(r), tPublished.Add(time.Hour))
+	},
+	CmdDeleteUtterance: func(t *testing.T, r Role) ([]Event, error) {
+		return importedTranscript(t).Delete(DeleteUtterance{MeetingID: "m-1", UtteranceID: "u-6", Reason: "重複"}, actorFor(r), tPublished.Add(time.Hour))
+	},
+	CmdSplitUtterance: func(t *testing.T, r Role) ([]Event, error) {
+		return importedTranscript(t).Split(SplitUtterance{MeetingID: "m-1", UtteranceID: "u-2", Paragraphs: []string{"前半。"}, Parts: []UtterancePart{{UtteranceID: "u-2b", Kind: UtteranceSpeech, Speaker: Speaker{Name: "丙"}, Paragraphs: []string{"後半。"}}}, Reason: "兩人發言"}, actorFor(r), tPublished.Add(time.Hour))
+	},
+	CmdMergeUtterances: func(t *testing.T, r Role) ([]Event, error) {
+		return importedTranscript(t).Merge(MergeUtterances{MeetingID: "m-1", UtteranceID: "u-4", Merged: []UtteranceID{"u-5"}, Paragraphs: []string{"一。二。"}, Reason: "同一段發言"}, actorFor(r), tPublished.Add(time.Hour))
+	},
+	CmdReclassifyUtterance: func(t *testing.T, r Role) ([]Event, error) {
+		return importedTranscript(t).Reclassify(ReclassifyUtterance{MeetingID: "m-1", UtteranceID: "u-7", Kind: UtteranceNarration, Reason: "旁白"}, actorFor(r), tPublished.Add(time.Hour))
+	},
 }
 
 // TestPolicyTableIsTheIssueMatrix checks the policy table against the
@@ -318,6 +360,7 @@ func TestEveryCommandTypeNamesAPolicyEntry(t *testing.T) {
 		OpenCase{}, AssignLead{}, AddCoOrganiser{}, RemoveCoOrganiser{}, ChangeStage{}, AddStakeholder{}, RecordInterview{}, AddMaterial{}, RecordRecommendation{}, ReportToPremier{}, RecordDirective{}, RecordResponse{},
 		ScheduleMeeting{}, AddParticipant{}, RecordAttendance{}, AddNote{}, ReviseNote{}, RemoveNote{}, PostQuestion{}, AnswerQuestion{}, ArchiveQuestion{}, AddRecording{}, CloseMeeting{},
 		StartTranscript{}, RecordUtterance{}, PublishTranscript{}, EditUtterance{}, RevertEdit{}, ReattributeSpeaker{},
+		ImportTranscript{}, ImportTranscriptVersion{}, CorrectUtterance{}, InsertUtterance{}, DeleteUtterance{}, SplitUtterance{}, MergeUtterances{}, ReclassifyUtterance{},
 	}
 	seen := map[string]bool{}
 	for _, c := range commands {

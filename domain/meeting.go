@@ -20,8 +20,11 @@ const (
 	// MeetingWorking: a working meeting of a case.
 	MeetingWorking MeetingKind = "working"
 	// MeetingOther: any other meeting (a consensus camp, an imported
-	// meeting); the only kind that may have no case.
+	// meeting); it may have no case.
 	MeetingOther MeetingKind = "other"
+	// MeetingPOMonthly: a PO monthly meeting's session, attached to its
+	// monthly meeting (MonthlyMeetingID) and to no case.
+	MeetingPOMonthly MeetingKind = "po_monthly"
 )
 
 // Phase is the double-diamond phase of a collaborative meeting.
@@ -106,7 +109,7 @@ const (
 // ---- commands ----
 
 // ScheduleMeeting schedules a meeting of a case (or, for MeetingOther, of no
-// case) starting at StartsAt.
+// case; for MeetingPOMonthly, of a monthly meeting) starting at StartsAt.
 type ScheduleMeeting struct {
 	MeetingID MeetingID
 	CaseID    CaseID
@@ -114,6 +117,14 @@ type ScheduleMeeting struct {
 	Phase     Phase
 	Title     string
 	StartsAt  time.Time
+	// MonthlyMeetingID is the PO monthly meeting a MeetingPOMonthly session
+	// belongs to.
+	MonthlyMeetingID MonthlyMeetingID
+	// Imported marks a meeting recorded from an archive after the fact.
+	// Scheduling the same imported meeting again decides nothing, and a
+	// collaborative meeting of an imported case may have no phase (the
+	// archive does not say).
+	Imported bool
 }
 
 // AddParticipant invites a participant with a role.
@@ -247,6 +258,10 @@ type MeetingScheduled struct {
 	StartsAt  time.Time   `json:"startsAt"`
 	Organiser MinistryID  `json:"organiser,omitempty"`
 	Voted     bool        `json:"voted,omitempty"`
+	// MonthlyMeetingID is the monthly meeting of a po_monthly session.
+	MonthlyMeetingID MonthlyMeetingID `json:"monthlyMeetingId,omitempty"`
+	// Imported marks a meeting recorded from an archive after the fact.
+	Imported bool `json:"imported,omitempty"`
 	Occurred
 }
 
@@ -468,6 +483,15 @@ func (m *Meeting) Kind() MeetingKind { return m.sched.Kind }
 // StartsAt returns when the meeting starts.
 func (m *Meeting) StartsAt() time.Time { return m.sched.StartsAt }
 
+// Title returns the meeting's title.
+func (m *Meeting) Title() string { return m.sched.Title }
+
+// Imported reports whether the meeting was recorded from an archive.
+func (m *Meeting) Imported() bool { return m.sched.Imported }
+
+// MonthlyMeetingID returns the monthly meeting of a po_monthly session.
+func (m *Meeting) MonthlyMeetingID() MonthlyMeetingID { return m.sched.MonthlyMeetingID }
+
 // NoteText returns a note's current text and whether it was removed.
 func (m *Meeting) NoteText(id NoteID) (text string, removed, ok bool) {
 	n, ok := m.notes[id]
@@ -559,12 +583,28 @@ func (m *Meeting) Schedule(cmd ScheduleMeeting, actor Actor, at time.Time, c *Ca
 	if err := validID(CmdScheduleMeeting, "meeting", string(cmd.MeetingID)); err != nil {
 		return nil, err
 	}
+	if m.scheduled && cmd.Imported && m.sched.Imported && m.sched.CaseID == cmd.CaseID && m.sched.Kind == cmd.Kind &&
+		m.sched.Title == cmd.Title && m.sched.StartsAt.Equal(cmd.StartsAt) && m.sched.MonthlyMeetingID == cmd.MonthlyMeetingID {
+		return nil, nil // the same imported meeting, imported again
+	}
 	switch cmd.Kind {
-	case MeetingCollaborative, MeetingPreMeeting, MeetingWorking, MeetingOther:
+	case MeetingCollaborative, MeetingPreMeeting, MeetingWorking, MeetingOther, MeetingPOMonthly:
 	default:
 		return nil, violated("meeting.schedule.kind_invalid", "unknown meeting kind %q", cmd.Kind)
 	}
-	if cmd.Kind == MeetingCollaborative && !cmd.Phase.valid() {
+	if (cmd.Kind == MeetingPOMonthly) != (cmd.MonthlyMeetingID != "") {
+		return nil, violated("meeting.schedule.monthly_meeting", "a po_monthly meeting, and only one, names its monthly meeting")
+	}
+	if cmd.MonthlyMeetingID != "" {
+		if err := validID(CmdScheduleMeeting, "monthly meeting", string(cmd.MonthlyMeetingID)); err != nil {
+			return nil, err
+		}
+		if cmd.CaseID != "" {
+			return nil, violated("meeting.schedule.monthly_has_no_case", "a po_monthly meeting belongs to no case")
+		}
+	}
+	importedCase := cmd.Imported && c != nil && c.ID() == cmd.CaseID && c.SourceKind() == SourceImported
+	if cmd.Kind == MeetingCollaborative && !cmd.Phase.valid() && !(importedCase && cmd.Phase == "") {
 		return nil, violated("meeting.schedule.phase_required", "a collaborative meeting has a phase (discover, define, develop, deliver), not %q", cmd.Phase)
 	}
 	if cmd.Kind != MeetingCollaborative && cmd.Phase != "" && !cmd.Phase.valid() {
@@ -576,9 +616,9 @@ func (m *Meeting) Schedule(cmd ScheduleMeeting, actor Actor, at time.Time, c *Ca
 	if cmd.StartsAt.IsZero() {
 		return nil, violated("meeting.schedule.start_required", "meeting %s has no start time", cmd.MeetingID)
 	}
-	ev := MeetingScheduled{MeetingID: m.id, CaseID: cmd.CaseID, Kind: cmd.Kind, Phase: cmd.Phase, Title: cmd.Title, StartsAt: cmd.StartsAt.UTC(), Occurred: occurred(at)}
+	ev := MeetingScheduled{MeetingID: m.id, CaseID: cmd.CaseID, Kind: cmd.Kind, Phase: cmd.Phase, Title: cmd.Title, StartsAt: cmd.StartsAt.UTC(), MonthlyMeetingID: cmd.MonthlyMeetingID, Imported: cmd.Imported, Occurred: occurred(at)}
 	if cmd.CaseID == "" {
-		if cmd.Kind != MeetingOther {
+		if cmd.Kind != MeetingOther && cmd.Kind != MeetingPOMonthly {
 			return nil, violated("meeting.schedule.case_required", "a %s meeting belongs to a case", cmd.Kind)
 		}
 	} else {

@@ -57,6 +57,9 @@ func (v VotedMeetingDates) VotedMeetingDates(organiser MinistryID) []calendar.Da
 type OpenMonthlyMeeting struct {
 	MeetingID MonthlyMeetingID
 	HeldOn    calendar.Date
+	// Imported marks a monthly meeting recorded from an archive after the
+	// fact (its candidates and ballots are not in the archive).
+	Imported bool
 }
 
 // AddCandidate presents a candidate topic.
@@ -107,6 +110,8 @@ type MonthlyMeetingOpened struct {
 	TopicsSelected                      int              `json:"topicsSelected"`
 	MaxTopicsSelected                   int              `json:"maxTopicsSelected"`
 	MinDaysBetweenMeetingsSameOrganiser int              `json:"minDaysBetweenMeetingsSameOrganiser"`
+	// Imported marks a monthly meeting recorded from an archive.
+	Imported bool `json:"imported,omitempty"`
 	Occurred
 }
 
@@ -329,6 +334,7 @@ func (m *MonthlyMeeting) Open(cmd OpenMonthlyMeeting, actor Actor, at time.Time,
 		MeetingID: m.id, HeldOn: cmd.HeldOn,
 		MaxChoices: cfg.MaxChoices, TopicsSelected: cfg.TopicsSelected, MaxTopicsSelected: cfg.MaxTopicsSelected,
 		MinDaysBetweenMeetingsSameOrganiser: cfg.MinDaysBetweenMeetingsSameOrganiser,
+		Imported:                            cmd.Imported,
 		Occurred:                            occurred(at),
 	}}, nil
 }

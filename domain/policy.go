@@ -57,6 +57,15 @@ const (
 	CmdEditUtterance     = "transcript.edit_utterance"
 	CmdRevertEdit        = "transcript.revert_edit"
 	CmdReattribute       = "transcript.reattribute_speaker"
+
+	CmdImportTranscript    = "transcript.import"
+	CmdImportVersion       = "transcript.import_version"
+	CmdCorrectUtterance    = "transcript.correct_utterance"
+	CmdInsertUtterance     = "transcript.insert_utterance"
+	CmdDeleteUtterance     = "transcript.delete_utterance"
+	CmdSplitUtterance      = "transcript.split_utterance"
+	CmdMergeUtterances     = "transcript.merge_utterances"
+	CmdReclassifyUtterance = "transcript.reclassify_utterance"
 )
 
 // PolicyRule says who may issue a command: the roles allowed, and the
@@ -133,7 +142,15 @@ var policy = []PolicyRule{
 	{CmdPublishTranscript, staffOnly, nil, "staff publish the transcript, opening the edit window"},
 	{CmdEditUtterance, anyParticipant, []string{RuleEditOwnWordsOnly}, "a speaker edits only their own words"},
 	{CmdRevertEdit, staffOnly, nil, "staff revert a wrong edit, with a reason"},
-	{CmdReattribute, staffOnly, nil, "staff fix a misattributed speaker, with a reason"},
+	{CmdReattribute, staffOnly, nil, "staff fix a misattributed speaker (or assign one to an unattributed speech), with a reason"},
+	{CmdImportTranscript, staffOnly, nil, "staff (the importer) record a whole transcript from a source, dated when it happened"},
+	{CmdImportVersion, staffOnly, nil, "staff (the importer) record a later version as the staff changes it contains"},
+	{CmdCorrectUtterance, staffOnly, nil, "staff correct anyone's words, attributed to an editor, with a reason"},
+	{CmdInsertUtterance, staffOnly, nil, "staff insert an utterance the record missed, with a reason"},
+	{CmdDeleteUtterance, staffOnly, nil, "staff delete an utterance (kept in the trail), with a reason"},
+	{CmdSplitUtterance, staffOnly, nil, "staff split an utterance in two or more, with a reason"},
+	{CmdMergeUtterances, staffOnly, nil, "staff merge adjacent utterances, with a reason"},
+	{CmdReclassifyUtterance, staffOnly, nil, "staff change an utterance's kind (speech, narration, heading), with a reason"},
 }
 
 var policyIndex = func() map[string]PolicyRule {

@@ -58,4 +58,12 @@ func init() {
 	register[TranscriptUtteranceEdited]()
 	register[TranscriptEditReverted]()
 	register[TranscriptSpeakerReattributed]()
+	register[TranscriptImported]()
+	register[TranscriptVersionImported]()
+	register[TranscriptUtteranceCorrected]()
+	register[TranscriptUtteranceInserted]()
+	register[TranscriptUtteranceDeleted]()
+	register[TranscriptUtteranceSplit]()
+	register[TranscriptUtterancesMerged]()
+	register[TranscriptUtteranceReclassified]()
 }

@@ -18,16 +18,27 @@ const (
 	// UtteranceNarration is a line of the stenographer's narration with no
 	// speaker, such as "（與會者皆無意見）".
 	UtteranceNarration UtteranceKind = "narration"
+	// UtteranceHeading is the heading of a section within the transcript
+	// (an Akoma Ntoso debateSection after the first); it has no speaker.
+	UtteranceHeading UtteranceKind = "heading"
 )
+
+func (k UtteranceKind) valid() bool {
+	return k == UtteranceSpeech || k == UtteranceNarration || k == UtteranceHeading
+}
 
 // Speaker is who said an utterance: the name shown in the transcript and,
 // if known, the actor ID of the person, which is what lets them edit their
-// own words.
+// own words. An imported speaker also keeps its reference in the source
+// (the Akoma Ntoso TLCPerson id), so that an export names the same person.
 type Speaker struct {
 	// ActorID is the speaker's actor ID; empty if the speaker has no account.
 	ActorID string `json:"actorId,omitempty"`
 	// Name is the name shown, e.g. "唐鳳" or "交通部PO楊惠如".
 	Name string `json:"name"`
+	// Ref is the person's identifier in the imported source (the TLCPerson
+	// id of an Akoma Ntoso file); empty for live recordings.
+	Ref string `json:"ref,omitempty"`
 }
 
 // UtteranceVersion is one version of an utterance's text.
@@ -36,12 +47,29 @@ type UtteranceVersion struct {
 	Version int
 	// Paragraphs is the text, one string per paragraph.
 	Paragraphs []string
-	// Editor is the actor ID of the speaker who edited ("" for the recorded
+	// Editor is the actor ID of the speaker who edited, or for a staff
+	// correction the editor it is attributed to ("" for the recorded
 	// version and reverts).
 	Editor string
+	// Change says how the version arose: "recorded", "edited",
+	// "corrected", "reverted", "split" or "merged".
+	Change string
+	// Reason is the staff's reason for a correction, revert, split or
+	// merge ("" for the recorded version and speakers' own edits).
+	Reason string
 	// At is when the version was made.
 	At time.Time
 }
+
+// Version change kinds (UtteranceVersion.Change).
+const (
+	ChangeRecorded  = "recorded"
+	ChangeEdited    = "edited"
+	ChangeCorrected = "corrected"
+	ChangeReverted  = "reverted"
+	ChangeSplit     = "split"
+	ChangeMerged    = "merged"
+)
 
 // ---- commands ----
 
@@ -219,6 +247,7 @@ type utterance struct {
 	kind     UtteranceKind
 	speaker  Speaker
 	versions []UtteranceVersion
+	deleted  bool
 }
 
 // Transcript is the state of one meeting's transcript stream: its
@@ -235,13 +264,43 @@ type Transcript struct {
 	published   bool
 	publishedAt time.Time
 	closesAt    time.Time
-	utterances  []*utterance
-	byID        map[UtteranceID]*utterance
+	// utterances are the live utterances in transcript order; byID also
+	// holds deleted and merged-away ones, which stay in the trail.
+	utterances []*utterance
+	byID       map[UtteranceID]*utterance
+	recorded   int // utterances recorded (their seq numbers)
+
+	imported    bool
+	source      string
+	contentHash string          // of the latest imported content
+	hashes      map[string]bool // every imported content hash
+	revision    int             // latest imported revision (1 = the import)
 }
 
 // NewTranscript returns the empty state of meeting id's transcript stream.
 func NewTranscript(id MeetingID) *Transcript {
-	return &Transcript{id: id, byID: map[UtteranceID]*utterance{}}
+	return &Transcript{id: id, byID: map[UtteranceID]*utterance{}, hashes: map[string]bool{}}
+}
+
+// clone returns a deep copy of the state that later applies cannot change
+// through shared memory (version slices are clipped so appends copy).
+func (t *Transcript) clone() *Transcript {
+	c := *t
+	c.byID = make(map[UtteranceID]*utterance, len(t.byID))
+	for id, u := range t.byID {
+		cu := *u
+		cu.versions = slices.Clip(u.versions)
+		c.byID[id] = &cu
+	}
+	c.utterances = make([]*utterance, len(t.utterances))
+	for i, u := range t.utterances {
+		c.utterances[i] = c.byID[u.id]
+	}
+	c.hashes = make(map[string]bool, len(t.hashes))
+	for h := range t.hashes {
+		c.hashes[h] = true
+	}
+	return &c
 }
 
 // MeetingID returns the meeting the transcript belongs to.
@@ -256,11 +315,31 @@ func (t *Transcript) Started() bool { return t.started }
 // Published reports whether the transcript is published.
 func (t *Transcript) Published() bool { return t.published }
 
+// PublishedAt returns when the transcript was published (zero before).
+func (t *Transcript) PublishedAt() time.Time { return t.publishedAt }
+
 // EditWindowClosesAt returns the end of the edit window (zero before
 // publication).
 func (t *Transcript) EditWindowClosesAt() time.Time { return t.closesAt }
 
-// Utterances returns the utterance IDs in order.
+// Imported reports whether the transcript was imported (transcript.imported)
+// and from which source.
+func (t *Transcript) Imported() (bool, string) { return t.imported, t.source }
+
+// ContentHash returns the content hash of the latest imported content
+// (the import or the latest imported version), "" if none.
+func (t *Transcript) ContentHash() string { return t.contentHash }
+
+// HasImported reports whether content with this hash was imported before
+// (as the transcript or as any of its versions).
+func (t *Transcript) HasImported(contentHash string) bool { return t.hashes[contentHash] }
+
+// Revision returns the latest imported revision: 1 after the import, n
+// after importing version n; 0 if nothing was imported.
+func (t *Transcript) Revision() int { return t.revision }
+
+// Utterances returns the IDs of the live utterances in order (deleted and
+// merged-away utterances are left out).
 func (t *Transcript) Utterances() []UtteranceID {
 	out := make([]UtteranceID, len(t.utterances))
 	for i, u := range t.utterances {
@@ -269,7 +348,29 @@ func (t *Transcript) Utterances() []UtteranceID {
 	return out
 }
 
+// CurrentUtterance is one live utterance as it reads now.
+type CurrentUtterance struct {
+	ID         UtteranceID
+	Kind       UtteranceKind
+	Speaker    Speaker
+	Paragraphs []string
+	// Version is the number of the current version.
+	Version int
+}
+
+// Current returns the live utterances in order with their current text.
+// The paragraphs are shared with the state: do not modify them.
+func (t *Transcript) Current() []CurrentUtterance {
+	out := make([]CurrentUtterance, len(t.utterances))
+	for i, u := range t.utterances {
+		v := u.versions[len(u.versions)-1]
+		out[i] = CurrentUtterance{ID: u.id, Kind: u.kind, Speaker: u.speaker, Paragraphs: v.Paragraphs, Version: v.Version}
+	}
+	return out
+}
+
 // Utterance returns an utterance's speaker and every version, oldest first.
+// Deleted utterances are found too (see Deleted).
 func (t *Transcript) Utterance(id UtteranceID) (Speaker, []UtteranceVersion, bool) {
 	u, ok := t.byID[id]
 	if !ok {
@@ -283,11 +384,52 @@ func (t *Transcript) Utterance(id UtteranceID) (Speaker, []UtteranceVersion, boo
 	return u.speaker, vs, true
 }
 
+// UtteranceKindOf returns an utterance's kind.
+func (t *Transcript) UtteranceKindOf(id UtteranceID) (UtteranceKind, bool) {
+	u, ok := t.byID[id]
+	if !ok {
+		return "", false
+	}
+	return u.kind, true
+}
+
+// Deleted reports whether an utterance was deleted or merged into another.
+func (t *Transcript) Deleted(id UtteranceID) bool {
+	u, ok := t.byID[id]
+	return ok && u.deleted
+}
+
+// index returns the position of a live utterance in t.utterances, or -1.
+func (t *Transcript) index(id UtteranceID) int {
+	for i, u := range t.utterances {
+		if u.id == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (t *Transcript) insertAt(pos int, u *utterance) {
+	t.utterances = slices.Insert(t.utterances, pos, u)
+	t.byID[u.id] = u
+}
+
+func newVersion(u *utterance, e Event, paragraphs []string, editor, change, reason string) UtteranceVersion {
+	return UtteranceVersion{Version: len(u.versions) + 1, Paragraphs: paragraphs, Editor: editor, Change: change, Reason: reason, At: e.OccurredAt()}
+}
+
 // Apply implements Aggregate.
 func (t *Transcript) Apply(e Event) error {
 	const agg = "transcript"
 	if _, isStart := e.(TranscriptStarted); !isStart && !t.started {
 		return badEvent(agg, e, "transcript %s not started", t.id)
+	}
+	live := func(id UtteranceID) (*utterance, error) {
+		u, ok := t.byID[id]
+		if !ok || u.deleted {
+			return nil, badEvent(agg, e, "no live utterance %s", id)
+		}
+		return u, nil
 	}
 	switch e := e.(type) {
 	case TranscriptStarted:
@@ -295,19 +437,31 @@ func (t *Transcript) Apply(e Event) error {
 			return badEvent(agg, e, "transcript %s already started", t.id)
 		}
 		t.started = true
+	case TranscriptImported:
+		if t.imported || t.recorded > 0 {
+			return badEvent(agg, e, "transcript %s already has utterances", t.id)
+		}
+		t.imported, t.source, t.contentHash, t.revision = true, e.Source, e.ContentHash, 1
+		t.hashes[e.ContentHash] = true
+	case TranscriptVersionImported:
+		if e.Revision <= t.revision {
+			return badEvent(agg, e, "revision %d after revision %d", e.Revision, t.revision)
+		}
+		t.contentHash, t.revision = e.ContentHash, e.Revision
+		t.hashes[e.ContentHash] = true
 	case TranscriptUtteranceRecorded:
 		if t.published {
 			return badEvent(agg, e, "transcript %s already published", t.id)
 		}
-		if _, dup := t.byID[e.UtteranceID]; dup || e.Seq != len(t.utterances)+1 {
+		if _, dup := t.byID[e.UtteranceID]; dup || e.Seq != t.recorded+1 {
 			return badEvent(agg, e, "utterance %s (seq %d) out of order", e.UtteranceID, e.Seq)
 		}
-		u := &utterance{id: e.UtteranceID, seq: e.Seq, kind: e.Kind, versions: []UtteranceVersion{{Version: 1, Paragraphs: e.Paragraphs, At: e.At}}}
+		u := &utterance{id: e.UtteranceID, seq: e.Seq, kind: e.Kind, versions: []UtteranceVersion{{Version: 1, Paragraphs: e.Paragraphs, Change: ChangeRecorded, At: e.At}}}
 		if e.Speaker != nil {
 			u.speaker = *e.Speaker
 		}
-		t.utterances = append(t.utterances, u)
-		t.byID[u.id] = u
+		t.recorded++
+		t.insertAt(len(t.utterances), u)
 	case TranscriptPublished:
 		if t.published {
 			return badEvent(agg, e, "transcript %s already published", t.id)
@@ -318,19 +472,103 @@ func (t *Transcript) Apply(e Event) error {
 		if !ok || e.Version != len(u.versions)+1 {
 			return badEvent(agg, e, "utterance %s version %d out of order", e.UtteranceID, e.Version)
 		}
-		u.versions = append(u.versions, UtteranceVersion{Version: e.Version, Paragraphs: e.Paragraphs, Editor: e.Editor, At: e.At})
+		u.versions = append(u.versions, UtteranceVersion{Version: e.Version, Paragraphs: e.Paragraphs, Editor: e.Editor, Change: ChangeEdited, At: e.At})
 	case TranscriptEditReverted:
 		u, ok := t.byID[e.UtteranceID]
 		if !ok || e.Version != len(u.versions)+1 {
 			return badEvent(agg, e, "utterance %s version %d out of order", e.UtteranceID, e.Version)
 		}
-		u.versions = append(u.versions, UtteranceVersion{Version: e.Version, Paragraphs: e.Paragraphs, At: e.At})
+		u.versions = append(u.versions, UtteranceVersion{Version: e.Version, Paragraphs: e.Paragraphs, Change: ChangeReverted, Reason: e.Reason, At: e.At})
 	case TranscriptSpeakerReattributed:
 		u, ok := t.byID[e.UtteranceID]
 		if !ok {
 			return badEvent(agg, e, "no utterance %s", e.UtteranceID)
 		}
 		u.speaker = e.To
+	case TranscriptUtteranceCorrected:
+		u, err := live(e.UtteranceID)
+		if err != nil {
+			return err
+		}
+		if e.Version != len(u.versions)+1 {
+			return badEvent(agg, e, "utterance %s version %d out of order", e.UtteranceID, e.Version)
+		}
+		u.versions = append(u.versions, newVersion(u, e, e.Paragraphs, e.Editor, ChangeCorrected, e.Reason))
+	case TranscriptUtteranceInserted:
+		if _, dup := t.byID[e.UtteranceID]; dup {
+			return badEvent(agg, e, "utterance %s exists", e.UtteranceID)
+		}
+		pos := 0
+		if e.After != "" {
+			if pos = t.index(e.After); pos < 0 {
+				return badEvent(agg, e, "no live utterance %s to insert after", e.After)
+			}
+			pos++
+		}
+		u := &utterance{id: e.UtteranceID, kind: e.Kind}
+		if e.Speaker != nil {
+			u.speaker = *e.Speaker
+		}
+		u.versions = []UtteranceVersion{{Version: 1, Paragraphs: e.Paragraphs, Editor: e.Editor, Change: ChangeCorrected, Reason: e.Reason, At: e.At}}
+		t.insertAt(pos, u)
+	case TranscriptUtteranceDeleted:
+		u, err := live(e.UtteranceID)
+		if err != nil {
+			return err
+		}
+		u.deleted = true
+		t.utterances = slices.Delete(t.utterances, t.index(u.id), t.index(u.id)+1)
+	case TranscriptUtteranceSplit:
+		u, err := live(e.UtteranceID)
+		if err != nil {
+			return err
+		}
+		if e.Version != len(u.versions)+1 {
+			return badEvent(agg, e, "utterance %s version %d out of order", e.UtteranceID, e.Version)
+		}
+		pos := t.index(u.id)
+		for i, p := range e.Parts {
+			if _, dup := t.byID[p.UtteranceID]; dup {
+				return badEvent(agg, e, "utterance %s exists", p.UtteranceID)
+			}
+			nu := &utterance{id: p.UtteranceID, kind: p.Kind, versions: []UtteranceVersion{{Version: 1, Paragraphs: p.Paragraphs, Editor: e.Editor, Change: ChangeSplit, Reason: e.Reason, At: e.At}}}
+			if p.Speaker != nil {
+				nu.speaker = *p.Speaker
+			}
+			t.insertAt(pos+1+i, nu)
+		}
+		u.versions = append(u.versions, newVersion(u, e, e.Paragraphs, e.Editor, ChangeSplit, e.Reason))
+	case TranscriptUtterancesMerged:
+		u, err := live(e.UtteranceID)
+		if err != nil {
+			return err
+		}
+		if e.Version != len(u.versions)+1 {
+			return badEvent(agg, e, "utterance %s version %d out of order", e.UtteranceID, e.Version)
+		}
+		pos := t.index(u.id)
+		for i, id := range e.Merged {
+			if pos+1+i >= len(t.utterances) || t.utterances[pos+1+i].id != id {
+				return badEvent(agg, e, "utterance %s does not follow %s", id, e.UtteranceID)
+			}
+		}
+		for _, m := range t.utterances[pos+1 : pos+1+len(e.Merged)] {
+			m.deleted = true
+		}
+		t.utterances = slices.Delete(t.utterances, pos+1, pos+1+len(e.Merged))
+		u.versions = append(u.versions, newVersion(u, e, e.Paragraphs, e.Editor, ChangeMerged, e.Reason))
+	case TranscriptUtteranceReclassified:
+		u, err := live(e.UtteranceID)
+		if err != nil {
+			return err
+		}
+		if u.kind != e.From {
+			return badEvent(agg, e, "utterance %s is %s, not %s", u.id, u.kind, e.From)
+		}
+		u.kind, u.speaker = e.To, Speaker{}
+		if e.Speaker != nil {
+			u.speaker = *e.Speaker
+		}
 	default:
 		return badEvent(agg, e, "not a transcript event")
 	}
@@ -374,6 +612,9 @@ func (t *Transcript) utterance(cmd string, id UtteranceID) (*utterance, error) {
 	if !ok {
 		return nil, notFound(cmd+".utterance_not_found", "transcript %s has no utterance %s", t.id, id)
 	}
+	if u.deleted {
+		return nil, conflict(cmd+".utterance_deleted", "utterance %s of transcript %s was deleted", id, t.id)
+	}
 	return u, nil
 }
 
@@ -408,9 +649,9 @@ func (t *Transcript) RecordUtterance(cmd RecordUtterance, actor Actor, at time.T
 		}
 		s := cmd.Speaker
 		sp = &s
-	case UtteranceNarration:
+	case UtteranceNarration, UtteranceHeading:
 		if cmd.Speaker != (Speaker{}) {
-			return nil, violated("transcript.record_utterance.narration_has_no_speaker", "narration has no speaker")
+			return nil, violated("transcript.record_utterance.narration_has_no_speaker", "%s has no speaker", cmd.Kind)
 		}
 	default:
 		return nil, violated("transcript.record_utterance.kind_invalid", "unknown utterance kind %q", cmd.Kind)
@@ -424,7 +665,7 @@ func (t *Transcript) RecordUtterance(cmd RecordUtterance, actor Actor, at time.T
 	if _, dup := t.byID[cmd.UtteranceID]; dup {
 		return nil, conflict("transcript.record_utterance.exists", "utterance %s already recorded", cmd.UtteranceID)
 	}
-	return []Event{TranscriptUtteranceRecorded{MeetingID: t.id, UtteranceID: cmd.UtteranceID, Seq: len(t.utterances) + 1, Kind: cmd.Kind, Speaker: sp, Paragraphs: slices.Clone(cmd.Paragraphs), Occurred: occurred(at)}}, nil
+	return []Event{TranscriptUtteranceRecorded{MeetingID: t.id, UtteranceID: cmd.UtteranceID, Seq: t.recorded + 1, Kind: cmd.Kind, Speaker: sp, Paragraphs: slices.Clone(cmd.Paragraphs), Occurred: occurred(at)}}, nil
 }
 
 // Publish decides PublishTranscript: once, with at least one utterance. The
@@ -522,7 +763,7 @@ func (t *Transcript) ReattributeSpeaker(cmd ReattributeSpeaker, actor Actor, at 
 		return nil, err
 	}
 	if u.kind != UtteranceSpeech {
-		return nil, violated("transcript.reattribute_speaker.narration", "utterance %s is narration and has no speaker", u.id)
+		return nil, violated("transcript.reattribute_speaker.narration", "utterance %s is %s and has no speaker", u.id, u.kind)
 	}
 	if u.speaker == cmd.Speaker {
 		return nil, conflict("transcript.reattribute_speaker.unchanged", "utterance %s is already attributed so", u.id)
@@ -546,6 +787,12 @@ func (t *Transcript) Decide(cmd Command, actor Actor, at time.Time, meeting *Mee
 		return t.RevertEdit(x, actor, at)
 	case ReattributeSpeaker:
 		return t.ReattributeSpeaker(x, actor, at)
+	case ImportTranscript:
+		return t.Import(x, actor, at, meeting)
+	case ImportTranscriptVersion:
+		return t.ImportVersion(x, actor, at)
+	case CorrectUtterance, InsertUtterance, DeleteUtterance, SplitUtterance, MergeUtterances, ReclassifyUtterance:
+		return t.decideChange(x, actor, at)
 	}
 	return nil, violated("transcript.unknown_command", "%T is not a transcript command", cmd)
 }

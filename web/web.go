@@ -1,5 +1,6 @@
-// Package web is the ledger's HTTP layer: the health endpoint now, the
-// public pages and the JSON API as they arrive. It adapts HTTP to the
+// Package web is the ledger's HTTP layer: the health endpoint, the JSON
+// command API (api_commands.go) with its bearer tokens (auth.go), and the
+// public pages and query routes as they arrive. It adapts HTTP to the
 // application; it holds no rules of its own.
 //
 //	h := web.New(web.Config{Store: store, StoreKind: "file"})
@@ -26,12 +27,24 @@ type Config struct {
 	StoreKind string
 	// Logger receives request errors. Default slog.Default().
 	Logger *slog.Logger
+	// Ledger executes the JSON API's commands (POST /api/v1/commands/…);
+	// nil serves none. See api_commands.go.
+	Ledger CommandExecutor
+	// Tokens authenticates the API's bearer tokens; required with Ledger.
+	Tokens Authenticator
+	// MaxBodyBytes bounds a command's body. Default 1 MiB.
+	MaxBodyBytes int64
+	// RequestTimeout bounds one command. Default 15 s.
+	RequestTimeout time.Duration
 }
 
 // Validate reports a configuration that cannot serve.
 func (c Config) Validate() error {
 	if c.Store == nil {
 		return errors.New("web config: no event store")
+	}
+	if c.Ledger != nil && c.Tokens == nil {
+		return errors.New("web config: a ledger needs an authenticator for its tokens")
 	}
 	return nil
 }
@@ -48,9 +61,16 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 15 * time.Second
+	}
 	s := &server{cfg: cfg}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
+	s.registerAPI(mux)
 	return mux, nil
 }
 

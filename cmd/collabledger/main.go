@@ -3,6 +3,7 @@
 //
 //	collabledger serve [--addr 127.0.0.1:8080] [--store file:./data/ledger.db]
 //	collabledger export [--store URL] [--out FILE] [--after POSITION]
+//	collabledger tokens create|list|revoke [...]    (see collabledger tokens help)
 //	collabledger help
 //
 // The store is chosen by one URL (--store, or $COLLABLEDGER_STORE):
@@ -39,6 +40,7 @@ func commands() []command {
 	return []command{
 		{"serve", "serve the ledger over HTTP", runServe},
 		{"export", "write the log as JSON Lines of CloudEvents, with content hashes", runExport},
+		{"tokens", "create, list and revoke the JSON API's bearer tokens", runTokens},
 		{"help", "list the commands", nil},
 	}
 }

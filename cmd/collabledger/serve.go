@@ -21,6 +21,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
 	storeURL := storeFlag(fs)
+	secretFile := secretFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -36,7 +37,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if u, err := url.Parse(*storeURL); err == nil {
 		kind = u.Scheme
 	}
-	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default()})
+	secret, err := loadSecret(secretPath(*secretFile, *storeURL))
+	if err != nil {
+		return err
+	}
+	cs, err := startCommandSide(ctx, store, secret)
+	if err != nil {
+		return err
+	}
+	defer cs.stop()
+	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,143 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/domain/calendar"
+	"github.com/pdis/collab-ledger/eventstore"
+)
+
+// VotedIndex is the domain.VotedMeetings the Ledger hands its decisions: the
+// dates of each organising ministry's collaborative meetings on voted
+// topics, folded from the meeting.scheduled events (Voted: true) of the
+// whole log. It follows the log from the beginning in the background.
+//
+// Consistency: the index is eventually consistent with the log. The Ledger
+// makes it exact where it matters: before deciding a command that reads it
+// (meeting.schedule, monthly.close) it waits until the index has folded
+// every event stored when the command arrived, and it decides those
+// commands one at a time, so within one process a schedule always sees
+// every voted meeting scheduled before it. Two processes scheduling voted
+// meetings of the same organiser at the same moment on different meeting
+// streams can both pass the 45-day check; the rule is re-checked whenever
+// a later meeting is scheduled and when the next vote is tallied, and an
+// auditor sees both meetings in the log.
+type VotedIndex struct {
+	mu      sync.RWMutex
+	dates   map[domain.MinistryID][]calendar.Date
+	pos     eventstore.Position
+	err     error
+	changed chan struct{}
+}
+
+func newVotedIndex() *VotedIndex {
+	return &VotedIndex{dates: map[domain.MinistryID][]calendar.Date{}, changed: make(chan struct{})}
+}
+
+// VotedMeetingDates implements domain.VotedMeetings.
+func (v *VotedIndex) VotedMeetingDates(organiser domain.MinistryID) []calendar.Date {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return slices.Clone(v.dates[organiser])
+}
+
+// Position returns the position of the last event the index has folded.
+func (v *VotedIndex) Position() eventstore.Position {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.pos
+}
+
+// WaitFor returns once the index has folded every event up to position p,
+// or with ctx's error (wrapping the index's last read error, if any).
+func (v *VotedIndex) WaitFor(ctx context.Context, p eventstore.Position) error {
+	for {
+		v.mu.RLock()
+		pos, ch, lastErr := v.pos, v.changed, v.err
+		v.mu.RUnlock()
+		if pos >= p {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			if lastErr != nil {
+				return fmt.Errorf("voted meetings index at %d of %d: %w (last read error: %w)", pos, p, ctx.Err(), lastErr)
+			}
+			return fmt.Errorf("voted meetings index at %d of %d: %w", pos, p, ctx.Err())
+		}
+	}
+}
+
+// fold applies one stored event.
+func (v *VotedIndex) fold(ev eventstore.Event) error {
+	var add domain.MeetingScheduled
+	isVoted := false
+	if ev.Type == (domain.MeetingScheduled{}).EventType() {
+		e, err := domain.Decode(ev.Type, ev.SchemaVersion, ev.Data)
+		if err != nil {
+			return fmt.Errorf("voted meetings index at position %d: %w", ev.Position, err)
+		}
+		if s, ok := e.(domain.MeetingScheduled); ok && s.Voted && s.Organiser != "" {
+			add, isVoted = s, true
+		}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if ev.Position <= v.pos {
+		return nil
+	}
+	if isVoted {
+		v.dates[add.Organiser] = append(v.dates[add.Organiser], calendar.DateOf(add.StartsAt))
+	}
+	v.pos = ev.Position
+	v.err = nil
+	close(v.changed)
+	v.changed = make(chan struct{})
+	return nil
+}
+
+func (v *VotedIndex) setErr(err error) {
+	v.mu.Lock()
+	v.err = err
+	v.mu.Unlock()
+}
+
+// follow folds the log from where the index is until ctx ends, subscribing
+// again (after a pause) when the subscription fails.
+func (v *VotedIndex) follow(ctx context.Context, store eventstore.Store, logger *slog.Logger) {
+	pause := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		var failed error
+		for ev, err := range store.Subscribe(ctx, v.Position()) {
+			if err != nil {
+				failed = err
+				break
+			}
+			if err := v.fold(ev); err != nil {
+				failed = err
+				break
+			}
+			pause = 100 * time.Millisecond
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if failed != nil {
+			v.setErr(failed)
+			logger.Warn("voted meetings index: following the log failed; retrying", "err", failed, "retry_in", pause)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
+}
