@@ -18,7 +18,7 @@
 //	MonthlyMeeting  MonthlyMeetingStream(id)  "po-monthly-<id>"    candidates, ballots, tally
 //	Case            CaseStream(id)            "case-<id>"          stages, organisers, inventory, outcomes
 //	Meeting         MeetingStream(id)         "meeting-<id>"       participants, notes, questions, recordings
-//	Transcript      TranscriptStream(id)      "transcript-<id>"    utterances and every version
+//	Transcript      TranscriptStream(id)      "transcript-<id>"    utterances, every version, imports, staff changes
 //
 // # The decider shape
 //
@@ -63,6 +63,23 @@
 // *RuleError with a stable Rule code and a Kind: ErrForbidden (403),
 // ErrRuleViolated (422), ErrNotFound (404) or ErrConflictingState (409). A
 // refused command returns no events.
+//
+// # Imports and staff changes to transcripts
+//
+// A transcript from elsewhere (an Akoma Ntoso archive, a stenographer's raw
+// record) is recorded by one ImportTranscript decision: transcript.started,
+// transcript.imported (the source and a content hash) and every
+// utterance, decided with "at" = when the meeting happened. A later version
+// is one ImportTranscriptVersion decision: transcript.version_imported and
+// the staff changes it contains, each its own event with an editor (who it
+// is attributed to, never the speaker) and a reason: utterance_corrected,
+// utterance_inserted, utterance_deleted, utterance_split,
+// utterances_merged, utterance_reclassified, speaker_reattributed (which
+// also assigns a speaker to a raw record's unattributed speech). Content or
+// revisions already imported decide no events. Meetings, cases and
+// monthly meetings recorded from an archive are marked imported
+// (ScheduleMeeting.Imported, SourceImported, OpenMonthlyMeeting.Imported).
+// Paragraphs are strings in the safe inline subset of package akn.
 //
 // # Configuration
 //

@@ -52,7 +52,7 @@ type UtteranceVersion struct {
 	// version and reverts).
 	Editor string
 	// Change says how the version arose: "recorded", "edited",
-	// "corrected", "reverted", "split" or "merged".
+	// "corrected", "reverted", "split", "merged" or "inserted".
 	Change string
 	// Reason is the staff's reason for a correction, revert, split or
 	// merge ("" for the recorded version and speakers' own edits).
@@ -69,6 +69,7 @@ const (
 	ChangeReverted  = "reverted"
 	ChangeSplit     = "split"
 	ChangeMerged    = "merged"
+	ChangeInserted  = "inserted"
 )
 
 // ---- commands ----
@@ -509,7 +510,7 @@ func (t *Transcript) Apply(e Event) error {
 		if e.Speaker != nil {
 			u.speaker = *e.Speaker
 		}
-		u.versions = []UtteranceVersion{{Version: 1, Paragraphs: e.Paragraphs, Editor: e.Editor, Change: ChangeCorrected, Reason: e.Reason, At: e.At}}
+		u.versions = []UtteranceVersion{{Version: 1, Paragraphs: e.Paragraphs, Editor: e.Editor, Change: ChangeInserted, Reason: e.Reason, At: e.At}}
 		t.insertAt(pos, u)
 	case TranscriptUtteranceDeleted:
 		u, err := live(e.UtteranceID)

@@ -241,7 +241,9 @@ func TestImportedMeetingsAndCases(t *testing.T) {
 	}
 	sched := ScheduleMeeting{MeetingID: "m-37", CaseID: "37", Kind: MeetingCollaborative, Title: "第37次協作會議", StartsAt: tMeeting, Imported: true}
 	m := NewMeeting("m-37")
-	do(t, m, func(m *Meeting) ([]Event, error) { return m.Schedule(sched, staff, tMeeting, c, DefaultMonthlyConfig(), nil) })
+	do(t, m, func(m *Meeting) ([]Event, error) {
+		return m.Schedule(sched, staff, tMeeting, c, DefaultMonthlyConfig(), nil)
+	})
 	if evs, err := m.Schedule(sched, staff, tMeeting, c, DefaultMonthlyConfig(), nil); err != nil || len(evs) != 0 {
 		t.Errorf("scheduling the imported meeting again: %v, %v", evs, err)
 	}

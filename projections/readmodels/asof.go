@@ -1,0 +1,613 @@
+package readmodels
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/projections"
+)
+
+// All returns the read models of this package, each a projection for a
+// projections.Runner.
+func All() []projections.Projection {
+	return []projections.Projection{Tallies{}, CaseBoard{}, Transcripts{}, Trail{}}
+}
+
+// ErrUnknownCase: the case is not in the log (or not yet as of the time
+// asked).
+var ErrUnknownCase = errors.New("unknown case")
+
+// Index tells CaseAsOf which streams belong to a case: the live Trail read
+// model's subject index. A *projections.Runner running Trail is one. If it
+// also has WaitFor (as a Runner does), CaseAsOf first waits until the index
+// has caught up with the point asked for, so that no meeting scheduled just
+// before it is missed.
+type Index interface {
+	Reader(projection string) projections.Reader
+}
+
+// IndexWait bounds how long CaseAsOf waits for the index to catch up with
+// the point asked for before it finds the case's streams in the log instead.
+var IndexWait = 5 * time.Second
+
+type waiter interface {
+	WaitFor(ctx context.Context, projection string, pos eventstore.Position) error
+}
+
+// Snapshot is the read models of one case as they stood at a point of the
+// log, folded in memory. Query it with the same functions as the live read
+// models, through Reader: Case(ctx, snap.Reader(CaseBoardName), id, v),
+// CaseTrail(ctx, snap.Reader(TrailName), id, q), Meeting(ctx,
+// snap.Reader(TranscriptsName), m, v), Proposal(ctx, snap.Reader(TalliesName),
+// p, v).
+type Snapshot struct {
+	// CaseID is the case.
+	CaseID domain.CaseID `json:"caseId"`
+	// At is the point asked for; Clock says which clock it uses.
+	At    projections.AsOf `json:"-"`
+	Clock Clock            `json:"clock"`
+	// Position is the last event folded (0: none).
+	Position eventstore.Position `json:"position"`
+	// Events counts the events folded; Read counts those read.
+	Events int `json:"events"`
+	Read   int `json:"read"`
+	// Streams are the streams folded: the case's, its meetings' and
+	// transcripts', its source proposal's and its monthly meeting's (with
+	// that meeting's sessions).
+	Streams []string `json:"streams"`
+	models  map[string]*memTx
+}
+
+// Clock says which clock an as-of view uses.
+type Clock string
+
+// Clocks of an as-of view.
+const (
+	// ClockPosition: the global log up to a position.
+	ClockPosition Clock = "position"
+	// ClockRecordedAt: the ledger's clock, what it had recorded by a time.
+	ClockRecordedAt Clock = "recordedAt"
+	// ClockOccurredAt: the world's clock, what had happened by a time as
+	// the ledger knows it now (imported history included).
+	ClockOccurredAt Clock = "occurredAt"
+)
+
+// ClockOf returns the clock at uses.
+func ClockOf(at projections.AsOf) Clock {
+	switch {
+	case at.Position != 0:
+		return ClockPosition
+	case !at.RecordedAt.IsZero():
+		return ClockRecordedAt
+	default:
+		return ClockOccurredAt
+	}
+}
+
+// Reader reads the snapshot's documents of one read model (TalliesName,
+// CaseBoardName, TranscriptsName, TrailName); it is safe for concurrent
+// use. An unknown name reads as empty.
+func (s *Snapshot) Reader(projection string) projections.Reader {
+	if m, ok := s.models[projection]; ok {
+		return m
+	}
+	empty := newMemTx(nil)
+	empty.freeze()
+	return empty
+}
+
+// CaseAsOf folds the events of one case, as they stood at a point, into
+// fresh in-memory read models (All) and returns them to be queried.
+//
+// The point is one of (projections.AsOf):
+//   - Position: every event up to and including that global position;
+//   - RecordedAt: every event the ledger had recorded by then (what the
+//     ledger showed at that time);
+//   - OccurredAt: every event whose occurred-at is not after it (how things
+//     unfolded, including history imported later).
+//
+// It does not replay the whole log: it reads only the case's streams (the
+// case, its meetings and their transcripts, its source proposal, the
+// monthly meeting that selected it and that meeting's sessions) with
+// ReadStream, merges them by global position, cuts them at the point and
+// folds them. index names those streams (the live Trail read model); nil
+// finds them by scanning the log, which is correct but slow on a large log.
+func CaseAsOf(ctx context.Context, store eventstore.Store, index Index, id domain.CaseID, at projections.AsOf) (*Snapshot, error) {
+	if err := validateAsOf(at); err != nil {
+		return nil, err
+	}
+	streams, err := caseStreams(ctx, store, index, id, at)
+	if err != nil {
+		return nil, fmt.Errorf("case %s as of %s: %w", id, describeAsOf(at), err)
+	}
+	snap, err := foldStreams(ctx, store, streams, at)
+	if err != nil {
+		return nil, fmt.Errorf("case %s as of %s: %w", id, describeAsOf(at), err)
+	}
+	snap.CaseID = id
+	return snap, nil
+}
+
+func validateAsOf(a projections.AsOf) error {
+	n := 0
+	if a.Position != 0 {
+		n++
+	}
+	if !a.RecordedAt.IsZero() {
+		n++
+	}
+	if !a.OccurredAt.IsZero() {
+		n++
+	}
+	if n != 1 {
+		return errors.New("as of: set exactly one of Position, RecordedAt, OccurredAt")
+	}
+	return nil
+}
+
+func describeAsOf(a projections.AsOf) string {
+	switch {
+	case a.Position != 0:
+		return fmt.Sprintf("position %d", a.Position)
+	case !a.RecordedAt.IsZero():
+		return "recorded-at " + a.RecordedAt.UTC().Format(time.RFC3339Nano)
+	default:
+		return "occurred-at " + a.OccurredAt.UTC().Format(time.RFC3339Nano)
+	}
+}
+
+// includes reports whether ev is part of the view at a.
+func includes(a projections.AsOf, ev *eventstore.Event) bool {
+	switch {
+	case a.Position != 0:
+		return ev.Position <= a.Position
+	case !a.RecordedAt.IsZero():
+		return !ev.RecordedAt.After(a.RecordedAt)
+	default:
+		return !ev.OccurredAt().After(a.OccurredAt)
+	}
+}
+
+// caseStreams returns the streams of a case's trail and its linked
+// subjects.
+func caseStreams(ctx context.Context, store eventstore.Store, index Index, id domain.CaseID, at projections.AsOf) ([]string, error) {
+	if index == nil {
+		return scanCaseStreams(ctx, store, id)
+	}
+	if w, ok := index.(waiter); ok {
+		head, err := store.Head(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read head: %w", err)
+		}
+		if at.Position != 0 && at.Position < head {
+			head = at.Position
+		}
+		wctx, cancel := context.WithTimeout(ctx, IndexWait)
+		err = w.WaitFor(wctx, TrailName, head)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			// A lagging or failed index: find the streams in the log.
+			return scanCaseStreams(ctx, store, id)
+		}
+	}
+	r := index.Reader(TrailName)
+	subject := domain.CaseStream(id)
+	s, ok, err := Subjects(ctx, r, subject)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w %s", ErrUnknownCase, id)
+	}
+	streams := slices.Clone(s.Streams)
+	for _, l := range s.Links {
+		ls, ok, err := Subjects(ctx, r, l)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			streams = addUnique(streams, l) // a subject's own stream is named like it
+			continue
+		}
+		for _, st := range ls.Streams {
+			streams = addUnique(streams, st)
+		}
+	}
+	return streams, nil
+}
+
+// scanCaseStreams finds a case's streams without an index: the case stream
+// names its source proposal and monthly meeting; meetings name their case
+// (or monthly meeting) when scheduled, which takes a scan of the log.
+func scanCaseStreams(ctx context.Context, store eventstore.Store, id domain.CaseID) ([]string, error) {
+	cs := domain.CaseStream(id)
+	first, err := store.ReadStream(ctx, cs, 1, 1)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", cs, err)
+	}
+	if len(first) == 0 || first[0].Type != "case.opened" {
+		return nil, fmt.Errorf("%w %s", ErrUnknownCase, id)
+	}
+	e, err := domain.Decode(first[0].Type, first[0].SchemaVersion, first[0].Data)
+	if err != nil {
+		return nil, err
+	}
+	opened := e.(domain.CaseOpened)
+	streams := []string{cs}
+	if opened.CandidateKind == domain.CandidateEstablishedProposal && opened.SourceRef != "" {
+		streams = append(streams, domain.ProposalStream(domain.ProposalID(opened.SourceRef)))
+	}
+	if opened.MonthlyMeetingID != "" {
+		streams = append(streams, domain.MonthlyMeetingStream(opened.MonthlyMeetingID))
+	}
+	var after eventstore.Position
+	for {
+		evs, err := store.ReadAll(ctx, after, 4096)
+		if err != nil {
+			return nil, fmt.Errorf("scan the log after %d: %w", after, err)
+		}
+		if len(evs) == 0 {
+			return streams, nil
+		}
+		for i := range evs {
+			ev := &evs[i]
+			after = ev.Position
+			if ev.Type != "meeting.scheduled" {
+				continue
+			}
+			e, err := domain.Decode(ev.Type, ev.SchemaVersion, ev.Data)
+			if err != nil {
+				return nil, err
+			}
+			s := e.(domain.MeetingScheduled)
+			if s.CaseID == id || s.MonthlyMeetingID != "" && s.MonthlyMeetingID == opened.MonthlyMeetingID {
+				streams = append(streams, domain.MeetingStream(s.MeetingID), domain.TranscriptStream(s.MeetingID))
+			}
+		}
+	}
+}
+
+// readPage is how many events one ReadStream call returns.
+const readPage = 1 << 16
+
+// foldStreams reads streams up to at, merges them by position and folds
+// them into a new snapshot.
+func foldStreams(ctx context.Context, store eventstore.Store, streams []string, at projections.AsOf) (*Snapshot, error) {
+	snap := &Snapshot{At: at, Clock: ClockOf(at), Streams: streams, models: map[string]*memTx{}}
+	// Read the streams, a few at a time.
+	per := make([][]eventstore.Event, len(streams))
+	dec := make([][]domain.Event, len(streams))
+	errs := make([]error, len(streams))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+	for i, st := range streams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			per[i], errs[i] = readStream(ctx, store, st, at)
+			if errs[i] == nil {
+				dec[i], errs[i] = decodeAll(per[i], at)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	events := merge(per, dec, at)
+	for _, evs := range per {
+		snap.Read += len(evs)
+	}
+	snap.Events = len(events)
+	if len(events) > 0 {
+		snap.Position = events[len(events)-1].ev.Position
+	}
+	models, err := fold(ctx, events, All())
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range All() {
+		snap.models[p.Name()] = models[i]
+	}
+	return snap, nil
+}
+
+// event is an event to fold and its domain event (nil if it is not the
+// domain's).
+type event struct {
+	ev *eventstore.Event
+	e  domain.Event
+}
+
+// merge merges streams, each in position order, into one list in position
+// order, keeping the events at includes, with their decoded forms dec.
+func merge(streams [][]eventstore.Event, dec [][]domain.Event, at projections.AsOf) []event {
+	n := 0
+	for _, s := range streams {
+		n += len(s)
+	}
+	out := make([]event, 0, n)
+	next := make([]int, len(streams))
+	for {
+		best := -1
+		for i, s := range streams {
+			if next[i] < len(s) && (best < 0 || s[next[i]].Position < streams[best][next[best]].Position) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return out
+		}
+		i := next[best]
+		next[best]++
+		if ev := &streams[best][i]; includes(at, ev) {
+			out = append(out, event{ev, dec[best][i]})
+		}
+	}
+}
+
+// readStream reads a stream, stopping after position at.Position if set.
+func readStream(ctx context.Context, store eventstore.Store, stream string, at projections.AsOf) ([]eventstore.Event, error) {
+	var out []eventstore.Event
+	from := uint64(1)
+	for {
+		evs, err := store.ReadStream(ctx, stream, from, readPage)
+		if err != nil {
+			return nil, fmt.Errorf("read %s from %d: %w", stream, from, err)
+		}
+		for i := range evs {
+			if at.Position != 0 && evs[i].Position > at.Position {
+				return append(out, evs[:i]...), nil
+			}
+		}
+		if out == nil {
+			out = evs
+		} else {
+			out = append(out, evs...)
+		}
+		if len(evs) < readPage {
+			return out, nil
+		}
+		from += uint64(len(evs))
+	}
+}
+
+// fold applies events, in order, to each projection, each in its own
+// goroutine and its own memTx, which it returns frozen. The events come
+// decoded, once for all of them.
+func fold(ctx context.Context, events []event, ps []projections.Projection) ([]*memTx, error) {
+	txs := make([]*memTx, len(ps))
+	errs := make([]error, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		var sizes map[string]int
+		if p.Name() == TrailName {
+			sizes = map[string]int{collEntries: len(events)} // an entry per event
+		}
+		txs[i] = newMemTx(sizes)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cur := &predecoded{}
+			ctx := withPredecoded(ctx, cur)
+			for _, x := range events {
+				cur.pos, cur.e = x.ev.Position, x.e
+				if err := p.Apply(ctx, txs[i], *x.ev); err != nil {
+					errs[i] = &projections.ApplyError{Projection: p.Name(), Position: x.ev.Position, EventID: x.ev.ID.String(), Stream: x.ev.Stream, Type: x.ev.Type, Err: err}
+					return
+				}
+			}
+			txs[i].freeze()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return txs, nil
+}
+
+// decodeAll decodes the domain events of a stream that are part of the
+// view at (nil for others).
+func decodeAll(events []eventstore.Event, at projections.AsOf) ([]domain.Event, error) {
+	out := make([]domain.Event, len(events))
+	for i := range events {
+		ev := &events[i]
+		if _, known := domain.EventSchemaVersion(ev.Type); !known || !includes(at, ev) {
+			continue
+		}
+		e, err := domain.Decode(ev.Type, ev.SchemaVersion, ev.Data)
+		if err != nil {
+			return nil, fmt.Errorf("event %s at position %d: %w", ev.ID, ev.Position, err)
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+// memTx is the Tx of an as-of fold, and then the snapshot's Reader of one
+// read model.
+//
+// While folding, it keeps the Go values Apply puts and hands them back to
+// Get as they are (a shallow copy), so that a document changed by many
+// events is not encoded and decoded for each: the one goroutine folding
+// writes back every document it changes, and a failed fold is thrown away.
+// Once frozen, reads go through JSON, as on every backend: each document
+// is encoded once, when first read, so that queries never share memory
+// with the stored values.
+type memTx struct {
+	sizes  map[string]int // expected documents of large collections
+	mu     sync.Mutex     // guards docs' raw once frozen
+	frozen bool
+	docs   map[string]map[string]*memDoc
+	sorted map[string][]string // each collection's keys, once frozen
+}
+
+type memDoc struct {
+	val any    // the value Put stored
+	raw []byte // its JSON, once encoded
+}
+
+var _ projections.Tx = (*memTx)(nil)
+
+// newMemTx returns an empty memTx; sizes are the expected documents of
+// large collections.
+func newMemTx(sizes map[string]int) *memTx {
+	return &memTx{sizes: sizes, docs: map[string]map[string]*memDoc{}}
+}
+
+// freeze ends the fold: from now on the documents are only read.
+func (t *memTx) freeze() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.frozen = true
+	t.sorted = make(map[string][]string, len(t.docs))
+	for c, docs := range t.docs {
+		keys := make([]string, 0, len(docs))
+		for k := range docs {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		t.sorted[c] = keys
+	}
+}
+
+// keys returns the keys of collection that start with prefix, in order.
+func (t *memTx) keys(collection, prefix string) []string {
+	if t.frozen {
+		all := t.sorted[collection]
+		i, _ := slices.BinarySearch(all, prefix)
+		j := i
+		for j < len(all) && strings.HasPrefix(all[j], prefix) {
+			j++
+		}
+		return all[i:j:j]
+	}
+	var keys []string
+	for k := range t.docs[collection] {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// json returns d's JSON, encoding it on first use.
+func (t *memTx) json(collection, key string, d *memDoc) ([]byte, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if d.raw == nil {
+		raw, err := json.Marshal(d.val)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s/%s: %w", collection, key, err)
+		}
+		d.raw = raw
+	}
+	return d.raw, nil
+}
+
+// Get implements projections.Reader.
+func (t *memTx) Get(_ context.Context, collection, key string, v any) (bool, error) {
+	d, ok := t.docs[collection][key]
+	if !ok {
+		return false, nil
+	}
+	if !t.frozen {
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().Type() == reflect.TypeOf(d.val) {
+			rv.Elem().Set(reflect.ValueOf(d.val))
+			return true, nil
+		}
+	}
+	raw, err := t.json(collection, key, d)
+	if err != nil {
+		return true, err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return true, fmt.Errorf("decode %s/%s: %w", collection, key, err)
+	}
+	return true, nil
+}
+
+// Scan implements projections.Reader.
+func (t *memTx) Scan(ctx context.Context, collection, prefix string, fn func(key string, raw []byte) error) error {
+	docs := t.docs[collection]
+	for _, k := range t.keys(collection, prefix) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		raw, err := t.json(collection, k, docs[k])
+		if err != nil {
+			return err
+		}
+		if err := fn(k, raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanValues implements valueReader.
+func (t *memTx) scanValues(ctx context.Context, collection, prefix string, want func(key string) bool, fn func(key string, v any, raw func() ([]byte, error)) error) error {
+	docs := t.docs[collection]
+	for _, k := range t.keys(collection, prefix) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if want != nil && !want(k) {
+			continue
+		}
+		d := docs[k]
+		if err := fn(k, d.val, func() ([]byte, error) { return t.json(collection, k, d) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Put implements projections.Tx.
+func (t *memTx) Put(_ context.Context, collection, key string, v any) error {
+	if t.frozen {
+		return errors.New("as-of snapshot: read only")
+	}
+	d := &memDoc{val: v}
+	if reflect.ValueOf(v).Kind() == reflect.Pointer {
+		// The caller may change it after Put: keep its JSON now.
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encode %s/%s: %w", collection, key, err)
+		}
+		d.raw = raw
+	}
+	docs := t.docs[collection]
+	if docs == nil {
+		docs = make(map[string]*memDoc, t.sizes[collection])
+		t.docs[collection] = docs
+	}
+	docs[key] = d
+	return nil
+}
+
+// Delete implements projections.Tx.
+func (t *memTx) Delete(_ context.Context, collection, key string) error {
+	if t.frozen {
+		return errors.New("as-of snapshot: read only")
+	}
+	delete(t.docs[collection], key)
+	return nil
+}

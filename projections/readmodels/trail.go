@@ -1,0 +1,599 @@
+package readmodels
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/projections"
+)
+
+// TrailName is the name of the Trail projection.
+const TrailName = "trail"
+
+// Collections of the Trail projection.
+const (
+	collEntries      = "entries"  // <subject>/<position> → Entry
+	collSubjects     = "subjects" // <subject> → Subject
+	collTrailMeeting = "meetings" // <meeting id> → trailMeeting
+	collHidden       = "hidden"   // <subject>/<kind>/<meeting id>/<id> → Hidden
+)
+
+// Trail is the accountability trail: for every subject (a case, a
+// proposal, a PO monthly meeting, a meeting that belongs to neither) an
+// ordered account of how its outcome arose, one entry per log event with
+// its actor, both times, its global position and its event ID. A case's
+// meetings and transcripts are entries of the case; CaseTrail merges the
+// case with its source proposal and the vote that selected it.
+//
+// Individual signatures are not entries (the tallies count them; their
+// milestones and establishment are entries), nor is the PO registry.
+//
+// Apply is O(1) per event: each entry is a document of its own, keyed by
+// subject and position; an event reads at most its meeting's small link
+// document.
+type Trail struct{}
+
+var _ projections.Preloader = Trail{}
+
+// Name implements projections.Projection.
+func (Trail) Name() string { return TrailName }
+
+// Version implements projections.Projection.
+func (Trail) Version() int { return 1 }
+
+// Apply implements projections.Projection.
+func (Trail) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
+	return trailTable.apply(ctx, tx, ev)
+}
+
+// Preload implements projections.Preloader: the meeting link of meeting and
+// transcript events.
+func (Trail) Preload(ev eventstore.Event) []projections.DocRef {
+	if !trailTable.handles(ev.Type) || ev.Type == "meeting.scheduled" {
+		return nil
+	}
+	id := streamID(ev.Stream, "transcript-")
+	if id == "" {
+		id = streamID(ev.Stream, "meeting-")
+	}
+	if id == "" {
+		return nil
+	}
+	return []projections.DocRef{{Collection: collTrailMeeting, Key: id}}
+}
+
+// ---- documents ----
+
+// Entry is one step of a trail: one log event.
+type Entry struct {
+	// Subject is the trail the entry belongs to ("case-57",
+	// "proposal-42", "po-monthly-2019-03", "meeting-m1").
+	Subject string `json:"subject"`
+	// Step says what kind of step it is (Step* constants).
+	Step string `json:"step"`
+	// Type is the event type.
+	Type string `json:"type"`
+	// Stream and StreamVersion locate the event in its stream.
+	Stream        string `json:"stream"`
+	StreamVersion uint64 `json:"streamVersion"`
+	Stamp
+	// Refs name what the event is about, to link to.
+	Refs Refs `json:"refs,omitzero"`
+	// Data is the event's data as recorded (public views leave out the
+	// fields listed in Redacted).
+	Data json.RawMessage `json:"data"`
+	// Redacted lists the data fields a public view left out.
+	Redacted []string `json:"redacted,omitempty"`
+}
+
+// Refs are the identifiers an entry is about.
+type Refs struct {
+	ProposalID       string `json:"proposalId,omitempty"`
+	MonthlyMeetingID string `json:"monthlyMeetingId,omitempty"`
+	CandidateID      string `json:"candidateId,omitempty"`
+	CaseID           string `json:"caseId,omitempty"`
+	MeetingID        string `json:"meetingId,omitempty"`
+	UtteranceID      string `json:"utteranceId,omitempty"`
+	NoteID           string `json:"noteId,omitempty"`
+	QuestionID       string `json:"questionId,omitempty"`
+	RecommendationID string `json:"recommendationId,omitempty"`
+	ParticipantID    string `json:"participantId,omitempty"`
+	StakeholderID    string `json:"stakeholderId,omitempty"`
+}
+
+// Steps of a trail (Entry.Step).
+const (
+	StepProposal         = "proposal"          // submitted, published
+	StepSignatures       = "signatures"        // milestone, established, invalidated, expired
+	StepProposalResponse = "proposal_response" // deadline extended, responded, missed
+	StepVote             = "vote"              // monthly meeting: opened, candidates, ballots, tally
+	StepCaseOpened       = "case_opened"
+	StepOrganisers       = "organisers" // lead and co-organisers
+	StepStage            = "stage"
+	StepResearch         = "research" // stakeholders, interviews, materials
+	StepRecommendation   = "recommendation"
+	StepReport           = "report"
+	StepDirective        = "directive"
+	StepResponse         = "response" // a ministry's response to a recommendation
+	StepMeeting          = "meeting"  // scheduled, recording, closed
+	StepParticipation    = "participation"
+	StepNote             = "note"
+	StepQuestion         = "question"
+	StepTranscript       = "transcript"      // started, imported, published, version imported
+	StepUtterance        = "utterance"       // who said what: recorded, inserted
+	StepTranscriptEdit   = "transcript_edit" // edits, corrections, reverts, reattributions, splits, merges, deletions
+)
+
+// Subject is a trail's index entry: which streams feed it, and the other
+// trails a case links to (its source proposal and monthly meeting).
+type Subject struct {
+	Subject string `json:"subject"`
+	// Streams are the log streams whose events are entries of the subject.
+	Streams []string `json:"streams"`
+	// Links are related subjects a case's trail includes.
+	Links []string `json:"links,omitempty"`
+}
+
+type trailMeeting struct {
+	Subject string `json:"subject"`
+}
+
+// Hidden marks a note removed, a question archived or an utterance deleted:
+// public views leave the text out of its entries.
+type Hidden struct {
+	Kind      string `json:"kind"`
+	MeetingID string `json:"meetingId"`
+	ID        string `json:"id"`
+	Stamp
+}
+
+// ---- fold ----
+
+var stepOf = map[string]string{
+	"proposal.submitted":                  StepProposal,
+	"proposal.published":                  StepProposal,
+	"proposal.milestone_reached":          StepSignatures,
+	"proposal.established":                StepSignatures,
+	"proposal.signature_invalidated":      StepSignatures,
+	"proposal.expired":                    StepSignatures,
+	"proposal.response_deadline_extended": StepProposalResponse,
+	"proposal.responded":                  StepProposalResponse,
+	"proposal.response_deadline_missed":   StepProposalResponse,
+	"monthly.opened":                      StepVote,
+	"monthly.candidate_added":             StepVote,
+	"monthly.ballot_cast":                 StepVote,
+	"monthly.closed":                      StepVote,
+	"case.opened":                         StepCaseOpened,
+	"case.lead_assigned":                  StepOrganisers,
+	"case.co_organiser_added":             StepOrganisers,
+	"case.co_organiser_removed":           StepOrganisers,
+	"case.stage_changed":                  StepStage,
+	"case.stakeholder_added":              StepResearch,
+	"case.interview_recorded":             StepResearch,
+	"case.material_added":                 StepResearch,
+	"case.recommendation_recorded":        StepRecommendation,
+	"case.reported_to_premier":            StepReport,
+	"case.directive_recorded":             StepDirective,
+	"case.response_recorded":              StepResponse,
+	"meeting.scheduled":                   StepMeeting,
+	"meeting.recording_added":             StepMeeting,
+	"meeting.closed":                      StepMeeting,
+	"meeting.participant_added":           StepParticipation,
+	"meeting.attendance_recorded":         StepParticipation,
+	"meeting.note_added":                  StepNote,
+	"meeting.note_revised":                StepNote,
+	"meeting.note_removed":                StepNote,
+	"meeting.question_posted":             StepQuestion,
+	"meeting.question_answered":           StepQuestion,
+	"meeting.question_archived":           StepQuestion,
+	"transcript.started":                  StepTranscript,
+	"transcript.imported":                 StepTranscript,
+	"transcript.version_imported":         StepTranscript,
+	"transcript.published":                StepTranscript,
+	"transcript.utterance_recorded":       StepUtterance,
+	"transcript.utterance_inserted":       StepUtterance,
+	"transcript.utterance_edited":         StepTranscriptEdit,
+	"transcript.edit_reverted":            StepTranscriptEdit,
+	"transcript.speaker_reattributed":     StepTranscriptEdit,
+	"transcript.utterance_corrected":      StepTranscriptEdit,
+	"transcript.utterance_deleted":        StepTranscriptEdit,
+	"transcript.utterance_split":          StepTranscriptEdit,
+	"transcript.utterances_merged":        StepTranscriptEdit,
+	"transcript.utterance_reclassified":   StepTranscriptEdit,
+}
+
+var trailTable = func() *table {
+	t := newTable(TrailName)
+	for _, ty := range domain.EventTypes() {
+		if _, ok := stepOf[ty]; ok {
+			t.handlers[ty] = foldEntry
+		}
+	}
+	t.ignore("individual signatures are counted by the tallies; their milestones and establishment are entries", "proposal.signed")
+	t.ignore("the PO registry is no case's trail", "registry.ministry_registered", "registry.po_registered", "registry.po_renewed", "registry.po_retired", "registry.po_role_changed")
+	return t
+}()
+
+// foldEntry records ev as an entry of its subject, and keeps the subject
+// index and the hidden marks.
+func foldEntry(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.Event) error {
+	refs := refsOf(e)
+	var subject string
+	switch {
+	case strings.HasPrefix(ev.Stream, "proposal-"), strings.HasPrefix(ev.Stream, "po-monthly-"), strings.HasPrefix(ev.Stream, "case-"):
+		subject = ev.Stream
+	default:
+		s, err := meetingSubject(ctx, tx, ev, e, refs)
+		if err != nil {
+			return err
+		}
+		subject = s
+	}
+	switch x := e.(type) {
+	case domain.ProposalSubmitted:
+		if err := indexSubject(ctx, tx, subject, []string{ev.Stream}, nil); err != nil {
+			return err
+		}
+	case domain.MonthlyMeetingOpened:
+		if err := indexSubject(ctx, tx, subject, []string{ev.Stream}, nil); err != nil {
+			return err
+		}
+	case domain.CaseOpened:
+		var links []string
+		if x.CandidateKind == domain.CandidateEstablishedProposal && x.SourceRef != "" {
+			links = append(links, domain.ProposalStream(domain.ProposalID(x.SourceRef)))
+			refs.ProposalID = x.SourceRef
+		}
+		if x.MonthlyMeetingID != "" {
+			links = append(links, domain.MonthlyMeetingStream(x.MonthlyMeetingID))
+		}
+		if err := indexSubject(ctx, tx, subject, []string{ev.Stream}, links); err != nil {
+			return err
+		}
+	case domain.MeetingNoteRemoved:
+		if err := hide(ctx, tx, ev, subject, "note", x.MeetingID, string(x.NoteID)); err != nil {
+			return err
+		}
+	case domain.MeetingQuestionArchived:
+		if err := hide(ctx, tx, ev, subject, "question", x.MeetingID, string(x.QuestionID)); err != nil {
+			return err
+		}
+	case domain.TranscriptUtteranceDeleted:
+		if err := hide(ctx, tx, ev, subject, "utterance", x.MeetingID, string(x.UtteranceID)); err != nil {
+			return err
+		}
+	}
+	entry := Entry{Subject: subject, Step: stepOf[ev.Type], Type: ev.Type, Stream: ev.Stream, StreamVersion: ev.Version, Stamp: stampOf(ev), Refs: refs, Data: ev.Data}
+	return tx.Put(ctx, collEntries, subject+"/"+posKey(ev.Position), entry)
+}
+
+// meetingSubject returns the subject of a meeting or transcript event: the
+// case, else the monthly meeting, the meeting belongs to, else the meeting
+// itself. A meeting's scheduling records it.
+func meetingSubject(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.Event, refs Refs) (string, error) {
+	if s, ok := e.(domain.MeetingScheduled); ok {
+		subject := domain.MeetingStream(s.MeetingID)
+		switch {
+		case s.CaseID != "":
+			subject = domain.CaseStream(s.CaseID)
+		case s.MonthlyMeetingID != "":
+			subject = domain.MonthlyMeetingStream(s.MonthlyMeetingID)
+		}
+		if err := tx.Put(ctx, collTrailMeeting, string(s.MeetingID), trailMeeting{Subject: subject}); err != nil {
+			return "", err
+		}
+		streams := []string{domain.MeetingStream(s.MeetingID), domain.TranscriptStream(s.MeetingID)}
+		return subject, indexSubject(ctx, tx, subject, streams, nil)
+	}
+	id := refs.MeetingID
+	if id == "" {
+		if id = streamID(ev.Stream, "transcript-"); id == "" {
+			id = streamID(ev.Stream, "meeting-")
+		}
+	}
+	m, ok, err := projections.Get[trailMeeting](ctx, tx, collTrailMeeting, id)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return domain.MeetingStream(domain.MeetingID(id)), nil
+	}
+	return m.Subject, nil
+}
+
+// indexSubject adds streams and links to a subject's index document.
+func indexSubject(ctx context.Context, tx projections.Tx, subject string, streams, links []string) error {
+	return projections.Update(ctx, tx, collSubjects, subject, func(s *Subject) error {
+		s.Subject = subject
+		for _, st := range streams {
+			s.Streams = addUnique(s.Streams, st)
+		}
+		for _, l := range links {
+			s.Links = addUnique(s.Links, l)
+		}
+		return nil
+	})
+}
+
+func hiddenKey(subject, kind string, meeting domain.MeetingID, id string) string {
+	return subject + "/" + kind + "/" + string(meeting) + "/" + id
+}
+
+func hide(ctx context.Context, tx projections.Tx, ev eventstore.Event, subject, kind string, meeting domain.MeetingID, id string) error {
+	return tx.Put(ctx, collHidden, hiddenKey(subject, kind, meeting, id), Hidden{Kind: kind, MeetingID: string(meeting), ID: id, Stamp: stampOf(ev)})
+}
+
+// refFields maps each ID type of the domain to the Refs field it fills.
+var refFields = map[reflect.Type]func(*Refs) *string{
+	reflect.TypeFor[domain.ProposalID]():       func(r *Refs) *string { return &r.ProposalID },
+	reflect.TypeFor[domain.MonthlyMeetingID](): func(r *Refs) *string { return &r.MonthlyMeetingID },
+	reflect.TypeFor[domain.CandidateID]():      func(r *Refs) *string { return &r.CandidateID },
+	reflect.TypeFor[domain.CaseID]():           func(r *Refs) *string { return &r.CaseID },
+	reflect.TypeFor[domain.MeetingID]():        func(r *Refs) *string { return &r.MeetingID },
+	reflect.TypeFor[domain.UtteranceID]():      func(r *Refs) *string { return &r.UtteranceID },
+	reflect.TypeFor[domain.NoteID]():           func(r *Refs) *string { return &r.NoteID },
+	reflect.TypeFor[domain.QuestionID]():       func(r *Refs) *string { return &r.QuestionID },
+	reflect.TypeFor[domain.RecommendationID](): func(r *Refs) *string { return &r.RecommendationID },
+	reflect.TypeFor[domain.ParticipantID]():    func(r *Refs) *string { return &r.ParticipantID },
+	reflect.TypeFor[domain.StakeholderID]():    func(r *Refs) *string { return &r.StakeholderID },
+}
+
+type refField struct {
+	index int
+	set   func(*Refs) *string
+}
+
+var refPlans sync.Map // reflect.Type → []refField
+
+// refsOf returns the identifiers an event names: the first top-level field
+// of each domain ID type (so an insertion's utterance, not the one it
+// follows).
+func refsOf(e domain.Event) Refs {
+	v := reflect.ValueOf(e)
+	t := v.Type()
+	plan, ok := refPlans.Load(t)
+	if !ok {
+		var fs []refField
+		seen := map[reflect.Type]bool{}
+		if t.Kind() == reflect.Struct {
+			for i := range t.NumField() {
+				ft := t.Field(i).Type
+				if set, ok := refFields[ft]; ok && !seen[ft] {
+					seen[ft] = true
+					fs = append(fs, refField{i, set})
+				}
+			}
+		}
+		plan, _ = refPlans.LoadOrStore(t, fs)
+	}
+	var r Refs
+	for _, f := range plan.([]refField) {
+		*f.set(&r) = v.Field(f.index).String()
+	}
+	return r
+}
+
+// ---- queries ----
+
+// TrailQuery selects and pages trail entries.
+type TrailQuery struct {
+	// View is who reads: Public (the default) or Auditor.
+	View View
+	// After returns only entries after this position (for paging).
+	After eventstore.Position
+	// Limit bounds the entries returned; 0 returns all.
+	Limit int
+	// Steps, if set, selects entries of these steps only.
+	Steps []string
+}
+
+// TrailPage is a page of a trail, in log order.
+type TrailPage struct {
+	// Subjects are the trails merged.
+	Subjects []string `json:"subjects"`
+	Entries  []Entry  `json:"entries"`
+	// Next is the After of the next page; 0 when this is the last.
+	Next eventstore.Position `json:"next,omitempty"`
+}
+
+// CaseTrail returns the accountability trail of a case: the case's own
+// entries (stages, organisers, research, meetings, who said what, notes,
+// questions, recommendations, the report, the directive, the responses)
+// merged in log order with its source proposal's (submission, signature
+// milestones, establishment, the ministry's response) and the monthly
+// meeting that selected it (candidates, ballots, tally). ok is false when
+// the case is unknown.
+func CaseTrail(ctx context.Context, r projections.Reader, id domain.CaseID, q TrailQuery) (TrailPage, bool, error) {
+	subject := domain.CaseStream(id)
+	s, ok, err := projections.Get[Subject](ctx, r, collSubjects, subject)
+	if err != nil || !ok {
+		return TrailPage{}, ok, wrap(err, "trail of case %s", id)
+	}
+	page, err := trailOf(ctx, r, append([]string{subject}, s.Links...), q)
+	return page, true, wrap(err, "trail of case %s", id)
+}
+
+// SubjectTrail returns the trail of one subject: a proposal
+// (domain.ProposalStream), a monthly meeting (domain.MonthlyMeetingStream),
+// a meeting of no case (domain.MeetingStream) or a case alone
+// (domain.CaseStream).
+func SubjectTrail(ctx context.Context, r projections.Reader, subject string, q TrailQuery) (TrailPage, error) {
+	page, err := trailOf(ctx, r, []string{subject}, q)
+	return page, wrap(err, "trail of %s", subject)
+}
+
+// Subjects returns a subject's index: the streams that feed it and the
+// subjects it links to.
+func Subjects(ctx context.Context, r projections.Reader, subject string) (Subject, bool, error) {
+	s, ok, err := projections.Get[Subject](ctx, r, collSubjects, subject)
+	return s, ok, wrap(err, "trail subject %s", subject)
+}
+
+func trailOf(ctx context.Context, r projections.Reader, subjects []string, q TrailQuery) (TrailPage, error) {
+	page := TrailPage{Subjects: subjects}
+	hidden := map[string]bool{}
+	if !q.View.auditor() {
+		for _, s := range subjects {
+			err := scanDocs(ctx, r, collHidden, s+"/", nil, func(_ string, h Hidden) error {
+				hidden[h.Kind+"/"+h.MeetingID+"/"+h.ID] = true
+				return nil
+			})
+			if err != nil {
+				return page, err
+			}
+		}
+	}
+	more := false
+	for _, s := range subjects {
+		prefix := s + "/"
+		n := 0
+		after := func(key string) bool {
+			pos, err := parsePosKey(key[len(prefix):])
+			return err == nil && pos > q.After
+		}
+		err := scanDocs(ctx, r, collEntries, prefix, after, func(key string, e Entry) error {
+			if q.Limit > 0 && n >= q.Limit {
+				more = true
+				return errStop
+			}
+			if len(q.Steps) > 0 && !slices.Contains(q.Steps, e.Step) {
+				return nil
+			}
+			n++
+			page.Entries = append(page.Entries, e)
+			return nil
+		})
+		if err := scanStopped(err); err != nil {
+			return page, err
+		}
+	}
+	slices.SortFunc(page.Entries, func(a, b Entry) int { return cmp.Compare(a.Position, b.Position) })
+	if q.Limit > 0 && len(page.Entries) > q.Limit {
+		page.Entries, more = page.Entries[:q.Limit], true
+	}
+	if more && len(page.Entries) > 0 {
+		page.Next = page.Entries[len(page.Entries)-1].Position
+	}
+	if !q.View.auditor() {
+		for i := range page.Entries {
+			page.Entries[i] = page.Entries[i].public(hidden)
+		}
+	}
+	return page, nil
+}
+
+// publicFields are the data fields of an event type that public views never
+// show: pseudonyms, the reasons of removals, and speakers' actor IDs
+// (public views name speakers; their actor IDs link accounts). A path
+// "a.b" names field b of object a; "a.*.b" field b of every element of
+// array a.
+var publicFields = map[string][]string{
+	"proposal.submitted":                {"proposer"},
+	"proposal.established":              {"signer"},
+	"proposal.signature_invalidated":    {"signer", "reason"},
+	"meeting.note_removed":              {"reason"},
+	"meeting.question_archived":         {"reason"},
+	"transcript.utterance_deleted":      {"editor", "reason"},
+	"transcript.utterance_recorded":     {"speaker.actorId"},
+	"transcript.utterance_inserted":     {"speaker.actorId"},
+	"transcript.utterance_edited":       {"editor"},
+	"transcript.speaker_reattributed":   {"from.actorId", "to.actorId"},
+	"transcript.utterance_split":        {"parts.*.speaker.actorId"},
+	"transcript.utterance_reclassified": {"speaker.actorId"},
+}
+
+// hiddenFields are the data fields public views leave out of the entries of
+// a removed note, an archived question or a deleted utterance.
+var hiddenFields = map[string]struct{ kind, field string }{
+	"meeting.note_added":             {"note", "text"},
+	"meeting.note_revised":           {"note", "text"},
+	"meeting.question_posted":        {"question", "text"},
+	"meeting.question_answered":      {"question", "answer"},
+	"transcript.utterance_recorded":  {"utterance", "paragraphs"},
+	"transcript.utterance_inserted":  {"utterance", "paragraphs"},
+	"transcript.utterance_edited":    {"utterance", "paragraphs"},
+	"transcript.utterance_corrected": {"utterance", "paragraphs"},
+	"transcript.edit_reverted":       {"utterance", "paragraphs"},
+	"transcript.utterance_split":     {"utterance", "paragraphs"},
+	"transcript.utterances_merged":   {"utterance", "paragraphs"},
+}
+
+// removalTypes are the events whose actor public views leave out (who
+// removed something is for auditors).
+var removalTypes = map[string]bool{
+	"meeting.note_removed":         true,
+	"meeting.question_archived":    true,
+	"transcript.utterance_deleted": true,
+}
+
+// public returns the entry as the public may see it.
+func (e Entry) public(hidden map[string]bool) Entry {
+	fields := publicFields[e.Type]
+	if h, ok := hiddenFields[e.Type]; ok {
+		id := ""
+		switch h.kind {
+		case "note":
+			id = e.Refs.NoteID
+		case "question":
+			id = e.Refs.QuestionID
+		case "utterance":
+			id = e.Refs.UtteranceID
+		}
+		if hidden[h.kind+"/"+e.Refs.MeetingID+"/"+id] {
+			fields = append(slices.Clone(fields), h.field)
+		}
+	}
+	e.Stamp = e.Stamp.For(Public)
+	if removalTypes[e.Type] {
+		e.Actor.ID = ""
+	}
+	if len(fields) == 0 {
+		return e
+	}
+	var m map[string]any
+	if err := json.Unmarshal(e.Data, &m); err != nil {
+		e.Data, e.Redacted = json.RawMessage("{}"), []string{"*"}
+		return e
+	}
+	e.Redacted = nil
+	for _, f := range fields {
+		if deletePath(m, strings.Split(f, ".")) {
+			e.Redacted = append(e.Redacted, f)
+		}
+	}
+	if raw, err := json.Marshal(m); err == nil {
+		e.Data = raw
+	}
+	return e
+}
+
+// deletePath deletes the field at path from v and reports whether there
+// was one.
+func deletePath(v any, path []string) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(path) == 1 {
+			_, ok := x[path[0]]
+			delete(x, path[0])
+			return ok
+		}
+		return deletePath(x[path[0]], path[1:])
+	case []any:
+		if path[0] != "*" {
+			return false
+		}
+		found := false
+		for _, el := range x {
+			found = deletePath(el, path[1:]) || found
+		}
+		return found
+	}
+	return false
+}
