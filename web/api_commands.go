@@ -98,6 +98,11 @@ func (s *server) registerAPI(mux *http.ServeMux) []string {
 		patterns = append(patterns, pattern)
 	}
 	handle("GET "+OpenAPIPath, serveOpenAPI)
+	s.registerReadSide(handle)
+	if s.cfg.Proofs != nil {
+		patterns = append(patterns, RegisterProofs(mux, s.cfg.Proofs, s.cfg.Logger)...)
+	}
+	s.registerQueries(handle)
 	if s.cfg.Ledger == nil {
 		return patterns
 	}

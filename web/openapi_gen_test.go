@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/pdis/collab-ledger/projections/transparency"
 	"reflect"
 	"slices"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/projections/readmodels"
 )
 
 // ---- ordered YAML ----
@@ -107,6 +109,24 @@ func strs[S ~string](xs []S) []string {
 type generator struct {
 	components map[string]*yaml.Node
 	order      []string
+	// types remembers which Go type a component name stands for, so that
+	// two types of one name (domain.UtteranceVersion and
+	// readmodels.UtteranceVersion) get two components.
+	types map[string]reflect.Type
+}
+
+// nameOf is the component name of struct type t.
+func (g *generator) nameOf(t reflect.Type) string {
+	if g.types == nil {
+		g.types = map[string]reflect.Type{}
+	}
+	name := t.Name()
+	if prev, ok := g.types[name]; ok && prev != t {
+		pkg := t.PkgPath()
+		name = strings.ToUpper(pkg[strings.LastIndex(pkg, "/")+1:][:1]) + pkg[strings.LastIndex(pkg, "/")+2:] + name
+	}
+	g.types[name] = t
+	return name
 }
 
 func (g *generator) component(name string, build func() *yaml.Node) *yaml.Node {
@@ -150,8 +170,12 @@ func (g *generator) schemaOf(t reflect.Type) *yaml.Node {
 		return ym("type", "integer")
 	case reflect.Slice:
 		return ym("type", "array", "items", g.schemaOf(t.Elem()))
+	case reflect.Pointer:
+		return g.schemaOf(t.Elem())
 	case reflect.Struct:
-		return g.component(t.Name(), func() *yaml.Node { return g.object(t, "") })
+		return g.component(g.nameOf(t), func() *yaml.Node { return g.object(t, "") })
+	case reflect.Map:
+		return ym("type", "object", "additionalProperties", g.schemaOf(t.Elem()))
 	}
 	panic(fmt.Sprintf("openapi generator: no schema for %s", t))
 }
@@ -159,13 +183,7 @@ func (g *generator) schemaOf(t reflect.Type) *yaml.Node {
 // object is the schema of a struct: its exported fields, by JSON name.
 func (g *generator) object(t reflect.Type, description string) *yaml.Node {
 	props := ym()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() || f.Tag.Get("json") == "-" {
-			continue
-		}
-		yset(props, jsonName(f), g.schemaOf(f.Type))
-	}
+	g.fields(props, t)
 	n := ym("type", "object")
 	if description != "" {
 		yset(n, "description", description)
@@ -173,6 +191,23 @@ func (g *generator) object(t reflect.Type, description string) *yaml.Node {
 	yset(n, "additionalProperties", false)
 	yset(n, "properties", props)
 	return n
+}
+
+// fields adds t's exported fields to props, by JSON name; the fields of an
+// embedded struct without a JSON name are its own, as encoding/json has
+// them.
+func (g *generator) fields(props *yaml.Node, t reflect.Type) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct && f.Tag.Get("json") == "" {
+			g.fields(props, f.Type)
+			continue
+		}
+		if !f.IsExported() || f.Tag.Get("json") == "-" {
+			continue
+		}
+		yset(props, jsonName(f), g.schemaOf(f.Type))
+	}
 }
 
 // ---- the document ----
@@ -207,8 +242,16 @@ issues a token for it; only the pseudonym is stored. A citizen's token
 acts as that pseudonym: proposal.sign takes it as the signer (the body's
 signer may be left out).
 
-Query routes for the read models will be added under /api/v1/ beside
-these.
+The read models are queried with GET routes under /api/v1/ (cases,
+trails, meetings, proposals, monthly meetings, due responses): public
+view by default; ?view=auditor shows the auditor view to an auditor's or
+PDIS staff's bearer token (401 without a valid token, 403 for other
+roles, rule query.view.auditor_role). A case and its trail can be asked
+for as of an earlier point: ?asof= a log position, or an RFC 3339 time
+on the clock ?clock=recorded (what the ledger had recorded then, the
+default) or ?clock=occurred (what had happened by then); the answer's
+asOf says which. The same content is served as HTML pages at /,
+/cases/{id}, /meetings/{id}, /proposals/{id} and /monthly/{id}.
 `
 
 var errorResponses = []struct {
@@ -259,6 +302,81 @@ func renderOpenAPI() ([]byte, error) {
 			"responses", ym("200", ym("description", "The OpenAPI document.", "content", ym("application/yaml", ym("schema", ym("type", "string"))))),
 		)),
 	)
+
+	yset(paths, StatusPath, ym("get", ym(
+		"operationId", "status",
+		"tags", []string{"operations"},
+		"summary", "Each projection's checkpoint, the log's head and the lag.",
+		"security", ys(),
+		"responses", ym(
+			"200", ym("description", "The read side's status.", "content", ym("application/json", ym("schema", g.object(reflect.TypeOf(StatusReport{}), "The log's head and each projection's status.")))),
+			"503", ref("#/components/responses/Unavailable"),
+		),
+	)))
+	proofQuery := func(name, desc, typ string) *yaml.Node {
+		return ym("name", name, "in", "query", "required", false, "description", desc, "schema", ym("type", typ))
+	}
+	proofErrors := func(codes string) *yaml.Node {
+		return ym("description", "Bad input ("+codes+"), an unknown event, or no checkpoint yet; an ErrorBody with a stable code.",
+			"content", ym("application/json", ym("schema", ref("#/components/schemas/ErrorBody"))))
+	}
+	yset(paths, LatestCheckpointPath, ym("get", ym(
+		"operationId", "latestCheckpoint",
+		"tags", []string{"transparency"},
+		"summary", "The latest signed checkpoint (tree size and root hash, C2SP tlog-checkpoint signed note); text/plain with Accept: text/plain or ?format=note.",
+		"security", ys(),
+		"parameters", ys(proofQuery("format", "note: the signed note as text/plain", "string")),
+		"responses", ym(
+			"200", ym("description", "The checkpoint.", "content", ym(
+				"application/json", ym("schema", g.object(reflect.TypeOf(CheckpointJSON{}), "The latest checkpoint.")),
+				"text/plain", ym("schema", ym("type", "string")))),
+			"404", proofErrors("no_checkpoint"),
+			"503", ref("#/components/responses/Unavailable"),
+		),
+	)))
+	yset(paths, InclusionProofPath, ym("get", ym(
+		"operationId", "inclusionProof",
+		"tags", []string{"transparency"},
+		"summary", "Proof that an event (by ID or position) is a leaf of the tree of a given size (default: the latest checkpoint's).",
+		"security", ys(),
+		"parameters", ys(proofQuery("event", "the event ID", "string"), proofQuery("position", "the event's global position", "integer"), proofQuery("size", "the tree size (default: the latest checkpoint's)", "integer")),
+		"responses", ym(
+			"200", ym("description", "The audit path.", "content", ym("application/json", ym("schema", g.object(reflect.TypeOf(transparency.InclusionProof{}), "An RFC 6962 inclusion proof.")))),
+			"400", proofErrors("missing_parameter, conflicting_parameters, invalid_event_id, invalid_position, invalid_size"),
+			"404", proofErrors("unknown_event, no_checkpoint"),
+			"409", proofErrors("not_yet_checkpointed"),
+			"503", ref("#/components/responses/Unavailable"),
+		),
+	)))
+	yset(paths, ConsistencyProofPath, ym("get", ym(
+		"operationId", "consistencyProof",
+		"tags", []string{"transparency"},
+		"summary", "Proof that the tree of from leaves is a prefix of the tree of to leaves (default: the latest checkpoint's).",
+		"security", ys(),
+		"parameters", ys(proofQuery("from", "the older tree size", "integer"), proofQuery("to", "the newer tree size (default: the latest checkpoint's)", "integer")),
+		"responses", ym(
+			"200", ym("description", "The consistency proof.", "content", ym("application/json", ym("schema", g.object(reflect.TypeOf(transparency.ConsistencyProof{}), "An RFC 6962 consistency proof.")))),
+			"400", proofErrors("missing_parameter, invalid_size"),
+			"404", proofErrors("no_checkpoint"),
+			"503", ref("#/components/responses/Unavailable"),
+		),
+	)))
+	yset(paths, RebuildPath, ym("post", ym(
+		"operationId", "rebuildProjection",
+		"tags", []string{"operations"},
+		"summary", "Rebuild a projection beside the running one and switch when it has caught up (PDIS staff).",
+		"security", ys(ym("bearerAuth", ys())),
+		"parameters", ys(ym("name", "name", "in", "path", "required", true, "description", "The projection (tallies, caseboard, transcripts, trail, …).", "schema", ym("type", "string"))),
+		"responses", ym(
+			"202", ym("description", "The rebuild started; queries keep reading the current read model until it has caught up.", "content", ym("application/json", ym("schema", g.object(reflect.TypeOf(RebuildStarted{}), "The generation being built.")))),
+			"401", ref("#/components/responses/Unauthenticated"),
+			"403", ref("#/components/responses/Forbidden"),
+			"404", ref("#/components/responses/NotFound"),
+			"503", ref("#/components/responses/Unavailable"),
+		),
+	)))
+
+	g.queryPaths(paths)
 
 	schemas := ym()
 	for _, c := range commands {
@@ -363,7 +481,8 @@ func renderOpenAPI() ([]byte, error) {
 		"OccurredAt", header(HeaderOccurredAt, "When the act happened, if earlier than now (an import); staff tokens only (else 403 "+RuleOccurredAtStaffOnly+").", ym("type", "string", "format", "date-time")),
 	)
 
-	tagList := ys(ym("name", "health", "description", "Liveness of the server and its store."), ym("name", "meta", "description", "About the API."))
+	tagList := ys(ym("name", "health", "description", "Liveness of the server and its store."), ym("name", "meta", "description", "About the API."),
+		ym("name", "queries", "description", "Queries of the read models (public view by default)."))
 	for _, t := range tags {
 		tagList.Content = append(tagList.Content, ym("name", t, "description", "Commands on the "+t+" aggregate."))
 	}
@@ -394,4 +513,64 @@ func renderOpenAPI() ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// queryPaths documents the query routes (api_queries.go).
+func (g *generator) queryPaths(paths *yaml.Node) {
+	param := func(name, in, desc string, schema *yaml.Node) *yaml.Node {
+		return ym("name", name, "in", in, "required", in == "path", "description", desc, "schema", schema)
+	}
+	str := func() *yaml.Node { return ym("type", "string") }
+	integer := func(lo, hi int) *yaml.Node { return ym("type", "integer", "minimum", lo, "maximum", hi) }
+	view := param("view", "query", "public (the default) or auditor (needs an auditor's or PDIS staff's bearer token).", ym("type", "string", "enum", []string{"public", "auditor"}))
+	asof := param("asof", "query", "Show the case as of this point: a log position, or an RFC 3339 time on the clock given by clock.", str())
+	clock := param("clock", "query", "The clock of an asof time: recorded (what the ledger had recorded then; the default) or occurred (what had happened by then).", ym("type", "string", "enum", []string{"recorded", "occurred"}))
+	after := param("after", "query", "Return entries after this log position (the next of the previous page).", ym("type", "integer", "minimum", 0))
+	limit := param("limit", "query", "At most this many entries (default 100).", integer(1, maxTrailLimit))
+	step := param("step", "query", "Only entries of these steps (repeatable).", str())
+	op := func(id, summary string, params []*yaml.Node, body reflect.Type, bodyDesc string, errs ...string) *yaml.Node {
+		responses := ym("200", ym("description", bodyDesc, "content", ym("application/json", ym("schema", g.schemaOf(body)))))
+		for _, e := range errs {
+			for _, r := range errorResponses {
+				if r.status == e {
+					yset(responses, e, ref("#/components/responses/"+r.name))
+				}
+			}
+		}
+		ps := ys()
+		ps.Content = params
+		o := ym("operationId", id, "tags", []string{"queries"}, "summary", summary, "security", ys(ym(), ym("bearerAuth", ys())))
+		if len(params) > 0 {
+			yset(o, "parameters", ps)
+		}
+		yset(o, "responses", responses)
+		return ym("get", o)
+	}
+	id := func(desc string) *yaml.Node { return param("id", "path", desc, str()) }
+	yset(paths, CasesPath, op("listCases", "The case board: cases in the order opened, filtered.", []*yaml.Node{
+		param("stage", "query", "Cases in this stage.", g.schemaOf(reflect.TypeFor[domain.CaseStage]())),
+		param("ministry", "query", "Cases this ministry leads or co-organises.", str()),
+		param("source", "query", "Cases of this source.", g.schemaOf(reflect.TypeFor[domain.CaseSourceKind]())),
+		param("year", "query", "Cases opened in this year (Taipei time).", integer(0, 9999)),
+		param("q", "query", "Cases whose title contains this text.", str()),
+		param("open", "query", "true: only cases not closed.", ym("type", "boolean")),
+		param("offset", "query", "Skip this many cases.", ym("type", "integer", "minimum", 0)),
+		param("limit", "query", "At most this many cases (default 100).", integer(1, 1000)),
+	}, reflect.TypeFor[CaseList](), "The cases selected.", "400", "503"))
+	yset(paths, CasePath, op("getCase", "A case's card: stages, organisers, meetings, inclusion, recommendations, report, directive, responses.",
+		[]*yaml.Node{id("The case."), view, asof, clock}, reflect.TypeFor[CaseView](), "The case.", "400", "401", "403", "404", "503"))
+	yset(paths, CaseTrailPath, op("getCaseTrail", "A case's accountability trail (with its source proposal's and monthly meeting's), in log order, paged.",
+		[]*yaml.Node{id("The case."), view, after, limit, step, asof, clock}, reflect.TypeFor[TrailView](), "A page of the trail.", "400", "401", "403", "404", "503"))
+	yset(paths, SubjectTrailPath, op("getSubjectTrail", "One subject's trail: proposal-{id}, po-monthly-{id}, meeting-{id} or case-{id}.",
+		[]*yaml.Node{param("subject", "path", "The subject (a stream name).", str()), view, after, limit, step}, reflect.TypeFor[TrailView](), "A page of the trail.", "400", "401", "403", "404", "503"))
+	yset(paths, MeetingPath, op("getMeeting", "A meeting: participants, recordings, the transcript with every version, notes and questions.",
+		[]*yaml.Node{id("The meeting."), view}, reflect.TypeFor[MeetingView](), "The meeting.", "400", "401", "403", "404", "503"))
+	yset(paths, ProposalPath, op("getProposal", "A proposal's tally: signatures, milestones, establishment or expiry, the response and its deadline.",
+		[]*yaml.Node{id("The proposal."), view}, reflect.TypeFor[ProposalView](), "The proposal.", "400", "401", "403", "404", "503"))
+	yset(paths, InvalidationsPath, op("getInvalidations", "The signatures removed from a proposal's tally (signers and reasons: auditor view).",
+		[]*yaml.Node{id("The proposal."), view}, reflect.TypeFor[InvalidationList](), "The invalidations, in log order.", "400", "401", "403", "404", "503"))
+	yset(paths, MonthlyPath, op("getMonthly", "A PO monthly meeting's vote: candidates, ballots, tally, selected topics.",
+		[]*yaml.Node{id("The monthly meeting.")}, reflect.TypeFor[readmodels.MonthlyTally](), "The vote.", "404", "503"))
+	yset(paths, DueResponsesPath, op("listDueResponses", "Open response deadlines of established proposals, earliest first.",
+		[]*yaml.Node{param("until", "query", "Only deadlines before this RFC 3339 time.", ym("type", "string", "format", "date-time"))}, reflect.TypeFor[DueList](), "The open deadlines.", "400", "503"))
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"github.com/google/uuid"
+	"github.com/pdis/collab-ledger/projections"
+	"github.com/pdis/collab-ledger/projections/transparency"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -61,6 +64,26 @@ func (stubExecutor) Execute(context.Context, domain.Actor, domain.Command, ...ap
 
 type stubAuth struct{}
 
+type stubProofs struct{}
+
+func (stubProofs) Latest(context.Context) (transparency.Checkpoint, error) {
+	return transparency.Checkpoint{}, transparency.ErrNoCheckpoint
+}
+func (stubProofs) ProveInclusion(context.Context, transparency.LeafRef, int64) (transparency.InclusionProof, error) {
+	return transparency.InclusionProof{}, transparency.ErrNoCheckpoint
+}
+func (stubProofs) ProveConsistency(context.Context, int64, int64) (transparency.ConsistencyProof, error) {
+	return transparency.ConsistencyProof{}, transparency.ErrNoCheckpoint
+}
+func (stubProofs) Entry(context.Context, uuid.UUID) (transparency.Entry, error) {
+	return transparency.Entry{}, transparency.ErrNoCheckpoint
+}
+
+type stubReadSide struct{}
+
+func (stubReadSide) Status(context.Context) ([]projections.Status, error) { return nil, nil }
+func (stubReadSide) Rebuild(context.Context, string) (uint64, error)      { return 0, nil }
+
 func (stubAuth) Authenticate(string) (domain.Actor, error) { return domain.Actor{}, ErrUnauthenticated }
 
 // TestOpenAPIMatchesRouter: the document is valid OpenAPI 3.1; every
@@ -72,13 +95,13 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 	if doc.OpenAPI != "3.1.0" {
 		t.Errorf("openapi %q, want 3.1.0", doc.OpenAPI)
 	}
-	cfg := Config{Store: nil, Ledger: stubExecutor{}, Tokens: stubAuth{}}
+	cfg := Config{Store: nil, Ledger: stubExecutor{}, Tokens: stubAuth{}, ReadSide: stubReadSide{}, Proofs: stubProofs{}}
 	store, err := bbolt.Open(context.Background(), bbolt.Config{Path: filepath.Join(t.TempDir(), "l.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	h, err := New(Config{Store: store, Ledger: stubExecutor{}, Tokens: stubAuth{}})
+	h, err := New(Config{Store: store, Ledger: stubExecutor{}, Tokens: stubAuth{}, ReadSide: stubReadSide{}, Proofs: stubProofs{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,16 @@ type Config struct {
 	Ledger CommandExecutor
 	// Tokens authenticates the API's bearer tokens; required with Ledger.
 	Tokens Authenticator
+	// Proofs answers the transparency log's routes (latest checkpoint,
+	// inclusion and consistency proofs; see proofs.go); nil serves none.
+	Proofs ProofSource
+	// ReadSide reports and rebuilds the projections (GET /api/v1/status,
+	// POST /api/v1/admin/projections/{name}/rebuild); nil serves neither.
+	ReadSide ReadSide
+	// Queries are the read models the public pages and the JSON query API
+	// read (pages.go, api_queries.go); *projections.Runner is one. Nil
+	// serves no pages, and the query routes answer 503.
+	Queries ReadModels
 	// MaxBodyBytes bounds a command's body. Default 1 MiB.
 	MaxBodyBytes int64
 	// RequestTimeout bounds one command. Default 15 s.
@@ -71,6 +81,11 @@ func New(cfg Config) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
 	s.registerAPI(mux)
+	if cfg.Queries != nil {
+		if err := s.registerPages(mux); err != nil {
+			return nil, err
+		}
+	}
 	return mux, nil
 }
 

@@ -3,7 +3,11 @@
 //
 //	collabledger serve [--addr 127.0.0.1:8080] [--store file:./data/ledger.db]
 //	collabledger export [--store URL] [--out FILE] [--after POSITION]
+//	collabledger keygen [--name NAME] [--out DIR]
+//	collabledger verify [--store URL | --export FILE | --server URL] --key PUBKEY [--event ID | --consistency OLD NEW]
 //	collabledger tokens create|list|revoke [...]    (see collabledger tokens help)
+//	collabledger status [--server URL]
+//	collabledger rebuild NAME [--server URL --token T | --read-models postgres://...]
 //	collabledger help
 //
 // The store is chosen by one URL (--store, or $COLLABLEDGER_STORE):
@@ -40,7 +44,13 @@ func commands() []command {
 	return []command{
 		{"serve", "serve the ledger over HTTP", runServe},
 		{"export", "write the log as JSON Lines of CloudEvents, with content hashes", runExport},
+		{"keygen", "make the Ed25519 key pair that signs checkpoints", runKeygen},
+		{"verify", "check the log against its signed checkpoints, or one proof", runVerify},
 		{"tokens", "create, list and revoke the JSON API's bearer tokens", runTokens},
+		{"status", "each projection's checkpoint, the log's head and the lag", runStatus},
+		{"rebuild", "rebuild a projection's read model beside the current one, then switch", runRebuild},
+		{"import", "import transcripts: Akoma Ntoso files or folders (akn), a stenographer's raw record (raw)", runImport},
+		{"akn", "write a meeting's transcript as Akoma Ntoso (as of any moment), or its people as Popolo JSON", runAKN},
 		{"help", "list the commands", nil},
 	}
 }

@@ -22,6 +22,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
 	storeURL := storeFlag(fs)
 	secretFile := secretFlag(fs)
+	rsFlags := addReadSideFlags(fs)
+	tlFlags := addTransparencyFlags(fs)
+	demoMode := demoFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,7 +49,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer cs.stop()
-	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens})
+	announceDemo, err := prepareDemo(ctx, *demoMode, store, cs.ledger)
+	if err != nil {
+		return err
+	}
+	rs, err := startReadSide(ctx, store, rsFlags, cs.ledger)
+	if err != nil {
+		return err
+	}
+	defer rs.stop()
+	tl, err := startTransparency(ctx, store, *storeURL, *rsFlags.readModels, tlFlags)
+	if err != nil {
+		return err
+	}
+	defer tl.stop()
+	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log})
 	if err != nil {
 		return err
 	}
@@ -63,6 +80,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		MaxHeaderBytes:    64 << 10,
 	}
 	fmt.Fprintf(stdout, "collab-ledger listening on http://%s (store %s)\n", ln.Addr(), eventstore.Redact(*storeURL))
+	announceDemo(stdout, "http://"+ln.Addr().String())
 	slog.Info("serving", "addr", ln.Addr().String(), "store", kind)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/pdis/collab-ledger/app"
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/projections"
+	"github.com/pdis/collab-ledger/projections/nats"
+	pgreadmodels "github.com/pdis/collab-ledger/projections/postgres"
+	"github.com/pdis/collab-ledger/projections/readmodels"
+)
+
+// readSideFlags are the serve flags that place the read models and the
+// integration events.
+type readSideFlags struct {
+	readModels  *string
+	integration *string
+	topic       *string
+	deadlines   *time.Duration
+}
+
+func addReadSideFlags(fs *flag.FlagSet) readSideFlags {
+	return readSideFlags{
+		readModels:  fs.String("read-models", envOr("COLLABLEDGER_READ_MODELS", "memory"), "where read models live: memory (rebuilt from the log at start) or a postgres:// URL (env COLLABLEDGER_READ_MODELS)"),
+		integration: fs.String("integration", envOr("COLLABLEDGER_INTEGRATION", "memory"), "where milestone and deadline events go: memory (in-process channel) or nats://host:4222 (JetStream) (env COLLABLEDGER_INTEGRATION)"),
+		topic:       fs.String("topic", projections.DefaultTopic, "topic (NATS subject) of the integration events"),
+		deadlines:   fs.Duration("deadline-check", time.Minute, "how often response deadlines are checked (near: announced; passed: recorded as missed)"),
+	}
+}
+
+// projectionList is every projection the server runs.
+func projectionList() []projections.Projection {
+	return readmodels.All()
+}
+
+// readSide is the server's running projections and the deadline job.
+type readSide struct {
+	runner *projections.Runner
+	stop   func()
+}
+
+// openReadModels returns the read-model backend a --read-models value
+// names, and how to close it.
+func openReadModels(ctx context.Context, where string) (projections.Backend, func(), error) {
+	if where == "" || where == "memory" {
+		return projections.NewMemoryBackend(), func() {}, nil
+	}
+	u, err := url.Parse(where)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return nil, nil, fmt.Errorf("%w: --read-models must be memory or a postgres:// URL, got %q", errUsage, eventstore.Redact(where))
+	}
+	b, err := pgreadmodels.Open(ctx, pgreadmodels.Config{URL: where, Logger: slog.Default()})
+	if err != nil {
+		return nil, nil, fmt.Errorf("open read models %s: %w", eventstore.Redact(where), err)
+	}
+	return b, func() { _ = b.Close() }, nil
+}
+
+// startReadSide starts the projections over store and, with a ledger, the
+// job that announces near deadlines and records missed ones.
+func startReadSide(ctx context.Context, store eventstore.Store, f readSideFlags, ledger *app.Ledger) (*readSide, error) {
+	backend, closeBackend, err := openReadModels(ctx, *f.readModels)
+	if err != nil {
+		return nil, err
+	}
+	var pub message.Publisher
+	var closePub func() error
+	switch where := *f.integration; {
+	case where == "" || where == "memory":
+	case strings.HasPrefix(where, "nats://"):
+		p, err := nats.NewPublisher(ctx, nats.Config{URL: where, Stream: *f.topic, Logger: slog.Default()})
+		if err != nil {
+			closeBackend()
+			return nil, fmt.Errorf("integration events to %s: %w", where, err)
+		}
+		pub, closePub = p, p.Close
+	default:
+		closeBackend()
+		return nil, fmt.Errorf("%w: --integration must be memory or nats://host:port, got %q", errUsage, where)
+	}
+	runner, err := projections.NewRunner(projections.RunnerConfig{
+		Store: store, Backend: backend, Projections: projectionList(),
+		Publisher: pub, Topic: *f.topic, Logger: slog.Default(),
+	})
+	if err != nil {
+		closeBackend()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := runner.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			slog.Error("projections stopped", "err", err)
+		}
+	}()
+	jobDone := make(chan struct{})
+	if ledger != nil && *f.deadlines > 0 {
+		publisher := pub
+		if publisher == nil {
+			publisher = runner.Integration()
+		}
+		d, err := readmodels.NewDeadlines(readmodels.DeadlinesConfig{Tallies: runner.Reader(readmodels.TalliesName), Publisher: publisher, Topic: *f.topic})
+		if err != nil {
+			cancel()
+			<-done
+			closeBackend()
+			return nil, err
+		}
+		go func() {
+			defer close(jobDone)
+			checkDeadlines(ctx, runner, d, ledger, *f.deadlines)
+		}()
+	} else {
+		close(jobDone)
+	}
+	return &readSide{runner: runner, stop: func() {
+		cancel()
+		<-done
+		<-jobDone
+		if closePub != nil {
+			_ = closePub()
+		}
+		closeBackend()
+	}}, nil
+}
+
+// deadlineActor is who records a missed response deadline on the ledger's
+// own initiative.
+var deadlineActor = domain.Actor{ID: "collabledger-deadlines", Role: domain.RolePDIS}
+
+// checkDeadlines runs the deadline job every interval once the projections
+// have caught up: near deadlines are announced, passed ones recorded.
+func checkDeadlines(ctx context.Context, runner *projections.Runner, d *readmodels.Deadlines, ledger *app.Ledger, every time.Duration) {
+	select {
+	case <-runner.Ready():
+	case <-ctx.Done():
+		return
+	}
+	if err := runner.WaitCaughtUp(ctx); err != nil {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		rep, err := d.Check(ctx, time.Now())
+		if err != nil && ctx.Err() == nil {
+			slog.Error("deadline check", "err", err)
+		}
+		for _, o := range rep.Overdue {
+			_, err := ledger.Execute(ctx, deadlineActor, domain.MarkResponseOverdue{ProposalID: domain.ProposalID(o.ProposalID)})
+			if err != nil && domain.RuleOf(err) == "" && ctx.Err() == nil {
+				slog.Error("record missed response deadline", "proposal", o.ProposalID, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func envOr(name, def string) string {
+	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServe runs `collabledger serve` on a fresh embedded store and returns
+// its base URL; the server stops when the test ends.
+func startServe(t *testing.T, store string, extra ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--store", store}, extra...), pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	return regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(line)
+}
+
+// TestStatusAndRebuild: the server runs every read model; status shows
+// them caught up with the log; a staff token rebuilds one beside the
+// running one, and it switches.
+func TestStatusAndRebuild(t *testing.T) {
+	store := "file:" + filepath.Join(t.TempDir(), "ledger.db")
+	staff, _, err := runCapture(t, "tokens", "create", "--store", store, "--role", "pdis", "--actor", "staff-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	po, _, err := runCapture(t, "tokens", "create", "--store", store, "--role", "po", "--ministry", "moj", "--actor", "po-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff, po = strings.TrimSpace(staff), strings.TrimSpace(po)
+	base := startServe(t, store, "--checkpoint-interval", "100ms")
+
+	var out string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, _, err = runCapture(t, "status", "--server", base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Two token events in the log: every projection at position 2, lag 0.
+		if strings.Count(out, "running") >= len(projectionNames()) && !regexp.MustCompile(`running\s+[01]\s`).MatchString(out) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("projections did not catch up:\n%s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, name := range projectionNames() {
+		if !regexp.MustCompile(name + `\s+running\s+2\s+0\s`).MatchString(out) {
+			t.Fatalf("status does not show %s at position 2 with no lag:\n%s", name, out)
+		}
+	}
+
+	if _, _, err := runCapture(t, "rebuild", "--server", base, "--token", po, "tallies"); err == nil || !strings.Contains(err.Error(), "403 forbidden") {
+		t.Fatalf("a PO rebuilding: %v", err)
+	}
+	if _, _, err := runCapture(t, "rebuild", "--server", base, "--token", staff, "nosuch"); err == nil || !strings.Contains(err.Error(), "404 not_found") {
+		t.Fatalf("rebuilding an unknown projection: %v", err)
+	}
+	out, _, err = runCapture(t, "rebuild", "--server", base, "--token", staff, "tallies")
+	if err != nil || !strings.Contains(out, "switched to generation 2") {
+		t.Fatalf("rebuild: %v\n%s", err, out)
+	}
+	// The server signs checkpoints with a key it made beside the store, and
+	// proves inclusion against them.
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/api/v1/proofs/inclusion?position=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no inclusion proof for position 1 after 10 s: %d", resp.StatusCode)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	pub := filepath.Join(filepath.Dir(strings.TrimPrefix(store, "file:")), "ledger-checkpoint.pub")
+	if out, _, err := runCapture(t, "verify", "--server", base, "--key", pub, "--position", "1"); err != nil {
+		t.Fatalf("verify against the server: %v\n%s", err, out)
+	}
+	resp, err := http.Get(base + "/api/v1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status endpoint: %d", resp.StatusCode)
+	}
+}

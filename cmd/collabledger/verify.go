@@ -1,0 +1,430 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/eventstore/kurrentdb"
+	"github.com/pdis/collab-ledger/projections/transparency"
+)
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// errVerify marks a verification that found the log not as signed.
+var errVerify = errors.New("verification failed")
+
+const verifyUsage = `collabledger verify checks the ledger without trusting its operator:
+
+  collabledger verify [--store URL | --export FILE] --key PUBKEY [--checkpoint FILE]...
+      recompute every content hash, rebuild the tree and check it against every
+      signed checkpoint in the log (and each --checkpoint given)
+  collabledger verify [--store URL | --export FILE | --server URL] --key PUBKEY --event ID | --position N
+      prove one event is in the latest signed checkpoint
+  collabledger verify [--store URL | --export FILE | --server URL] --key PUBKEY --consistency OLD NEW
+      prove the tree of size OLD is a prefix of the tree of size NEW; OLD and NEW are
+      tree sizes or files holding signed checkpoints (with --server: files, or NEW "latest")
+
+Exit status 0: verified. 1: not verified; the message names the first bad position and
+what is wrong (content changed, event missing, order changed, signature invalid). 2: usage.
+
+Flags:
+`
+
+// runVerify is `collabledger verify`.
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, verifyUsage); fs.PrintDefaults() }
+	storeURL := storeFlag(fs)
+	exportFile := fs.String("export", "", "verify this export file (- for standard input) instead of a store: offline, with only the public key")
+	server := fs.String("server", "", "with --event, --position or --consistency: ask this server's proof API (http://host:port) and check its answer")
+	var keys, checkpoints listFlag
+	fs.Var(&keys, "key", "public key file (`collabledger keygen`'s "+verifierKeyFile+"); repeat for several")
+	fs.Var(&checkpoints, "checkpoint", "a signed checkpoint kept outside the log (saved earlier, or from GET /api/v1/checkpoints/latest); repeatable")
+	origin := fs.String("origin", transparency.DefaultOrigin, "the log's origin, as its checkpoints name it")
+	sparse := fs.Bool("sparse-positions", false, "positions are not dense (a KurrentDB log): do not report gaps")
+	eventID := fs.String("event", "", "prove this event ID is in the latest checkpoint")
+	position := fs.Uint64("position", 0, "prove the event at this global position is in the latest checkpoint")
+	hash := fs.String("hash", "", "with --server: the content hash of the event as you hold it; the proof must be for it")
+	consistency := fs.Bool("consistency", false, "prove consistency between the two tree sizes (or checkpoint files) given as arguments")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		fs.Usage()
+		return fmt.Errorf("%w: verify needs --key PUBKEY", errUsage)
+	}
+	if *consistency != (fs.NArg() == 2) || !*consistency && fs.NArg() > 0 {
+		return fmt.Errorf("%w: --consistency takes two arguments, OLD and NEW; got %q", errUsage, fs.Args())
+	}
+	var ref *transparency.LeafRef
+	switch {
+	case *eventID != "" && *position != 0:
+		return fmt.Errorf("%w: give --event or --position, not both", errUsage)
+	case *eventID != "":
+		id, err := uuid.Parse(*eventID)
+		if err == nil && id == uuid.Nil {
+			err = errors.New("the nil UUID names no event")
+		}
+		if err != nil {
+			return fmt.Errorf("%w: --event %q: %v", errUsage, *eventID, err)
+		}
+		ref = &transparency.LeafRef{ID: id}
+	case *position != 0:
+		ref = &transparency.LeafRef{Position: eventstore.Position(*position)}
+	}
+	if ref != nil && *consistency {
+		return fmt.Errorf("%w: give --event/--position or --consistency, not both", errUsage)
+	}
+	verifiers, err := transparency.ReadVerifierFiles(keys...)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if u, err := url.Parse(*storeURL); *exportFile == "" && err == nil && slices.Contains(kurrentdb.Schemes, strings.ToLower(u.Scheme)) {
+		*sparse = true // KurrentDB's commit positions are not dense
+	}
+	cfg := transparency.VerifyConfig{Verifiers: verifiers, Origin: *origin, SparsePositions: *sparse}
+	for _, p := range checkpoints {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		cfg.Checkpoints = append(cfg.Checkpoints, b)
+	}
+	v := &verification{ctx: ctx, stdout: stdout, stderr: stderr, cfg: cfg}
+
+	if *server != "" {
+		if ref == nil && !*consistency {
+			return fmt.Errorf("%w: --server checks single proofs: give --event, --position or --consistency", errUsage)
+		}
+		c := &proofClient{base: strings.TrimRight(*server, "/"), http: &http.Client{Timeout: 30 * time.Second}}
+		if ref != nil {
+			return v.remoteInclusion(c, *ref, *hash)
+		}
+		return v.remoteConsistency(c, fs.Arg(0), fs.Arg(1))
+	}
+	if *hash != "" {
+		return fmt.Errorf("%w: --hash goes with --server", errUsage)
+	}
+	report, err := v.run(*storeURL, *exportFile)
+	if err != nil {
+		return err
+	}
+	switch {
+	case ref != nil:
+		return v.inclusion(report, *ref)
+	case *consistency:
+		return v.consistency(report, fs.Arg(0), fs.Arg(1))
+	}
+	return nil
+}
+
+// verification carries one run's settings and output.
+type verification struct {
+	ctx            context.Context
+	stdout, stderr io.Writer
+	cfg            transparency.VerifyConfig
+}
+
+// run verifies the whole log from a store or an export and reports.
+func (v *verification) run(storeURL, exportFile string) (*transparency.Report, error) {
+	var (
+		report *transparency.Report
+		err    error
+		source string
+	)
+	if exportFile != "" {
+		source = "export " + exportFile
+		var r io.Reader = os.Stdin
+		if exportFile != "-" {
+			f, ferr := os.Open(exportFile)
+			if ferr != nil {
+				return nil, fmt.Errorf("verify: %w", ferr)
+			}
+			defer f.Close()
+			r = f
+		}
+		report, err = transparency.VerifyExport(v.ctx, bufio.NewReaderSize(r, 1<<20), v.cfg)
+	} else {
+		source = "store " + eventstore.Redact(storeURL)
+		store, serr := openStore(v.ctx, storeURL)
+		if serr != nil {
+			return nil, serr
+		}
+		defer store.Close()
+		report, err = transparency.VerifyStore(v.ctx, store, v.cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if report.Err() != nil {
+		fmt.Fprintf(v.stderr, "verify %s: %d events read; NOT VERIFIED:\n", source, report.Events)
+		for _, p := range report.Problems {
+			fmt.Fprintf(v.stderr, "  %v\n", p)
+		}
+		if report.MoreProblems > 0 {
+			fmt.Fprintf(v.stderr, "  ... and %d more\n", report.MoreProblems)
+		}
+		if report.Explained > 0 {
+			fmt.Fprintf(v.stderr, "  (%d checkpoints do not match because of the above)\n", report.Explained)
+		}
+		return nil, fmt.Errorf("%w: %w", errVerify, report.Err())
+	}
+	if report.Latest.Note == nil {
+		return nil, fmt.Errorf("%w: %s: %d events hash correctly, but there is no signed checkpoint to check the tree against (%w)",
+			errVerify, source, report.Events, transparency.ErrNoCheckpoint)
+	}
+	l := report.Latest
+	where := "given"
+	if l.Position > 0 {
+		where = fmt.Sprintf("at position %d", l.Position)
+	}
+	fmt.Fprintf(v.stdout, "verified %s: %d events (last position %d), every content hash recomputed; %d signed checkpoints match the tree\n",
+		source, report.Events, report.LastPosition, len(report.Checkpoints))
+	fmt.Fprintf(v.stdout, "latest checkpoint: %d leaves, root %s (%s)\n", l.Size, l.Root, where)
+	if n := report.Uncovered(); n > 0 {
+		fmt.Fprintf(v.stdout, "%d events after it are not yet covered by a signature\n", n)
+	}
+	fmt.Fprintf(v.stdout, "took %v (%.0f events/s)\n", report.Elapsed().Round(time.Millisecond), float64(report.Events)/max(report.Elapsed().Seconds(), 1e-9))
+	return report, nil
+}
+
+// inclusion proves one event against the latest verified checkpoint.
+func (v *verification) inclusion(report *transparency.Report, ref transparency.LeafRef) error {
+	p, err := report.ProveInclusion(ref, 0)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errVerify, err)
+	}
+	if err := p.Verify(); err != nil {
+		return fmt.Errorf("%w: %w", errVerify, err)
+	}
+	fmt.Fprintf(v.stdout, "event %s (position %d) is leaf %d of the signed checkpoint of %d leaves: inclusion proof checked\n",
+		p.EventID, p.Position, p.LeafIndex, p.TreeSize)
+	return writeJSON(v.stdout, p)
+}
+
+// rootOf resolves a consistency argument: a tree size or a checkpoint file.
+func (v *verification) rootOf(report *transparency.Report, arg string) (int64, eventstore.Hash, string, error) {
+	if n, err := strconv.ParseInt(arg, 10, 64); err == nil {
+		if n < 1 || n > report.Leaves {
+			return 0, eventstore.Hash{}, "", fmt.Errorf("%w: tree size %d: the log has %d leaves", errUsage, n, report.Leaves)
+		}
+		root, err := report.Root(n)
+		if err != nil {
+			return 0, eventstore.Hash{}, "", err
+		}
+		how := "recomputed, no checkpoint of that size"
+		for _, c := range report.Checkpoints {
+			if c.Size == n {
+				how = "signed"
+				if c.Position > 0 {
+					how = fmt.Sprintf("signed, checkpoint at position %d", c.Position)
+				}
+			}
+		}
+		return n, eventstore.Hash(root), how, nil
+	}
+	cp, err := v.openCheckpointFile(arg)
+	if err != nil {
+		return 0, eventstore.Hash{}, "", err
+	}
+	if cp.Size > report.Leaves {
+		return 0, eventstore.Hash{}, "", fmt.Errorf("%w: %w: the checkpoint in %s covers %d leaves, the log holds %d", errVerify, transparency.ErrEventMissing, arg, cp.Size, report.Leaves)
+	}
+	root, err := report.Root(cp.Size)
+	if err != nil {
+		return 0, eventstore.Hash{}, "", err
+	}
+	if root != cp.Root {
+		return 0, eventstore.Hash{}, "", fmt.Errorf("%w: %w: the checkpoint in %s signs root %s for %d leaves, the log gives %s", errVerify, transparency.ErrContentChanged, arg, cp.Root, cp.Size, root)
+	}
+	return cp.Size, eventstore.Hash(root), "signed, " + arg, nil
+}
+
+func (v *verification) openCheckpointFile(path string) (transparency.Checkpoint, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return transparency.Checkpoint{}, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	cp, err := transparency.OpenCheckpoint(b, v.cfg.Verifiers, v.cfg.Origin)
+	if err != nil {
+		return transparency.Checkpoint{}, fmt.Errorf("%w: checkpoint %s: %w", errVerify, path, err)
+	}
+	return cp, nil
+}
+
+// consistency proves OLD is a prefix of NEW over the recomputed tree.
+func (v *verification) consistency(report *transparency.Report, oldArg, newArg string) error {
+	from, fromRoot, fromHow, err := v.rootOf(report, oldArg)
+	if err != nil {
+		return err
+	}
+	to, toRoot, toHow, err := v.rootOf(report, newArg)
+	if err != nil {
+		return err
+	}
+	p, err := report.ProveConsistency(from, to)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if p.FromRoot != fromRoot || p.ToRoot != toRoot {
+		return fmt.Errorf("%w: roots differ from the checkpoints", errVerify)
+	}
+	if err := p.Verify(); err != nil {
+		return fmt.Errorf("%w: %w", errVerify, err)
+	}
+	fmt.Fprintf(v.stdout, "the tree of %d leaves (%s) is a prefix of the tree of %d leaves (%s): consistency proof checked\n", from, fromHow, to, toHow)
+	return writeJSON(v.stdout, p)
+}
+
+// proofClient asks a server's proof API.
+type proofClient struct {
+	base string
+	http *http.Client
+}
+
+// get fetches path into v; an API error comes back with its code.
+func (c *proofClient) get(ctx context.Context, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return fmt.Errorf("%w: --server: %v", errUsage, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("ask %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return fmt.Errorf("ask %s%s: %w", c.base, path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		_ = json.Unmarshal(body, &e)
+		return fmt.Errorf("%s%s: %s: %s (%s)", c.base, path, resp.Status, e.Error.Message, e.Error.Code)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("%s%s: %w", c.base, path, err)
+	}
+	return nil
+}
+
+// remoteInclusion checks a server's inclusion proof against its signed
+// checkpoint, with the trusted keys only.
+func (v *verification) remoteInclusion(c *proofClient, ref transparency.LeafRef, hash string) error {
+	q := url.Values{}
+	if ref.ID != uuid.Nil {
+		q.Set("event", ref.ID.String())
+	} else {
+		q.Set("position", strconv.FormatUint(uint64(ref.Position), 10))
+	}
+	var p transparency.InclusionProof
+	if err := c.get(v.ctx, "/api/v1/proofs/inclusion?"+q.Encode(), &p); err != nil {
+		return err
+	}
+	cp, err := transparency.OpenCheckpoint([]byte(p.Checkpoint), v.cfg.Verifiers, v.cfg.Origin)
+	if err != nil {
+		return fmt.Errorf("%w: the server's checkpoint: %w", errVerify, err)
+	}
+	if cp.Size != p.TreeSize || eventstore.Hash(cp.Root) != p.RootHash {
+		return fmt.Errorf("%w: %w: the proof is for %d leaves, root %s; the signed checkpoint says %d leaves, root %s",
+			errVerify, transparency.ErrSignatureInvalid, p.TreeSize, p.RootHash, cp.Size, cp.Root)
+	}
+	if ref.ID != uuid.Nil && p.EventID != ref.ID || ref.ID == uuid.Nil && p.Position != ref.Position {
+		return fmt.Errorf("%w: the server answered for event %s at position %d, not %s", errVerify, p.EventID, p.Position, ref)
+	}
+	if hash != "" {
+		h, err := eventstore.ParseHash(hash)
+		if err != nil {
+			return fmt.Errorf("%w: --hash: %v", errUsage, err)
+		}
+		if transparency.LeafHash(h) != p.LeafHash {
+			return fmt.Errorf("%w: %w: event %s: the log's leaf is not the content hash %s you hold", errVerify, transparency.ErrContentChanged, p.EventID, h)
+		}
+	}
+	if err := p.Verify(); err != nil {
+		return fmt.Errorf("%w: %w", errVerify, err)
+	}
+	fmt.Fprintf(v.stdout, "event %s (position %d) is leaf %d of the checkpoint of %d leaves signed by %s: inclusion proof checked\n",
+		p.EventID, p.Position, p.LeafIndex, p.TreeSize, signers(cp.Note, v.cfg.Verifiers))
+	if hash == "" {
+		fmt.Fprintln(v.stdout, "(give --hash with the event's content hash to check the leaf is the event you hold)")
+	}
+	return writeJSON(v.stdout, p)
+}
+
+// remoteConsistency checks a server's consistency proof between two signed
+// checkpoints: files, or "latest" for the server's latest (NEW only).
+func (v *verification) remoteConsistency(c *proofClient, oldArg, newArg string) error {
+	old, err := v.openCheckpointFile(oldArg)
+	if err != nil {
+		return err
+	}
+	q := url.Values{"from": {strconv.FormatInt(old.Size, 10)}}
+	var newCP transparency.Checkpoint
+	if newArg != "latest" {
+		if newCP, err = v.openCheckpointFile(newArg); err != nil {
+			return err
+		}
+		q.Set("to", strconv.FormatInt(newCP.Size, 10))
+	}
+	var p transparency.ConsistencyProof
+	if err := c.get(v.ctx, "/api/v1/proofs/consistency?"+q.Encode(), &p); err != nil {
+		return err
+	}
+	if newArg == "latest" {
+		if newCP, err = transparency.OpenCheckpoint([]byte(p.Checkpoint), v.cfg.Verifiers, v.cfg.Origin); err != nil {
+			return fmt.Errorf("%w: the server's latest checkpoint: %w", errVerify, err)
+		}
+	}
+	if p.From != old.Size || p.To != newCP.Size || p.FromRoot != eventstore.Hash(old.Root) || p.ToRoot != eventstore.Hash(newCP.Root) {
+		return fmt.Errorf("%w: the proof's sizes or roots are not those of the signed checkpoints", errVerify)
+	}
+	if err := p.Verify(); err != nil {
+		return fmt.Errorf("%w: %w: %w", errVerify, transparency.ErrContentChanged, err)
+	}
+	fmt.Fprintf(v.stdout, "the signed checkpoint of %d leaves is a prefix of the signed checkpoint of %d leaves: consistency proof checked\n", old.Size, newCP.Size)
+	return writeJSON(v.stdout, p)
+}
+
+// signers names the trusted keys that signed a note.
+func signers(msg []byte, verifiers note.Verifiers) string {
+	n, err := note.Open(msg, verifiers)
+	if err != nil || len(n.Sigs) == 0 {
+		return "?"
+	}
+	names := make([]string, len(n.Sigs))
+	for i, s := range n.Sigs {
+		names[i] = fmt.Sprintf("%s+%08x", s.Name, s.Hash)
+	}
+	return strings.Join(names, ", ")
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,167 @@
+package importer_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/pdis/collab-ledger/akn"
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/eventstore/postgres"
+	"github.com/pdis/collab-ledger/eventstore/postgres/pgtest"
+	"github.com/pdis/collab-ledger/importer"
+)
+
+// Benchmarks of the import (figures in docs/decisions/0008):
+//
+//	GOGC=400 go test -run '^$' -bench ImportArchiveBolt -benchtime 1x ./importer/      # < 15 s
+//	GOGC=400 go test -run '^$' -bench ImportArchivePostgres -benchtime 1x ./importer/  # < 60 s (DATABASE_URL)
+//	go test -run '^$' -bench VersionsToEdits -benchtime 100x ./importer/              # < 100 ms
+//
+// The CLI imports with GOGC=400, hence the setting. IMPORT_WORKERS overrides
+// the number of files imported at once.
+
+// benchImport imports the whole archive (with its history) into a fresh
+// store per iteration and reports events per second.
+func benchImport(b *testing.B, open func(b *testing.B) eventstore.Store, process string) {
+	dir, hist := archive(b)
+	files, err := importer.Files([]string{dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if b.N > 3 {
+		b.Skipf("one operation is the whole archive (%d iterations asked): run with -benchtime 1x", b.N)
+	}
+	ctx := context.Background()
+	var events int
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		store := open(b)
+		b.StartTimer()
+		im := importer.New(store, importer.Config{Workers: benchWorkers()})
+		if _, _, err := im.ImportFiles(ctx, files, importer.Options{History: hist, Process: process}, nil); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		head, _ := store.Head(ctx)
+		events = int(head)
+		if bs, ok := store.(interface{ Stats() (uint64, uint64) }); ok {
+			commits, _ := bs.Stats()
+			b.ReportMetric(float64(commits), "commits")
+		}
+		store.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(events), "events")
+	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	// The CLI imports with GOGC=400; run with GOGC=400 to measure that.
+}
+
+func benchWorkers() int {
+	n, _ := strconv.Atoi(os.Getenv("IMPORT_WORKERS"))
+	return n
+}
+
+// BenchmarkImportArchiveBolt: the whole archive into the embedded store
+// (target: under 15 s).
+func BenchmarkImportArchiveBolt(b *testing.B) {
+	benchImport(b, func(b *testing.B) eventstore.Store { return openBolt(b) }, "pdis")
+}
+
+// BenchmarkImportArchivePostgres: the whole archive into PostgreSQL
+// (target: under 60 s).
+func BenchmarkImportArchivePostgres(b *testing.B) {
+	benchImport(b, func(b *testing.B) eventstore.Store {
+		db := pgtest.New(b)
+		s, err := postgres.Open(context.Background(), db.URL, postgres.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}, "pdis")
+}
+
+// BenchmarkVersionsToEdits: the stored versions of one transcript (the
+// first collaborative meeting, five versions) aligned and decided as edits,
+// without the store: parse, align, decide, apply (target: under 100 ms).
+func BenchmarkVersionsToEdits(b *testing.B) {
+	_, hist := archive(b)
+	name := "2017-03-17-開放政府聯絡人第一次協作會議.an.xml"
+	var docs []*akn.Document
+	for _, e := range hist.Versions(name) {
+		data, err := os.ReadFile(hist.Path(e))
+		if err != nil {
+			b.Fatal(err)
+		}
+		d, err := akn.ParseBytes(data, akn.Options{Name: filepath.Base(e.Path)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, d)
+	}
+	if b.N > 500 {
+		b.Skipf("%d iterations of about 20 ms asked: run with -benchtime 100x", b.N)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if n := versionsToEdits(b, docs); n == 0 {
+			b.Fatal("no edits")
+		}
+	}
+}
+
+// versionsToEdits records docs[0] and each later doc as a version on an
+// in-memory transcript, the way the importer does (Changes, then the
+// domain's ImportVersion), and returns the number of change events. It
+// fails if a version does not read as its document afterwards.
+func versionsToEdits(tb testing.TB, docs []*akn.Document) int {
+	const id = domain.MeetingID("m-bench")
+	at := time.Date(2017, 3, 17, 0, 0, 0, 0, time.UTC)
+	m := domain.NewMeeting(id)
+	staff := importer.DefaultActor
+	must := func(evs []domain.Event, err error) []domain.Event {
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return evs
+	}
+	apply := func(agg domain.Aggregate, evs []domain.Event) {
+		if err := domain.ApplyAll(agg, evs...); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	apply(m, must(m.Schedule(domain.ScheduleMeeting{MeetingID: id, Kind: domain.MeetingOther, Title: docs[0].Title, StartsAt: at, Imported: true}, staff, at, nil, domain.DefaultMonthlyConfig(), nil)))
+	tr := domain.NewTranscript(id)
+	apply(tr, must(tr.Import(domain.ImportTranscript{MeetingID: id, Source: "v1", ContentHash: docs[0].ContentHash(), Utterances: importer.UtterancesOf(docs[0])}, staff, at, m)))
+	n := 0
+	for i, d := range docs[1:] {
+		rev := i + 2
+		changes := importer.Changes(id, tr.Current(), d.Utterances, func(k int) domain.UtteranceID { return domain.UtteranceID(fmt.Sprintf("r%d-%d", rev, k)) })
+		evs := must(tr.ImportVersion(domain.ImportTranscriptVersion{MeetingID: id, Revision: rev, Source: "v", ContentHash: d.ContentHash(), Editor: "editor", Reason: "version", Changes: changes}, staff, at.Add(time.Duration(rev)*time.Hour)))
+		apply(tr, evs)
+		n += len(evs) - 1
+		if got := akn.HashUtterances(utterancesNow(tr)); got != d.ContentHash() {
+			tb.Fatalf("after version %d the transcript does not read as the version", rev)
+		}
+	}
+	return n
+}
+
+// utterancesNow is the transcript as Akoma Ntoso utterances.
+func utterancesNow(tr *domain.Transcript) []akn.Utterance {
+	var out []akn.Utterance
+	for _, u := range tr.Current() {
+		au := akn.Utterance{Kind: akn.Kind(u.Kind), Paragraphs: u.Paragraphs}
+		if u.Kind == domain.UtteranceSpeech {
+			au.Speaker, au.Name = u.Speaker.Ref, u.Speaker.Name
+		}
+		out = append(out, au)
+	}
+	return out
+}

@@ -1,0 +1,6 @@
+//go:build race
+
+package importer_test
+
+// raceEnabled: built with -race.
+const raceEnabled = true

@@ -1,0 +1,554 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/projections"
+	"github.com/pdis/collab-ledger/projections/readmodels"
+)
+
+// The JSON query API: one route per query of the read models
+// (projections/readmodels), public view by default.
+//
+//	GET /api/v1/cases                          the case board (filters: stage, ministry, source, year, q, open)
+//	GET /api/v1/cases/{id}                     a case's card  (?asof=, ?clock=)
+//	GET /api/v1/cases/{id}/trail               its accountability trail, paged (?after=, ?limit=, ?step=, ?asof=)
+//	GET /api/v1/trails/{subject}               one subject's trail (proposal-…, po-monthly-…, meeting-…, case-…)
+//	GET /api/v1/meetings/{id}                  a meeting and its transcript, notes and questions
+//	GET /api/v1/proposals/{id}                 a proposal's tally and response
+//	GET /api/v1/proposals/{id}/invalidations   its invalidated signatures
+//	GET /api/v1/monthly/{id}                   a PO monthly meeting's vote
+//	GET /api/v1/responses/due                  open response deadlines (?until=)
+//
+// ?view=auditor asks for the auditor view: it needs an auditor's or PDIS
+// staff's bearer token (401 without a valid token, 403 for other roles).
+
+// Paths of the query API.
+const (
+	CasesPath         = "/api/v1/cases"
+	CasePath          = "/api/v1/cases/{id}"
+	CaseTrailPath     = "/api/v1/cases/{id}/trail"
+	SubjectTrailPath  = "/api/v1/trails/{subject}"
+	MeetingPath       = "/api/v1/meetings/{id}"
+	ProposalPath      = "/api/v1/proposals/{id}"
+	InvalidationsPath = "/api/v1/proposals/{id}/invalidations"
+	MonthlyPath       = "/api/v1/monthly/{id}"
+	DueResponsesPath  = "/api/v1/responses/due"
+)
+
+// Rules of refused queries, in the error body's "rule".
+const (
+	// RuleAuditorViewRole: the auditor view was asked for with a token of
+	// a role other than auditor or PDIS staff.
+	RuleAuditorViewRole = "query.view.auditor_role"
+)
+
+// ReadModels yields a reader per read model (readmodels.TalliesName,
+// CaseBoardName, TranscriptsName, TrailName). *projections.Runner is one.
+type ReadModels interface {
+	Reader(projection string) projections.Reader
+}
+
+// CaseList is the body of GET /api/v1/cases.
+type CaseList struct {
+	// Total counts the cases the filter selects; Cases is the page asked
+	// for (offset, limit).
+	Total int                      `json:"total"`
+	Cases []readmodels.CaseSummary `json:"cases"`
+}
+
+// AsOfInfo says which point an as-of answer shows, on which clock.
+type AsOfInfo struct {
+	// Clock is "position", "recorded" (the ledger's clock: what it had
+	// recorded then) or "occurred" (the world's clock: what had happened
+	// by then, including history imported later).
+	Clock      string              `json:"clock"`
+	Position   eventstore.Position `json:"position,omitempty"`
+	At         time.Time           `json:"at,omitzero"`
+	LastFolded eventstore.Position `json:"lastFolded"`
+	Events     int                 `json:"events"`
+}
+
+// CaseView is the body of GET /api/v1/cases/{id}.
+type CaseView struct {
+	View readmodels.View     `json:"view"`
+	AsOf *AsOfInfo           `json:"asOf,omitempty"`
+	Case readmodels.CaseCard `json:"case"`
+}
+
+// TrailView is the body of the trail routes.
+type TrailView struct {
+	View readmodels.View      `json:"view"`
+	AsOf *AsOfInfo            `json:"asOf,omitempty"`
+	Page readmodels.TrailPage `json:"page"`
+}
+
+// MeetingView is the body of GET /api/v1/meetings/{id}.
+type MeetingView struct {
+	View    readmodels.View          `json:"view"`
+	Meeting readmodels.MeetingRecord `json:"meeting"`
+}
+
+// ProposalView is the body of GET /api/v1/proposals/{id}.
+type ProposalView struct {
+	View     readmodels.View          `json:"view"`
+	Proposal readmodels.ProposalTally `json:"proposal"`
+}
+
+// InvalidationList is the body of GET /api/v1/proposals/{id}/invalidations.
+type InvalidationList struct {
+	View          readmodels.View           `json:"view"`
+	Invalidations []readmodels.Invalidation `json:"invalidations"`
+}
+
+// DueList is the body of GET /api/v1/responses/due.
+type DueList struct {
+	Due []readmodels.DueResponse `json:"due"`
+}
+
+// maxTrailLimit bounds a trail page.
+const maxTrailLimit = 500
+
+// registerQueries adds the query routes. They are always served (answering
+// 503 when the server runs no read models), so that the API is the same
+// everywhere.
+func (s *server) registerQueries(handle func(string, http.HandlerFunc)) {
+	handle("GET "+CasesPath, s.apiCases)
+	handle("GET "+CasePath, s.apiCase)
+	handle("GET "+CaseTrailPath, s.apiCaseTrail)
+	handle("GET "+SubjectTrailPath, s.apiSubjectTrail)
+	handle("GET "+MeetingPath, s.apiMeeting)
+	handle("GET "+ProposalPath, s.apiProposal)
+	handle("GET "+InvalidationsPath, s.apiInvalidations)
+	handle("GET "+MonthlyPath, s.apiMonthly)
+	handle("GET "+DueResponsesPath, s.apiDue)
+}
+
+// errNoReadModels answers queries of a server that runs no read models.
+var errNoReadModels = newAPIError(http.StatusServiceUnavailable, CodeUnavailable, "this server runs no read models")
+
+func notFound(what string) *apiError {
+	return newAPIError(http.StatusNotFound, CodeNotFound, "no "+what)
+}
+
+func badRequest(msg string) *apiError {
+	return newAPIError(http.StatusBadRequest, CodeBadRequest, msg)
+}
+
+// reader returns the live reader of a read model.
+func (s *server) reader(name string) (projections.Reader, error) {
+	if s.cfg.Queries == nil {
+		return nil, errNoReadModels
+	}
+	return s.cfg.Queries.Reader(name), nil
+}
+
+// viewOf returns the view r asks for; the auditor view needs an auditor's
+// or staff's token.
+func (s *server) viewOf(r *http.Request) (readmodels.View, error) {
+	switch v := r.URL.Query().Get("view"); v {
+	case "", string(readmodels.Public):
+		return readmodels.Public, nil
+	case string(readmodels.Auditor):
+		if s.cfg.Tokens == nil {
+			e := newAPIError(http.StatusForbidden, CodeForbidden, "this server issues no tokens: the auditor view is not served")
+			e.detail.Rule = RuleAuditorViewRole
+			return "", e
+		}
+		actor, err := s.authenticate(r)
+		if err != nil {
+			return "", err
+		}
+		if actor.Role != domain.RoleAuditor && actor.Role != domain.RolePDIS {
+			e := newAPIError(http.StatusForbidden, CodeForbidden, "the auditor view is for auditors and PDIS staff")
+			e.detail.Rule = RuleAuditorViewRole
+			return "", e
+		}
+		return readmodels.Auditor, nil
+	default:
+		return "", badRequest("view must be public or auditor")
+	}
+}
+
+// asOfOf reads ?asof= (a log position, or an RFC 3339 time) and ?clock=
+// (recorded, the default, or occurred); ok is false without ?asof=.
+func asOfOf(r *http.Request) (at projections.AsOf, ok bool, err error) {
+	q := r.URL.Query()
+	v := strings.TrimSpace(q.Get("asof"))
+	if v == "" {
+		return at, false, nil
+	}
+	if n, perr := strconv.ParseUint(v, 10, 64); perr == nil {
+		if n == 0 {
+			return at, false, badRequest("asof: a log position starts at 1")
+		}
+		return projections.AsOf{Position: eventstore.Position(n)}, true, nil
+	}
+	t, perr := time.Parse(time.RFC3339Nano, v)
+	if perr != nil {
+		return at, false, badRequest("asof must be a log position or an RFC 3339 time")
+	}
+	switch q.Get("clock") {
+	case "", "recorded":
+		return projections.AsOf{RecordedAt: t}, true, nil
+	case "occurred":
+		return projections.AsOf{OccurredAt: t}, true, nil
+	}
+	return at, false, badRequest("clock must be recorded or occurred")
+}
+
+// describeAsOf returns what an as-of answer says about its point.
+func describeAsOf(at projections.AsOf, snap *readmodels.Snapshot) *AsOfInfo {
+	info := &AsOfInfo{LastFolded: snap.Position, Events: snap.Events}
+	switch {
+	case at.Position != 0:
+		info.Clock, info.Position = "position", at.Position
+	case !at.RecordedAt.IsZero():
+		info.Clock, info.At = "recorded", at.RecordedAt
+	default:
+		info.Clock, info.At = "occurred", at.OccurredAt
+	}
+	return info
+}
+
+// caseReaders returns the case board's and the trail's readers for a case:
+// live, or folded as of ?asof=.
+func (s *server) caseReaders(ctx context.Context, r *http.Request, id domain.CaseID) (board, trail projections.Reader, info *AsOfInfo, err error) {
+	if s.cfg.Queries == nil {
+		return nil, nil, nil, errNoReadModels
+	}
+	at, ok, err := asOfOf(r)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !ok {
+		return s.cfg.Queries.Reader(readmodels.CaseBoardName), s.cfg.Queries.Reader(readmodels.TrailName), nil, nil
+	}
+	snap, err := readmodels.CaseAsOf(ctx, s.cfg.Store, s.cfg.Queries, id, at)
+	if errors.Is(err, readmodels.ErrUnknownCase) {
+		return nil, nil, nil, notFound("case " + string(id) + " at that point")
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return snap.Reader(readmodels.CaseBoardName), snap.Reader(readmodels.TrailName), describeAsOf(at, snap), nil
+}
+
+// caseFilterOf reads the case board's filters.
+type caseQuery struct {
+	filter        readmodels.CaseFilter
+	year          int
+	q             string
+	offset, limit int
+}
+
+func caseQueryOf(r *http.Request) (caseQuery, error) {
+	q := r.URL.Query()
+	cq := caseQuery{
+		filter: readmodels.CaseFilter{Stage: domain.CaseStage(q.Get("stage")), Ministry: q.Get("ministry"), Source: domain.CaseSourceKind(q.Get("source")), Open: q.Get("open") == "true"},
+		q:      strings.TrimSpace(q.Get("q")),
+		limit:  100,
+	}
+	var err error
+	if cq.year, err = intParam(q.Get("year"), 0, 0, 9999); err != nil {
+		return cq, badRequest("year: " + err.Error())
+	}
+	if cq.offset, err = intParam(q.Get("offset"), 0, 0, 1<<30); err != nil {
+		return cq, badRequest("offset: " + err.Error())
+	}
+	if cq.limit, err = intParam(q.Get("limit"), 100, 1, 1000); err != nil {
+		return cq, badRequest("limit: " + err.Error())
+	}
+	return cq, nil
+}
+
+// intParam parses an optional integer within [lo, hi].
+func intParam(v string, def, lo, hi int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, errors.New("must be an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi))
+	}
+	return n, nil
+}
+
+// listCases runs the case board query with the year and title filters.
+func (s *server) listCases(ctx context.Context, cq caseQuery) (CaseList, error) {
+	rd, err := s.reader(readmodels.CaseBoardName)
+	if err != nil {
+		return CaseList{}, err
+	}
+	all, err := readmodels.Cases(ctx, rd, cq.filter)
+	if err != nil {
+		return CaseList{}, err
+	}
+	out := CaseList{Cases: []readmodels.CaseSummary{}}
+	needle := strings.ToLower(cq.q)
+	for _, c := range all {
+		if cq.year != 0 && c.Opened.In(taipei()).Year() != cq.year {
+			continue
+		}
+		if needle != "" && !strings.Contains(strings.ToLower(c.Title), needle) {
+			continue
+		}
+		if out.Total >= cq.offset && len(out.Cases) < cq.limit {
+			out.Cases = append(out.Cases, c)
+		}
+		out.Total++
+	}
+	return out, nil
+}
+
+// trailQueryOf reads the trail's paging.
+func trailQueryOf(r *http.Request, v readmodels.View, def int) (readmodels.TrailQuery, error) {
+	q := r.URL.Query()
+	tq := readmodels.TrailQuery{View: v, Steps: q["step"]}
+	after, err := intParam(q.Get("after"), 0, 0, 1<<62)
+	if err != nil {
+		return tq, badRequest("after: " + err.Error())
+	}
+	tq.After = eventstore.Position(after)
+	if tq.Limit, err = intParam(q.Get("limit"), def, 1, maxTrailLimit); err != nil {
+		return tq, badRequest("limit: " + err.Error())
+	}
+	return tq, nil
+}
+
+// queryContext bounds one query.
+func (s *server) queryContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+}
+
+// answer writes a query's result, or its error.
+func (s *server) answer(w http.ResponseWriter, r *http.Request, v readmodels.View, body any, err error) {
+	if err != nil {
+		writeError(w, r, s.cfg.Logger, err)
+		return
+	}
+	if v == readmodels.Auditor {
+		w.Header().Set("Cache-Control", "private, no-store")
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_ = jsonEncode(w, body)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *server) apiCases(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	cq, err := caseQueryOf(r)
+	if err != nil {
+		writeError(w, r, s.cfg.Logger, err)
+		return
+	}
+	list, err := s.listCases(ctx, cq)
+	s.answer(w, r, readmodels.Public, list, err)
+}
+
+func (s *server) apiCase(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	body, v, err := s.caseView(ctx, r)
+	s.answer(w, r, v, body, err)
+}
+
+func (s *server) caseView(ctx context.Context, r *http.Request) (CaseView, readmodels.View, error) {
+	v, err := s.viewOf(r)
+	if err != nil {
+		return CaseView{}, v, err
+	}
+	id := domain.CaseID(r.PathValue("id"))
+	board, _, info, err := s.caseReaders(ctx, r, id)
+	if err != nil {
+		return CaseView{}, v, err
+	}
+	c, ok, err := readmodels.Case(ctx, board, id, v)
+	if err == nil && !ok {
+		err = notFound("case " + string(id))
+	}
+	return CaseView{View: v, AsOf: info, Case: c}, v, err
+}
+
+func (s *server) apiCaseTrail(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	body, v, err := s.caseTrailView(ctx, r)
+	s.answer(w, r, v, body, err)
+}
+
+func (s *server) caseTrailView(ctx context.Context, r *http.Request) (TrailView, readmodels.View, error) {
+	v, err := s.viewOf(r)
+	if err != nil {
+		return TrailView{}, v, err
+	}
+	tq, err := trailQueryOf(r, v, 100)
+	if err != nil {
+		return TrailView{}, v, err
+	}
+	id := domain.CaseID(r.PathValue("id"))
+	_, trail, info, err := s.caseReaders(ctx, r, id)
+	if err != nil {
+		return TrailView{}, v, err
+	}
+	page, ok, err := readmodels.CaseTrail(ctx, trail, id, tq)
+	if err == nil && !ok {
+		err = notFound("case " + string(id))
+	}
+	return TrailView{View: v, AsOf: info, Page: page}, v, err
+}
+
+func (s *server) apiSubjectTrail(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	v, err := s.viewOf(r)
+	if err != nil {
+		writeError(w, r, s.cfg.Logger, err)
+		return
+	}
+	tq, err := trailQueryOf(r, v, 100)
+	if err != nil {
+		writeError(w, r, s.cfg.Logger, err)
+		return
+	}
+	rd, err := s.reader(readmodels.TrailName)
+	if err != nil {
+		writeError(w, r, s.cfg.Logger, err)
+		return
+	}
+	subject := r.PathValue("subject")
+	if _, ok, err := readmodels.Subjects(ctx, rd, subject); err != nil || !ok {
+		if err == nil {
+			err = notFound("trail " + subject)
+		}
+		writeError(w, r, s.cfg.Logger, err)
+		return
+	}
+	page, err := readmodels.SubjectTrail(ctx, rd, subject, tq)
+	s.answer(w, r, v, TrailView{View: v, Page: page}, err)
+}
+
+func (s *server) apiMeeting(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	v, err := s.viewOf(r)
+	if err != nil {
+		writeError(w, r, s.cfg.Logger, err)
+		return
+	}
+	m, err := s.meeting(ctx, domain.MeetingID(r.PathValue("id")), v)
+	s.answer(w, r, v, MeetingView{View: v, Meeting: m}, err)
+}
+
+// meeting returns a meeting's record, or a not-found error.
+func (s *server) meeting(ctx context.Context, id domain.MeetingID, v readmodels.View) (readmodels.MeetingRecord, error) {
+	rd, err := s.reader(readmodels.TranscriptsName)
+	if err != nil {
+		return readmodels.MeetingRecord{}, err
+	}
+	m, ok, err := readmodels.Meeting(ctx, rd, id, v)
+	if err == nil && !ok {
+		err = notFound("meeting " + string(id))
+	}
+	return m, err
+}
+
+func (s *server) apiProposal(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	v, err := s.viewOf(r)
+	if err != nil {
+		writeError(w, r, s.cfg.Logger, err)
+		return
+	}
+	p, err := s.proposal(ctx, domain.ProposalID(r.PathValue("id")), v)
+	s.answer(w, r, v, ProposalView{View: v, Proposal: p}, err)
+}
+
+// proposal returns a proposal's tally, or a not-found error.
+func (s *server) proposal(ctx context.Context, id domain.ProposalID, v readmodels.View) (readmodels.ProposalTally, error) {
+	rd, err := s.reader(readmodels.TalliesName)
+	if err != nil {
+		return readmodels.ProposalTally{}, err
+	}
+	p, ok, err := readmodels.Proposal(ctx, rd, id, v)
+	if err == nil && !ok {
+		err = notFound("proposal " + string(id))
+	}
+	return p, err
+}
+
+func (s *server) apiInvalidations(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	v, err := s.viewOf(r)
+	if err != nil {
+		writeError(w, r, s.cfg.Logger, err)
+		return
+	}
+	id := domain.ProposalID(r.PathValue("id"))
+	if _, err := s.proposal(ctx, id, v); err != nil {
+		writeError(w, r, s.cfg.Logger, err)
+		return
+	}
+	rd, _ := s.reader(readmodels.TalliesName)
+	list, err := readmodels.Invalidations(ctx, rd, id, v)
+	if list == nil {
+		list = []readmodels.Invalidation{}
+	}
+	s.answer(w, r, v, InvalidationList{View: v, Invalidations: list}, err)
+}
+
+func (s *server) apiMonthly(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	m, err := s.monthly(ctx, domain.MonthlyMeetingID(r.PathValue("id")))
+	s.answer(w, r, readmodels.Public, m, err)
+}
+
+// monthly returns a monthly meeting's vote, or a not-found error.
+func (s *server) monthly(ctx context.Context, id domain.MonthlyMeetingID) (readmodels.MonthlyTally, error) {
+	rd, err := s.reader(readmodels.TalliesName)
+	if err != nil {
+		return readmodels.MonthlyTally{}, err
+	}
+	m, ok, err := readmodels.Monthly(ctx, rd, id)
+	if err == nil && !ok {
+		err = notFound("monthly meeting " + string(id))
+	}
+	return m, err
+}
+
+func (s *server) apiDue(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	var until time.Time
+	if v := r.URL.Query().Get("until"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			writeError(w, r, s.cfg.Logger, badRequest("until must be an RFC 3339 time"))
+			return
+		}
+		until = t
+	}
+	rd, err := s.reader(readmodels.TalliesName)
+	if err != nil {
+		writeError(w, r, s.cfg.Logger, err)
+		return
+	}
+	due, err := readmodels.DueResponses(ctx, rd, until)
+	if due == nil {
+		due = []readmodels.DueResponse{}
+	}
+	s.answer(w, r, readmodels.Public, DueList{Due: due}, err)
+}

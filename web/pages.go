@@ -1,0 +1,636 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/domain/calendar"
+	"github.com/pdis/collab-ledger/projections/readmodels"
+)
+
+// The public pages: server-rendered HTML in Traditional Chinese and
+// English (i18n.go), readable without JavaScript, printable.
+//
+//	GET /                      the case index: filters (stage, ministry, source, year) and title search
+//	GET /cases/{id}            a case: stage timeline, organisers, meetings, inclusion, recommendations,
+//	                           directive, responses and the accountability trail (?after= pages it;
+//	                           ?asof=<position|RFC 3339>&clock=recorded|occurred shows an earlier point)
+//	GET /meetings/{id}         a meeting's transcript with every version and its word diff, notes, questions
+//	GET /proposals/{id}        a proposal: signatures over time (SVG), milestones, the response
+//	GET /monthly/{id}          a PO monthly meeting: candidates, ballots, tally, selected topics
+//	GET /static/…              the stylesheet
+//
+// ?lang=zh-Hant|en switches the language (remembered in a cookie);
+// ?view=auditor shows the auditor view to an auditor's or staff's bearer
+// token. Everything people wrote is escaped by html/template.
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Page sizes: a page stays small however large the case.
+const (
+	trailPageSize     = 50
+	utterancePageSize = 200
+)
+
+var (
+	pagesOnce sync.Once
+	pageTmpl  map[string]*template.Template
+	pagesErr  error
+)
+
+// pageNames are the templates, each executed within layout.html.
+var pageNames = []string{"index", "case", "meeting", "proposal", "monthly", "error"}
+
+func loadPages() (map[string]*template.Template, error) {
+	pagesOnce.Do(func() {
+		pageTmpl = map[string]*template.Template{}
+		for _, name := range pageNames {
+			t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+			if err != nil {
+				pagesErr = fmt.Errorf("page template %s: %w", name, err)
+				return
+			}
+			pageTmpl[name] = t
+		}
+	})
+	return pageTmpl, pagesErr
+}
+
+var pageFuncs = template.FuncMap{
+	"time":  formatTime,
+	"until": formatEnd,
+	"date":  formatDate,
+	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"inc":   func(i int) int { return i + 1 },
+	"join":  joinStrings,
+	"days":  func(sec int64) string { return strconv.FormatFloat(float64(sec)/86400, 'f', 1, 64) },
+	"plain": plainText,
+}
+
+func joinStrings(list []string) string {
+	var b bytes.Buffer
+	for i, s := range list {
+		if i > 0 {
+			b.WriteString("、")
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+func taipei() *time.Location { return calendar.Taipei }
+
+func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
+
+// registerPages adds the public pages to mux.
+func (s *server) registerPages(mux *http.ServeMux) error {
+	if _, err := loadPages(); err != nil {
+		return err
+	}
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
+	mux.HandleFunc("GET /{$}", s.pageIndex)
+	mux.HandleFunc("GET /cases/{id}", s.pageCase)
+	mux.HandleFunc("GET /meetings/{id}", s.pageMeeting)
+	mux.HandleFunc("GET /proposals/{id}", s.pageProposal)
+	mux.HandleFunc("GET /monthly/{id}", s.pageMonthly)
+	mux.HandleFunc("GET /", s.pageNotFound)
+	return nil
+}
+
+func cacheFor(d time.Duration, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(d.Seconds())))
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Page is what every page template sees: the language and its labels,
+// the language switch, the view, and the page's own data in Data.
+type Page struct {
+	Lang      string
+	OtherLang string
+	// SwitchURL is this page in the other language.
+	SwitchURL string
+	Title     string
+	View      readmodels.View
+	Data      any
+	// Status is the HTTP status (error pages).
+	Status int
+}
+
+// T returns the label key in the page's language.
+func (p *Page) T(key string) string { return tr(p.Lang, key) }
+
+// TF formats the label key with args.
+func (p *Page) TF(key string, args ...any) string { return fmt.Sprintf(tr(p.Lang, key), args...) }
+
+// L labels a domain value of kind ("stage", "verdict", …).
+func (p *Page) L(kind string, value any) string {
+	v := fmt.Sprint(value)
+	if v == "" {
+		return ""
+	}
+	key := kind + "." + v
+	if m, ok := catalogue[p.Lang][key]; ok {
+		return m
+	}
+	return v
+}
+
+// Actor names who recorded something: their role, and their ID where the
+// view shows it.
+func (p *Page) Actor(a readmodels.Actor) string {
+	if a.Role == "" && a.ID == "" {
+		return p.T("common.anonymous")
+	}
+	role := p.L("actor", a.Role)
+	if a.ID == "" {
+		return role
+	}
+	return role + " " + a.ID
+}
+
+// newPage starts a page for r, setting the language cookie when ?lang=
+// chose it.
+func newPage(w http.ResponseWriter, r *http.Request, title string) *Page {
+	lang, chosen := langOf(r)
+	if chosen {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true})
+	}
+	other := otherLang(lang)
+	u := *r.URL
+	q := u.Query()
+	q.Set("lang", other)
+	u.RawQuery = q.Encode()
+	return &Page{Lang: lang, OtherLang: other, SwitchURL: u.RequestURI(), Title: title, View: readmodels.Public, Status: http.StatusOK}
+}
+
+// render executes a page template into a buffer first, so that a template
+// error never sends half a page.
+func (s *server) render(w http.ResponseWriter, r *http.Request, name string, p *Page) {
+	tmpls, err := loadPages()
+	if err != nil {
+		s.cfg.Logger.Error("pages", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	buf.Grow(32 << 10)
+	if err := tmpls[name].Execute(&buf, p); err != nil {
+		s.cfg.Logger.Error("render page", "page", name, "path", r.URL.Path, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", p.Lang)
+	h.Set("Vary", "Accept-Language, Cookie, Authorization")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	if p.View == readmodels.Auditor {
+		h.Set("Cache-Control", "private, no-store")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// ErrorData is the data of an error page.
+type ErrorData struct {
+	Heading string
+	Message string
+}
+
+// pageError renders the error page err calls for, in the page's language.
+func (s *server) pageError(w http.ResponseWriter, r *http.Request, p *Page, err error) {
+	e := classify(err)
+	p.Status = e.status
+	p.View = readmodels.Public
+	switch e.status {
+	case http.StatusNotFound:
+		p.Title = p.T("notfound.title")
+		p.Data = ErrorData{Heading: p.T("notfound.title"), Message: p.TF("notfound.body", r.URL.Path)}
+	case http.StatusUnauthorized, http.StatusForbidden:
+		p.Status = http.StatusForbidden
+		p.Title = p.T("forbidden.title")
+		p.Data = ErrorData{Heading: p.T("forbidden.title"), Message: p.T("forbidden.body")}
+	case http.StatusBadRequest:
+		p.Title = p.T("badrequest.title")
+		p.Data = ErrorData{Heading: p.T("badrequest.title"), Message: e.detail.Message}
+	default:
+		if e.status >= 500 {
+			s.cfg.Logger.Error("page", "path", r.URL.Path, "status", e.status, "err", err)
+		}
+		p.Title = p.T("error.title")
+		p.Data = ErrorData{Heading: p.T("error.title"), Message: p.T("error.body")}
+	}
+	s.render(w, r, "error", p)
+}
+
+func (s *server) pageNotFound(w http.ResponseWriter, r *http.Request) {
+	s.pageError(w, r, newPage(w, r, ""), notFound(r.URL.Path))
+}
+
+// ---- the case index ----
+
+// IndexData is the case index's data.
+type IndexData struct {
+	Query    caseQuery
+	List     CaseList
+	Stages   []domain.CaseStage
+	Sources  []domain.CaseSourceKind
+	Stage    string
+	Ministry string
+	Source   string
+	Year     string
+	Search   string
+}
+
+var allStages = []domain.CaseStage{domain.StageTopicSet, domain.StageDivisionOfLabour, domain.StageResearch, domain.StagePreMeeting,
+	domain.StageMeetings, domain.StageReported, domain.StageDirective, domain.StageResponses, domain.StageClosed}
+
+var allSources = []domain.CaseSourceKind{domain.SourceVotedTopic, domain.SourceAssignment, domain.SourceImported}
+
+func (s *server) pageIndex(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	p := newPage(w, r, "")
+	p.Title = p.T("index.title")
+	cq, err := caseQueryOf(r)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	list, err := s.listCases(ctx, cq)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	q := r.URL.Query()
+	p.Data = IndexData{Query: cq, List: list, Stages: allStages, Sources: allSources,
+		Stage: q.Get("stage"), Ministry: q.Get("ministry"), Source: q.Get("source"), Year: q.Get("year"), Search: q.Get("q")}
+	s.render(w, r, "index", p)
+}
+
+// ---- the case page ----
+
+// CaseData is the case page's data.
+type CaseData struct {
+	Case readmodels.CaseCard
+	// AsOf is set for an as-of view; AsOfText says which point and clock.
+	AsOf     *AsOfInfo
+	AsOfText string
+	// AsOfValue and Clock fill the as-of form.
+	AsOfValue string
+	Clock     string
+	Trail     []TrailRow
+	// TrailFrom numbers the first entry shown; NextURL pages on.
+	TrailFrom int
+	NextURL   string
+	FirstURL  string
+	Now       time.Time
+}
+
+// TrailRow is an entry of the trail as the page shows it.
+type TrailRow struct {
+	readmodels.Entry
+	Details  []Detail
+	Link     string
+	Redacted bool
+}
+
+// Detail is a labelled value from an event's data.
+type Detail struct {
+	Label string
+	Value string
+}
+
+func (s *server) pageCase(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	p := newPage(w, r, "")
+	cv, v, err := s.caseView(ctx, r)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	p.View = v
+	tq, err := trailQueryOf(r, v, trailPageSize)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	id := domain.CaseID(cv.Case.CaseID)
+	_, trailReader, _, err := s.caseReaders(ctx, r, id)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	page, _, err := readmodels.CaseTrail(ctx, trailReader, id, tq)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	d := CaseData{Case: cv.Case, AsOf: cv.AsOf, Now: time.Now(), Clock: r.URL.Query().Get("clock"), AsOfValue: r.URL.Query().Get("asof")}
+	if cv.AsOf != nil {
+		switch cv.AsOf.Clock {
+		case "position":
+			d.AsOfText = p.TF("case.asof.position", cv.AsOf.Position)
+		case "recorded":
+			d.AsOfText = p.TF("case.asof.recorded", formatTime(cv.AsOf.At))
+		default:
+			d.AsOfText = p.TF("case.asof.occurred", formatTime(cv.AsOf.At))
+		}
+	}
+	d.TrailFrom = 1
+	if n, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && n > 0 {
+		d.TrailFrom = n
+	}
+	for _, e := range page.Entries {
+		d.Trail = append(d.Trail, trailRow(p, e))
+	}
+	if page.Next != 0 {
+		d.NextURL = withQuery(r.URL, map[string]string{"after": strconv.FormatUint(uint64(page.Next), 10), "n": strconv.Itoa(d.TrailFrom + len(page.Entries))}) + "#trail"
+	}
+	if tq.After != 0 {
+		d.FirstURL = withQuery(r.URL, map[string]string{"after": "", "n": ""}) + "#trail"
+	}
+	p.Title = cv.Case.Title
+	p.Data = d
+	s.render(w, r, "case", p)
+}
+
+// withQuery returns u's path and query with the given parameters set ("":
+// removed).
+func withQuery(u *url.URL, set map[string]string) string {
+	q := u.Query()
+	q.Del("lang")
+	for k, v := range set {
+		if v == "" {
+			q.Del(k)
+		} else {
+			q.Set(k, v)
+		}
+	}
+	if len(q) == 0 {
+		return u.Path
+	}
+	return u.Path + "?" + q.Encode()
+}
+
+// detailFields are the data fields a trail row shows, in order.
+var detailFields = []string{"title", "name", "to", "ministry", "verdict", "text", "answer", "summary", "reason"}
+
+// trailRow prepares an entry for the page: a few labelled fields of its
+// data and a link to what it is about.
+func trailRow(p *Page, e readmodels.Entry) TrailRow {
+	row := TrailRow{Entry: e, Redacted: len(e.Redacted) > 0}
+	var data map[string]any
+	if json.Unmarshal(e.Data, &data) == nil {
+		for _, f := range detailFields {
+			sv, ok := data[f].(string)
+			if !ok || sv == "" {
+				continue
+			}
+			switch f {
+			case "to":
+				sv = p.L("stage", sv)
+			case "verdict":
+				sv = p.L("verdict", sv)
+			}
+			row.Details = append(row.Details, Detail{Label: p.T("field." + f), Value: truncate(sv, 280)})
+		}
+		if ps, ok := data["paragraphs"].([]any); ok && len(ps) > 0 {
+			if s, ok := ps[0].(string); ok {
+				row.Details = append(row.Details, Detail{Label: p.T("field.text"), Value: truncate(plainText(s), 280)})
+			}
+		}
+	}
+	switch {
+	case e.Refs.MeetingID != "":
+		row.Link = "/meetings/" + url.PathEscape(e.Refs.MeetingID)
+		if e.Refs.UtteranceID != "" {
+			row.Link += "#u-" + e.Refs.UtteranceID
+		}
+	case e.Refs.ProposalID != "":
+		row.Link = "/proposals/" + url.PathEscape(e.Refs.ProposalID)
+	case e.Refs.MonthlyMeetingID != "":
+		row.Link = "/monthly/" + url.PathEscape(e.Refs.MonthlyMeetingID)
+	}
+	return row
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// ---- the meeting (transcript) page ----
+
+// MeetingData is the transcript page's data.
+type MeetingData struct {
+	Meeting    readmodels.MeetingRecord
+	Utterances []UtteranceRow
+	// Pages link the utterance pages when there is more than one.
+	Pages      []PageLink
+	Now        time.Time
+	WindowOpen bool
+	// AnsweredQuestions are the questions the hosts answered.
+	AnsweredQuestions []readmodels.Question
+}
+
+// PageLink is a link to a page of a long list.
+type PageLink struct {
+	N       int
+	URL     string
+	Current bool
+}
+
+// UtteranceRow is an utterance as the page shows it, with each version's
+// diff from the one before.
+type UtteranceRow struct {
+	readmodels.Utterance
+	Text     []string
+	Edited   bool
+	Versions []VersionRow
+}
+
+// VersionRow is one version of an utterance and what it changed.
+type VersionRow struct {
+	readmodels.UtteranceVersion
+	Text []string
+	Diff []diffParagraph
+}
+
+func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	p := newPage(w, r, "")
+	v, err := s.viewOf(r)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	p.View = v
+	page, err := intParam(r.URL.Query().Get("page"), 1, 1, 1<<20)
+	if err != nil {
+		s.pageError(w, r, p, badRequest("page: "+err.Error()))
+		return
+	}
+	m, err := s.meeting(ctx, domain.MeetingID(r.PathValue("id")), v)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	d := MeetingData{Meeting: m, Now: time.Now()}
+	if t := m.Transcript; t != nil {
+		if t.Published != nil {
+			d.WindowOpen = t.Published.EditWindowOpen(d.Now)
+		}
+		n := len(t.Utterances)
+		pages := (n + utterancePageSize - 1) / utterancePageSize
+		if page > max(pages, 1) {
+			s.pageError(w, r, p, notFound("page "+strconv.Itoa(page)))
+			return
+		}
+		lo, hi := (page-1)*utterancePageSize, min(page*utterancePageSize, n)
+		for _, u := range t.Utterances[lo:hi] {
+			d.Utterances = append(d.Utterances, utteranceRow(u))
+		}
+		if pages > 1 {
+			for i := 1; i <= pages; i++ {
+				d.Pages = append(d.Pages, PageLink{N: i, URL: withQuery(r.URL, map[string]string{"page": strconv.Itoa(i)}) + "#transcript", Current: i == page})
+			}
+		}
+		d.Meeting.Transcript = nil // the rows carry the page's utterances
+		tc := *t
+		tc.Utterances = nil
+		d.Meeting.Transcript = &tc
+	}
+	for _, q := range m.Questions {
+		if q.Answer != nil || v == readmodels.Auditor {
+			d.AnsweredQuestions = append(d.AnsweredQuestions, q)
+		}
+	}
+	p.Title = m.Title
+	if p.Title == "" {
+		p.Title = p.T("meeting.title") + " " + m.MeetingID
+	}
+	p.Data = d
+	s.render(w, r, "meeting", p)
+}
+
+// utteranceRow prepares an utterance: its text as plain text, and every
+// version with its word diff from the one before.
+func utteranceRow(u readmodels.Utterance) UtteranceRow {
+	row := UtteranceRow{Utterance: u, Text: plainParagraphs(u.Paragraphs)}
+	row.Edited = len(u.Versions) > 1 || len(u.Reattributions) > 0
+	if len(u.Versions) > 1 {
+		var prev []string
+		for i, v := range u.Versions {
+			vr := VersionRow{UtteranceVersion: v, Text: plainParagraphs(v.Paragraphs)}
+			if i > 0 {
+				vr.Diff = diffParagraphs(prev, vr.Text)
+			}
+			prev = vr.Text
+			row.Versions = append(row.Versions, vr)
+		}
+	}
+	return row
+}
+
+// ---- the proposal page ----
+
+// ProposalData is the proposal page's data.
+type ProposalData struct {
+	Proposal readmodels.ProposalTally
+	Chart    *signatureChart
+	Now      time.Time
+}
+
+func (s *server) pageProposal(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	p := newPage(w, r, "")
+	v, err := s.viewOf(r)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	p.View = v
+	pr, err := s.proposal(ctx, domain.ProposalID(r.PathValue("id")), v)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	p.Title = pr.Title
+	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr), Now: time.Now()}
+	s.render(w, r, "proposal", p)
+}
+
+// ---- the monthly meeting page ----
+
+// MonthlyData is the monthly meeting page's data.
+type MonthlyData struct {
+	Monthly readmodels.MonthlyTally
+	// Titles maps candidate IDs to their titles.
+	Titles map[string]string
+}
+
+// Title returns a candidate's title.
+func (d MonthlyData) Title(id any) string {
+	k := fmt.Sprint(id)
+	if t, ok := d.Titles[k]; ok {
+		return t
+	}
+	return k
+}
+
+func (s *server) pageMonthly(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	p := newPage(w, r, "")
+	m, err := s.monthly(ctx, domain.MonthlyMeetingID(r.PathValue("id")))
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	d := MonthlyData{Monthly: m, Titles: map[string]string{}}
+	for _, c := range m.Candidates {
+		d.Titles[c.CandidateID] = c.Title
+	}
+	p.Title = p.T("monthly.title") + " " + m.MeetingID
+	p.Data = d
+	s.render(w, r, "monthly", p)
+}
+
+// Present labels a recorded attendance (nil: none recorded).
+func (p *Page) Present(b *bool) string {
+	switch {
+	case b == nil:
+		return p.T("meeting.unknown")
+	case *b:
+		return p.T("common.yes")
+	}
+	return p.T("common.no")
+}
