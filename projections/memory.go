@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/google/btree"
 	"slices"
 	"strings"
 	"sync"
@@ -35,7 +36,14 @@ type memGen struct {
 	mu    sync.RWMutex
 	cp    Checkpoint
 	colls map[string]map[string][]byte
+	// order keeps each collection's keys sorted, so that a prefix scan
+	// starts where its prefix does and stops as soon as its caller has
+	// enough, instead of sorting the whole collection every time.
+	order map[string]*btree.BTreeG[string]
 }
+
+// scanChunk is how many keys a Scan takes under the lock at a time.
+const scanChunk = 256
 
 var _ Backend = (*MemoryBackend)(nil)
 
@@ -110,7 +118,7 @@ func (m *MemoryBackend) CreateGeneration(ctx context.Context, projection string,
 	p := m.proj(projection, true)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	g := &memGen{colls: map[string]map[string][]byte{}}
+	g := &memGen{colls: map[string]map[string][]byte{}, order: map[string]*btree.BTreeG[string]{}}
 	g.cp = Checkpoint{Projection: projection, Generation: p.next, Version: version, State: StateBuilding, UpdatedAt: time.Now().UTC()}
 	p.next++
 	if p.active == 0 {
@@ -221,25 +229,41 @@ func (m *MemoryBackend) Scan(ctx context.Context, projection string, gen uint64,
 	if err != nil {
 		return err
 	}
-	// Collect under the lock, call fn without it: fn may read again.
-	g.mu.RLock()
-	var out []memKV
-	for k, raw := range g.colls[collection] {
-		if strings.HasPrefix(k, prefix) {
-			out = append(out, memKV{k, raw})
+	// Take keys in order under the lock, a chunk at a time, and call fn
+	// without it (fn may read again); a caller that has enough stops the
+	// scan after the keys it needed.
+	from := prefix
+	first := true
+	for {
+		g.mu.RLock()
+		docs, idx := g.colls[collection], g.order[collection]
+		var chunk []memKV
+		if idx != nil {
+			idx.AscendGreaterOrEqual(from, func(k string) bool {
+				if !strings.HasPrefix(k, prefix) {
+					return false
+				}
+				if !first && k == from {
+					return true // the last key of the previous chunk
+				}
+				chunk = append(chunk, memKV{k, docs[k]})
+				return len(chunk) < scanChunk
+			})
 		}
+		g.mu.RUnlock()
+		for _, e := range chunk {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(e.key, e.raw); err != nil {
+				return err
+			}
+		}
+		if len(chunk) < scanChunk {
+			return nil
+		}
+		from, first = chunk[len(chunk)-1].key, false
 	}
-	g.mu.RUnlock()
-	slices.SortFunc(out, func(a, b memKV) int { return strings.Compare(a.key, b.key) })
-	for _, e := range out {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := fn(e.key, e.raw); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Dump implements Backend.
@@ -290,14 +314,22 @@ func (m *MemoryBackend) Commit(ctx context.Context, c Commit) error {
 		return fmt.Errorf("commit %s generation %d from %d: stored checkpoint is %d: %w", c.Projection, c.Generation, c.From, g.cp.Position, ErrCheckpointMoved)
 	}
 	for _, ch := range c.Changes {
-		docs := g.colls[ch.Collection]
+		docs, idx := g.colls[ch.Collection], g.order[ch.Collection]
 		if ch.Doc == nil {
-			delete(docs, ch.Key)
+			if _, ok := docs[ch.Key]; ok {
+				delete(docs, ch.Key)
+				idx.Delete(ch.Key)
+			}
 			continue
 		}
 		if docs == nil {
 			docs = map[string][]byte{}
 			g.colls[ch.Collection] = docs
+			idx = btree.NewOrderedG[string](32)
+			g.order[ch.Collection] = idx
+		}
+		if _, ok := docs[ch.Key]; !ok {
+			idx.ReplaceOrInsert(ch.Key)
 		}
 		docs[ch.Key] = ch.Doc
 	}
