@@ -451,12 +451,12 @@ func (s *server) apiMeeting(w http.ResponseWriter, r *http.Request) {
 }
 
 // meeting returns a meeting's record, or a not-found error.
-func (s *server) meeting(ctx context.Context, id domain.MeetingID, v readmodels.View) (readmodels.MeetingRecord, error) {
+func (s *server) meeting(ctx context.Context, id domain.MeetingID, v readmodels.View, window ...readmodels.Window) (readmodels.MeetingRecord, error) {
 	rd, err := s.reader(readmodels.TranscriptsName)
 	if err != nil {
 		return readmodels.MeetingRecord{}, err
 	}
-	m, ok, err := readmodels.Meeting(ctx, rd, id, v)
+	m, ok, err := readmodels.Meeting(ctx, rd, id, v, window...)
 	if err == nil && !ok {
 		err = notFound("meeting " + string(id))
 	}

@@ -497,7 +497,8 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, badRequest("page: "+err.Error()))
 		return
 	}
-	m, err := s.meeting(ctx, domain.MeetingID(r.PathValue("id")), v)
+	// Only the page's utterances need their versions.
+	m, err := s.meeting(ctx, domain.MeetingID(r.PathValue("id")), v, readmodels.Window{Offset: (page - 1) * utterancePageSize, Limit: utterancePageSize})
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return

@@ -556,10 +556,20 @@ func putUtterance(ctx context.Context, tx projections.Tx, meeting domain.Meeting
 
 // ---- queries ----
 
+// Window is a range of a transcript's utterances, in transcript order.
+type Window struct {
+	Offset, Limit int
+}
+
 // Meeting returns a meeting's page as view v may see it: the meeting, its
 // transcript in order with every version, its notes and questions; and
 // whether the meeting is known.
-func Meeting(ctx context.Context, r projections.Reader, id domain.MeetingID, v View) (MeetingRecord, bool, error) {
+//
+// With a Window, only the utterances inside it carry their versions and
+// their current text (those outside it keep the text they were recorded
+// with): a page showing 200 utterances of a long transcript reads those
+// versions only.
+func Meeting(ctx context.Context, r projections.Reader, id domain.MeetingID, v View, window ...Window) (MeetingRecord, bool, error) {
 	m, ok, err := projections.Get[MeetingRecord](ctx, r, collMeetings, string(id))
 	if err != nil || !ok {
 		return MeetingRecord{}, ok, wrap(err, "meeting %s", id)
@@ -570,13 +580,15 @@ func Meeting(ctx context.Context, r projections.Reader, id domain.MeetingID, v V
 		t := *m.Transcript
 		m.Transcript = &t
 		versions := map[string][]UtteranceVersion{}
-		err := scanDocs(ctx, r, collVersions, prefix, nil, func(key string, v UtteranceVersion) error {
-			u := key[len(prefix):strings.LastIndexByte(key, '/')]
-			versions[u] = append(versions[u], v)
-			return nil
-		})
-		if err != nil {
-			return MeetingRecord{}, false, wrap(err, "versions of meeting %s", id)
+		if len(window) == 0 {
+			err := scanDocs(ctx, r, collVersions, prefix, nil, func(key string, v UtteranceVersion) error {
+				u := key[len(prefix):strings.LastIndexByte(key, '/')]
+				versions[u] = append(versions[u], v)
+				return nil
+			})
+			if err != nil {
+				return MeetingRecord{}, false, wrap(err, "versions of meeting %s", id)
+			}
 		}
 		var us []Utterance
 		err = scanDocs(ctx, r, collUtterances, prefix, nil, func(_ string, u Utterance) error {
@@ -588,6 +600,25 @@ func Meeting(ctx context.Context, r projections.Reader, id domain.MeetingID, v V
 			return MeetingRecord{}, false, wrap(err, "transcript of meeting %s", id)
 		}
 		m.Transcript.Utterances, m.Transcript.Live, m.Transcript.Removed = orderUtterances(us, v)
+		if len(window) > 0 {
+			all := m.Transcript.Utterances
+			lo := min(max(window[0].Offset, 0), len(all))
+			hi := min(lo+max(window[0].Limit, 0), len(all))
+			for i := lo; i < hi; i++ {
+				uprefix := prefix + all[i].UtteranceID + "/"
+				err := scanDocs(ctx, r, collVersions, uprefix, nil, func(_ string, uv UtteranceVersion) error {
+					all[i].Versions = append(all[i].Versions, uv)
+					return nil
+				})
+				if err != nil {
+					return MeetingRecord{}, false, wrap(err, "versions of meeting %s", id)
+				}
+				if n := len(all[i].Versions); n > 0 {
+					cur := all[i].Versions[n-1]
+					all[i].Paragraphs, all[i].Version = cur.Paragraphs, cur.Version
+				}
+			}
+		}
 	}
 	err = scanDocs(ctx, r, collNotes, prefix, nil, func(_ string, n Note) error {
 		if n.Removed != nil {
