@@ -62,7 +62,7 @@ type archiveResult struct {
 
 func parseArchive(t testing.TB) []archiveResult {
 	dir, names := archiveFiles(t)
-	if tt, ok := t.(*testing.T); ok && raceEnabled && runWithoutRace(tt, "TestArchive") {
+	if tt, ok := t.(*testing.T); ok && raceEnabled && testenv.RunWithoutRace(tt, "TestArchive") {
 		// Under the race detector: every fourth file and the refused ones,
 		// in process; the whole archive ran in the child.
 		var some []string

@@ -71,7 +71,7 @@ func TestArchiveImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if raceEnabled && runWithoutRace(t, "TestArchiveImport") {
+	if raceEnabled && testenv.RunWithoutRace(t, "TestArchiveImport") {
 		// Under the race detector: a sample of the process files and of
 		// those with stored versions, in process; the whole archive ran in
 		// the child.
@@ -318,7 +318,7 @@ func TestVersionsEveryTranscript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the archive's stored versions: not in -short")
 	}
-	if raceEnabled && runWithoutRace(t, "TestVersionsEveryTranscript") {
+	if raceEnabled && testenv.RunWithoutRace(t, "TestVersionsEveryTranscript") {
 		return
 	}
 	_, hist := archive(t)

@@ -13,11 +13,13 @@ package testenv
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 var logMu sync.Mutex
@@ -68,4 +70,35 @@ func SharedDir(tb testing.TB) string {
 		Missing(tb, "shared", fmt.Sprintf("the shared data folder %s is absent (set COLLABLEDGER_SHARED to its path)", dir))
 	}
 	return dir
+}
+
+// RunWithoutRace runs test name of the package in the current folder in a
+// child `go test` built without the race detector, and fails tb if it fails.
+// Tests over the whole shared archive are CPU-heavy: under the race detector
+// they would take minutes, so a race build checks a sample in process (which
+// still exercises the concurrency) and the whole archive in the child. It
+// reports false if there is no go command to run one.
+func RunWithoutRace(tb testing.TB, name string) bool {
+	tb.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return false
+	}
+	start := time.Now()
+	cmd := exec.Command(goBin, "test", "-count=1", "-timeout=10m", "-run", "^"+name+"$", ".")
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "GOFLAGS=") {
+			kv = strings.ReplaceAll(kv, "-race", "")
+		}
+		env = append(env, kv)
+	}
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Errorf("%s on the whole archive, without the race detector, failed: %v\n%s", name, err, out)
+		return true
+	}
+	tb.Logf("%s on the whole archive, without the race detector: %s in %s", name, strings.TrimSpace(string(out)), time.Since(start).Round(time.Second))
+	return true
 }
