@@ -50,6 +50,7 @@ func commands() []command {
 		{"status", "each projection's checkpoint, the log's head and the lag", runStatus},
 		{"rebuild", "rebuild a projection's read model beside the current one, then switch", runRebuild},
 		{"import", "import transcripts: Akoma Ntoso files or folders (akn), a stenographer's raw record (raw)", runImport},
+		{"report", "PDIS's period report (html, md, csv, json), every figure traced to its events", runReport},
 		{"akn", "write a meeting's transcript as Akoma Ntoso (as of any moment), or its people as Popolo JSON", runAKN},
 		{"help", "list the commands", nil},
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/reports"
 	"github.com/pdis/collab-ledger/web"
 )
 
@@ -67,12 +68,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// The report to the Premier (/reports) is computed from the log itself,
+	// at a position it names, so that it can be recomputed later.
+	root := http.NewServeMux()
+	root.Handle("GET /reports", reports.Handler(store))
+	root.Handle("/", h)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           root,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -111,6 +111,15 @@ func TestStatusAndRebuild(t *testing.T) {
 	if out, _, err := runCapture(t, "verify", "--server", base, "--key", pub, "--position", "1"); err != nil {
 		t.Fatalf("verify against the server: %v\n%s", err, out)
 	}
+	// The report to the Premier is served too.
+	rep, err := http.Get(base + "/reports?from=2026-01-01&to=2026-12-31&format=json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep.Body.Close()
+	if rep.StatusCode != 200 || !strings.HasPrefix(rep.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("/reports: %d %s", rep.StatusCode, rep.Header.Get("Content-Type"))
+	}
 	resp, err := http.Get(base + "/api/v1/status")
 	if err != nil {
 		t.Fatal(err)

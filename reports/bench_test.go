@@ -1,0 +1,116 @@
+package reports
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/eventstore"
+)
+
+// yearLog is n events over 2026: about 90% signatures (skipped without
+// decoding), the rest proposals, monthly meetings, cases, meetings,
+// attendance and transcript edits (decoded).
+func yearLog(n int) []eventstore.Event {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	step := 365 * 24 * time.Hour / time.Duration(n)
+	evs := make([]eventstore.Event, 0, n)
+	sig := []byte(`{"proposalId":"p","signatureId":"00000000-0000-0000-0000-000000000000","signer":"x","count":1,"at":"2026-01-01T00:00:00Z"}`)
+	add := func(stream string, e domain.Event, t time.Time) {
+		ev := eventstore.Event{ID: uuid.New(), Stream: stream, Position: eventstore.Position(len(evs) + 1), RecordedAt: t}
+		if e == nil {
+			ev.Type, ev.SchemaVersion, ev.Data = "proposal.signed", 1, sig
+		} else {
+			typ, v, data, err := domain.Encode(e)
+			if err != nil {
+				panic(err)
+			}
+			ev.Type, ev.SchemaVersion, ev.Data = typ, v, data
+		}
+		evs = append(evs, ev)
+	}
+	ministries := []domain.MinistryID{"moi", "mohw", "moenv", "moea", "mot", "moj"}
+	for i := 0; len(evs) < n; i++ {
+		t := start.Add(time.Duration(len(evs)) * step)
+		o := domain.Occurred{At: t}
+		m := ministries[i%len(ministries)]
+		k := i % 100
+		switch {
+		case k < 90:
+			add(fmt.Sprintf("proposal-p%d", i%500), nil, t)
+		case k == 90:
+			add(fmt.Sprintf("proposal-p%d", i), domain.ProposalPublished{ProposalID: domain.ProposalID(fmt.Sprint("p", i)), CompetentMinistry: m, Threshold: 5000, Occurred: o}, t)
+		case k == 91 && i%3 == 0:
+			add(fmt.Sprintf("proposal-p%d", i-1), domain.ProposalEstablished{ProposalID: domain.ProposalID(fmt.Sprint("p", i-1)), CompetentMinistry: m, Count: 5000, Threshold: 5000, ResponseDueAt: t.AddDate(0, 2, 0), Occurred: o}, t)
+		case k == 92:
+			c := domain.CaseID(fmt.Sprint(i / 100))
+			add("case-"+string(c), domain.CaseOpened{CaseID: c, Title: "t", SourceKind: domain.SourceAssignment, Occurred: o}, t)
+			add("case-"+string(c), domain.CaseLeadAssigned{CaseID: c, Ministry: m, Occurred: o}, t)
+			add("case-"+string(c), domain.CaseStakeholderAdded{CaseID: c, StakeholderID: "s1", Category: domain.StakeholderIndustry, Name: "n", Occurred: o}, t)
+		case k == 93:
+			c := domain.CaseID(fmt.Sprint(i / 100))
+			mt := domain.MeetingID(fmt.Sprint("m", i))
+			add("meeting-"+string(mt), domain.MeetingScheduled{MeetingID: mt, CaseID: c, Kind: domain.MeetingCollaborative, Phase: domain.PhaseDefine, Title: "m", StartsAt: t, Occurred: o}, t)
+			add("meeting-"+string(mt), domain.MeetingParticipantAdded{MeetingID: mt, ParticipantID: "pa", Name: "n", Role: "stakeholder", StakeholderID: "s1", Occurred: o}, t)
+			add("meeting-"+string(mt), domain.MeetingAttendanceRecorded{MeetingID: mt, ParticipantID: "pa", Present: true, Occurred: o}, t)
+		case k == 94:
+			c := domain.CaseID(fmt.Sprint(i / 100))
+			add("case-"+string(c), domain.CaseStageChanged{CaseID: c, From: domain.StageTopicSet, To: domain.StageDivisionOfLabour, Reason: "r", Occurred: o}, t)
+		case k == 95:
+			c := domain.CaseID(fmt.Sprint(i / 100))
+			add("case-"+string(c), domain.CaseResponseRecorded{CaseID: c, RecommendationID: "r", Ministry: m, Verdict: domain.VerdictAdopted, Reasons: "r", Occurred: o}, t)
+		case k == 96 && i%1000 == 96:
+			mm := domain.MonthlyMeetingID(fmt.Sprint("mm", i))
+			add("po-monthly-"+string(mm), domain.MonthlyCandidateAdded{MeetingID: mm, CandidateID: "c1", Kind: domain.CandidatePDISProposal, Title: "c", Organiser: m, Occurred: o}, t)
+			for _, b := range ministries {
+				add("po-monthly-"+string(mm), domain.MonthlyBallotCast{MeetingID: mm, Ministry: b, PO: "po", Choices: []domain.CandidateID{"c1"}, Occurred: o}, t)
+			}
+			add("po-monthly-"+string(mm), domain.MonthlyMeetingClosed{MeetingID: mm, Ballots: len(ministries), Occurred: o}, t)
+		default:
+			add(fmt.Sprint("transcript-m", i), domain.TranscriptUtteranceEdited{MeetingID: domain.MeetingID(fmt.Sprint("m", i)), UtteranceID: "u", Version: 2, Editor: "e", Paragraphs: []string{"text"}, Occurred: o}, t)
+		}
+	}
+	return evs[:n]
+}
+
+// BenchmarkYear: a year's report over 1,000,000 events in memory (issue 7:
+// under a second).
+func BenchmarkYear(b *testing.B) {
+	evs := yearLog(1_000_000)
+	p, _ := DatePeriod("2026-01-01", "2026-12-31")
+	b.ResetTimer()
+	for b.Loop() {
+		rep, err := ComputeEvents(evs, p, Filter{}, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Events != len(evs) {
+			b.Fatal(rep.Events)
+		}
+	}
+}
+
+// TestYearUnderOneSecond guards the budget with margin for slow machines.
+func TestYearUnderOneSecond(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a million events")
+	}
+	evs := yearLog(1_000_000)
+	p, _ := DatePeriod("2026-01-01", "2026-12-31")
+	start := time.Now()
+	rep, err := ComputeEvents(evs, p, Filter{}, 0)
+	elapsed := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("1,000,000 events in %v (at %d)", elapsed, rep.At)
+	if f, _ := rep.Figure("transcripts.edits"); f.Value == 0 {
+		t.Error("no edits counted")
+	}
+	if elapsed > 3*time.Second {
+		t.Errorf("a year's report over 1,000,000 events took %v", elapsed)
+	}
+}

@@ -1,0 +1,279 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func period(t testing.TB) Period {
+	p, err := DatePeriod("2026-01-01", "2026-06-30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type want struct {
+	value     float64
+	positions []uint64 // nil: not checked
+}
+
+func check(t *testing.T, rep Report, wants map[string]want) {
+	t.Helper()
+	for key, w := range wants {
+		f, ok := rep.Figure(key)
+		if !ok {
+			t.Errorf("%s: missing", key)
+			continue
+		}
+		if f.Value != w.value {
+			t.Errorf("%s = %v, want %v", key, f.Value, w.value)
+		}
+		if w.positions != nil {
+			var got []uint64
+			for _, r := range f.Source.Events {
+				got = append(got, r.Position)
+			}
+			if !slices.Equal(got, w.positions) {
+				t.Errorf("%s: events at %v, want %v", key, got, w.positions)
+			}
+		}
+	}
+}
+
+func TestFixtureAllMinistries(t *testing.T) {
+	rep, err := Compute(context.Background(), memLog(fixture()), period(t), Filter{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.At != 39 || rep.Events != 39 {
+		t.Errorf("at %d, %d events; want 39, 39", rep.At, rep.Events)
+	}
+	check(t, rep, map[string]want{
+		"proposals.published":                      {2, []uint64{3, 4}},
+		"proposals.established":                    {2, []uint64{2, 6}},
+		"proposals.expired":                        {1, []uint64{25}},
+		"proposals.established_share":              {66.67, []uint64{2, 6, 25}},
+		"proposals.days_to_establishment":          {17.5, []uint64{1, 2, 3, 6}},
+		"deadlines.due":                            {2, []uint64{2, 6, 7, 27}},
+		"deadlines.met":                            {1, []uint64{2, 7}},
+		"deadlines.missed":                         {1, []uint64{6, 27}},
+		"deadlines.open":                           {0, []uint64{}},
+		"monthly.held":                             {1, []uint64{14}},
+		"monthly.candidates":                       {3, []uint64{8, 9, 10}},
+		"monthly.selections":                       {2, []uint64{14}},
+		"ballots.moi":                              {1, []uint64{11}},
+		"ballots.mohw":                             {1, []uint64{12}},
+		"ballots.mot":                              {1, []uint64{13}},
+		"cases.opened.established_proposal":        {1, []uint64{15}},
+		"cases.opened.ministry_proposal":           {1, []uint64{16}},
+		"cases.opened.pdis_proposal":               {0, []uint64{}},
+		"cases.opened.ey_assignment":               {1, []uint64{23}},
+		"cases.stage.topic_set":                    {2, []uint64{16, 23}},
+		"cases.stage.meetings":                     {1, []uint64{28}},
+		"cases.stage.research":                     {0, nil},
+		"cases.stage.closed":                       {0, nil},
+		"cases.stage_days.topic_set":               {270.17, []uint64{15, 16, 23}},
+		"cases.stage_days.division_of_labour":      {10, []uint64{19}},
+		"cases.stage_days.research":                {28, []uint64{20}},
+		"cases.stage_days.pre_meeting":             {10, []uint64{26}},
+		"cases.stage_days.meetings":                {92.58, []uint64{28}},
+		"cases.stage_mean_days.topic_set":          {4, []uint64{15, 19}},
+		"cases.stage_mean_days.division_of_labour": {10, []uint64{19, 20}},
+		"cases.stage_mean_days.research":           {28, []uint64{20, 26}},
+		"cases.stage_mean_days.pre_meeting":        {10, []uint64{26, 28}},
+		"cases.stage_mean_days.meetings":           {0, []uint64{}},
+		"ministries.moi":                           {2, []uint64{15, 17, 23, 24}},
+		"ministries.mohw":                          {1, []uint64{16, 18}},
+		"meetings.discover":                        {1, []uint64{29}},
+		"meetings.pre_meeting":                     {1, []uint64{34}},
+		"meetings.define":                          {0, nil},
+		"transcripts.edits":                        {1, []uint64{32}},
+		"coverage.inventoried":                     {2, []uint64{21, 22}},
+		"coverage.attended":                        {1, []uint64{31}},
+		"coverage.share":                           {50, nil},
+		"recommendations":                          {1, []uint64{33}},
+		"directives.within_authority":              {1, []uint64{35}},
+		"directives.specific":                      {0, nil},
+		"responses.adopted":                        {1, []uint64{36}},
+		"responses.partly_adopted":                 {0, nil},
+		"responses.not_adopted":                    {0, nil},
+		"responses.deferred":                       {1, []uint64{37}},
+	})
+	if _, ok := rep.Figure("ministries.mot"); ok {
+		t.Error("mot leads no case")
+	}
+}
+
+func TestFixtureOneMinistry(t *testing.T) {
+	rep, err := Compute(context.Background(), memLog(fixture()), period(t), Filter{Ministry: "moi"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, rep, map[string]want{
+		"proposals.published":               {1, []uint64{3}},
+		"proposals.established":             {2, nil},
+		"proposals.expired":                 {0, nil},
+		"proposals.established_share":       {100, nil},
+		"deadlines.due":                     {2, nil},
+		"deadlines.met":                     {1, nil},
+		"deadlines.missed":                  {1, nil},
+		"monthly.candidates":                {1, []uint64{8}},
+		"monthly.selections":                {1, nil},
+		"ballots.moi":                       {1, nil},
+		"cases.opened.established_proposal": {1, nil},
+		"cases.opened.ministry_proposal":    {0, nil},
+		"cases.opened.ey_assignment":        {1, nil},
+		"cases.stage.topic_set":             {1, []uint64{23}},
+		"cases.stage.meetings":              {1, nil},
+		"ministries.moi":                    {2, nil},
+		"meetings.discover":                 {1, nil},
+		"meetings.pre_meeting":              {0, nil},
+		"recommendations":                   {1, nil},
+		"transcripts.edits":                 {1, []uint64{32}},
+		"responses.adopted":                 {1, nil},
+		"responses.deferred":                {0, nil},
+	})
+	for _, k := range []string{"ballots.mohw", "ballots.mot", "ministries.mohw"} {
+		if _, ok := rep.Figure(k); ok {
+			t.Errorf("%s shown under the moi filter", k)
+		}
+	}
+}
+
+// TestRecomputeAt: a report at a position sees exactly the log up to it,
+// and recomputing at the same position gives the same report.
+func TestRecomputeAt(t *testing.T) {
+	rep, err := Compute(context.Background(), memLog(fixture()), period(t), Filter{}, 14)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.At != 14 {
+		t.Fatalf("at %d, want 14", rep.At)
+	}
+	check(t, rep, map[string]want{
+		"proposals.published":               {2, nil},
+		"proposals.expired":                 {0, nil},
+		"deadlines.met":                     {1, nil},
+		"deadlines.missed":                  {0, nil},
+		"deadlines.open":                    {1, []uint64{6}},
+		"cases.opened.established_proposal": {0, nil},
+		"monthly.selections":                {2, nil},
+	})
+	evs := fixture()
+	again, err := ComputeEvents(append(evs, evs[len(evs)-1]), period(t), Filter{}, 14)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b bytes.Buffer
+	_ = WriteJSON(&a, rep)
+	_ = WriteJSON(&b, again)
+	if a.String() != b.String() {
+		t.Error("recomputing at the same position gave a different report")
+	}
+	if _, err := Compute(context.Background(), memLog(fixture()), period(t), Filter{}, 99); err == nil {
+		t.Error("a position beyond the head was accepted")
+	}
+}
+
+func TestGolden(t *testing.T) {
+	rep, err := Compute(context.Background(), memLog(fixture()), period(t), Filter{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		file, format string
+		lang         Lang
+	}{
+		{"report.json", "json", Chinese},
+		{"report.csv", "csv", Chinese},
+		{"report.zh.md", "md", Chinese},
+		{"report.en.md", "md", English},
+		{"report.zh.html", "html", Chinese},
+		{"report.en.html", "html", English},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Write(&buf, rep, c.format, c.lang); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", c.file)
+			if *update {
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			golden, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./reports -update)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), golden) {
+				t.Errorf("%s differs from the golden file; rerun with -update if intended", c.file)
+			}
+		})
+	}
+}
+
+func TestHTMLShape(t *testing.T) {
+	rep, _ := Compute(context.Background(), memLog(fixture()), period(t), Filter{}, 0)
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, rep, English); err != nil {
+		t.Fatal(err)
+	}
+	s := buf.String()
+	for _, want := range []string{`<html lang="en">`, "<caption>", "<svg role=\"img\"", "<title id=", "<desc id=", "@media print", "break-inside: avoid", `data-checkpoint="39"`, "參與流程報告", "Participation report"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+}
+
+func TestHandler(t *testing.T) {
+	h := Handler(memLog(fixture()))
+	for _, c := range []struct {
+		url    string
+		status int
+		ctype  string
+	}{
+		{"/reports?from=2026-01-01&to=2026-06-30", 200, "text/html; charset=utf-8"},
+		{"/reports?from=2026-01-01&to=2026-06-30&format=json&ministry=moi&at=20", 200, "application/json"},
+		{"/reports?from=2026-01-01&to=2026-06-30&format=csv&lang=en", 200, "text/csv; charset=utf-8"},
+		{"/reports?from=2026-01-01&to=2026-06-30&format=md", 200, "text/markdown; charset=utf-8"},
+		{"/reports?from=nope&to=2026-06-30", 400, ""},
+		{"/reports?from=2026-01-01&to=2026-06-30&format=pdf", 400, ""},
+		{"/reports?from=2026-01-01&to=2026-06-30&at=999", 422, ""},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, c.url, nil))
+		if rec.Code != c.status {
+			t.Errorf("%s: %d, want %d: %s", c.url, rec.Code, c.status, rec.Body)
+			continue
+		}
+		if c.ctype != "" && rec.Header().Get("Content-Type") != c.ctype {
+			t.Errorf("%s: content type %q", c.url, rec.Header().Get("Content-Type"))
+		}
+	}
+}
+
+func TestFilterLeavesOtherMinistries(t *testing.T) {
+	rep, err := Compute(context.Background(), memLog(fixture()), period(t), Filter{Ministry: "mot"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, rep, map[string]want{
+		"proposals.published": {0, nil}, "ballots.mot": {1, []uint64{13}}, "monthly.candidates": {1, []uint64{10}},
+		"monthly.selections": {0, nil}, "transcripts.edits": {0, nil}, "meetings.discover": {0, nil},
+		"recommendations": {0, nil}, "coverage.inventoried": {0, nil}, "responses.partly_adopted": {0, nil},
+	})
+}
