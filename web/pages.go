@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,7 +45,7 @@ var staticFS embed.FS
 // Page sizes: a page stays small however large the case.
 const (
 	trailPageSize     = 50
-	utterancePageSize = 200
+	utterancePageSize = 100
 )
 
 var (
@@ -75,7 +76,7 @@ var pageFuncs = template.FuncMap{
 	"time":  formatTime,
 	"until": formatEnd,
 	"date":  formatDate,
-	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"iso":   isoTime,
 	"inc":   func(i int) int { return i + 1 },
 	"join":  joinStrings,
 	"days":  func(sec int64) string { return strconv.FormatFloat(float64(sec)/86400, 'f', 1, 64) },
@@ -190,9 +191,9 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, name string, p *
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	var buf bytes.Buffer
-	buf.Grow(32 << 10)
-	if err := tmpls[name].Execute(&buf, p); err != nil {
+	buf := getBuf()
+	defer putBuf(buf)
+	if err := tmpls[name].Execute(buf, p); err != nil {
 		s.cfg.Logger.Error("render page", "page", name, "path", r.URL.Path, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -301,6 +302,8 @@ type CaseData struct {
 	AsOfValue string
 	Clock     string
 	Trail     []TrailRow
+	// TrailHTML is the trail's rows as markup (trailHTML).
+	TrailHTML template.HTML
 	// TrailFrom numbers the first entry shown; NextURL pages on.
 	TrailFrom int
 	NextURL   string
@@ -308,12 +311,23 @@ type CaseData struct {
 	Now       time.Time
 }
 
-// TrailRow is an entry of the trail as the page shows it.
+// TrailRow is an entry of the trail as the page shows it, its labels and
+// dates ready to print.
 type TrailRow struct {
 	readmodels.Entry
 	Details  []Detail
 	Link     string
 	Redacted bool
+	// StepLabel is the step's label; ActorText names who recorded it.
+	StepLabel string
+	ActorText string
+	// OccurredISO/OccurredText and RecordedISO/RecordedText are the
+	// entry's two clocks for <time datetime> and for reading.
+	OccurredISO, OccurredText string
+	RecordedISO, RecordedText string
+	// Badge says whether the latest signed checkpoint includes the entry
+	// (empty without a transparency log).
+	Badge template.HTML
 }
 
 // Detail is a labelled value from an event's data.
@@ -363,9 +377,14 @@ func (s *server) pageCase(w http.ResponseWriter, r *http.Request) {
 	if n, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && n > 0 {
 		d.TrailFrom = n
 	}
+	marks := s.ledgerMarks(ctx, p)
+	d.Trail = make([]TrailRow, 0, len(page.Entries))
 	for _, e := range page.Entries {
-		d.Trail = append(d.Trail, trailRow(p, e))
+		row := trailRow(p, e)
+		row.Badge = marks.badge(e.Position, e.EventID)
+		d.Trail = append(d.Trail, row)
 	}
+	d.TrailHTML = trailHTML(d.Trail, p.T("case.trail.redacted"))
 	if page.Next != 0 {
 		d.NextURL = withQuery(r.URL, map[string]string{"after": strconv.FormatUint(uint64(page.Next), 10), "n": strconv.Itoa(d.TrailFrom + len(page.Entries))}) + "#trail"
 	}
@@ -401,12 +420,15 @@ var detailFields = []string{"title", "name", "to", "ministry", "verdict", "text"
 // trailRow prepares an entry for the page: a few labelled fields of its
 // data and a link to what it is about.
 func trailRow(p *Page, e readmodels.Entry) TrailRow {
-	row := TrailRow{Entry: e, Redacted: len(e.Redacted) > 0}
-	var data map[string]any
-	if json.Unmarshal(e.Data, &data) == nil {
-		for _, f := range detailFields {
-			sv, ok := data[f].(string)
-			if !ok || sv == "" {
+	row := TrailRow{Entry: e, Redacted: len(e.Redacted) > 0,
+		StepLabel: p.L("step", e.Step), ActorText: p.Actor(e.Actor),
+		OccurredISO: isoTime(e.OccurredAt), OccurredText: formatTime(e.OccurredAt),
+		RecordedISO: isoTime(e.RecordedAt), RecordedText: formatTime(e.RecordedAt)}
+	var data trailFields
+	if decodeTrailFields(e.Data, &data) {
+		for i, f := range detailFields {
+			sv := data.field(i)
+			if sv == "" {
 				continue
 			}
 			switch f {
@@ -417,10 +439,8 @@ func trailRow(p *Page, e readmodels.Entry) TrailRow {
 			}
 			row.Details = append(row.Details, Detail{Label: p.T("field." + f), Value: truncate(sv, 280)})
 		}
-		if ps, ok := data["paragraphs"].([]any); ok && len(ps) > 0 {
-			if s, ok := ps[0].(string); ok {
-				row.Details = append(row.Details, Detail{Label: p.T("field.text"), Value: truncate(plainText(s), 280)})
-			}
+		if data.HasParagraph {
+			row.Details = append(row.Details, Detail{Label: p.T("field.text"), Value: truncate(plainText(data.Paragraph), 280)})
 		}
 	}
 	switch {
@@ -451,6 +471,8 @@ func truncate(s string, n int) string {
 type MeetingData struct {
 	Meeting    readmodels.MeetingRecord
 	Utterances []UtteranceRow
+	// UtterancesHTML is the page's utterances as markup (utteranceHTML).
+	UtterancesHTML template.HTML
 	// Pages link the utterance pages when there is more than one.
 	Pages      []PageLink
 	Now        time.Time
@@ -515,9 +537,23 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		lo, hi := (page-1)*utterancePageSize, min(page*utterancePageSize, n)
+		labels, marks := newPageLabels(p), s.ledgerMarks(ctx, p)
+		d.Utterances = make([]UtteranceRow, 0, hi-lo)
+		var b strings.Builder
+		b.Grow((hi - lo) * 1024)
 		for _, u := range t.Utterances[lo:hi] {
-			d.Utterances = append(d.Utterances, utteranceRow(u))
+			row := utteranceRow(u)
+			var badge template.HTML
+			if len(u.Versions) > 0 {
+				last := u.Versions[len(u.Versions)-1]
+				badge = marks.badge(last.Position, last.EventID)
+			}
+			utteranceHTML(&b, labels, &row, badge)
+			d.Utterances = append(d.Utterances, row)
 		}
+		// One safe fragment for the page's utterances: every value in it
+		// was escaped by utteranceHTML.
+		d.UtterancesHTML = template.HTML(b.String())
 		if pages > 1 {
 			for i := 1; i <= pages; i++ {
 				d.Pages = append(d.Pages, PageLink{N: i, URL: withQuery(r.URL, map[string]string{"page": strconv.Itoa(i)}) + "#transcript", Current: i == page})
@@ -551,7 +587,7 @@ func utteranceRow(u readmodels.Utterance) UtteranceRow {
 		for i, v := range u.Versions {
 			vr := VersionRow{UtteranceVersion: v, Text: plainParagraphs(v.Paragraphs)}
 			if i > 0 {
-				vr.Diff = diffParagraphs(prev, vr.Text)
+				vr.Diff = cachedDiff(prev, vr.Text)
 			}
 			prev = vr.Text
 			row.Versions = append(row.Versions, vr)

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"sync"
+
 	"github.com/pdis/collab-ledger/akn"
 	"github.com/pdis/collab-ledger/importer/transcriptdiff"
 )
@@ -65,4 +67,52 @@ func diffParagraphs(old, new []string) []diffParagraph {
 		}
 	}
 	return out
+}
+
+// diffCache keeps recent word diffs by the two versions' text: a version's
+// text never changes once recorded, so the diff between two is the same on
+// every request, and a transcript page asks for hundreds of them. Keyed by
+// content (not by event), so it can never show a stale diff. Bounded: when
+// full, it starts afresh.
+var diffCache = struct {
+	sync.Mutex
+	m map[string][]diffParagraph
+}{m: map[string][]diffParagraph{}}
+
+const diffCacheEntries = 16384
+
+// cachedDiff is diffParagraphs(old, new), from diffCache when it has it.
+// The result is shared: callers must not modify it.
+func cachedDiff(old, new []string) []diffParagraph {
+	n := 2
+	for _, s := range old {
+		n += len(s) + 1
+	}
+	for _, s := range new {
+		n += len(s) + 1
+	}
+	k := make([]byte, 0, n)
+	for _, s := range old {
+		k = append(k, s...)
+		k = append(k, 0)
+	}
+	k = append(k, 1)
+	for _, s := range new {
+		k = append(k, s...)
+		k = append(k, 0)
+	}
+	diffCache.Lock()
+	d, ok := diffCache.m[string(k)]
+	diffCache.Unlock()
+	if ok {
+		return d
+	}
+	d = diffParagraphs(old, new)
+	diffCache.Lock()
+	if len(diffCache.m) >= diffCacheEntries {
+		clear(diffCache.m)
+	}
+	diffCache.m[string(k)] = d
+	diffCache.Unlock()
+	return d
 }

@@ -42,8 +42,9 @@ type pagesEnv struct {
 	runner *projections.Runner
 }
 
-// newPagesEnv starts the server with its read models.
-func newPagesEnv(t *testing.T) *pagesEnv {
+// newPagesEnv starts the server with its read models; tweaks adjust its
+// configuration further.
+func newPagesEnv(t *testing.T, tweaks ...func(*web.Config)) *pagesEnv {
 	t.Helper()
 	pe := &pagesEnv{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -62,6 +63,9 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 				t.Errorf("runner: %v", err)
 			}
 		}()
+		for _, tw := range tweaks {
+			tw(cfg)
+		}
 	})
 	t.Cleanup(func() { cancel(); <-done })
 	return pe

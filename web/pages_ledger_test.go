@@ -1,0 +1,124 @@
+package web_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/projections/transparency"
+	"github.com/pdis/collab-ledger/web"
+)
+
+// TestPagesLedgerBadges: with a real transparency log following the real
+// bbolt store, the case and transcript pages mark every trail entry and
+// utterance "not yet checkpointed" before any checkpoint; after a signed
+// checkpoint, "included in checkpoint of size N" (both languages) with a
+// link to the proof API, whose proof checks out against the signed root
+// for that entry's event; an event recorded after the checkpoint stays
+// "not yet checkpointed".
+func TestPagesLedgerBadges(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	skey, vkey, err := note.GenerateKey(rand.Reader, transparency.DefaultOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	verifiers, _ := transparency.NewVerifiers(vkey)
+	l, err := transparency.Open(ctx, transparency.Config{Verifiers: verifiers, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pub *transparency.Publisher
+	followDone := make(chan struct{})
+	pe := newPagesEnv(t, func(cfg *web.Config) {
+		cfg.Proofs = l
+		go func() {
+			defer close(followDone)
+			if err := l.Follow(ctx, cfg.Store); err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("follow: %v", err)
+			}
+		}()
+		pub, err = transparency.NewPublisher(transparency.PublisherConfig{Log: l, Store: cfg.Store, Signer: signer, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Cleanup(func() { cancel(); <-followDone })
+	pe.story()
+
+	// No checkpoint yet: every entry is pending, none included.
+	_, body, _ := pe.get("/cases/57?lang=en")
+	mustContain(t, "case page before a checkpoint", body, `<span class="ledger-badge pending">not yet checkpointed</span>`)
+	mustNotContain(t, "case page before a checkpoint", body, "ledger-badge included")
+	_, body, _ = pe.get("/meetings/m-1?lang=zh-Hant")
+	mustContain(t, "transcript before a checkpoint", body, "尚未納入查核點")
+	mustNotContain(t, "transcript before a checkpoint", body, "ledger-badge included")
+
+	cp, ok, err := pub.Publish(ctx)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if err := l.WaitFor(ctx, cp.Position); err != nil {
+		t.Fatal(err)
+	}
+	// After the checkpoint: u-1 corrected again, so its current version's
+	// event is not covered yet; u-2's is.
+	pe.do("2019-04-23 10:00", staffActor, domain.CorrectUtterance{MeetingID: "m-1", UtteranceID: "u-1", Paragraphs: []string{"我們的壓力真的很大。"}, Reason: "聽打更正"})
+	pe.caughtUp()
+
+	size := strconv.FormatInt(cp.Size, 10)
+	_, body, _ = pe.get("/cases/57?lang=en")
+	mustContain(t, "case page", body, "✓ included in checkpoint of size "+size)
+	_, zh, _ := pe.get("/meetings/m-1?lang=zh-Hant")
+	mustContain(t, "transcript (zh-Hant)", zh, "✓ 已納入第 "+size+" 號查核點", "尚未納入查核點")
+	_, en, _ := pe.get("/meetings/m-1?lang=en")
+	u1, u2 := articleOf(t, en, "u-1"), articleOf(t, en, "u-2")
+	mustContain(t, "u-1 (corrected after the checkpoint)", u1, "not yet checkpointed")
+	mustNotContain(t, "u-1 (corrected after the checkpoint)", u1, "ledger-badge included")
+	mustContain(t, "u-2", u2, "✓ included in checkpoint of size "+size)
+
+	// Each badge's link is that entry's proof, and it verifies against the
+	// signed checkpoint of the size the badge shows.
+	links := regexp.MustCompile(`href="(/api/v1/proofs/inclusion\?event=[0-9a-f-]{36})"`)
+	pages := map[string]string{"case page": body, "u-2": u2}
+	for what, page := range pages {
+		ms := links.FindAllStringSubmatch(page, -1)
+		if len(ms) == 0 {
+			t.Fatalf("%s: no proof link", what)
+		}
+		for _, m := range ms {
+			code, pb, _ := pe.get(m[1])
+			var proof transparency.InclusionProof
+			if err := json.Unmarshal([]byte(pb), &proof); err != nil || code != 200 {
+				t.Fatalf("%s: GET %s: %d %s", what, m[1], code, pb)
+			}
+			if proof.TreeSize != cp.Size || proof.LeafIndex != int64(proof.Position)-1 || proof.Verify() != nil {
+				t.Fatalf("%s: proof %+v", what, proof)
+			}
+			if _, err := transparency.OpenCheckpoint([]byte(proof.Checkpoint), verifiers, transparency.DefaultOrigin); err != nil {
+				t.Fatalf("%s: the proof's checkpoint: %v", what, err)
+			}
+		}
+	}
+}
+
+// articleOf returns the <article> of utterance id in a transcript page.
+func articleOf(t *testing.T, page, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<article[^>]* id="u-` + regexp.QuoteMeta(id) + `">.*?</article>`).FindString(page)
+	if m == "" {
+		t.Fatalf("no article for %s", id)
+	}
+	return m
+}

@@ -1,0 +1,442 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/projections/readmodels"
+	"github.com/pdis/collab-ledger/projections/transparency"
+)
+
+// The long lists of the pages (the transcript's utterances with their
+// versions and diffs, the case's trail) are prepared in Go: every label is
+// looked up once per page, every date formatted once, and each utterance's
+// markup is written here with every value escaped (escape below), so the
+// templates only print ready fields. html/template's per-call reflection
+// over 200 utterances × versions × diff chunks was most of a transcript
+// page's time.
+
+// escape writes s HTML-escaped (text and quoted attribute values) to b:
+// the characters html/template escapes in those contexts, so a page reads
+// the same either way.
+func escape(b *strings.Builder, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var rep string
+		switch s[i] {
+		case '&':
+			rep = "&amp;"
+		case '<':
+			rep = "&lt;"
+		case '>':
+			rep = "&gt;"
+		case '"':
+			rep = "&#34;"
+		case '\'':
+			rep = "&#39;"
+		case '+':
+			rep = "&#43;"
+		case 0:
+			rep = "\uFFFD"
+		default:
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(rep)
+		last = i + 1
+	}
+	b.WriteString(s[last:])
+}
+
+// pageLabels are the labels an utterance's markup uses, looked up once
+// per page.
+type pageLabels struct {
+	p                                  *Page
+	narration, removed, reason, edited string
+	diff, ins, insEnd, del, delEnd     string
+	// actors caches Actor's text per actor.
+	actors map[readmodels.Actor]string
+	// changes caches the change labels.
+	changes map[string]string
+}
+
+func newPageLabels(p *Page) *pageLabels {
+	return &pageLabels{p: p,
+		narration: p.T("meeting.narration"), removed: p.T("common.removed"), reason: p.T("common.reason"), edited: p.T("meeting.edited"),
+		diff: p.T("meeting.diff"), ins: p.T("meeting.ins"), insEnd: p.T("meeting.ins.end"), del: p.T("meeting.del"), delEnd: p.T("meeting.del.end"),
+		actors: map[readmodels.Actor]string{}, changes: map[string]string{}}
+}
+
+func (l *pageLabels) actor(a readmodels.Actor) string {
+	if s, ok := l.actors[a]; ok {
+		return s
+	}
+	s := l.p.Actor(a)
+	l.actors[a] = s
+	return s
+}
+
+func (l *pageLabels) change(c string) string {
+	if s, ok := l.changes[c]; ok {
+		return s
+	}
+	s := l.p.L("change", c)
+	l.changes[c] = s
+	return s
+}
+
+// timeTag writes <time datetime="…">…</time> for t.
+func timeTag(b *strings.Builder, t time.Time) {
+	b.WriteString(`<time datetime="`)
+	b.WriteString(t.UTC().Format(time.RFC3339))
+	b.WriteString(`">`)
+	b.WriteString(formatTime(t))
+	b.WriteString(`</time>`)
+}
+
+// utteranceHTML writes an utterance's <article>: what meeting.html showed
+// with its template, every value escaped. badge is the ledger badge's
+// markup (already safe), or "".
+func utteranceHTML(b *strings.Builder, l *pageLabels, row *UtteranceRow, badge template.HTML) {
+	u := &row.Utterance
+	b.WriteString(`<article class="utterance `)
+	escape(b, string(u.Kind))
+	if u.Removed != nil {
+		b.WriteString(` removed`)
+	}
+	b.WriteString(`" id="u-`)
+	escape(b, u.UtteranceID)
+	b.WriteString("\">\n    ")
+	switch u.Kind {
+	case domain.UtteranceSpeech:
+		b.WriteString(`<h3 class="speaker">`)
+		if u.Speaker != nil {
+			escape(b, u.Speaker.Name)
+		}
+		b.WriteString(`</h3>`)
+	case "heading":
+		b.WriteString(`<h3 class="heading">`)
+		for _, t := range row.Text {
+			escape(b, t)
+		}
+		b.WriteString(`</h3>`)
+	default:
+		b.WriteString(`<p class="narration-label">`)
+		escape(b, l.narration)
+		b.WriteString(`</p>`)
+	}
+	b.WriteString("\n    ")
+	if u.Kind != "heading" {
+		for _, t := range row.Text {
+			b.WriteString(`<p>`)
+			escape(b, t)
+			b.WriteString(`</p>`)
+		}
+	}
+	if badge != "" {
+		b.WriteString("\n    <p class=\"ledger\">")
+		b.WriteString(string(badge))
+		b.WriteString(`</p>`)
+	}
+	if u.Removed != nil {
+		b.WriteString("\n    <p class=\"removed-note\"><strong>")
+		escape(b, l.removed)
+		b.WriteString(`</strong>: `)
+		escape(b, u.Removed.Reason)
+		b.WriteString(`</p>`)
+	}
+	for _, ra := range u.Reattributions {
+		b.WriteString("\n    <p class=\"reattributed\">")
+		escape(b, l.p.TF("meeting.reattributed", ra.From.Name, ra.To.Name))
+		b.WriteString(` — `)
+		escape(b, ra.Reason)
+		b.WriteString(` <span class="stamp">`)
+		timeTag(b, ra.OccurredAt)
+		b.WriteString(`</span></p>`)
+	}
+	switch {
+	case len(row.Versions) > 0:
+		b.WriteString("\n    <details class=\"versions\">\n      <summary><span class=\"edited-mark\">")
+		escape(b, l.edited)
+		b.WriteString(`</span> · `)
+		escape(b, l.p.TF("meeting.versions", len(row.Versions)))
+		b.WriteString("</summary>\n      <ol>")
+		for i := range row.Versions {
+			versionHTML(b, l, &row.Versions[i])
+		}
+		b.WriteString("\n      </ol>\n    </details>")
+	case len(u.Reattributions) > 0:
+		b.WriteString("\n    <p class=\"edited-mark\">")
+		escape(b, l.edited)
+		b.WriteString(`</p>`)
+	}
+	b.WriteString("\n  </article>\n")
+}
+
+func versionHTML(b *strings.Builder, l *pageLabels, v *VersionRow) {
+	b.WriteString("\n        <li class=\"version\">\n          <p class=\"version-head\"><strong>")
+	escape(b, l.p.TF("meeting.version", v.Version))
+	b.WriteString(`</strong> · `)
+	escape(b, l.change(v.Change))
+	b.WriteString(` · `)
+	timeTag(b, v.OccurredAt)
+	b.WriteString(` · `)
+	escape(b, l.actor(v.Actor))
+	if v.Reason != "" {
+		b.WriteString(` · `)
+		escape(b, l.reason)
+		b.WriteString(`: `)
+		escape(b, v.Reason)
+	}
+	b.WriteString("</p>\n          ")
+	if len(v.Diff) > 0 {
+		b.WriteString(`<div class="diff" role="group" aria-label="`)
+		escape(b, l.diff)
+		b.WriteString("\">\n          ")
+		for _, dp := range v.Diff {
+			b.WriteString(`<p class="diff-`)
+			b.WriteString(dp.Kind)
+			b.WriteString(`">`)
+			for _, c := range dp.Chunks {
+				switch c.Kind {
+				case "ins":
+					b.WriteString(`<ins><span class="sr-only">`)
+					escape(b, l.ins)
+					b.WriteString(`</span>`)
+					escape(b, c.Text)
+					b.WriteString(`<span class="sr-only">`)
+					escape(b, l.insEnd)
+					b.WriteString(`</span></ins>`)
+				case "del":
+					b.WriteString(`<del><span class="sr-only">`)
+					escape(b, l.del)
+					b.WriteString(`</span>`)
+					escape(b, c.Text)
+					b.WriteString(`<span class="sr-only">`)
+					escape(b, l.delEnd)
+					b.WriteString(`</span></del>`)
+				default:
+					escape(b, c.Text)
+				}
+			}
+			b.WriteString(`</p>`)
+		}
+		b.WriteString("\n          </div>")
+	} else {
+		for _, t := range v.Text {
+			b.WriteString(`<p>`)
+			escape(b, t)
+			b.WriteString(`</p>`)
+		}
+	}
+	b.WriteString("\n        </li>")
+}
+
+// Rendered pages go through pooled buffers.
+var bufPool = sync.Pool{New: func() any { b := new(bytes.Buffer); b.Grow(64 << 10); return b }}
+
+func getBuf() *bytes.Buffer { b := bufPool.Get().(*bytes.Buffer); b.Reset(); return b }
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() > 4<<20 { // let an unusually large page go
+		return
+	}
+	bufPool.Put(b)
+}
+
+// itoa64 formats a position.
+func itoa64(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// trailFields are the data fields a trail row shows (detailFields, in
+// that order) and the first paragraph of an utterance. Decoding into a
+// struct skips the rest of the document (a transcript import carries
+// every utterance) without building maps of it.
+type trailFields struct {
+	Title      *string           `json:"title"`
+	Name       *string           `json:"name"`
+	To         *string           `json:"to"`
+	Ministry   *string           `json:"ministry"`
+	Verdict    *string           `json:"verdict"`
+	Text       *string           `json:"text"`
+	Answer     *string           `json:"answer"`
+	Summary    *string           `json:"summary"`
+	Reason     *string           `json:"reason"`
+	Paragraphs []json.RawMessage `json:"paragraphs"`
+	// Paragraph is the first paragraph, when it is a string
+	// (HasParagraph).
+	Paragraph    string `json:"-"`
+	HasParagraph bool   `json:"-"`
+}
+
+// field returns detailFields[i]'s value ("" when absent or not a string).
+func (f *trailFields) field(i int) string {
+	var p *string
+	switch detailFields[i] {
+	case "title":
+		p = f.Title
+	case "name":
+		p = f.Name
+	case "to":
+		p = f.To
+	case "ministry":
+		p = f.Ministry
+	case "verdict":
+		p = f.Verdict
+	case "text":
+		p = f.Text
+	case "answer":
+		p = f.Answer
+	case "summary":
+		p = f.Summary
+	case "reason":
+		p = f.Reason
+	}
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// decodeTrailFields reads an entry's data into f. A field of another type
+// than string is left out (as is a document that is not a JSON object).
+func decodeTrailFields(data []byte, f *trailFields) bool {
+	err := json.Unmarshal(data, f)
+	var te *json.UnmarshalTypeError
+	if err != nil && !errors.As(err, &te) {
+		return false
+	}
+	if len(f.Paragraphs) > 0 && len(f.Paragraphs[0]) > 0 && f.Paragraphs[0][0] == '"' {
+		var s string
+		if json.Unmarshal(f.Paragraphs[0], &s) == nil {
+			f.Paragraph, f.HasParagraph = s, true
+		}
+	}
+	return true
+}
+
+// ledgerMarks shows, beside each trail entry or utterance, whether the
+// latest signed checkpoint includes its event. It asks the transparency
+// log once per page (Latest): leaf i of the tree is the event at global
+// position i+1 (positions are dense from 1; projections/transparency), so
+// a checkpoint of size N includes exactly the events at positions 1..N.
+// No proof is computed per entry; the badge links to the proof API.
+type ledgerMarks struct {
+	// on: the server has a transparency log that answered.
+	on   bool
+	size int64
+	// included is the label with the size filled in; pending the other.
+	included, pending, proof string
+}
+
+func (s *server) ledgerMarks(ctx context.Context, p *Page) *ledgerMarks {
+	m := &ledgerMarks{}
+	if s.cfg.Proofs == nil {
+		return m
+	}
+	cp, err := s.cfg.Proofs.Latest(ctx)
+	switch {
+	case errors.Is(err, transparency.ErrNoCheckpoint):
+	case err != nil:
+		s.cfg.Logger.Warn("pages: latest checkpoint", "err", err)
+		return m
+	default:
+		m.size = cp.Size
+	}
+	m.on = true
+	m.included = p.TF("ledger.included", m.size)
+	m.pending = p.T("ledger.pending")
+	m.proof = p.T("ledger.proof")
+	return m
+}
+
+// badge is the markup of the badge of the event at pos with ID id.
+func (m *ledgerMarks) badge(pos eventstore.Position, id string) template.HTML {
+	if m == nil || !m.on || pos == 0 {
+		return ""
+	}
+	var b strings.Builder
+	if int64(pos) <= m.size {
+		b.WriteString(`<a class="ledger-badge included" href="`)
+		if u, err := uuid.Parse(id); err == nil {
+			escape(&b, InclusionProofURL(u))
+		} else {
+			escape(&b, InclusionProofPath+"?position="+itoa64(uint64(pos)))
+		}
+		b.WriteString(`" title="`)
+		escape(&b, m.proof)
+		b.WriteString(`">`)
+		escape(&b, m.included)
+		b.WriteString(`</a>`)
+	} else {
+		b.WriteString(`<span class="ledger-badge pending">`)
+		escape(&b, m.pending)
+		b.WriteString(`</span>`)
+	}
+	return template.HTML(b.String())
+}
+
+// trailHTML writes the case trail's rows (<tr>…</tr>, as case.html showed
+// them with its template), every value escaped. redacted is the label of
+// a redacted entry.
+func trailHTML(rows []TrailRow, redacted string) template.HTML {
+	var b strings.Builder
+	b.Grow(len(rows) * 700)
+	for i := range rows {
+		r := &rows[i]
+		b.WriteString("<tr>\n    <td><time datetime=\"")
+		escape(&b, r.OccurredISO)
+		b.WriteString(`">`)
+		escape(&b, r.OccurredText)
+		b.WriteString("</time></td>\n    <th scope=\"row\">")
+		escape(&b, r.StepLabel)
+		b.WriteString(` <code>`)
+		escape(&b, r.Type)
+		b.WriteString("</code></th>\n    <td>")
+		for _, d := range r.Details {
+			b.WriteString(`<span class="detail">`)
+			escape(&b, d.Label)
+			b.WriteString(`: `)
+			escape(&b, d.Value)
+			b.WriteString(`</span> `)
+		}
+		if r.Link != "" {
+			// Link is built from path-escaped IDs (trailRow); escape
+			// keeps it inside its attribute.
+			b.WriteString(`<a href="`)
+			escape(&b, r.Link)
+			b.WriteString(`">→</a>`)
+		}
+		if r.Redacted {
+			b.WriteString(` <em class="redacted">(`)
+			escape(&b, redacted)
+			b.WriteString(`)</em>`)
+		}
+		b.WriteString("</td>\n    <td>")
+		escape(&b, r.ActorText)
+		b.WriteString("</td>\n    <td><time datetime=\"")
+		escape(&b, r.RecordedISO)
+		b.WriteString(`">`)
+		escape(&b, r.RecordedText)
+		b.WriteString("</time></td>\n    <td>")
+		b.WriteString(itoa64(uint64(r.Position)))
+		if r.Badge != "" {
+			b.WriteString(" ")
+			b.WriteString(string(r.Badge))
+		}
+		b.WriteString("</td>\n  </tr>")
+	}
+	return template.HTML(b.String())
+}
