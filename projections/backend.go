@@ -67,6 +67,9 @@ type Change struct {
 	Key        string
 	// Doc is the document's JSON; nil deletes the document.
 	Doc []byte
+	// valid is set by the batch for documents it encoded or checked
+	// itself, so that the memory backend need not check them again.
+	valid bool
 }
 
 // Commit is one atomic step of a projection generation: its document changes,

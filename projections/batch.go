@@ -17,6 +17,7 @@ type entry struct {
 	raw    []byte
 	exists bool
 	dirty  bool
+	valid  bool // raw is known to be valid JSON (encoded by Put, or Encoded)
 }
 
 // undo restores one document when the event that changed it fails.
@@ -127,7 +128,7 @@ func (b *batch) commitRequest() Commit {
 		}
 		c := Change{Collection: ref.Collection, Key: ref.Key}
 		if e.exists {
-			c.Doc = e.raw
+			c.Doc, c.valid = e.raw, e.valid
 		}
 		changes = append(changes, c)
 	}
@@ -168,16 +169,36 @@ func (b *batch) Get(ctx context.Context, collection, key string, v any) (bool, e
 	return true, nil
 }
 
+// Encoded is a document a projection encoded itself, from its own encoding
+// of values and from pieces of the log's event data (which the store keeps
+// as canonical JSON): valid JSON by construction, so Put stores it as is,
+// without checking or re-encoding it (the batch owns it from then on).
+// Build it only from such parts; anything else goes through Put as a value.
+type Encoded []byte
+
+// MarshalJSON returns e, so that a Tx that encodes values stores it too.
+func (e Encoded) MarshalJSON() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	return e, nil
+}
+
 // Put implements Tx.
 func (b *batch) Put(ctx context.Context, collection, key string, v any) error {
 	if !validName(collection) {
 		return fmt.Errorf("put %s/%s: invalid collection name (want 1-64 of a-z 0-9 - _)", collection, key)
 	}
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s/%s: %w", collection, key, err)
+	var raw []byte
+	if r, ok := v.(Encoded); ok {
+		raw = r
+	} else {
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			return fmt.Errorf("encode %s/%s: %w", collection, key, err)
+		}
 	}
-	b.set(DocRef{collection, key}, entry{raw: raw, exists: true, dirty: true})
+	b.set(DocRef{collection, key}, entry{raw: raw, exists: true, dirty: true, valid: true})
 	return nil
 }
 

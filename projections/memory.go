@@ -298,7 +298,7 @@ func (m *MemoryBackend) Commit(ctx context.Context, c Commit) error {
 		return fmt.Errorf("commit %s generation %d: %w", c.Projection, c.Generation, ErrUnknownGeneration)
 	}
 	for _, ch := range c.Changes {
-		if ch.Doc != nil && !json.Valid(ch.Doc) {
+		if ch.Doc != nil && !ch.valid && !json.Valid(ch.Doc) {
 			return fmt.Errorf("commit %s: document %s/%s is not JSON", c.Projection, ch.Collection, ch.Key)
 		}
 	}

@@ -48,7 +48,9 @@ type Reader interface {
 // later reads in the same batch.
 type Tx interface {
 	Reader
-	// Put stores v, encoded as JSON, as the document (collection, key).
+	// Put stores v, encoded as JSON, as the document (collection, key). An
+	// Encoded is stored as is, not re-encoded: the caller must not change
+	// it afterwards.
 	Put(ctx context.Context, collection, key string, v any) error
 	// Delete removes the document (collection, key); deleting a missing
 	// document is not an error.

@@ -48,6 +48,14 @@ func (Transcripts) Version() int { return 1 }
 
 // Apply implements projections.Projection.
 func (Transcripts) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
+	if _, asOf := tx.(*memTx); !asOf {
+		// Catching up: utterances and their versions are written from the
+		// event's JSON. (An as-of fold keeps Go values and has the events
+		// decoded already.)
+		if done, err := fastTranscript(ctx, tx, ev); done {
+			return err
+		}
+	}
 	return transcriptsTable.apply(ctx, tx, ev)
 }
 
