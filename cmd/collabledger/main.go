@@ -47,6 +47,7 @@ func commands() []command {
 		{"keygen", "make the Ed25519 key pair that signs checkpoints", runKeygen},
 		{"verify", "check the log against its signed checkpoints, or one proof", runVerify},
 		{"tokens", "create, list and revoke the JSON API's bearer tokens", runTokens},
+		{"trail", "a case's accountability trail, live or as of a moment (text or JSON)", runTrail},
 		{"status", "each projection's checkpoint, the log's head and the lag", runStatus},
 		{"rebuild", "rebuild a projection's read model beside the current one, then switch", runRebuild},
 		{"import", "import transcripts: Akoma Ntoso files or folders (akn), a stenographer's raw record (raw)", runImport},

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/projections"
+	"github.com/pdis/collab-ledger/projections/readmodels"
+)
+
+// runTrail prints a case's accountability trail — how its outcome arose —
+// live or as of a position or time, as text or JSON. It folds the log into
+// memory read models itself, so it needs the store (stop a server that holds
+// the embedded file, or read a running server's /api/v1/cases/{id}/trail).
+func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("trail", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	storeURL := storeFlag(fs)
+	caseID := fs.String("case", "", "the case's ID (required)")
+	asOf := fs.String("as-of", "", "a log position, or an RFC 3339 time: the trail as it stood then")
+	clock := fs.String("clock", "recorded", "with a time: recorded (what the ledger had recorded then) or occurred (what had happened by then)")
+	view := fs.String("view", "public", "public, or auditor (everything, with removals and their reasons)")
+	format := fs.String("format", "text", "text or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *caseID == "" || fs.NArg() > 0 {
+		return fmt.Errorf("%w: trail needs --case ID and no arguments", errUsage)
+	}
+	v := readmodels.View(*view)
+	if !v.Valid() {
+		return fmt.Errorf("%w: --view must be public or auditor, got %q", errUsage, *view)
+	}
+	if *format != "text" && *format != "json" {
+		return fmt.Errorf("%w: --format must be text or json, got %q", errUsage, *format)
+	}
+	at, err := parseAsOf(*asOf, *clock)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, *storeURL)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	runner, err := projections.NewRunner(projections.RunnerConfig{Store: store, Projections: readmodels.All(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- runner.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := runner.WaitCaughtUp(ctx); err != nil {
+		return fmt.Errorf("trail: fold the log: %w", err)
+	}
+	reader := runner.Reader(readmodels.TrailName)
+	if at != (projections.AsOf{}) {
+		snap, err := readmodels.CaseAsOf(ctx, store, runner, domain.CaseID(*caseID), at)
+		if err != nil {
+			return fmt.Errorf("trail of %s as of %s: %w", *caseID, *asOf, err)
+		}
+		reader = snap.Reader(readmodels.TrailName)
+	}
+	page, ok, err := readmodels.CaseTrail(ctx, reader, domain.CaseID(*caseID), readmodels.TrailQuery{View: v})
+	if err != nil {
+		return fmt.Errorf("trail of %s: %w", *caseID, err)
+	}
+	if !ok {
+		return fmt.Errorf("trail: no case %q%s", *caseID, map[bool]string{true: " at that point", false: ""}[at != (projections.AsOf{})])
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(page)
+	}
+	printTrail(stdout, *caseID, *asOf, *clock, page)
+	return nil
+}
+
+// parseAsOf reads --as-of: empty (live), a position, or a time on a clock.
+func parseAsOf(s, clock string) (projections.AsOf, error) {
+	var at projections.AsOf
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return at, nil
+	}
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+		if n == 0 {
+			return at, fmt.Errorf("%w: --as-of: a log position starts at 1", errUsage)
+		}
+		at.Position = eventstore.Position(n)
+		return at, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return at, fmt.Errorf("%w: --as-of must be a log position or an RFC 3339 time, got %q", errUsage, s)
+	}
+	switch clock {
+	case "recorded":
+		at.RecordedAt = t
+	case "occurred":
+		at.OccurredAt = t
+	default:
+		return at, fmt.Errorf("%w: --clock must be recorded or occurred, got %q", errUsage, clock)
+	}
+	return at, nil
+}
+
+// printTrail writes the trail as one line per entry: where it is in the log,
+// when it happened and was recorded, who, and what.
+func printTrail(w io.Writer, caseID, asOf, clock string, page readmodels.TrailPage) {
+	switch {
+	case asOf == "":
+		fmt.Fprintf(w, "How case %s arose (%d entries, live)\n", caseID, len(page.Entries))
+	case strings.Contains(asOf, "T"):
+		fmt.Fprintf(w, "How case %s arose, as of %s on the %s-at clock (%d entries)\n", caseID, asOf, clock, len(page.Entries))
+	default:
+		fmt.Fprintf(w, "How case %s arose, as of log position %s (%d entries)\n", caseID, asOf, len(page.Entries))
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "POSITION\tOCCURRED\tRECORDED\tACTOR\tSTEP\tEVENT\tSUBJECT\tEVENT ID")
+	for _, e := range page.Entries {
+		actor := e.Actor.Role
+		if e.Actor.ID != "" {
+			actor = e.Actor.Role + ":" + e.Actor.ID
+		}
+		if actor == "" {
+			actor = "(anonymous)"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Position,
+			e.OccurredAt.UTC().Format("2006-01-02 15:04"), e.RecordedAt.UTC().Format("2006-01-02 15:04"),
+			actor, e.Step, e.Type, e.Subject, e.EventID)
+	}
+	tw.Flush()
+}
+
