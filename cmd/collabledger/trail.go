@@ -147,4 +147,3 @@ func printTrail(w io.Writer, caseID, asOf, clock string, page readmodels.TrailPa
 	}
 	tw.Flush()
 }
-
