@@ -4,7 +4,7 @@
 #   make demo    serve the built-in demo data (./data/demo.db)
 #   make test    go vet + every test with the race detector
 #   make bench   the benchmarks (figures: docs/performance.md)
-#   make lint    go vet + staticcheck
+#   make lint    gofmt, go vet, staticcheck
 
 GO        ?= go
 STORE     ?= file:./data/ledger.db
@@ -47,6 +47,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m ./...
 
 lint: vet
+	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
+		if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	"$$( command -v staticcheck || echo $$($(GO) env GOPATH)/bin/staticcheck )" ./...
 
