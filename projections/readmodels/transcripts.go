@@ -3,6 +3,7 @@ package readmodels
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -564,6 +565,18 @@ func putUtterance(ctx context.Context, tx projections.Tx, meeting domain.Meeting
 
 // ---- queries ----
 
+// errUtteranceVanished: an utterance listed while ordering a page was gone
+// when read in full (a generation switched between the two reads).
+var errUtteranceVanished = errors.New("utterance not found")
+
+// utterancePlace is the part of an Utterance that orders it.
+type utterancePlace struct {
+	UtteranceID string            `json:"utteranceId"`
+	Seq         int               `json:"seq,omitempty"`
+	Origin      Origin            `json:"origin"`
+	Removed     *UtteranceRemoval `json:"removed,omitempty"`
+}
+
 // Window is a range of a transcript's utterances, in transcript order.
 type Window struct {
 	Offset, Limit int
@@ -573,10 +586,9 @@ type Window struct {
 // transcript in order with every version, its notes and questions; and
 // whether the meeting is known.
 //
-// With a Window, only the utterances inside it carry their versions and
-// their current text (those outside it keep the text they were recorded
-// with): a page showing 200 utterances of a long transcript reads those
-// versions only.
+// With a Window, only the utterances inside it are read in full, with their
+// versions and current text; those outside it carry only their ID and place:
+// a page showing 100 utterances of a long transcript reads those only.
 func Meeting(ctx context.Context, r projections.Reader, id domain.MeetingID, v View, window ...Window) (MeetingRecord, bool, error) {
 	m, ok, err := projections.Get[MeetingRecord](ctx, r, collMeetings, string(id))
 	if err != nil || !ok {
@@ -599,11 +611,20 @@ func Meeting(ctx context.Context, r projections.Reader, id domain.MeetingID, v V
 			}
 		}
 		var us []Utterance
-		err = scanDocs(ctx, r, collUtterances, prefix, nil, func(_ string, u Utterance) error {
-			u.Versions = versions[u.UtteranceID]
-			us = append(us, u)
-			return nil
-		})
+		if len(window) == 0 {
+			err = scanDocs(ctx, r, collUtterances, prefix, nil, func(_ string, u Utterance) error {
+				u.Versions = versions[u.UtteranceID]
+				us = append(us, u)
+				return nil
+			})
+		} else {
+			// Ordering needs only each utterance's place: decode that much,
+			// and the page's utterances in full below.
+			err = scanDocs(ctx, r, collUtterances, prefix, nil, func(_ string, p utterancePlace) error {
+				us = append(us, Utterance{UtteranceID: p.UtteranceID, Seq: p.Seq, Origin: p.Origin, Removed: p.Removed})
+				return nil
+			})
+		}
 		if err != nil {
 			return MeetingRecord{}, false, wrap(err, "transcript of meeting %s", id)
 		}
@@ -613,8 +634,13 @@ func Meeting(ctx context.Context, r projections.Reader, id domain.MeetingID, v V
 			lo := min(max(window[0].Offset, 0), len(all))
 			hi := min(lo+max(window[0].Limit, 0), len(all))
 			for i := lo; i < hi; i++ {
+				full, ok, err := projections.Get[Utterance](ctx, r, collUtterances, prefix+all[i].UtteranceID)
+				if err != nil || !ok {
+					return MeetingRecord{}, false, wrap(cmp.Or(err, errUtteranceVanished), "utterance %s of meeting %s", all[i].UtteranceID, id)
+				}
+				all[i] = full
 				uprefix := prefix + all[i].UtteranceID + "/"
-				err := scanDocs(ctx, r, collVersions, uprefix, nil, func(_ string, uv UtteranceVersion) error {
+				err = scanDocs(ctx, r, collVersions, uprefix, nil, func(_ string, uv UtteranceVersion) error {
 					all[i].Versions = append(all[i].Versions, uv)
 					return nil
 				})
