@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/google/btree"
 	"slices"
@@ -409,11 +410,13 @@ func (r memReader) generation() (uint64, error) {
 }
 
 func (r memReader) Get(ctx context.Context, collection, key string, v any) (bool, error) {
-	gen, err := r.generation()
-	if err != nil {
-		return false, err
-	}
-	raw, ok, err := r.m.Load(ctx, r.projection, gen, collection, key)
+	var raw []byte
+	var ok bool
+	err := r.retrySwitch(func(gen uint64) error {
+		var err error
+		raw, ok, err = r.m.Load(ctx, r.projection, gen, collection, key)
+		return err
+	})
 	if err != nil || !ok {
 		return false, err
 	}
@@ -424,11 +427,28 @@ func (r memReader) Get(ctx context.Context, collection, key string, v any) (bool
 }
 
 func (r memReader) Scan(ctx context.Context, collection, prefix string, fn func(key string, raw []byte) error) error {
-	gen, err := r.generation()
-	if err != nil {
+	return r.retrySwitch(func(gen uint64) error {
+		return r.m.Scan(ctx, r.projection, gen, collection, prefix, fn)
+	})
+}
+
+// retrySwitch runs read on the active generation. A rebuild may switch to a
+// new generation and drop the old one between looking up the active one and
+// reading it; a reader of the active generation then reads the new one. (A
+// scan holds on to its generation once started, so read fails this way only
+// before it has delivered anything.)
+func (r memReader) retrySwitch(read func(gen uint64) error) error {
+	for attempt := 0; ; attempt++ {
+		gen, err := r.generation()
+		if err != nil {
+			return err
+		}
+		err = read(gen)
+		if r.gen == 0 && attempt < 3 && errors.Is(err, ErrUnknownGeneration) {
+			continue
+		}
 		return err
 	}
-	return r.m.Scan(ctx, r.projection, gen, collection, prefix, fn)
 }
 
 func compareUint(a, b uint64) int {
