@@ -46,7 +46,7 @@
 // (MemoryBackend by default, rebuilt from the log at every start; or
 // projections/postgres). It runs one watermill router with the Recoverer and
 // Retry middleware and one handler per projection, fed by a LogSubscriber
-// that streams the log from the projection's checkpoint in batches (up to 512
+// that streams the log from the projection's checkpoint in batches (up to 2048
 // events while catching up, usually one once live):
 //
 //	runner, err := projections.NewRunner(projections.RunnerConfig{

@@ -54,7 +54,10 @@ type RunnerConfig struct {
 	Publisher message.Publisher
 	// Topic is the integration events' topic. Default DefaultTopic.
 	Topic string
-	// MaxBatch is the most events applied in one commit. Default 512.
+	// MaxBatch is the most events applied in one commit. Default 2048:
+	// a larger commit amortises the PostgreSQL round trips of catch-up
+	// (the trail read model went from 16,000 to 37,000 events/s going from
+	// 512 to 2048); live, batches hold what arrived since the last commit.
 	MaxBatch int
 	// Retry configures the router's Retry middleware.
 	Retry RetryConfig
@@ -88,7 +91,7 @@ func (c RunnerConfig) WithDefaults() RunnerConfig {
 		c.Topic = DefaultTopic
 	}
 	if c.MaxBatch == 0 {
-		c.MaxBatch = 512
+		c.MaxBatch = 2048
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
