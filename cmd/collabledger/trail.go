@@ -78,8 +78,11 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("trail of %s: %w", *caseID, err)
 	}
+	if !ok && at != (projections.AsOf{}) {
+		return fmt.Errorf("trail: no case %q at that point", *caseID)
+	}
 	if !ok {
-		return fmt.Errorf("trail: no case %q%s", *caseID, map[bool]string{true: " at that point", false: ""}[at != (projections.AsOf{})])
+		return fmt.Errorf("trail: no case %q", *caseID)
 	}
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
@@ -87,7 +90,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		enc.SetEscapeHTML(false)
 		return enc.Encode(page)
 	}
-	printTrail(stdout, *caseID, *asOf, *clock, page)
+	printTrail(stdout, *caseID, at, page)
 	return nil
 }
 
@@ -122,14 +125,17 @@ func parseAsOf(s, clock string) (projections.AsOf, error) {
 
 // printTrail writes the trail as one line per entry: where it is in the log,
 // when it happened and was recorded, who, and what.
-func printTrail(w io.Writer, caseID, asOf, clock string, page readmodels.TrailPage) {
+func printTrail(w io.Writer, caseID string, at projections.AsOf, page readmodels.TrailPage) {
+	n := len(page.Entries)
 	switch {
-	case asOf == "":
-		fmt.Fprintf(w, "How case %s arose (%d entries, live)\n", caseID, len(page.Entries))
-	case strings.Contains(asOf, "T"):
-		fmt.Fprintf(w, "How case %s arose, as of %s on the %s-at clock (%d entries)\n", caseID, asOf, clock, len(page.Entries))
+	case at.Position != 0:
+		fmt.Fprintf(w, "How case %s arose, as of log position %d (%d entries)\n", caseID, at.Position, n)
+	case !at.RecordedAt.IsZero():
+		fmt.Fprintf(w, "How case %s arose, as of %s on the recorded-at clock (%d entries)\n", caseID, at.RecordedAt.Format(time.RFC3339), n)
+	case !at.OccurredAt.IsZero():
+		fmt.Fprintf(w, "How case %s arose, as of %s on the occurred-at clock (%d entries)\n", caseID, at.OccurredAt.Format(time.RFC3339), n)
 	default:
-		fmt.Fprintf(w, "How case %s arose, as of log position %s (%d entries)\n", caseID, asOf, len(page.Entries))
+		fmt.Fprintf(w, "How case %s arose (%d entries, live)\n", caseID, n)
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "POSITION\tOCCURRED\tRECORDED\tACTOR\tSTEP\tEVENT\tSUBJECT\tEVENT ID")
