@@ -103,6 +103,7 @@ func (s *server) registerAPI(mux *http.ServeMux) []string {
 		patterns = append(patterns, RegisterProofs(mux, s.cfg.Proofs, s.cfg.Logger)...)
 	}
 	s.registerQueries(handle)
+	s.registerTokens(handle)
 	if s.cfg.Ledger == nil {
 		return patterns
 	}

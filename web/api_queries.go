@@ -456,7 +456,7 @@ func (s *server) meeting(ctx context.Context, id domain.MeetingID, v readmodels.
 	if err != nil {
 		return readmodels.MeetingRecord{}, err
 	}
-	m, ok, err := readmodels.Meeting(ctx, rd, id, v, window...)
+	m, ok, err := s.meetings.Meeting(ctx, rd, id, v, window...)
 	if err == nil && !ok {
 		err = notFound("meeting " + string(id))
 	}

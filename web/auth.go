@@ -64,6 +64,8 @@ var (
 	ErrTokenAmbiguous = errors.New("hash prefix matches more than one token")
 	// ErrTokenRevoked: the token is already revoked.
 	ErrTokenRevoked = errors.New("token already revoked")
+	// ErrTokenHashPrefix: a hash prefix is not 8 to 64 hex digits.
+	ErrTokenHashPrefix = errors.New("a token's hash prefix is 8 to 64 hex digits")
 )
 
 // TokenIssued is the body of a token.issued event: the SHA-256 of a token
@@ -200,8 +202,8 @@ func ListTokens(ctx context.Context, store eventstore.Store) ([]TokenRecord, err
 // least 8 hex digits), as revokedBy at now.
 func RevokeToken(ctx context.Context, store eventstore.Store, hashPrefix, reason, revokedBy string, now time.Time) (TokenRecord, error) {
 	hashPrefix = strings.ToLower(strings.TrimSpace(hashPrefix))
-	if len(hashPrefix) < 8 {
-		return TokenRecord{}, fmt.Errorf("revoke token: give at least 8 hex digits of its hash, not %q", hashPrefix)
+	if len(hashPrefix) < 8 || len(hashPrefix) > 64 || strings.Trim(hashPrefix, "0123456789abcdef") != "" {
+		return TokenRecord{}, fmt.Errorf("revoke token %q: %w", hashPrefix, ErrTokenHashPrefix)
 	}
 	all, err := ListTokens(ctx, store)
 	if err != nil {

@@ -376,6 +376,56 @@ func renderOpenAPI() ([]byte, error) {
 		),
 	)))
 
+	adminErrors := func(more ...any) *yaml.Node {
+		n := ym(
+			"400", ref("#/components/responses/BadRequest"),
+			"401", ref("#/components/responses/Unauthenticated"),
+			"403", ref("#/components/responses/Forbidden"),
+		)
+		for i := 0; i+1 < len(more); i += 2 {
+			yset(n, more[i].(string), more[i+1])
+		}
+		yset(n, "503", ref("#/components/responses/Unavailable"))
+		return n
+	}
+	createResponses := adminErrors("413", ref("#/components/responses/TooLarge"), "415", ref("#/components/responses/UnsupportedMediaType"))
+	yset(createResponses, "201", ym("description", "The token, shown this once; the log keeps only its SHA-256.", "content", ym("application/json", ym("schema", g.object(reflect.TypeOf(TokenCreated{}), "The new token and its record.")))))
+	listResponses := ym(
+		"200", ym("description", "Every token issued, with its status.", "content", ym("application/json", ym("schema", g.object(reflect.TypeOf(TokenList{}), "The tokens, oldest first.")))),
+		"401", ref("#/components/responses/Unauthenticated"),
+		"403", ref("#/components/responses/Forbidden"),
+		"503", ref("#/components/responses/Unavailable"),
+	)
+	yset(paths, TokensPath, ym(
+		"get", ym(
+			"operationId", "listTokens",
+			"tags", []string{"operations"},
+			"summary", "The API's bearer tokens: hash, actor, expiry and status (PDIS staff).",
+			"security", ys(ym("bearerAuth", ys())),
+			"responses", listResponses,
+		),
+		"post", ym(
+			"operationId", "createToken",
+			"tags", []string{"operations"},
+			"summary", "Issue a bearer token for an actor (PDIS staff). A citizen's actorId is their pseudonym; the API never takes a raw identity.",
+			"security", ys(ym("bearerAuth", ys())),
+			"requestBody", ym("required", true, "content", ym("application/json", ym("schema", g.object(reflect.TypeOf(TokenRequest{}), "Whom the token stands for.")))),
+			"responses", createResponses,
+		),
+	))
+	revokeResponses := adminErrors("404", ref("#/components/responses/NotFound"), "409", ref("#/components/responses/Conflict"),
+		"413", ref("#/components/responses/TooLarge"), "415", ref("#/components/responses/UnsupportedMediaType"))
+	yset(revokeResponses, "200", ym("description", "The revoked token's record.", "content", ym("application/json", ym("schema", g.object(reflect.TypeOf(TokenInfo{}), "The token, now revoked.")))))
+	yset(paths, TokenRevokePath, ym("post", ym(
+		"operationId", "revokeToken",
+		"tags", []string{"operations"},
+		"summary", "Revoke the one token whose SHA-256 starts with hash (8 to 64 hex digits; PDIS staff).",
+		"security", ys(ym("bearerAuth", ys())),
+		"parameters", ys(ym("name", "hash", "in", "path", "required", true, "description", "A prefix of the token's hash.", "schema", ym("type", "string"))),
+		"requestBody", ym("required", false, "content", ym("application/json", ym("schema", g.object(reflect.TypeOf(RevokeRequest{}), "Why.")))),
+		"responses", revokeResponses,
+	)))
+
 	g.queryPaths(paths)
 
 	schemas := ym()

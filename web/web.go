@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/projections/readmodels"
 )
 
 // Config is what the handler serves from.
@@ -42,6 +43,9 @@ type Config struct {
 	// read (pages.go, api_queries.go); *projections.Runner is one. Nil
 	// serves no pages, and the query routes answer 503.
 	Queries ReadModels
+	// MeetingCacheBytes bounds the transcript text the meeting queries keep
+	// between requests (see readmodels.MeetingCache). Default 64 MiB.
+	MeetingCacheBytes int
 	// MaxBodyBytes bounds a command's body. Default 1 MiB.
 	MaxBodyBytes int64
 	// RequestTimeout bounds one command. Default 15 s.
@@ -60,7 +64,8 @@ func (c Config) Validate() error {
 }
 
 type server struct {
-	cfg Config
+	cfg      Config
+	meetings *readmodels.MeetingCache
 }
 
 // New returns the ledger's HTTP handler.
@@ -77,7 +82,7 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 15 * time.Second
 	}
-	s := &server{cfg: cfg}
+	s := &server{cfg: cfg, meetings: readmodels.NewMeetingCache(cfg.MeetingCacheBytes)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
 	s.registerAPI(mux)

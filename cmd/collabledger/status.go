@@ -196,19 +196,30 @@ func projectionNames() []string {
 
 // getJSON and postJSON talk to a running server's API.
 func getJSON(ctx context.Context, url string, v any) error {
-	return doJSON(ctx, http.MethodGet, url, "", v)
+	return doJSON(ctx, http.MethodGet, url, "", nil, v)
 }
 
 func postJSON(ctx context.Context, url, token string, v any) error {
-	return doJSON(ctx, http.MethodPost, url, token, v)
+	return doJSON(ctx, http.MethodPost, url, token, nil, v)
 }
 
-func doJSON(ctx context.Context, method, url, token string, v any) error {
+// doJSON sends in (nil: no body) as JSON and decodes the answer into v.
+func doJSON(ctx context.Context, method, url, token string, in, v any) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(nil))
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return err
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -218,7 +229,7 @@ func doJSON(ctx context.Context, method, url, token string, v any) error {
 		return err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	body, err = io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
 		return err
 	}

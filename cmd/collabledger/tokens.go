@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -31,11 +33,15 @@ identity, e.g. the national ID): the token stands for its pseudonym,
 HMAC-SHA256(secret, identity), and the identity is stored nowhere.
 --expires 0 makes a token that never expires.
 
-With the embedded file store, run tokens while the server is stopped (it
-holds the file); the server reads the tokens stream when it starts. With
-PostgreSQL or KurrentDB a running server picks changes up at once.
+On a running server, give --server URL and a PDIS staff token (--token, or
+env COLLABLEDGER_TOKEN): the server records the change and uses it at once.
+This is the way with the embedded file store while the server runs (it
+holds the file); a citizen's token then needs --identity with the server's
+--secret-file here, so that only the pseudonym is sent. Without --server
+the store is opened directly: the first staff token is made this way, with
+the embedded store while the server is stopped.
 
-Common flags: --store URL, --secret-file PATH.
+Common flags: --store URL, --secret-file PATH, --server URL, --token T.
 `
 
 func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -83,6 +89,7 @@ func runTokensCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	identity := fs.String("identity", "", "a citizen's verified identity; the token stands for its pseudonym")
 	expires := fs.Duration("expires", 720*time.Hour, "how long the token works; 0: for ever")
 	note := fs.String("note", "", "what the token is for")
+	server, token := serverFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -119,6 +126,15 @@ func runTokensCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	if *server != "" {
+		req := web.TokenRequest{Role: actor.Role, Ministry: actor.Ministry, ActorID: actor.ID, ExpiresIn: expires.String(), Note: *note}
+		var created web.TokenCreated
+		if err := doJSON(ctx, http.MethodPost, strings.TrimRight(*server, "/")+web.TokensPath, *token, req, &created); err != nil {
+			return fmt.Errorf("tokens create: %w", err)
+		}
+		printIssued(stdout, stderr, created.Token, actor, created.TokenIssued)
+		return nil
+	}
 	store, err := openTokenStore(ctx, *storeURL)
 	if err != nil {
 		return err
@@ -129,17 +145,29 @@ func runTokensCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	if *expires > 0 {
 		grant.ExpiresAt = now.Add(*expires)
 	}
-	token, issued, err := web.IssueToken(ctx, store, grant, issuer(), now)
+	secret, issued, err := web.IssueToken(ctx, store, grant, issuer(), now)
 	if err != nil {
 		return err
 	}
+	printIssued(stdout, stderr, secret, actor, issued)
+	return nil
+}
+
+// serverFlags adds --server and --token.
+func serverFlags(fs *flag.FlagSet) (server, token *string) {
+	server = fs.String("server", "", "manage the tokens of a running server, e.g. http://127.0.0.1:8080")
+	token = fs.String("token", os.Getenv("COLLABLEDGER_TOKEN"), "a PDIS staff token, with --server (env COLLABLEDGER_TOKEN)")
+	return server, token
+}
+
+// printIssued shows a new token once, on stdout, and what it is on stderr.
+func printIssued(stdout, stderr io.Writer, token string, actor domain.Actor, issued web.TokenIssued) {
 	fmt.Fprintln(stdout, token)
 	exp := "never"
 	if !issued.ExpiresAt.IsZero() {
 		exp = issued.ExpiresAt.Format(time.RFC3339)
 	}
 	fmt.Fprintf(stderr, "token for %s, hash %s, expires %s\nit is shown once and stored nowhere; revoke it with: collabledger tokens revoke %s\n", actor, issued.Hash[:16], exp, issued.Hash[:16])
-	return nil
 }
 
 func runTokensList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -147,20 +175,31 @@ func runTokensList(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.SetOutput(stderr)
 	storeURL := storeFlag(fs)
 	all := fs.Bool("all", false, "include revoked and expired tokens")
+	server, token := serverFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: tokens list takes no arguments, got %q", errUsage, fs.Args())
 	}
-	store, err := openTokenStore(ctx, *storeURL)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	records, err := web.ListTokens(ctx, store)
-	if err != nil {
-		return err
+	var records []web.TokenRecord
+	if *server != "" {
+		var list web.TokenList
+		if err := doJSON(ctx, http.MethodGet, strings.TrimRight(*server, "/")+web.TokensPath, *token, nil, &list); err != nil {
+			return fmt.Errorf("tokens list: %w", err)
+		}
+		for _, t := range list.Tokens {
+			records = append(records, t.TokenRecord)
+		}
+	} else {
+		store, err := openTokenStore(ctx, *storeURL)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		if records, err = web.ListTokens(ctx, store); err != nil {
+			return err
+		}
 	}
 	now := time.Now()
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
@@ -190,6 +229,7 @@ func runTokensRevoke(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.SetOutput(stderr)
 	storeURL := storeFlag(fs)
 	reason := fs.String("reason", "", "why the token is revoked")
+	server, token := serverFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -204,6 +244,15 @@ func runTokensRevoke(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	if len(rest) != 1 {
 		return fmt.Errorf("%w: tokens revoke takes one hash prefix, got %q", errUsage, rest)
+	}
+	if *server != "" {
+		var info web.TokenInfo
+		path := strings.Replace(web.TokenRevokePath, "{hash}", url.PathEscape(rest[0]), 1)
+		if err := doJSON(ctx, http.MethodPost, strings.TrimRight(*server, "/")+path, *token, web.RevokeRequest{Reason: *reason}, &info); err != nil {
+			return fmt.Errorf("tokens revoke: %w", err)
+		}
+		fmt.Fprintf(stdout, "revoked %s (%s)\n", info.Hash[:16], strings.TrimSpace(info.Actor().String()))
+		return nil
 	}
 	store, err := openTokenStore(ctx, *storeURL)
 	if err != nil {

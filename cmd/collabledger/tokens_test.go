@@ -119,3 +119,50 @@ func TestTokensCommand(t *testing.T) {
 		t.Fatalf("list --all:\n%s", list)
 	}
 }
+
+// TestTokensOnRunningServer manages tokens through a running server on the
+// embedded store (which the server holds): a staff token made beforehand
+// issues a PO token that works at once, lists it, and revokes it.
+func TestTokensOnRunningServer(t *testing.T) {
+	store := "file:" + filepath.Join(t.TempDir(), "ledger.db")
+	staff, _, err := runCapture(t, "tokens", "create", "--store", store, "--role", "pdis", "--actor", "staff-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff = strings.TrimSpace(staff)
+	base := startServe(t, store)
+
+	if _, _, err := runCapture(t, "tokens", "list", "--store", store); err == nil || !strings.Contains(err.Error(), "stop it") {
+		t.Fatalf("opening the held file: %v", err)
+	}
+	po, info, err := runCapture(t, "tokens", "create", "--server", base, "--token", staff, "--role", "po", "--ministry", "moj", "--actor", "po-7", "--note", "remote")
+	if err != nil {
+		t.Fatalf("create on the server: %v %s", err, info)
+	}
+	po = strings.TrimSpace(po)
+	hash := regexp.MustCompile(`hash ([0-9a-f]{16})`).FindStringSubmatch(info)
+	if !strings.HasPrefix(po, "clt_") || hash == nil {
+		t.Fatalf("create printed %q / %q", po, info)
+	}
+	// The new token authenticates at once: a PO may not rebuild (403, not 401).
+	if _, _, err := runCapture(t, "rebuild", "--server", base, "--token", po, "tallies"); err == nil || !strings.Contains(err.Error(), "403 forbidden") {
+		t.Fatalf("the new PO token: %v", err)
+	}
+	if _, _, err := runCapture(t, "tokens", "list", "--server", base, "--token", po); err == nil || !strings.Contains(err.Error(), "403 forbidden") {
+		t.Fatalf("a PO listing tokens: %v", err)
+	}
+	list, _, err := runCapture(t, "tokens", "list", "--server", base, "--token", staff)
+	if err != nil || !strings.Contains(list, "po:po-7@moj") || !strings.Contains(list, hash[1]) || !strings.Contains(list, "remote") {
+		t.Fatalf("list on the server: %v\n%s", err, list)
+	}
+	out, _, err := runCapture(t, "tokens", "revoke", "--server", base, "--token", staff, hash[1], "--reason", "left")
+	if err != nil || !strings.Contains(out, "revoked "+hash[1]) {
+		t.Fatalf("revoke on the server: %v %s", err, out)
+	}
+	if _, _, err := runCapture(t, "rebuild", "--server", base, "--token", po, "tallies"); err == nil || !strings.Contains(err.Error(), "401 unauthenticated") {
+		t.Fatalf("the revoked token: %v", err)
+	}
+	if _, _, err := runCapture(t, "tokens", "revoke", "--server", base, "--token", staff, hash[1]); err == nil || !strings.Contains(err.Error(), "409 conflict") {
+		t.Fatalf("revoking twice: %v", err)
+	}
+}

@@ -166,11 +166,21 @@ func testStory(t *testing.T, backend projections.Backend) {
 
 	var cps []checkpoint
 	live := map[string]map[string]string{}
+	cache := rm.NewMeetingCache(0)
+	small := rm.NewMeetingCache(8 << 10) // evicts all the time
 	story(l, func(name string) {
 		waitAll(t, ctx, r, l.last.Position)
 		cps = append(cps, checkpoint{name, l.last})
 		live[name] = capture(t, ctx, r.Reader)
+		checkMeetingCache(t, ctx, name, r.Reader(rm.TranscriptsName), cache, true)
+		checkMeetingCache(t, ctx, name, r.Reader(rm.TranscriptsName), small, false)
+		if st := small.Stats(); st.Bytes > 8<<10 {
+			t.Fatalf("%s: a cache of 8 KiB holds %d bytes", name, st.Bytes)
+		}
 	})
+	if st := cache.Stats(); st.Hits == 0 || st.Misses == 0 {
+		t.Errorf("meeting cache: %+v", st)
+	}
 	log := readLog(t, store)
 
 	t.Run("LogHasEveryEventType", func(t *testing.T) {
@@ -217,6 +227,37 @@ func testStory(t *testing.T, backend projections.Backend) {
 		}
 	})
 	t.Run("AnnouncedExactlyOnce", func(t *testing.T) { checkAnnouncements(t, ctx, r, l, heard) })
+}
+
+// checkMeetingCache checks that a MeetingCache kept across the story
+// answers as Meeting does at every step (edits, insertions, deletions,
+// splits, merges, notes, questions), in both views, with and without
+// windows, and (hits) that asking again is a hit.
+func checkMeetingCache(t *testing.T, ctx context.Context, step string, r projections.Reader, cache *rm.MeetingCache, hits bool) {
+	t.Helper()
+	for _, m := range []domain.MeetingID{meetingID, importedID, "no-such-meeting"} {
+		for _, v := range []rm.View{rm.Public, rm.Auditor} {
+			for _, w := range [][]rm.Window{nil, {{Offset: 0, Limit: 2}}, {{Offset: 1, Limit: 3}}, {{Offset: 5, Limit: 100}}} {
+				want, wantOK, err := rm.Meeting(ctx, r, m, v, w...)
+				if err != nil {
+					t.Fatalf("%s: %v", step, err)
+				}
+				before := cache.Stats().Hits
+				for i := range 2 {
+					got, ok, err := cache.Meeting(ctx, r, m, v, w...)
+					if err != nil {
+						t.Fatalf("%s: cached %s: %v", step, m, err)
+					}
+					if ok != wantOK || normal(t, got) != normal(t, want) {
+						t.Fatalf("%s: meeting %s %s %v, asked %d times: the cache answers\n%s\nwant\n%s", step, m, v, w, i+1, normal(t, got), normal(t, want))
+					}
+				}
+				if hits && wantOK && cache.Stats().Hits == before {
+					t.Errorf("%s: meeting %s %s %v asked twice: no hit", step, m, v, w)
+				}
+			}
+		}
+	}
 }
 
 // readLog returns every event of the store, by position.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,12 @@ const (
 	collVersions   = "versions"   // <meeting id>/<utterance id>/<version> → UtteranceVersion
 	collNotes      = "notes"      // <meeting id>/<note id> → Note
 	collQuestions  = "questions"  // <meeting id>/<question id> → Question
+	// Stamps: the position of the last event that changed anything of a
+	// meeting (changes) and the last that placed or removed one of its
+	// utterances (layouts), so that MeetingCache knows when an answer it
+	// keeps is still current.
+	collChanges = "changes" // <meeting id> → position
+	collLayouts = "layouts" // <meeting id> → position
 )
 
 // Transcripts is the read model of meetings as their pages show them: the
@@ -36,7 +43,9 @@ const (
 // note and each question is a document of its own. A new version only
 // writes its own document, and recording an utterance only its own two (the
 // transcript order is rebuilt by the query from where each utterance was
-// placed).
+// placed). Every event also stamps its meeting's position in two small
+// documents, which MeetingCache reads to know whether an answer it keeps
+// is still current.
 type Transcripts struct{}
 
 var _ projections.Preloader = Transcripts{}
@@ -45,19 +54,59 @@ var _ projections.Preloader = Transcripts{}
 func (Transcripts) Name() string { return TranscriptsName }
 
 // Version implements projections.Projection.
-func (Transcripts) Version() int { return 1 }
+func (Transcripts) Version() int { return 2 }
 
 // Apply implements projections.Projection.
 func (Transcripts) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
-	if _, asOf := tx.(*memTx); !asOf {
-		// Catching up: utterances and their versions are written from the
-		// event's JSON. (An as-of fold keeps Go values and has the events
-		// decoded already.)
-		if done, err := fastTranscript(ctx, tx, ev); done {
-			return err
-		}
+	if _, asOf := tx.(*memTx); asOf {
+		// An as-of fold keeps Go values, has the events decoded already
+		// and is never cached.
+		return transcriptsTable.apply(ctx, tx, ev)
 	}
-	return transcriptsTable.apply(ctx, tx, ev)
+	// Catching up: utterances and their versions are written from the
+	// event's JSON.
+	done, err := fastTranscript(ctx, tx, ev)
+	if !done {
+		err = transcriptsTable.apply(ctx, tx, ev)
+	}
+	if err != nil {
+		return err
+	}
+	return stampMeeting(ctx, tx, ev)
+}
+
+// stampMeeting records ev's position as the last change of its meeting,
+// and as the last change of its transcript's layout when ev placed or
+// removed an utterance. Both are blind writes of a number: a batch of
+// events of one meeting commits each once.
+func stampMeeting(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
+	if !transcriptsTable.handles(ev.Type) {
+		return nil
+	}
+	id := streamID(ev.Stream, "transcript-")
+	if id == "" {
+		id = streamID(ev.Stream, "meeting-")
+	}
+	if id == "" {
+		return nil
+	}
+	pos := projections.Encoded(strconv.AppendUint(nil, uint64(ev.Position), 10))
+	if err := tx.Put(ctx, collChanges, id, pos); err != nil {
+		return err
+	}
+	if layoutEvents[ev.Type] {
+		return tx.Put(ctx, collLayouts, id, pos)
+	}
+	return nil
+}
+
+// layoutEvents are the events that place or remove an utterance.
+var layoutEvents = map[string]bool{
+	domain.TranscriptUtteranceRecorded{}.EventType(): true,
+	domain.TranscriptUtteranceInserted{}.EventType(): true,
+	domain.TranscriptUtteranceSplit{}.EventType():    true,
+	domain.TranscriptUtteranceDeleted{}.EventType():  true,
+	domain.TranscriptUtterancesMerged{}.EventType():  true,
 }
 
 // Preload implements projections.Preloader: the meeting's document and the
@@ -590,6 +639,35 @@ type Window struct {
 // versions and current text; those outside it carry only their ID and place:
 // a page showing 100 utterances of a long transcript reads those only.
 func Meeting(ctx context.Context, r projections.Reader, id domain.MeetingID, v View, window ...Window) (MeetingRecord, bool, error) {
+	var w *Window
+	if len(window) > 0 {
+		w = &window[0]
+	}
+	return meeting(ctx, r, id, v, w, transcriptOrder)
+}
+
+// orderFunc returns a transcript's utterances in order as view v sees
+// them, each with only its ID and place, and the live and removed counts.
+type orderFunc func(ctx context.Context, r projections.Reader, id domain.MeetingID, v View) ([]Utterance, int, int, error)
+
+// transcriptOrder reads every utterance's place and puts them in order.
+func transcriptOrder(ctx context.Context, r projections.Reader, id domain.MeetingID, v View) ([]Utterance, int, int, error) {
+	var us []Utterance
+	// Ordering needs only each utterance's place: decode that much.
+	err := scanDocs(ctx, r, collUtterances, string(id)+"/", nil, func(_ string, p utterancePlace) error {
+		us = append(us, Utterance{UtteranceID: p.UtteranceID, Seq: p.Seq, Origin: p.Origin, Removed: p.Removed})
+		return nil
+	})
+	if err != nil {
+		return nil, 0, 0, wrap(err, "transcript of meeting %s", id)
+	}
+	us, live, removed := orderUtterances(us, v)
+	return us, live, removed, nil
+}
+
+// meeting is Meeting, with the transcript's order of a windowed query
+// from order.
+func meeting(ctx context.Context, r projections.Reader, id domain.MeetingID, v View, window *Window, order orderFunc) (MeetingRecord, bool, error) {
 	m, ok, err := projections.Get[MeetingRecord](ctx, r, collMeetings, string(id))
 	if err != nil || !ok {
 		return MeetingRecord{}, ok, wrap(err, "meeting %s", id)
@@ -599,8 +677,8 @@ func Meeting(ctx context.Context, r projections.Reader, id domain.MeetingID, v V
 	if m.Transcript != nil {
 		t := *m.Transcript
 		m.Transcript = &t
-		versions := map[string][]UtteranceVersion{}
-		if len(window) == 0 {
+		if window == nil {
+			versions := map[string][]UtteranceVersion{}
 			err := scanDocs(ctx, r, collVersions, prefix, nil, func(key string, v UtteranceVersion) error {
 				u := key[len(prefix):strings.LastIndexByte(key, '/')]
 				versions[u] = append(versions[u], v)
@@ -609,30 +687,24 @@ func Meeting(ctx context.Context, r projections.Reader, id domain.MeetingID, v V
 			if err != nil {
 				return MeetingRecord{}, false, wrap(err, "versions of meeting %s", id)
 			}
-		}
-		var us []Utterance
-		if len(window) == 0 {
+			var us []Utterance
 			err = scanDocs(ctx, r, collUtterances, prefix, nil, func(_ string, u Utterance) error {
 				u.Versions = versions[u.UtteranceID]
 				us = append(us, u)
 				return nil
 			})
+			if err != nil {
+				return MeetingRecord{}, false, wrap(err, "transcript of meeting %s", id)
+			}
+			m.Transcript.Utterances, m.Transcript.Live, m.Transcript.Removed = orderUtterances(us, v)
 		} else {
-			// Ordering needs only each utterance's place: decode that much,
-			// and the page's utterances in full below.
-			err = scanDocs(ctx, r, collUtterances, prefix, nil, func(_ string, p utterancePlace) error {
-				us = append(us, Utterance{UtteranceID: p.UtteranceID, Seq: p.Seq, Origin: p.Origin, Removed: p.Removed})
-				return nil
-			})
-		}
-		if err != nil {
-			return MeetingRecord{}, false, wrap(err, "transcript of meeting %s", id)
-		}
-		m.Transcript.Utterances, m.Transcript.Live, m.Transcript.Removed = orderUtterances(us, v)
-		if len(window) > 0 {
-			all := m.Transcript.Utterances
-			lo := min(max(window[0].Offset, 0), len(all))
-			hi := min(lo+max(window[0].Limit, 0), len(all))
+			all, live, removed, err := order(ctx, r, id, v)
+			if err != nil {
+				return MeetingRecord{}, false, err
+			}
+			m.Transcript.Utterances, m.Transcript.Live, m.Transcript.Removed = all, live, removed
+			lo := min(max(window.Offset, 0), len(all))
+			hi := min(lo+max(window.Limit, 0), len(all))
 			for i := lo; i < hi; i++ {
 				full, ok, err := projections.Get[Utterance](ctx, r, collUtterances, prefix+all[i].UtteranceID)
 				if err != nil || !ok {
