@@ -10,14 +10,17 @@
 //
 // # The mapping
 //
-// One <akomaNtoso><debate> is one Document: the first <heading> is its
-// title, its date is the FRBRdate, else the date the title starts with,
-// else the one the file name starts with; each <TLCPerson id showAs> of the
+// One <akomaNtoso><debate> is one Document: its title is the preface's
+// <docTitle>, else the first <heading>; its date is the FRBRdate, else the
+// preface's <docDate date>, else the date the title starts with, else the
+// one the file name starts with; each <TLCPerson id showAs> of the
 // references is a Person; each <speech by="#id"> is a Speech utterance by
 // that person (named by its <from> if it has one, else the person's
-// showAs), each <narrative> a Narration, and the <heading> of every later
-// debateSection a Heading utterance, all in document order (a speech
-// nested in another follows it). A speech's paragraphs are its <p>s;
+// showAs), each <narrative> a Narration, the rest of the preface's text a
+// Narration first, and every other <heading> or <subheading> of a
+// debateSection, nested at any depth, a Heading utterance, all in
+// document order (a speech nested in another follows it; the sections'
+// depth is not kept). A speech's paragraphs are its <p>s;
 // markup directly in a speech (a list, a line break, loose text) forms a
 // paragraph of its own; empty paragraphs and empty narratives are left
 // out. docs/akoma-ntoso.md has the whole mapping and the worked rules.

@@ -24,8 +24,8 @@ const (
 	Speech Kind = "speech"
 	// Narration is a <narrative>: the stenographer's narration.
 	Narration Kind = "narration"
-	// Heading is the <heading> of a debateSection after the first (the
-	// first section's heading is the document's title).
+	// Heading is the <heading> (or <subheading>) of a debateSection at
+	// any depth, except the one that gives the document's title.
 	Heading Kind = "heading"
 )
 
@@ -58,11 +58,13 @@ type Document struct {
 	// ID is the FRBRname of the work, if the file has one (files this
 	// package writes do: the meeting ID).
 	ID string
-	// Date is the meeting date, YYYY-MM-DD: the FRBRdate, else the start of
-	// the title, else the start of the file name; "" if none says.
+	// Date is the meeting date, YYYY-MM-DD: the FRBRdate, else the
+	// preface's <docDate date>, else the start of the title, else the start
+	// of the file name; "" if none says.
 	Date string
-	// Title is the first heading as plain text (else the docTitle, else
-	// the file name without its extension).
+	// Title is the preface's <docTitle> as plain text, else the first
+	// heading, else a <docTitle> elsewhere, else the file name without its
+	// extension.
 	Title string
 	// Persons are the declared TLCPersons, in order.
 	Persons []Person
@@ -171,7 +173,7 @@ func ParseBytes(data []byte, opt Options) (*Document, error) {
 		}
 		return nil, fail(1+bytes.Count(data[:off], []byte{'\n'}), ErrEncoding, "byte 0x%02X at offset %d is not UTF-8", data[off], off)
 	}
-	p := parser{opt: opt}
+	p := parser{opt: opt, titleMark: -1}
 	doc, err := p.run(data)
 	if err != nil {
 		return nil, err
@@ -184,6 +186,7 @@ type frameKind uint8
 const (
 	frameOther frameKind = iota
 	frameUtterance
+	framePreface
 )
 
 type capKind uint8
@@ -192,9 +195,15 @@ const (
 	capNone capKind = iota
 	capPara
 	capHeading
+	capSubheading
 	capFrom
 	capLoose
+	capDocTitle
 )
+
+// prefaceContainers are the preface's elements that only group others:
+// their children are read as if they were the preface's own.
+var prefaceContainers = map[string]bool{"longTitle": true, "container": true, "blockContainer": true}
 
 type item struct {
 	Utterance
@@ -214,9 +223,22 @@ type parser struct {
 	frames   []frameKind
 	seenRoot bool
 	debate   bool
-	title    bool // the title heading was seen
+	title    bool // the title was taken from a heading
 	docTitle string
-	inDocT   bool
+
+	// The front matter: inPreface while inside <preface>; prefaceTitle
+	// its <docTitle>, which then is the title (every heading is an
+	// utterance); prefaceDate its <docDate date>; preface the narration
+	// its other text becomes.
+	inPreface    bool
+	prefaceTitle string
+	prefaceDate  string
+	preface      *item
+	// titleMark is where a <docTitle> inside a preface paragraph starts in
+	// the paragraph being built (-1 if none is open), titleDepth the
+	// capture depth of that element; titleInPara is its text.
+	titleMark, titleDepth int
+	titleInPara           string
 
 	cap      capKind
 	capDepth int
@@ -305,6 +327,20 @@ func (p *parser) startCapture(k capKind, it *item) {
 func (p *parser) start(t xml.StartElement) error {
 	if p.cap != capNone {
 		p.capDepth++
+		if p.cap == capPara && p.inPreface {
+			switch t.Name.Local {
+			case "docTitle":
+				if p.titleMark < 0 && p.prefaceTitle == "" {
+					// The document's title inside a paragraph of the
+					// preface.
+					p.titleMark, p.titleDepth = p.in.b.Len(), p.capDepth
+				}
+			case "docDate":
+				if v, ok := attr(t, "date"); ok && p.prefaceDate == "" {
+					p.prefaceDate = dateOf(v)
+				}
+			}
+		}
 		p.builder().start(t)
 		return nil
 	}
@@ -336,10 +372,24 @@ func (p *parser) start(t xml.StartElement) error {
 		if v, ok := attr(t, "date"); ok && p.doc.Date == "" {
 			p.doc.Date = dateOf(v)
 		}
+	case "preface":
+		p.inPreface = true
+		p.frames = append(p.frames, framePreface)
+		return nil
 	case "docTitle":
-		p.inDocT = true
-	case "heading":
-		p.startCapture(capHeading, nil)
+		p.startCapture(capDocTitle, nil)
+		p.frames = append(p.frames, frameOther)
+		return nil
+	case "docDate":
+		if v, ok := attr(t, "date"); ok && p.inPreface && p.prefaceDate == "" {
+			p.prefaceDate = dateOf(v)
+		}
+	case "heading", "subheading":
+		k := capHeading
+		if t.Name.Local == "subheading" {
+			k = capSubheading
+		}
+		p.startCapture(k, nil)
 		p.frames = append(p.frames, frameOther)
 		return nil
 	case "speech", "narrative":
@@ -358,6 +408,12 @@ func (p *parser) start(t xml.StartElement) error {
 		p.frames = append(p.frames, frameUtterance)
 		return nil
 	case "p":
+		if top == nil && p.inPreface {
+			// A paragraph of the front matter: one of the preface's.
+			p.startCapture(capPara, p.prefaceItem())
+			p.frames = append(p.frames, frameOther)
+			return nil
+		}
 		if top == nil {
 			// A paragraph outside any speech: narration of its own.
 			top = &item{Utterance: Utterance{Kind: Narration, Line: p.line()}}
@@ -375,6 +431,13 @@ func (p *parser) start(t xml.StartElement) error {
 			return nil
 		}
 	default:
+		if top == nil && p.inPreface && !prefaceContainers[t.Name.Local] {
+			// Front matter outside a paragraph (<docNumber>,
+			// <docProponent>, <session>, …): a paragraph of its own.
+			p.startCapture(capPara, p.prefaceItem())
+			p.frames = append(p.frames, frameOther)
+			return nil
+		}
 		if top != nil {
 			// Markup directly in a speech (a list, a line break): part of
 			// an implicit paragraph.
@@ -394,6 +457,13 @@ func (p *parser) start(t xml.StartElement) error {
 
 func (p *parser) end() {
 	if p.cap != capNone {
+		if p.titleMark >= 0 && p.capDepth == p.titleDepth {
+			p.builder().end()
+			p.titleInPara = collapse(PlainText(p.in.b.String()[p.titleMark:]))
+			p.titleMark = -1
+			p.capDepth--
+			return
+		}
 		p.capDepth--
 		if p.capDepth > 0 {
 			p.builder().end()
@@ -407,18 +477,44 @@ func (p *parser) end() {
 		case capLoose:
 			it.loose.end()
 		case capPara:
-			if s, ok := p.in.result(); ok {
+			s, ok := p.in.result()
+			if t := p.titleInPara; t != "" {
+				p.titleInPara, p.titleMark = "", -1
+				if p.prefaceTitle == "" {
+					p.prefaceTitle = t
+				}
+				if collapse(PlainText(s)) == t {
+					ok = false // the paragraph is the title, nothing more
+				}
+			}
+			if ok {
 				it.Paragraphs = append(it.Paragraphs, s)
 			}
 		case capFrom:
 			s, _ := p.in.result()
 			it.from, it.hasFrom = collapse(PlainText(s)), true
-		case capHeading:
+		case capDocTitle:
+			s, _ := p.in.result()
+			switch t := collapse(PlainText(s)); {
+			case t == "":
+			case p.inPreface && p.prefaceTitle == "":
+				p.prefaceTitle = t
+			case p.docTitle == "":
+				p.docTitle = t
+			}
+		case capHeading, capSubheading:
 			s, ok := p.in.result()
-			if !p.title {
+			switch {
+			case k == capHeading && !p.title && p.prefaceTitle == "":
+				// The first heading is the title, unless the preface
+				// gave one.
 				p.title = true
 				p.doc.Title = collapse(PlainText(s))
-			} else if ok {
+			case k == capHeading && !p.title && collapse(PlainText(s)) == p.prefaceTitle:
+				// The first heading repeats the preface's title.
+				p.title = true
+			case ok:
+				p.title = p.title || k == capHeading
 				p.items = append(p.items, &item{Utterance: Utterance{Kind: Heading, Paragraphs: []string{s}, Line: p.line()}})
 			}
 		}
@@ -429,7 +525,9 @@ func (p *parser) end() {
 	}
 	f := p.frames[len(p.frames)-1]
 	p.frames = p.frames[:len(p.frames)-1]
-	p.inDocT = false
+	if f == framePreface {
+		p.inPreface = false
+	}
 	if f == frameUtterance {
 		it := p.open[len(p.open)-1]
 		p.open = p.open[:len(p.open)-1]
@@ -441,8 +539,6 @@ func (p *parser) chars(t []byte) {
 	switch {
 	case p.cap != capNone:
 		p.builder().chars(t)
-	case p.inDocT:
-		p.docTitle += string(t)
 	case len(p.open) > 0 && p.frames[len(p.frames)-1] == frameUtterance:
 		top := p.open[len(p.open)-1]
 		if !top.hasLoose {
@@ -454,6 +550,16 @@ func (p *parser) chars(t []byte) {
 		}
 		top.loose.chars(t)
 	}
+}
+
+// prefaceItem is the narration that holds the preface's text, one
+// paragraph per element, created at the first.
+func (p *parser) prefaceItem() *item {
+	if p.preface == nil {
+		p.preface = &item{Utterance: Utterance{Kind: Narration, Line: p.line()}}
+		p.items = append(p.items, p.preface)
+	}
+	return p.preface
 }
 
 // flushLoose ends an implicit paragraph.
@@ -501,11 +607,17 @@ func (p *parser) finish() (*Document, error) {
 		doc.Utterances = append(doc.Utterances, u)
 	}
 	base := strings.TrimSuffix(strings.TrimSuffix(path.Base(strings.ReplaceAll(p.opt.Name, "\\", "/")), ".xml"), ".an")
+	if p.prefaceTitle != "" {
+		doc.Title = p.prefaceTitle
+	}
 	if doc.Title == "" {
-		doc.Title = collapse(p.docTitle)
+		doc.Title = p.docTitle
 	}
 	if doc.Title == "" && p.opt.Name != "" {
 		doc.Title = base
+	}
+	if doc.Date == "" {
+		doc.Date = p.prefaceDate
 	}
 	if doc.Date == "" {
 		doc.Date = dateOf(doc.Title)

@@ -665,6 +665,7 @@ func (im *Importer) ImportFiles(ctx context.Context, paths []string, opts Option
 		o := opts
 		o.Placement = plan.Placements[i]
 		done(i, im.record(ctx, p, o))
+		parsedFiles[i] = nil // recorded: let the collector have it
 	})
 	return results, &plan.Summary, ctx.Err()
 }
