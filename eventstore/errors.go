@@ -34,6 +34,10 @@ var (
 	ErrUnknownScheme = errors.New("unknown event store URL scheme")
 	// ErrUnavailable: the backend could not be reached.
 	ErrUnavailable = errors.New("event store unavailable")
+	// ErrStreamGuarded: the guard of a guarded stream (Config.Guards)
+	// refused the append; nothing was stored. The error also wraps the
+	// guard's own reason.
+	ErrStreamGuarded = errors.New("append refused by the stream's guard")
 )
 
 // Code returns the stable machine-readable code of err's eventstore sentinel,
@@ -52,6 +56,7 @@ func Code(err error) string {
 		{ErrHashMismatch, "hash_mismatch"},
 		{ErrUnknownScheme, "unknown_store_scheme"},
 		{ErrUnavailable, "store_unavailable"},
+		{ErrStreamGuarded, "stream_guarded"},
 	} {
 		if errors.Is(err, c.err) {
 			return c.code

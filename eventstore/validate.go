@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -30,6 +31,36 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the store's clock for recorded-at times. Default time.Now.
 	Now func() time.Time
+	// Guards are the store's guarded streams: every append to a stream
+	// named here must pass its guard (see Guard), in every backend, or it
+	// is refused with ErrStreamGuarded and nothing is stored. Streams not
+	// named are not guarded.
+	Guards map[string]Guard
+}
+
+// Guard decides whether an append to a guarded stream may go ahead. It is
+// given the stream and the append's events after the shared checks of
+// Prepare, in canonical form (Data is RFC 8785 JSON), and returns nil to
+// let them all through or an error saying why not (it must not modify
+// them): the whole append is
+// then refused and nothing is stored. A retry of an append that was stored
+// passes the guard again before the store finds it stored.
+//
+// A guard runs on the caller's goroutine before the store writes
+// anything, on every append to its stream, from many goroutines at once:
+// it must be safe for concurrent use, quick, and do no I/O. It guards the
+// store's Append only: a writer with direct access to the storage (SQL, a
+// copy of the file) is not stopped by it; verification catches what such a
+// writer does.
+type Guard func(stream string, events []EventData) error
+
+// Refuse returns a guard that refuses every append, saying why: for a
+// stream that only some processes may write (they open the store with
+// another guard) and the others must not.
+func Refuse(reason string) Guard {
+	return func(stream string, _ []EventData) error {
+		return fmt.Errorf("%w: %s", ErrStreamGuarded, reason)
+	}
 }
 
 // WithDefaults returns c with unset fields filled in.
@@ -53,6 +84,14 @@ func (c Config) WithDefaults() Config {
 func (c Config) Validate() error {
 	if c.MaxEventSize < 0 || c.MaxAppendEvents < 0 {
 		return fmt.Errorf("eventstore config: limits must not be negative (max event size %d, max append events %d)", c.MaxEventSize, c.MaxAppendEvents)
+	}
+	for stream, g := range c.Guards {
+		if err := ValidateStream(stream); err != nil {
+			return fmt.Errorf("eventstore config: guarded stream: %w", err)
+		}
+		if g == nil {
+			return fmt.Errorf("eventstore config: guarded stream %q has no guard", stream)
+		}
 	}
 	return nil
 }
@@ -94,7 +133,9 @@ func validType(t string) error {
 // Prepare validates an append and returns its events in canonical form
 // (data canonicalised, times truncated to the microsecond in UTC). Every
 // backend calls it before storing anything, so that bad input stores
-// nothing and gets the same error everywhere.
+// nothing and gets the same error everywhere. Last, an append to a guarded
+// stream must pass its guard (Config.Guards): a refusal wraps both
+// ErrStreamGuarded and the guard's reason.
 func (c Config) Prepare(stream string, events []EventData) ([]EventData, error) {
 	if err := ValidateStream(stream); err != nil {
 		return nil, err
@@ -141,6 +182,14 @@ func (c Config) Prepare(stream string, events []EventData) ([]EventData, error) 
 			ev.Metadata.OccurredAt = md.OccurredAt.UTC().Truncate(time.Microsecond)
 		}
 		out[i] = ev
+	}
+	if g := c.Guards[stream]; g != nil {
+		if err := g(stream, out); err != nil {
+			if errors.Is(err, ErrStreamGuarded) {
+				return nil, fmt.Errorf("append to %q: %w", stream, err)
+			}
+			return nil, fmt.Errorf("append to %q: %w: %w", stream, ErrStreamGuarded, err)
+		}
 	}
 	return out, nil
 }

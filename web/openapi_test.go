@@ -78,6 +78,9 @@ func (stubProofs) ProveConsistency(context.Context, int64, int64) (transparency.
 func (stubProofs) Entry(context.Context, uuid.UUID) (transparency.Entry, error) {
 	return transparency.Entry{}, transparency.ErrNoCheckpoint
 }
+func (stubProofs) Entries(context.Context, []uuid.UUID) ([]transparency.Entry, error) {
+	return nil, transparency.ErrNoCheckpoint
+}
 
 type stubReadSide struct{}
 

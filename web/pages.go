@@ -377,7 +377,7 @@ func (s *server) pageCase(w http.ResponseWriter, r *http.Request) {
 	if n, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && n > 0 {
 		d.TrailFrom = n
 	}
-	marks := s.ledgerMarks(ctx, p)
+	marks := s.ledgerMarks(ctx, p, trailEventIDs(page.Entries))
 	d.Trail = make([]TrailRow, 0, len(page.Entries))
 	for _, e := range page.Entries {
 		row := trailRow(p, e)
@@ -537,7 +537,7 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		lo, hi := (page-1)*utterancePageSize, min(page*utterancePageSize, n)
-		labels, marks := newPageLabels(p), s.ledgerMarks(ctx, p)
+		labels, marks := newPageLabels(p), s.ledgerMarks(ctx, p, utteranceEventIDs(t.Utterances[lo:hi]))
 		d.Utterances = make([]UtteranceRow, 0, hi-lo)
 		var b strings.Builder
 		b.Grow((hi - lo) * 1024)

@@ -16,7 +16,6 @@ import (
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/projections/readmodels"
-	"github.com/pdis/collab-ledger/projections/transparency"
 )
 
 // The long lists of the pages (the transcript's utterances with their
@@ -329,37 +328,70 @@ func decodeTrailFields(data []byte, f *trailFields) bool {
 
 // ledgerMarks shows, beside each trail entry or utterance, whether the
 // latest signed checkpoint includes its event. It asks the transparency
-// log once per page (Latest): leaf i of the tree is the event at global
-// position i+1 (positions are dense from 1; projections/transparency), so
-// a checkpoint of size N includes exactly the events at positions 1..N.
-// No proof is computed per entry; the badge links to the proof API.
+// log once per page for all the page's events (Badges: one lookup in the
+// tree, one query in PostgreSQL), by event ID, so that it holds for every
+// store, whether its positions are dense or not (KurrentDB's are not). No
+// proof is computed per entry; the badge links to the proof API.
 type ledgerMarks struct {
 	// on: the server has a transparency log that answered.
-	on   bool
-	size int64
+	on bool
+	// covered holds the page's events the latest checkpoint includes.
+	covered map[string]uuid.UUID
 	// included is the label with the size filled in; pending the other.
 	included, pending, proof string
 }
 
-func (s *server) ledgerMarks(ctx context.Context, p *Page) *ledgerMarks {
+// ledgerMarks looks up the badges of the events of eventIDs, the page's.
+func (s *server) ledgerMarks(ctx context.Context, p *Page, eventIDs []string) *ledgerMarks {
 	m := &ledgerMarks{}
 	if s.cfg.Proofs == nil {
 		return m
 	}
-	cp, err := s.cfg.Proofs.Latest(ctx)
-	switch {
-	case errors.Is(err, transparency.ErrNoCheckpoint):
-	case err != nil:
-		s.cfg.Logger.Warn("pages: latest checkpoint", "err", err)
+	ids := make([]uuid.UUID, 0, len(eventIDs))
+	for _, id := range eventIDs {
+		if u, err := uuid.Parse(id); err == nil {
+			ids = append(ids, u)
+		}
+	}
+	badges, err := Badges(ctx, s.cfg.Proofs, ids)
+	if err != nil {
+		s.cfg.Logger.Warn("pages: ledger badges", "err", err)
 		return m
-	default:
-		m.size = cp.Size
+	}
+	var size int64
+	m.covered = make(map[string]uuid.UUID, len(ids))
+	for i, b := range badges {
+		size = max(size, b.CheckpointSize)
+		if b.Included {
+			m.covered[ids[i].String()] = ids[i]
+		}
 	}
 	m.on = true
-	m.included = p.TF("ledger.included", m.size)
+	m.included = p.TF("ledger.included", size)
 	m.pending = p.T("ledger.pending")
 	m.proof = p.T("ledger.proof")
 	return m
+}
+
+// trailEventIDs are the events of a page of trail entries.
+func trailEventIDs(entries []readmodels.Entry) []string {
+	out := make([]string, len(entries))
+	for i, e := range entries {
+		out[i] = e.EventID
+	}
+	return out
+}
+
+// utteranceEventIDs are the events of a page of utterances' current
+// versions.
+func utteranceEventIDs(us []readmodels.Utterance) []string {
+	out := make([]string, 0, len(us))
+	for _, u := range us {
+		if len(u.Versions) > 0 {
+			out = append(out, u.Versions[len(u.Versions)-1].EventID)
+		}
+	}
+	return out
 }
 
 // badge is the markup of the badge of the event at pos with ID id.
@@ -368,13 +400,9 @@ func (m *ledgerMarks) badge(pos eventstore.Position, id string) template.HTML {
 		return ""
 	}
 	var b strings.Builder
-	if int64(pos) <= m.size {
+	if u, ok := m.covered[strings.ToLower(id)]; ok {
 		b.WriteString(`<a class="ledger-badge included" href="`)
-		if u, err := uuid.Parse(id); err == nil {
-			escape(&b, InclusionProofURL(u))
-		} else {
-			escape(&b, InclusionProofPath+"?position="+itoa64(uint64(pos)))
-		}
+		escape(&b, InclusionProofURL(u))
 		b.WriteString(`" title="`)
 		escape(&b, m.proof)
 		b.WriteString(`">`)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -31,6 +32,9 @@ type ProofSource interface {
 	ProveConsistency(ctx context.Context, from, to int64) (transparency.ConsistencyProof, error)
 	// Entry reports an event's standing in the latest checkpoint.
 	Entry(ctx context.Context, id uuid.UUID) (transparency.Entry, error)
+	// Entries reports the standing of a page's events in the latest
+	// checkpoint, in one lookup, without proofs.
+	Entries(ctx context.Context, ids []uuid.UUID) ([]transparency.Entry, error)
 }
 
 // RegisterProofs adds the transparency API to mux:
@@ -105,6 +109,24 @@ func Badge(ctx context.Context, src ProofSource, id uuid.UUID) (LedgerBadge, err
 	}
 	return LedgerBadge{Included: e.Included, Pending: e.Pending, LeafIndex: e.LeafIndex, CheckpointSize: e.CheckpointSize,
 		ProofURL: InclusionProofURL(id)}, nil
+}
+
+// Badges reports the LedgerBadge of each event of ids, for a page of
+// entries, with one lookup in the tree (Entries) instead of one per entry.
+func Badges(ctx context.Context, src ProofSource, ids []uuid.UUID) ([]LedgerBadge, error) {
+	es, err := src.Entries(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	if len(es) != len(ids) {
+		return nil, fmt.Errorf("ledger badges: %d entries for %d events", len(es), len(ids))
+	}
+	out := make([]LedgerBadge, len(ids))
+	for i, e := range es {
+		out[i] = LedgerBadge{Included: e.Included, Pending: e.Pending, LeafIndex: e.LeafIndex, CheckpointSize: e.CheckpointSize,
+			ProofURL: InclusionProofURL(ids[i])}
+	}
+	return out, nil
 }
 
 // CheckpointJSON is the JSON form of GET /api/v1/checkpoints/latest.

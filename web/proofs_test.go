@@ -144,6 +144,17 @@ func TestProofsAPI(t *testing.T) {
 	if b, err := web.Badge(ctx, l, ids[11]); err != nil || !b.Included || b.CheckpointSize != 12 || b.LeafIndex != 11 {
 		t.Fatalf("badge: %+v %v", b, err)
 	}
+	// A page's badges at once are each entry's badge.
+	pageIDs := append(append([]uuid.UUID(nil), ids...), uuid.New())
+	badges, err := web.Badges(ctx, l, pageIDs)
+	if err != nil || len(badges) != len(pageIDs) {
+		t.Fatalf("badges of a page: %d %v", len(badges), err)
+	}
+	for i, id := range pageIDs {
+		if one, err := web.Badge(ctx, l, id); err != nil || one != badges[i] {
+			t.Fatalf("badges[%d] %+v, Badge says %+v (%v)", i, badges[i], one, err)
+		}
+	}
 
 	// Consistency.
 	resp, body = get("/api/v1/proofs/consistency?from=5", "")

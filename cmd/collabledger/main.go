@@ -30,6 +30,7 @@ import (
 	_ "github.com/pdis/collab-ledger/eventstore/bbolt"     // file: URLs
 	_ "github.com/pdis/collab-ledger/eventstore/kurrentdb" // esdb: URLs
 	_ "github.com/pdis/collab-ledger/eventstore/postgres"  // postgres: URLs
+	"github.com/pdis/collab-ledger/projections/transparency"
 )
 
 // defaultStore is the embedded file under ./data/.
@@ -114,8 +115,17 @@ func storeFlag(fs *flag.FlagSet) *string {
 	return fs.String("store", def, "event store URL: file:PATH, postgres://..., esdb://... (env COLLABLEDGER_STORE)")
 }
 
+// openStore opens the event store for a command that publishes no
+// checkpoints (all but serve): the checkpoint stream is closed to it, so
+// that only the server's publisher, holding the signing key, appends there.
 func openStore(ctx context.Context, url string) (eventstore.Store, error) {
-	s, err := eventstore.Open(ctx, url, eventstore.Config{Logger: slog.Default()})
+	return openGuardedStore(ctx, url, transparency.NewCheckpointGuard(transparency.GuardConfig{}))
+}
+
+// openGuardedStore opens the event store with guard keeping its checkpoint
+// stream (eventstore.Config.Guards).
+func openGuardedStore(ctx context.Context, url string, guard *transparency.CheckpointGuard) (eventstore.Store, error) {
+	s, err := eventstore.Open(ctx, url, eventstore.Config{Logger: slog.Default(), Guards: guard.Guards()})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", eventstore.Redact(url), err)
 	}

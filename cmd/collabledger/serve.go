@@ -32,7 +32,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: serve takes no arguments, got %q", errUsage, fs.Args())
 	}
-	store, err := openStore(ctx, *storeURL)
+	// The checkpoint stream takes only checkpoints signed with the
+	// server's key: the guard is part of the store's configuration.
+	key, err := loadCheckpointKey(tlFlags, *storeURL)
+	if err != nil {
+		return err
+	}
+	store, err := openGuardedStore(ctx, *storeURL, key.guard)
 	if err != nil {
 		return err
 	}
@@ -59,7 +65,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer rs.stop()
-	tl, err := startTransparency(ctx, store, *storeURL, *rsFlags.readModels, tlFlags)
+	tl, err := startTransparency(ctx, store, *rsFlags.readModels, tlFlags, key)
 	if err != nil {
 		return err
 	}

@@ -68,21 +68,40 @@ func checkpointKeyPath(flagValue, storeURL string) (string, error) {
 	return path, nil
 }
 
-// startTransparency builds the tree from the log (in memory, or in
-// PostgreSQL beside PostgreSQL read models), follows it, and publishes
-// signed checkpoints at the interval.
-func startTransparency(ctx context.Context, store eventstore.Store, storeURL, readModels string, f transparencyFlags) (*transparencyLog, error) {
-	var signer note.Signer
-	var verifiers note.Verifiers
+// checkpointKey is the server's checkpoint signing key, the trusted keys
+// that check its signatures, and the store guard that lets only checkpoints
+// signed with it into the checkpoint stream.
+type checkpointKey struct {
+	signer    note.Signer
+	verifiers note.Verifiers
+	guard     *transparency.CheckpointGuard
+}
+
+// loadCheckpointKey reads the signing key serve's flags name (see
+// checkpointKeyPath); with "none", no key, and a guard that closes the
+// checkpoint stream. Call it before opening the store: the guard goes in
+// the store's configuration (openGuardedStore).
+func loadCheckpointKey(f transparencyFlags, storeURL string) (checkpointKey, error) {
+	var k checkpointKey
 	if *f.key != "none" {
 		path, err := checkpointKeyPath(*f.key, storeURL)
 		if err != nil {
-			return nil, err
+			return k, err
 		}
-		if signer, verifiers, err = transparency.ReadSignerFile(path); err != nil {
-			return nil, fmt.Errorf("checkpoint key %s: %w", path, err)
+		if k.signer, k.verifiers, err = transparency.ReadSignerFile(path); err != nil {
+			return k, fmt.Errorf("checkpoint key %s: %w", path, err)
 		}
 	}
+	k.guard = transparency.NewCheckpointGuard(transparency.GuardConfig{Verifiers: k.verifiers})
+	return k, nil
+}
+
+// startTransparency builds the tree from the log (in memory, or in
+// PostgreSQL beside PostgreSQL read models), follows it, and publishes
+// signed checkpoints with key at the interval. The tree tells key's guard
+// of every checkpoint it reads.
+func startTransparency(ctx context.Context, store eventstore.Store, readModels string, f transparencyFlags, key checkpointKey) (*transparencyLog, error) {
+	signer, verifiers := key.signer, key.verifiers
 	var hashes transparency.HashStore = transparency.NewMemoryStore()
 	closeHashes := func() {}
 	if readModels != "" && readModels != "memory" {
@@ -92,7 +111,7 @@ func startTransparency(ctx context.Context, store eventstore.Store, storeURL, re
 		}
 		hashes, closeHashes = pg, func() { _ = pg.Close() }
 	}
-	tl, err := transparency.Open(ctx, transparency.Config{Store: hashes, Verifiers: verifiers, Logger: slog.Default()})
+	tl, err := transparency.Open(ctx, transparency.Config{Store: hashes, Verifiers: verifiers, Guard: key.guard, Logger: slog.Default()})
 	if err != nil {
 		closeHashes()
 		return nil, err

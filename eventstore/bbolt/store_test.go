@@ -28,7 +28,7 @@ func openAt(t testing.TB, path string, mutate ...func(*Config)) *Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t testing.TB) (eventstore.Store, func(testing.TB) eventstore.Store) {
+	storetest.RunWith(t, func(t testing.TB) (eventstore.Store, func(testing.TB) eventstore.Store) {
 		path := filepath.Join(t.TempDir(), "ledger.db")
 		reopen := func(t testing.TB) eventstore.Store {
 			s := openAt(t, path)
@@ -36,7 +36,11 @@ func TestConformance(t *testing.T) {
 			return s
 		}
 		return reopen(t), reopen
-	})
+	}, storetest.Options{DensePositions: true, Guarded: func(t testing.TB, guards map[string]eventstore.Guard) eventstore.Store {
+		s := openAt(t, filepath.Join(t.TempDir(), "ledger.db"), func(c *Config) { c.Guards = guards })
+		t.Cleanup(func() { s.Close() })
+		return s
+	}})
 }
 
 func TestOpenByURL(t *testing.T) {

@@ -58,7 +58,11 @@ func runConformance(t *testing.T, url string, cfg Config) {
 			return openTest(t, url, cfg)
 		}
 		return open(t), open
-	}, storetest.Options{DensePositions: false, MaxEventSize: testMaxEventSize})
+	}, storetest.Options{DensePositions: false, MaxEventSize: testMaxEventSize, Guarded: func(t testing.TB, guards map[string]eventstore.Guard) eventstore.Store {
+		c := cfg
+		c.Guards = guards
+		return openTest(t, url, c)
+	}})
 }
 
 func openTest(t testing.TB, url string, cfg Config) *Store {

@@ -67,7 +67,9 @@ func opener(params ...string) storetest.Opener {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, opener())
+	storetest.RunWith(t, opener(), storetest.Options{DensePositions: true, Guarded: func(t testing.TB, guards map[string]eventstore.Guard) eventstore.Store {
+		return openStore(t, pgtest.URL(t), postgres.Config{Config: eventstore.Config{Guards: guards}})
+	}})
 }
 
 // TestConformanceSimpleProtocol runs the suite with pgx's simple protocol

@@ -42,6 +42,9 @@ type Options struct {
 	DensePositions bool
 	// MaxEventSize is the limit the opener configured (default 1 MiB).
 	MaxEventSize int
+	// Guarded opens a fresh store of the backend with the given
+	// Config.Guards, for the Guards test; nil skips that test.
+	Guarded func(t testing.TB, guards map[string]eventstore.Guard) eventstore.Store
 }
 
 // Run runs the whole suite with dense positions assumed.
@@ -63,6 +66,7 @@ func RunWith(t *testing.T, open Opener, opt Options) {
 	t.Run("IdempotentRetry", s.idempotentRetry)
 	t.Run("DuplicateIDElsewhere", s.duplicateIDElsewhere)
 	t.Run("Validation", s.validation)
+	t.Run("Guards", s.guards)
 	t.Run("SubscribeFromStartMiddleHead", s.subscribeWhileWriting)
 	t.Run("SubscribeCancel", s.subscribeCancel)
 	t.Run("ReadLimits", s.readLimits)
@@ -518,6 +522,132 @@ func (s suite) validation(t *testing.T) {
 	fits.Metadata = eventstore.Metadata{}
 	fits.Data = json.RawMessage(`{"b":"` + strings.Repeat("y", s.opt.MaxEventSize-len(`{"b":""}`)) + `"}`)
 	mustAppend(t, st, pre+"fits", eventstore.NoStream, fits)
+}
+
+// errNotApproved is the reason the Guards test's guard gives.
+var errNotApproved = errors.New("not approved")
+
+// guards: an append to a guarded stream is stored only when its guard lets
+// it through; a refusal says ErrStreamGuarded (code stream_guarded) and the
+// guard's reason, and stores nothing; the guard sees canonical events after
+// the shared checks; other streams are not guarded; a retry of a stored
+// append passes again.
+func (s suite) guards(t *testing.T) {
+	if s.opt.Guarded == nil {
+		t.Skip("the backend's test gives no Options.Guarded")
+	}
+	pre := prefix()
+	guarded := pre + "guarded"
+	var (
+		mu    sync.Mutex
+		calls int
+		seen  []eventstore.EventData
+	)
+	// The guard lets an append through when every event's data says
+	// "approved": true.
+	guard := func(stream string, evs []eventstore.EventData) error {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		seen = append(seen[:0], evs...)
+		if stream != guarded {
+			return fmt.Errorf("guard called for stream %q", stream)
+		}
+		for i, ev := range evs {
+			var d struct {
+				Approved bool `json:"approved"`
+			}
+			if err := json.Unmarshal(ev.Data, &d); err != nil || !d.Approved {
+				return fmt.Errorf("event %d: %w", i, errNotApproved)
+			}
+		}
+		return nil
+	}
+	st := s.opt.Guarded(t, map[string]eventstore.Guard{guarded: guard})
+	defer st.Close()
+	ctx := ctxFor(t)
+	approved := func(ok bool) eventstore.EventData {
+		ev, err := eventstore.NewEventData("test.approved", 1, map[string]any{"z": "後", "approved": ok, "a": 1.0}, eventstore.Metadata{ActorRole: "pdis"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	before := head(t, st)
+	for _, tc := range []struct {
+		name string
+		evs  []eventstore.EventData
+	}{
+		{"one refused", []eventstore.EventData{approved(false)}},
+		{"one of two refused", []eventstore.EventData{approved(true), approved(false)}},
+	} {
+		for _, exp := range []eventstore.Expectation{eventstore.Any, eventstore.NoStream} {
+			_, err := st.Append(ctx, guarded, exp, tc.evs...)
+			if !errors.Is(err, eventstore.ErrStreamGuarded) || !errors.Is(err, errNotApproved) || eventstore.Code(err) != "stream_guarded" {
+				t.Fatalf("%s (%s): got %v (code %q), want ErrStreamGuarded wrapping the guard's reason, code stream_guarded", tc.name, exp, err, eventstore.Code(err))
+			}
+			if !strings.Contains(err.Error(), guarded) || !strings.Contains(err.Error(), "not approved") {
+				t.Fatalf("%s: error %q does not name the stream and the reason", tc.name, err)
+			}
+		}
+	}
+	if h := head(t, st); h != before {
+		t.Fatalf("refused appends moved the head from %d to %d", before, h)
+	}
+	if got, err := st.ReadStream(ctx, guarded, 1, 10); err != nil || len(got) != 0 {
+		t.Fatalf("refused appends stored %d events (%v)", len(got), err)
+	}
+	// Bad input is refused by the shared checks before the guard runs.
+	mu.Lock()
+	calls = 0
+	mu.Unlock()
+	bad := approved(true)
+	bad.Type = "has space"
+	if _, err := st.Append(ctx, guarded, eventstore.Any, bad); !errors.Is(err, eventstore.ErrInvalidEvent) {
+		t.Fatalf("invalid event to a guarded stream: %v, want ErrInvalidEvent", err)
+	}
+	mu.Lock()
+	if calls != 0 {
+		t.Fatalf("the guard ran %d times on an invalid append", calls)
+	}
+	mu.Unlock()
+	// An approved append is stored; the guard saw canonical data.
+	ok := []eventstore.EventData{approved(true), approved(true)}
+	res := mustAppend(t, st, guarded, eventstore.NoStream, ok...)
+	if res.Version != 2 {
+		t.Fatalf("approved append: version %d, want 2", res.Version)
+	}
+	mu.Lock()
+	canonical := len(seen) == 2 && string(seen[0].Data) == `{"a":1,"approved":true,"z":"後"}` && seen[1].ID == ok[1].ID
+	mu.Unlock()
+	if !canonical {
+		t.Fatalf("the guard saw %+v, want the two events with canonical data", seen)
+	}
+	// A retry of it passes the guard again and answers the same.
+	again, err := st.Append(ctx, guarded, eventstore.NoStream, ok...)
+	if err != nil || again.Position != res.Position || again.Version != res.Version {
+		t.Fatalf("retry of the approved append: %+v, %v; first %+v", again, err, res)
+	}
+	// Other streams are not guarded.
+	mu.Lock()
+	calls = 0
+	mu.Unlock()
+	mustAppend(t, st, pre+"free", eventstore.NoStream, approved(false))
+	mu.Lock()
+	if calls != 0 {
+		t.Fatalf("the guard ran %d times for another stream", calls)
+	}
+	mu.Unlock()
+	// A stream closed with Refuse takes nothing.
+	closed := pre + "closed"
+	st2 := s.opt.Guarded(t, map[string]eventstore.Guard{closed: eventstore.Refuse("closed to this process")})
+	defer st2.Close()
+	if _, err := st2.Append(ctx, closed, eventstore.Any, approved(true)); !errors.Is(err, eventstore.ErrStreamGuarded) || !strings.Contains(err.Error(), "closed to this process") {
+		t.Fatalf("append to a refused stream: %v", err)
+	}
+	if got, _ := st2.ReadStream(ctx, closed, 1, 10); len(got) != 0 {
+		t.Fatalf("a refused stream took events: %d", len(got))
+	}
 }
 
 // subscribeWhileWriting: subscriptions from the start, the middle and the

@@ -281,6 +281,23 @@ func BenchmarkProofsPostgres1M(b *testing.B) {
 	benchProofs(b, l, n)
 }
 
+// benchHashStore returns an empty hash store: a MemoryStore for
+// "memory", a PostgresStore in a fresh schema for "postgres" (closed when
+// b ends).
+func benchHashStore(b *testing.B, backend string) HashStore {
+	b.Helper()
+	if backend != "postgres" {
+		return NewMemoryStore()
+	}
+	db := pgtest.New(b)
+	s, err := OpenPostgres(context.Background(), PostgresConfig{URL: db.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
 // BenchmarkAppend measures appending events as leaves (content hash check,
 // tlog's stored hashes, the commit) in batches of 1 (a live log, one event
 // at a time) and 512 (catching up).
@@ -289,17 +306,7 @@ func BenchmarkAppend(b *testing.B) {
 		for _, size := range []int{1, 64, 512} {
 			b.Run(fmt.Sprintf("%s/batch=%d", backend, size), func(b *testing.B) {
 				ctx := context.Background()
-				var store HashStore = NewMemoryStore()
-				if backend == "postgres" {
-					db := pgtest.New(b)
-					s, err := OpenPostgres(ctx, PostgresConfig{URL: db.URL})
-					if err != nil {
-						b.Fatal(err)
-					}
-					defer s.Close()
-					store = s
-				}
-				l, err := Open(ctx, Config{Store: store})
+				l, err := Open(ctx, Config{Store: benchHashStore(b, backend)})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -373,16 +380,7 @@ func BenchmarkFollowLive(b *testing.B) {
 		b.Run(backend, func(b *testing.B) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			var store HashStore = NewMemoryStore()
-			if backend == "postgres" {
-				db := pgtest.New(b)
-				s, err := OpenPostgres(ctx, PostgresConfig{URL: db.URL})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer s.Close()
-				store = s
-			}
+			store := benchHashStore(b, backend)
 			s := newSynth(1000, 8)
 			evs := make([]eventstore.Event, rate*seconds)
 			for i := range evs {
@@ -436,6 +434,82 @@ func BenchmarkFollowLive(b *testing.B) {
 			b.ReportMetric(float64(lags[len(lags)/2].Microseconds())/1000, "p50-lag-ms")
 			b.ReportMetric(float64(lags[len(lags)*99/100].Microseconds())/1000, "p99-lag-ms")
 			b.ReportMetric(float64(lags[len(lags)-1].Microseconds())/1000, "max-lag-ms")
+		})
+	}
+}
+
+// BenchmarkPageBadges measures what a public page of 100 entries costs the
+// tree for its inclusion badges, on a tree of 100,000 leaves with a
+// checkpoint over all of them: Entry for each entry (a leaf lookup and a
+// proof each, what web.Badge does), a leaf lookup for each entry
+// (LeafByID), or Entries for the whole page (one LeafIndexes lookup, one
+// query in PostgreSQL). ns/op is per page.
+func BenchmarkPageBadges(b *testing.B) {
+	const leaves, page = 100_000, 100
+	for _, backend := range []string{"memory", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			ctx := context.Background()
+			store := benchHashStore(b, backend)
+			if err := fill(ctx, store, leaves, 50_000); err != nil {
+				b.Fatal(err)
+			}
+			if pg, ok := store.(*PostgresStore); ok {
+				if _, err := pg.pool.Exec(ctx, "ANALYZE transparency_hashes; ANALYZE transparency_leaves"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			l, err := Open(ctx, Config{Store: store})
+			if err != nil {
+				b.Fatal(err)
+			}
+			root, err := l.Root(ctx, leaves)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cp, err := SignCheckpoint(newKeys(b, DefaultOrigin).signer, DefaultOrigin, leaves, root)
+			if err != nil {
+				b.Fatal(err)
+			}
+			l.mu.Lock()
+			l.state.Checkpoint = cp // as if the tree had read it from the log
+			l.mu.Unlock()
+			rng := rand.New(rand.NewPCG(7, 8))
+			ids := make([]uuid.UUID, page)
+			newPage := func() {
+				for i := range ids {
+					leaf, _ := syntheticLeaf(rng.Int64N(leaves))
+					ids[i] = leaf.ID
+				}
+			}
+			b.Run("EntryEach", func(b *testing.B) {
+				for b.Loop() {
+					newPage()
+					for _, id := range ids {
+						if e, err := l.Entry(ctx, id); err != nil || !e.Included {
+							b.Fatal(e, err)
+						}
+					}
+				}
+			})
+			b.Run("LeafByIDEach", func(b *testing.B) {
+				for b.Loop() {
+					newPage()
+					for _, id := range ids {
+						if _, _, err := store.LeafByID(ctx, id); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			})
+			b.Run("Entries", func(b *testing.B) {
+				for b.Loop() {
+					newPage()
+					es, err := l.Entries(ctx, ids)
+					if err != nil || len(es) != page || !es[0].Included || !es[page-1].Included {
+						b.Fatal(err)
+					}
+				}
+			})
 		})
 	}
 }

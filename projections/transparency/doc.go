@@ -20,8 +20,10 @@
 // # Running it (server side)
 //
 //	signer, trusted, _ := transparency.ReadSignerFile("keys/ledger-checkpoint.key")
+//	guard := transparency.NewCheckpointGuard(transparency.GuardConfig{Verifiers: trusted})
+//	store, _ := eventstore.Open(ctx, storeURL, eventstore.Config{Guards: guard.Guards()}) // CheckpointStream takes only our signed checkpoints
 //	hashes, _ := transparency.OpenPostgres(ctx, transparency.PostgresConfig{URL: dbURL}) // or NewMemoryStore()
-//	log, _ := transparency.Open(ctx, transparency.Config{Store: hashes, Verifiers: trusted})
+//	log, _ := transparency.Open(ctx, transparency.Config{Store: hashes, Verifiers: trusted, Guard: guard})
 //	go log.Follow(ctx, store) // appends every event as a leaf, batched, resuming at the tree's position
 //
 //	pub, _ := transparency.NewPublisher(transparency.PublisherConfig{Log: log, Store: store, Signer: signer, Interval: time.Minute})
@@ -51,7 +53,11 @@
 // itself, as a CheckpointType event on CheckpointStream whose data holds the
 // size, the root hash (hex) and the signed note, so checkpoints survive
 // restarts in every mode and travel with an export. A checkpoint event is
-// itself a later leaf: checkpoint k+1 covers checkpoint k.
+// itself a later leaf: checkpoint k+1 covers checkpoint k. The store guards
+// CheckpointStream (CheckpointGuard in eventstore.Config.Guards): it takes
+// only checkpoint events signed with the trusted keys, as CheckpointEvent
+// makes them, never a smaller tree than the latest; a process without the
+// key opens it closed.
 //
 // # Verifying (auditor side)
 //

@@ -49,6 +49,11 @@ var (
 	// ErrRootMismatch: the tree the server holds does not match its own
 	// latest published checkpoint; the publisher refuses to sign over it.
 	ErrRootMismatch = errors.New("tree does not match the latest published checkpoint")
+	// ErrBadCheckpoint: an append to CheckpointStream is not a checkpoint
+	// event as CheckpointEvent makes it (another type, data or ID than its
+	// signed checkpoint's), or its tree size goes backwards; the
+	// CheckpointGuard refuses it.
+	ErrBadCheckpoint = errors.New("not a checkpoint event of this log")
 )
 
 // Problem is one finding of verification: what kind of tampering, where it
@@ -106,6 +111,7 @@ func Code(err error) string {
 		{ErrTreeMoved, "tree_moved"},
 		{ErrNotAfter, "leaf_not_after"},
 		{ErrRootMismatch, "root_mismatch"},
+		{ErrBadCheckpoint, "bad_checkpoint"},
 	} {
 		if errors.Is(err, c.err) {
 			return c.code

@@ -81,6 +81,10 @@ type HashStore interface {
 	// LeafByPosition returns the index and leaf of the event at that
 	// global position (ErrUnknownEvent if none).
 	LeafByPosition(ctx context.Context, pos eventstore.Position) (int64, Leaf, error)
+	// LeafIndexes returns the leaf index of each event of ids, in the same
+	// order, -1 for an event the tree does not hold: a public page's
+	// entries in one lookup (one query in PostgreSQL).
+	LeafIndexes(ctx context.Context, ids []uuid.UUID) ([]int64, error)
 	// Close releases the store.
 	Close() error
 }
@@ -218,6 +222,21 @@ func (m *MemoryStore) LeafByPosition(ctx context.Context, pos eventstore.Positio
 		return 0, Leaf{}, fmt.Errorf("position %d: %w", pos, ErrUnknownEvent)
 	}
 	return i, m.leaves.at(i), nil
+}
+
+// LeafIndexes implements HashStore.
+func (m *MemoryStore) LeafIndexes(ctx context.Context, ids []uuid.UUID) ([]int64, error) {
+	out := make([]int64, len(ids))
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for i, id := range ids {
+		if x, ok := m.ids[id]; ok {
+			out[i] = x
+		} else {
+			out[i] = -1
+		}
+	}
+	return out, ctx.Err()
 }
 
 // Close implements HashStore.

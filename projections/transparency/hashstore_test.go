@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -77,6 +78,15 @@ func testHashStore(t *testing.T, open func(t *testing.T) (HashStore, func() Hash
 			if err != nil || n != int64(i) || leaf.ID != ev.ID {
 				t.Fatalf("leaf at %d: %d %+v %v", ev.Position, n, leaf, err)
 			}
+		}
+		// A page's worth of IDs in one lookup, unknown ones and repeats
+		// included, in the order asked.
+		page := []uuid.UUID{evs[len(evs)-1].ID, uuid.New(), evs[0].ID, evs[7].ID, evs[0].ID}
+		if got, err := store.LeafIndexes(ctx, page); err != nil || !slices.Equal(got, []int64{int64(len(evs) - 1), -1, 0, 7, 0}) {
+			t.Fatalf("leaf indexes of a page: %v %v", got, err)
+		}
+		if got, err := store.LeafIndexes(ctx, nil); err != nil || len(got) != 0 {
+			t.Fatalf("leaf indexes of no IDs: %v %v", got, err)
 		}
 		if _, _, err := store.LeafByID(ctx, uuid.New()); !errors.Is(err, ErrUnknownEvent) {
 			t.Fatalf("unknown ID: %v", err)

@@ -32,6 +32,10 @@ type Config struct {
 	// is logged and otherwise ignored (verification names it). Unset: every
 	// well-formed checkpoint event counts.
 	Verifiers note.Verifiers
+	// Guard, if set, is told of every checkpoint the tree takes as its
+	// latest (CheckpointGuard.Observe), so that the store's guard of
+	// CheckpointStream refuses a checkpoint of a smaller tree.
+	Guard *CheckpointGuard
 	// MaxBatch bounds the leaves Follow commits in one batch. Default
 	// DefaultMaxBatch.
 	MaxBatch int
@@ -87,6 +91,9 @@ type Log struct {
 	state     State
 	front     frontier
 	notify    eventstore.Notifier
+	// rootChecked is the checkpoint (size and root) Entries last found
+	// the tree's root to match.
+	rootChecked Checkpoint
 }
 
 // frontier holds the roots of the complete subtrees that make up a tree of
@@ -221,6 +228,9 @@ func (l *Log) Append(ctx context.Context, events ...eventstore.Event) error {
 				l.cfg.Logger.Error("transparency: checkpoint event in the log does not verify; ignored", "position", ev.Position, "event", ev.ID, "err", err)
 			} else {
 				st.Checkpoint = cp
+				if l.cfg.Guard != nil {
+					l.cfg.Guard.Observe(cp)
+				}
 			}
 		} else {
 			st.ContentSize = st.Size
@@ -678,6 +688,60 @@ func (l *Log) Entry(ctx context.Context, id uuid.UUID) (Entry, error) {
 	}
 	e.Included, e.Proof, e.CheckpointSize = true, &p, p.TreeSize
 	return e, nil
+}
+
+// Entries reports the standing of each event of ids in the latest
+// checkpoint, as Entry does, with one lookup in the hash store for all of
+// them (one query in PostgreSQL): what a public page shows beside its
+// entries. It computes no proofs (Proof is nil; the page links to the
+// proof API): Included means that the event's leaf is below the latest
+// checkpoint's size and that the tree's root at that size is the one the
+// checkpoint signs (checked once per checkpoint, ErrRootMismatch if not).
+func (l *Log) Entries(ctx context.Context, ids []uuid.UUID) ([]Entry, error) {
+	cp := l.State().Checkpoint
+	idx, err := l.store.LeafIndexes(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("entries of %d events: %w", len(ids), err)
+	}
+	if cp.Note != nil {
+		if err := l.checkRoot(ctx, cp); err != nil {
+			return nil, fmt.Errorf("entries of %d events: %w", len(ids), err)
+		}
+	}
+	out := make([]Entry, len(ids))
+	for i, x := range idx {
+		out[i] = Entry{LeafIndex: x, CheckpointSize: cp.Size}
+		switch {
+		case x < 0:
+		case cp.Note != nil && x < cp.Size:
+			out[i].Included = true
+		default:
+			out[i].Pending = true
+		}
+	}
+	return out, nil
+}
+
+// checkRoot checks that the tree's root at cp's size is cp's root, once
+// per checkpoint.
+func (l *Log) checkRoot(ctx context.Context, cp Checkpoint) error {
+	l.mu.RLock()
+	done := l.rootChecked.Note != nil && l.rootChecked.Size == cp.Size && l.rootChecked.Root == cp.Root
+	l.mu.RUnlock()
+	if done {
+		return nil
+	}
+	root, err := l.Root(ctx, cp.Size)
+	if err != nil {
+		return err
+	}
+	if root != cp.Root {
+		return fmt.Errorf("%w: the tree's root at size %d is %s, the checkpoint at position %d signed %s", ErrRootMismatch, cp.Size, root, cp.Position, cp.Root)
+	}
+	l.mu.Lock()
+	l.rootChecked = cp
+	l.mu.Unlock()
+	return nil
 }
 
 func toTlog(hs []eventstore.Hash) []tlog.Hash {

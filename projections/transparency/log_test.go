@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -195,6 +196,28 @@ func TestFollowAndPublish(t *testing.T) {
 			t.Fatalf("entry %s: %+v %v", id, e, err)
 		}
 	}
+	// A page's entries at once say what Entry says of each: the 25
+	// events included, the checkpoint event pending, an unknown event
+	// neither.
+	cpEvents, _ := store.ReadStream(ctx, CheckpointStream, 1, 1)
+	page := append(slices.Clone(ids), cpEvents[0].ID, uuid.New())
+	entries, err := l.Entries(ctx, page)
+	if err != nil || len(entries) != len(page) {
+		t.Fatalf("entries of a page: %d %v", len(entries), err)
+	}
+	for i, id := range page {
+		one, err := l.Entry(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		one.Proof = nil
+		if entries[i] != one {
+			t.Fatalf("entries[%d] %+v, Entry says %+v", i, entries[i], one)
+		}
+	}
+	if e := entries[len(page)-2]; !e.Pending || e.LeafIndex != 25 {
+		t.Fatalf("the checkpoint event's entry: %+v", e)
+	}
 	p, err := l.ProveInclusion(ctx, LeafRef{Position: 3}, 0)
 	if err != nil || p.Checkpoint == "" || p.TreeSize != 25 {
 		t.Fatalf("proof against the latest checkpoint: %+v %v", p, err)
@@ -240,6 +263,9 @@ func TestFollowAndPublish(t *testing.T) {
 	}
 	if _, _, err := pub.Publish(ctx); !errors.Is(err, ErrRootMismatch) {
 		t.Fatalf("publish over a mismatching checkpoint: %v", err)
+	}
+	if _, err := l.Entries(ctx, ids[:3]); !errors.Is(err, ErrRootMismatch) {
+		t.Fatalf("entries under a mismatching checkpoint: %v", err)
 	}
 	cancel()
 	if err := <-followed; !errors.Is(err, context.Canceled) {

@@ -269,6 +269,39 @@ func (s *PostgresStore) leaf(ctx context.Context, col string, v any, what string
 	return i, Leaf{Position: eventstore.Position(pos), ID: id}, nil
 }
 
+// LeafIndexes implements HashStore: one query for all of ids.
+func (s *PostgresStore) LeafIndexes(ctx context.Context, ids []uuid.UUID) ([]int64, error) {
+	out := make([]int64, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	arg := make([][16]byte, len(ids))
+	for i, id := range ids {
+		arg[i] = id
+	}
+	rows, err := s.pool.Query(ctx, "SELECT event_id, leaf FROM "+s.tLeaves+" WHERE event_id = ANY($1::uuid[])", arg)
+	if err != nil {
+		return nil, fmt.Errorf("look up %d leaves: %w", len(ids), err)
+	}
+	got := make(map[uuid.UUID]int64, len(ids))
+	var id [16]byte
+	var leaf int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &leaf}, func() error {
+		got[id] = leaf
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("look up %d leaves: %w", len(ids), err)
+	}
+	for i, id := range ids {
+		if x, ok := got[id]; ok {
+			out[i] = x
+		} else {
+			out[i] = -1
+		}
+	}
+	return out, nil
+}
+
 // Close implements HashStore; it closes the pool if the store opened it.
 func (s *PostgresStore) Close() error {
 	if s.ownPool && s.pool != nil {

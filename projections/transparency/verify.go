@@ -664,6 +664,11 @@ func (v *verifier) add(r *rec) {
 			}
 			v.pending = append(v.pending, pendingCP{cp: cp, leaf: i, line: r.line})
 		}
+	} else if ev.Stream == CheckpointStream {
+		// Only signed checkpoints belong there (the store's guard takes
+		// nothing else): this one was written around it.
+		v.problem(&Problem{Kind: ErrSignatureInvalid, Position: ev.Position, Leaf: i, Line: r.line, EventID: ev.ID.String(),
+			Detail: fmt.Sprintf("event %s of type %s on stream %s is not a signed checkpoint", ev.ID, ev.Type, CheckpointStream)})
 	}
 	v.tree.add(r.leaf)
 	v.r.leaves.append(leafInfo{pos: ev.Position, recorded: ev.RecordedAt.UnixMicro(), id: ev.ID, line: int32(r.line)})

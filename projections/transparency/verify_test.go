@@ -3,9 +3,13 @@ package transparency
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/pdis/collab-ledger/eventstore"
 )
@@ -127,6 +131,29 @@ func TestVerifyExport(t *testing.T) {
 		expectProblem(t, verifyEvents(t, e, cfg), ErrSignatureInvalid, 303, "no signature by a trusted key")
 		// Checked with the forger's key instead, every genuine one fails.
 		expectProblem(t, verifyEvents(t, evs, VerifyConfig{Verifiers: forger.verifiers}), ErrSignatureInvalid, 101, "no signature by a trusted key")
+	})
+
+	t.Run("CheckpointStreamWrittenAround", func(t *testing.T) {
+		// What the store's guard refuses, written around it: each is named
+		// at its position, as a signature problem, and verification ends.
+		for _, tc := range []struct {
+			name, typ, data, say string
+		}{
+			{"Unsigned", CheckpointType, `{"note":"collab-ledger.pdis.tw/log\n302\nAAAA\n\n","size":302}`, "malformed note"},
+			{"NoNote", CheckpointType, `{"size":505}`, "malformed note"},
+			{"NotACheckpoint", "ledger.note", `{"note":"hello"}`, "is not a signed checkpoint"},
+		} {
+			// Appended after the last checkpoint (position 505, version 5).
+			last := evs[len(evs)-1]
+			ed := eventstore.EventData{ID: uuid.New(), Type: tc.typ, SchemaVersion: 1, Data: json.RawMessage(tc.data)}
+			forged := eventstore.Seal(CheckpointStream, last.Version+1, last.RecordedAt.Add(time.Millisecond), []eventstore.EventData{ed})[0]
+			forged.Position = last.Position + 1
+			r := verifyEvents(t, append(clone(), forged), cfg)
+			expectProblem(t, r, ErrSignatureInvalid, 506, tc.say)
+			if len(r.Problems) != 1 || r.Latest.Size != 504 {
+				t.Errorf("%s: %d problems (%v), latest %d: want only the one, the later checkpoints verified", tc.name, len(r.Problems), r.Problems, r.Latest.Size)
+			}
+		}
 	})
 
 	t.Run("TailRemoved", func(t *testing.T) {
