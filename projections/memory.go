@@ -226,6 +226,12 @@ type memKV struct {
 
 // Scan implements Backend.
 func (m *MemoryBackend) Scan(ctx context.Context, projection string, gen uint64, collection, prefix string, fn func(key string, raw []byte) error) error {
+	return m.scanPage(ctx, projection, gen, collection, prefix, "", 0, fn)
+}
+
+// scanPage calls fn for at most limit (0: all) documents of collection
+// whose keys start with prefix and sort after after.
+func (m *MemoryBackend) scanPage(ctx context.Context, projection string, gen uint64, collection, prefix, after string, limit int, fn func(key string, raw []byte) error) error {
 	g, err := m.gen(projection, gen)
 	if err != nil {
 		return err
@@ -233,9 +239,16 @@ func (m *MemoryBackend) Scan(ctx context.Context, projection string, gen uint64,
 	// Take keys in order under the lock, a chunk at a time, and call fn
 	// without it (fn may read again); a caller that has enough stops the
 	// scan after the keys it needed.
-	from := prefix
-	first := true
+	from, skip := prefix, ""
+	if after >= prefix {
+		from, skip = after, after
+	}
+	n := 0
 	for {
+		want := scanChunk
+		if limit > 0 {
+			want = min(want, limit-n)
+		}
 		g.mu.RLock()
 		docs, idx := g.colls[collection], g.order[collection]
 		var chunk []memKV
@@ -244,11 +257,11 @@ func (m *MemoryBackend) Scan(ctx context.Context, projection string, gen uint64,
 				if !strings.HasPrefix(k, prefix) {
 					return false
 				}
-				if !first && k == from {
-					return true // the last key of the previous chunk
+				if k == skip {
+					return true // after, or the last key of the previous chunk
 				}
 				chunk = append(chunk, memKV{k, docs[k]})
-				return len(chunk) < scanChunk
+				return len(chunk) < want
 			})
 		}
 		g.mu.RUnlock()
@@ -260,10 +273,11 @@ func (m *MemoryBackend) Scan(ctx context.Context, projection string, gen uint64,
 				return err
 			}
 		}
-		if len(chunk) < scanChunk {
+		n += len(chunk)
+		if len(chunk) < want || (limit > 0 && n >= limit) {
 			return nil
 		}
-		from, first = chunk[len(chunk)-1].key, false
+		from, skip = chunk[len(chunk)-1].key, chunk[len(chunk)-1].key
 	}
 }
 
@@ -429,6 +443,13 @@ func (r memReader) Get(ctx context.Context, collection, key string, v any) (bool
 func (r memReader) Scan(ctx context.Context, collection, prefix string, fn func(key string, raw []byte) error) error {
 	return r.retrySwitch(func(gen uint64) error {
 		return r.m.Scan(ctx, r.projection, gen, collection, prefix, fn)
+	})
+}
+
+// ScanPage implements PageReader.
+func (r memReader) ScanPage(ctx context.Context, collection, prefix, after string, limit int, fn func(key string, raw []byte) error) error {
+	return r.retrySwitch(func(gen uint64) error {
+		return r.m.scanPage(ctx, r.projection, gen, collection, prefix, after, limit, fn)
 	})
 }
 

@@ -43,6 +43,44 @@ type Reader interface {
 	Scan(ctx context.Context, collection, prefix string, fn func(key string, raw []byte) error) error
 }
 
+// PageReader is an optional interface of a Reader that reads one page of a
+// long run of documents: those of collection whose keys start with prefix
+// and sort after after ("": from the first), at most limit of them (0: no
+// limit), in byte order of keys. A backend behind a network answers it with
+// one bounded query, where a Scan stopped early would still have had every
+// document of prefix sent. Both backends implement it; ScanPage serves any
+// Reader.
+type PageReader interface {
+	ScanPage(ctx context.Context, collection, prefix, after string, limit int, fn func(key string, raw []byte) error) error
+}
+
+// ScanPage calls fn for the page of documents PageReader describes, with
+// r's ScanPage if it has one, else with Scan. An error from fn stops it and
+// is returned.
+func ScanPage(ctx context.Context, r Reader, collection, prefix, after string, limit int, fn func(key string, raw []byte) error) error {
+	if pr, ok := r.(PageReader); ok {
+		return pr.ScanPage(ctx, collection, prefix, after, limit, fn)
+	}
+	n := 0
+	err := r.Scan(ctx, collection, prefix, func(key string, raw []byte) error {
+		if key <= after {
+			return nil
+		}
+		if limit > 0 && n == limit {
+			return errPageFull
+		}
+		n++
+		return fn(key, raw)
+	})
+	if errors.Is(err, errPageFull) {
+		return nil
+	}
+	return err
+}
+
+// errPageFull ends ScanPage's Scan once the page is full.
+var errPageFull = errors.New("page full")
+
 // Tx is what a projection's Apply sees: the documents of its own read model
 // by (collection, key), JSON-encoded values, with its writes visible to its
 // later reads in the same batch.

@@ -33,11 +33,9 @@ const (
 // archiveEditorShown says whether a version entry of the transcript page
 // names the editor a staff change is attributed to
 // (readmodels.UtteranceVersion.Editor: history.jsonl's author, here "Jerry
-// Lee"). The page shows the actor who issued the change (the importer), its
-// date and its reason, but not yet the editor: asked of web/pages_render.go.
-// The test checks the entry does not name it until this is true, so that
-// the change cannot go unnoticed.
-const archiveEditorShown = false
+// Lee") beside the actor who issued the change (the importer), its date and
+// its reason.
+const archiveEditorShown = true
 
 // archiveHistoryLine is one line of the archive's history.jsonl, read here
 // on its own (not through the importer) so that the test's expectations

@@ -16,11 +16,13 @@ import (
 // machine disturbs less than latencies under load. Opt-in:
 //
 //	COLLABLEDGER_PAGES_LOAD=1 go test ./web -run TestPagesCost -count=1 -v
+//
+// (COLLABLEDGER_PAGES_READ_MODELS=postgres: read models in PostgreSQL.)
 func TestPagesCost(t *testing.T) {
 	if os.Getenv("COLLABLEDGER_PAGES_LOAD") != "1" {
 		t.Skip("set COLLABLEDGER_PAGES_LOAD=1 to run")
 	}
-	pe := newPagesEnv(t)
+	pe := newPagesEnvOn(t, loadReadModels(t))
 	pe.bigCase("90", 20, 1000, 4)
 	pe.caughtUp()
 	cpu := func() time.Duration {

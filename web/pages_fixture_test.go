@@ -46,11 +46,18 @@ type pagesEnv struct {
 // configuration further.
 func newPagesEnv(t *testing.T, tweaks ...func(*web.Config)) *pagesEnv {
 	t.Helper()
+	return newPagesEnvOn(t, nil, tweaks...)
+}
+
+// newPagesEnvOn is newPagesEnv with the read models in backend (nil:
+// memory).
+func newPagesEnvOn(t *testing.T, backend projections.Backend, tweaks ...func(*web.Config)) *pagesEnv {
+	t.Helper()
 	pe := &pagesEnv{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	pe.apiEnv = newAPI(t, func(cfg *web.Config) {
-		r, err := projections.NewRunner(projections.RunnerConfig{Store: cfg.Store, Projections: readmodels.All(),
+		r, err := projections.NewRunner(projections.RunnerConfig{Store: cfg.Store, Backend: backend, Projections: readmodels.All(),
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			t.Fatal(err)

@@ -21,8 +21,11 @@ import (
 	"time"
 
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/eventstore/postgres/pgtest"
 	"github.com/pdis/collab-ledger/importer"
 	"github.com/pdis/collab-ledger/internal/testenv"
+	"github.com/pdis/collab-ledger/projections"
+	pgproj "github.com/pdis/collab-ledger/projections/postgres"
 )
 
 // TestPagesUnderLoad measures the pages of a case of 100,000 events (20
@@ -44,6 +47,9 @@ import (
 // machine to itself:
 //
 //	COLLABLEDGER_PAGES_LOAD=1 go test ./web -run TestPagesUnderLoad -count=1 -v
+//
+// With COLLABLEDGER_PAGES_READ_MODELS=postgres the read models are in
+// PostgreSQL (COLLABLEDGER_TEST_POSTGRES_URL, default the local server).
 func TestPagesUnderLoad(t *testing.T) {
 	if os.Getenv("COLLABLEDGER_PAGES_LOAD") != "1" {
 		t.Skip("set COLLABLEDGER_PAGES_LOAD=1 to run the load test")
@@ -55,7 +61,7 @@ func TestPagesUnderLoad(t *testing.T) {
 			t.Skip("no vegeta (go install github.com/tsenart/vegeta/v12@latest)")
 		}
 	}
-	pe := newPagesEnv(t)
+	pe := newPagesEnvOn(t, loadReadModels(t))
 	start := time.Now()
 	n := pe.bigCase("90", 20, 1000, 4)
 	type target struct {
@@ -162,6 +168,22 @@ func importLargest(t *testing.T, pe *pagesEnv, dir string) importer.Result {
 	}
 	t.Fatal("none of the five largest archive transcripts imports")
 	return importer.Result{}
+}
+
+// loadReadModels returns the read-model backend the load tests use:
+// memory, or PostgreSQL with COLLABLEDGER_PAGES_READ_MODELS=postgres.
+func loadReadModels(t *testing.T) projections.Backend {
+	if os.Getenv("COLLABLEDGER_PAGES_READ_MODELS") != "postgres" {
+		t.Log("read models in memory")
+		return nil
+	}
+	t.Log("read models in PostgreSQL")
+	b, err := pgproj.Open(context.Background(), pgproj.Config{URL: pgtest.New(t).URL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
 }
 
 // archiveDir returns the PDIS archive's folder, if it is at hand.

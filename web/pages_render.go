@@ -63,6 +63,7 @@ func escape(b *strings.Builder, s string) {
 type pageLabels struct {
 	p                                  *Page
 	narration, removed, reason, edited string
+	editor                             string
 	diff, ins, insEnd, del, delEnd     string
 	// actors caches Actor's text per actor.
 	actors map[readmodels.Actor]string
@@ -73,7 +74,8 @@ type pageLabels struct {
 func newPageLabels(p *Page) *pageLabels {
 	return &pageLabels{p: p,
 		narration: p.T("meeting.narration"), removed: p.T("common.removed"), reason: p.T("common.reason"), edited: p.T("meeting.edited"),
-		diff: p.T("meeting.diff"), ins: p.T("meeting.ins"), insEnd: p.T("meeting.ins.end"), del: p.T("meeting.del"), delEnd: p.T("meeting.del.end"),
+		editor: p.T("meeting.editor"),
+		diff:   p.T("meeting.diff"), ins: p.T("meeting.ins"), insEnd: p.T("meeting.ins.end"), del: p.T("meeting.del"), delEnd: p.T("meeting.del.end"),
 		actors: map[readmodels.Actor]string{}, changes: map[string]string{}}
 }
 
@@ -192,6 +194,14 @@ func versionHTML(b *strings.Builder, l *pageLabels, v *VersionRow) {
 	timeTag(b, v.OccurredAt)
 	b.WriteString(` · `)
 	escape(b, l.actor(v.Actor))
+	if v.Editor != "" && v.Editor != v.Actor.ID {
+		// A staff change names whom it is attributed to (an archive's
+		// editor); a speaker's own edit is the actor's.
+		b.WriteString(` · `)
+		escape(b, l.editor)
+		b.WriteString(`: `)
+		escape(b, v.Editor)
+	}
 	if v.Reason != "" {
 		b.WriteString(` · `)
 		escape(b, l.reason)

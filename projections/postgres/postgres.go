@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -536,9 +537,18 @@ func (r reader) Get(ctx context.Context, collection, key string, v any) (bool, e
 }
 
 func (r reader) Scan(ctx context.Context, collection, prefix string, fn func(key string, raw []byte) error) error {
+	return r.ScanPage(ctx, collection, prefix, "", 0, fn)
+}
+
+// ScanPage implements projections.PageReader in one statement.
+func (r reader) ScanPage(ctx context.Context, collection, prefix, after string, limit int, fn func(key string, raw []byte) error) error {
+	lim := "ALL"
+	if limit > 0 {
+		lim = strconv.Itoa(limit)
+	}
 	rows, err := r.b.pool.Query(ctx, `SELECT g.gen, d.key, d.doc FROM (SELECT `+r.genExpr()+` AS gen) g
-		LEFT JOIN rm_docs d ON d.projection = $1 AND d.generation = g.gen AND d.collection = $2 AND d.key LIKE $3 ESCAPE '\'
-		ORDER BY d.key`, r.projection, collection, likePrefix(prefix))
+		LEFT JOIN rm_docs d ON d.projection = $1 AND d.generation = g.gen AND d.collection = $2 AND d.key LIKE $3 ESCAPE '\' AND d.key > $4
+		ORDER BY d.key LIMIT `+lim, r.projection, collection, likePrefix(prefix), after)
 	if err != nil {
 		return fmt.Errorf("scan %s/%s* of %s: %w", collection, prefix, r.projection, err)
 	}

@@ -261,6 +261,9 @@ func statusOf(t testing.TB, r *projections.Runner, name string) projections.Stat
 	return projections.Status{}
 }
 
+// scanOnly hides a Reader's optional interfaces.
+type scanOnly struct{ projections.Reader }
+
 func (s suite) documents(t *testing.T) {
 	ctx := Ctx(t)
 	b, _ := s.open(t)
@@ -300,6 +303,34 @@ func (s suite) documents(t *testing.T) {
 	n := 0
 	if err := r.Scan(ctx, "c", "", func(string, []byte) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
 		t.Fatalf("scan stopped by fn: %v after %d", err, n)
+	}
+	// Pages: after a key, at most limit, with the backend's ScanPage and
+	// with the fallback over Scan.
+	if _, ok := r.(projections.PageReader); !ok {
+		t.Errorf("the backend's reader has no ScanPage")
+	}
+	for _, rd := range []projections.Reader{r, scanOnly{r}} {
+		for _, c := range []struct {
+			prefix, after string
+			limit         int
+			want          string
+		}{
+			{"", "", 0, "a/1 a/2 b/1"},
+			{"", "", 2, "a/1 a/2"},
+			{"", "a/1", 0, "a/2 b/1"},
+			{"", "a/1", 1, "a/2"},
+			{"a/", "a/2", 5, ""},
+			{"a/", "", 1, "a/1"},
+			{"b/", "a/9", 0, "b/1"},
+			{"a/", "a/", 0, "a/1 a/2"},
+			{"", "b/1", 3, ""},
+		} {
+			var keys []string
+			err := projections.ScanPage(ctx, rd, "c", c.prefix, c.after, c.limit, func(k string, _ []byte) error { keys = append(keys, k); return nil })
+			if err != nil || strings.Join(keys, " ") != c.want {
+				t.Errorf("%T: page of %q after %q limit %d: %q %v, want %q", rd, c.prefix, c.after, c.limit, keys, err, c.want)
+			}
+		}
 	}
 	got, err := b.LoadMany(ctx, "docs", cp.Generation, []projections.DocRef{{Collection: "c", Key: "a/1"}, {Collection: "d", Key: "a/1"}, {Collection: "d", Key: "none"}})
 	if err != nil || len(got) != 2 || string(got[projections.DocRef{Collection: "d", Key: "a/1"}]) != `[1,2]` {

@@ -631,6 +631,23 @@ func checkTrail(t *testing.T, ctx context.Context, r projections.Reader, log []e
 	if err != nil || len(pt.Entries) != 4 { // two milestones, established, one invalidation
 		t.Errorf("proposal signature steps: %d %v", len(pt.Entries), err)
 	}
+	// Filtered pages of one entry each give the same four.
+	var steps []rm.Entry
+	sq := rm.TrailQuery{Steps: []string{rm.StepSignatures}, Limit: 1}
+	for range 10 {
+		p, err := rm.SubjectTrail(ctx, r, domain.ProposalStream(proposalID), sq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, p.Entries...)
+		if p.Next == 0 {
+			break
+		}
+		sq.After = p.Next
+	}
+	if normal(t, steps) != normal(t, pt.Entries) {
+		t.Errorf("filtered pages: %d entries, want %d", len(steps), len(pt.Entries))
+	}
 }
 
 func checkAnnouncements(t *testing.T, ctx context.Context, r *projectiontest.Running, l *ledger, heard *announcements) {

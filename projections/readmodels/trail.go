@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -462,11 +464,7 @@ func trailOf(ctx context.Context, r projections.Reader, subjects []string, q Tra
 	for _, s := range subjects {
 		prefix := s + "/"
 		n := 0
-		after := func(key string) bool {
-			pos, err := parsePosKey(key[len(prefix):])
-			return err == nil && pos > q.After
-		}
-		err := scanDocs(ctx, r, collEntries, prefix, after, func(key string, e Entry) error {
+		keep := func(e Entry) error {
 			if q.Limit > 0 && n >= q.Limit {
 				more = true
 				return errStop
@@ -477,9 +475,51 @@ func trailOf(ctx context.Context, r projections.Reader, subjects []string, q Tra
 			n++
 			page.Entries = append(page.Entries, e)
 			return nil
-		})
-		if err := scanStopped(err); err != nil {
-			return page, err
+		}
+		if _, asOf := r.(valueReader); asOf {
+			after := func(key string) bool {
+				pos, err := parsePosKey(key[len(prefix):])
+				return err == nil && pos > q.After
+			}
+			err := scanDocs(ctx, r, collEntries, prefix, after, func(_ string, e Entry) error { return keep(e) })
+			if err := scanStopped(err); err != nil {
+				return page, err
+			}
+			continue
+		}
+		// Read the page from its first entry on, a bounded run at a time:
+		// one query for a page of a subject with 100,000 entries.
+		from := ""
+		if q.After > 0 {
+			from = prefix + posKey(q.After)
+		}
+		chunk := 0
+		if q.Limit > 0 {
+			chunk = q.Limit + 1
+			if len(q.Steps) > 0 {
+				chunk = max(chunk, 256)
+			}
+		}
+		for {
+			got := 0
+			err := projections.ScanPage(ctx, r, collEntries, prefix, from, chunk, func(key string, raw []byte) error {
+				got++
+				from = key
+				var e Entry
+				if err := json.Unmarshal(raw, &e); err != nil {
+					return fmt.Errorf("decode %s/%s: %w", collEntries, key, err)
+				}
+				return keep(e)
+			})
+			if errors.Is(err, errStop) || chunk == 0 || got < chunk {
+				if err := scanStopped(err); err != nil {
+					return page, err
+				}
+				break
+			}
+			if err != nil {
+				return page, err
+			}
 		}
 	}
 	slices.SortFunc(page.Entries, func(a, b Entry) int { return cmp.Compare(a.Position, b.Position) })
