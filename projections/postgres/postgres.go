@@ -22,7 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -325,16 +325,46 @@ func (b *Backend) LoadMany(ctx context.Context, projection string, gen uint64, r
 	return out, nil
 }
 
-// likePrefix escapes prefix for LIKE and appends the wildcard.
-func likePrefix(prefix string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(prefix) + "%"
+// prefixEnd returns the least string above every string that starts with
+// prefix, in byte order: prefix with its last code point incremented (a
+// code point at the top dropped first); "" when there is none (an empty
+// prefix). Keys are compared in the "C" collation, byte by byte, and UTF-8
+// keeps code point order, so [prefix, prefixEnd) is exactly the keys that
+// start with prefix: a range the index answers even in a generic plan,
+// where LIKE $n can only filter every row of the collection.
+func prefixEnd(prefix string) string {
+	for prefix != "" {
+		r, size := utf8.DecodeLastRuneInString(prefix)
+		prefix = prefix[:len(prefix)-size]
+		switch {
+		case r == utf8.RuneError && size <= 1, r >= utf8.MaxRune:
+			continue
+		case r == 0xD7FF:
+			return prefix + string(rune(0xE000)) // past the surrogates
+		default:
+			return prefix + string(r+1)
+		}
+	}
+	return ""
+}
+
+// keyRange is the SQL condition and arguments (from $n on) for the keys of
+// column that start with prefix and sort after after.
+func keyRange(column string, n int, prefix, after string) (string, []any) {
+	cond := fmt.Sprintf("%s >= $%d AND %s > $%d", column, n, column, n+1)
+	args := []any{prefix, after}
+	if end := prefixEnd(prefix); end != "" {
+		cond += fmt.Sprintf(" AND %s < $%d", column, n+2)
+		args = append(args, end)
+	}
+	return cond, args
 }
 
 // Scan implements projections.Backend.
 func (b *Backend) Scan(ctx context.Context, projection string, gen uint64, collection, prefix string, fn func(key string, raw []byte) error) error {
+	cond, args := keyRange("key", 4, prefix, "")
 	rows, err := b.pool.Query(ctx, `SELECT key, doc FROM rm_docs WHERE projection = $1 AND generation = $2 AND collection = $3
-		AND key LIKE $4 ESCAPE '\' ORDER BY key`, projection, int64(gen), collection, likePrefix(prefix))
+		AND `+cond+` ORDER BY key`, append([]any{projection, int64(gen), collection}, args...)...)
 	if err != nil {
 		return fmt.Errorf("scan %s/%s* of %s generation %d: %w", collection, prefix, projection, gen, err)
 	}
@@ -546,9 +576,10 @@ func (r reader) ScanPage(ctx context.Context, collection, prefix, after string, 
 	if limit > 0 {
 		lim = strconv.Itoa(limit)
 	}
+	cond, args := keyRange("d.key", 3, prefix, after)
 	rows, err := r.b.pool.Query(ctx, `SELECT g.gen, d.key, d.doc FROM (SELECT `+r.genExpr()+` AS gen) g
-		LEFT JOIN rm_docs d ON d.projection = $1 AND d.generation = g.gen AND d.collection = $2 AND d.key LIKE $3 ESCAPE '\' AND d.key > $4
-		ORDER BY d.key LIMIT `+lim, r.projection, collection, likePrefix(prefix), after)
+		LEFT JOIN rm_docs d ON d.projection = $1 AND d.generation = g.gen AND d.collection = $2 AND `+cond+`
+		ORDER BY d.key LIMIT `+lim, append([]any{r.projection, collection}, args...)...)
 	if err != nil {
 		return fmt.Errorf("scan %s/%s* of %s: %w", collection, prefix, r.projection, err)
 	}
