@@ -1,7 +1,10 @@
 package reports
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -109,4 +112,45 @@ func TestYearLog(t *testing.T) {
 	if f, _ := rep.Figure("transcripts.edits"); f.Value == 0 {
 		t.Error("no edits counted")
 	}
+}
+
+// sliceLog serves a log held in memory whose positions are 1, 2, 3, ….
+type sliceLog []eventstore.Event
+
+func (l sliceLog) Head(context.Context) (eventstore.Position, error) {
+	return eventstore.Position(len(l)), nil
+}
+
+func (l sliceLog) ReadAll(_ context.Context, after eventstore.Position, limit int) ([]eventstore.Event, error) {
+	lo := min(int(after), len(l))
+	return l[lo:min(lo+limit, len(l))], nil
+}
+
+// BenchmarkHandlerYear: GET /reports for a year over 1,000,000 events, as
+// the page: "computed" folds the log for each request (a new event each
+// time), "cached" serves the report computed at the same position.
+func BenchmarkHandlerYear(b *testing.B) {
+	evs := yearLog(1_000_000)
+	const url = "/reports?from=2026-01-01&to=2026-12-31"
+	serve := func(b *testing.B, h http.Handler, want string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, url, nil))
+		if rec.Code != http.StatusOK || rec.Header().Get("X-Report-Cache") != want {
+			b.Fatalf("%d, cache %s", rec.Code, rec.Header().Get("X-Report-Cache"))
+		}
+		b.ReportMetric(float64(rec.Body.Len()), "page-bytes")
+	}
+	b.Run("computed", func(b *testing.B) {
+		h := HandlerWith(sliceLog(evs), HandlerOptions{CacheEntries: -1})
+		for b.Loop() {
+			serve(b, h, "miss")
+		}
+	})
+	b.Run("cached", func(b *testing.B) {
+		h := HandlerWith(sliceLog(evs), HandlerOptions{})
+		serve(b, h, "miss")
+		for b.Loop() {
+			serve(b, h, "hit")
+		}
+	})
 }

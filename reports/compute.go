@@ -34,7 +34,8 @@ var decoders = map[string]func([]byte) (domain.Event, error){
 	"case.stakeholder_added": dec[domain.CaseStakeholderAdded], "case.recommendation_recorded": dec[domain.CaseRecommendationRecorded],
 	"case.directive_recorded": dec[domain.CaseDirectiveRecorded], "case.response_recorded": dec[domain.CaseResponseRecorded],
 	"meeting.scheduled": dec[domain.MeetingScheduled], "meeting.participant_added": dec[domain.MeetingParticipantAdded],
-	"meeting.attendance_recorded": dec[domain.MeetingAttendanceRecorded],
+	"meeting.attendance_recorded":  dec[domain.MeetingAttendanceRecorded],
+	"registry.ministry_registered": dec[domain.MinistryRegistered],
 }
 
 func dec[T domain.Event](data []byte) (domain.Event, error) {
@@ -93,6 +94,7 @@ type caseState struct {
 
 type meetingState struct {
 	caseID       string
+	subject      uint32            // the trail subject of its events
 	participants map[string]string // participant → stakeholder
 }
 
@@ -127,6 +129,15 @@ type computer struct {
 	recs       []caseRef
 	directives []caseKindRef
 	responses  []responseRef
+
+	// registry: ministry and agency names as registered up to the
+	// report's position
+	names map[string]domain.MinistryInfo
+
+	// subjects interns the trail subjects of the events behind figures
+	// (eref.subj indexes it; 0 is none)
+	subjects   []string
+	subjectIdx map[string]uint32
 }
 
 type candidate struct {
@@ -174,18 +185,68 @@ func newComputer(p Period, f Filter) *computer {
 		ballots:    map[string][]ballot{},
 		cases:      map[string]*caseState{},
 		meetings:   map[string]*meetingState{},
+		names:      map[string]domain.MinistryInfo{},
+		subjects:   []string{""},
+		subjectIdx: map[string]uint32{},
 	}
 }
 
 // eref is an event behind a figure while folding: pointer-free, so that a
-// million of them cost the garbage collector nothing; it becomes a eref
-// (with the ID as text) only when the report is built.
+// million of them cost the garbage collector nothing; it becomes a Ref
+// (with the ID and the subject as text) only when the report is built.
 type eref struct {
-	pos uint64
-	id  uuid.UUID
+	pos  uint64
+	id   uuid.UUID
+	subj uint32 // index in computer.subjects
 }
 
-func refOf(ev *eventstore.Event) eref { return eref{pos: uint64(ev.Position), id: ev.ID} }
+// subject interns a trail subject.
+func (c *computer) subject(s string) uint32 {
+	if i, ok := c.subjectIdx[s]; ok {
+		return i
+	}
+	i := uint32(len(c.subjects))
+	c.subjects = append(c.subjects, s)
+	c.subjectIdx[s] = i
+	return i
+}
+
+// refOf returns the reference to ev, with the trail subject it is an entry
+// of (readmodels.Trail): its stream for a proposal, a monthly meeting or a
+// case; for a meeting's or its transcript's event, the subject of the
+// meeting (see meetingSubject); none for the registry's, which are no
+// trail's entries.
+func (c *computer) refOf(ev *eventstore.Event, de domain.Event) eref {
+	r := eref{pos: uint64(ev.Position), id: ev.ID}
+	switch {
+	case strings.HasPrefix(ev.Stream, "proposal-"), strings.HasPrefix(ev.Stream, "po-monthly-"), strings.HasPrefix(ev.Stream, "case-"):
+		r.subj = c.subject(ev.Stream)
+	case strings.HasPrefix(ev.Stream, "meeting-"), strings.HasPrefix(ev.Stream, "transcript-"):
+		id := strings.TrimPrefix(strings.TrimPrefix(ev.Stream, "transcript-"), "meeting-")
+		if s, ok := de.(domain.MeetingScheduled); ok {
+			id = string(s.MeetingID)
+		}
+		if m := c.meetings[id]; m != nil {
+			r.subj = m.subject
+		} else {
+			r.subj = c.subject(domain.MeetingStream(domain.MeetingID(id)))
+		}
+	}
+	return r
+}
+
+// meetingSubject is the trail subject of a meeting's events: the case it
+// belongs to, else its monthly meeting, else the meeting itself (as
+// readmodels.Trail files them).
+func meetingSubject(e domain.MeetingScheduled) string {
+	switch {
+	case e.CaseID != "":
+		return domain.CaseStream(e.CaseID)
+	case e.MonthlyMeetingID != "":
+		return domain.MonthlyMeetingStream(e.MonthlyMeetingID)
+	}
+	return domain.MeetingStream(e.MeetingID)
+}
 
 // decodeAll decodes the events the report reads, on every CPU; the others
 // stay nil.
@@ -231,7 +292,7 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 		// counted by when it happened; its body is not needed
 		// (the stream, transcript-<meeting>, names its meeting)
 		if c.p.contains(ev.OccurredAt()) {
-			c.edits = append(c.edits, meetingRef{meeting: strings.TrimPrefix(ev.Stream, "transcript-"), ref: refOf(ev)})
+			c.edits = append(c.edits, meetingRef{meeting: strings.TrimPrefix(ev.Stream, "transcript-"), ref: c.refOf(ev, nil)})
 		}
 		return
 	}
@@ -240,8 +301,13 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 	}
 	at := ev.OccurredAt()
 	in := c.p.contains(at)
-	r := refOf(ev)
+	if e, ok := de.(domain.MeetingScheduled); ok {
+		c.meetings[string(e.MeetingID)] = &meetingState{caseID: string(e.CaseID), subject: c.subject(meetingSubject(e)), participants: map[string]string{}}
+	}
+	r := c.refOf(ev, de)
 	switch e := de.(type) {
+	case domain.MinistryRegistered:
+		c.names[string(e.MinistryID)] = domain.MinistryInfo{ID: e.MinistryID, Name: e.Name, Parent: e.Parent}
 	case domain.ProposalPublished:
 		pr := &proposal{ministry: string(e.CompetentMinistry), published: true, pubAt: at, pubRef: r}
 		c.proposals[string(e.ProposalID)] = pr
@@ -351,7 +417,6 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 			c.responses = append(c.responses, responseRef{ministry: string(e.Ministry), verdict: string(e.Verdict), ref: r})
 		}
 	case domain.MeetingScheduled:
-		c.meetings[string(e.MeetingID)] = &meetingState{caseID: string(e.CaseID), participants: map[string]string{}}
 		if e.Kind != domain.MeetingPOMonthly && c.p.contains(e.StartsAt) {
 			phase := string(e.Phase)
 			if phase == "" {
@@ -422,12 +487,12 @@ func filterRefs(refs []eref, ministries []string, ok func(string) bool) []eref {
 	return out
 }
 
-func sortRefs(refs []eref) []Ref {
+func (c *computer) sortRefs(refs []eref) []Ref {
 	slices.SortFunc(refs, func(a, b eref) int { return cmp.Compare(a.pos, b.pos) })
 	refs = slices.CompactFunc(refs, func(a, b eref) bool { return a.pos == b.pos })
 	out := make([]Ref, len(refs))
 	for i, r := range refs {
-		out[i] = Ref{ID: r.id.String(), Position: r.pos}
+		out[i] = Ref{ID: r.id.String(), Position: r.pos, Subject: c.subjects[r.subj]}
 	}
 	return out
 }
@@ -441,11 +506,14 @@ func round2(x float64) float64 {
 
 func (c *computer) fig(key, zh, en string, value float64, unit, query string, params map[string]string, refs []eref) Figure {
 	return Figure{Key: key, ZH: zh, EN: en, Value: round2(value), Unit: unit,
-		Source: Source{Query: query, Params: params, Events: sortRefs(refs)}}
+		Source: Source{Query: query, Params: params, Events: c.sortRefs(refs)}}
 }
 
 func (c *computer) report(at uint64) Report {
 	rep := Report{From: c.p.From.UTC(), To: c.p.To.UTC(), Ministry: c.f.Ministry, At: at, Events: c.n}
+	if c.f.Ministry != "" {
+		rep.MinistryZH, rep.MinistryEN = ministryName(c.names, c.f.Ministry)
+	}
 	rep.Sections = append(rep.Sections, c.proposalSection(), c.deadlineSection(), c.deadlineMinistrySection(), c.monthlySection(), c.ballotSection())
 	rep.Sections = append(rep.Sections, c.caseSections()...)
 	rep.Sections = append(rep.Sections, c.meetingSection(), c.transcriptSection(), c.coverageSection())
@@ -555,10 +623,11 @@ func (c *computer) deadlineMinistrySection() Section {
 	s := Section{Key: "deadlines_by_ministry", ZH: "各部會回應期限", EN: "Response deadlines per ministry"}
 	for _, m := range slices.Sorted(maps.Keys(by)) {
 		t := by[m]
+		zh, en := ministryName(c.names, m)
 		s.Figures = append(s.Figures,
-			c.fig("deadlines."+m+".due", m+"：期限屆至", m+": due", count(t.due), "", q, c.params("ministry", m), t.due),
-			c.fig("deadlines."+m+".met", m+"：如期回應", m+": met", count(t.met), "", q, c.params("ministry", m, "outcome", "met"), t.met),
-			c.fig("deadlines."+m+".missed", m+"：逾期", m+": missed", count(t.missed), "", q, c.params("ministry", m, "outcome", "missed"), t.missed),
+			c.fig("deadlines."+m+".due", zh+"：期限屆至", en+": due", count(t.due), "", q, c.params("ministry", m), t.due),
+			c.fig("deadlines."+m+".met", zh+"：如期回應", en+": met", count(t.met), "", q, c.params("ministry", m, "outcome", "met"), t.met),
+			c.fig("deadlines."+m+".missed", zh+"：逾期", en+": missed", count(t.missed), "", q, c.params("ministry", m, "outcome", "missed"), t.missed),
 		)
 	}
 	return s
@@ -609,7 +678,8 @@ func (c *computer) ballotSection() Section {
 	}
 	s := Section{Key: "ballots", ZH: "各部會投票數", EN: "Ballots cast per ministry", Chart: true}
 	for _, m := range slices.Sorted(maps.Keys(by)) {
-		s.Figures = append(s.Figures, c.fig("ballots."+m, m, m, float64(len(by[m])), "", "monthly.ballots", c.params("ministry", m), by[m]))
+		zh, en := ministryName(c.names, m)
+		s.Figures = append(s.Figures, c.fig("ballots."+m, zh, en, float64(len(by[m])), "", "monthly.ballots", c.params("ministry", m), by[m]))
 	}
 	return s
 }
@@ -720,7 +790,8 @@ func (c *computer) caseSections() []Section {
 	}
 	top := Section{Key: "ministries", ZH: "主辦案件最多的部會", EN: "Ministries leading the most cases", Chart: true}
 	for _, m := range leads {
-		top.Figures = append(top.Figures, c.fig("ministries."+m, m, m, float64(len(byLead[m])/2), "", "cases.by_lead", c.params("lead", m), byLead[m]))
+		zh, en := ministryName(c.names, m)
+		top.Figures = append(top.Figures, c.fig("ministries."+m, zh, en, float64(len(byLead[m])/2), "", "cases.by_lead", c.params("lead", m), byLead[m]))
 	}
 	return []Section{src, stages, days, means, top}
 }

@@ -2,61 +2,182 @@ package reports
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/pdis/collab-ledger/eventstore"
 )
 
-// Handler serves the report as a page: GET /reports?from=DATE&to=DATE
-// [&ministry=CODE][&format=html|md|csv|json][&lang=zh-Hant|en][&at=POSITION].
-// It folds src on each request (a year over a million events takes under a
-// second in memory). Mount it at /reports.
-func Handler(src Log) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+// HandlerOptions tune HandlerWith. The zero value is the server's page.
+type HandlerOptions struct {
+	// Links are where the HTML page links to. Default ServerLinks.
+	Links Links
+	// CacheEntries bounds the reports kept computed. Default 32; negative:
+	// no cache.
+	CacheEntries int
+	// CacheEvents bounds the event references (Figure.Source.Events) the
+	// cached reports hold together, which is what their memory grows with
+	// (about 100 bytes each). Default 1<<20. A report holding more is
+	// served but not kept.
+	CacheEvents int
+	// Logger. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Handler serves the report as a page with the default options (see
+// HandlerWith). Mount it at /reports.
+func Handler(src Log) http.Handler { return HandlerWith(src, HandlerOptions{}) }
+
+// HandlerWith serves the report: GET /reports?from=DATE&to=DATE
+// [&ministry=CODE][&format=html|md|csv|json][&lang=zh-Hant|en][&at=POSITION]
+// [&figure=KEY].
+//
+// A report is computed at a log position: at, or the head when the request
+// came. Computed reports are cached by (from, to, ministry, position), so a
+// repeated request at the same position (a reload, the language switch, a
+// figure's query link, another format) is served without folding the log
+// again, and a new event moves the head and so gives a fresh report.
+// Concurrent requests for the same report compute it once. The response
+// names the position (X-Ledger-Position) and whether it came from the cache
+// (X-Report-Cache: hit or miss).
+//
+// figure=KEY (with format=json) answers the report narrowed to that figure:
+// its period, ministry and checkpoint, and one section holding the one
+// figure with its events; 404 if the report has no such figure. It is each
+// figure's query link on the page.
+func HandlerWith(src Log, opts HandlerOptions) http.Handler {
+	if opts.Links == (Links{}) {
+		opts.Links = ServerLinks
+	}
+	if opts.CacheEntries == 0 {
+		opts.CacheEntries = 32
+	}
+	if opts.CacheEvents == 0 {
+		opts.CacheEvents = 1 << 20
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &handler{src: src, opts: opts, cache: newReportCache(opts.CacheEntries, opts.CacheEvents)}
+}
+
+type handler struct {
+	src   Log
+	opts  HandlerOptions
+	cache *reportCache
+}
+
+var contentTypes = map[string]string{
+	"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8", "markdown": "text/markdown; charset=utf-8",
+	"csv": "text/csv; charset=utf-8", "json": "application/json",
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	q := r.URL.Query()
+	p, err := DatePeriod(q.Get("from"), q.Get("to"))
+	if err != nil {
+		http.Error(w, "from and to must be dates (YYYY-MM-DD): "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	lang, err := ParseLang(q.Get("lang"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	format := q.Get("format")
+	if format == "" {
+		format = "html"
+	}
+	figure := q.Get("figure")
+	if _, ok := contentTypes[format]; !ok || (figure != "" && format != "json") {
+		http.Error(w, fmt.Sprintf("unknown format %q (html, md, csv, json; figure= answers json)", format), http.StatusBadRequest)
+		return
+	}
+	var at uint64
+	if s := q.Get("at"); s != "" {
+		if at, err = strconv.ParseUint(s, 10, 64); err != nil {
+			http.Error(w, "at must be a log position", http.StatusBadRequest)
 			return
 		}
-		q := r.URL.Query()
-		p, err := DatePeriod(q.Get("from"), q.Get("to"))
-		if err != nil {
-			http.Error(w, "from and to must be dates (YYYY-MM-DD): "+err.Error(), http.StatusBadRequest)
+	}
+	head, err := h.src.Head(r.Context())
+	if err != nil {
+		h.opts.Logger.Error("report: read the log's head", "err", err)
+		http.Error(w, "the log is unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	pos := head
+	if at > 0 {
+		if eventstore.Position(at) > head {
+			http.Error(w, fmt.Sprintf("position %d is beyond the log's head %d", at, head), http.StatusUnprocessableEntity)
 			return
 		}
-		lang, err := ParseLang(q.Get("lang"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		pos = eventstore.Position(at)
+	}
+	f := Filter{Ministry: q.Get("ministry")}
+	key := cacheKey{from: p.From.UnixNano(), to: p.To.UnixNano(), ministry: f.Ministry, at: pos}
+	rep, hit, err := h.cache.get(r.Context(), key, func(ctx context.Context) (Report, error) {
+		start := time.Now()
+		rep, err := Compute(ctx, h.src, p, f, pos)
+		if err == nil {
+			h.opts.Logger.Debug("report computed", "from", q.Get("from"), "to", q.Get("to"), "ministry", f.Ministry, "at", rep.At, "events", rep.Events, "took", time.Since(start))
+		}
+		return rep, err
+	})
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			http.Error(w, "report: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		format := q.Get("format")
-		if format == "" {
-			format = "html"
+		h.opts.Logger.Error("report: compute", "at", pos, "err", err)
+		http.Error(w, err.Error(), http.StatusUnprocessableEntity)
+		return
+	}
+	if figure != "" {
+		var ok bool
+		if rep, ok = narrow(rep, figure); !ok {
+			http.Error(w, fmt.Sprintf("the report has no figure %q", figure), http.StatusNotFound)
+			return
 		}
-		var at uint64
-		if s := q.Get("at"); s != "" {
-			if at, err = strconv.ParseUint(s, 10, 64); err != nil {
-				http.Error(w, "at must be a log position", http.StatusBadRequest)
-				return
+	}
+	var buf bytes.Buffer
+	if format == "html" {
+		err = WriteHTMLLinked(&buf, rep, lang, h.opts.Links)
+	} else {
+		err = Write(&buf, rep, format, lang)
+	}
+	if err != nil {
+		h.opts.Logger.Error("report: render", "format", format, "err", err)
+		http.Error(w, "report: render: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", contentTypes[format])
+	w.Header().Set("Content-Language", string(lang))
+	w.Header().Set("X-Ledger-Position", strconv.FormatUint(rep.At, 10))
+	w.Header().Set("X-Report-Cache", map[bool]string{true: "hit", false: "miss"}[hit])
+	_, _ = w.Write(buf.Bytes())
+}
+
+// narrow returns rep with only the figure key (in its section).
+func narrow(rep Report, key string) (Report, bool) {
+	for _, s := range rep.Sections {
+		for _, f := range s.Figures {
+			if f.Key == key {
+				s.Figures = []Figure{f}
+				rep.Sections = []Section{s}
+				return rep, true
 			}
 		}
-		rep, err := Compute(r.Context(), src, p, Filter{Ministry: q.Get("ministry")}, eventstore.Position(at))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusUnprocessableEntity)
-			return
-		}
-		var buf bytes.Buffer
-		if err := Write(&buf, rep, format, lang); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", map[string]string{
-			"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8", "markdown": "text/markdown; charset=utf-8",
-			"csv": "text/csv; charset=utf-8", "json": "application/json",
-		}[format])
-		w.Header().Set("Content-Language", string(lang))
-		w.Header().Set("X-Ledger-Position", strconv.FormatUint(rep.At, 10))
-		_, _ = w.Write(buf.Bytes())
-	})
+	}
+	return rep, false
 }

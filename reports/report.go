@@ -64,6 +64,11 @@ type Filter struct {
 type Ref struct {
 	ID       string `json:"id"`
 	Position uint64 `json:"position"`
+	// Subject is the accountability trail the event is an entry of
+	// (readmodels.Trail: "case-57", "proposal-p1", "po-monthly-2026-02",
+	// "meeting-m1"): GET /api/v1/trails/{subject}?after={position-1}&limit=1
+	// returns its entry.
+	Subject string `json:"subject,omitempty"`
 }
 
 // Source says where a figure comes from: the query, its parameters, and the
@@ -100,6 +105,10 @@ type Report struct {
 	From     time.Time `json:"from"`
 	To       time.Time `json:"to"`
 	Ministry string    `json:"ministry,omitempty"`
+	// MinistryZH and MinistryEN name the ministry filtered on (the
+	// registry's name as of At, and the English one).
+	MinistryZH string `json:"ministryZh,omitempty"`
+	MinistryEN string `json:"ministryEn,omitempty"`
 	// At is the log position the report was computed at (its checkpoint):
 	// every event at or before it was folded, none after.
 	At uint64 `json:"at"`

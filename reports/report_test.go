@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -204,7 +205,12 @@ func TestGolden(t *testing.T) {
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := Write(&buf, rep, c.format, c.lang); err != nil {
+			err := Write(&buf, rep, c.format, c.lang)
+			if c.format == "html" { // as the server serves it, with its links
+				buf.Reset()
+				err = WriteHTMLLinked(&buf, rep, c.lang, ServerLinks)
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join("testdata", c.file)
@@ -232,9 +238,30 @@ func TestHTMLShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := buf.String()
-	for _, want := range []string{`<html lang="en">`, "<caption>", "<svg role=\"img\"", "<title id=", "<desc id=", "@media print", "break-inside: avoid", `data-checkpoint="39"`, "參與流程報告", "Participation report"} {
+	for _, want := range []string{`<html lang="en">`, "<caption>", "<svg role=\"img\"", "<title id=", "<desc id=", `aria-details="t-proposals"`, `<table id="t-proposals">`,
+		"@media print", "break-inside: avoid", "display: table-header-group", "size: A4", `data-checkpoint="39"`, "參與流程報告", "Participation report"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	for _, bad := range []string{`id="lang-switch"`, `<a class="query"`, `<a class="entry"`} {
+		if strings.Contains(s, bad) {
+			t.Errorf("a page without links has %q", bad)
+		}
+	}
+	buf.Reset()
+	if err := WriteHTMLLinked(&buf, rep, English, WithBase("https://ledger.example/")); err != nil {
+		t.Fatal(err)
+	}
+	s = buf.String()
+	for _, want := range []string{
+		`<a id="lang-switch" href="https://ledger.example/reports?at=39&amp;from=2026-01-01&amp;lang=zh-Hant&amp;to=2026-06-30" hreflang="zh-Hant" lang="zh-Hant" rel="alternate">中文</a>`,
+		`<a class="query" href="https://ledger.example/reports?at=39&amp;figure=deadlines.missed&amp;format=json&amp;from=2026-01-01&amp;to=2026-06-30"><code>proposals.response_deadlines</code></a>`,
+		`<a class="entry" href="https://ledger.example/api/v1/trails/proposal-p1?after=26&amp;limit=1" title="`,
+		`<a class="entry" href="https://ledger.example/api/v1/trails/case-1?after=30&amp;limit=1" title="`, // m1's attendance: an entry of its case
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("linked HTML lacks %s", want)
 		}
 	}
 }
@@ -253,6 +280,11 @@ func TestHandler(t *testing.T) {
 		{"/reports?from=nope&to=2026-06-30", 400, ""},
 		{"/reports?from=2026-01-01&to=2026-06-30&format=pdf", 400, ""},
 		{"/reports?from=2026-01-01&to=2026-06-30&at=999", 422, ""},
+		{"/reports?from=2026-01-01&to=2026-06-30&at=20&format=json&figure=deadlines.open", 200, "application/json"},
+		{"/reports?from=2026-01-01&to=2026-06-30&figure=deadlines.open", 400, ""},
+		{"/reports?from=2026-01-01&to=2026-06-30&format=json&figure=nosuch", 404, ""},
+		{"/reports?from=2026-01-01&to=2026-06-30&lang=fr", 400, ""},
+		{"/reports?from=2026-01-01&to=2026-06-30&at=x", 400, ""},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, c.url, nil))
@@ -276,4 +308,31 @@ func TestFilterLeavesOtherMinistries(t *testing.T) {
 		"monthly.selections": {0, nil}, "transcripts.edits": {0, nil}, "meetings.discover": {0, nil},
 		"recommendations": {0, nil}, "coverage.inventoried": {0, nil}, "responses.partly_adopted": {0, nil},
 	})
+}
+
+// TestHTMLListsAHundredEvents: a figure over many events lists the first
+// hundred on the page, with links to their trail entries, and sends the
+// reader to its query for the rest.
+func TestHTMLListsAHundredEvents(t *testing.T) {
+	f := Figure{Key: "transcripts.edits", ZH: "修改", EN: "Edits", Value: 150, Source: Source{Query: "transcripts.edits"}}
+	for i := range 150 {
+		f.Source.Events = append(f.Source.Events, Ref{ID: fmt.Sprint("id-", i+1), Position: uint64(i + 1), Subject: "case-1"})
+	}
+	rep := Report{From: period(t).From, To: period(t).To, At: 150, Events: 150, Sections: []Section{{Key: "transcripts", ZH: "逐字稿", EN: "Transcripts", Figures: []Figure{f}}}}
+	var buf bytes.Buffer
+	if err := WriteHTMLLinked(&buf, rep, English, ServerLinks); err != nil {
+		t.Fatal(err)
+	}
+	s := buf.String()
+	if n := strings.Count(s, `<a class="entry"`); n != 100 {
+		t.Errorf("%d events listed, want 100", n)
+	}
+	for _, want := range []string{
+		`<summary>Event positions (150)</summary>`,
+		`<a class="entry" href="/api/v1/trails/case-1?after=99&amp;limit=1" title="id-100">100</a> <span class="more">… +50 (<a href="/reports?at=150&amp;figure=transcripts.edits&amp;format=json&amp;from=2026-01-01&amp;to=2026-06-30">more: see the query</a>)</span>`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
 }

@@ -16,7 +16,7 @@ import (
 // runReport writes PDIS's period report (issue 7): it folds the log, up to
 // its head or --at, and renders the figures with their sources.
 //
-//	collabledger report --from 2026-01-01 --to 2026-12-31 [--ministry moi] [--format md|html|csv|json] [--lang zh-Hant|en] [--at POSITION] [--store URL] [--out FILE]
+//	collabledger report --from 2026-01-01 --to 2026-12-31 [--ministry moi] [--format md|html|csv|json] [--lang zh-Hant|en] [--at POSITION] [--base-url URL] [--store URL] [--out FILE]
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -28,6 +28,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	lang := fs.String("lang", "zh-Hant", "first language of labels: zh-Hant or en (both are always shown)")
 	at := fs.Uint64("at", 0, "compute at this log position (a report's checkpoint) instead of the head")
 	out := fs.String("out", "-", "file to write, - for standard output")
+	baseURL := fs.String("base-url", "", "html: the server the page links to (https://ledger.example): language switch, each figure's query, each event's trail entry; none without it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,8 +70,13 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		dst = f
 	}
 	bw := bufio.NewWriter(dst)
-	if err := reports.Write(bw, rep, *format, l); err != nil {
-		return err
+	if *format == "html" {
+		err = reports.WriteHTMLLinked(bw, rep, l, reports.WithBase(*baseURL))
+	} else {
+		err = reports.Write(bw, rep, *format, l)
+	}
+	if err != nil {
+		return fmt.Errorf("report: write %s: %w", *format, err)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("report: %w", err)
