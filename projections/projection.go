@@ -78,6 +78,36 @@ func ScanPage(ctx context.Context, r Reader, collection, prefix, after string, l
 	return err
 }
 
+// Page names one page for ScanPages: the documents whose keys start with
+// Prefix and sort after After, at most Limit of them (0: all).
+type Page struct {
+	Prefix, After string
+	Limit         int
+}
+
+// MultiPageReader is an optional interface of a Reader that reads several
+// pages of a collection at once: a backend behind a network sends them in
+// one round trip. fn sees each page's documents in key order, the pages in
+// order; an error from fn stops it and is returned.
+type MultiPageReader interface {
+	ScanPages(ctx context.Context, collection string, pages []Page, fn func(page int, key string, raw []byte) error) error
+}
+
+// ScanPages reads pages with r's ScanPages if it has one, else one ScanPage
+// at a time.
+func ScanPages(ctx context.Context, r Reader, collection string, pages []Page, fn func(page int, key string, raw []byte) error) error {
+	if mr, ok := r.(MultiPageReader); ok {
+		return mr.ScanPages(ctx, collection, pages, fn)
+	}
+	for i, p := range pages {
+		err := ScanPage(ctx, r, collection, p.Prefix, p.After, p.Limit, func(key string, raw []byte) error { return fn(i, key, raw) })
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // errPageFull ends ScanPage's Scan once the page is full.
 var errPageFull = errors.New("page full")
 

@@ -572,17 +572,54 @@ func (r reader) Scan(ctx context.Context, collection, prefix string, fn func(key
 
 // ScanPage implements projections.PageReader in one statement.
 func (r reader) ScanPage(ctx context.Context, collection, prefix, after string, limit int, fn func(key string, raw []byte) error) error {
-	lim := "ALL"
-	if limit > 0 {
-		lim = strconv.Itoa(limit)
-	}
-	cond, args := keyRange("d.key", 3, prefix, after)
-	rows, err := r.b.pool.Query(ctx, `SELECT g.gen, d.key, d.doc FROM (SELECT `+r.genExpr()+` AS gen) g
-		LEFT JOIN rm_docs d ON d.projection = $1 AND d.generation = g.gen AND d.collection = $2 AND `+cond+`
-		ORDER BY d.key LIMIT `+lim, append([]any{r.projection, collection}, args...)...)
+	sql, args := r.pageQuery(collection, projections.Page{Prefix: prefix, After: after, Limit: limit})
+	rows, err := r.b.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return fmt.Errorf("scan %s/%s* of %s: %w", collection, prefix, r.projection, err)
 	}
+	return r.eachPageRow(rows, fn)
+}
+
+// ScanPages implements projections.MultiPageReader: the pages' statements
+// go in one batch, one round trip.
+func (r reader) ScanPages(ctx context.Context, collection string, pages []projections.Page, fn func(page int, key string, raw []byte) error) error {
+	if len(pages) == 0 {
+		return nil
+	}
+	batch := &pgx.Batch{}
+	for _, p := range pages {
+		sql, args := r.pageQuery(collection, p)
+		batch.Queue(sql, args...)
+	}
+	br := r.b.pool.SendBatch(ctx, batch)
+	defer br.Close()
+	for i, p := range pages {
+		rows, err := br.Query()
+		if err != nil {
+			return fmt.Errorf("scan %s/%s* of %s: %w", collection, p.Prefix, r.projection, err)
+		}
+		if err := r.eachPageRow(rows, func(key string, raw []byte) error { return fn(i, key, raw) }); err != nil {
+			return err
+		}
+	}
+	return br.Close()
+}
+
+// pageQuery is the statement reading page p of collection in the
+// generation to read.
+func (r reader) pageQuery(collection string, p projections.Page) (string, []any) {
+	lim := "ALL"
+	if p.Limit > 0 {
+		lim = strconv.Itoa(p.Limit)
+	}
+	cond, args := keyRange("d.key", 3, p.Prefix, p.After)
+	return `SELECT g.gen, d.key, d.doc FROM (SELECT ` + r.genExpr() + ` AS gen) g
+		LEFT JOIN rm_docs d ON d.projection = $1 AND d.generation = g.gen AND d.collection = $2 AND ` + cond + `
+		ORDER BY d.key LIMIT ` + lim, append([]any{r.projection, collection}, args...)
+}
+
+// eachPageRow calls fn for the documents of a page's rows.
+func (r reader) eachPageRow(rows pgx.Rows, fn func(key string, raw []byte) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		var gen *int64

@@ -332,6 +332,15 @@ func (s suite) documents(t *testing.T) {
 			}
 		}
 	}
+	var seen []string
+	pages := []projections.Page{{Prefix: "b/"}, {Prefix: "a/", After: "a/1"}, {Prefix: "x/"}, {Prefix: "", Limit: 2}}
+	err = projections.ScanPages(ctx, r, "c", pages, func(i int, k string, _ []byte) error { seen = append(seen, fmt.Sprint(i, ":", k)); return nil })
+	if want := "0:b/1 1:a/2 3:a/1 3:a/2"; err != nil || strings.Join(seen, " ") != want {
+		t.Errorf("pages %+v: %q %v, want %q", pages, seen, err, want)
+	}
+	if err := projections.ScanPages(ctx, r, "c", pages, func(int, string, []byte) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("pages stopped by fn: %v", err)
+	}
 	got, err := b.LoadMany(ctx, "docs", cp.Generation, []projections.DocRef{{Collection: "c", Key: "a/1"}, {Collection: "d", Key: "a/1"}, {Collection: "d", Key: "none"}})
 	if err != nil || len(got) != 2 || string(got[projections.DocRef{Collection: "d", Key: "a/1"}]) != `[1,2]` {
 		t.Fatalf("load many: %q %v", got, err)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -448,11 +447,28 @@ func Subjects(ctx context.Context, r projections.Reader, subject string) (Subjec
 
 func trailOf(ctx context.Context, r projections.Reader, subjects []string, q TrailQuery) (TrailPage, error) {
 	page := TrailPage{Subjects: subjects}
+	_, asOf := r.(valueReader)
 	hidden := map[string]bool{}
 	if !q.View.auditor() {
-		for _, s := range subjects {
-			err := scanDocs(ctx, r, collHidden, s+"/", nil, func(_ string, h Hidden) error {
-				hidden[h.Kind+"/"+h.MeetingID+"/"+h.ID] = true
+		addHidden := func(h Hidden) { hidden[h.Kind+"/"+h.MeetingID+"/"+h.ID] = true }
+		if asOf {
+			for _, s := range subjects {
+				err := scanDocs(ctx, r, collHidden, s+"/", nil, func(_ string, h Hidden) error { addHidden(h); return nil })
+				if err != nil {
+					return page, err
+				}
+			}
+		} else {
+			pages := make([]projections.Page, len(subjects))
+			for i, s := range subjects {
+				pages[i] = projections.Page{Prefix: s + "/"}
+			}
+			err := projections.ScanPages(ctx, r, collHidden, pages, func(_ int, key string, raw []byte) error {
+				var h Hidden
+				if err := json.Unmarshal(raw, &h); err != nil {
+					return fmt.Errorf("decode %s/%s: %w", collHidden, key, err)
+				}
+				addHidden(h)
 				return nil
 			})
 			if err != nil {
@@ -461,38 +477,44 @@ func trailOf(ctx context.Context, r projections.Reader, subjects []string, q Tra
 		}
 	}
 	more := false
-	for _, s := range subjects {
-		prefix := s + "/"
-		n := 0
-		keep := func(e Entry) error {
-			if q.Limit > 0 && n >= q.Limit {
-				more = true
-				return errStop
-			}
-			if len(q.Steps) > 0 && !slices.Contains(q.Steps, e.Step) {
-				return nil
-			}
-			n++
-			page.Entries = append(page.Entries, e)
-			return nil
+	counts := make([]int, len(subjects))
+	done := make([]bool, len(subjects))
+	// keep takes subject i's next entry, unless it already has a page.
+	keep := func(i int, e Entry) {
+		if done[i] {
+			return
 		}
-		if _, asOf := r.(valueReader); asOf {
+		if q.Limit > 0 && counts[i] >= q.Limit {
+			more, done[i] = true, true
+			return
+		}
+		if len(q.Steps) > 0 && !slices.Contains(q.Steps, e.Step) {
+			return
+		}
+		counts[i]++
+		page.Entries = append(page.Entries, e)
+	}
+	if asOf {
+		for i, s := range subjects {
+			prefix := s + "/"
 			after := func(key string) bool {
 				pos, err := parsePosKey(key[len(prefix):])
 				return err == nil && pos > q.After
 			}
-			err := scanDocs(ctx, r, collEntries, prefix, after, func(_ string, e Entry) error { return keep(e) })
+			err := scanDocs(ctx, r, collEntries, prefix, after, func(_ string, e Entry) error {
+				if keep(i, e); done[i] {
+					return errStop
+				}
+				return nil
+			})
 			if err := scanStopped(err); err != nil {
 				return page, err
 			}
-			continue
 		}
-		// Read the page from its first entry on, a bounded run at a time:
-		// one query for a page of a subject with 100,000 entries.
-		from := ""
-		if q.After > 0 {
-			from = prefix + posKey(q.After)
-		}
+	} else {
+		// Each subject's entries from the page's first on, a bounded run at
+		// a time, every subject's first run in one round trip: a page of a
+		// case with 100,000 entries reads about a hundred rows a subject.
 		chunk := 0
 		if q.Limit > 0 {
 			chunk = q.Limit + 1
@@ -500,25 +522,38 @@ func trailOf(ctx context.Context, r projections.Reader, subjects []string, q Tra
 				chunk = max(chunk, 256)
 			}
 		}
-		for {
-			got := 0
-			err := projections.ScanPage(ctx, r, collEntries, prefix, from, chunk, func(key string, raw []byte) error {
-				got++
-				from = key
-				var e Entry
-				if err := json.Unmarshal(raw, &e); err != nil {
-					return fmt.Errorf("decode %s/%s: %w", collEntries, key, err)
-				}
-				return keep(e)
-			})
-			if errors.Is(err, errStop) || chunk == 0 || got < chunk {
-				if err := scanStopped(err); err != nil {
+		pages := make([]projections.Page, len(subjects))
+		for i, s := range subjects {
+			pages[i] = projections.Page{Prefix: s + "/", Limit: chunk}
+			if q.After > 0 {
+				pages[i].After = s + "/" + posKey(q.After)
+			}
+		}
+		got := make([]int, len(subjects))
+		read := func(i int, key string, raw []byte) error {
+			got[i]++
+			pages[i].After = key
+			if done[i] {
+				return nil
+			}
+			var e Entry
+			if err := json.Unmarshal(raw, &e); err != nil {
+				return fmt.Errorf("decode %s/%s: %w", collEntries, key, err)
+			}
+			keep(i, e)
+			return nil
+		}
+		if err := projections.ScanPages(ctx, r, collEntries, pages, read); err != nil {
+			return page, err
+		}
+		// A subject whose run was all filtered out by Steps reads on.
+		for i := range subjects {
+			for chunk > 0 && !done[i] && got[i] == chunk {
+				got[i] = 0
+				err := projections.ScanPage(ctx, r, collEntries, pages[i].Prefix, pages[i].After, chunk, func(key string, raw []byte) error { return read(i, key, raw) })
+				if err != nil {
 					return page, err
 				}
-				break
-			}
-			if err != nil {
-				return page, err
 			}
 		}
 	}
