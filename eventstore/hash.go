@@ -5,10 +5,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
-	"github.com/gowebpki/jcs"
+	"github.com/google/uuid"
 )
 
 // Hash is a SHA-256 content hash. Its text form is 64 lowercase hex digits.
@@ -49,8 +50,18 @@ const TimeLayout = "2006-01-02T15:04:05.000000Z"
 // ContentHash returns SHA-256 over CanonicalEnvelope(e). The position and the
 // stored hash are not part of it.
 func ContentHash(e Event) Hash {
-	return sha256.Sum256(CanonicalEnvelope(e))
+	bp := envelopeBuffers.Get().(*[]byte)
+	b := appendCanonicalEnvelope((*bp)[:0], &e)
+	h := Hash(sha256.Sum256(b))
+	if cap(b) <= 64<<10 { // keep common sizes only
+		*bp = b
+		envelopeBuffers.Put(bp)
+	}
+	return h
 }
+
+// envelopeBuffers are the buffers ContentHash encodes envelopes into.
+var envelopeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // CanonicalEnvelope returns the RFC 8785 (JSON Canonicalization Scheme)
 // encoding of the envelope without its position and hash:
@@ -64,36 +75,33 @@ func ContentHash(e Event) Hash {
 // same bytes an auditor gets by canonicalising the envelope of an export line
 // with any RFC 8785 implementation; docs/content-hash.md works an example.
 func CanonicalEnvelope(e Event) []byte {
-	b := make([]byte, 0, 256+len(e.Data))
+	return appendCanonicalEnvelope(make([]byte, 0, 320+len(e.Data)), &e)
+}
+
+// appendCanonicalEnvelope appends CanonicalEnvelope(*e) to b.
+func appendCanonicalEnvelope(b []byte, e *Event) []byte {
 	b = append(b, `{"data":`...)
 	b = append(b, e.Data...)
 	b = append(b, `,"id":"`...)
-	b = append(b, e.ID.String()...)
+	b = appendUUID(b, &e.ID)
 	b = append(b, `","metadata":{`...)
-	first := true
-	field := func(name, value string) {
-		if value == "" {
-			return
-		}
-		if !first {
+	md := &e.Metadata
+	n := len(b)
+	b = appendMetadataField(b, n, "actorId", md.ActorID)
+	b = appendMetadataField(b, n, "actorRole", md.ActorRole)
+	b = appendMetadataField(b, n, "causationId", md.CausationID)
+	b = appendMetadataField(b, n, "commandId", md.CommandID)
+	b = appendMetadataField(b, n, "correlationId", md.CorrelationID)
+	if !md.OccurredAt.IsZero() {
+		if len(b) > n {
 			b = append(b, ',')
 		}
-		first = false
-		b = appendJCSString(b, name)
-		b = append(b, ':')
-		b = appendJCSString(b, value)
-	}
-	md := e.Metadata
-	field("actorId", md.ActorID)
-	field("actorRole", md.ActorRole)
-	field("causationId", md.CausationID)
-	field("commandId", md.CommandID)
-	field("correlationId", md.CorrelationID)
-	if !md.OccurredAt.IsZero() {
-		field("occurredAt", FormatTime(md.OccurredAt))
+		b = append(b, `"occurredAt":"`...)
+		b = appendTime(b, md.OccurredAt)
+		b = append(b, '"')
 	}
 	b = append(b, `},"recordedAt":"`...)
-	b = append(b, FormatTime(e.RecordedAt)...)
+	b = appendTime(b, e.RecordedAt)
 	b = append(b, `","schemaVersion":`...)
 	b = strconv.AppendInt(b, int64(e.SchemaVersion), 10)
 	b = append(b, `,"stream":`...)
@@ -102,16 +110,52 @@ func CanonicalEnvelope(e Event) []byte {
 	b = appendJCSString(b, e.Type)
 	b = append(b, `,"version":`...)
 	b = strconv.AppendUint(b, e.Version, 10)
-	b = append(b, '}')
-	return b
+	return append(b, '}')
 }
+
+// appendMetadataField appends "name":"value" if value is not empty, after
+// a comma unless it is the first field (the metadata object starts at n).
+func appendMetadataField(b []byte, n int, name, value string) []byte {
+	if value == "" {
+		return b
+	}
+	if len(b) > n {
+		b = append(b, ',')
+	}
+	b = append(b, '"')
+	b = append(b, name...) // the names need no escaping
+	b = append(b, '"', ':')
+	return appendJCSString(b, value)
+}
+
+// appendUUID appends id in lowercase 8-4-4-4-12 form, as uuid.UUID.String.
+func appendUUID(b []byte, id *uuid.UUID) []byte {
+	var s [36]byte
+	hex.Encode(s[0:8], id[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], id[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], id[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], id[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], id[10:])
+	return append(b, s[:]...)
+}
+
+// appendTime appends t in UTC with TimeLayout.
+func appendTime(b []byte, t time.Time) []byte { return t.UTC().AppendFormat(b, TimeLayout) }
 
 // FormatTime formats t in UTC with TimeLayout.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
-// CanonicalJSON returns the RFC 8785 canonical form of a JSON document.
+// CanonicalJSON returns the RFC 8785 canonical form of a JSON document: the
+// same bytes as github.com/gowebpki/jcs.Transform, and an error for exactly
+// the documents it refuses (a name given twice in one object included), in
+// one pass without building a tree (canonical.go). The result never shares
+// memory with doc.
 func CanonicalJSON(doc []byte) ([]byte, error) {
-	out, err := jcs.Transform(doc)
+	out, err := appendCanonicalJSON(make([]byte, 0, len(doc)), doc)
 	if err != nil {
 		return nil, fmt.Errorf("canonicalise JSON: %w", err)
 	}
@@ -119,10 +163,8 @@ func CanonicalJSON(doc []byte) ([]byte, error) {
 }
 
 // appendJCSString appends s as an RFC 8785 string: only '"', '\\' and
-// control characters are escaped, with the short escapes where JSON has
-// them and lowercase \u00xx otherwise. s must be valid UTF-8.
+// control characters are escaped (appendJCSEscape). s must be valid UTF-8.
 func appendJCSString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
@@ -131,28 +173,32 @@ func appendJCSString(b []byte, s string) []byte {
 			continue
 		}
 		b = append(b, s[start:i]...)
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
+		b = appendJCSEscape(b, c)
 		start = i + 1
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendJCSEscape appends the RFC 8785 escape of c, which is '"', '\\' or a
+// control character: the short escapes where JSON has them, lowercase
+// \u00xx otherwise.
+func appendJCSEscape(b []byte, c byte) []byte {
+	const hexDigits = "0123456789abcdef"
+	if e := shortEscapes[c]; e != 0 {
+		return append(b, '\\', e)
+	}
+	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+}
+
+// shortEscapes maps a character to the letter of its two-character JSON
+// escape, unescaped the letter of an escape back to the character (0: none).
+var shortEscapes, unescaped [256]byte
+
+func init() {
+	for _, p := range [...][2]byte{{'"', '"'}, {'\\', '\\'}, {'\b', 'b'}, {'\f', 'f'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}} {
+		shortEscapes[p[0]], unescaped[p[1]] = p[1], p[0]
+	}
 }
 
 // validUTF8 reports whether every string is valid UTF-8.
