@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -70,10 +69,7 @@ type archiveChange struct {
 // as history.jsonl says.
 func TestBrowserArchiveEdit(t *testing.T) {
 	archive := filepath.Join(testenv.SharedDir(t), "data", "pdis-archive")
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		testenv.Missing(t, "chromium", "no chromium on PATH (apt-get install -y chromium)")
-	}
+	bctx := testenv.Chromium(t, testenv.Browser{Lang: "zh-TW", Timeout: 2 * time.Minute})
 
 	// What the archive says: the version's commit, and the utterances it
 	// changed, from the two stored files.
@@ -95,7 +91,6 @@ func TestBrowserArchiveEdit(t *testing.T) {
 	}
 	pe.caughtUp()
 
-	bctx := newChromium(t, chromium)
 	// Every utterance whose history has an entry dated as the version,
 	// over the transcript's pages: its ID, that entry's text, and that
 	// entry's diff read from the markup (text, <del> and <ins>; the words
@@ -310,35 +305,4 @@ func middles(x, y string) (string, string) {
 		x, y = x[:len(x)-nx], y[:len(y)-nx]
 	}
 	return x, y
-}
-
-// newChromium starts headless Chromium with a fresh profile for the test
-// and returns its context.
-func newChromium(t *testing.T, path string) context.Context {
-	t.Helper()
-	// A fresh profile; Chromium may still be writing to it as it exits.
-	profile, err := os.MkdirTemp("", "collabledger-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(profile) })
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("lang", "zh-TW"),
-		chromedp.Flag("accept-lang", "zh-TW,zh"),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 1024),
-	)
-	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc(); cancel() })
-	return bctx
 }

@@ -1,9 +1,7 @@
 package web_test
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,43 +17,13 @@ import (
 // trail; the language switch; a transcript version's word diff opened from
 // its <details>; and a screenshot.
 func TestBrowser(t *testing.T) {
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		testenv.Missing(t, "chromium", "no chromium on PATH (apt-get install -y chromium)")
-	}
+	bctx := testenv.Chromium(t, testenv.Browser{Lang: "zh-TW", Timeout: 90 * time.Second})
 	pe := newPagesEnv(t)
 	pe.story()
 
-	// A fresh profile; Chromium may still be writing to it as it exits.
-	profile, err := os.MkdirTemp("", "collabledger-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(profile) })
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("lang", "zh-TW"),
-		chromedp.Flag("accept-lang", "zh-TW,zh"),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 1024),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-
 	var title, stage, trailHeading, lang string
 	var trail string
-	err = chromedp.Run(bctx,
+	err := chromedp.Run(bctx,
 		chromedp.Navigate(pe.srv.URL+"/cases/57"),
 		chromedp.WaitVisible("#case-title", chromedp.ByQuery),
 		chromedp.Text("#case-title", &title, chromedp.ByQuery),

@@ -42,18 +42,13 @@ const reportVoters = 40
 // repeat and a chart taller than a page.
 // COLLABLEDGER_REPORT_PDF=FILE keeps the PDF.
 func TestReportBrowser(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		testenv.Missing(t, "chromium", "no chromium on PATH (apt-get install -y chromium)")
-	}
+	bctx := testenv.Chromium(t, testenv.Browser{Width: 1024, Height: 1400, Timeout: 3 * time.Minute})
 	pdftotext, err := exec.LookPath("pdftotext")
 	if err != nil {
 		testenv.Missing(t, "chromium", "no pdftotext on PATH to read the printed report (apt-get install -y poppler-utils)")
 	}
 	srv, head := serveReportStory(t)
 	reportURL := srv + "/reports?from=" + reportstest.From + "&to=" + reportstest.To
-
-	bctx := newReportBrowser(t, chromium)
 
 	// The page in Chinese, as served.
 	var lang, title, checkpoint, checkpointText string
@@ -297,38 +292,6 @@ func serveReportStory(t *testing.T) (string, uint64) {
 		}
 	}
 	return base, uint64(head)
-}
-
-// newReportBrowser starts headless Chromium (the pages' browser test's
-// flags) in a fresh profile, A4-wide, and returns its context.
-func newReportBrowser(t *testing.T, path string) context.Context {
-	t.Helper()
-	profile, err := os.MkdirTemp("", "collabledger-report-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1024, 1400),
-	)
-	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-		cancel()
-		_ = os.RemoveAll(profile) // Chromium may still be writing to it as it exits
-	})
-	return bctx
 }
 
 // browse runs actions in the browser, failing the test (with what) on an
