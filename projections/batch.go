@@ -58,6 +58,14 @@ func newBatch(b Backend, projection string, gen uint64, from eventstore.Position
 	return &batch{backend: b, projection: projection, gen: gen, from: from, last: from, docs: make(map[DocRef]entry, 64)}
 }
 
+// restart readies a batch for a new message of the same projection and
+// generation, from the checkpoint from: a worker keeps one batch, so that
+// its map of documents is grown once rather than for every message.
+func (b *batch) restart(from eventstore.Position) {
+	b.last = from
+	b.reset()
+}
+
 // reset readies the batch for the next run from its last commit.
 func (b *batch) reset() {
 	clear(b.docs)
@@ -121,7 +129,7 @@ func (b *batch) dirty() bool { return b.last != b.from }
 
 // commitRequest builds the Commit of everything applied so far.
 func (b *batch) commitRequest() Commit {
-	var changes []Change
+	changes := make([]Change, 0, len(b.docs))
 	for ref, e := range b.docs {
 		if !e.dirty {
 			continue

@@ -202,6 +202,7 @@ type worker struct {
 	stopped bool
 	handler *message.Handler
 	done    chan struct{}
+	batch   *batch // reused by every message handled (under mu)
 
 	// guarded by ps.mu
 	building bool
@@ -548,7 +549,13 @@ func (w *worker) handle(msg *message.Message) error {
 	}
 	name := ps.p.Name()
 	cp := eventstore.Position(w.cp.Load())
-	b := newBatch(r.cfg.Backend, name, w.gen, cp)
+	b := w.batch
+	if b == nil {
+		b = newBatch(r.cfg.Backend, name, w.gen, cp)
+		w.batch = b
+	} else {
+		b.restart(cp)
+	}
 	ps.markMu.Lock()
 	b.emit, b.emitAbove = true, ps.mark
 	ps.markMu.Unlock()

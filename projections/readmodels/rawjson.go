@@ -326,7 +326,9 @@ func fastEntry(ctx context.Context, tx projections.Tx, ev eventstore.Event) (don
 		}
 		subject = s
 	}
-	doc := appendEntry(make([]byte, 0, 400+len(ev.Data)), subject, ev, refs)
+	// The entry's own fields (stamp, refs, names) take up to about 700 bytes:
+	// room for them and the data at once, so the data is copied only once.
+	doc := appendEntry(make([]byte, 0, 768+len(subject)+len(ev.Stream)+len(ev.Data)), subject, ev, refs)
 	if err := tx.Put(ctx, collEntries, subject+"/"+posKey(ev.Position), projections.Encoded(doc)); err != nil {
 		return true, fmt.Errorf("%s: %s: %w", TrailName, ev.Type, err)
 	}
