@@ -570,76 +570,99 @@ func (r reader) Scan(ctx context.Context, collection, prefix string, fn func(key
 	return r.ScanPage(ctx, collection, prefix, "", 0, fn)
 }
 
-// ScanPage implements projections.PageReader in one statement.
+// ScanPage implements projections.PageReader in one statement (and one
+// more when it finds nothing: whether there is a generation to read).
 func (r reader) ScanPage(ctx context.Context, collection, prefix, after string, limit int, fn func(key string, raw []byte) error) error {
 	sql, args := r.pageQuery(collection, projections.Page{Prefix: prefix, After: after, Limit: limit})
 	rows, err := r.b.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return fmt.Errorf("scan %s/%s* of %s: %w", collection, prefix, r.projection, err)
 	}
-	return r.eachPageRow(rows, fn)
+	n, err := r.eachPageRow(rows, fn)
+	if err != nil || n > 0 {
+		return err
+	}
+	return r.checkActive(r.b.pool.QueryRow(ctx, activeQuery, r.projection))
 }
 
 // ScanPages implements projections.MultiPageReader: the pages' statements
-// go in one batch, one round trip.
+// go in one batch, one round trip, after the check that there is a
+// generation to read.
 func (r reader) ScanPages(ctx context.Context, collection string, pages []projections.Page, fn func(page int, key string, raw []byte) error) error {
 	if len(pages) == 0 {
 		return nil
 	}
 	batch := &pgx.Batch{}
+	batch.Queue(activeQuery, r.projection)
 	for _, p := range pages {
 		sql, args := r.pageQuery(collection, p)
 		batch.Queue(sql, args...)
 	}
 	br := r.b.pool.SendBatch(ctx, batch)
 	defer br.Close()
+	if err := r.checkActive(br.QueryRow()); err != nil {
+		return err
+	}
 	for i, p := range pages {
 		rows, err := br.Query()
 		if err != nil {
 			return fmt.Errorf("scan %s/%s* of %s: %w", collection, p.Prefix, r.projection, err)
 		}
-		if err := r.eachPageRow(rows, func(key string, raw []byte) error { return fn(i, key, raw) }); err != nil {
+		if _, err := r.eachPageRow(rows, func(key string, raw []byte) error { return fn(i, key, raw) }); err != nil {
 			return err
 		}
 	}
 	return br.Close()
 }
 
+// activeQuery tells whether a projection has an active generation.
+const activeQuery = `SELECT EXISTS (SELECT 1 FROM rm_active WHERE projection = $1)`
+
+// checkActive reads activeQuery's answer: ErrNoActiveGeneration when a
+// reader of the active generation has none to read.
+func (r reader) checkActive(row pgx.Row) error {
+	var active bool
+	if err := row.Scan(&active); err != nil {
+		return fmt.Errorf("read %s: %w", r.projection, err)
+	}
+	if !active && r.gen == 0 {
+		return fmt.Errorf("read %s: %w", r.projection, projections.ErrNoActiveGeneration)
+	}
+	return nil
+}
+
 // pageQuery is the statement reading page p of collection in the
-// generation to read.
+// generation to read: an index range in key order, so that a limit stops
+// it early. (A join with the generation, as Get does to tell "no
+// generation" apart, would make PostgreSQL sort the whole range first.)
 func (r reader) pageQuery(collection string, p projections.Page) (string, []any) {
 	lim := "ALL"
 	if p.Limit > 0 {
 		lim = strconv.Itoa(p.Limit)
 	}
-	cond, args := keyRange("d.key", 3, p.Prefix, p.After)
-	return `SELECT g.gen, d.key, d.doc FROM (SELECT ` + r.genExpr() + ` AS gen) g
-		LEFT JOIN rm_docs d ON d.projection = $1 AND d.generation = g.gen AND d.collection = $2 AND ` + cond + `
-		ORDER BY d.key LIMIT ` + lim, append([]any{r.projection, collection}, args...)
+	cond, args := keyRange("key", 3, p.Prefix, p.After)
+	return `SELECT key, doc FROM rm_docs WHERE projection = $1 AND generation = ` + r.genExpr() + ` AND collection = $2 AND ` + cond + `
+		ORDER BY key LIMIT ` + lim, append([]any{r.projection, collection}, args...)
 }
 
-// eachPageRow calls fn for the documents of a page's rows.
-func (r reader) eachPageRow(rows pgx.Rows, fn func(key string, raw []byte) error) error {
+// eachPageRow calls fn for the documents of a page's rows and returns how
+// many there were.
+func (r reader) eachPageRow(rows pgx.Rows, fn func(key string, raw []byte) error) (int, error) {
 	defer rows.Close()
+	n := 0
+	var key string
+	var doc []byte
 	for rows.Next() {
-		var gen *int64
-		var key *string
-		var doc []byte
-		if err := rows.Scan(&gen, &key, &doc); err != nil {
-			return fmt.Errorf("scan %s: %w", r.projection, err)
+		if err := rows.Scan(&key, &doc); err != nil {
+			return n, fmt.Errorf("scan %s: %w", r.projection, err)
 		}
-		if gen == nil {
-			return fmt.Errorf("read %s: %w", r.projection, projections.ErrNoActiveGeneration)
-		}
-		if key == nil {
-			continue
-		}
-		if err := fn(*key, doc); err != nil {
-			return err
+		n++
+		if err := fn(key, doc); err != nil {
+			return n, err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("scan %s: %w", r.projection, err)
+		return n, fmt.Errorf("scan %s: %w", r.projection, err)
 	}
-	return nil
+	return n, nil
 }

@@ -270,6 +270,12 @@ func (s suite) documents(t *testing.T) {
 	if _, err := b.Reader("docs").Get(ctx, "c", "k", new(any)); !errors.Is(err, projections.ErrNoActiveGeneration) {
 		t.Fatalf("read before any generation: %v, want ErrNoActiveGeneration", err)
 	}
+	if err := b.Reader("docs").Scan(ctx, "c", "", func(string, []byte) error { return nil }); !errors.Is(err, projections.ErrNoActiveGeneration) {
+		t.Fatalf("scan before any generation: %v, want ErrNoActiveGeneration", err)
+	}
+	if err := projections.ScanPages(ctx, b.Reader("docs"), "c", []projections.Page{{Prefix: "a/"}}, func(int, string, []byte) error { return nil }); !errors.Is(err, projections.ErrNoActiveGeneration) {
+		t.Fatalf("pages before any generation: %v, want ErrNoActiveGeneration", err)
+	}
 	cp, err := b.CreateGeneration(ctx, "docs", 3)
 	if err != nil {
 		t.Fatal(err)
