@@ -170,6 +170,8 @@ type Store struct {
 	notify eventstore.Notifier
 	head   atomic.Uint64
 
+	tail recentEvents // the last committed events, for followers (recent.go)
+
 	commits atomic.Uint64 // group commits so far (for tests and metrics)
 	batched atomic.Uint64 // appends committed in a batch with others
 }
@@ -372,7 +374,9 @@ func (s *Store) commit(batch []*request, lastRecorded time.Time, buf []byte) (ti
 	head := s.head.Load()
 	accepted := 0
 	buf = buf[:0]
+	var stored [][]eventstore.Event
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		stored = stored[:0]
 		evb, hdb, idb := tx.Bucket(bucketEvents), tx.Bucket(bucketHeads), tx.Bucket(bucketIDs)
 		evb.FillPercent, idb.FillPercent = 1.0, 0.9
 		for _, r := range batch {
@@ -435,6 +439,7 @@ func (s *Store) commit(batch []*request, lastRecorded time.Time, buf []byte) (ti
 				return err
 			}
 			r.res = eventstore.AppendResult{Version: last.Version, Position: last.Position, Events: evs}
+			stored = append(stored, evs)
 			accepted++
 		}
 		if s.cfg.beforeCommit != nil {
@@ -459,6 +464,7 @@ func (s *Store) commit(batch []*request, lastRecorded time.Time, buf []byte) (ti
 	if accepted > 1 {
 		s.batched.Add(uint64(accepted))
 	}
+	s.tail.add(stored)
 	s.head.Store(head)
 	s.notify.Publish(eventstore.Position(head))
 	for _, r := range batch {
@@ -574,7 +580,10 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 	return out, nil
 }
 
-// ReadAll implements eventstore.Store.
+// ReadAll implements eventstore.Store. Events just behind the head come from
+// the window of recently committed events (recent.go) rather than from the
+// file: the result is a fresh slice, but the events' Data is shared with
+// other readers, and callers must not modify it (no caller does).
 func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Event, error) {
 	if err := s.enter(); err != nil {
 		return nil, fmt.Errorf("read log after %d: %w", after, err)
@@ -591,6 +600,9 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 		return nil, nil
 	}
 	out := make([]eventstore.Event, 0, min(uint64(limit), h-uint64(after)))
+	if out, ok := s.tail.read(out, after, eventstore.Position(h), limit); ok {
+		return out, nil
+	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, v := c.Seek(u64(uint64(after) + 1)); k != nil && len(out) < limit; k, v = c.Next() {

@@ -1,0 +1,84 @@
+package bbolt
+
+import (
+	"sync"
+	"time"
+
+	"github.com/pdis/collab-ledger/eventstore"
+)
+
+// recentCap is how many of the last committed events the store keeps for
+// ReadAll. Followers (the projections' subscribers, one per read model)
+// read the log just behind its head: they get the events the writer has
+// just stored without decoding them from the file again, each reader its
+// own copy of the events (their data and strings are shared and never
+// written to). An older position is read from the file as before.
+const recentCap = 8192
+
+// recentEvents is a window of the last committed events, in position
+// order, contiguous.
+type recentEvents struct {
+	mu     sync.RWMutex
+	events []eventstore.Event // positions first .. first+len-1
+	first  eventstore.Position
+}
+
+// add appends what one commit stored (each append's events, in position
+// order), exactly as ReadAll decodes them from the file.
+func (t *recentEvents) add(stored [][]eventstore.Event) {
+	if len(stored) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, evs := range stored {
+		for _, e := range evs {
+			if len(t.events) > 0 && e.Position != t.first+eventstore.Position(len(t.events)) {
+				t.events = t.events[:0] // not contiguous (cannot happen): start again
+			}
+			if len(t.events) == 0 {
+				t.first = e.Position
+			}
+			t.events = append(t.events, asDecoded(e))
+		}
+	}
+	if n := len(t.events); n > 2*recentCap {
+		// Keep the last recentCap in a fresh slice: readers copy out under
+		// the lock, so nothing refers to the old one.
+		t.first += eventstore.Position(n - recentCap)
+		t.events = append(make([]eventstore.Event, 0, 2*recentCap+1024), t.events[n-recentCap:]...)
+	}
+}
+
+// read appends to out the events after `after` up to head (at most limit)
+// if the window holds the first of them; ok false means the caller reads
+// the file.
+func (t *recentEvents) read(out []eventstore.Event, after, head eventstore.Position, limit int) ([]eventstore.Event, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if len(t.events) == 0 || after+1 < t.first || after+1 >= t.first+eventstore.Position(len(t.events)) {
+		return out, false
+	}
+	from := int(after + 1 - t.first)
+	to := min(len(t.events), from+limit, int(head-t.first)+1)
+	if to <= from {
+		return out, false
+	}
+	return append(out, t.events[from:to]...), true
+}
+
+// asDecoded returns e as decodeRecord returns it: times in UTC from whole
+// microseconds (an occurred-at of exactly 1970-01-01T00:00:00Z is stored a
+// microsecond later, see encodeRecord), data without spare capacity.
+func asDecoded(e eventstore.Event) eventstore.Event {
+	e.RecordedAt = time.UnixMicro(e.RecordedAt.UnixMicro()).UTC()
+	if !e.Metadata.OccurredAt.IsZero() {
+		occ := e.Metadata.OccurredAt.UnixMicro()
+		if occ == 0 {
+			occ = 1
+		}
+		e.Metadata.OccurredAt = time.UnixMicro(occ).UTC()
+	}
+	e.Data = e.Data[:len(e.Data):len(e.Data)]
+	return e
+}
