@@ -529,30 +529,47 @@ func trailOf(ctx context.Context, r projections.Reader, subjects []string, q Tra
 				pages[i].After = s + "/" + posKey(q.After)
 			}
 		}
-		got := make([]int, len(subjects))
-		read := func(i int, key string, raw []byte) error {
-			got[i]++
-			pages[i].After = key
-			if done[i] {
+		if len(q.Steps) == 0 && q.Limit > 0 {
+			// The page is the Limit lowest positions of all the subjects'
+			// runs (one more tells that there is more): positions are in
+			// the keys, so only the page's entries are decoded.
+			best, err := lowestEntries(ctx, r, pages, q.Limit+1)
+			if err != nil {
+				return page, err
+			}
+			for _, c := range best {
+				var e Entry
+				if err := json.Unmarshal(c.raw, &e); err != nil {
+					return page, fmt.Errorf("decode %s/%s: %w", collEntries, c.key, err)
+				}
+				page.Entries = append(page.Entries, e)
+			}
+		} else {
+			got := make([]int, len(subjects))
+			read := func(i int, key string, raw []byte) error {
+				got[i]++
+				pages[i].After = key
+				if done[i] {
+					return nil
+				}
+				var e Entry
+				if err := json.Unmarshal(raw, &e); err != nil {
+					return fmt.Errorf("decode %s/%s: %w", collEntries, key, err)
+				}
+				keep(i, e)
 				return nil
 			}
-			var e Entry
-			if err := json.Unmarshal(raw, &e); err != nil {
-				return fmt.Errorf("decode %s/%s: %w", collEntries, key, err)
+			if err := projections.ScanPages(ctx, r, collEntries, pages, read); err != nil {
+				return page, err
 			}
-			keep(i, e)
-			return nil
-		}
-		if err := projections.ScanPages(ctx, r, collEntries, pages, read); err != nil {
-			return page, err
-		}
-		// A subject whose run was all filtered out by Steps reads on.
-		for i := range subjects {
-			for chunk > 0 && !done[i] && got[i] == chunk {
-				got[i] = 0
-				err := projections.ScanPage(ctx, r, collEntries, pages[i].Prefix, pages[i].After, chunk, func(key string, raw []byte) error { return read(i, key, raw) })
-				if err != nil {
-					return page, err
+			// A subject whose run was all filtered out by Steps reads on.
+			for i := range subjects {
+				for chunk > 0 && !done[i] && got[i] == chunk {
+					got[i] = 0
+					err := projections.ScanPage(ctx, r, collEntries, pages[i].Prefix, pages[i].After, chunk, func(key string, raw []byte) error { return read(i, key, raw) })
+					if err != nil {
+						return page, err
+					}
 				}
 			}
 		}
@@ -570,6 +587,37 @@ func trailOf(ctx context.Context, r projections.Reader, subjects []string, q Tra
 		}
 	}
 	return page, nil
+}
+
+// candidate is an entry's key and JSON, not yet decoded.
+type candidate struct {
+	pos eventstore.Position
+	key string
+	raw []byte
+}
+
+// lowestEntries reads pages (each a subject's run of entries, keys ending
+// in the position) and returns the n entries of lowest position among
+// them, in position order. Entries above the n-th lowest seen so far are
+// neither copied nor decoded.
+func lowestEntries(ctx context.Context, r projections.Reader, pages []projections.Page, n int) ([]candidate, error) {
+	var best []candidate // sorted by position, at most n
+	err := projections.ScanPages(ctx, r, collEntries, pages, func(i int, key string, raw []byte) error {
+		pos, err := parsePosKey(key[len(pages[i].Prefix):])
+		if err != nil {
+			return fmt.Errorf("trail entry key %q: %w", key, err)
+		}
+		if len(best) == n && pos >= best[n-1].pos {
+			return nil // this subject's later entries are above the page
+		}
+		at, _ := slices.BinarySearchFunc(best, pos, func(c candidate, p eventstore.Position) int { return cmp.Compare(c.pos, p) })
+		if len(best) == n {
+			best = best[:n-1]
+		}
+		best = slices.Insert(best, at, candidate{pos: pos, key: key, raw: slices.Clone(raw)})
+		return nil
+	})
+	return best, err
 }
 
 // publicFields are the data fields of an event type that public views never
