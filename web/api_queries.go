@@ -120,15 +120,30 @@ const maxTrailLimit = 500
 // 503 when the server runs no read models), so that the API is the same
 // everywhere.
 func (s *server) registerQueries(handle func(string, http.HandlerFunc)) {
-	handle("GET "+CasesPath, s.apiCases)
-	handle("GET "+CasePath, s.apiCase)
-	handle("GET "+CaseTrailPath, s.apiCaseTrail)
-	handle("GET "+SubjectTrailPath, s.apiSubjectTrail)
-	handle("GET "+MeetingPath, s.apiMeeting)
-	handle("GET "+ProposalPath, s.apiProposal)
-	handle("GET "+InvalidationsPath, s.apiInvalidations)
-	handle("GET "+MonthlyPath, s.apiMonthly)
-	handle("GET "+DueResponsesPath, s.apiDue)
+	handle("GET "+CasesPath, s.query(s.apiCases))
+	handle("GET "+CasePath, s.query(func(ctx context.Context, r *http.Request) (any, readmodels.View, error) { return s.caseView(ctx, r) }))
+	handle("GET "+CaseTrailPath, s.query(func(ctx context.Context, r *http.Request) (any, readmodels.View, error) {
+		return s.caseTrailView(ctx, r)
+	}))
+	handle("GET "+SubjectTrailPath, s.query(s.apiSubjectTrail))
+	handle("GET "+MeetingPath, s.query(s.apiMeeting))
+	handle("GET "+ProposalPath, s.query(s.apiProposal))
+	handle("GET "+InvalidationsPath, s.query(s.apiInvalidations))
+	handle("GET "+MonthlyPath, s.query(s.apiMonthly))
+	handle("GET "+DueResponsesPath, s.query(s.apiDue))
+}
+
+// queryFunc answers a query: the body and the view it answers for.
+type queryFunc func(ctx context.Context, r *http.Request) (any, readmodels.View, error)
+
+// query serves q within the query timeout.
+func (s *server) query(q queryFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := s.queryContext(r)
+		defer cancel()
+		body, v, err := q(ctx, r)
+		s.answer(w, r, v, body, err)
+	}
 }
 
 // errNoReadModels answers queries of a server that runs no read models.
@@ -344,23 +359,13 @@ func (s *server) answer(w http.ResponseWriter, r *http.Request, v readmodels.Vie
 	writeJSON(w, http.StatusOK, body)
 }
 
-func (s *server) apiCases(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := s.queryContext(r)
-	defer cancel()
+func (s *server) apiCases(ctx context.Context, r *http.Request) (any, readmodels.View, error) {
 	cq, err := caseQueryOf(r)
 	if err != nil {
-		writeError(w, r, s.cfg.Logger, err)
-		return
+		return nil, readmodels.Public, err
 	}
 	list, err := s.listCases(ctx, cq)
-	s.answer(w, r, readmodels.Public, list, err)
-}
-
-func (s *server) apiCase(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := s.queryContext(r)
-	defer cancel()
-	body, v, err := s.caseView(ctx, r)
-	s.answer(w, r, v, body, err)
+	return list, readmodels.Public, err
 }
 
 func (s *server) caseView(ctx context.Context, r *http.Request) (CaseView, readmodels.View, error) {
@@ -378,13 +383,6 @@ func (s *server) caseView(ctx context.Context, r *http.Request) (CaseView, readm
 		err = notFound("case " + string(id))
 	}
 	return CaseView{View: v, AsOf: info, Case: c}, v, err
-}
-
-func (s *server) apiCaseTrail(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := s.queryContext(r)
-	defer cancel()
-	body, v, err := s.caseTrailView(ctx, r)
-	s.answer(w, r, v, body, err)
 }
 
 func (s *server) caseTrailView(ctx context.Context, r *http.Request) (TrailView, readmodels.View, error) {
@@ -408,46 +406,36 @@ func (s *server) caseTrailView(ctx context.Context, r *http.Request) (TrailView,
 	return TrailView{View: v, AsOf: info, Page: page}, v, err
 }
 
-func (s *server) apiSubjectTrail(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := s.queryContext(r)
-	defer cancel()
+func (s *server) apiSubjectTrail(ctx context.Context, r *http.Request) (any, readmodels.View, error) {
 	v, err := s.viewOf(r)
 	if err != nil {
-		writeError(w, r, s.cfg.Logger, err)
-		return
+		return nil, v, err
 	}
 	tq, err := trailQueryOf(r, v, 100)
 	if err != nil {
-		writeError(w, r, s.cfg.Logger, err)
-		return
+		return nil, v, err
 	}
 	rd, err := s.reader(readmodels.TrailName)
 	if err != nil {
-		writeError(w, r, s.cfg.Logger, err)
-		return
+		return nil, v, err
 	}
 	subject := r.PathValue("subject")
-	if _, ok, err := readmodels.Subjects(ctx, rd, subject); err != nil || !ok {
-		if err == nil {
-			err = notFound("trail " + subject)
-		}
-		writeError(w, r, s.cfg.Logger, err)
-		return
+	if _, ok, err := readmodels.Subjects(ctx, rd, subject); err != nil {
+		return nil, v, err
+	} else if !ok {
+		return nil, v, notFound("trail " + subject)
 	}
 	page, err := readmodels.SubjectTrail(ctx, rd, subject, tq)
-	s.answer(w, r, v, TrailView{View: v, Page: page}, err)
+	return TrailView{View: v, Page: page}, v, err
 }
 
-func (s *server) apiMeeting(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := s.queryContext(r)
-	defer cancel()
+func (s *server) apiMeeting(ctx context.Context, r *http.Request) (any, readmodels.View, error) {
 	v, err := s.viewOf(r)
 	if err != nil {
-		writeError(w, r, s.cfg.Logger, err)
-		return
+		return nil, v, err
 	}
 	m, err := s.meeting(ctx, domain.MeetingID(r.PathValue("id")), v)
-	s.answer(w, r, v, MeetingView{View: v, Meeting: m}, err)
+	return MeetingView{View: v, Meeting: m}, v, err
 }
 
 // meeting returns a meeting's record, or a not-found error.
@@ -463,16 +451,13 @@ func (s *server) meeting(ctx context.Context, id domain.MeetingID, v readmodels.
 	return m, err
 }
 
-func (s *server) apiProposal(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := s.queryContext(r)
-	defer cancel()
+func (s *server) apiProposal(ctx context.Context, r *http.Request) (any, readmodels.View, error) {
 	v, err := s.viewOf(r)
 	if err != nil {
-		writeError(w, r, s.cfg.Logger, err)
-		return
+		return nil, v, err
 	}
 	p, err := s.proposal(ctx, domain.ProposalID(r.PathValue("id")), v)
-	s.answer(w, r, v, ProposalView{View: v, Proposal: p}, err)
+	return ProposalView{View: v, Proposal: p}, v, err
 }
 
 // proposal returns a proposal's tally, or a not-found error.
@@ -488,32 +473,26 @@ func (s *server) proposal(ctx context.Context, id domain.ProposalID, v readmodel
 	return p, err
 }
 
-func (s *server) apiInvalidations(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := s.queryContext(r)
-	defer cancel()
+func (s *server) apiInvalidations(ctx context.Context, r *http.Request) (any, readmodels.View, error) {
 	v, err := s.viewOf(r)
 	if err != nil {
-		writeError(w, r, s.cfg.Logger, err)
-		return
+		return nil, v, err
 	}
 	id := domain.ProposalID(r.PathValue("id"))
 	if _, err := s.proposal(ctx, id, v); err != nil {
-		writeError(w, r, s.cfg.Logger, err)
-		return
+		return nil, v, err
 	}
 	rd, _ := s.reader(readmodels.TalliesName)
 	list, err := readmodels.Invalidations(ctx, rd, id, v)
 	if list == nil {
 		list = []readmodels.Invalidation{}
 	}
-	s.answer(w, r, v, InvalidationList{View: v, Invalidations: list}, err)
+	return InvalidationList{View: v, Invalidations: list}, v, err
 }
 
-func (s *server) apiMonthly(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := s.queryContext(r)
-	defer cancel()
+func (s *server) apiMonthly(ctx context.Context, r *http.Request) (any, readmodels.View, error) {
 	m, err := s.monthly(ctx, domain.MonthlyMeetingID(r.PathValue("id")))
-	s.answer(w, r, readmodels.Public, m, err)
+	return m, readmodels.Public, err
 }
 
 // monthly returns a monthly meeting's vote, or a not-found error.
@@ -529,26 +508,22 @@ func (s *server) monthly(ctx context.Context, id domain.MonthlyMeetingID) (readm
 	return m, err
 }
 
-func (s *server) apiDue(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := s.queryContext(r)
-	defer cancel()
+func (s *server) apiDue(ctx context.Context, r *http.Request) (any, readmodels.View, error) {
 	var until time.Time
 	if v := r.URL.Query().Get("until"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			writeError(w, r, s.cfg.Logger, badRequest("until must be an RFC 3339 time"))
-			return
+			return nil, readmodels.Public, badRequest("until must be an RFC 3339 time")
 		}
 		until = t
 	}
 	rd, err := s.reader(readmodels.TalliesName)
 	if err != nil {
-		writeError(w, r, s.cfg.Logger, err)
-		return
+		return nil, readmodels.Public, err
 	}
 	due, err := readmodels.DueResponses(ctx, rd, until)
 	if due == nil {
 		due = []readmodels.DueResponse{}
 	}
-	s.answer(w, r, readmodels.Public, DueList{Due: due}, err)
+	return DueList{Due: due}, readmodels.Public, err
 }
