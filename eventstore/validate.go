@@ -179,7 +179,13 @@ func (c Config) Prepare(stream string, events []EventData) ([]EventData, error) 
 		}
 		ev.Data = data
 		if !md.OccurredAt.IsZero() {
-			ev.Metadata.OccurredAt = md.OccurredAt.UTC().Truncate(time.Microsecond)
+			occ := md.OccurredAt.UTC().Truncate(time.Microsecond)
+			if occ.UnixMicro() == 0 {
+				// time.Unix(0, 0) is an unset time in disguise; the
+				// embedded format also keeps 0 for "none".
+				return nil, fmt.Errorf("append to %q: event %d (%s): %w: occurred-at is the Unix epoch 1970-01-01T00:00:00Z (an unset time?)", stream, i, ev.Type, ErrInvalidEvent)
+			}
+			ev.Metadata.OccurredAt = occ
 		}
 		out[i] = ev
 	}

@@ -482,6 +482,8 @@ func (s suite) validation(t *testing.T) {
 	noSchema := ok()
 	noSchema.SchemaVersion = 0
 	dupInBatch := ok()
+	epoch := ok()
+	epoch.Metadata.OccurredAt = time.Unix(0, 0)
 	cases := []struct {
 		name   string
 		stream string
@@ -502,6 +504,7 @@ func (s suite) validation(t *testing.T) {
 		{"data not an object", pre + "v", []eventstore.EventData{arrayData}, eventstore.ErrInvalidEvent},
 		{"schema version 0", pre + "v", []eventstore.EventData{noSchema}, eventstore.ErrInvalidEvent},
 		{"same ID twice in one append", pre + "v", []eventstore.EventData{dupInBatch, dupInBatch}, eventstore.ErrInvalidEvent},
+		{"occurred at the Unix epoch (an unset time)", pre + "v", []eventstore.EventData{epoch}, eventstore.ErrInvalidEvent},
 	}
 	for _, c := range cases {
 		_, err := st.Append(ctx, c.stream, eventstore.Any, c.evs...)
