@@ -38,6 +38,26 @@ var decoders = map[string]func([]byte) (domain.Event, error){
 	"registry.ministry_registered": dec[domain.MinistryRegistered],
 }
 
+// typeUtteranceEdited is the one event type the report reads without its
+// body: it counts transcript edits by stream and time.
+const typeUtteranceEdited = "transcript.utterance_edited"
+
+// reads reports whether the report's computation uses events of type typ:
+// the types it decodes, and typeUtteranceEdited. Every other event only
+// counts towards Report.Events. The report-inputs read model (Inputs)
+// keeps exactly these.
+func reads(typ string) bool {
+	_, ok := decoders[typ]
+	return ok || typ == typeUtteranceEdited
+}
+
+// readsBody reports whether the computation decodes the body of events of
+// type typ (the report-inputs read model keeps the body of those only).
+func readsBody(typ string) bool {
+	_, ok := decoders[typ]
+	return ok
+}
+
 func dec[T domain.Event](data []byte) (domain.Event, error) {
 	var v T
 	err := json.Unmarshal(data, &v)
@@ -252,24 +272,34 @@ func meetingSubject(e domain.MeetingScheduled) string {
 // stay nil.
 func decodeAll(evs []eventstore.Event) ([]domain.Event, error) {
 	out := make([]domain.Event, len(evs))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(evs)/256))
+	err := onEveryCPU(len(evs), 256, func(i int) error {
+		de, err := decode(&evs[i])
+		out[i] = de
+		return err
+	})
+	return out, err
+}
+
+// onEveryCPU calls fn(i) for i in [0, n), in up to GOMAXPROCS goroutines of
+// at least perWorker calls each; a goroutine stops at its first error, and
+// the errors are joined.
+func onEveryCPU(n, perWorker int, fn func(i int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/perWorker))
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		lo, hi := w*len(evs)/workers, (w+1)*len(evs)/workers
+		lo, hi := w*n/workers, (w+1)*n/workers
 		wg.Go(func() {
 			for i := lo; i < hi; i++ {
-				de, err := decode(&evs[i])
-				if err != nil {
+				if err := fn(i); err != nil {
 					errs[w] = err
 					return
 				}
-				out[i] = de
 			}
 		})
 	}
 	wg.Wait()
-	return out, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // addBatch folds events, in log order.
@@ -288,7 +318,7 @@ func (c *computer) addBatch(evs []eventstore.Event) error {
 // does not decode).
 func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 	c.n++
-	if ev.Type == "transcript.utterance_edited" {
+	if ev.Type == typeUtteranceEdited {
 		// counted by when it happened; its body is not needed
 		// (the stream, transcript-<meeting>, names its meeting)
 		if c.p.contains(ev.OccurredAt()) {

@@ -112,9 +112,14 @@ type Report struct {
 	// At is the log position the report was computed at (its checkpoint):
 	// every event at or before it was folded, none after.
 	At uint64 `json:"at"`
-	// Events is how many events were folded.
+	// Events is how many events of the log are at or before At: those the
+	// report was computed over (whether it folded them all, or read the
+	// ones it uses from the report-inputs read model).
 	Events   int       `json:"events"`
 	Sections []Section `json:"sections"`
+
+	// source is what the handler computed it from (X-Report-Source).
+	source string
 }
 
 // Figure returns the figure with key, if any.
@@ -149,7 +154,7 @@ func Compute(ctx context.Context, src Log, p Period, f Filter, at eventstore.Pos
 		head = at
 	}
 	c := newComputer(p, f)
-	var after eventstore.Position
+	var after, last eventstore.Position
 	for after < head {
 		evs, err := src.ReadAll(ctx, after, 4096)
 		if err != nil {
@@ -165,6 +170,9 @@ func Compute(ctx context.Context, src Log, p Period, f Filter, at eventstore.Pos
 		if err := c.addBatch(evs[:n]); err != nil {
 			return Report{}, err
 		}
+		if n > 0 {
+			last = evs[n-1].Position
+		}
 		if n < len(evs) || n == 0 {
 			after = head
 		} else {
@@ -174,7 +182,24 @@ func Compute(ctx context.Context, src Log, p Period, f Filter, at eventstore.Pos
 			return Report{}, err
 		}
 	}
+	if sl, ok := src.(sparseLog); ok {
+		// it served only the events the report reads: the report still
+		// names how many the log holds up to its position
+		if c.n, err = sl.eventsUpTo(ctx, last, head); err != nil {
+			return Report{}, fmt.Errorf("report: count the log's events up to %d: %w", head, err)
+		}
+	}
 	return c.report(uint64(head)), nil
+}
+
+// sparseLog is a Log that serves only the events the report reads (the
+// report-inputs read model, InputsLog).
+type sparseLog interface {
+	Log
+	// eventsUpTo returns how many events the whole log holds at or before
+	// position at; last is the position of the last event ReadAll served
+	// at or before at (0: none).
+	eventsUpTo(ctx context.Context, last, at eventstore.Position) (int, error)
 }
 
 // ComputeEvents computes the report over events already in memory, in log

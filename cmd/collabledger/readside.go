@@ -20,6 +20,7 @@ import (
 	"github.com/pdis/collab-ledger/projections/nats"
 	pgreadmodels "github.com/pdis/collab-ledger/projections/postgres"
 	"github.com/pdis/collab-ledger/projections/readmodels"
+	"github.com/pdis/collab-ledger/reports"
 )
 
 // readSideFlags are the serve flags that place the read models and the
@@ -40,15 +41,28 @@ func addReadSideFlags(fs *flag.FlagSet) readSideFlags {
 	}
 }
 
-// projectionList is every projection the server runs.
+// projectionList is every projection the server runs: the read models,
+// and the report's inputs (/reports).
 func projectionList() []projections.Projection {
-	return readmodels.All()
+	return append(readmodels.All(), reports.Inputs{})
 }
 
 // readSide is the server's running projections and the deadline job.
 type readSide struct {
 	runner *projections.Runner
 	stop   func()
+}
+
+// reportInputs is the report-inputs read model the server's /reports
+// computes from (reports.HandlerOptions.Inputs).
+func (rs *readSide) reportInputs() (*reports.InputsLog, error) {
+	return reports.NewInputsLog(reports.InputsConfig{
+		Reader:     rs.runner.Reader(reports.InputsName),
+		Checkpoint: reports.BackendCheckpoint(rs.runner.Backend()),
+		Wait: func(ctx context.Context, pos eventstore.Position) error {
+			return rs.runner.WaitFor(ctx, reports.InputsName, pos)
+		},
+	})
 }
 
 // openReadModels returns the read-model backend a --read-models value

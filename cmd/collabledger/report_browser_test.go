@@ -250,26 +250,7 @@ func TestReportBrowser(t *testing.T) {
 // trail to reach the log's head. It returns the server's URL and the head.
 func serveReportStory(t *testing.T) (string, uint64) {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	store, err := eventstore.Open(ctx, "file:"+path, eventstore.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := app.NewLedger(store, reportstest.Config([]byte("report-browser-secret-0123456789abcdef")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := reportstest.Record(ctx, l, reportstest.Options{Voters: reportVoters}); err != nil {
-		t.Fatal(err)
-	}
-	head, err := store.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
-	store.Close()
-
+	path, head := recordReportStory(t)
 	// --deadline-check=0: the log stays as recorded (the server would
 	// otherwise record p5's missed deadline, by the machine's clock).
 	base := startServe(t, "file:"+path, "--deadline-check=0")
@@ -291,7 +272,34 @@ func serveReportStory(t *testing.T) (string, uint64) {
 			t.Fatalf("the trail did not reach position %d: %v", head, err)
 		}
 	}
-	return base, uint64(head)
+	return base, head
+}
+
+// recordReportStory records reportstest's story (with reportVoters more
+// voting ministries) through app.Ledger on an embedded store in t's
+// temporary folder, and returns its path and the log's head.
+func recordReportStory(t *testing.T) (string, uint64) {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	store, err := eventstore.Open(ctx, "file:"+path, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := app.NewLedger(store, reportstest.Config([]byte("report-browser-secret-0123456789abcdef")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reportstest.Record(ctx, l, reportstest.Options{Voters: reportVoters}); err != nil {
+		t.Fatal(err)
+	}
+	head, err := store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	store.Close()
+	return path, uint64(head)
 }
 
 // browse runs actions in the browser, failing the test (with what) on an

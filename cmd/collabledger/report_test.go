@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +22,7 @@ import (
 	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/projections/readmodels"
 	"github.com/pdis/collab-ledger/reports"
+	"github.com/pdis/collab-ledger/reports/reportstest"
 )
 
 // TestReportDemo records the demo through the real command side on an
@@ -181,5 +184,47 @@ func TestReportDemo(t *testing.T) {
 		if f, _ := rep.Figure(key); int(f.Value) != n {
 			t.Errorf("%s: report %v, tallies %d", key, f.Value, n)
 		}
+	}
+}
+
+// TestServeReportFromReadModel: the server computes /reports from the
+// report-inputs read model once it has caught up, and serves the report
+// the CLI folds from the log at the same position, byte for byte.
+func TestServeReportFromReadModel(t *testing.T) {
+	path, head := recordReportStory(t)
+	const query = "?from=" + reportstest.From + "&to=" + reportstest.To + "&ministry=moi&format=json"
+	want, _, err := runCapture(t, "report", "--store", "file:"+path, "--from", reportstest.From, "--to", reportstest.To,
+		"--ministry", "moi", "--format", "json", "--at", strconv.FormatUint(head, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := startServe(t, "file:"+path, "--deadline-check=0")
+	caughtUp := regexp.MustCompile(reports.InputsName + `\s+running\s+` + strconv.FormatUint(head, 10) + `\s+0\s`)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		out, _, err := runCapture(t, "status", "--server", base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if caughtUp.MatchString(out) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not reach position %d:\n%s", reports.InputsName, head, out)
+		}
+	}
+	resp, err := http.Get(base + "/reports" + query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Report-Source") != "read-model" || resp.Header.Get("X-Ledger-Position") != strconv.FormatUint(head, 10) {
+		t.Fatalf("/reports: %d, source %q, position %s", resp.StatusCode, resp.Header.Get("X-Report-Source"), resp.Header.Get("X-Ledger-Position"))
+	}
+	if !bytes.Equal(bytes.TrimSpace(got), bytes.TrimSpace([]byte(want))) {
+		t.Fatalf("the served report differs from the CLI's:\n%s\n---\n%s", got, want)
 	}
 }

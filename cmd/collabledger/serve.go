@@ -74,10 +74,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	// The report to the Premier (/reports) is computed from the log itself,
-	// at a position it names, so that it can be recomputed later.
+	// The report to the Premier (/reports) is computed at a position it
+	// names, so that it can be recomputed later: from the report-inputs
+	// read model up to its checkpoint, else by folding the log.
+	inputs, err := rs.reportInputs()
+	if err != nil {
+		return err
+	}
 	root := http.NewServeMux()
-	root.Handle("GET /reports", reports.Handler(store))
+	root.Handle("GET /reports", reports.HandlerWith(store, reports.HandlerOptions{Inputs: inputs}))
 	root.Handle("/", h)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -1,0 +1,332 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/projections"
+)
+
+// InputsConfig wires an InputsLog.
+type InputsConfig struct {
+	// Reader reads the report-inputs read model: Runner.Reader(InputsName)
+	// or Backend.Reader(InputsName). Required.
+	Reader projections.Reader
+	// Checkpoint returns the read model's checkpoint: the position up to
+	// which its documents are committed. Required; BackendCheckpoint(b)
+	// reads it from the backend.
+	Checkpoint func(ctx context.Context) (eventstore.Position, error)
+	// Wait returns once the read model's checkpoint is at least pos, or
+	// with ctx's error (for a Runner: WaitFor(ctx, InputsName, pos)).
+	// Optional: without it WaitFor only checks.
+	Wait func(ctx context.Context, pos eventstore.Position) error
+	// Log is the event log. Optional: it is read only to count the events
+	// between two kept ones whose positions are not dense (KurrentDB), when
+	// a report is asked at a position inside such a gap; without it that
+	// count fails.
+	Log Log
+}
+
+// InputsLog reads the report-inputs read model (Inputs) as a Log, so that
+// Compute folds only the events the report uses: Head is the read model's
+// checkpoint, ReadAll(after, limit) a page of its documents in key
+// (position) order. Compute over it gives the same report, byte for byte,
+// as over the log at any position up to the checkpoint. It is safe for
+// concurrent use.
+type InputsLog struct {
+	cfg InputsConfig
+}
+
+// NewInputsLog returns the read model's Log.
+func NewInputsLog(cfg InputsConfig) (*InputsLog, error) {
+	if cfg.Reader == nil || cfg.Checkpoint == nil {
+		return nil, errors.New("report inputs: a Reader and a Checkpoint are required")
+	}
+	return &InputsLog{cfg: cfg}, nil
+}
+
+// BackendCheckpoint returns a function that reads the checkpoint of the
+// report-inputs read model's active generation from b (0 when it has none).
+func BackendCheckpoint(b projections.Backend) func(ctx context.Context) (eventstore.Position, error) {
+	return func(ctx context.Context) (eventstore.Position, error) {
+		gens, err := b.Generations(ctx, InputsName)
+		if err != nil {
+			return 0, fmt.Errorf("report inputs: read the checkpoint: %w", err)
+		}
+		cp, _ := gens.Get(gens.Active)
+		return cp.Position, nil
+	}
+}
+
+// Head implements Log: the read model's checkpoint.
+func (l *InputsLog) Head(ctx context.Context) (eventstore.Position, error) {
+	return l.cfg.Checkpoint(ctx)
+}
+
+// WaitFor returns nil once the read model's checkpoint is at least pos,
+// or ctx's error; without InputsConfig.Wait it only checks.
+func (l *InputsLog) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	cp, err := l.Head(ctx)
+	if err != nil || cp >= pos {
+		return err
+	}
+	if l.cfg.Wait == nil {
+		return fmt.Errorf("report inputs: checkpoint %d is behind position %d", cp, pos)
+	}
+	if err := l.cfg.Wait(ctx, pos); err != nil {
+		return fmt.Errorf("report inputs: wait for position %d: %w", pos, err)
+	}
+	return nil
+}
+
+// ReadAll implements Log: the kept events after position after, at most
+// limit of them, in log order. Events the report reads without their body
+// (transcript edits) come without Data; Metadata holds OccurredAt only.
+func (l *InputsLog) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Event, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	type rawDoc struct {
+		key string
+		n   int
+		raw []byte
+	}
+	var docs []rawDoc
+	var buf []byte
+	err := projections.ScanPage(ctx, l.cfg.Reader, inputsEvents, "", afterKey(after), limit, func(key string, raw []byte) error {
+		// raw is valid during the call only: keep a copy, in one buffer
+		// (cut into documents once it has stopped growing)
+		if buf == nil {
+			buf = make([]byte, 0, len(raw)*min(limit, 4096)*5/4+4096) // about a page
+		}
+		buf = append(buf, raw...)
+		docs = append(docs, rawDoc{key: key, n: len(raw)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("report inputs: read after %d: %w", after, err)
+	}
+	off := 0
+	for i := range docs {
+		n := docs[i].n
+		docs[i].raw = buf[off : off+n : off+n]
+		off += n
+	}
+	evs := make([]eventstore.Event, len(docs))
+	err = onEveryCPU(len(docs), 512, func(i int) error { return decodeInput(docs[i].key, docs[i].raw, &evs[i]) })
+	if err != nil {
+		return nil, err
+	}
+	return evs, nil
+}
+
+// decodeInput decodes the inputsEvents document (key, raw) into ev: as
+// encodeInput wrote it (parseInput, the body a slice of raw), else with
+// encoding/json.
+func decodeInput(key string, raw []byte, ev *eventstore.Event) error {
+	if parseInput(key, raw, ev) {
+		return nil
+	}
+	_, err := unmarshalInput(key, raw, ev)
+	return err
+}
+
+// parseInput parses the document (key, raw) into ev if it is laid out as
+// encodeInput writes it, with a stream name without escapes, and reports
+// whether it was. ev.Data is a slice of raw.
+func parseInput(key string, raw []byte, ev *eventstore.Event) bool {
+	pos, err := strconv.ParseUint(key, 10, 64)
+	if err != nil {
+		return false
+	}
+	r := raw
+	str := func(field string) (string, bool) {
+		if !bytes.HasPrefix(r, []byte(field)) {
+			return "", false
+		}
+		r = r[len(field):]
+		i := bytes.IndexByte(r, '"')
+		if i < 0 || bytes.IndexByte(r[:i], '\\') >= 0 {
+			return "", false
+		}
+		v := string(r[:i])
+		r = r[i+1:]
+		return v, true
+	}
+	num := func(field string) (uint64, bool) {
+		if !bytes.HasPrefix(r, []byte(field)) {
+			return 0, false
+		}
+		r = r[len(field):]
+		i := 0
+		for i < len(r) && r[i] >= '0' && r[i] <= '9' {
+			i++
+		}
+		v, err := strconv.ParseUint(string(r[:i]), 10, 64)
+		r = r[i:]
+		return v, err == nil
+	}
+	ts := func(field string) (time.Time, bool) {
+		s, ok := str(field)
+		if !ok {
+			return time.Time{}, false
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		return t, err == nil
+	}
+	id, ok := str(`{"id":"`)
+	if !ok {
+		return false
+	}
+	uid, err := uuid.Parse(id)
+	if err != nil {
+		return false
+	}
+	stream, ok1 := str(`,"stream":"`)
+	typ, ok2 := str(`,"type":"`)
+	schema, ok3 := num(`,"schema":`)
+	recorded, ok4 := ts(`,"recorded":"`)
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return false
+	}
+	var occurred time.Time
+	if bytes.HasPrefix(r, []byte(`,"occurred":"`)) {
+		if occurred, ok = ts(`,"occurred":"`); !ok {
+			return false
+		}
+	}
+	if _, ok := num(`,"n":`); !ok {
+		return false
+	}
+	if _, ok := num(`,"prev":`); !ok {
+		return false
+	}
+	var data []byte
+	if bytes.HasPrefix(r, []byte(`,"data":`)) {
+		data = r[len(`,"data":`) : len(r)-1]
+		r = r[len(r)-1:]
+	}
+	if string(r) != "}" {
+		return false
+	}
+	*ev = eventstore.Event{ID: uid, Stream: stream, Position: eventstore.Position(pos), Type: typ, SchemaVersion: int(schema),
+		Data: data, Metadata: eventstore.Metadata{OccurredAt: occurred}, RecordedAt: recorded}
+	return true
+}
+
+// unmarshalInput decodes the document (key, raw) into ev with
+// encoding/json, and returns it.
+func unmarshalInput(key string, raw []byte, ev *eventstore.Event) (inputDoc, error) {
+	var d inputDoc
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return d, fmt.Errorf("report inputs: document %s: %w", key, err)
+	}
+	pos, err := strconv.ParseUint(key, 10, 64)
+	if err != nil {
+		return d, fmt.Errorf("report inputs: document key %q: %w", key, err)
+	}
+	id, err := uuid.Parse(d.ID)
+	if err != nil {
+		return d, fmt.Errorf("report inputs: document %s: id: %w", key, err)
+	}
+	*ev = eventstore.Event{ID: id, Stream: d.Stream, Position: eventstore.Position(pos), Type: d.Type, SchemaVersion: d.Schema,
+		Data: d.Data, Metadata: eventstore.Metadata{OccurredAt: d.Occurred}, RecordedAt: d.Recorded}
+	return d, nil
+}
+
+// afterKey is the key after which the documents of the events after
+// position p start ("" for 0: from the first).
+func afterKey(p eventstore.Position) string {
+	if p == 0 {
+		return ""
+	}
+	return positionKey(p)
+}
+
+// eventsUpTo implements sparseLog: how many events the log holds at or
+// before position at, from the counts the read model keeps: the kept event
+// at or before at (last, found by Compute) and the boundary after it (the
+// next kept event, else the tail). Between two of them the skipped events'
+// positions are known only when dense (every store but KurrentDB); when
+// they are not and at falls among them, they are counted from the log.
+func (l *InputsLog) eventsUpTo(ctx context.Context, last, at eventstore.Position) (int, error) {
+	var lastN uint64
+	if last > 0 {
+		var d inputDoc
+		ok, err := l.cfg.Reader.Get(ctx, inputsEvents, positionKey(last), &d)
+		if err != nil {
+			return 0, fmt.Errorf("read the event at %d: %w", last, err)
+		}
+		if !ok {
+			return 0, fmt.Errorf("no kept event at %d", last)
+		}
+		if last == at {
+			return int(d.N), nil
+		}
+		lastN = d.N
+	}
+	// the boundary: the next kept event (its count, less itself, up to the
+	// event before it), else the tail (its count up to its position)
+	var (
+		next  inputDoc
+		found bool
+	)
+	err := projections.ScanPage(ctx, l.cfg.Reader, inputsEvents, "", positionKey(at), 1, func(key string, raw []byte) error {
+		found = true
+		if err := json.Unmarshal(raw, &next); err != nil {
+			return fmt.Errorf("document %s: %w", key, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read the event after %d: %w", at, err)
+	}
+	var bPos eventstore.Position
+	var bN uint64
+	if found {
+		bPos, bN = next.Prev, next.N-1
+	} else {
+		var tail inputsTail
+		if _, err := l.cfg.Reader.Get(ctx, inputsLog, inputsTailKey, &tail); err != nil {
+			return 0, fmt.Errorf("read the tail: %w", err)
+		}
+		bPos, bN = tail.Position, tail.Events
+	}
+	switch skipped := bN - lastN; {
+	case bPos == at, bPos < at && found: // no event in (next.Prev, next)
+		return int(bN), nil
+	case bPos < at:
+		return 0, fmt.Errorf("the read model holds the log up to %d only", bPos)
+	case uint64(bPos-last) == skipped: // dense: one event per position
+		return int(lastN + uint64(at-last)), nil
+	}
+	if l.cfg.Log == nil {
+		return 0, fmt.Errorf("positions %d to %d are not dense, and there is no log to count them in", last, bPos)
+	}
+	n := lastN
+	for after := last; after < at; {
+		evs, err := l.cfg.Log.ReadAll(ctx, after, 4096)
+		if err != nil {
+			return 0, fmt.Errorf("count the log after %d: %w", after, err)
+		}
+		if len(evs) == 0 {
+			break
+		}
+		for _, ev := range evs {
+			if ev.Position > at {
+				return int(n), nil
+			}
+			n++
+		}
+		after = evs[len(evs)-1].Position
+	}
+	return int(n), nil
+}
