@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -469,8 +470,7 @@ func truncate(s string, n int) string {
 
 // MeetingData is the transcript page's data.
 type MeetingData struct {
-	Meeting    readmodels.MeetingRecord
-	Utterances []UtteranceRow
+	Meeting readmodels.MeetingRecord
 	// UtterancesHTML is the page's utterances as markup (utteranceHTML).
 	UtterancesHTML template.HTML
 	// Pages link the utterance pages when there is more than one.
@@ -537,23 +537,7 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		lo, hi := (page-1)*utterancePageSize, min(page*utterancePageSize, n)
-		labels, marks := newPageLabels(p), s.ledgerMarks(ctx, p, utteranceEventIDs(t.Utterances[lo:hi]))
-		d.Utterances = make([]UtteranceRow, 0, hi-lo)
-		var b strings.Builder
-		b.Grow((hi - lo) * 1024)
-		for _, u := range t.Utterances[lo:hi] {
-			row := utteranceRow(u)
-			var badge template.HTML
-			if len(u.Versions) > 0 {
-				last := u.Versions[len(u.Versions)-1]
-				badge = marks.badge(last.Position, last.EventID)
-			}
-			utteranceHTML(&b, labels, &row, badge)
-			d.Utterances = append(d.Utterances, row)
-		}
-		// One safe fragment for the page's utterances: every value in it
-		// was escaped by utteranceHTML.
-		d.UtterancesHTML = template.HTML(b.String())
+		d.UtterancesHTML = s.utterancesHTML(ctx, p, m.MeetingID, page, t.Utterances[lo:hi])
 		if pages > 1 {
 			for i := 1; i <= pages; i++ {
 				d.Pages = append(d.Pages, PageLink{N: i, URL: withQuery(r.URL, map[string]string{"page": strconv.Itoa(i)}) + "#transcript", Current: i == page})
@@ -575,6 +559,57 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Data = d
 	s.render(w, r, "meeting", p)
+}
+
+// fragmentKey names a transcript page's rendered utterances: the meeting
+// as of its revision, the page, the view and language, and the checkpoint
+// its badges were looked up in.
+type fragmentKey struct {
+	meeting    string
+	revision   uint64
+	page       int
+	view       readmodels.View
+	lang       string
+	badges     bool
+	checkpoint int64
+}
+
+// utterancesHTML renders a transcript page's utterances, or takes them from
+// the server's cache while the meeting, the page and the latest checkpoint
+// are the same: one safe fragment, every value in it escaped by
+// utteranceHTML.
+func (s *server) utterancesHTML(ctx context.Context, p *Page, meeting string, page int, us []readmodels.Utterance) template.HTML {
+	marks := s.ledgerMarks(ctx, p, utteranceEventIDs(us))
+	key := fragmentKey{meeting: meeting, page: page, view: p.View, lang: p.Lang, badges: marks.on, checkpoint: marks.size}
+	cached := false
+	if rd, err := s.reader(readmodels.TranscriptsName); err == nil {
+		var rev uint64
+		rev, cached, err = s.meetings.Revision(ctx, rd, domain.MeetingID(meeting))
+		cached = cached && err == nil
+		key.revision = rev
+	}
+	if cached {
+		if h, ok := s.fragments.Get(key); ok {
+			return h
+		}
+	}
+	labels := newPageLabels(p)
+	var b strings.Builder
+	b.Grow(len(us) * 1024)
+	for _, u := range us {
+		row := utteranceRow(u)
+		var badge template.HTML
+		if len(u.Versions) > 0 {
+			last := u.Versions[len(u.Versions)-1]
+			badge = marks.badge(last.Position, last.EventID)
+		}
+		utteranceHTML(&b, labels, &row, badge)
+	}
+	h := template.HTML(b.String())
+	if cached {
+		s.fragments.Put(key, h, len(h))
+	}
+	return h
 }
 
 // utteranceRow prepares an utterance: its text as plain text, and every

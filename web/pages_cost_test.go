@@ -22,9 +22,11 @@ func TestPagesCost(t *testing.T) {
 	if os.Getenv("COLLABLEDGER_PAGES_LOAD") != "1" {
 		t.Skip("set COLLABLEDGER_PAGES_LOAD=1 to run")
 	}
-	pe := newPagesEnvOn(t, loadReadModels(t))
+	tl := newLoadLedger(t)
+	pe := newPagesEnvOn(t, loadReadModels(t), tl.tweak)
 	pe.bigCase("90", 20, 1000, 4)
 	pe.caughtUp()
+	tl.checkpoint(t)
 	cpu := func() time.Duration {
 		var ru syscall.Rusage
 		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)

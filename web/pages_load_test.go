@@ -3,6 +3,8 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"go/build"
@@ -20,12 +22,17 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/postgres/pgtest"
 	"github.com/pdis/collab-ledger/importer"
 	"github.com/pdis/collab-ledger/internal/testenv"
 	"github.com/pdis/collab-ledger/projections"
 	pgproj "github.com/pdis/collab-ledger/projections/postgres"
+	"github.com/pdis/collab-ledger/projections/transparency"
+	"github.com/pdis/collab-ledger/web"
 )
 
 // TestPagesUnderLoad measures the pages of a case of 100,000 events (20
@@ -61,7 +68,8 @@ func TestPagesUnderLoad(t *testing.T) {
 			t.Skip("no vegeta (go install github.com/tsenart/vegeta/v12@latest)")
 		}
 	}
-	pe := newPagesEnvOn(t, loadReadModels(t))
+	tl := newLoadLedger(t)
+	pe := newPagesEnvOn(t, loadReadModels(t), tl.tweak)
 	start := time.Now()
 	n := pe.bigCase("90", 20, 1000, 4)
 	type target struct {
@@ -83,12 +91,17 @@ func TestPagesUnderLoad(t *testing.T) {
 		t.Log("no PDIS archive at hand: its largest meeting is not measured")
 	}
 	pe.caughtUp()
-	t.Logf("%d events recorded and projected in %s", n, time.Since(start).Round(time.Millisecond))
+	tl.checkpoint(t)
+	t.Logf("%d events recorded and projected, and a checkpoint signed, in %s", n, time.Since(start).Round(time.Millisecond))
 
 	server, generator := pinCPUs(t)
 	for _, tg := range targets {
-		if code, body, _ := pe.get(tg.path); code != 200 {
+		code, body, _ := pe.get(tg.path)
+		if code != 200 {
 			t.Fatalf("%s: %d %s", tg.path, code, body[:min(len(body), 300)])
+		}
+		if !strings.HasPrefix(tg.path, "/api/") && !strings.Contains(body, "ledger-badge included") {
+			t.Fatalf("%s: no entry shows its checkpoint badge", tg.path)
 		}
 		attack := exec.Command(vegeta, "attack", "-rate", fmt.Sprintf("%d/s", tg.rate), "-duration", "10s", "-keepalive=true")
 		attack.Stdin = strings.NewReader("GET " + pe.srv.URL + tg.path + "\n")
@@ -168,6 +181,70 @@ func importLargest(t *testing.T, pe *pagesEnv, dir string) importer.Result {
 	}
 	t.Fatal("none of the five largest archive transcripts imports")
 	return importer.Result{}
+}
+
+// loadLedger is the transparency log a load test's server runs, as serve
+// does: the pages look up each entry's badge in it.
+type loadLedger struct {
+	log   *transparency.Log
+	pub   *transparency.Publisher
+	store eventstore.Store
+	tweak func(*web.Config)
+}
+
+func newLoadLedger(t *testing.T) *loadLedger {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	skey, vkey, err := note.GenerateKey(rand.Reader, transparency.DefaultOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	verifiers, _ := transparency.NewVerifiers(vkey)
+	tl := &loadLedger{}
+	tl.log, err = transparency.Open(ctx, transparency.Config{Verifiers: verifiers, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	tl.tweak = func(cfg *web.Config) {
+		cfg.Proofs = tl.log
+		tl.store = cfg.Store
+		go func() {
+			defer close(done)
+			// The test's store closes before this cleanup cancels ctx.
+			if err := tl.log.Follow(ctx, cfg.Store); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, eventstore.ErrClosed) {
+				t.Errorf("follow: %v", err)
+			}
+		}()
+		tl.pub, err = transparency.NewPublisher(transparency.PublisherConfig{Log: tl.log, Store: cfg.Store, Signer: signer, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { cancel(); <-done })
+	return tl
+}
+
+// checkpoint signs a checkpoint of the whole log and waits for the tree.
+func (tl *loadLedger) checkpoint(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	head, err := tl.store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tl.log.WaitFor(ctx, head); err != nil {
+		t.Fatal(err)
+	}
+	cp, ok, err := tl.pub.Publish(ctx)
+	if err != nil || !ok {
+		t.Fatalf("publish: %v %v", ok, err)
+	}
+	if err := tl.log.WaitFor(ctx, cp.Position); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // loadReadModels returns the read-model backend the load tests use:

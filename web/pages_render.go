@@ -349,6 +349,8 @@ type ledgerMarks struct {
 	covered map[string]uuid.UUID
 	// included is the label with the size filled in; pending the other.
 	included, pending, proof string
+	// size is the latest checkpoint's tree size.
+	size int64
 }
 
 // ledgerMarks looks up the badges of the events of eventIDs, the page's.
@@ -376,7 +378,7 @@ func (s *server) ledgerMarks(ctx context.Context, p *Page, eventIDs []string) *l
 			m.covered[ids[i].String()] = ids[i]
 		}
 	}
-	m.on = true
+	m.on, m.size = true, size
 	m.included = p.TF("ledger.included", size)
 	m.pending = p.T("ledger.pending")
 	m.proof = p.T("ledger.proof")

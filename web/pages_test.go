@@ -335,3 +335,37 @@ func uitoa(n uint64) string {
 	}
 	return string(b)
 }
+
+// TestTranscriptPageFresh: the transcript page is answered from caches
+// while the meeting is unchanged, and shows an edit, a new utterance and a
+// deletion on the very next request.
+func TestTranscriptPageFresh(t *testing.T) {
+	pe := newPagesEnv(t)
+	pe.story()
+	get := func() string {
+		t.Helper()
+		code, body, _ := pe.get("/meetings/m-1?lang=en")
+		if code != 200 {
+			t.Fatalf("transcript page: %d", code)
+		}
+		return body
+	}
+	first := get()
+	if again := get(); again != first {
+		t.Fatal("the same page, asked twice of an unchanged meeting, differs")
+	}
+	pe.do("2019-04-23 10:00", staffActor, domain.CorrectUtterance{MeetingID: "m-1", UtteranceID: "u-2", Paragraphs: []string{"一個全新的句子，剛剛更正。"}, Reason: "fresh"})
+	pe.caughtUp()
+	mustContain(t, "after a correction", get(), "一個全新的句子，剛剛更正。")
+	pe.do("2019-04-23 10:05", staffActor, domain.InsertUtterance{MeetingID: "m-1", UtteranceID: "u-new", After: "u-2", Kind: domain.UtteranceSpeech,
+		Speaker: domain.Speaker{Name: "新來的"}, Paragraphs: []string{"插入的一段話。"}, Reason: "missed"})
+	pe.caughtUp()
+	body := get()
+	mustContain(t, "after an insertion", body, "插入的一段話。")
+	if i, j := strings.Index(body, `id="u-u-2"`), strings.Index(body, `id="u-u-new"`); i < 0 || j < i {
+		t.Fatalf("the inserted utterance is not after u-2 (%d, %d)", i, j)
+	}
+	pe.do("2019-04-23 10:10", staffActor, domain.DeleteUtterance{MeetingID: "m-1", UtteranceID: "u-new", Reason: "duplicate"})
+	pe.caughtUp()
+	mustNotContain(t, "after a deletion", get(), "插入的一段話。")
+}

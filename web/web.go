@@ -11,11 +11,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/lru"
 	"github.com/pdis/collab-ledger/projections/readmodels"
 )
 
@@ -44,7 +46,8 @@ type Config struct {
 	// serves no pages, and the query routes answer 503.
 	Queries ReadModels
 	// MeetingCacheBytes bounds the transcript text the meeting queries keep
-	// between requests (see readmodels.MeetingCache). Default 64 MiB.
+	// between requests (see readmodels.MeetingCache), and half as much the
+	// transcript pages' rendered utterances. Default 64 MiB.
 	MeetingCacheBytes int
 	// MaxBodyBytes bounds a command's body. Default 1 MiB.
 	MaxBodyBytes int64
@@ -66,6 +69,8 @@ func (c Config) Validate() error {
 type server struct {
 	cfg      Config
 	meetings *readmodels.MeetingCache
+	// fragments keeps transcript pages' rendered utterances.
+	fragments *lru.Cache[fragmentKey, template.HTML]
 }
 
 // New returns the ledger's HTTP handler.
@@ -82,7 +87,11 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 15 * time.Second
 	}
-	s := &server{cfg: cfg, meetings: readmodels.NewMeetingCache(cfg.MeetingCacheBytes)}
+	if cfg.MeetingCacheBytes <= 0 {
+		cfg.MeetingCacheBytes = readmodels.DefaultMeetingCacheBytes
+	}
+	s := &server{cfg: cfg, meetings: readmodels.NewMeetingCache(cfg.MeetingCacheBytes),
+		fragments: lru.New[fragmentKey, template.HTML](cfg.MeetingCacheBytes / 2)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
 	s.registerAPI(mux)

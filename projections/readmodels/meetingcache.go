@@ -1,11 +1,10 @@
 package readmodels
 
 import (
-	"container/list"
 	"context"
-	"sync"
 
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/internal/lru"
 	"github.com/pdis/collab-ledger/projections"
 )
 
@@ -26,13 +25,7 @@ import (
 // them. It is safe for concurrent use; its size is bounded by a budget of
 // bytes of transcript text, oldest-used answers going first.
 type MeetingCache struct {
-	mu     sync.Mutex
-	budget int
-	used   int
-	lru    *list.List // of *cacheEntry, most recently used first
-	items  map[cacheKey]*list.Element
-
-	hits, misses uint64
+	c *lru.Cache[cacheKey, *cacheEntry]
 }
 
 // DefaultMeetingCacheBytes is the budget NewMeetingCache uses for 0.
@@ -44,7 +37,7 @@ func NewMeetingCache(budget int) *MeetingCache {
 	if budget <= 0 {
 		budget = DefaultMeetingCacheBytes
 	}
-	return &MeetingCache{budget: budget, lru: list.New(), items: map[cacheKey]*list.Element{}}
+	return &MeetingCache{c: lru.New[cacheKey, *cacheEntry](budget)}
 }
 
 // cacheKey names one answer: a meeting's record for a view and a window
@@ -59,8 +52,6 @@ type cacheKey struct {
 }
 
 type cacheEntry struct {
-	key    cacheKey
-	cost   int
 	record MeetingRecord
 	order  orderAnswer
 }
@@ -80,9 +71,17 @@ type MeetingCacheStats struct {
 
 // Stats returns the cache's counters.
 func (c *MeetingCache) Stats() MeetingCacheStats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return MeetingCacheStats{Hits: c.hits, Misses: c.misses, Entries: c.lru.Len(), Bytes: c.used}
+	st := c.c.Stats()
+	return MeetingCacheStats{Hits: st.Hits, Misses: st.Misses, Entries: st.Entries, Bytes: st.Cost}
+}
+
+// Revision returns the meeting's stamp: the position of the last event
+// that changed anything Meeting answers about it, so that a caller may key
+// what it derives from an answer (a rendered page) by it. ok is false for
+// a meeting the read model has no stamp of.
+func (c *MeetingCache) Revision(ctx context.Context, r projections.Reader, id domain.MeetingID) (rev uint64, ok bool, err error) {
+	rev, ok, err = stamp(ctx, r, collChanges, id)
+	return rev, ok, wrap(err, "meeting %s", id)
 }
 
 // Meeting is readmodels.Meeting, answered from the cache while the
@@ -101,14 +100,14 @@ func (c *MeetingCache) Meeting(ctx context.Context, r projections.Reader, id dom
 		w = &window[0]
 		key.offset, key.limit = w.Offset, w.Limit
 	}
-	if e, ok := c.get(key); ok {
+	if e, ok := c.c.Get(key); ok {
 		return e.record, true, nil
 	}
 	m, ok, err := meeting(ctx, r, id, v, w, c.order)
 	if err != nil || !ok {
 		return m, ok, err
 	}
-	c.put(&cacheEntry{key: key, cost: recordCost(m), record: m})
+	c.c.Put(key, &cacheEntry{record: m}, recordCost(m))
 	return m, true, nil
 }
 
@@ -121,7 +120,7 @@ func (c *MeetingCache) order(ctx context.Context, r projections.Reader, id domai
 	}
 	key := cacheKey{meeting: id, stamp: layout, view: v, order: true}
 	if ok {
-		if e, hit := c.get(key); hit {
+		if e, hit := c.c.Get(key); hit {
 			return cloneUtterances(e.order.utterances), e.order.live, e.order.removed, nil
 		}
 	}
@@ -129,7 +128,7 @@ func (c *MeetingCache) order(ctx context.Context, r projections.Reader, id domai
 	if err != nil || !ok {
 		return us, live, removed, err
 	}
-	c.put(&cacheEntry{key: key, cost: 64 * len(us), order: orderAnswer{utterances: cloneUtterances(us), live: live, removed: removed}})
+	c.c.Put(key, &cacheEntry{order: orderAnswer{utterances: cloneUtterances(us), live: live, removed: removed}}, 64*len(us))
 	return us, live, removed, nil
 }
 
@@ -140,40 +139,6 @@ func cloneUtterances(us []Utterance) []Utterance {
 // stamp reads a meeting's stamp from collection.
 func stamp(ctx context.Context, r projections.Reader, collection string, id domain.MeetingID) (uint64, bool, error) {
 	return projections.Get[uint64](ctx, r, collection, string(id))
-}
-
-func (c *MeetingCache) get(key cacheKey) (*cacheEntry, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.items[key]
-	if !ok {
-		c.misses++
-		return nil, false
-	}
-	c.hits++
-	c.lru.MoveToFront(el)
-	return el.Value.(*cacheEntry), true
-}
-
-func (c *MeetingCache) put(e *cacheEntry) {
-	if e.cost > c.budget/4 {
-		return // one answer may not push out most of the others
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.items[e.key]; ok {
-		c.used -= el.Value.(*cacheEntry).cost
-		c.lru.Remove(el)
-	}
-	c.items[e.key] = c.lru.PushFront(e)
-	c.used += e.cost
-	for c.used > c.budget {
-		last := c.lru.Back()
-		old := last.Value.(*cacheEntry)
-		c.lru.Remove(last)
-		delete(c.items, old.key)
-		c.used -= old.cost
-	}
 }
 
 // recordCost estimates the bytes a meeting's record holds: its text, and a
