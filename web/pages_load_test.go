@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"go/build"
 	"io"
@@ -38,20 +38,22 @@ import (
 // TestPagesUnderLoad measures the pages of a case of 100,000 events (20
 // meetings, each with an imported transcript of 1,000 utterances and four
 // later versions correcting every utterance) and, when the PDIS archive is
-// at hand, the transcript page of its largest meeting (2,580 speeches),
-// served by the real handler and projections runner over an embedded
-// store, under load from a second process.
+// at hand, the transcript page of its largest meeting that imports (1,323
+// speeches; the one with 2,580 is refused for an undeclared speaker),
+// served by the real handler, projections runner and transparency log (the
+// pages' checkpoint badges) over an embedded store, under load from a
+// second process.
 //
 // The load generator is vegeta (go install
 // github.com/tsenart/vegeta/v12@latest), open loop at a fixed rate for
 // 10 s per page: requests are sent on schedule whether or not earlier ones
 // were answered, so queueing shows in the latencies (a closed-loop tool
-// hides it). With taskset, the server runs on CPU 0 and the generator on
-// CPU 1, so the two do not share a core. It fails when a page's p99 is 50 ms
-// or more, or any request fails. With wrk installed it then reports each
-// page's throughput at saturation (wrk, 4 connections, on CPU 1), for
-// capacity, not asserted. Opt-in, as it takes two minutes and needs the
-// machine to itself:
+// hides it). With taskset, the generator runs on a CPU of its own (the
+// last; see pinCPUs for confining the server too). It fails when a page's
+// p99 is 50 ms or more, or any request fails. With wrk installed it then
+// reports each page's throughput at saturation (wrk, 4 connections, on the
+// generator's CPU), for capacity, not asserted. Opt-in, as it takes two
+// minutes and needs the machine to itself:
 //
 //	COLLABLEDGER_PAGES_LOAD=1 go test ./web -run TestPagesUnderLoad -count=1 -v
 //
@@ -75,9 +77,12 @@ func TestPagesUnderLoad(t *testing.T) {
 	type target struct {
 		path string
 		rate int // requests per second
+		// edits: meanwhile, staff correct an utterance of the page ten
+		// times a second (each correction changes what the page shows).
+		edits bool
 	}
-	targets := []target{{"/cases/90", 200}, {"/meetings/90-m0", 100}, {"/meetings/90-m0?page=5", 100},
-		{"/api/v1/cases/90/trail?limit=100", 200}}
+	targets := []target{{"/cases/90", 200, false}, {"/meetings/90-m0", 100, false}, {"/meetings/90-m0?page=5", 100, false},
+		{"/api/v1/cases/90/trail?limit=100", 200, false}, {"/meetings/90-m1", 100, true}}
 	if dir, ok := archiveDir(); ok {
 		// The archive's largest meeting, by its speeches, that imports
 		// (the file with the most is refused: a speaker it names is not
@@ -86,7 +91,7 @@ func TestPagesUnderLoad(t *testing.T) {
 		t.Logf("archive: %s", res)
 		n += res.Events
 		m := "/meetings/" + url.PathEscape(string(res.MeetingID))
-		targets = append(targets, target{m, 100}, target{m + "?page=13", 100})
+		targets = append(targets, target{m, 100, false}, target{m + "?page=13", 100, false})
 	} else {
 		t.Log("no PDIS archive at hand: its largest meeting is not measured")
 	}
@@ -103,16 +108,25 @@ func TestPagesUnderLoad(t *testing.T) {
 		if !strings.HasPrefix(tg.path, "/api/") && !strings.Contains(body, "ledger-badge included") {
 			t.Fatalf("%s: no entry shows its checkpoint badge", tg.path)
 		}
-		attack := exec.Command(vegeta, "attack", "-rate", fmt.Sprintf("%d/s", tg.rate), "-duration", "10s", "-keepalive=true")
-		attack.Stdin = strings.NewReader("GET " + pe.srv.URL + tg.path + "\n")
-		attack = generator(attack)
-		results, err := attack.Output()
-		if err != nil {
-			t.Fatalf("vegeta attack %s: %v", tg.path, err)
+		// Bodies are not kept (-max-body 0) and results go to a file, so
+		// that neither the generator nor this process (the server) spends
+		// its CPU and memory holding a few hundred megabytes of pages.
+		results := filepath.Join(t.TempDir(), "results.bin")
+		stopEdits := func() int { return 0 }
+		if tg.edits {
+			stopEdits = pe.editWhile("90-m1", 100*time.Millisecond)
 		}
-		report := exec.Command(vegeta, "report", "-type=json")
-		report.Stdin = bytes.NewReader(results)
-		out, err := report.Output()
+		attack := exec.Command(vegeta, "attack", "-rate", fmt.Sprintf("%d/s", tg.rate), "-duration", "10s", "-keepalive=true",
+			"-max-body", "0", "-output", results)
+		attack.Stdin = strings.NewReader("GET " + pe.srv.URL + tg.path + "\n")
+		if out, err := generator(attack).CombinedOutput(); err != nil {
+			t.Fatalf("vegeta attack %s: %v\n%s", tg.path, err, out)
+		}
+		note := ""
+		if n := stopEdits(); tg.edits {
+			note = fmt.Sprintf(", %d corrections meanwhile", n)
+		}
+		out, err := exec.Command(vegeta, "report", "-type=json", results).Output()
 		if err != nil {
 			t.Fatalf("vegeta report %s: %v", tg.path, err)
 		}
@@ -120,17 +134,14 @@ func TestPagesUnderLoad(t *testing.T) {
 			Latencies map[string]int64 `json:"latencies"`
 			Requests  int              `json:"requests"`
 			Success   float64          `json:"success"`
-			Bytes     struct {
-				Mean float64 `json:"mean"`
-			} `json:"bytes_in"`
-			Errors []string `json:"errors"`
+			Errors    []string         `json:"errors"`
 		}
 		if err := json.Unmarshal(out, &rep); err != nil {
 			t.Fatalf("vegeta report %s: %v\n%s", tg.path, err, out)
 		}
 		ms := func(k string) float64 { return float64(rep.Latencies[k]) / 1e6 }
-		t.Logf("%-52s %3d req/s: p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms  (%d requests, %.0f kB each, %s)",
-			tg.path, tg.rate, ms("50th"), ms("99th"), ms("max"), rep.Requests, rep.Bytes.Mean/1024, server)
+		t.Logf("%-52s %3d req/s: p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms  (%d requests, %.0f kB each, %s%s)",
+			tg.path, tg.rate, ms("50th"), ms("99th"), ms("max"), rep.Requests, float64(len(body))/1024, server, note)
 		if rep.Success != 1 {
 			t.Errorf("%s: %.2f%% of requests succeeded: %v", tg.path, 100*rep.Success, rep.Errors)
 		}
@@ -144,6 +155,9 @@ func TestPagesUnderLoad(t *testing.T) {
 		return
 	}
 	for _, tg := range targets {
+		if tg.edits {
+			continue
+		}
 		out, err := generator(exec.Command(wrk, "-t1", "-c4", "-d5s", "--latency", pe.srv.URL+tg.path)).CombinedOutput()
 		if err != nil {
 			t.Fatalf("wrk %s: %v\n%s", tg.path, err, out)
@@ -153,6 +167,36 @@ func TestPagesUnderLoad(t *testing.T) {
 			wrkPercentile(t, out, "50%"), wrkPercentile(t, out, "99%"))
 	}
 }
+
+// editWhile has staff correct the first page's utterances of meeting, one
+// every interval, until the returned function is called; it returns how
+// many were recorded.
+func (pe *pagesEnv) editWhile(meeting domain.MeetingID, interval time.Duration) func() int {
+	done, stopped := make(chan struct{}), make(chan int)
+	go func() {
+		n := 0
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				stopped <- n
+				return
+			case <-tick.C:
+			}
+			cmd := domain.CorrectUtterance{MeetingID: meeting, UtteranceID: domain.UtteranceID(fmt.Sprintf("u-%d", n%utterancesPerPage)),
+				Paragraphs: []string{fmt.Sprintf("第 %d 次更正：關於健保卡與數位身分的討論。", n+1)}, Reason: "load test"}
+			if _, err := pe.ledger.Execute(context.Background(), staffActor, cmd); err != nil {
+				pe.t.Errorf("correction %d: %v", n, err)
+			}
+			n++
+		}
+	}()
+	return func() int { close(done); return <-stopped }
+}
+
+// utterancesPerPage is the transcript page's size (web's utterancePageSize).
+const utterancesPerPage = 100
 
 // importLargest imports the archive transcript with the most speeches
 // that imports, and returns its result.
@@ -274,24 +318,31 @@ func archiveDir() (string, bool) {
 	return dir, err == nil
 }
 
-// pinCPUs puts this process (the server) on CPU 0 and returns how to run
-// the load generator on CPU 1, when taskset is at hand and the machine has
-// two CPUs or more; otherwise both share the machine. It returns a
-// description of the placement.
+// pinCPUs returns how to run the load generator on a CPU of its own (the
+// last), when taskset is at hand and the machine has two CPUs or more, and
+// a description of the placement. With COLLABLEDGER_PAGES_PIN=server the
+// server (this process) is also confined to CPU 0, away from the
+// generator's; by default it has every CPU, as a server would.
 func pinCPUs(t *testing.T) (string, func(*exec.Cmd) *exec.Cmd) {
 	taskset, err := exec.LookPath("taskset")
-	if err != nil || runtime.NumCPU() < 2 {
+	n := runtime.NumCPU()
+	if err != nil || n < 2 {
 		return "server and generator share the CPUs", func(c *exec.Cmd) *exec.Cmd { return c }
 	}
-	pid := strconv.Itoa(os.Getpid())
-	if out, err := exec.Command(taskset, "-a", "-p", "-c", "0", pid).CombinedOutput(); err != nil {
-		t.Fatalf("taskset: %v\n%s", err, out)
+	last := strconv.Itoa(n - 1)
+	where := "generator on CPU " + last + ", server on any"
+	if os.Getenv("COLLABLEDGER_PAGES_PIN") == "server" {
+		pid := strconv.Itoa(os.Getpid())
+		if out, err := exec.Command(taskset, "-a", "-p", "-c", "0", pid).CombinedOutput(); err != nil {
+			t.Fatalf("taskset: %v\n%s", err, out)
+		}
+		t.Cleanup(func() {
+			_ = exec.Command(taskset, "-a", "-p", "-c", "0-"+last, pid).Run()
+		})
+		where = "server on CPU 0, generator on CPU " + last
 	}
-	t.Cleanup(func() {
-		_ = exec.Command(taskset, "-a", "-p", "-c", "0-"+strconv.Itoa(runtime.NumCPU()-1), pid).Run()
-	})
-	return "server on CPU 0, generator on CPU 1", func(c *exec.Cmd) *exec.Cmd {
-		p := exec.Command(taskset, append([]string{"-c", "1"}, c.Args...)...)
+	return where, func(c *exec.Cmd) *exec.Cmd {
+		p := exec.Command(taskset, append([]string{"-c", last}, c.Args...)...)
 		p.Stdin = c.Stdin
 		return p
 	}
