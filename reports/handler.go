@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pdis/collab-ledger/domain/calendar"
+
 	"github.com/pdis/collab-ledger/eventstore"
 )
 
@@ -101,6 +103,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	if q.Get("from") == "" && q.Get("to") == "" {
+		// No period: this year to date, as a link that keeps its period.
+		now := time.Now().In(calendar.Taipei)
+		q.Set("from", time.Date(now.Year(), 1, 1, 0, 0, 0, 0, calendar.Taipei).Format(time.DateOnly))
+		q.Set("to", now.Format(time.DateOnly))
+		u := *r.URL
+		u.RawQuery = q.Encode()
+		http.Redirect(w, r, u.String(), http.StatusFound)
+		return
+	}
 	p, err := DatePeriod(q.Get("from"), q.Get("to"))
 	if err != nil {
 		http.Error(w, "from and to must be dates (YYYY-MM-DD): "+err.Error(), http.StatusBadRequest)

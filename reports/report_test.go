@@ -12,6 +12,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pdis/collab-ledger/domain/calendar"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -285,6 +288,8 @@ func TestHandler(t *testing.T) {
 		{"/reports?from=2026-01-01&to=2026-06-30&format=json&figure=nosuch", 404, ""},
 		{"/reports?from=2026-01-01&to=2026-06-30&lang=fr", 400, ""},
 		{"/reports?from=2026-01-01&to=2026-06-30&at=x", 400, ""},
+		{"/reports?from=2026-01-01", 400, ""},
+		{"/reports?lang=en", 302, ""},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, c.url, nil))
@@ -294,6 +299,13 @@ func TestHandler(t *testing.T) {
 		}
 		if c.ctype != "" && rec.Header().Get("Content-Type") != c.ctype {
 			t.Errorf("%s: content type %q", c.url, rec.Header().Get("Content-Type"))
+		}
+		if c.status == 302 {
+			now := time.Now().In(calendar.Taipei)
+			want := fmt.Sprintf("/reports?from=%d-01-01&lang=en&to=%s", now.Year(), now.Format(time.DateOnly))
+			if got := rec.Header().Get("Location"); got != want {
+				t.Errorf("%s: redirected to %q, want %q (this year to date)", c.url, got, want)
+			}
 		}
 	}
 }
