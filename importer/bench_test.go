@@ -20,6 +20,7 @@ import (
 	"github.com/pdis/collab-ledger/eventstore/postgres/pgtest"
 	"github.com/pdis/collab-ledger/importer"
 	"github.com/pdis/collab-ledger/projections"
+	pgproj "github.com/pdis/collab-ledger/projections/postgres"
 	"github.com/pdis/collab-ledger/projections/readmodels"
 )
 
@@ -28,6 +29,7 @@ import (
 //	go test -run '^$' -bench 'ImportArchiveBolt$' -benchtime 1x ./importer/          # import only
 //	go test -run '^$' -bench ImportArchiveBoltCaughtUp -benchtime 1x ./importer/     # < 15 s: with the read models
 //	go test -run '^$' -bench ImportArchivePostgres -benchtime 1x ./importer/         # < 60 s (DATABASE_URL)
+//	go test -run '^$' -bench ImportArchivePostgresCaughtUp -benchtime 1x ./importer/ # and its read models in PostgreSQL
 //	go test -run '^$' -bench VersionsToEdits -benchtime 100x ./importer/             # < 100 ms
 //
 // IMPORT_WORKERS overrides the number of files imported at once. Each run
@@ -40,6 +42,12 @@ import (
 // them) follow the log during the import, as a running server's would, and
 // the time includes their catching up with its last event.
 func benchImport(b *testing.B, open func(b *testing.B) eventstore.Store, process string, caughtUp bool) {
+	benchImportInto(b, open, nil, process, caughtUp)
+}
+
+// benchImportInto is benchImport with the read models in the backend
+// newBackend returns for each iteration (nil: memory).
+func benchImportInto(b *testing.B, open func(b *testing.B) eventstore.Store, newBackend func(b *testing.B) projections.Backend, process string, caughtUp bool) {
 	dir, hist := archive(b)
 	files, err := importer.Files([]string{dir})
 	if err != nil {
@@ -58,7 +66,11 @@ func benchImport(b *testing.B, open func(b *testing.B) eventstore.Store, process
 		store := open(b)
 		var wait func() time.Duration
 		if caughtUp {
-			wait = followLog(b, store)
+			var backend projections.Backend
+			if newBackend != nil {
+				backend = newBackend(b)
+			}
+			wait = followLog(b, store, backend)
 		}
 		b.StartTimer()
 		im := importer.New(store, importer.Config{Workers: benchWorkers()})
@@ -89,8 +101,8 @@ func benchImport(b *testing.B, open func(b *testing.B) eventstore.Store, process
 // followLog runs the read models over store until the benchmark ends and
 // returns a function that waits until they have caught up with the log's
 // head, returning how long that took.
-func followLog(b *testing.B, store eventstore.Store) func() time.Duration {
-	r, err := projections.NewRunner(projections.RunnerConfig{Store: store, Projections: readmodels.All(),
+func followLog(b *testing.B, store eventstore.Store, backend projections.Backend) func() time.Duration {
+	r, err := projections.NewRunner(projections.RunnerConfig{Store: store, Backend: backend, Projections: readmodels.All(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
@@ -152,6 +164,28 @@ func BenchmarkImportArchivePostgres(b *testing.B) {
 		}
 		return s
 	}, "pdis", false)
+}
+
+// BenchmarkImportArchivePostgresCaughtUp: the whole archive into
+// PostgreSQL with the read models in PostgreSQL too, following the log,
+// until they have caught up (a server on PostgreSQL throughout).
+func BenchmarkImportArchivePostgresCaughtUp(b *testing.B) {
+	var url string
+	benchImportInto(b, func(b *testing.B) eventstore.Store {
+		url = pgtest.New(b).URL
+		s, err := postgres.Open(context.Background(), url, postgres.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}, func(b *testing.B) projections.Backend {
+		be, err := pgproj.Open(context.Background(), pgproj.Config{URL: url, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { be.Close() })
+		return be
+	}, "pdis", true)
 }
 
 // BenchmarkVersionsToEdits: the stored versions of one transcript (the
