@@ -22,9 +22,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
-	"sync/atomic"
-	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -34,6 +31,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/pgstats"
 	"github.com/pdis/collab-ledger/projections"
 )
 
@@ -77,27 +75,9 @@ type Backend struct {
 	pool    *pgxpool.Pool
 	ownPool bool
 	log     *slog.Logger
-	stats   tableStats
+	// stats analyzes rm_docs as it grows (see pgstats).
+	stats *pgstats.Analyzer
 }
-
-// tableStats keeps the planner's statistics of rm_docs in step with a fast
-// growing table. A catch-up or a rebuild writes hundreds of thousands of
-// documents in minutes; until the table is analyzed again PostgreSQL plans
-// for the table it last saw (a few rows: a sequential scan for every
-// preload, so catching up slows with the square of the documents).
-// Autovacuum's analyze comes a minute or more later, or never where it is
-// turned off; so the backend analyzes the table itself each time it has
-// written as many documents as the table held at the last analyze (at
-// least analyzeEvery), in the background, one at a time.
-type tableStats struct {
-	written  atomic.Int64 // documents written since the last analyze
-	baseline atomic.Int64 // documents written before it
-	running  atomic.Bool
-	wg       sync.WaitGroup
-}
-
-// analyzeEvery is the fewest documents written between two analyzes.
-const analyzeEvery = 20_000
 
 var _ projections.Backend = (*Backend)(nil)
 
@@ -120,6 +100,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		}
 		b.ownPool = true
 	}
+	b.stats = pgstats.New(b.pool, b.log, "rm_docs")
 	if err := migrate(ctx, b.pool); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("open postgres read models: %w", err)
@@ -139,7 +120,7 @@ func (b *Backend) Durable() bool { return true }
 
 // Close implements projections.Backend.
 func (b *Backend) Close() error {
-	b.stats.wg.Wait()
+	b.stats.Wait()
 	if b.ownPool {
 		b.pool.Close()
 	}
@@ -490,32 +471,8 @@ func (b *Backend) Commit(ctx context.Context, c projections.Commit) error {
 	if err != nil {
 		return fmt.Errorf("commit %s generation %d (%d..%d, %d documents): %w", c.Projection, c.Generation, c.From, c.To, len(c.Changes), err)
 	}
-	b.wrote(len(upC))
+	b.stats.Wrote(len(upC))
 	return nil
-}
-
-// wrote counts n documents written and, when the table has grown enough
-// since the last analyze, analyzes it in the background.
-func (b *Backend) wrote(n int) {
-	st := &b.stats
-	w := st.written.Add(int64(n))
-	if w < max(analyzeEvery, st.baseline.Load()) || !st.running.CompareAndSwap(false, true) {
-		return
-	}
-	st.baseline.Add(st.written.Swap(0))
-	st.wg.Add(1)
-	go func() {
-		defer st.wg.Done()
-		defer st.running.Store(false)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		start := time.Now()
-		if _, err := b.pool.Exec(ctx, `ANALYZE rm_docs`); err != nil {
-			b.log.Warn("read models: analyze rm_docs", "err", err)
-			return
-		}
-		b.log.Debug("read models: analyzed rm_docs", "written", st.baseline.Load(), "took", time.Since(start))
-	}()
 }
 
 // InitMark implements projections.Backend.

@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pdis/collab-ledger/internal/pgstats"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/pdis/collab-ledger/eventstore"
@@ -58,6 +60,8 @@ type PostgresStore struct {
 	tState  string
 	tHashes string
 	tLeaves string
+	// stats analyzes the hash and leaf tables as they grow (see pgstats).
+	stats *pgstats.Analyzer
 }
 
 // OpenPostgres connects, creates the tables if missing and returns the
@@ -91,6 +95,7 @@ func OpenPostgres(ctx context.Context, cfg PostgresConfig) (*PostgresStore, erro
 		return pgx.Identifier{cfg.Schema, t}.Sanitize()
 	}
 	s.tState, s.tHashes, s.tLeaves = q("transparency_state"), q("transparency_hashes"), q("transparency_leaves")
+	s.stats = pgstats.New(s.pool, nil, s.tHashes, s.tLeaves)
 	if err := s.migrate(ctx, cfg.Schema); err != nil {
 		s.Close()
 		return nil, err
@@ -219,7 +224,7 @@ func (s *PostgresStore) Commit(ctx context.Context, b Batch) error {
 		n := string(b.To.Checkpoint.Note)
 		note = &n
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var batch pgx.Batch
 		batch.Queue("UPDATE "+s.tState+" SET size = $1, position = $2, content_size = $3, checkpoint_note = $4, checkpoint_position = $5, updated_at = now() WHERE id = 1 AND size = $6",
 			b.To.Size, int64(b.To.Position), b.To.ContentSize, note, int64(b.To.Checkpoint.Position), b.From.Size)
@@ -244,6 +249,10 @@ func (s *PostgresStore) Commit(ctx context.Context, b Batch) error {
 		}
 		return err
 	})
+	if err == nil {
+		s.stats.Wrote(len(hs) + len(leaf))
+	}
+	return err
 }
 
 // LeafByID implements HashStore.
@@ -304,6 +313,9 @@ func (s *PostgresStore) LeafIndexes(ctx context.Context, ids []uuid.UUID) ([]int
 
 // Close implements HashStore; it closes the pool if the store opened it.
 func (s *PostgresStore) Close() error {
+	if s.stats != nil {
+		s.stats.Wait()
+	}
 	if s.ownPool && s.pool != nil {
 		s.pool.Close()
 	}
