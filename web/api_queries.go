@@ -378,11 +378,17 @@ func (s *server) caseView(ctx context.Context, r *http.Request) (CaseView, readm
 	if err != nil {
 		return CaseView{}, v, err
 	}
+	cv, err := caseViewOf(ctx, board, id, v, info)
+	return cv, v, err
+}
+
+// caseViewOf reads a case's card from board (live, or as of info's point).
+func caseViewOf(ctx context.Context, board projections.Reader, id domain.CaseID, v readmodels.View, info *AsOfInfo) (CaseView, error) {
 	c, ok, err := readmodels.Case(ctx, board, id, v)
 	if err == nil && !ok {
 		err = notFound("case " + string(id))
 	}
-	return CaseView{View: v, AsOf: info, Case: c}, v, err
+	return CaseView{View: v, AsOf: info, Case: c}, err
 }
 
 func (s *server) caseTrailView(ctx context.Context, r *http.Request) (TrailView, readmodels.View, error) {

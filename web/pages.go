@@ -341,7 +341,7 @@ func (s *server) pageCase(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.queryContext(r)
 	defer cancel()
 	p := newPage(w, r, "")
-	cv, v, err := s.caseView(ctx, r)
+	v, err := s.viewOf(r)
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return
@@ -352,8 +352,15 @@ func (s *server) pageCase(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, err)
 		return
 	}
-	id := domain.CaseID(cv.Case.CaseID)
-	_, trailReader, _, err := s.caseReaders(ctx, r, id)
+	// One fold for both the card and the trail when the page is as of an
+	// earlier point.
+	id := domain.CaseID(r.PathValue("id"))
+	board, trailReader, info, err := s.caseReaders(ctx, r, id)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	cv, err := caseViewOf(ctx, board, id, v, info)
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return
