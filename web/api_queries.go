@@ -233,6 +233,51 @@ func describeAsOf(at projections.AsOf, snap *readmodels.Snapshot) *AsOfInfo {
 	return info
 }
 
+// snapshotKey names a fold of a case as of a point that can no longer
+// change: a log position at or below the head, or a recorded-at time older
+// than recordedSettled.
+type snapshotKey struct {
+	caseID   domain.CaseID
+	position eventstore.Position
+	recorded int64 // Unix nanoseconds
+}
+
+// recordedSettled is how far back a recorded-at time must be for every
+// event recorded by then to be in the log (the writers' clocks agree to
+// well within it).
+const recordedSettled = time.Minute
+
+// snapshotCost estimates a snapshot's memory: bytes per event folded.
+const snapshotCost = 512
+
+// caseAsOf folds a case as of at, or takes the fold from the cache when the
+// same settled point was asked before: an auditor paging an as-of trail
+// folds the case once. Occurred-at points are folded every time (a staff
+// member may still record something that happened before them).
+func (s *server) caseAsOf(ctx context.Context, id domain.CaseID, at projections.AsOf) (*readmodels.Snapshot, error) {
+	key, cacheable := snapshotKey{caseID: id}, false
+	switch {
+	case at.Position != 0:
+		head, err := s.cfg.Store.Head(ctx)
+		if err != nil {
+			return nil, err
+		}
+		key.position, cacheable = at.Position, at.Position <= head
+	case !at.RecordedAt.IsZero():
+		key.recorded, cacheable = at.RecordedAt.UnixNano(), time.Since(at.RecordedAt) > recordedSettled
+	}
+	if cacheable {
+		if snap, ok := s.snapshots.Get(key); ok {
+			return snap, nil
+		}
+	}
+	snap, err := readmodels.CaseAsOf(ctx, s.cfg.Store, s.cfg.Queries, id, at)
+	if err == nil && cacheable {
+		s.snapshots.Put(key, snap, snapshotCost*max(snap.Events, 1))
+	}
+	return snap, err
+}
+
 // caseReaders returns the case board's and the trail's readers for a case:
 // live, or folded as of ?asof=.
 func (s *server) caseReaders(ctx context.Context, r *http.Request, id domain.CaseID) (board, trail projections.Reader, info *AsOfInfo, err error) {
@@ -246,7 +291,7 @@ func (s *server) caseReaders(ctx context.Context, r *http.Request, id domain.Cas
 	if !ok {
 		return s.cfg.Queries.Reader(readmodels.CaseBoardName), s.cfg.Queries.Reader(readmodels.TrailName), nil, nil
 	}
-	snap, err := readmodels.CaseAsOf(ctx, s.cfg.Store, s.cfg.Queries, id, at)
+	snap, err := s.caseAsOf(ctx, id, at)
 	if errors.Is(err, readmodels.ErrUnknownCase) {
 		return nil, nil, nil, notFound("case " + string(id) + " at that point")
 	}

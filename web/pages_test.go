@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -368,4 +369,36 @@ func TestTranscriptPageFresh(t *testing.T) {
 	pe.do("2019-04-23 10:10", staffActor, domain.DeleteUtterance{MeetingID: "m-1", UtteranceID: "u-new", Reason: "duplicate"})
 	pe.caughtUp()
 	mustNotContain(t, "after a deletion", get(), "插入的一段話。")
+}
+
+// TestAsOfCacheFresh: a fold as of a log position is kept and asked again
+// answers the same; a fold as of an occurred-at time is not kept, so a
+// stakeholder recorded later, as added before that time, shows on the next
+// request.
+func TestAsOfCacheFresh(t *testing.T) {
+	pe := newPagesEnv(t)
+	pe.do("2019-03-01 09:00", staffActor, domain.OpenCase{CaseID: "58", Title: "補登測試", SourceKind: domain.SourceAssignment, Ref: "EY-58"})
+	pe.do("2019-03-01 09:05", staffActor, domain.AssignLead{CaseID: "58", Ministry: "moi"})
+	pe.caughtUp()
+	card := func(query string) string {
+		t.Helper()
+		code, body, _ := pe.get("/api/v1/cases/58?" + query)
+		if code != 200 {
+			t.Fatalf("%s: %d %s", query, code, body)
+		}
+		return body
+	}
+	pos := strconv.FormatUint(uint64(pe.head()), 10)
+	first := card("asof=" + pos)
+	occurred := "asof=" + url.QueryEscape("2019-03-10T12:00:00+08:00") + "&clock=occurred"
+	if strings.Contains(card(occurred), "後來補登的利害關係人") {
+		t.Fatal("the stakeholder shows before it was recorded")
+	}
+	// Recorded now, as added on 2019-03-05.
+	pe.do("2019-03-05 11:00", pgMoiChief, domain.AddStakeholder{CaseID: "58", StakeholderID: "s-late", Category: domain.StakeholderCivilSociety, Name: "後來補登的利害關係人"})
+	pe.caughtUp()
+	if again := card("asof=" + pos); again != first {
+		t.Error("the fold as of a position changed after a later event")
+	}
+	mustContain(t, "as of an occurred-at time, after a backdated event", card(occurred), "後來補登的利害關係人")
 }

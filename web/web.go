@@ -49,6 +49,10 @@ type Config struct {
 	// between requests (see readmodels.MeetingCache), and half as much the
 	// transcript pages' rendered utterances. Default 64 MiB.
 	MeetingCacheBytes int
+	// AsOfCacheBytes bounds the folds of cases as of earlier points that
+	// the as-of views keep (estimated at 512 bytes an event folded; a fold
+	// over a quarter of it is not kept). Default 256 MiB.
+	AsOfCacheBytes int
 	// MaxBodyBytes bounds a command's body. Default 1 MiB.
 	MaxBodyBytes int64
 	// RequestTimeout bounds one command. Default 15 s.
@@ -71,6 +75,8 @@ type server struct {
 	meetings *readmodels.MeetingCache
 	// fragments keeps transcript pages' rendered utterances.
 	fragments *lru.Cache[fragmentKey, template.HTML]
+	// snapshots keeps folds of cases as of settled points.
+	snapshots *lru.Cache[snapshotKey, *readmodels.Snapshot]
 }
 
 // New returns the ledger's HTTP handler.
@@ -90,8 +96,12 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.MeetingCacheBytes <= 0 {
 		cfg.MeetingCacheBytes = readmodels.DefaultMeetingCacheBytes
 	}
+	if cfg.AsOfCacheBytes <= 0 {
+		cfg.AsOfCacheBytes = 256 << 20
+	}
 	s := &server{cfg: cfg, meetings: readmodels.NewMeetingCache(cfg.MeetingCacheBytes),
-		fragments: lru.New[fragmentKey, template.HTML](cfg.MeetingCacheBytes / 2)}
+		fragments: lru.New[fragmentKey, template.HTML](cfg.MeetingCacheBytes / 2),
+		snapshots: lru.New[snapshotKey, *readmodels.Snapshot](cfg.AsOfCacheBytes)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
 	s.registerAPI(mux)
