@@ -109,6 +109,27 @@ func (c *reportCache) remove(e *cacheEntry) {
 
 // len returns the number of reports kept or being computed, and the event
 // references they hold.
+// holds reports whether the computed report of key is kept, and marks it
+// used.
+func (c *reportCache) holds(key cacheKey) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byKey[key]
+	if !ok {
+		return false
+	}
+	select {
+	case <-e.done:
+	default:
+		return false // still being computed
+	}
+	if e.err != nil || e.el == nil {
+		return false
+	}
+	c.lru.MoveToFront(e.el)
+	return true
+}
+
 func (c *reportCache) len() (entries, events int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

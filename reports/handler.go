@@ -13,6 +13,7 @@ import (
 	"github.com/pdis/collab-ledger/domain/calendar"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/lru"
 )
 
 // HandlerOptions tune HandlerWith. The zero value is the server's page.
@@ -82,14 +83,38 @@ func HandlerWith(src Log, opts HandlerOptions) http.Handler {
 	if opts.InputsWait == 0 {
 		opts.InputsWait = 2 * time.Second
 	}
-	return &handler{src: src, opts: opts, cache: newReportCache(opts.CacheEntries, opts.CacheEvents)}
+	h := &handler{src: src, opts: opts, cache: newReportCache(opts.CacheEntries, opts.CacheEvents)}
+	if opts.CacheEntries >= 0 {
+		h.rendered = lru.New[renderKey, rendering](renderedBytes)
+	}
+	return h
 }
 
 type handler struct {
 	src   Log
 	opts  HandlerOptions
 	cache *reportCache
+	// rendered keeps recent renderings of the reports cache keeps (a
+	// year's JSON is tens of megabytes, a fraction of a second to encode).
+	rendered *lru.Cache[renderKey, rendering]
 }
+
+// renderKey names one rendering of a computed report.
+type renderKey struct {
+	report         cacheKey
+	format, figure string
+	lang           Lang
+}
+
+// rendering is a rendered report and what its headers say.
+type rendering struct {
+	body   []byte
+	at     uint64
+	source string
+}
+
+// renderedBytes bounds the renderings kept.
+const renderedBytes = 192 << 20
 
 var contentTypes = map[string]string{
 	"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8", "markdown": "text/markdown; charset=utf-8",
@@ -155,6 +180,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f := Filter{Ministry: q.Get("ministry")}
 	key := cacheKey{from: p.From.UnixNano(), to: p.To.UnixNano(), ministry: f.Ministry, at: pos}
+	rkey := renderKey{report: key, format: format, figure: figure, lang: lang}
+	if h.rendered != nil && h.cache.holds(key) {
+		// Renderings follow their report: kept while it is.
+		if out, ok := h.rendered.Get(rkey); ok {
+			h.write(w, format, lang, out, true)
+			return
+		}
+	}
 	rep, hit, err := h.cache.get(r.Context(), key, func(ctx context.Context) (Report, error) {
 		start := time.Now()
 		rep, err := h.compute(ctx, p, f, pos)
@@ -190,12 +223,21 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "report: render: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	out := rendering{body: buf.Bytes(), at: rep.At, source: rep.source}
+	if h.rendered != nil && h.cache.holds(key) {
+		h.rendered.Put(rkey, out, len(out.body))
+	}
+	h.write(w, format, lang, out, hit)
+}
+
+// write sends a rendered report with its headers.
+func (h *handler) write(w http.ResponseWriter, format string, lang Lang, out rendering, hit bool) {
 	w.Header().Set("Content-Type", contentTypes[format])
 	w.Header().Set("Content-Language", string(lang))
-	w.Header().Set("X-Ledger-Position", strconv.FormatUint(rep.At, 10))
+	w.Header().Set("X-Ledger-Position", strconv.FormatUint(out.at, 10))
 	w.Header().Set("X-Report-Cache", map[bool]string{true: "hit", false: "miss"}[hit])
-	w.Header().Set("X-Report-Source", rep.source)
-	_, _ = w.Write(buf.Bytes())
+	w.Header().Set("X-Report-Source", out.source)
+	_, _ = w.Write(out.body)
 }
 
 // compute computes the report at pos from the read model when there is one
