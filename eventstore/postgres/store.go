@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/pgstats"
 )
 
 // NotifyChannel is the LISTEN/NOTIFY channel on which every writer
@@ -61,6 +62,8 @@ type Store struct {
 
 	stats   statsCounters
 	listenG listenState
+	// tables analyzes the events table as it grows (see pgstats).
+	tables *pgstats.Analyzer
 	// subscribeReads counts the reads subscriptions made (for tests).
 	subscribeReads atomic.Uint64
 }
@@ -139,6 +142,7 @@ func start(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) 
 		writerDone: make(chan struct{}),
 		listenDone: make(chan struct{}),
 	}
+	s.tables = pgstats.New(pool, s.log, pgx.Identifier{*schema, "events"}.Sanitize())
 	if len(applied) > 0 {
 		s.log.Info("applied migrations", "migrations", applied)
 	}
@@ -164,6 +168,7 @@ func (s *Store) Close() error {
 		s.listenCancel()
 		<-s.writerDone
 		<-s.listenDone
+		s.tables.Wait()
 		// Wake every waiting subscriber; they find the store closed.
 		s.notifier.Publish(math.MaxUint64)
 		s.pool.Close()

@@ -159,6 +159,7 @@ func (s *Store) commitBatch(batch []*appendReq) {
 		}
 	}
 	if stored > 0 {
+		s.tables.Wrote(stored)
 		s.publish(head)
 		s.log.Debug("committed append batch", "appends", len(live), "events", stored, "head", head, "took", time.Since(started))
 	}
