@@ -491,15 +491,22 @@ func (s *server) apiMeeting(ctx context.Context, r *http.Request) (any, readmode
 
 // meeting returns a meeting's record, or a not-found error.
 func (s *server) meeting(ctx context.Context, id domain.MeetingID, v readmodels.View, window ...readmodels.Window) (readmodels.MeetingRecord, error) {
+	m, _, err := s.meetingAt(ctx, id, v, window...)
+	return m, err
+}
+
+// meetingAt is meeting with the revision the record is current for (see
+// readmodels.MeetingCache.MeetingAt; 0: none).
+func (s *server) meetingAt(ctx context.Context, id domain.MeetingID, v readmodels.View, window ...readmodels.Window) (readmodels.MeetingRecord, uint64, error) {
 	rd, err := s.reader(readmodels.TranscriptsName)
 	if err != nil {
-		return readmodels.MeetingRecord{}, err
+		return readmodels.MeetingRecord{}, 0, err
 	}
-	m, ok, err := s.meetings.Meeting(ctx, rd, id, v, window...)
+	m, rev, ok, err := s.meetings.MeetingAt(ctx, rd, id, v, window...)
 	if err == nil && !ok {
 		err = notFound("meeting " + string(id))
 	}
-	return m, err
+	return m, rev, err
 }
 
 func (s *server) apiProposal(ctx context.Context, r *http.Request) (any, readmodels.View, error) {

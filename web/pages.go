@@ -527,7 +527,7 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Only the page's utterances need their versions.
-	m, err := s.meeting(ctx, domain.MeetingID(r.PathValue("id")), v, readmodels.Window{Offset: (page - 1) * utterancePageSize, Limit: utterancePageSize})
+	m, rev, err := s.meetingAt(ctx, domain.MeetingID(r.PathValue("id")), v, readmodels.Window{Offset: (page - 1) * utterancePageSize, Limit: utterancePageSize})
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return
@@ -544,7 +544,7 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		lo, hi := (page-1)*utterancePageSize, min(page*utterancePageSize, n)
-		d.UtterancesHTML = s.utterancesHTML(ctx, p, m.MeetingID, page, t.Utterances[lo:hi])
+		d.UtterancesHTML = s.utterancesHTML(ctx, p, m.MeetingID, rev, page, t.Utterances[lo:hi])
 		if pages > 1 {
 			for i := 1; i <= pages; i++ {
 				d.Pages = append(d.Pages, PageLink{N: i, URL: withQuery(r.URL, map[string]string{"page": strconv.Itoa(i)}) + "#transcript", Current: i == page})
@@ -582,19 +582,14 @@ type fragmentKey struct {
 }
 
 // utterancesHTML renders a transcript page's utterances, or takes them from
-// the server's cache while the meeting, the page and the latest checkpoint
+// the server's cache while the meeting (at revision rev, the one its record
+// was read at; 0: unknown, not cached), the page and the latest checkpoint
 // are the same: one safe fragment, every value in it escaped by
 // utteranceHTML.
-func (s *server) utterancesHTML(ctx context.Context, p *Page, meeting string, page int, us []readmodels.Utterance) template.HTML {
+func (s *server) utterancesHTML(ctx context.Context, p *Page, meeting string, rev uint64, page int, us []readmodels.Utterance) template.HTML {
 	marks := s.ledgerMarks(ctx, p, utteranceEventIDs(us))
-	key := fragmentKey{meeting: meeting, page: page, view: p.View, lang: p.Lang, badges: marks.on, checkpoint: marks.size}
-	cached := false
-	if rd, err := s.reader(readmodels.TranscriptsName); err == nil {
-		var rev uint64
-		rev, cached, err = s.meetings.Revision(ctx, rd, domain.MeetingID(meeting))
-		cached = cached && err == nil
-		key.revision = rev
-	}
+	key := fragmentKey{meeting: meeting, revision: rev, page: page, view: p.View, lang: p.Lang, badges: marks.on, checkpoint: marks.size}
+	cached := rev != 0
 	if cached {
 		if h, ok := s.fragments.Get(key); ok {
 			return h

@@ -75,24 +75,26 @@ func (c *MeetingCache) Stats() MeetingCacheStats {
 	return MeetingCacheStats{Hits: st.Hits, Misses: st.Misses, Entries: st.Entries, Bytes: st.Cost}
 }
 
-// Revision returns the meeting's stamp: the position of the last event
-// that changed anything Meeting answers about it, so that a caller may key
-// what it derives from an answer (a rendered page) by it. ok is false for
-// a meeting the read model has no stamp of.
-func (c *MeetingCache) Revision(ctx context.Context, r projections.Reader, id domain.MeetingID) (rev uint64, ok bool, err error) {
-	rev, ok, err = stamp(ctx, r, collChanges, id)
-	return rev, ok, wrap(err, "meeting %s", id)
-}
-
 // Meeting is readmodels.Meeting, answered from the cache while the
 // meeting is unchanged. The record is shared: do not modify it.
 func (c *MeetingCache) Meeting(ctx context.Context, r projections.Reader, id domain.MeetingID, v View, window ...Window) (MeetingRecord, bool, error) {
+	m, _, ok, err := c.MeetingAt(ctx, r, id, v, window...)
+	return m, ok, err
+}
+
+// MeetingAt is Meeting, with the meeting's revision the answer is current
+// for: the position of the last event that changed anything Meeting
+// answers about it (0: the read model has no stamp of it), so that a
+// caller may key what it derives from the answer (a rendered page) by it.
+// The record is at least as recent as the revision.
+func (c *MeetingCache) MeetingAt(ctx context.Context, r projections.Reader, id domain.MeetingID, v View, window ...Window) (MeetingRecord, uint64, bool, error) {
 	changed, ok, err := stamp(ctx, r, collChanges, id)
 	if err != nil {
-		return MeetingRecord{}, false, wrap(err, "meeting %s", id)
+		return MeetingRecord{}, 0, false, wrap(err, "meeting %s", id)
 	}
 	if !ok {
-		return Meeting(ctx, r, id, v, window...)
+		m, ok, err := Meeting(ctx, r, id, v, window...)
+		return m, 0, ok, err
 	}
 	key := cacheKey{meeting: id, stamp: changed, view: v, offset: -1}
 	var w *Window
@@ -101,14 +103,14 @@ func (c *MeetingCache) Meeting(ctx context.Context, r projections.Reader, id dom
 		key.offset, key.limit = w.Offset, w.Limit
 	}
 	if e, ok := c.c.Get(key); ok {
-		return e.record, true, nil
+		return e.record, changed, true, nil
 	}
 	m, ok, err := meeting(ctx, r, id, v, w, c.order)
 	if err != nil || !ok {
-		return m, ok, err
+		return m, changed, ok, err
 	}
 	c.c.Put(key, &cacheEntry{record: m}, recordCost(m))
-	return m, true, nil
+	return m, changed, true, nil
 }
 
 // order is transcriptOrder from the cache while the layout is unchanged.
