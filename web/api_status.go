@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/projections"
 )
 
@@ -65,15 +64,8 @@ func (s *server) status(w http.ResponseWriter, r *http.Request) {
 // rebuild starts building a projection's read model again beside the one
 // queries read, switching when it has caught up. Staff only.
 func (s *server) rebuild(w http.ResponseWriter, r *http.Request) {
-	actor, err := s.authenticate(r)
-	if err != nil {
+	if _, err := s.staff(r, "admin.rebuild.staff_only", "only PDIS staff may rebuild read models"); err != nil {
 		writeError(w, r, s.cfg.Logger, err)
-		return
-	}
-	if actor.Role != domain.RolePDIS {
-		e := newAPIError(http.StatusForbidden, CodeForbidden, "only PDIS staff may rebuild read models")
-		e.detail.Rule = "admin.rebuild.staff_only"
-		writeError(w, r, s.cfg.Logger, e)
 		return
 	}
 	name := r.PathValue("name")

@@ -87,17 +87,20 @@ func (s *server) registerTokens(handle func(string, http.HandlerFunc)) {
 	if s.cfg.Tokens == nil {
 		return
 	}
-	handle("POST "+TokensPath, s.asStaff(s.createToken))
-	handle("GET "+TokensPath, s.asStaff(s.listTokens))
-	handle("POST "+TokenRevokePath, s.asStaff(s.revokeToken))
+	handle("POST "+TokensPath, s.asStaff(RuleTokensStaffOnly, tokensStaffOnly, s.createToken))
+	handle("GET "+TokensPath, s.asStaff(RuleTokensStaffOnly, tokensStaffOnly, s.listTokens))
+	handle("POST "+TokenRevokePath, s.asStaff(RuleTokensStaffOnly, tokensStaffOnly, s.revokeToken))
 }
 
-// asStaff serves h to PDIS staff, writing the error it returns.
-func (s *server) asStaff(h func(ctx context.Context, w http.ResponseWriter, r *http.Request, staff domain.Actor) error) http.HandlerFunc {
+const tokensStaffOnly = "only PDIS staff manage tokens"
+
+// asStaff serves h to PDIS staff (others get 403 naming rule, with msg),
+// writing the error it returns.
+func (s *server) asStaff(rule, msg string, h func(ctx context.Context, w http.ResponseWriter, r *http.Request, staff domain.Actor) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := s.queryContext(r)
 		defer cancel()
-		actor, err := s.staff(r)
+		actor, err := s.staff(r, rule, msg)
 		if err == nil {
 			err = h(ctx, w, r, actor)
 		}
@@ -108,14 +111,14 @@ func (s *server) asStaff(h func(ctx context.Context, w http.ResponseWriter, r *h
 }
 
 // staff authenticates r and requires PDIS staff.
-func (s *server) staff(r *http.Request) (domain.Actor, error) {
+func (s *server) staff(r *http.Request, rule, msg string) (domain.Actor, error) {
 	actor, err := s.authenticate(r)
 	if err != nil {
 		return actor, err
 	}
 	if actor.Role != domain.RolePDIS {
-		e := newAPIError(http.StatusForbidden, CodeForbidden, "only PDIS staff manage tokens")
-		e.detail.Rule = RuleTokensStaffOnly
+		e := newAPIError(http.StatusForbidden, CodeForbidden, msg)
+		e.detail.Rule = rule
 		return actor, e
 	}
 	return actor, nil

@@ -2,20 +2,13 @@ package web_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
-	"errors"
-	"io"
-	"log/slog"
 	"regexp"
 	"strconv"
 	"testing"
 
-	"golang.org/x/mod/sumdb/note"
-
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/projections/transparency"
-	"github.com/pdis/collab-ledger/web"
 )
 
 // TestPagesLedgerBadges: with a real transparency log following the real
@@ -26,35 +19,10 @@ import (
 // for that entry's event; an event recorded after the checkpoint stays
 // "not yet checkpointed".
 func TestPagesLedgerBadges(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	skey, vkey, err := note.GenerateKey(rand.Reader, transparency.DefaultOrigin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, _ := note.NewSigner(skey)
-	verifiers, _ := transparency.NewVerifiers(vkey)
-	l, err := transparency.Open(ctx, transparency.Config{Verifiers: verifiers, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pub *transparency.Publisher
-	followDone := make(chan struct{})
-	pe := newPagesEnv(t, func(cfg *web.Config) {
-		cfg.Proofs = l
-		go func() {
-			defer close(followDone)
-			if err := l.Follow(ctx, cfg.Store); err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("follow: %v", err)
-			}
-		}()
-		pub, err = transparency.NewPublisher(transparency.PublisherConfig{Log: l, Store: cfg.Store, Signer: signer, Logger: quiet})
-		if err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Cleanup(func() { cancel(); <-followDone })
+	ctx := context.Background()
+	tl := newLoadLedger(t)
+	pe := newPagesEnv(t, tl.tweak)
+	l, pub, verifiers := tl.log, tl.pub, tl.verifiers
 	pe.story()
 
 	// No checkpoint yet: every entry is pending, none included.

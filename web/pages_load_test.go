@@ -253,13 +253,14 @@ func importLargest(t *testing.T, pe *pagesEnv, dir string) importer.Result {
 	return res
 }
 
-// loadLedger is the transparency log a load test's server runs, as serve
-// does: the pages look up each entry's badge in it.
+// loadLedger is the transparency log a test's server runs, as serve does:
+// the pages look up each entry's badge in it. Pass tweak to newPagesEnv.
 type loadLedger struct {
-	log   *transparency.Log
-	pub   *transparency.Publisher
-	store eventstore.Store
-	tweak func(*web.Config)
+	log       *transparency.Log
+	pub       *transparency.Publisher
+	verifiers note.Verifiers
+	store     eventstore.Store
+	tweak     func(*web.Config)
 }
 
 func newLoadLedger(t *testing.T) *loadLedger {
@@ -272,7 +273,7 @@ func newLoadLedger(t *testing.T) *loadLedger {
 	}
 	signer, _ := note.NewSigner(skey)
 	verifiers, _ := transparency.NewVerifiers(vkey)
-	tl := &loadLedger{}
+	tl := &loadLedger{verifiers: verifiers}
 	tl.log, err = transparency.Open(ctx, transparency.Config{Verifiers: verifiers, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

@@ -68,16 +68,13 @@ func (t *recentEvents) read(out []eventstore.Event, after, head eventstore.Posit
 }
 
 // asDecoded returns e as decodeRecord returns it: times in UTC from whole
-// microseconds (an occurred-at of exactly 1970-01-01T00:00:00Z is stored a
-// microsecond later, see encodeRecord), data without spare capacity.
+// microseconds, data without spare capacity. (An occurred-at of exactly
+// the Unix epoch, which the file would store a microsecond later, is
+// refused by validation before it gets here.)
 func asDecoded(e eventstore.Event) eventstore.Event {
 	e.RecordedAt = time.UnixMicro(e.RecordedAt.UnixMicro()).UTC()
 	if !e.Metadata.OccurredAt.IsZero() {
-		occ := e.Metadata.OccurredAt.UnixMicro()
-		if occ == 0 {
-			occ = 1
-		}
-		e.Metadata.OccurredAt = time.UnixMicro(occ).UTC()
+		e.Metadata.OccurredAt = time.UnixMicro(e.Metadata.OccurredAt.UnixMicro()).UTC()
 	}
 	e.Data = e.Data[:len(e.Data):len(e.Data)]
 	return e
