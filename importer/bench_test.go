@@ -21,7 +21,7 @@ import (
 	"github.com/pdis/collab-ledger/importer"
 	"github.com/pdis/collab-ledger/projections"
 	pgproj "github.com/pdis/collab-ledger/projections/postgres"
-	"github.com/pdis/collab-ledger/projections/readmodels"
+	"github.com/pdis/collab-ledger/readmodels"
 )
 
 // Benchmarks of the import (figures in docs/decisions/0008):

@@ -6,7 +6,7 @@ import (
 
 	"github.com/pdis/collab-ledger/akn"
 	"github.com/pdis/collab-ledger/domain"
-	"github.com/pdis/collab-ledger/importer/transcriptdiff"
+	"github.com/pdis/collab-ledger/transcriptdiff"
 )
 
 // speakerOf maps an Akoma Ntoso speech's speaker to the ledger's.

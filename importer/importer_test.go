@@ -16,7 +16,7 @@ import (
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/importer"
-	"github.com/pdis/collab-ledger/importer/transcriptdiff"
+	"github.com/pdis/collab-ledger/transcriptdiff"
 )
 
 var ctx = context.Background()

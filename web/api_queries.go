@@ -11,11 +11,11 @@ import (
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/projections"
-	"github.com/pdis/collab-ledger/projections/readmodels"
+	"github.com/pdis/collab-ledger/readmodels"
 )
 
 // The JSON query API: one route per query of the read models
-// (projections/readmodels), public view by default.
+// (readmodels), public view by default.
 //
 //	GET /api/v1/cases                          the case board (filters: stage, ministry, source, year, q, open)
 //	GET /api/v1/cases/{id}                     a case's card  (?asof=, ?clock=)

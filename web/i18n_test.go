@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/pdis/collab-ledger/domain"
-	"github.com/pdis/collab-ledger/projections/readmodels"
+	"github.com/pdis/collab-ledger/readmodels"
 )
 
 // TestCatalogueComplete: both languages have every label, and every value

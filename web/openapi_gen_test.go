@@ -11,7 +11,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/pdis/collab-ledger/projections/transparency"
+	"github.com/pdis/collab-ledger/transparency"
 	"reflect"
 	"slices"
 	"strings"
@@ -24,7 +24,7 @@ import (
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
-	"github.com/pdis/collab-ledger/projections/readmodels"
+	"github.com/pdis/collab-ledger/readmodels"
 )
 
 // ---- ordered YAML ----

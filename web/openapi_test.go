@@ -6,7 +6,7 @@ import (
 	"flag"
 	"github.com/google/uuid"
 	"github.com/pdis/collab-ledger/projections"
-	"github.com/pdis/collab-ledger/projections/transparency"
+	"github.com/pdis/collab-ledger/transparency"
 	"net/http"
 	"net/http/httptest"
 	"os"

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pdis/collab-ledger/projections/readmodels"
+	"github.com/pdis/collab-ledger/readmodels"
 )
 
 // signatureChart is a proposal's valid signatures over time as an SVG line

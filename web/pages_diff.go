@@ -4,12 +4,12 @@ import (
 	"sync"
 
 	"github.com/pdis/collab-ledger/akn"
-	"github.com/pdis/collab-ledger/importer/transcriptdiff"
+	"github.com/pdis/collab-ledger/transcriptdiff"
 )
 
 // A transcript page shows, for each edited utterance, every version and a
 // word-level diff from the version before: the transcript importer's diff
-// (importer/transcriptdiff: paragraphs aligned, then CJK per character and
+// (transcriptdiff: paragraphs aligned, then CJK per character and
 // Latin per word, Myers), rendered as <ins>/<del> with words for screen
 // readers.
 

@@ -14,7 +14,7 @@ import (
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/projections"
-	"github.com/pdis/collab-ledger/projections/readmodels"
+	"github.com/pdis/collab-ledger/readmodels"
 	"github.com/pdis/collab-ledger/web"
 )
 

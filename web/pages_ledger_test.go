@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/pdis/collab-ledger/domain"
-	"github.com/pdis/collab-ledger/projections/transparency"
+	"github.com/pdis/collab-ledger/transparency"
 )
 
 // TestPagesLedgerBadges: with a real transparency log following the real

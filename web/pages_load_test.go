@@ -31,7 +31,7 @@ import (
 	"github.com/pdis/collab-ledger/internal/testenv"
 	"github.com/pdis/collab-ledger/projections"
 	pgproj "github.com/pdis/collab-ledger/projections/postgres"
-	"github.com/pdis/collab-ledger/projections/transparency"
+	"github.com/pdis/collab-ledger/transparency"
 	"github.com/pdis/collab-ledger/web"
 )
 

@@ -15,7 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pdis/collab-ledger/eventstore"
-	"github.com/pdis/collab-ledger/projections/transparency"
+	"github.com/pdis/collab-ledger/transparency"
 )
 
 // ProofSource answers for the transparency log: its latest signed

@@ -17,7 +17,7 @@ import (
 
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/bbolt"
-	"github.com/pdis/collab-ledger/projections/transparency"
+	"github.com/pdis/collab-ledger/transparency"
 	"github.com/pdis/collab-ledger/web"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/bbolt"
-	"github.com/pdis/collab-ledger/projections/transparency"
+	"github.com/pdis/collab-ledger/transparency"
 )
 
 // signedCheckpointEvent signs the checkpoint of the store's first size

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/pdis/collab-ledger/projections/transparency"
+	"github.com/pdis/collab-ledger/transparency"
 )
 
 // Key file names keygen writes in --out.

@@ -30,7 +30,7 @@ import (
 	_ "github.com/pdis/collab-ledger/eventstore/bbolt"     // file: URLs
 	_ "github.com/pdis/collab-ledger/eventstore/kurrentdb" // esdb: URLs
 	_ "github.com/pdis/collab-ledger/eventstore/postgres"  // postgres: URLs
-	"github.com/pdis/collab-ledger/projections/transparency"
+	"github.com/pdis/collab-ledger/transparency"
 )
 
 // defaultStore is the embedded file under ./data/.

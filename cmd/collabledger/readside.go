@@ -19,7 +19,7 @@ import (
 	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/projections/nats"
 	pgreadmodels "github.com/pdis/collab-ledger/projections/postgres"
-	"github.com/pdis/collab-ledger/projections/readmodels"
+	"github.com/pdis/collab-ledger/readmodels"
 	"github.com/pdis/collab-ledger/reports"
 )
 

@@ -15,7 +15,7 @@ import (
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/projections"
-	"github.com/pdis/collab-ledger/projections/readmodels"
+	"github.com/pdis/collab-ledger/readmodels"
 )
 
 // runTrail prints a case's accountability trail — how its outcome arose —

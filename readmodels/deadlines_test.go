@@ -10,7 +10,7 @@ import (
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/projections/projectiontest"
-	rm "github.com/pdis/collab-ledger/projections/readmodels"
+	rm "github.com/pdis/collab-ledger/readmodels"
 )
 
 // TestDeadlines walks a response deadline through near, extended, near

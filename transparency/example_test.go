@@ -14,7 +14,7 @@ import (
 
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/bbolt"
-	"github.com/pdis/collab-ledger/projections/transparency"
+	"github.com/pdis/collab-ledger/transparency"
 )
 
 // Example wires the transparency log as `collabledger serve` does: the tree

@@ -7,7 +7,7 @@ import (
 
 	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/projections/projectiontest"
-	rm "github.com/pdis/collab-ledger/projections/readmodels"
+	rm "github.com/pdis/collab-ledger/readmodels"
 )
 
 // TestFastPathsSameDocuments folds the story's log with the trail and the

@@ -11,7 +11,7 @@ import (
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/projections/projectiontest"
-	rm "github.com/pdis/collab-ledger/projections/readmodels"
+	rm "github.com/pdis/collab-ledger/readmodels"
 )
 
 // TestAsOfClocks imports a 2019 meeting into a case today and checks that

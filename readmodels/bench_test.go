@@ -19,7 +19,7 @@ import (
 	"github.com/pdis/collab-ledger/projections"
 	pgproj "github.com/pdis/collab-ledger/projections/postgres"
 	"github.com/pdis/collab-ledger/projections/projectiontest"
-	rm "github.com/pdis/collab-ledger/projections/readmodels"
+	rm "github.com/pdis/collab-ledger/readmodels"
 )
 
 // bigCase records, through the command side, a case with meetings
@@ -93,7 +93,7 @@ func bigCase(tb testing.TB, l *ledger, id domain.CaseID, meetings, utterances, v
 // live trail as the index, followed by the case, one meeting's and a trail
 // page's queries.
 //
-//	go test ./projections/readmodels -run '^$' -bench BenchmarkAsOf -benchtime 5x
+//	go test ./readmodels -run '^$' -bench BenchmarkAsOf -benchtime 5x
 func BenchmarkAsOf(b *testing.B) {
 	if n := requestedIterations(); n > maxAsOfIterations {
 		b.Skipf("one operation folds 100,000 events (%d iterations asked): run with -benchtime 5x", n)
@@ -178,7 +178,7 @@ func bigLedger(b *testing.B) (eventstore.Store, int, eventstore.Position) {
 // and into PostgreSQL (when DATABASE_URL is reachable), and reports
 // events/s: what the read models cost the framework's catch-up.
 //
-//	go test -run '^$' -bench BenchmarkCatchUp -benchtime 1x ./projections/readmodels/
+//	go test -run '^$' -bench BenchmarkCatchUp -benchtime 1x ./readmodels/
 func BenchmarkCatchUp(b *testing.B) {
 	if n := requestedIterations(); n > 3 {
 		b.Skipf("one operation folds the whole log (%d iterations asked): run with -benchtime 1x", n)

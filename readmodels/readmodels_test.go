@@ -20,7 +20,7 @@ import (
 	"github.com/pdis/collab-ledger/projections"
 	pgproj "github.com/pdis/collab-ledger/projections/postgres"
 	"github.com/pdis/collab-ledger/projections/projectiontest"
-	rm "github.com/pdis/collab-ledger/projections/readmodels"
+	rm "github.com/pdis/collab-ledger/readmodels"
 )
 
 const topic = "test-integration"
