@@ -108,6 +108,7 @@ func (s *server) registerAPI(mux *http.ServeMux) []string {
 	}
 	s.registerQueries(handle)
 	s.registerTokens(handle)
+	s.registerFeeds(handle)
 	if s.cfg.Ledger == nil {
 		return patterns
 	}
