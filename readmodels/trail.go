@@ -68,10 +68,7 @@ func (Trail) Preload(ev eventstore.Event) []projections.DocRef {
 	if !trailTable.handles(ev.Type) || ev.Type == "meeting.scheduled" {
 		return nil
 	}
-	id := streamID(ev.Stream, "transcript-")
-	if id == "" {
-		id = streamID(ev.Stream, "meeting-")
-	}
+	id := string(domain.MeetingOfStream(ev.Stream))
 	if id == "" {
 		return nil
 	}
@@ -236,7 +233,7 @@ func foldEntry(ctx context.Context, tx projections.Tx, ev eventstore.Event, e do
 	refs := refsOf(e)
 	var subject string
 	switch {
-	case strings.HasPrefix(ev.Stream, "proposal-"), strings.HasPrefix(ev.Stream, "po-monthly-"), strings.HasPrefix(ev.Stream, "case-"):
+	case isSubjectStream(ev.Stream):
 		subject = ev.Stream
 	default:
 		s, err := meetingSubject(ctx, tx, ev, e, refs)
@@ -303,9 +300,7 @@ func meetingSubject(ctx context.Context, tx projections.Tx, ev eventstore.Event,
 	}
 	id := refs.MeetingID
 	if id == "" {
-		if id = streamID(ev.Stream, "transcript-"); id == "" {
-			id = streamID(ev.Stream, "meeting-")
-		}
+		id = string(domain.MeetingOfStream(ev.Stream))
 	}
 	m, ok, err := projections.Get[trailMeeting](ctx, tx, collTrailMeeting, id)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -239,10 +238,10 @@ func (c *computer) subject(s string) uint32 {
 func (c *computer) refOf(ev *eventstore.Event, de domain.Event) eref {
 	r := eref{pos: uint64(ev.Position), id: ev.ID}
 	switch {
-	case strings.HasPrefix(ev.Stream, "proposal-"), strings.HasPrefix(ev.Stream, "po-monthly-"), strings.HasPrefix(ev.Stream, "case-"):
+	case domain.IsStreamKind(ev.Stream, domain.StreamProposal, domain.StreamMonthlyMeeting, domain.StreamCase):
 		r.subj = c.subject(ev.Stream)
-	case strings.HasPrefix(ev.Stream, "meeting-"), strings.HasPrefix(ev.Stream, "transcript-"):
-		id := strings.TrimPrefix(strings.TrimPrefix(ev.Stream, "transcript-"), "meeting-")
+	case domain.IsStreamKind(ev.Stream, domain.StreamMeeting, domain.StreamTranscript):
+		id := string(domain.MeetingOfStream(ev.Stream))
 		if s, ok := de.(domain.MeetingScheduled); ok {
 			id = string(s.MeetingID)
 		}
@@ -322,7 +321,7 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 		// counted by when it happened; its body is not needed
 		// (the stream, transcript-<meeting>, names its meeting)
 		if c.p.contains(ev.OccurredAt()) {
-			c.edits = append(c.edits, meetingRef{meeting: strings.TrimPrefix(ev.Stream, "transcript-"), ref: c.refOf(ev, nil)})
+			c.edits = append(c.edits, meetingRef{meeting: domain.StreamOf(domain.StreamTranscript, ev.Stream), ref: c.refOf(ev, nil)})
 		}
 		return
 	}
