@@ -29,7 +29,7 @@ func TestPages(t *testing.T) {
 		}
 		mustContain(t, "case", body,
 			`<html lang="zh-Hant">`, `<h1 id="case-title">停止神豬比重</h1>`, `<dd id="case-stage" class="stage">結案</dd>`,
-			"階段歷程", "確定議題", "分工", "研究", "會前會", "協作會議", "陳報院長", "院長指示", "機關回應",
+			"階段歷程", "設定議題", "分工", "研究", "會前會", "協作會議", "陳報院長", "院長裁示", "部會回應",
 			"主辦機關", "moi", "mohw", // lead and co-organiser
 			`<a href="/meetings/m-1">PO共識營</a>`,
 			"利害關係人盤點與出席", "提案人", "養豬協會", "產業",
