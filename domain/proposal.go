@@ -112,10 +112,10 @@ func (MarkResponseOverdue) CommandName() string { return CmdMarkResponseOverdue 
 // ProposalSubmitted: a citizen submitted a proposal.
 type ProposalSubmitted struct {
 	ProposalID ProposalID `json:"proposalId"`
-	Title      string     `json:"title"`
-	Summary    string     `json:"summary"`
+	Title      string     `json:"title" ledger:"public"`
+	Summary    string     `json:"summary" ledger:"public"`
 	// Proposer is the proposer's actor ID (their pseudonym).
-	Proposer string `json:"proposer"`
+	Proposer string `json:"proposer" ledger:"personal"`
 	Occurred
 }
 
@@ -137,7 +137,7 @@ type ProposalPublished struct {
 type ProposalSigned struct {
 	ProposalID  ProposalID `json:"proposalId"`
 	SignatureID uuid.UUID  `json:"signatureId"`
-	Signer      SignerID   `json:"signer"`
+	Signer      SignerID   `json:"signer" ledger:"personal"`
 	Count       int        `json:"count"`
 	Occurred
 }
@@ -157,7 +157,7 @@ type ProposalMilestoneReached struct {
 type ProposalEstablished struct {
 	ProposalID  ProposalID `json:"proposalId"`
 	SignatureID uuid.UUID  `json:"signatureId"`
-	Signer      SignerID   `json:"signer"`
+	Signer      SignerID   `json:"signer" ledger:"personal"`
 	Count       int        `json:"count"`
 	Threshold   int        `json:"threshold"`
 	// CompetentMinistry must respond by ResponseDueAt.
@@ -171,8 +171,8 @@ type ProposalEstablished struct {
 type ProposalSignatureInvalidated struct {
 	ProposalID  ProposalID `json:"proposalId"`
 	SignatureID uuid.UUID  `json:"signatureId"`
-	Signer      SignerID   `json:"signer"`
-	Reason      string     `json:"reason"`
+	Signer      SignerID   `json:"signer" ledger:"personal"`
+	Reason      string     `json:"reason" ledger:"confidential"`
 	Count       int        `json:"count"`
 	Occurred
 }
@@ -193,7 +193,7 @@ type ProposalResponseDeadlineExtended struct {
 	Ministry      MinistryID `json:"ministry"`
 	PreviousDueAt time.Time  `json:"previousDueAt"`
 	DueAt         time.Time  `json:"dueAt"`
-	Reason        string     `json:"reason"`
+	Reason        string     `json:"reason" ledger:"public"`
 	Occurred
 }
 
@@ -202,8 +202,8 @@ type ProposalResponseDeadlineExtended struct {
 type ProposalResponded struct {
 	ProposalID ProposalID `json:"proposalId"`
 	Ministry   MinistryID `json:"ministry"`
-	Summary    string     `json:"summary"`
-	Link       string     `json:"link,omitempty"`
+	Summary    string     `json:"summary" ledger:"public"`
+	Link       string     `json:"link,omitempty" ledger:"public"`
 	DueAt      time.Time  `json:"dueAt"`
 	OnTime     bool       `json:"onTime"`
 	Occurred
