@@ -646,6 +646,9 @@ func (p *Proposal) ExtendResponseDeadline(cmd ExtendResponseDeadline, actor Acto
 	if err := p.requireResponder(CmdExtendResponseDeadline, actor); err != nil {
 		return nil, err
 	}
+	if err := checkDate("newDueDate", cmd.NewDueDate); err != nil {
+		return nil, err
+	}
 	due := cmd.NewDueDate.End().UTC()
 	if !due.After(p.responseDueAt) {
 		return nil, violated("proposal.extend_response_deadline.not_later", "new deadline %s is not after %s", cmd.NewDueDate, p.responseDueAt.Format(time.RFC3339))
