@@ -639,9 +639,9 @@ func (m *Meeting) Schedule(cmd ScheduleMeeting, actor Actor, at time.Time, c *Ca
 			ev.Voted = true
 			day := calendar.DateOf(cmd.StartsAt)
 			if history != nil {
-				for _, d := range history.VotedMeetingDates(c.Lead()) {
+				for _, d := range history.VotedMeetingDates(c.Lead(), c.ID()) {
 					if gap := day.DaysSince(d); gap < cfg.MinDaysBetweenMeetingsSameOrganiser && gap > -cfg.MinDaysBetweenMeetingsSameOrganiser {
-						return nil, violated("meeting.schedule.organiser_spacing", "%s hosts another voted meeting on %s, %d days from %s; at least %d days apart", c.Lead(), d, abs(gap), day, cfg.MinDaysBetweenMeetingsSameOrganiser)
+						return nil, violated("meeting.schedule.organiser_spacing", "%s hosts another voted topic's meeting on %s, %d days from %s; at least %d days apart", c.Lead(), d, abs(gap), day, cfg.MinDaysBetweenMeetingsSameOrganiser)
 					}
 				}
 			}
