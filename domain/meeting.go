@@ -616,6 +616,9 @@ func (m *Meeting) Schedule(cmd ScheduleMeeting, actor Actor, at time.Time, c *Ca
 	if cmd.StartsAt.IsZero() {
 		return nil, violated("meeting.schedule.start_required", "meeting %s has no start time", cmd.MeetingID)
 	}
+	if err := checkInstant("startsAt", cmd.StartsAt); err != nil {
+		return nil, err
+	}
 	ev := MeetingScheduled{MeetingID: m.id, CaseID: cmd.CaseID, Kind: cmd.Kind, Phase: cmd.Phase, Title: cmd.Title, StartsAt: cmd.StartsAt.UTC(), MonthlyMeetingID: cmd.MonthlyMeetingID, Imported: cmd.Imported, Occurred: occurred(at)}
 	if cmd.CaseID == "" {
 		if cmd.Kind != MeetingOther && cmd.Kind != MeetingPOMonthly {
@@ -636,9 +639,9 @@ func (m *Meeting) Schedule(cmd ScheduleMeeting, actor Actor, at time.Time, c *Ca
 			ev.Voted = true
 			day := calendar.DateOf(cmd.StartsAt)
 			if history != nil {
-				for _, d := range history.VotedMeetingDates(c.Lead()) {
+				for _, d := range history.VotedMeetingDates(c.Lead(), c.ID()) {
 					if gap := day.DaysSince(d); gap < cfg.MinDaysBetweenMeetingsSameOrganiser && gap > -cfg.MinDaysBetweenMeetingsSameOrganiser {
-						return nil, violated("meeting.schedule.organiser_spacing", "%s hosts another voted meeting on %s, %d days from %s; at least %d days apart", c.Lead(), d, abs(gap), day, cfg.MinDaysBetweenMeetingsSameOrganiser)
+						return nil, violated("meeting.schedule.organiser_spacing", "%s hosts another voted topic's meeting on %s, %d days from %s; at least %d days apart", c.Lead(), d, abs(gap), day, cfg.MinDaysBetweenMeetingsSameOrganiser)
 					}
 				}
 			}
