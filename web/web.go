@@ -79,6 +79,8 @@ type server struct {
 	fragments *lru.Cache[fragmentKey, template.HTML]
 	// snapshots keeps folds of cases as of settled points.
 	snapshots *lru.Cache[snapshotKey, *readmodels.Snapshot]
+	// dir keeps the home page's and the lists' data (directory.go).
+	dir directoryCache
 }
 
 // New returns the ledger's HTTP handler.
