@@ -266,7 +266,7 @@ type MeetingScheduled struct {
 	CaseID    CaseID      `json:"caseId,omitempty"`
 	Kind      MeetingKind `json:"kind"`
 	Phase     Phase       `json:"phase,omitempty"`
-	Title     string      `json:"title"`
+	Title     string      `json:"title" ledger:"public"`
 	StartsAt  time.Time   `json:"startsAt"`
 	Organiser MinistryID  `json:"organiser,omitempty"`
 	Voted     bool        `json:"voted,omitempty"`
@@ -280,8 +280,8 @@ type MeetingScheduled struct {
 // MeetingParticipantAdded: a participant was invited.
 type MeetingParticipantAdded struct {
 	MeetingID     MeetingID       `json:"meetingId"`
-	ParticipantID ParticipantID   `json:"participantId"`
-	Name          string          `json:"name"`
+	ParticipantID ParticipantID   `json:"participantId" ledger:"public"`
+	Name          string          `json:"name" ledger:"public"`
 	Role          ParticipantRole `json:"role"`
 	Ministry      MinistryID      `json:"ministry,omitempty"`
 	StakeholderID StakeholderID   `json:"stakeholderId,omitempty"`
@@ -294,7 +294,7 @@ type MeetingParticipantAdded struct {
 // MeetingAttendanceRecorded: a participant's attendance.
 type MeetingAttendanceRecorded struct {
 	MeetingID     MeetingID     `json:"meetingId"`
-	ParticipantID ParticipantID `json:"participantId"`
+	ParticipantID ParticipantID `json:"participantId" ledger:"public"`
 	Present       bool          `json:"present"`
 	Occurred
 }
@@ -304,10 +304,10 @@ type MeetingNoteAdded struct {
 	MeetingID MeetingID      `json:"meetingId"`
 	NoteID    NoteID         `json:"noteId"`
 	Board     Board          `json:"board"`
-	Sheet     string         `json:"sheet,omitempty"`
+	Sheet     string         `json:"sheet,omitempty" ledger:"public"`
 	Section   ConceptSection `json:"section,omitempty"`
 	Parent    NoteID         `json:"parent,omitempty"`
-	Text      string         `json:"text"`
+	Text      string         `json:"text" ledger:"public,withdrawable=note"`
 	Occurred
 }
 
@@ -317,8 +317,8 @@ type MeetingNoteRevised struct {
 	MeetingID MeetingID `json:"meetingId"`
 	NoteID    NoteID    `json:"noteId"`
 	Revision  int       `json:"revision"`
-	Text      string    `json:"text"`
-	Reason    string    `json:"reason,omitempty"`
+	Text      string    `json:"text" ledger:"public,withdrawable=note"`
+	Reason    string    `json:"reason,omitempty" ledger:"public"`
 	Occurred
 }
 
@@ -326,7 +326,7 @@ type MeetingNoteRevised struct {
 type MeetingNoteRemoved struct {
 	MeetingID MeetingID `json:"meetingId"`
 	NoteID    NoteID    `json:"noteId"`
-	Reason    string    `json:"reason"`
+	Reason    string    `json:"reason" ledger:"confidential"`
 	Occurred
 }
 
@@ -335,7 +335,7 @@ type MeetingNoteRemoved struct {
 type MeetingQuestionPosted struct {
 	MeetingID  MeetingID  `json:"meetingId"`
 	QuestionID QuestionID `json:"questionId"`
-	Text       string     `json:"text"`
+	Text       string     `json:"text" ledger:"public,withdrawable=question"`
 	Occurred
 }
 
@@ -346,7 +346,7 @@ func (MeetingQuestionPosted) AnonymousAuthor() {}
 type MeetingQuestionAnswered struct {
 	MeetingID  MeetingID  `json:"meetingId"`
 	QuestionID QuestionID `json:"questionId"`
-	Answer     string     `json:"answer"`
+	Answer     string     `json:"answer" ledger:"public,withdrawable=question"`
 	Occurred
 }
 
@@ -354,7 +354,7 @@ type MeetingQuestionAnswered struct {
 type MeetingQuestionArchived struct {
 	MeetingID  MeetingID  `json:"meetingId"`
 	QuestionID QuestionID `json:"questionId"`
-	Reason     string     `json:"reason,omitempty"`
+	Reason     string     `json:"reason,omitempty" ledger:"confidential"`
 	Occurred
 }
 
@@ -363,8 +363,8 @@ type MeetingRecordingAdded struct {
 	MeetingID   MeetingID     `json:"meetingId"`
 	RecordingID RecordingID   `json:"recordingId"`
 	Kind        RecordingKind `json:"kind"`
-	URL         string        `json:"url"`
-	SHA256      string        `json:"sha256,omitempty"`
+	URL         string        `json:"url" ledger:"public"`
+	SHA256      string        `json:"sha256,omitempty" ledger:"public"`
 	Occurred
 }
 
