@@ -400,6 +400,27 @@ func (l *Ledger) execMeeting(ctx context.Context, id string, c call) (Result, er
 		owner   *loaded[*domain.Case]
 		history domain.VotedMeetings
 	)
+	// Accounts are checked as meeting-bound keyed digests, never stored
+	// (domain/questions.go).
+	switch x := c.cmd.(type) {
+	case domain.AddParticipant:
+		x.AccountKey = ""
+		if x.Account != "" {
+			x.AccountKey = domain.ParticipantKey(l.cfg.Secret, mid, x.Account)
+		}
+		c.cmd = x
+	case domain.PostQuestion:
+		x.AuthorKey = domain.ParticipantKey(l.cfg.Secret, mid, c.actor.ID)
+		c.cmd = x
+		// A command ID the client chose could name them ("alice-q1"), and
+		// correlation and causation IDs tie commands together: the
+		// question records a keyed digest of the first and neither of the
+		// others.
+		if c.commandID != "" {
+			c.commandID = "q-" + domain.ParticipantKey(l.cfg.Secret, mid, "command\x00"+c.commandID)[:32]
+		}
+		c.correlationID, c.causationID = "", ""
+	}
 	if x, ok := c.cmd.(domain.ScheduleMeeting); ok {
 		unlock, err := l.votedSync(ctx)
 		if err != nil {
