@@ -142,7 +142,7 @@ var matrixCases = map[string]matrixCase{
 		return openMonthly(t).CastBallot(CastBallot{MeetingID: "2019-03", Choices: []CandidateID{"c1"}}, actorFor(r), tMonthly, testRegistry(t))
 	},
 	CmdCloseMonthlyMeeting: func(t *testing.T, r Role) ([]Event, error) {
-		return openMonthly(t).Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, actorFor(r), tMonthly, nil)
+		return openMonthly(t).Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, actorFor(r), tMonthly, nil, nil)
 	},
 
 	CmdOpenCase: func(t *testing.T, r Role) ([]Event, error) {
@@ -215,7 +215,7 @@ var matrixCases = map[string]matrixCase{
 		return meetingWithContent(t).RemoveNote(RemoveNote{MeetingID: "m-1", NoteID: "n-1", Reason: "斷章取義"}, actorFor(r), tMeeting)
 	},
 	CmdPostQuestion: func(t *testing.T, r Role) ([]Event, error) {
-		return meetingWithContent(t).PostQuestion(PostQuestion{MeetingID: "m-1", QuestionID: "q-2", Text: "問題"}, actorFor(r), tMeeting)
+		return meetingWithContent(t).PostQuestion(withAuthor(PostQuestion{MeetingID: "m-1", QuestionID: "q-2", Text: "問題"}, actorFor(r)), actorFor(r), tMeeting)
 	},
 	CmdAnswerQuestion: func(t *testing.T, r Role) ([]Event, error) {
 		return meetingWithContent(t).AnswerQuestion(AnswerQuestion{MeetingID: "m-1", QuestionID: "q-1", Answer: "會"}, actorFor(r), tMeeting)
@@ -378,7 +378,7 @@ func TestEveryCommandTypeNamesAPolicyEntry(t *testing.T) {
 		case strings.HasPrefix(name, "registry."):
 			_, err = NewRegistry().Decide(c, auditor, t0)
 		case strings.HasPrefix(name, "monthly."):
-			_, err = NewMonthlyMeeting("x").Decide(c, auditor, t0, DefaultMonthlyConfig(), nil, nil, nil)
+			_, err = NewMonthlyMeeting("x").Decide(c, auditor, t0, DefaultMonthlyConfig(), nil, nil, nil, nil)
 		case strings.HasPrefix(name, "case."):
 			_, err = NewCase("x").Decide(c, auditor, t0, nil, nil)
 		case strings.HasPrefix(name, "meeting."):

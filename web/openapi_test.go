@@ -21,6 +21,7 @@ import (
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore/bbolt"
 	"github.com/pdis/collab-ledger/importer/join"
+	"github.com/pdis/collab-ledger/tokens"
 )
 
 var updateOpenAPI = flag.Bool("update-openapi", false, "rewrite web/openapi.yaml from the command catalogue")
@@ -63,11 +64,14 @@ func (stubExecutor) Execute(context.Context, domain.Actor, domain.Command, ...ap
 	return app.Result{}, nil
 }
 
-type stubAuth struct{}
+type stubAuth struct{ TokenService }
 
 type stubProofs struct{}
 
 func (stubProofs) Latest(context.Context) (transparency.Checkpoint, error) {
+	return transparency.Checkpoint{}, transparency.ErrNoCheckpoint
+}
+func (stubProofs) Witnessed(context.Context) (transparency.Checkpoint, error) {
 	return transparency.Checkpoint{}, transparency.ErrNoCheckpoint
 }
 func (stubProofs) ProveInclusion(context.Context, transparency.LeafRef, int64) (transparency.InclusionProof, error) {
@@ -94,7 +98,9 @@ type stubReadSide struct{}
 func (stubReadSide) Status(context.Context) ([]projections.Status, error) { return nil, nil }
 func (stubReadSide) Rebuild(context.Context, string) (uint64, error)      { return 0, nil }
 
-func (stubAuth) Authenticate(string) (domain.Actor, error) { return domain.Actor{}, ErrUnauthenticated }
+func (stubAuth) Authenticate(context.Context, string) (domain.Actor, error) {
+	return domain.Actor{}, tokens.ErrUnauthenticated
+}
 
 // TestOpenAPIMatchesRouter: the document is valid OpenAPI 3.1; every
 // documented path and method is served; every served API route is

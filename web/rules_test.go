@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,4 +85,132 @@ func TestAPIParagraphsSafeSubset(t *testing.T) {
 		e.refused(steno, "transcript.record_utterance", utt("u-1", "ok", p), http.StatusUnprocessableEntity, web.CodeRuleViolated, rule)
 	}
 	e.must(steno, "transcript.record_utterance", utt("u-1", `<b>粗體</b> a &lt; b <a href="https://join.gov.tw/">Join</a><br/>`))
+}
+
+// votedTopic records, through the API, a PO monthly meeting held on heldOn
+// that selects one ministry proposal organised by moi, and returns the
+// selected topic as the closing event stored it.
+func (e *apiEnv) votedTopic(staff, po, monthly, heldOn string) map[string]any {
+	e.t.Helper()
+	e.must(staff, "monthly.open", map[string]any{"meetingId": monthly, "heldOn": heldOn})
+	e.must(staff, "monthly.add_candidate", map[string]any{"meetingId": monthly, "candidateId": "c1", "kind": "ministry_proposal", "title": "議題 " + monthly, "organiser": "moi"})
+	e.must(po, "monthly.cast_ballot", map[string]any{"meetingId": monthly, "choices": []string{"c1"}})
+	res := e.must(staff, "monthly.close", map[string]any{"meetingId": monthly})
+	var closed struct {
+		Selected []map[string]any `json:"selected"`
+	}
+	if err := json.Unmarshal(res.Events[0].Data, &closed); err != nil || len(closed.Selected) != 1 {
+		e.t.Fatalf("monthly %s selected %s (%v)", monthly, res.Events[0].Data, err)
+	}
+	return closed.Selected[0]
+}
+
+// registryWithPO registers moi with its chief PO for 2026 and returns the
+// staff and PO tokens.
+func (e *apiEnv) registryWithPO() (staff, po string) {
+	e.t.Helper()
+	staff = e.token(staffActor, time.Time{})
+	// A PO's token is issued for a registered PO: e.token registers
+	// po-moi-chief (and moi) for 2026 first.
+	po = e.token(domain.Actor{ID: "po-moi-chief", Role: domain.RolePO, Ministry: "moi"}, time.Time{})
+	return staff, po
+}
+
+// TestAPIOrganiserSpacingIsBetweenTopics (#14 item 8): the 45-day rule
+// spaces an organiser's voted topics, not the meetings of one case: a case's
+// second collaborative meeting 14 days after its first is accepted; another
+// voted topic's meeting of the same organiser 14 days later is refused,
+// and accepted 49 days later.
+func TestAPIOrganiserSpacingIsBetweenTopics(t *testing.T) {
+	e := newAPI(t, nil)
+	staff, po := e.registryWithPO()
+	e.votedTopic(staff, po, "2026-03", "2026-03-04")
+	e.votedTopic(staff, po, "2026-04", "2026-04-01")
+	for _, c := range []struct{ id, monthly string }{{"case-1", "2026-03"}, {"case-2", "2026-04"}} {
+		e.must(staff, "case.open", map[string]any{"caseId": c.id, "title": "議題", "sourceKind": "voted_topic", "monthlyMeetingId": c.monthly, "candidateId": "c1"})
+		e.must(staff, "case.assign_lead", map[string]any{"caseId": c.id, "ministry": "moi"})
+	}
+	meeting := func(id, kase, phase, day string) map[string]any {
+		return map[string]any{"meetingId": id, "caseId": kase, "kind": "collaborative", "phase": phase, "title": "協作會議", "startsAt": day + "T09:30:00+08:00"}
+	}
+	e.must(staff, "meeting.schedule", meeting("m-1", "case-1", "discover", "2026-04-08"))
+	e.must(staff, "meeting.schedule", meeting("m-2", "case-1", "define", "2026-04-22"))
+	e.must(staff, "meeting.schedule", meeting("m-3", "case-1", "develop", "2026-05-06"))
+	e.refused(staff, "meeting.schedule", meeting("m-4", "case-2", "discover", "2026-05-20"), http.StatusUnprocessableEntity, web.CodeRuleViolated, "meeting.schedule.organiser_spacing")
+	e.must(staff, "meeting.schedule", meeting("m-4", "case-2", "discover", "2026-06-24"))
+}
+
+// TestAPIMonthlyVoteProposesAWorkingDay (#14 item 9): the earliest meeting
+// date a vote proposes is a working day of the office calendar, not
+// 1 January.
+func TestAPIMonthlyVoteProposesAWorkingDay(t *testing.T) {
+	e := newAPI(t, nil)
+	staff, po := e.registryWithPO()
+	if got := e.votedTopic(staff, po, "2025-12", "2025-12-03"); got["earliestDate"] != "2026-01-02" || got["calendarProvisional"] != nil {
+		t.Fatalf("December 2025 vote: %v", got)
+	}
+	// May 2026: 1 May (Labour Day) is a Friday, then a weekend.
+	if got := e.votedTopic(staff, po, "2026-04", "2026-04-01"); got["earliestDate"] == "2026-05-02" || got["earliestDate"] == "2026-05-03" {
+		t.Fatalf("April 2026 vote: %v", got)
+	}
+}
+
+// TestAPIAnonymousQuestions (#14 item 3): a question records nothing about
+// its author (no account, no role, no client-chosen IDs); only a
+// participant of the meeting may ask, and checking it leaves nothing in
+// the log that ties the question to them.
+func TestAPIAnonymousQuestions(t *testing.T) {
+	e := newAPI(t, nil)
+	ctx := context.Background()
+	staff := e.token(staffActor, time.Time{})
+	proposer := domain.Actor{ID: citizenActor("F100000001").ID, Role: domain.RoleProposer}
+	alice, bob := citizenActor("A100000001"), citizenActor("A100000002")
+	propTok, aliceTok, bobTok := e.token(proposer, time.Time{}), e.token(alice, time.Time{}), e.token(bob, time.Time{})
+	e.must(staff, "meeting.schedule", map[string]any{"meetingId": "m-1", "kind": "other", "title": "會議", "startsAt": apiNow})
+	e.must(staff, "meeting.schedule", map[string]any{"meetingId": "m-2", "kind": "other", "title": "另一場", "startsAt": apiNow})
+	e.must(staff, "meeting.add_participant", map[string]any{"meetingId": "m-1", "participantId": "pt-1", "name": "提案人", "role": "proposer", "account": proposer.ID})
+	e.must(staff, "meeting.add_participant", map[string]any{"meetingId": "m-1", "participantId": "pt-2", "name": "民眾", "role": "observer", "account": alice.ID})
+	e.must(staff, "meeting.add_participant", map[string]any{"meetingId": "m-2", "participantId": "pt-1", "name": "民眾", "role": "observer", "account": bob.ID})
+
+	// Not a participant of m-1 (bob is one of m-2): refused, nothing stored.
+	e.refused(bobTok, "meeting.post_question", map[string]any{"meetingId": "m-1", "questionId": "q-1", "text": "?"}, http.StatusForbidden, web.CodeForbidden, domain.RuleQuestionParticipantsOnly)
+	// A client cannot pass for a participant by sending the key.
+	e.refused(bobTok, "meeting.post_question", map[string]any{"meetingId": "m-1", "questionId": "q-1", "text": "?", "authorKey": domain.ParticipantKey(apiSecret, "m-1", alice.ID)}, http.StatusBadRequest, web.CodeBadRequest, "")
+
+	before := e.head()
+	res := e.must(propTok, "meeting.post_question", map[string]any{"meetingId": "m-1", "questionId": "q-1", "text": "院長會聽到嗎？"},
+		web.HeaderCommandID, "proposer-question-1", web.HeaderCorrelationID, "proposer-session", web.HeaderCausationID, "proposer-click")
+	e.must(aliceTok, "meeting.post_question", map[string]any{"meetingId": "m-1", "questionId": "q-2", "text": "會有逐字稿嗎？"})
+	if res.CommandID == "proposer-question-1" || res.CorrelationID == "proposer-session" {
+		t.Fatalf("the answer carries the client's IDs: %+v", res)
+	}
+	evs, err := e.raw.ReadAll(ctx, before, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 {
+		t.Fatalf("posting two questions stored %d events", len(evs))
+	}
+	for _, ev := range evs {
+		md := ev.Metadata
+		if ev.Type != "meeting.question_posted" || md.ActorID != "" || md.ActorRole != "" || md.CausationID != "" || md.CorrelationID != md.CommandID {
+			t.Errorf("question %s metadata %+v", ev.Type, md)
+		}
+		raw, _ := json.Marshal(ev)
+		for _, leak := range []string{proposer.ID, alice.ID, "proposer", "citizen", "observer", "pt-1", "pt-2", domain.ParticipantKey(apiSecret, "m-1", proposer.ID), domain.ParticipantKey(apiSecret, "m-1", alice.ID)} {
+			if strings.Contains(string(raw), leak) {
+				t.Errorf("question event holds %q: %s", leak, raw)
+			}
+		}
+	}
+	// The participant list holds digests, never the accounts.
+	all, err := e.raw.ReadAll(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range all {
+		if ev.Type == "meeting.participant_added" && (strings.Contains(string(ev.Data), alice.ID) || strings.Contains(string(ev.Data), bob.ID) || strings.Contains(string(ev.Data), proposer.ID)) {
+			t.Errorf("participant event holds an account: %s", ev.Data)
+		}
+	}
 }

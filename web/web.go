@@ -33,8 +33,10 @@ type Config struct {
 	// Ledger executes the JSON API's commands (POST /api/v1/commands/…);
 	// nil serves none. See api_commands.go.
 	Ledger CommandExecutor
-	// Tokens authenticates the API's bearer tokens; required with Ledger.
-	Tokens Authenticator
+	// Tokens authenticates the API's bearer tokens and serves the token
+	// administration routes; required with Ledger. *tokens.Service is the
+	// ledger's.
+	Tokens TokenService
 	// Proofs answers the transparency log's routes (latest checkpoint,
 	// inclusion and consistency proofs; see proofs.go); nil serves none.
 	Proofs ProofSource
@@ -87,6 +89,8 @@ type server struct {
 	fragments *lru.Cache[fragmentKey, template.HTML]
 	// snapshots keeps folds of cases as of settled points.
 	snapshots *lru.Cache[snapshotKey, *readmodels.Snapshot]
+	// dir keeps the home page's and the lists' data (directory.go).
+	dir directoryCache
 }
 
 // New returns the ledger's HTTP handler.

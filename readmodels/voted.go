@@ -1,10 +1,9 @@
-package app
+package readmodels
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -13,10 +12,13 @@ import (
 	"github.com/pdis/collab-ledger/eventstore"
 )
 
-// VotedIndex is the domain.VotedMeetings the Ledger hands its decisions: the
-// dates of each organising ministry's collaborative meetings on voted
-// topics, folded from the meeting.scheduled events (Voted: true) of the
-// whole log. It follows the log from the beginning in the background.
+// VotedIndex is the read model of voted meetings, the domain.VotedMeetings
+// the command side (app.Ledger) hands its decisions: the dates of each
+// organising ministry's collaborative meetings on voted topics, folded from
+// the meeting.scheduled events (Voted: true) of the whole log. It lives in
+// memory and follows the log from the beginning (Follow), on its own rather
+// than through a projections.Runner: the command side needs it in every
+// process that decides commands, including those that run no read models.
 //
 // Consistency: the index is eventually consistent with the log. The Ledger
 // makes it exact where it matters: before deciding a command that reads it
@@ -30,21 +32,34 @@ import (
 // auditor sees both meetings in the log.
 type VotedIndex struct {
 	mu      sync.RWMutex
-	dates   map[domain.MinistryID][]calendar.Date
+	dates   map[domain.MinistryID][]votedMeeting
 	pos     eventstore.Position
 	err     error
 	changed chan struct{}
 }
 
-func newVotedIndex() *VotedIndex {
-	return &VotedIndex{dates: map[domain.MinistryID][]calendar.Date{}, changed: make(chan struct{})}
+// votedMeeting is one voted meeting of an organiser: its date and case.
+type votedMeeting struct {
+	date calendar.Date
+	kase domain.CaseID
+}
+
+// NewVotedIndex returns an empty index, at position 0: Follow fills it.
+func NewVotedIndex() *VotedIndex {
+	return &VotedIndex{dates: map[domain.MinistryID][]votedMeeting{}, changed: make(chan struct{})}
 }
 
 // VotedMeetingDates implements domain.VotedMeetings.
-func (v *VotedIndex) VotedMeetingDates(organiser domain.MinistryID) []calendar.Date {
+func (v *VotedIndex) VotedMeetingDates(organiser domain.MinistryID, except domain.CaseID) []calendar.Date {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return slices.Clone(v.dates[organiser])
+	var out []calendar.Date
+	for _, m := range v.dates[organiser] {
+		if except == "" || m.kase != except {
+			out = append(out, m.date)
+		}
+	}
+	return out
 }
 
 // Position returns the position of the last event the index has folded.
@@ -94,7 +109,7 @@ func (v *VotedIndex) fold(ev eventstore.Event) error {
 		return nil
 	}
 	if isVoted {
-		v.dates[add.Organiser] = append(v.dates[add.Organiser], calendar.DateOf(add.StartsAt))
+		v.dates[add.Organiser] = append(v.dates[add.Organiser], votedMeeting{date: calendar.DateOf(add.StartsAt), kase: add.CaseID})
 	}
 	v.pos = ev.Position
 	v.err = nil
@@ -109,9 +124,9 @@ func (v *VotedIndex) setErr(err error) {
 	v.mu.Unlock()
 }
 
-// follow folds the log from where the index is until ctx ends, subscribing
+// Follow folds the log from where the index is until ctx ends, subscribing
 // again (after a pause) when the subscription fails.
-func (v *VotedIndex) follow(ctx context.Context, store eventstore.Store, logger *slog.Logger) {
+func (v *VotedIndex) Follow(ctx context.Context, store eventstore.Store, logger *slog.Logger) {
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		var failed error
