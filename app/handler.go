@@ -131,14 +131,15 @@ type Result struct {
 }
 
 type job[A domain.Aggregate] struct {
-	ctx  context.Context
-	req  Request[A]
-	at   time.Time
-	md   eventstore.Metadata
-	data []eventstore.EventData
-	res  Result
-	err  error
-	done chan struct{}
+	ctx   context.Context
+	req   Request[A]
+	index int // in the HandleMany call
+	at    time.Time
+	md    eventstore.Metadata
+	data  []eventstore.EventData
+	res   Result
+	err   error
+	done  chan struct{}
 }
 
 type entry[A domain.Aggregate] struct {
@@ -176,13 +177,59 @@ func (h *Handler[A]) Stats() (batches, conflicts uint64) {
 // (a *domain.RuleError) unchanged, ErrTooManyConflicts after MaxRetries
 // conflicts, or the store's error wrapped with the stream.
 func (h *Handler[A]) Handle(ctx context.Context, req Request[A]) (Result, error) {
-	if req.Stream == "" || req.New == nil || req.Decide == nil {
-		return Result{}, fmt.Errorf("handle command: %w: request needs a stream, New and Decide", eventstore.ErrInvalidEvent)
+	res, errs := h.HandleMany(ctx, []Request[A]{req})
+	return res[0], errs[0]
+}
+
+// HandleMany decides and stores many commands at once, each as Handle
+// would, and answers each in order: a feed's records for one stream are
+// queued together, so they are decided in batches of up to MaxBatch and
+// stored with one append per batch. Commands for one stream are decided in
+// the order given. A refused command refuses only itself.
+func (h *Handler[A]) HandleMany(ctx context.Context, reqs []Request[A]) ([]Result, []error) {
+	results, errs := make([]Result, len(reqs)), make([]error, len(reqs))
+	jobs := make([]*job[A], 0, len(reqs))
+	for i, req := range reqs {
+		if req.Stream == "" || req.New == nil || req.Decide == nil {
+			errs[i] = fmt.Errorf("handle command: %w: request needs a stream, New and Decide", eventstore.ErrInvalidEvent)
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		jobs = append(jobs, h.newJob(ctx, req, i))
 	}
-	if err := ctx.Err(); err != nil {
-		return Result{}, err
+	h.mu.Lock()
+	for _, j := range jobs {
+		e := h.streams[j.req.Stream]
+		if e == nil {
+			h.evictIdle()
+			e = &entry[A]{newFn: j.req.New}
+			h.streams[j.req.Stream] = e
+		}
+		e.queue = append(e.queue, j)
+		if !e.running {
+			e.running = true
+			go h.drain(j.req.Stream, e)
+		}
 	}
-	j := &job[A]{ctx: ctx, req: req, at: req.At, done: make(chan struct{})}
+	h.mu.Unlock()
+	for _, j := range jobs {
+		<-j.done
+		if j.err != nil {
+			errs[j.index] = j.err
+			continue
+		}
+		j.res.Stream, j.res.CommandID, j.res.CorrelationID = j.req.Stream, j.md.CommandID, j.md.CorrelationID
+		results[j.index] = j.res
+	}
+	return results, errs
+}
+
+// newJob prepares req's job: its time and its events' metadata.
+func (h *Handler[A]) newJob(ctx context.Context, req Request[A], index int) *job[A] {
+	j := &job[A]{ctx: ctx, req: req, at: req.At, index: index, done: make(chan struct{})}
 	if j.at.IsZero() {
 		j.at = h.cfg.Now()
 	} else {
@@ -196,27 +243,7 @@ func (h *Handler[A]) Handle(ctx context.Context, req Request[A]) (Result, error)
 	if j.md.CorrelationID == "" {
 		j.md.CorrelationID = j.md.CommandID
 	}
-
-	h.mu.Lock()
-	e := h.streams[req.Stream]
-	if e == nil {
-		h.evictIdle()
-		e = &entry[A]{newFn: req.New}
-		h.streams[req.Stream] = e
-	}
-	e.queue = append(e.queue, j)
-	if !e.running {
-		e.running = true
-		go h.drain(req.Stream, e)
-	}
-	h.mu.Unlock()
-
-	<-j.done
-	if j.err != nil {
-		return Result{}, j.err
-	}
-	j.res.Stream, j.res.CommandID, j.res.CorrelationID = req.Stream, j.md.CommandID, j.md.CorrelationID
-	return j.res, nil
+	return j
 }
 
 // evictIdle drops cached aggregates that are not in use once the cache is

@@ -221,21 +221,11 @@ type call struct {
 // ...) come wrapped. A Result with no events means the domain found nothing
 // to change (an import of content already imported).
 func (l *Ledger) Execute(ctx context.Context, actor domain.Actor, cmd domain.Command, opts ...Option) (Result, error) {
-	if cmd == nil {
-		return Result{}, &domain.RuleError{Rule: "policy.unknown_command", Msg: "no command", Kind: domain.ErrForbidden}
-	}
-	if v := reflect.ValueOf(cmd); v.Kind() == reflect.Pointer && !v.IsNil() {
-		if elem, ok := v.Elem().Interface().(domain.Command); ok {
-			cmd = elem // the domain's decisions take commands by value
-		}
-	}
-	name := cmd.CommandName()
-	if err := domain.Authorize(name, actor); err != nil {
+	cmd, err := admit(actor, cmd)
+	if err != nil {
 		return Result{}, err
 	}
-	if (actor.Role == domain.RoleCitizen || actor.Role == domain.RoleProposer) && !domain.SignerID(actor.ID).Valid() {
-		return Result{}, &domain.RuleError{Rule: RuleCitizenPseudonym, Msg: "a citizen acts under their keyed pseudonym (64 lower-case hex digits), never a raw identity", Kind: domain.ErrForbidden}
-	}
+	name := cmd.CommandName()
 	r, ok := routes[name]
 	if !ok {
 		return Result{}, fmt.Errorf("execute %s: %w", name, ErrUnrouted)
@@ -245,6 +235,26 @@ func (l *Ledger) Execute(ctx context.Context, actor domain.Actor, cmd domain.Com
 		o(&c)
 	}
 	return r.exec(l, ctx, c)
+}
+
+// admit takes a command by value and refuses it before any read when the
+// actor may not issue it or a citizen does not act under a pseudonym.
+func admit(actor domain.Actor, cmd domain.Command) (domain.Command, error) {
+	if cmd == nil {
+		return nil, &domain.RuleError{Rule: "policy.unknown_command", Msg: "no command", Kind: domain.ErrForbidden}
+	}
+	if v := reflect.ValueOf(cmd); v.Kind() == reflect.Pointer && !v.IsNil() {
+		if elem, ok := v.Elem().Interface().(domain.Command); ok {
+			cmd = elem // the domain's decisions take commands by value
+		}
+	}
+	if err := domain.Authorize(cmd.CommandName(), actor); err != nil {
+		return nil, err
+	}
+	if (actor.Role == domain.RoleCitizen || actor.Role == domain.RoleProposer) && !domain.SignerID(actor.ID).Valid() {
+		return nil, &domain.RuleError{Rule: RuleCitizenPseudonym, Msg: "a citizen acts under their keyed pseudonym (64 lower-case hex digits), never a raw identity", Kind: domain.ErrForbidden}
+	}
+	return cmd, nil
 }
 
 // request builds a Handler request for c on stream.

@@ -187,5 +187,5 @@ func requireAt(cmd string, at time.Time) error {
 	if at.IsZero() {
 		return violated(cmd+".time_required", "no time given for %s", cmd)
 	}
-	return nil
+	return checkInstant("the time of "+cmd, at)
 }

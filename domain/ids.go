@@ -67,6 +67,10 @@ func checkID(kind, s string) error {
 	return nil
 }
 
+// ValidateID checks that s can identify an aggregate or a ministry: 1 to
+// 128 bytes of A-Z a-z 0-9 . _ : - (kind names it in the error).
+func ValidateID(kind, s string) error { return checkID(kind, s) }
+
 // validID returns a RuleError (ErrRuleViolated, rule "<cmd>.id_invalid") if
 // s is not a well-formed identifier.
 func validID(cmd, kind, s string) error {

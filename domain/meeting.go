@@ -616,6 +616,9 @@ func (m *Meeting) Schedule(cmd ScheduleMeeting, actor Actor, at time.Time, c *Ca
 	if cmd.StartsAt.IsZero() {
 		return nil, violated("meeting.schedule.start_required", "meeting %s has no start time", cmd.MeetingID)
 	}
+	if err := checkInstant("startsAt", cmd.StartsAt); err != nil {
+		return nil, err
+	}
 	ev := MeetingScheduled{MeetingID: m.id, CaseID: cmd.CaseID, Kind: cmd.Kind, Phase: cmd.Phase, Title: cmd.Title, StartsAt: cmd.StartsAt.UTC(), MonthlyMeetingID: cmd.MonthlyMeetingID, Imported: cmd.Imported, Occurred: occurred(at)}
 	if cmd.CaseID == "" {
 		if cmd.Kind != MeetingOther && cmd.Kind != MeetingPOMonthly {

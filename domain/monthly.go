@@ -327,6 +327,9 @@ func (m *MonthlyMeeting) Open(cmd OpenMonthlyMeeting, actor Actor, at time.Time,
 	if cmd.HeldOn == (calendar.Date{}) {
 		return nil, violated("monthly.open.date_required", "monthly meeting %s has no date", cmd.MeetingID)
 	}
+	if err := checkDate("heldOn", cmd.HeldOn); err != nil {
+		return nil, err
+	}
 	if m.opened {
 		return nil, conflict("monthly.open.exists", "monthly meeting %s already exists", m.id)
 	}

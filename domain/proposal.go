@@ -1,8 +1,12 @@
 package domain
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/pdis/collab-ledger/domain/calendar"
@@ -37,15 +41,37 @@ type SubmitProposal struct {
 // PublishProposal opens a submitted proposal for signatures and names the
 // ministry that must respond if it is established.
 type PublishProposal struct {
-	ProposalID        ProposalID
+	ProposalID ProposalID
+	// CompetentMinistry must respond if the proposal is established. It
+	// may be empty only for a proposal fed from Join before Join named one
+	// (NotYetAssigned); any ministry may then respond.
 	CompetentMinistry MinistryID
+	// NotYetAssigned says that no competent ministry is named yet, as Join
+	// publishes some proposals; it is refused together with a ministry.
+	NotYetAssigned bool
+	// Threshold, when positive, is the number of signatures the platform
+	// published for this proposal (Join's endorseGoal), replacing the
+	// configured threshold; milestones at or above it are dropped.
+	Threshold int
+	// SigningClosesAt, when set, is when signing closes as the platform
+	// published it (Join's endorseDueDate), replacing publication time plus
+	// the configured window. It must be after the publication.
+	SigningClosesAt time.Time
 }
 
 // SignProposal signs a proposal as Signer, the actor's own pseudonym.
 type SignProposal struct {
 	ProposalID ProposalID
 	Signer     SignerID
+	// County and District are where the signer lives, as the platform
+	// gives it (Join's 居住縣市 and 鄉鎮市區), when it does: never more
+	// precise than a district, and optional.
+	County   string
+	District string
 }
+
+// MaxPlaceLen bounds a signature's county or district, in bytes.
+const MaxPlaceLen = 64
 
 // InvalidateSignature removes a signature from the tally (fraud), keeping it
 // in the trail.
@@ -139,6 +165,10 @@ type ProposalSigned struct {
 	SignatureID uuid.UUID  `json:"signatureId"`
 	Signer      SignerID   `json:"signer"`
 	Count       int        `json:"count"`
+	// County and District are the signer's county and district as the
+	// platform gave them (left out when it gave none).
+	County   string `json:"county,omitempty"`
+	District string `json:"district,omitempty"`
 	Occurred
 }
 
@@ -492,8 +522,28 @@ func (p *Proposal) Publish(cmd PublishProposal, actor Actor, at time.Time, cfg P
 	if err := cfg.Validate(); err != nil {
 		return nil, violated("proposal.publish.config_invalid", "%v", err)
 	}
-	if err := validID(CmdPublishProposal, "ministry", string(cmd.CompetentMinistry)); err != nil {
-		return nil, err
+	switch {
+	case cmd.NotYetAssigned && cmd.CompetentMinistry != "":
+		return nil, violated("proposal.publish.ministry_and_unassigned", "proposal %s names ministry %s and says none is assigned", cmd.ProposalID, cmd.CompetentMinistry)
+	case !cmd.NotYetAssigned:
+		if err := validID(CmdPublishProposal, "ministry", string(cmd.CompetentMinistry)); err != nil {
+			return nil, err
+		}
+	}
+	if cmd.Threshold < 0 {
+		return nil, violated("proposal.publish.threshold_invalid", "threshold %d is negative", cmd.Threshold)
+	}
+	closes := cfg.Window.AddTo(at).UTC()
+	if !cmd.SigningClosesAt.IsZero() {
+		if !cmd.SigningClosesAt.After(at) {
+			return nil, violated("proposal.publish.closes_before_publication", "signing would close at %s, before publication at %s", cmd.SigningClosesAt.Format(time.RFC3339), at.Format(time.RFC3339))
+		}
+		closes = cmd.SigningClosesAt.UTC()
+	}
+	threshold, milestones := cfg.Threshold, append([]int{}, cfg.Milestones...)
+	if cmd.Threshold > 0 {
+		threshold = cmd.Threshold
+		milestones = slices.DeleteFunc(milestones, func(m int) bool { return m >= threshold })
 	}
 	if err := p.requireExists(CmdPublishProposal); err != nil {
 		return nil, err
@@ -504,9 +554,9 @@ func (p *Proposal) Publish(cmd PublishProposal, actor Actor, at time.Time, cfg P
 	return []Event{ProposalPublished{
 		ProposalID:        p.id,
 		CompetentMinistry: cmd.CompetentMinistry,
-		Threshold:         cfg.Threshold,
-		Milestones:        append([]int{}, cfg.Milestones...),
-		SigningClosesAt:   cfg.Window.AddTo(at).UTC(),
+		Threshold:         threshold,
+		Milestones:        milestones,
+		SigningClosesAt:   closes,
 		ResponseDeadline:  cfg.ResponseDeadline,
 		Occurred:          occurred(at),
 	}}, nil
@@ -526,6 +576,12 @@ func (p *Proposal) Sign(cmd SignProposal, actor Actor, at time.Time) ([]Event, e
 	}
 	if string(cmd.Signer) != actor.ID {
 		return nil, forbidden(RuleSignSelfOnly, "actor %s may sign only as themself", actor.ID)
+	}
+	if err := validPlace(cmd.County); err != nil {
+		return nil, violated("proposal.sign.county_invalid", "county: %v", err)
+	}
+	if err := validPlace(cmd.District); err != nil {
+		return nil, violated("proposal.sign.district_invalid", "district: %v", err)
 	}
 	if err := p.requireExists(CmdSignProposal); err != nil {
 		return nil, err
@@ -547,7 +603,7 @@ func (p *Proposal) Sign(cmd SignProposal, actor Actor, at time.Time) ([]Event, e
 	}
 	id := SignatureIDFor(p.id, cmd.Signer)
 	count := p.valid + 1
-	events := []Event{ProposalSigned{ProposalID: p.id, SignatureID: id, Signer: cmd.Signer, Count: count, Occurred: occurred(at)}}
+	events := []Event{ProposalSigned{ProposalID: p.id, SignatureID: id, Signer: cmd.Signer, Count: count, County: cmd.County, District: cmd.District, Occurred: occurred(at)}}
 	for i := p.milestonesDone; i < len(p.milestones) && count >= p.milestones[i]; i++ {
 		events = append(events, ProposalMilestoneReached{ProposalID: p.id, Milestone: p.milestones[i], SignatureID: id, Occurred: occurred(at)})
 	}
@@ -564,6 +620,23 @@ func (p *Proposal) Sign(cmd SignProposal, actor Actor, at time.Time) ([]Event, e
 		})
 	}
 	return events, nil
+}
+
+// validPlace checks a county or district: valid UTF-8 without control
+// characters, at most MaxPlaceLen bytes.
+func validPlace(s string) error {
+	if len(s) > MaxPlaceLen {
+		return fmt.Errorf("longer than %d bytes", MaxPlaceLen)
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("not valid UTF-8")
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("has control character %U", r)
+		}
+	}
+	return nil
 }
 
 // dueAt is the end (24:00 Asia/Taipei) of the day that is period after t's
@@ -644,6 +717,9 @@ func (p *Proposal) ExtendResponseDeadline(cmd ExtendResponseDeadline, actor Acto
 		return nil, violated("proposal.extend_response_deadline.reason_required", "an extension needs a reason")
 	}
 	if err := p.requireResponder(CmdExtendResponseDeadline, actor); err != nil {
+		return nil, err
+	}
+	if err := checkDate("newDueDate", cmd.NewDueDate); err != nil {
 		return nil, err
 	}
 	due := cmd.NewDueDate.End().UTC()

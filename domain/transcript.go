@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pdis/collab-ledger/akn"
 	"github.com/pdis/collab-ledger/domain/calendar"
 )
 
@@ -596,6 +597,11 @@ func (t *Transcript) begin(cmd Command, id MeetingID, actor Actor, at time.Time,
 	return nil
 }
 
+// validParagraphs checks an utterance's text: at least one paragraph, none
+// empty, each in the canonical form of the safe inline subset
+// (docs/akoma-ntoso.md), the same rule the importer holds a file's
+// paragraphs to (akn.Sanitize), so the record never holds what its own
+// format forbids, whichever way the text came in.
 func validParagraphs(cmd string, ps []string) error {
 	if len(ps) == 0 {
 		return violated(cmd+".text_required", "an utterance has at least one paragraph")
@@ -604,9 +610,16 @@ func validParagraphs(cmd string, ps []string) error {
 		if strings.TrimSpace(p) == "" {
 			return violated(cmd+".empty_paragraph", "paragraph %d is empty", i+1)
 		}
+		if safe := akn.Sanitize(p); safe != p {
+			return violated(cmd+RuleSuffixParagraphUnsafe, "paragraph %d is not in the safe inline subset (escaped text with <i> <b> <a href> <br/> <ul> <ol> <li> <blockquote>, white space collapsed); in that form it reads %q", i+1, safe)
+		}
 	}
 	return nil
 }
+
+// RuleSuffixParagraphUnsafe ends the rule code ("transcript.edit_utterance"
+// + it) that refuses a paragraph outside the safe inline subset.
+const RuleSuffixParagraphUnsafe = ".paragraph_unsafe"
 
 func (t *Transcript) utterance(cmd string, id UtteranceID) (*utterance, error) {
 	u, ok := t.byID[id]

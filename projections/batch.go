@@ -48,8 +48,7 @@ type batch struct {
 	outboxMark int
 
 	// emitAbove: Emit only records integration events for log events above
-	// this position; emit false disables them altogether (Replay).
-	emit      bool
+	// this position.
 	emitAbove eventstore.Position
 	cur       *eventstore.Event
 }
@@ -252,7 +251,7 @@ func (b *batch) emitEvent(name, key string, payload any) error {
 	if ev == nil {
 		return fmt.Errorf("emit %s %s: only from Apply", name, key)
 	}
-	if !b.emit || ev.Position <= b.emitAbove {
+	if ev.Position <= b.emitAbove {
 		return nil
 	}
 	ie, err := newIntegrationEvent(b.projection, ev, name, key, payload)

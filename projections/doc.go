@@ -63,8 +63,8 @@
 // Runner.Status reports each projection's checkpoint, the log's head and the
 // lag; Runner.Rebuild builds a new generation beside the active one and
 // switches when it has caught up, without downtime; a projection whose
-// Version changed is rebuilt that way at start. Replay folds the log as of a
-// position or a time into a fresh MemoryBackend, for "as it stood at T".
+// Version changed is rebuilt that way at start. As-of views ("as it stood at
+// T") are the read models' own (readmodels.CaseAsOf, readmodels.LogAsOf).
 //
 // # Integration events
 //

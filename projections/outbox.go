@@ -94,7 +94,7 @@ type emitter interface {
 // integration topic once the batch is committed, never for a batch that is
 // rolled back, and never again for the same log event when the projection
 // is rebuilt or restarted (see Backend.InitMark). Through a Tx that does not
-// publish, such as Replay's, Emit does nothing.
+// publish, such as an as-of fold's, Emit does nothing.
 func Emit(ctx context.Context, tx Tx, name, key string, payload any) error {
 	if e, ok := tx.(emitter); ok {
 		return e.emitEvent(name, key, payload)

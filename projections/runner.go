@@ -557,7 +557,7 @@ func (w *worker) handle(msg *message.Message) error {
 		b.restart(cp)
 	}
 	ps.markMu.Lock()
-	b.emit, b.emitAbove = true, ps.mark
+	b.emitAbove = ps.mark
 	ps.markMu.Unlock()
 	if pl, ok := ps.p.(Preloader); ok {
 		var refs []DocRef

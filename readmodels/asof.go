@@ -44,18 +44,32 @@ type waiter interface {
 	WaitFor(ctx context.Context, projection string, pos eventstore.Position) error
 }
 
-// Snapshot is the read models of one case as they stood at a point of the
-// log, folded in memory. Query it with the same functions as the live read
+// AsOf is the point of the log an as-of view stands at. Set exactly one
+// field.
+type AsOf struct {
+	// Position: every event up to and including this position.
+	Position eventstore.Position
+	// RecordedAt: every event the ledger had recorded at this time (the
+	// ledger's clock, Event.RecordedAt ≤ T): "what the ledger showed at T".
+	RecordedAt time.Time
+	// OccurredAt: every event whose Event.OccurredAt ≤ T, wherever it is in
+	// the log (the world's clock): "how things stood at T as we know them
+	// now", including records imported after T.
+	OccurredAt time.Time
+}
+
+// Snapshot is the read models as they stood at a point of the log, folded
+// in memory: of one case (CaseAsOf) or of the whole log (LogAsOf). Query it with the same functions as the live read
 // models, through Reader: Case(ctx, snap.Reader(CaseBoardName), id, v),
 // CaseTrail(ctx, snap.Reader(TrailName), id, q), Meeting(ctx,
 // snap.Reader(TranscriptsName), m, v), Proposal(ctx, snap.Reader(TalliesName),
 // p, v).
 type Snapshot struct {
-	// CaseID is the case.
+	// CaseID is the case ("" for LogAsOf).
 	CaseID domain.CaseID `json:"caseId"`
 	// At is the point asked for; Clock says which clock it uses.
-	At    projections.AsOf `json:"-"`
-	Clock Clock            `json:"clock"`
+	At    AsOf  `json:"-"`
+	Clock Clock `json:"clock"`
 	// Position is the last event folded (0: none).
 	Position eventstore.Position `json:"position"`
 	// Events counts the events folded; Read counts those read.
@@ -63,7 +77,7 @@ type Snapshot struct {
 	Read   int `json:"read"`
 	// Streams are the streams folded: the case's, its meetings' and
 	// transcripts', its source proposal's and its monthly meeting's (with
-	// that meeting's sessions).
+	// that meeting's sessions); nil for LogAsOf (every stream).
 	Streams []string `json:"streams"`
 	models  map[string]*memTx
 }
@@ -83,7 +97,7 @@ const (
 )
 
 // ClockOf returns the clock at uses.
-func ClockOf(at projections.AsOf) Clock {
+func ClockOf(at AsOf) Clock {
 	switch {
 	case at.Position != 0:
 		return ClockPosition
@@ -109,7 +123,7 @@ func (s *Snapshot) Reader(projection string) projections.Reader {
 // CaseAsOf folds the events of one case, as they stood at a point, into
 // fresh in-memory read models (All) and returns them to be queried.
 //
-// The point is one of (projections.AsOf):
+// The point is one of (AsOf):
 //   - Position: every event up to and including that global position;
 //   - RecordedAt: every event the ledger had recorded by then (what the
 //     ledger showed at that time);
@@ -122,8 +136,8 @@ func (s *Snapshot) Reader(projection string) projections.Reader {
 // ReadStream, merges them by global position, cuts them at the point and
 // folds them. index names those streams (the live Trail read model); nil
 // finds them by scanning the log, which is correct but slow on a large log.
-func CaseAsOf(ctx context.Context, store eventstore.Store, index Index, id domain.CaseID, at projections.AsOf) (*Snapshot, error) {
-	if err := validateAsOf(at); err != nil {
+func CaseAsOf(ctx context.Context, store eventstore.Store, index Index, id domain.CaseID, at AsOf) (*Snapshot, error) {
+	if err := at.validate(); err != nil {
 		return nil, err
 	}
 	streams, err := caseStreams(ctx, store, index, id, at)
@@ -138,7 +152,8 @@ func CaseAsOf(ctx context.Context, store eventstore.Store, index Index, id domai
 	return snap, nil
 }
 
-func validateAsOf(a projections.AsOf) error {
+// validate checks that exactly one of a's fields is set.
+func (a AsOf) validate() error {
 	n := 0
 	if a.Position != 0 {
 		n++
@@ -155,7 +170,7 @@ func validateAsOf(a projections.AsOf) error {
 	return nil
 }
 
-func describeAsOf(a projections.AsOf) string {
+func describeAsOf(a AsOf) string {
 	switch {
 	case a.Position != 0:
 		return fmt.Sprintf("position %d", a.Position)
@@ -166,8 +181,8 @@ func describeAsOf(a projections.AsOf) string {
 	}
 }
 
-// includes reports whether ev is part of the view at a.
-func includes(a projections.AsOf, ev *eventstore.Event) bool {
+// Includes reports whether ev is part of the view at a.
+func (a AsOf) Includes(ev *eventstore.Event) bool {
 	switch {
 	case a.Position != 0:
 		return ev.Position <= a.Position
@@ -180,7 +195,7 @@ func includes(a projections.AsOf, ev *eventstore.Event) bool {
 
 // caseStreams returns the streams of a case's trail and its linked
 // subjects.
-func caseStreams(ctx context.Context, store eventstore.Store, index Index, id domain.CaseID, at projections.AsOf) ([]string, error) {
+func caseStreams(ctx context.Context, store eventstore.Store, index Index, id domain.CaseID, at AsOf) ([]string, error) {
 	if index == nil {
 		return scanCaseStreams(ctx, store, id)
 	}
@@ -285,7 +300,7 @@ const readPage = 1 << 16
 
 // foldStreams reads streams up to at, merges them by position and folds
 // them into a new snapshot.
-func foldStreams(ctx context.Context, store eventstore.Store, streams []string, at projections.AsOf) (*Snapshot, error) {
+func foldStreams(ctx context.Context, store eventstore.Store, streams []string, at AsOf) (*Snapshot, error) {
 	snap := &Snapshot{At: at, Clock: ClockOf(at), Streams: streams, models: map[string]*memTx{}}
 	// Read the streams, a few at a time.
 	per := make([][]eventstore.Event, len(streams))
@@ -313,18 +328,73 @@ func foldStreams(ctx context.Context, store eventstore.Store, streams []string, 
 	for _, evs := range per {
 		snap.Read += len(evs)
 	}
-	snap.Events = len(events)
-	if len(events) > 0 {
-		snap.Position = events[len(events)-1].ev.Position
-	}
-	models, err := fold(ctx, events, All())
-	if err != nil {
+	if err := snap.fold(ctx, events); err != nil {
 		return nil, err
 	}
-	for i, p := range All() {
-		snap.models[p.Name()] = models[i]
+	return snap, nil
+}
+
+// LogAsOf folds the whole log, as it stood at a point, into fresh
+// in-memory read models (All) and returns them to be queried, like
+// CaseAsOf but for every subject at once: the same fold, fed every event of
+// the log up to the point instead of one case's streams. It reads the log
+// up to its head at the time of the call (up to at.Position when that is
+// set). It is O(log): pages use CaseAsOf; tests and audits use it to check
+// the live read models against a fold from scratch.
+func LogAsOf(ctx context.Context, store eventstore.Store, at AsOf) (*Snapshot, error) {
+	if err := at.validate(); err != nil {
+		return nil, err
+	}
+	head, err := store.Head(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("log as of %s: read head: %w", describeAsOf(at), err)
+	}
+	if at.Position != 0 && at.Position < head {
+		head = at.Position
+	}
+	var evs []eventstore.Event
+	for after := eventstore.Position(0); after < head; {
+		page, err := store.ReadAll(ctx, after, 4096)
+		if err != nil {
+			return nil, fmt.Errorf("log as of %s: read after %d: %w", describeAsOf(at), after, err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, ev := range page {
+			if ev.Position > head {
+				break
+			}
+			evs = append(evs, ev)
+		}
+		after = page[len(page)-1].Position
+	}
+	dec, err := decodeAll(evs, at)
+	if err != nil {
+		return nil, fmt.Errorf("log as of %s: %w", describeAsOf(at), err)
+	}
+	snap := &Snapshot{At: at, Clock: ClockOf(at), Read: len(evs), models: map[string]*memTx{}}
+	if err := snap.fold(ctx, merge([][]eventstore.Event{evs}, [][]domain.Event{dec}, at)); err != nil {
+		return nil, fmt.Errorf("log as of %s: %w", describeAsOf(at), err)
 	}
 	return snap, nil
+}
+
+// fold folds events, in log order, into the snapshot's read models.
+func (s *Snapshot) fold(ctx context.Context, events []event) error {
+	s.Events = len(events)
+	if len(events) > 0 {
+		s.Position = events[len(events)-1].ev.Position
+	}
+	ps := asOfModels()
+	models, err := fold(ctx, events, ps)
+	if err != nil {
+		return err
+	}
+	for i, p := range ps {
+		s.models[p.Name()] = models[i]
+	}
+	return nil
 }
 
 // event is an event to fold and its domain event (nil if it is not the
@@ -336,7 +406,7 @@ type event struct {
 
 // merge merges streams, each in position order, into one list in position
 // order, keeping the events at includes, with their decoded forms dec.
-func merge(streams [][]eventstore.Event, dec [][]domain.Event, at projections.AsOf) []event {
+func merge(streams [][]eventstore.Event, dec [][]domain.Event, at AsOf) []event {
 	n := 0
 	for _, s := range streams {
 		n += len(s)
@@ -355,14 +425,14 @@ func merge(streams [][]eventstore.Event, dec [][]domain.Event, at projections.As
 		}
 		i := next[best]
 		next[best]++
-		if ev := &streams[best][i]; includes(at, ev) {
+		if ev := &streams[best][i]; at.Includes(ev) {
 			out = append(out, event{ev, dec[best][i]})
 		}
 	}
 }
 
 // readStream reads a stream, stopping after position at.Position if set.
-func readStream(ctx context.Context, store eventstore.Store, stream string, at projections.AsOf) ([]eventstore.Event, error) {
+func readStream(ctx context.Context, store eventstore.Store, stream string, at AsOf) ([]eventstore.Event, error) {
 	var out []eventstore.Event
 	from := uint64(1)
 	for {
@@ -424,11 +494,11 @@ func fold(ctx context.Context, events []event, ps []projections.Projection) ([]*
 
 // decodeAll decodes the domain events of a stream that are part of the
 // view at (nil for others).
-func decodeAll(events []eventstore.Event, at projections.AsOf) ([]domain.Event, error) {
+func decodeAll(events []eventstore.Event, at AsOf) ([]domain.Event, error) {
 	out := make([]domain.Event, len(events))
 	for i := range events {
 		ev := &events[i]
-		if _, known := domain.EventSchemaVersion(ev.Type); !known || !includes(at, ev) {
+		if _, known := domain.EventSchemaVersion(ev.Type); !known || !at.Includes(ev) {
 			continue
 		}
 		e, err := domain.Decode(ev.Type, ev.SchemaVersion, ev.Data)

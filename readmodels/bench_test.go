@@ -108,11 +108,11 @@ func BenchmarkAsOf(b *testing.B) {
 	runtime.GC()
 	for _, c := range []struct {
 		name string
-		at   projections.AsOf
+		at   rm.AsOf
 	}{
-		{"Position", projections.AsOf{Position: head}},
-		{"RecordedAt", projections.AsOf{RecordedAt: time.Now()}},
-		{"HalfwayPosition", projections.AsOf{Position: eventstore.Position(events / 2)}},
+		{"Position", rm.AsOf{Position: head}},
+		{"RecordedAt", rm.AsOf{RecordedAt: time.Now()}},
+		{"HalfwayPosition", rm.AsOf{Position: eventstore.Position(events / 2)}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			if b.N > maxAsOfIterations {

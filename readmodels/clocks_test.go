@@ -52,7 +52,7 @@ func TestAsOfClocks(t *testing.T) {
 
 	// How it unfolded: at the end of the 2019 meeting, the transcript as
 	// imported, not yet its March version, nor today's stage change.
-	snap, err := rm.CaseAsOf(ctx, store, r, id, projections.AsOf{OccurredAt: t2019.Add(day)})
+	snap, err := rm.CaseAsOf(ctx, store, r, id, rm.AsOf{OccurredAt: t2019.Add(day)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestAsOfClocks(t *testing.T) {
 
 	// What the ledger knew: when the case was recorded, no meeting yet,
 	// although the meeting occurred (in 2019) before that moment.
-	snap, err = rm.CaseAsOf(ctx, store, r, id, projections.AsOf{RecordedAt: opened.RecordedAt})
+	snap, err = rm.CaseAsOf(ctx, store, r, id, rm.AsOf{RecordedAt: opened.RecordedAt})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestAsOfClocks(t *testing.T) {
 		t.Errorf("meeting known before it was recorded")
 	}
 	// As of the import's position: the transcript, not its version.
-	snap, err = rm.CaseAsOf(ctx, store, r, id, projections.AsOf{Position: imported[len(imported)-1].Position})
+	snap, err = rm.CaseAsOf(ctx, store, r, id, rm.AsOf{Position: imported[len(imported)-1].Position})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,11 +128,11 @@ func TestAsOfStuckIndex(t *testing.T) {
 	waitAll(t, ctx, r, l.last.Position)
 	defer func(d time.Duration) { rm.IndexWait = d }(rm.IndexWait)
 	rm.IndexWait = 10 * time.Millisecond
-	stuck, err := rm.CaseAsOf(ctx, store, stuckIndex{r}, caseID, projections.AsOf{Position: l.last.Position})
+	stuck, err := rm.CaseAsOf(ctx, store, stuckIndex{r}, caseID, rm.AsOf{Position: l.last.Position})
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := rm.CaseAsOf(ctx, store, r, caseID, projections.AsOf{Position: l.last.Position})
+	good, err := rm.CaseAsOf(ctx, store, r, caseID, rm.AsOf{Position: l.last.Position})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@
 // up to a position, a recorded-at time or an occurred-at time into fresh
 // in-memory read models, and the same queries read them:
 //
-//	snap, err := readmodels.CaseAsOf(ctx, store, runner, "57", projections.AsOf{RecordedAt: t})
+//	snap, err := readmodels.CaseAsOf(ctx, store, runner, "57", readmodels.AsOf{RecordedAt: t})
 //	c, ok, err := readmodels.Case(ctx, snap.Reader(readmodels.CaseBoardName), "57", readmodels.Public)
 //
 // # Deadlines

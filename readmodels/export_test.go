@@ -1,8 +1,41 @@
 package readmodels
 
-// SetFastPaths switches the catch-up fast paths of rawjson.go, and returns
-// a function restoring them.
-func SetFastPaths(on bool) (restore func()) {
-	was := fastPaths.Swap(on)
-	return func() { fastPaths.Store(was) }
+import (
+	"context"
+
+	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/projections"
+)
+
+// Decoded returns p folding every event decoded, without its JSON fast
+// paths (p itself when it has none).
+func Decoded(p projections.Projection) projections.Projection {
+	switch p.(type) {
+	case Trail:
+		return Trail{path: decodedFold}
+	case Transcripts:
+		return Transcripts{path: decodedFold}
+	}
+	return p
+}
+
+// TakesFastPath reports whether p's fast path folds ev (rather than
+// leaving it to the decoded fold), into a scratch Tx.
+func TakesFastPath(p projections.Projection, ev eventstore.Event) bool {
+	ctx := context.Background()
+	var fast func(context.Context, projections.Tx, eventstore.Event) (bool, error)
+	switch p.(type) {
+	case Trail:
+		fast = fastEntry
+	case Transcripts:
+		fast = fastTranscript
+	default:
+		return false
+	}
+	for range 2 { // the first event of a type may only teach fastEntry its plan
+		if done, err := fast(ctx, newMemTx(nil), ev); done {
+			return err == nil
+		}
+	}
+	return false
 }

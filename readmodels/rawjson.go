@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -26,11 +25,31 @@ import (
 
 var errRawJSON = errors.New("malformed JSON object")
 
-// fastPaths enables fastEntry and fastTranscript (a test compares them with
-// the decoded folds).
-var fastPaths atomic.Bool
+// foldPath says how a read model with fast paths (Trail, Transcripts)
+// folds an event. The fast paths write what the decoded fold writes, for
+// every event type (TestFoldsAgreeEveryEventType generates each of
+// domain.EventTypes and folds it both ways; TestFastPathsSameDocuments does
+// the same over a recorded story).
+type foldPath uint8
 
-func init() { fastPaths.Store(true) }
+const (
+	// fastFold, the zero value, is the Runner's: the common events are
+	// written from their JSON, the rest decoded.
+	fastFold foldPath = iota
+	// decodedFold decodes every event.
+	decodedFold
+	// asOfFold is an as-of view's (asof.go): decoded (its events come
+	// decoded, and its Tx keeps Go values, which the fast paths' encoded
+	// documents would only make dearer to query), and not stamped for
+	// caches (an as-of view is never cached).
+	asOfFold
+)
+
+// asOfModels are the read models an as-of view folds: All, each folding
+// on its asOfFold path.
+func asOfModels() []projections.Projection {
+	return []projections.Projection{Tallies{}, CaseBoard{}, Transcripts{path: asOfFold}, Trail{path: asOfFold}}
+}
 
 // topFields calls fn with the name and raw value of each top-level field of
 // the JSON object data, in order. Names with escapes are passed undecoded
@@ -262,9 +281,6 @@ func refJSONPlan(t reflect.Type) ([]refJSON, bool) {
 // event's data as is, without decoding it. done is false when ev needs the
 // decoded fold.
 func fastEntry(ctx context.Context, tx projections.Tx, ev eventstore.Event) (done bool, err error) {
-	if !fastPaths.Load() {
-		return false, nil
-	}
 	if trailSlowTypes[ev.Type] || !trailTable.handles(ev.Type) || len(ev.Data) == 0 {
 		return false, nil
 	}
@@ -393,9 +409,6 @@ func marshalSafe(data []byte) bool {
 // writing the documents from the event's JSON without decoding it. done is
 // false when ev needs the decoded fold.
 func fastTranscript(ctx context.Context, tx projections.Tx, ev eventstore.Event) (done bool, err error) {
-	if !fastPaths.Load() {
-		return false, nil
-	}
 	var recorded bool
 	switch ev.Type {
 	case "transcript.utterance_recorded":

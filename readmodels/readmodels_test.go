@@ -200,7 +200,7 @@ func testStory(t *testing.T, backend projections.Backend) {
 	t.Run("Trail", func(t *testing.T) { checkTrail(t, ctx, r.Reader(rm.TrailName), log) })
 	t.Run("AsOf", func(t *testing.T) {
 		for _, cp := range cps {
-			for _, at := range []projections.AsOf{
+			for _, at := range []rm.AsOf{
 				{Position: cp.event.Position},
 				{RecordedAt: cp.event.RecordedAt},
 				{OccurredAt: cp.event.OccurredAt()},
@@ -217,13 +217,39 @@ func testStory(t *testing.T, backend projections.Backend) {
 			}
 		}
 		// Without an index, from the log alone.
-		snap, err := rm.CaseAsOf(ctx, store, nil, caseID, projections.AsOf{Position: cps[len(cps)-1].event.Position})
+		snap, err := rm.CaseAsOf(ctx, store, nil, caseID, rm.AsOf{Position: cps[len(cps)-1].event.Position})
 		if err != nil {
 			t.Fatal(err)
 		}
 		sameViews(t, "as of the end without index", capture(t, ctx, snap.Reader), live["end"])
-		if _, err := rm.CaseAsOf(ctx, store, r, "no-such-case", projections.AsOf{Position: 1}); !errors.Is(err, rm.ErrUnknownCase) {
+		if _, err := rm.CaseAsOf(ctx, store, r, "no-such-case", rm.AsOf{Position: 1}); !errors.Is(err, rm.ErrUnknownCase) {
 			t.Errorf("unknown case: %v", err)
+		}
+	})
+	t.Run("LogAsOf", func(t *testing.T) {
+		// The same engine over the whole log: at each checkpoint, as the
+		// live read models showed the case then, on every clock.
+		for _, cp := range cps {
+			for _, at := range []rm.AsOf{
+				{Position: cp.event.Position},
+				{RecordedAt: cp.event.RecordedAt},
+				{OccurredAt: cp.event.OccurredAt()},
+			} {
+				snap, err := rm.LogAsOf(ctx, store, at)
+				if err != nil {
+					t.Fatalf("%s: %v", cp.name, err)
+				}
+				if snap.Position != cp.event.Position || snap.CaseID != "" || snap.Streams != nil {
+					t.Errorf("%s as of %+v: folded up to %d (case %q, streams %v), want %d", cp.name, at, snap.Position, snap.CaseID, snap.Streams, cp.event.Position)
+				}
+				sameViews(t, fmt.Sprintf("%s, the whole log as of %+v", cp.name, at), capture(t, ctx, snap.Reader), live[cp.name])
+			}
+		}
+		if _, err := rm.LogAsOf(ctx, store, rm.AsOf{}); err == nil {
+			t.Error("as of nothing: no error")
+		}
+		if _, err := rm.LogAsOf(ctx, store, rm.AsOf{Position: 1, RecordedAt: time.Now()}); err == nil {
+			t.Error("as of two clocks: no error")
 		}
 	})
 	t.Run("AnnouncedExactlyOnce", func(t *testing.T) { checkAnnouncements(t, ctx, r, l, heard) })

@@ -39,7 +39,13 @@ const (
 // Apply is O(1) per event: each entry is a document of its own, keyed by
 // subject and position; an event reads at most its meeting's small link
 // document.
-type Trail struct{}
+//
+// The zero Trail is the Runner's: most entries are written from the
+// event's JSON as is (fastEntry); the as-of fold uses the decoded fold for
+// every event (see foldPath).
+type Trail struct {
+	path foldPath
+}
 
 var _ projections.Preloader = Trail{}
 
@@ -50,11 +56,8 @@ func (Trail) Name() string { return TrailName }
 func (Trail) Version() int { return 1 }
 
 // Apply implements projections.Projection.
-func (Trail) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
-	if _, asOf := tx.(*memTx); !asOf {
-		// Catching up: most entries are written from the event's JSON as
-		// is. (An as-of fold keeps Go values and has the events decoded
-		// already.)
+func (t Trail) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
+	if t.path == fastFold {
 		if done, err := fastEntry(ctx, tx, ev); done {
 			return err
 		}

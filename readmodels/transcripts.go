@@ -46,7 +46,13 @@ const (
 // placed). Every event also stamps its meeting's position in two small
 // documents, which MeetingCache reads to know whether an answer it keeps
 // is still current.
-type Transcripts struct{}
+//
+// The zero Transcripts is the Runner's: utterances and their versions are
+// written from the event's JSON (fastTranscript); the as-of fold uses the
+// decoded fold for every event and writes no stamps (see foldPath).
+type Transcripts struct {
+	path foldPath
+}
 
 var _ projections.Preloader = Transcripts{}
 
@@ -57,15 +63,16 @@ func (Transcripts) Name() string { return TranscriptsName }
 func (Transcripts) Version() int { return 2 }
 
 // Apply implements projections.Projection.
-func (Transcripts) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
-	if _, asOf := tx.(*memTx); asOf {
-		// An as-of fold keeps Go values, has the events decoded already
-		// and is never cached.
+func (t Transcripts) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
+	if t.path == asOfFold {
+		// never cached: no stamps
 		return transcriptsTable.apply(ctx, tx, ev)
 	}
-	// Catching up: utterances and their versions are written from the
-	// event's JSON.
-	done, err := fastTranscript(ctx, tx, ev)
+	done := false
+	var err error
+	if t.path == fastFold {
+		done, err = fastTranscript(ctx, tx, ev)
+	}
 	if !done {
 		err = transcriptsTable.apply(ctx, tx, ev)
 	}

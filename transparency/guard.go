@@ -2,6 +2,7 @@ package transparency
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -85,6 +86,12 @@ func (g *CheckpointGuard) Check(stream string, events []eventstore.EventData) er
 	defer g.mu.Unlock()
 	latest := g.latest
 	for i := range events {
+		if events[i].Type == CosignatureType {
+			if err := g.checkCosignature(&events[i]); err != nil {
+				return fmt.Errorf("event %d (%s): %w", i, events[i].ID, err)
+			}
+			continue
+		}
 		cp, err := g.checkpointOf(stream, &events[i])
 		if err != nil {
 			return fmt.Errorf("event %d (%s): %w", i, events[i].ID, err)
@@ -134,6 +141,38 @@ func (g *CheckpointGuard) checkpointOf(stream string, ed *eventstore.EventData) 
 		return Checkpoint{}, fmt.Errorf("%w: event ID %s, the checkpoint's is %s (derived from its origin, size and root)", ErrBadCheckpoint, ed.ID, want.ID)
 	}
 	return cp, nil
+}
+
+// checkCosignature lets a witness's cosignature through when it is exactly
+// as CosignatureEvent makes it, of a checkpoint of this log, and valid
+// under the witness key it names.
+func (g *CheckpointGuard) checkCosignature(ed *eventstore.EventData) error {
+	if ed.SchemaVersion != 1 {
+		return fmt.Errorf("%w: %s schema version %d, want 1", ErrBadCheckpoint, ed.Type, ed.SchemaVersion)
+	}
+	var d CosignatureData
+	if err := json.Unmarshal(ed.Data, &d); err != nil {
+		return fmt.Errorf("%w: cosignature data: %v", ErrBadCheckpoint, err)
+	}
+	if d.Origin != g.origin {
+		return fmt.Errorf("%w: a cosignature of log %q, this log is %q", ErrBadCheckpoint, d.Origin, g.origin)
+	}
+	c, err := cosignatureOf(d)
+	if err != nil {
+		return err
+	}
+	want, err := CosignatureEvent(c)
+	if err != nil {
+		return err
+	}
+	data, err := eventstore.CanonicalJSON(want.Data)
+	if err != nil {
+		return fmt.Errorf("cosignature event data: %w", err)
+	}
+	if !bytes.Equal(data, ed.Data) || ed.ID != want.ID {
+		return fmt.Errorf("%w: the cosignature event's data or ID is not exactly the cosignature's: %.200s", ErrBadCheckpoint, ed.Data)
+	}
+	return nil
 }
 
 // Observe tells the guard of a checkpoint published in the log, so that it

@@ -94,6 +94,9 @@ type Log struct {
 	// rootChecked is the checkpoint (size and root) Entries last found
 	// the tree's root to match.
 	rootChecked Checkpoint
+	// cosigs are the witnesses' cosignatures of the latest checkpoint
+	// (state.Checkpoint), as read from the log or added by the publisher.
+	cosigs []Cosignature
 }
 
 // frontier holds the roots of the complete subtrees that make up a tree of
@@ -195,7 +198,7 @@ func (l *Log) Append(ctx context.Context, events ...eventstore.Event) error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
 	l.mu.RLock()
-	st, fr := l.state, l.front
+	st, fr, cosigs := l.state, l.front, l.cosigs
 	l.mu.RUnlock()
 	b := Batch{From: st, Leaves: make([]Leaf, 0, len(events)), Hashes: make([]tlog.Hash, 0, 2*len(events)+8)}
 	var stop error
@@ -227,10 +230,20 @@ func (l *Log) Append(ctx context.Context, events ...eventstore.Event) error {
 			if err != nil {
 				l.cfg.Logger.Error("transparency: checkpoint event in the log does not verify; ignored", "position", ev.Position, "event", ev.ID, "err", err)
 			} else {
+				if cp.Size != st.Checkpoint.Size || cp.Root != st.Checkpoint.Root {
+					cosigs = nil
+				}
 				st.Checkpoint = cp
 				if l.cfg.Guard != nil {
 					l.cfg.Guard.Observe(cp)
 				}
+			}
+		} else if IsCosignatureEvent(ev) {
+			c, err := ReadCosignatureEvent(ev)
+			if err != nil {
+				l.cfg.Logger.Error("transparency: cosignature event in the log does not verify; ignored", "position", ev.Position, "event", ev.ID, "err", err)
+			} else if c.Origin == l.cfg.Origin && c.Size == st.Checkpoint.Size && c.Root == st.Checkpoint.Root {
+				cosigs = addCosignature(cosigs, c)
 			}
 		} else {
 			st.ContentSize = st.Size
@@ -242,11 +255,57 @@ func (l *Log) Append(ctx context.Context, events ...eventstore.Event) error {
 			return fmt.Errorf("append %d leaves at %d: %w", len(b.Leaves), b.From.Size, err)
 		}
 		l.mu.Lock()
-		l.state, l.front = st, fr
+		l.state, l.front, l.cosigs = st, fr, cosigs
 		l.mu.Unlock()
 		l.notify.Publish(st.Position)
 	}
 	return stop
+}
+
+// addCosignature adds c to cosigs unless that witness key's cosignature is
+// there already; it never changes cosigs' backing array in place.
+func addCosignature(cosigs []Cosignature, c Cosignature) []Cosignature {
+	for _, have := range cosigs {
+		if have.Key == c.Key {
+			return cosigs
+		}
+	}
+	return append(slices.Clip(cosigs), c)
+}
+
+// AddCosignature records a witness's cosignature of the latest checkpoint
+// (the publisher's, as the witness answered, before its event is read
+// back). One of another checkpoint is ignored.
+func (l *Log) AddCosignature(c Cosignature) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cp := l.state.Checkpoint
+	if c.Origin == l.cfg.Origin && c.Size == cp.Size && c.Root == cp.Root {
+		l.cosigs = addCosignature(l.cosigs, c)
+	}
+}
+
+// Cosignatures returns the witnesses' cosignatures of the latest
+// checkpoint known so far.
+func (l *Log) Cosignatures() []Cosignature {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return slices.Clone(l.cosigs)
+}
+
+// Witnessed returns the latest checkpoint with its witnesses'
+// cosignatures: its note is the log's signed note followed by one
+// cosignature line per witness (the C2SP checkpoint a witnessed log
+// serves). ErrNoCheckpoint if none.
+func (l *Log) Witnessed(ctx context.Context) (Checkpoint, error) {
+	l.mu.RLock()
+	cp, cosigs := l.state.Checkpoint, l.cosigs
+	l.mu.RUnlock()
+	if cp.Note == nil {
+		return Checkpoint{}, ErrNoCheckpoint
+	}
+	cp.Note = WithCosignatures(cp.Note, cosigs)
+	return cp, ctx.Err()
 }
 
 // WaitFor returns once the tree holds every event up to position pos, or

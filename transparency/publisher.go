@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/pdis/collab-ledger/eventstore"
 )
@@ -31,6 +33,13 @@ type PublisherConfig struct {
 	// CatchUpTimeout bounds how long a publication waits for the tree to
 	// reach the log's head. Default 30 s.
 	CatchUpTimeout time.Duration
+	// Witnesses are asked to cosign every checkpoint published (C2SP
+	// tlog-witness); their cosignatures are appended to CheckpointStream
+	// after it (CosignatureEvent). None: checkpoints are not witnessed.
+	Witnesses []*WitnessClient
+	// WitnessTimeout bounds one round of asking the witnesses. Default
+	// 30 s.
+	WitnessTimeout time.Duration
 	// Logger receives the publisher's messages. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -42,6 +51,9 @@ func (c PublisherConfig) WithDefaults() PublisherConfig {
 	}
 	if c.CatchUpTimeout == 0 {
 		c.CatchUpTimeout = 30 * time.Second
+	}
+	if c.WitnessTimeout == 0 {
+		c.WitnessTimeout = 30 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -97,10 +109,83 @@ func (p *Publisher) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		if _, _, err := p.Publish(ctx); err != nil && ctx.Err() == nil {
+		cp, _, err := p.Publish(ctx)
+		if err != nil && ctx.Err() == nil {
 			p.cfg.Logger.Error("transparency: publish checkpoint", "err", err, "code", Code(err))
 		}
+		if err == nil && cp.Note != nil {
+			if _, err := p.Witness(ctx, cp); err != nil && ctx.Err() == nil {
+				p.cfg.Logger.Error("transparency: witness checkpoint", "size", cp.Size, "err", err, "code", Code(err))
+			}
+		}
 	}
+}
+
+// Witness offers cp to every configured witness that has not cosigned it
+// yet, concurrently, and appends each cosignature obtained to
+// CheckpointStream (CosignatureEvent); the log serves them with the
+// checkpoint (Log.Witnessed). It returns the cosignatures obtained, and the
+// witnesses' refusals and failures joined.
+func (p *Publisher) Witness(ctx context.Context, cp Checkpoint) ([]Cosignature, error) {
+	if len(p.cfg.Witnesses) == 0 {
+		return nil, nil
+	}
+	have := map[string]bool{}
+	if latest := p.cfg.Log.State().Checkpoint; latest.Size == cp.Size && latest.Root == cp.Root {
+		for _, c := range p.cfg.Log.Cosignatures() {
+			have[c.Key] = true
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.WitnessTimeout)
+	defer cancel()
+	prove := func(ctx context.Context, from, to int64) (tlog.TreeProof, error) {
+		pr, err := p.cfg.Log.ProveConsistency(ctx, from, to)
+		if err != nil {
+			return nil, err
+		}
+		return toTlog(pr.Proof), nil
+	}
+	type result struct {
+		c   Cosignature
+		err error
+	}
+	results := make([]result, len(p.cfg.Witnesses))
+	var wg sync.WaitGroup
+	for i, w := range p.cfg.Witnesses {
+		if have[w.Witness().Verifier.String()] {
+			continue
+		}
+		wg.Go(func() {
+			c, err := w.AddCheckpoint(ctx, cp, prove)
+			results[i] = result{c, err}
+		})
+	}
+	wg.Wait()
+	var (
+		got  []Cosignature
+		errs []error
+	)
+	for _, r := range results {
+		if r.err != nil {
+			errs = append(errs, r.err)
+			continue
+		}
+		if r.c.Line == "" {
+			continue
+		}
+		ev, err := CosignatureEvent(r.c)
+		if err == nil {
+			_, err = p.cfg.Store.Append(ctx, CheckpointStream, eventstore.Any, ev)
+		}
+		if err != nil && !errors.Is(err, eventstore.ErrDuplicateEvent) {
+			errs = append(errs, fmt.Errorf("keep the cosignature of %s: %w", r.c.Witness, err))
+			continue
+		}
+		p.cfg.Log.AddCosignature(r.c)
+		got = append(got, r.c)
+		p.cfg.Logger.Info("transparency: checkpoint cosigned", "size", cp.Size, "witness", r.c.Witness, "time", r.c.Time)
+	}
+	return got, errors.Join(errs...)
 }
 
 // Publish signs and appends a checkpoint of the whole tree now, if the tree

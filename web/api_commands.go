@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -45,6 +46,9 @@ const (
 	HeaderCorrelationID = "X-Correlation-ID"
 	HeaderCausationID   = "X-Causation-ID"
 	HeaderOccurredAt    = "X-Occurred-At"
+	// HeaderOccurredAtReason says why a command is back-dated; required
+	// with X-Occurred-At.
+	HeaderOccurredAtReason = "X-Occurred-At-Reason"
 )
 
 // RuleOccurredAtStaffOnly refuses an X-Occurred-At from a non-staff token:
@@ -250,7 +254,75 @@ func (s *server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		}
 		return nil, &apiError{status: http.StatusBadRequest, detail: ErrorDetail{Code: CodeBadRequest, Message: "could not read the body"}, cause: err}
 	}
+	if off := invalidUTF8(body); off >= 0 {
+		return nil, newAPIError(http.StatusBadRequest, CodeInvalidUTF8, "the body is not UTF-8 at byte "+itoa(int64(off))+" (a JSON decoder would silently replace it with U+FFFD)")
+	}
 	return body, nil
+}
+
+// invalidUTF8 returns the offset of the first byte of body that is not
+// UTF-8, or of a \u escape of a lone surrogate (which JSON decoders turn
+// into U+FFFD as silently), or -1 when there is none.
+func invalidUTF8(body []byte) int {
+	if !utf8.Valid(body) {
+		off := 0
+		for off < len(body) {
+			r, n := utf8.DecodeRune(body[off:])
+			if r == utf8.RuneError && n <= 1 {
+				return off
+			}
+			off += n
+		}
+	}
+	for i := 0; i+5 < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		if body[i+1] != 'u' {
+			i++ // an escaped character, perhaps a backslash
+			continue
+		}
+		r, ok := hex4(body[i+2:])
+		if !ok {
+			continue
+		}
+		switch {
+		case r >= 0xD800 && r < 0xDC00:
+			// A high surrogate must be followed by an escaped low one.
+			if i+11 < len(body) && body[i+6] == '\\' && body[i+7] == 'u' {
+				if lo, ok := hex4(body[i+8:]); ok && lo >= 0xDC00 && lo < 0xE000 {
+					i += 11
+					continue
+				}
+			}
+			return i
+		case r >= 0xDC00 && r < 0xE000:
+			return i
+		}
+		i += 5
+	}
+	return -1
+}
+
+// hex4 reads four hex digits.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 func byteSize(n int64) string {

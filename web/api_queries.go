@@ -194,7 +194,7 @@ func (s *server) viewOf(r *http.Request) (readmodels.View, error) {
 
 // asOfOf reads ?asof= (a log position, or an RFC 3339 time) and ?clock=
 // (recorded, the default, or occurred); ok is false without ?asof=.
-func asOfOf(r *http.Request) (at projections.AsOf, ok bool, err error) {
+func asOfOf(r *http.Request) (at readmodels.AsOf, ok bool, err error) {
 	q := r.URL.Query()
 	v := strings.TrimSpace(q.Get("asof"))
 	if v == "" {
@@ -204,7 +204,7 @@ func asOfOf(r *http.Request) (at projections.AsOf, ok bool, err error) {
 		if n == 0 {
 			return at, false, badRequest("asof: a log position starts at 1")
 		}
-		return projections.AsOf{Position: eventstore.Position(n)}, true, nil
+		return readmodels.AsOf{Position: eventstore.Position(n)}, true, nil
 	}
 	t, perr := time.Parse(time.RFC3339Nano, v)
 	if perr != nil {
@@ -212,15 +212,15 @@ func asOfOf(r *http.Request) (at projections.AsOf, ok bool, err error) {
 	}
 	switch q.Get("clock") {
 	case "", "recorded":
-		return projections.AsOf{RecordedAt: t}, true, nil
+		return readmodels.AsOf{RecordedAt: t}, true, nil
 	case "occurred":
-		return projections.AsOf{OccurredAt: t}, true, nil
+		return readmodels.AsOf{OccurredAt: t}, true, nil
 	}
 	return at, false, badRequest("clock must be recorded or occurred")
 }
 
 // describeAsOf returns what an as-of answer says about its point.
-func describeAsOf(at projections.AsOf, snap *readmodels.Snapshot) *AsOfInfo {
+func describeAsOf(at readmodels.AsOf, snap *readmodels.Snapshot) *AsOfInfo {
 	info := &AsOfInfo{LastFolded: snap.Position, Events: snap.Events}
 	switch {
 	case at.Position != 0:
@@ -254,7 +254,7 @@ const snapshotCost = 512
 // same settled point was asked before: an auditor paging an as-of trail
 // folds the case once. Occurred-at points are folded every time (a staff
 // member may still record something that happened before them).
-func (s *server) caseAsOf(ctx context.Context, id domain.CaseID, at projections.AsOf) (*readmodels.Snapshot, error) {
+func (s *server) caseAsOf(ctx context.Context, id domain.CaseID, at readmodels.AsOf) (*readmodels.Snapshot, error) {
 	key, cacheable := snapshotKey{caseID: id}, false
 	switch {
 	case at.Position != 0:

@@ -18,6 +18,9 @@ const (
 	// CodeBadRequest: malformed JSON, an unknown field, a value of the wrong
 	// type, a malformed header (400).
 	CodeBadRequest = "bad_request"
+	// CodeInvalidUTF8: the body is not valid UTF-8, or a JSON string in it
+	// escapes half a surrogate pair (400). Nothing is replaced and stored.
+	CodeInvalidUTF8 = "invalid_utf8"
 	// CodeUnauthenticated: no bearer token, or one that is unknown, revoked
 	// or expired (401).
 	CodeUnauthenticated = "unauthenticated"

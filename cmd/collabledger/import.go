@@ -23,18 +23,21 @@ import (
 //	collabledger import akn [--store URL] [--process pdis] [--history FILE] FILE|DIR…
 //	collabledger import akn [--store URL] --meeting ID [--published-at T] FILE
 //	collabledger import raw [--store URL] --meeting ID [--title T --date YYYY-MM-DD] FILE
+//	collabledger import join [--store URL] DIR   (import_join.go)
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: collabledger import akn|raw [flags] FILE…  (collabledger import akn -h)")
-		return fmt.Errorf("%w: import what? akn or raw", errUsage)
+		fmt.Fprintln(stderr, "usage: collabledger import akn|raw|join [flags] FILE…  (collabledger import akn -h)")
+		return fmt.Errorf("%w: import what? akn, raw or join", errUsage)
 	}
 	switch args[0] {
 	case "akn":
 		return runImportAKN(ctx, args[1:], stdout, stderr)
 	case "raw":
 		return runImportRaw(ctx, args[1:], stdout, stderr)
+	case "join":
+		return runImportJoin(ctx, args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("%w: import %q: want akn or raw", errUsage, args[0])
+	return fmt.Errorf("%w: import %q: want akn, raw or join", errUsage, args[0])
 }
 
 // parseTime reads RFC 3339 or a date (00:00 Asia/Taipei).

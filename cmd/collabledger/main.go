@@ -51,7 +51,7 @@ func commands() []command {
 		{"trail", "a case's accountability trail, live or as of a moment (text or JSON)", runTrail},
 		{"status", "each projection's checkpoint, the log's head and the lag", runStatus},
 		{"rebuild", "rebuild a projection's read model beside the current one, then switch", runRebuild},
-		{"import", "import transcripts: Akoma Ntoso files or folders (akn), a stenographer's raw record (raw)", runImport},
+		{"import", "import transcripts: Akoma Ntoso files or folders (akn), a stenographer's raw record (raw); Join's proposals and signatures (join)", runImport},
 		{"report", "PDIS's period report (html, md, csv, json), every figure traced to its events", runReport},
 		{"akn", "write a meeting's transcript as Akoma Ntoso (as of any moment), or its people as Popolo JSON", runAKN},
 		{"help", "list the commands", nil},

@@ -19,7 +19,6 @@ import (
 	"github.com/pdis/collab-ledger/demo"
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
-	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/readmodels"
 	"github.com/pdis/collab-ledger/reports"
 	"github.com/pdis/collab-ledger/reports/reportstest"
@@ -120,17 +119,11 @@ func TestReportDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	var board projections.Projection
-	for _, p := range readmodels.All() {
-		if p.Name() == readmodels.CaseBoardName {
-			board = p
-		}
-	}
-	mb, _, err := projections.Replay(ctx, store, board, projections.AsOf{Position: eventstore.Position(rep.At)})
+	snap, err := readmodels.LogAsOf(ctx, store, readmodels.AsOf{Position: eventstore.Position(rep.At)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases, err := readmodels.Cases(ctx, mb.Reader(readmodels.CaseBoardName), readmodels.CaseFilter{})
+	cases, err := readmodels.Cases(ctx, snap.Reader(readmodels.CaseBoardName), readmodels.CaseFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,19 +147,9 @@ func TestReportDemo(t *testing.T) {
 	}
 
 	// and with the tallies on proposals
-	var tallies projections.Projection
-	for _, p := range readmodels.All() {
-		if p.Name() == readmodels.TalliesName {
-			tallies = p
-		}
-	}
-	tb, _, err := projections.Replay(ctx, store, tallies, projections.AsOf{Position: eventstore.Position(rep.At)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	published, established, expired := 0, 0, 0
 	for _, id := range sum.Proposals {
-		pt, ok, err := readmodels.Proposal(ctx, tb.Reader(readmodels.TalliesName), id, readmodels.Public)
+		pt, ok, err := readmodels.Proposal(ctx, snap.Reader(readmodels.TalliesName), id, readmodels.Public)
 		if err != nil || !ok {
 			t.Fatal(id, ok, err)
 		}

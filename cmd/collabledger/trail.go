@@ -67,7 +67,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("trail: fold the log: %w", err)
 	}
 	reader := runner.Reader(readmodels.TrailName)
-	if at != (projections.AsOf{}) {
+	if at != (readmodels.AsOf{}) {
 		snap, err := readmodels.CaseAsOf(ctx, store, runner, domain.CaseID(*caseID), at)
 		if err != nil {
 			return fmt.Errorf("trail of %s as of %s: %w", *caseID, *asOf, err)
@@ -78,7 +78,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("trail of %s: %w", *caseID, err)
 	}
-	if !ok && at != (projections.AsOf{}) {
+	if !ok && at != (readmodels.AsOf{}) {
 		return fmt.Errorf("trail: no case %q at that point", *caseID)
 	}
 	if !ok {
@@ -95,8 +95,8 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // parseAsOf reads --as-of: empty (live), a position, or a time on a clock.
-func parseAsOf(s, clock string) (projections.AsOf, error) {
-	var at projections.AsOf
+func parseAsOf(s, clock string) (readmodels.AsOf, error) {
+	var at readmodels.AsOf
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return at, nil
@@ -125,7 +125,7 @@ func parseAsOf(s, clock string) (projections.AsOf, error) {
 
 // printTrail writes the trail as one line per entry: where it is in the log,
 // when it happened and was recorded, who, and what.
-func printTrail(w io.Writer, caseID string, at projections.AsOf, page readmodels.TrailPage) {
+func printTrail(w io.Writer, caseID string, at readmodels.AsOf, page readmodels.TrailPage) {
 	n := len(page.Entries)
 	switch {
 	case at.Position != 0:

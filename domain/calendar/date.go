@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -22,8 +23,13 @@ var epoch = time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)
 // NewDate returns the date y-m-d, normalising out-of-range values the way
 // time.Date does (NewDate(2019, 1, 32) is 2019-02-01).
 func NewDate(y int, m time.Month, d int) Date {
-	t := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	return Date{n: int32(t.Sub(epoch) / (24 * time.Hour))}
+	// Unix seconds rather than t.Sub(epoch): a Duration saturates ~292
+	// years from the epoch, which turned "0000-01-01" into 1677-09-22.
+	days := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	if days < math.MinInt32 || days > math.MaxInt32 {
+		days = max(min(days, math.MaxInt32), math.MinInt32)
+	}
+	return Date{n: int32(days)}
 }
 
 // DateOf returns the date of instant t in Asia/Taipei.

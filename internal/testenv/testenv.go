@@ -6,7 +6,7 @@
 //	url := testenv.Require(t, "postgres", reachable, "PostgreSQL at "+url+" is not reachable: "+err.Error())
 //
 // COLLABLEDGER_REQUIRE_<SERVICE>=1 (POSTGRES, NATS, SHARED, CHROMIUM,
-// KURRENTDB) turns the skip into a failure. COLLABLEDGER_SKIP_LOG names a
+// KURRENTDB, WITNESS) turns the skip into a failure. COLLABLEDGER_SKIP_LOG names a
 // file to which every skip appends one line.
 package testenv
 

@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"reflect"
+	"time"
+
+	"github.com/pdis/collab-ledger/domain"
+)
+
+// Item is one command of ExecuteMany: who issues it, the command, and how
+// it is recorded.
+type Item struct {
+	Actor   domain.Actor
+	Command domain.Command
+	Options []Option
+}
+
+// ExecuteMany executes many commands and answers each in order, as Execute
+// would. Proposal commands (a feed's signatures) are queued together, so
+// those on one proposal are decided in batches against one loaded state
+// and stored with one append per batch, in the order given; the others are
+// executed one after another. A refused command refuses only itself.
+func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []error) {
+	results, errs := make([]Result, len(items)), make([]error, len(items))
+	var (
+		reqs []Request[*domain.Proposal]
+		at   []int
+	)
+	for i, it := range items {
+		id, ok := proposalTarget(it.Command)
+		if !ok {
+			results[i], errs[i] = l.Execute(ctx, it.Actor, it.Command, it.Options...)
+			continue
+		}
+		cmd, err := admit(it.Actor, it.Command)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		c := call{actor: it.Actor, cmd: cmd}
+		for _, o := range it.Options {
+			o(&c)
+		}
+		if err := checkTarget(c, string(id)); err != nil {
+			errs[i] = err
+			continue
+		}
+		reqs = append(reqs, request(c, domain.ProposalStream(id), func() *domain.Proposal { return domain.NewProposal(id) },
+			func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
+				return p.Decide(c.cmd, c.actor, at, l.cfg.Proposal)
+			}))
+		at = append(at, i)
+	}
+	if len(reqs) > 0 {
+		res, rerrs := l.proposals.HandleMany(ctx, reqs)
+		for k, i := range at {
+			results[i], errs[i] = res[k], rerrs[k]
+		}
+	}
+	return results, errs
+}
+
+// proposalTarget returns the proposal a proposal command is decided on.
+func proposalTarget(cmd domain.Command) (domain.ProposalID, bool) {
+	if v := reflect.ValueOf(cmd); cmd != nil && v.Kind() == reflect.Pointer && !v.IsNil() {
+		if elem, ok := v.Elem().Interface().(domain.Command); ok {
+			cmd = elem
+		}
+	}
+	switch c := cmd.(type) {
+	case domain.SubmitProposal:
+		return c.ProposalID, true
+	case domain.PublishProposal:
+		return c.ProposalID, true
+	case domain.SignProposal:
+		return c.ProposalID, true
+	case domain.InvalidateSignature:
+		return c.ProposalID, true
+	case domain.ExpireProposal:
+		return c.ProposalID, true
+	case domain.ExtendResponseDeadline:
+		return c.ProposalID, true
+	case domain.RespondToProposal:
+		return c.ProposalID, true
+	case domain.MarkResponseOverdue:
+		return c.ProposalID, true
+	}
+	return "", false
+}

@@ -1,0 +1,421 @@
+package join
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pdis/collab-ledger/app"
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/domain/calendar"
+	"github.com/pdis/collab-ledger/eventstore"
+)
+
+// FeedActorID is the staff account the feed's staff commands (publish,
+// expire) are recorded under, and the ID of the ministries' responses it
+// relays.
+const FeedActorID = "join-feed"
+
+// Reason says why the feed's commands are dated in the past.
+const Reason = "imported from Join"
+
+// SignerRef is Join's reference of the signer of row n of proposal id: the
+// row number, scoped to the proposal. The server derives the signer's
+// pseudonym from it with its secret; the reference itself is never stored.
+func SignerRef(id string, n int) string { return "join:" + id + "#" + strconv.Itoa(n) }
+
+// ProposerRef is the reference of a proposal's proposer, who Join does not
+// name in the dataset.
+func ProposerRef(id string) string { return "join:" + id + "#proposer" }
+
+// Executor executes the planned commands; *app.Ledger is one.
+type Executor interface {
+	ExecuteMany(ctx context.Context, items []app.Item) ([]app.Result, []error)
+}
+
+// Config configures an Importer.
+type Config struct {
+	// Ledger executes the commands (required).
+	Ledger Executor
+	// Store is read to find what each proposal's stream already holds
+	// (required; the ledger's store).
+	Store eventstore.Store
+	// Secret keys the signers' pseudonyms (required): the server's
+	// pseudonym secret, so a feed and an import agree.
+	Secret []byte
+	// Logger. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Importer records Join records in the ledger. It is safe for concurrent
+// use; proposals may be imported in parallel.
+type Importer struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns an Importer.
+func New(cfg Config) (*Importer, error) {
+	if cfg.Ledger == nil || cfg.Store == nil {
+		return nil, errors.New("join importer: needs a ledger and its store")
+	}
+	if len(cfg.Secret) == 0 {
+		return nil, errors.New("join importer: needs the pseudonym secret")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Importer{cfg: cfg, log: log}, nil
+}
+
+// Outcome is what importing one proposal did.
+type Outcome struct {
+	// ProposalID is the proposal.
+	ProposalID string
+	// Title is its title (empty without metadata).
+	Title string
+	// Source is where its record is ("proposals.jsonl:12").
+	Source string
+	// Events is how many events were stored.
+	Events int
+	// Signatures is how many signatures were recorded now; Present how many
+	// rows were already recorded.
+	Signatures, Present int
+	// Established, Responded, Extended, Expired say what was recorded now.
+	Established, Responded, Extended, Expired bool
+	// Refused counts the commands the domain refused, by rule code
+	// (signatures after the close Join last published, a response to a
+	// proposal that did not reach its goal): decided, not recorded.
+	Refused map[string]int
+	// Warnings say what the record holds that the ledger did not record,
+	// and why.
+	Warnings []string
+	// Err is a bad record (a *RecordError: nothing of the proposal was
+	// recorded) or a failure of the store.
+	Err error
+}
+
+// String is the outcome on one line.
+func (o Outcome) String() string {
+	var b strings.Builder
+	if o.Err != nil {
+		fmt.Fprintf(&b, "REFUSED %s: %v", o.ProposalID, o.Err)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s: %d events, %d signatures (%d already recorded)", o.ProposalID, o.Events, o.Signatures, o.Present)
+	for _, x := range []struct {
+		on   bool
+		what string
+	}{{o.Established, "established"}, {o.Extended, "deadline extended"}, {o.Responded, "responded"}, {o.Expired, "expired"}} {
+		if x.on {
+			b.WriteString("; " + x.what)
+		}
+	}
+	for _, code := range slices.Sorted(maps.Keys(o.Refused)) {
+		fmt.Fprintf(&b, "; %d refused by %s", o.Refused[code], code)
+	}
+	return b.String()
+}
+
+// Import records one proposal and its signature rows (in row order). The
+// record must have been read by ReadProposals or DecodeFeed.
+func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, source string) Outcome {
+	o := Outcome{ProposalID: p.ID, Title: p.Title, Source: source}
+	if p.IsTest() {
+		o.Warnings = append(o.Warnings, "a platform test proposal (title starts with (此為測試議題)): not recorded")
+		return o
+	}
+	if !p.HasMetadata() {
+		if len(sigs) > 0 {
+			o.Warnings = append(o.Warnings, fmt.Sprintf("no title or publication in the archive: its %d signatures are not recorded", len(sigs)))
+		} else {
+			o.Warnings = append(o.Warnings, "no title or publication in the archive: not recorded")
+		}
+		return o
+	}
+	id := domain.ProposalID(p.ID)
+	state, err := im.load(ctx, id)
+	if err != nil {
+		o.Err = err
+		return o
+	}
+	staff := domain.Actor{ID: FeedActorID, Role: domain.RolePDIS}
+	dated := dating(p)
+	var items []app.Item
+	switch state.Status() {
+	case domain.ProposalStatusNone:
+		proposer := domain.Pseudonym(im.cfg.Secret, ProposerRef(p.ID))
+		items = append(items, app.Item{Actor: domain.Actor{ID: string(proposer), Role: domain.RoleProposer},
+			Command: domain.SubmitProposal{ProposalID: id, Title: p.Title, Summary: p.Outline}, Options: dated(p.PublishedAt)})
+		fallthrough
+	case domain.ProposalStatusSubmitted:
+		pub := domain.PublishProposal{ProposalID: id, Threshold: p.Goal, SigningClosesAt: p.SigningClosesAt}
+		if lead, ok := p.Lead(); ok {
+			pub.CompetentMinistry = domain.MinistryID(lead.ID)
+		} else {
+			pub.NotYetAssigned = true
+		}
+		items = append(items, app.Item{Actor: staff, Command: pub, Options: dated(p.PublishedAt)})
+	}
+	for _, s := range sigs {
+		signer := domain.Pseudonym(im.cfg.Secret, SignerRef(p.ID, s.N))
+		if state.HasSigned(signer) {
+			o.Present++
+			continue
+		}
+		items = append(items, app.Item{Actor: domain.Actor{ID: string(signer), Role: domain.RoleCitizen},
+			Command: domain.SignProposal{ProposalID: id, Signer: signer, County: s.County, District: s.District},
+			Options: []app.Option{app.WithOccurredAt(s.At)}})
+	}
+	due, established := state.ResponseDueAt(), state.IsEstablished()
+	if err := im.run(ctx, items, &o, func(ev eventstore.Event) error {
+		switch ev.Type {
+		case "proposal.signed":
+			o.Signatures++
+		case "proposal.established":
+			var e struct {
+				ResponseDueAt time.Time `json:"responseDueAt"`
+			}
+			if err := json.Unmarshal(ev.Data, &e); err != nil {
+				return fmt.Errorf("proposal %s: read back its establishment: %w", p.ID, err)
+			}
+			due, established, o.Established = e.ResponseDueAt, true, true
+		}
+		return nil
+	}); err != nil {
+		o.Err = err
+		return o
+	}
+	items = im.after(p, state, established, due, &o)
+	if err := im.run(ctx, items, &o, func(ev eventstore.Event) error {
+		switch ev.Type {
+		case "proposal.response_deadline_extended":
+			o.Extended = true
+		case "proposal.responded":
+			o.Responded = true
+		case "proposal.expired":
+			o.Expired = true
+		}
+		return nil
+	}); err != nil {
+		o.Err = err
+	}
+	return o
+}
+
+// after plans what follows the signatures: the deadline as Join published
+// it, the first response, the expiry Join recorded.
+func (im *Importer) after(p *Proposal, state *domain.Proposal, established bool, due time.Time, o *Outcome) []app.Item {
+	id, dated := domain.ProposalID(p.ID), dating(p)
+	lead, hasLead := p.Lead()
+	var items []app.Item
+	if established && !state.Responded() {
+		// Join's deadline, when later than the rules' (an announced
+		// extension; six proposals have over 400 days).
+		if !p.ResponseDueAt.IsZero() && hasLead {
+			day := calendar.DateOf(p.ResponseDueAt)
+			if day.End().After(due) {
+				at := p.EstablishedAt
+				if at.IsZero() || at.After(p.ResponseDueAt) {
+					at = p.ResponseDueAt
+				}
+				items = append(items, app.Item{Actor: domain.Actor{ID: FeedActorID, Role: domain.RoleMinistry, Ministry: domain.MinistryID(lead.ID)},
+					Command: domain.ExtendResponseDeadline{ProposalID: id, NewDueDate: day, Reason: "the deadline Join published (advisedTime)"},
+					Options: dated(at)})
+			}
+		}
+		if r, m, ok := im.firstResponse(p, hasLead, lead, o); ok {
+			items = append(items, app.Item{Actor: domain.Actor{ID: FeedActorID, Role: domain.RoleMinistry, Ministry: domain.MinistryID(m.ID)},
+				Command: domain.RespondToProposal{ProposalID: id, Summary: r.Text}, Options: dated(r.At)})
+		}
+	} else if !established && len(p.Responses) > 0 {
+		o.Warnings = append(o.Warnings, fmt.Sprintf("%d responses on Join, but the proposal did not reach its goal in the ledger: not recorded", len(p.Responses)))
+	}
+	if p.Status == "SecondFailed" && !established && state.Status() != domain.ProposalStatusExpired {
+		items = append(items, app.Item{Actor: domain.Actor{ID: FeedActorID, Role: domain.RolePDIS},
+			Command: domain.ExpireProposal{ProposalID: id}, Options: dated(p.SigningClosesAt)})
+	}
+	return items
+}
+
+// dating returns the options of a command of p's that happened at t: its
+// occurred time, caused by Join's record.
+func dating(p *Proposal) func(t time.Time) []app.Option {
+	return func(t time.Time) []app.Option {
+		return []app.Option{app.WithOccurredAt(t), app.WithCausationID("join:" + p.ID)}
+	}
+}
+
+// firstResponse is the first response by the competent ministry (the lead,
+// or, without one, whoever answered first), with that ministry.
+func (im *Importer) firstResponse(p *Proposal, hasLead bool, lead Ministry, o *Outcome) (Response, Ministry, bool) {
+	for i, r := range p.Responses {
+		m, ok := p.MinistryNamed(r.Ministry)
+		if !ok {
+			continue
+		}
+		if hasLead && m.ID != lead.ID {
+			continue
+		}
+		if strings.TrimSpace(r.Text) == "" {
+			continue
+		}
+		if later := len(p.Responses) - i - 1; later > 0 {
+			o.Warnings = append(o.Warnings, fmt.Sprintf("%d later responses (Join republishes the whole answer on each update): the ledger records the first", later))
+		}
+		return r, m, true
+	}
+	if len(p.Responses) > 0 {
+		o.Warnings = append(o.Warnings, fmt.Sprintf("%d responses, none by a ministry named on the proposal as its lead: not recorded", len(p.Responses)))
+	}
+	return Response{}, Ministry{}, false
+}
+
+// run executes items and looks at every stored event; the domain's
+// refusals are counted by rule, other errors end the proposal.
+func (im *Importer) run(ctx context.Context, items []app.Item, o *Outcome, seen func(eventstore.Event) error) error {
+	if len(items) == 0 {
+		return nil
+	}
+	results, errs := im.cfg.Ledger.ExecuteMany(ctx, items)
+	var failed error
+	for i, err := range errs {
+		if err != nil {
+			var re *domain.RuleError
+			if errors.As(err, &re) {
+				if o.Refused == nil {
+					o.Refused = map[string]int{}
+				}
+				o.Refused[re.Rule]++
+				continue
+			}
+			if failed == nil {
+				failed = fmt.Errorf("proposal %s: %w", o.ProposalID, err)
+			}
+			continue
+		}
+		for _, ev := range results[i].Events {
+			o.Events++
+			if err := seen(ev); err != nil && failed == nil {
+				failed = err
+			}
+		}
+	}
+	return failed
+}
+
+// load folds the proposal's stream as stored.
+func (im *Importer) load(ctx context.Context, id domain.ProposalID) (*domain.Proposal, error) {
+	p := domain.NewProposal(id)
+	stream := domain.ProposalStream(id)
+	for {
+		evs, err := im.cfg.Store.ReadStream(ctx, stream, p.Version()+1, 4096)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", stream, err)
+		}
+		for _, se := range evs {
+			de, err := domain.Decode(se.Type, se.SchemaVersion, se.Data)
+			if err == nil {
+				err = p.Apply(de)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read %s at version %d: %w", stream, se.Version, err)
+			}
+		}
+		if len(evs) < 4096 {
+			return p, nil
+		}
+	}
+}
+
+// Summary adds up the outcomes of an import.
+type Summary struct {
+	Proposals, Recorded, Unchanged, WithoutMetadata, Tests, Refused int
+	Events, Signatures, Present                                     int
+	Established, Responded, Extended, Expired                       int
+	RefusedByRule                                                   map[string]int
+	// Warnings are the outcomes with warnings (and the refused ones), in
+	// the order they came.
+	Warnings []Outcome
+	Elapsed  time.Duration
+
+	mu sync.Mutex
+}
+
+// Add counts one outcome.
+func (s *Summary) Add(o Outcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Proposals++
+	switch {
+	case o.Err != nil:
+		s.Refused++
+	case strings.HasPrefix(firstOr(o.Warnings), "a platform test"):
+		s.Tests++
+	case strings.HasPrefix(firstOr(o.Warnings), "no title"):
+		s.WithoutMetadata++
+	case o.Events > 0:
+		s.Recorded++
+	default:
+		s.Unchanged++
+	}
+	s.Events += o.Events
+	s.Signatures += o.Signatures
+	s.Present += o.Present
+	for _, x := range []struct {
+		on bool
+		n  *int
+	}{{o.Established, &s.Established}, {o.Responded, &s.Responded}, {o.Extended, &s.Extended}, {o.Expired, &s.Expired}} {
+		if x.on {
+			*x.n++
+		}
+	}
+	for code, n := range o.Refused {
+		if s.RefusedByRule == nil {
+			s.RefusedByRule = map[string]int{}
+		}
+		s.RefusedByRule[code] += n
+	}
+	if o.Err != nil || len(o.Warnings) > 0 || len(o.Refused) > 0 {
+		s.Warnings = append(s.Warnings, o)
+	}
+}
+
+func firstOr(ws []string) string {
+	if len(ws) == 0 {
+		return ""
+	}
+	return ws[0]
+}
+
+// String is the summary in a few lines.
+func (s *Summary) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d proposals: %d recorded, %d unchanged, %d without metadata (not recorded), %d test proposals skipped, %d refused\n",
+		s.Proposals, s.Recorded, s.Unchanged, s.WithoutMetadata, s.Tests, s.Refused)
+	fmt.Fprintf(&b, "%d events; %d signatures recorded, %d already recorded; %d established, %d deadlines extended, %d responses, %d expired",
+		s.Events, s.Signatures, s.Present, s.Established, s.Extended, s.Responded, s.Expired)
+	for _, code := range slices.Sorted(maps.Keys(s.RefusedByRule)) {
+		fmt.Fprintf(&b, "\nrefused by the rules (decided, not recorded): %d × %s", s.RefusedByRule[code], code)
+	}
+	if s.Elapsed > 0 {
+		fmt.Fprintf(&b, "\nin %s (%.0f signatures/s)", s.Elapsed.Round(time.Millisecond), float64(s.Signatures)/s.Elapsed.Seconds())
+	}
+	return b.String()
+}
+
+// HandlerConfig is the command side's tuning for an import: batches of up
+// to 8,192 commands a stream, so a proposal's signatures take a few
+// appends.
+func HandlerConfig() app.Config { return app.Config{MaxBatch: 8192} }

@@ -1,0 +1,86 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/web"
+)
+
+// refused posts a command that must be refused with status, code and
+// (when given) rule, and checks that nothing was stored.
+func (e *apiEnv) refused(token, name string, body any, status int, code, rule string, headers ...string) reply {
+	e.t.Helper()
+	head := e.head()
+	r := e.post(token, name, body, headers...)
+	if r.status != status || r.err.Code != code || (rule != "" && r.err.Rule != rule) {
+		e.t.Fatalf("%s: %d %+v, want %d %s %s", name, r.status, r.err, status, code, rule)
+	}
+	if after := e.head(); after != head {
+		e.t.Fatalf("%s: a refused command moved the head from %d to %d", name, head, after)
+	}
+	return r
+}
+
+// TestAPIRefusesDatesOutOfRange (#14 item 10): a date or time outside
+// 1990–2200 is refused with a stable rule, not clamped and stored
+// ("0000-01-01" used to be stored as 1677-09-22).
+func TestAPIRefusesDatesOutOfRange(t *testing.T) {
+	e := newAPI(t, nil)
+	staff := e.token(staffActor, time.Time{})
+	for _, heldOn := range []string{"0000-01-01", "1989-12-31", "2201-01-01", "9999-12-31"} {
+		e.refused(staff, "monthly.open", map[string]any{"meetingId": "2026-12", "heldOn": heldOn}, http.StatusUnprocessableEntity, web.CodeRuleViolated, domain.RuleDateOutOfRange)
+	}
+	e.refused(staff, "meeting.schedule", map[string]any{"meetingId": "m-1", "kind": "other", "title": "x", "startsAt": "0005-03-01T00:00:00Z"}, http.StatusUnprocessableEntity, web.CodeRuleViolated, domain.RuleDateOutOfRange)
+	e.refused(staff, "registry.register_ministry", map[string]any{"ministryId": "moj", "name": "法務部"}, http.StatusUnprocessableEntity, web.CodeRuleViolated, domain.RuleDateOutOfRange,
+		web.HeaderOccurredAt, "1899-01-01T00:00:00Z", web.HeaderOccurredAtReason, "archive")
+	// The edges are in range.
+	e.must(staff, "monthly.open", map[string]any{"meetingId": "1990-01", "heldOn": "1990-01-01"})
+	res := e.must(staff, "monthly.open", map[string]any{"meetingId": "2200-12", "heldOn": "2200-12-31"})
+	if got := string(res.Events[0].Data); !strings.Contains(got, `"heldOn":"2200-12-31"`) {
+		t.Fatalf("stored %s", got)
+	}
+}
+
+// TestAPIRefusesInvalidUTF8 (#14 item 11): bytes that are not UTF-8, and
+// escaped lone surrogates, are refused with invalid_utf8 instead of being
+// replaced by U+FFFD and stored.
+func TestAPIRefusesInvalidUTF8(t *testing.T) {
+	e := newAPI(t, nil)
+	proposer := e.token(domain.Actor{ID: citizenActor("F100000001").ID, Role: domain.RoleProposer}, time.Time{})
+	for _, body := range []string{
+		"{\"proposalId\":\"p-1\",\"title\":\"bad \xff byte\"}",
+		"{\"proposalId\":\"p-1\",\"title\":\"\xe6\xb8\"}", // a truncated 清
+		`{"proposalId":"p-1","title":"half a pair \ud800"}`,
+		`{"proposalId":"p-1","title":"a low half \udc00 alone"}`,
+	} {
+		e.refused(proposer, "proposal.submit", []byte(body), http.StatusBadRequest, web.CodeInvalidUTF8, "")
+	}
+	// A whole pair, an escaped backslash before "u", and plain text are fine.
+	res := e.must(proposer, "proposal.submit", []byte(`{"proposalId":"p-1","title":"😀 \ud83d\ude00 \\ud800 清"}`))
+	if got := string(res.Events[0].Data); !strings.Contains(got, `😀 😀 \\ud800 清`) {
+		t.Fatalf("stored %s", got)
+	}
+}
+
+// TestAPIParagraphsSafeSubset (#14 item 12): a paragraph sent through the
+// API is held to the importer's safe inline subset; <script> is refused,
+// not stored verbatim.
+func TestAPIParagraphsSafeSubset(t *testing.T) {
+	e := newAPI(t, nil)
+	staff := e.token(staffActor, time.Time{})
+	steno := e.token(domain.Actor{ID: "steno-1", Role: domain.RoleStenographer}, time.Time{})
+	e.must(staff, "meeting.schedule", map[string]any{"meetingId": "m-1", "kind": "other", "title": "會議", "startsAt": apiNow})
+	e.must(staff, "transcript.start", map[string]any{"meetingId": "m-1"})
+	utt := func(id string, ps ...string) map[string]any {
+		return map[string]any{"meetingId": "m-1", "utteranceId": id, "kind": "speech", "speaker": map[string]any{"name": "甲"}, "paragraphs": ps}
+	}
+	rule := domain.CmdRecordUtterance + domain.RuleSuffixParagraphUnsafe
+	for _, p := range []string{"<script>alert(1)</script>hi", `<a href="javascript:alert(1)">x</a>`, "<img src=x onerror=alert(1)>", "a < b", "<b>unclosed"} {
+		e.refused(steno, "transcript.record_utterance", utt("u-1", "ok", p), http.StatusUnprocessableEntity, web.CodeRuleViolated, rule)
+	}
+	e.must(steno, "transcript.record_utterance", utt("u-1", `<b>粗體</b> a &lt; b <a href="https://join.gov.tw/">Join</a><br/>`))
+}
