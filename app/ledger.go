@@ -343,7 +343,7 @@ func (l *Ledger) execMonthly(ctx context.Context, id string, c call) (Result, er
 	return l.monthly.Handle(ctx, request(c, domain.MonthlyMeetingStream(mid), func() *domain.MonthlyMeeting { return domain.NewMonthlyMeeting(mid) },
 		func(m *domain.MonthlyMeeting, at time.Time) ([]domain.Event, error) {
 			decide := func(src *domain.Proposal, r *domain.Registry) ([]domain.Event, error) {
-				return m.Decide(c.cmd, c.actor, at, l.cfg.Monthly, src, r, history)
+				return m.Decide(c.cmd, c.actor, at, l.cfg.Monthly, src, r, history, l.cfg.Calendar)
 			}
 			switch {
 			case source != nil:

@@ -163,7 +163,8 @@ func lifecycle() []step {
 		// The collaborative meeting m-1; a second voted meeting of moi within
 		// 45 days is refused (the voted-meetings index).
 		ok("2019-04-02 10:00", lcStaff, domain.ScheduleMeeting{MeetingID: "m-1", CaseID: "57", Kind: domain.MeetingCollaborative, Phase: domain.PhaseDiscover, Title: "PO共識營", StartsAt: tp("2019-04-16 09:30")}, "meeting.scheduled"),
-		refused("2019-04-02 11:00", lcStaff, domain.ScheduleMeeting{MeetingID: "m-3", CaseID: "57", Kind: domain.MeetingCollaborative, Phase: domain.PhaseDefine, Title: "第二場", StartsAt: tp("2019-05-01 09:30")}, domain.ErrRuleViolated, "meeting.schedule.organiser_spacing"),
+		// The 45-day rule spaces voted topics, not the meetings of one case.
+		ok("2019-04-02 11:00", lcStaff, domain.ScheduleMeeting{MeetingID: "m-3", CaseID: "57", Kind: domain.MeetingCollaborative, Phase: domain.PhaseDefine, Title: "第二場", StartsAt: tp("2019-05-01 09:30")}, "meeting.scheduled"),
 		ok("2019-04-16 09:00", lcStaff, domain.AddParticipant{MeetingID: "m-1", ParticipantID: "pt-1", Name: "Ghost", Role: domain.ParticipantHost}),
 		ok("2019-04-16 09:00", lcStaff, domain.AddParticipant{MeetingID: "m-1", ParticipantID: "pt-2", Name: "內政部", Role: domain.ParticipantMinistry, Ministry: "moi"}),
 		ok("2019-04-16 09:30", lcStaff, domain.RecordAttendance{MeetingID: "m-1", ParticipantID: "pt-1", Present: true}),
@@ -378,8 +379,8 @@ func TestLedgerRefusalsBeforeDeciding(t *testing.T) {
 	}
 }
 
-// TestVotedMeetingsSerialised: two voted meetings of the same organiser
-// scheduled at once, 10 days apart: exactly one is accepted.
+// TestVotedMeetingsSerialised: two voted topics' meetings of the same
+// organiser scheduled at once, 10 days apart: exactly one is accepted.
 func TestVotedMeetingsSerialised(t *testing.T) {
 	store, _ := backends["bbolt"](t)
 	ctx := context.Background()
@@ -398,13 +399,22 @@ func TestVotedMeetingsSerialised(t *testing.T) {
 		}
 	}
 	clock.set(tp("2019-04-02 10:00"))
+	// A second voted topic, also led by moi.
+	for _, cmd := range []domain.Command{
+		domain.OpenCase{CaseID: "58", Title: "向山致敬", SourceKind: domain.SourceVotedTopic, MonthlyMeetingID: "2019-03", CandidateID: "c3"},
+		domain.AssignLead{CaseID: "58", Ministry: "moi"},
+	} {
+		if _, err := l.Execute(ctx, lcStaff, cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, day := range []string{"2019-04-16 09:30", "2019-04-26 09:30"} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = l.Execute(ctx, lcStaff, domain.ScheduleMeeting{MeetingID: domain.MeetingID(fmt.Sprintf("m-%d", i+1)), CaseID: "57", Kind: domain.MeetingCollaborative, Phase: domain.PhaseDiscover, Title: "協作會議", StartsAt: tp(day)})
+			_, errs[i] = l.Execute(ctx, lcStaff, domain.ScheduleMeeting{MeetingID: domain.MeetingID(fmt.Sprintf("m-%d", i+1)), CaseID: domain.CaseID([]string{"57", "58"}[i]), Kind: domain.MeetingCollaborative, Phase: domain.PhaseDiscover, Title: "協作會議", StartsAt: tp(day)})
 		}()
 	}
 	wg.Wait()
@@ -420,7 +430,7 @@ func TestVotedMeetingsSerialised(t *testing.T) {
 	if okCount != 1 {
 		t.Fatalf("%d of 2 voted meetings 10 days apart accepted (%v)", okCount, errs)
 	}
-	if got := l.VotedMeetings().VotedMeetingDates("moi"); len(got) != 1 {
+	if got := l.VotedMeetings().VotedMeetingDates("moi", ""); len(got) != 1 {
 		t.Fatalf("index holds %v", got)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -30,21 +29,33 @@ import (
 // auditor sees both meetings in the log.
 type VotedIndex struct {
 	mu      sync.RWMutex
-	dates   map[domain.MinistryID][]calendar.Date
+	dates   map[domain.MinistryID][]votedMeeting
 	pos     eventstore.Position
 	err     error
 	changed chan struct{}
 }
 
+// votedMeeting is one voted meeting of an organiser: its date and case.
+type votedMeeting struct {
+	date calendar.Date
+	kase domain.CaseID
+}
+
 func newVotedIndex() *VotedIndex {
-	return &VotedIndex{dates: map[domain.MinistryID][]calendar.Date{}, changed: make(chan struct{})}
+	return &VotedIndex{dates: map[domain.MinistryID][]votedMeeting{}, changed: make(chan struct{})}
 }
 
 // VotedMeetingDates implements domain.VotedMeetings.
-func (v *VotedIndex) VotedMeetingDates(organiser domain.MinistryID) []calendar.Date {
+func (v *VotedIndex) VotedMeetingDates(organiser domain.MinistryID, except domain.CaseID) []calendar.Date {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return slices.Clone(v.dates[organiser])
+	var out []calendar.Date
+	for _, m := range v.dates[organiser] {
+		if except == "" || m.kase != except {
+			out = append(out, m.date)
+		}
+	}
+	return out
 }
 
 // Position returns the position of the last event the index has folded.
@@ -94,7 +105,7 @@ func (v *VotedIndex) fold(ev eventstore.Event) error {
 		return nil
 	}
 	if isVoted {
-		v.dates[add.Organiser] = append(v.dates[add.Organiser], calendar.DateOf(add.StartsAt))
+		v.dates[add.Organiser] = append(v.dates[add.Organiser], votedMeeting{date: calendar.DateOf(add.StartsAt), kase: add.CaseID})
 	}
 	v.pos = ev.Position
 	v.err = nil

@@ -204,7 +204,7 @@ func closedMonthly(t testing.TB) *MonthlyMeeting {
 		})
 	}
 	do(t, m, func(m *MonthlyMeeting) ([]Event, error) {
-		return m.Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, staff, tMonthly.Add(time.Hour), nil)
+		return m.Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, staff, tMonthly.Add(time.Hour), nil, nil)
 	})
 	return m
 }

@@ -142,7 +142,7 @@ var matrixCases = map[string]matrixCase{
 		return openMonthly(t).CastBallot(CastBallot{MeetingID: "2019-03", Choices: []CandidateID{"c1"}}, actorFor(r), tMonthly, testRegistry(t))
 	},
 	CmdCloseMonthlyMeeting: func(t *testing.T, r Role) ([]Event, error) {
-		return openMonthly(t).Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, actorFor(r), tMonthly, nil)
+		return openMonthly(t).Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, actorFor(r), tMonthly, nil, nil)
 	},
 
 	CmdOpenCase: func(t *testing.T, r Role) ([]Event, error) {
@@ -378,7 +378,7 @@ func TestEveryCommandTypeNamesAPolicyEntry(t *testing.T) {
 		case strings.HasPrefix(name, "registry."):
 			_, err = NewRegistry().Decide(c, auditor, t0)
 		case strings.HasPrefix(name, "monthly."):
-			_, err = NewMonthlyMeeting("x").Decide(c, auditor, t0, DefaultMonthlyConfig(), nil, nil, nil)
+			_, err = NewMonthlyMeeting("x").Decide(c, auditor, t0, DefaultMonthlyConfig(), nil, nil, nil, nil)
 		case strings.HasPrefix(name, "case."):
 			_, err = NewCase("x").Decide(c, auditor, t0, nil, nil)
 		case strings.HasPrefix(name, "meeting."):

@@ -254,7 +254,7 @@ type MeetingScheduled struct {
 	CaseID    CaseID      `json:"caseId,omitempty"`
 	Kind      MeetingKind `json:"kind"`
 	Phase     Phase       `json:"phase,omitempty"`
-	Title     string      `json:"title"`
+	Title     string      `json:"title" ledger:"public"`
 	StartsAt  time.Time   `json:"startsAt"`
 	Organiser MinistryID  `json:"organiser,omitempty"`
 	Voted     bool        `json:"voted,omitempty"`
@@ -268,8 +268,8 @@ type MeetingScheduled struct {
 // MeetingParticipantAdded: a participant was invited.
 type MeetingParticipantAdded struct {
 	MeetingID     MeetingID       `json:"meetingId"`
-	ParticipantID ParticipantID   `json:"participantId"`
-	Name          string          `json:"name"`
+	ParticipantID ParticipantID   `json:"participantId" ledger:"public"`
+	Name          string          `json:"name" ledger:"public"`
 	Role          ParticipantRole `json:"role"`
 	Ministry      MinistryID      `json:"ministry,omitempty"`
 	StakeholderID StakeholderID   `json:"stakeholderId,omitempty"`
@@ -279,7 +279,7 @@ type MeetingParticipantAdded struct {
 // MeetingAttendanceRecorded: a participant's attendance.
 type MeetingAttendanceRecorded struct {
 	MeetingID     MeetingID     `json:"meetingId"`
-	ParticipantID ParticipantID `json:"participantId"`
+	ParticipantID ParticipantID `json:"participantId" ledger:"public"`
 	Present       bool          `json:"present"`
 	Occurred
 }
@@ -289,10 +289,10 @@ type MeetingNoteAdded struct {
 	MeetingID MeetingID      `json:"meetingId"`
 	NoteID    NoteID         `json:"noteId"`
 	Board     Board          `json:"board"`
-	Sheet     string         `json:"sheet,omitempty"`
+	Sheet     string         `json:"sheet,omitempty" ledger:"public"`
 	Section   ConceptSection `json:"section,omitempty"`
 	Parent    NoteID         `json:"parent,omitempty"`
-	Text      string         `json:"text"`
+	Text      string         `json:"text" ledger:"public,withdrawable=note"`
 	Occurred
 }
 
@@ -302,8 +302,8 @@ type MeetingNoteRevised struct {
 	MeetingID MeetingID `json:"meetingId"`
 	NoteID    NoteID    `json:"noteId"`
 	Revision  int       `json:"revision"`
-	Text      string    `json:"text"`
-	Reason    string    `json:"reason,omitempty"`
+	Text      string    `json:"text" ledger:"public,withdrawable=note"`
+	Reason    string    `json:"reason,omitempty" ledger:"public"`
 	Occurred
 }
 
@@ -311,7 +311,7 @@ type MeetingNoteRevised struct {
 type MeetingNoteRemoved struct {
 	MeetingID MeetingID `json:"meetingId"`
 	NoteID    NoteID    `json:"noteId"`
-	Reason    string    `json:"reason"`
+	Reason    string    `json:"reason" ledger:"confidential"`
 	Occurred
 }
 
@@ -320,7 +320,7 @@ type MeetingNoteRemoved struct {
 type MeetingQuestionPosted struct {
 	MeetingID  MeetingID  `json:"meetingId"`
 	QuestionID QuestionID `json:"questionId"`
-	Text       string     `json:"text"`
+	Text       string     `json:"text" ledger:"public,withdrawable=question"`
 	Occurred
 }
 
@@ -331,7 +331,7 @@ func (MeetingQuestionPosted) AnonymousAuthor() {}
 type MeetingQuestionAnswered struct {
 	MeetingID  MeetingID  `json:"meetingId"`
 	QuestionID QuestionID `json:"questionId"`
-	Answer     string     `json:"answer"`
+	Answer     string     `json:"answer" ledger:"public,withdrawable=question"`
 	Occurred
 }
 
@@ -339,7 +339,7 @@ type MeetingQuestionAnswered struct {
 type MeetingQuestionArchived struct {
 	MeetingID  MeetingID  `json:"meetingId"`
 	QuestionID QuestionID `json:"questionId"`
-	Reason     string     `json:"reason,omitempty"`
+	Reason     string     `json:"reason,omitempty" ledger:"confidential"`
 	Occurred
 }
 
@@ -348,8 +348,8 @@ type MeetingRecordingAdded struct {
 	MeetingID   MeetingID     `json:"meetingId"`
 	RecordingID RecordingID   `json:"recordingId"`
 	Kind        RecordingKind `json:"kind"`
-	URL         string        `json:"url"`
-	SHA256      string        `json:"sha256,omitempty"`
+	URL         string        `json:"url" ledger:"public"`
+	SHA256      string        `json:"sha256,omitempty" ledger:"public"`
 	Occurred
 }
 
@@ -639,9 +639,9 @@ func (m *Meeting) Schedule(cmd ScheduleMeeting, actor Actor, at time.Time, c *Ca
 			ev.Voted = true
 			day := calendar.DateOf(cmd.StartsAt)
 			if history != nil {
-				for _, d := range history.VotedMeetingDates(c.Lead()) {
+				for _, d := range history.VotedMeetingDates(c.Lead(), c.ID()) {
 					if gap := day.DaysSince(d); gap < cfg.MinDaysBetweenMeetingsSameOrganiser && gap > -cfg.MinDaysBetweenMeetingsSameOrganiser {
-						return nil, violated("meeting.schedule.organiser_spacing", "%s hosts another voted meeting on %s, %d days from %s; at least %d days apart", c.Lead(), d, abs(gap), day, cfg.MinDaysBetweenMeetingsSameOrganiser)
+						return nil, violated("meeting.schedule.organiser_spacing", "%s hosts another voted topic's meeting on %s, %d days from %s; at least %d days apart", c.Lead(), d, abs(gap), day, cfg.MinDaysBetweenMeetingsSameOrganiser)
 					}
 				}
 			}

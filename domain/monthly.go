@@ -36,17 +36,22 @@ func (k CandidateKind) valid() bool {
 // hosted collaborative meetings on voted topics (held or scheduled). A
 // projection of meeting.scheduled events (Voted: true) provides it; the
 // domain uses it for the rule that the same organiser may not host another
-// voted meeting within MinDaysBetweenMeetingsSameOrganiser days.
+// voted topic's meeting within MinDaysBetweenMeetingsSameOrganiser days.
+// The rule spaces topics, not the meetings of one topic: a case holds a
+// discover → define → develop series, as the health-insurance-card case
+// did, so the meetings of the case being scheduled do not count.
 type VotedMeetings interface {
-	// VotedMeetingDates returns the dates of organiser's voted meetings.
-	VotedMeetingDates(organiser MinistryID) []calendar.Date
+	// VotedMeetingDates returns the dates of organiser's voted meetings,
+	// leaving out those of case except ("": leave out none).
+	VotedMeetingDates(organiser MinistryID, except CaseID) []calendar.Date
 }
 
-// VotedMeetingDates is a VotedMeetings held in a map.
+// VotedMeetingDates is a VotedMeetings held in a map. It knows no cases:
+// every date counts, whatever except says.
 type VotedMeetingDates map[MinistryID][]calendar.Date
 
 // VotedMeetingDates implements VotedMeetings.
-func (v VotedMeetingDates) VotedMeetingDates(organiser MinistryID) []calendar.Date {
+func (v VotedMeetingDates) VotedMeetingDates(organiser MinistryID, _ CaseID) []calendar.Date {
 	return v[organiser]
 }
 
@@ -120,9 +125,9 @@ type MonthlyCandidateAdded struct {
 	MeetingID   MonthlyMeetingID `json:"meetingId"`
 	CandidateID CandidateID      `json:"candidateId"`
 	Kind        CandidateKind    `json:"kind"`
-	Title       string           `json:"title"`
+	Title       string           `json:"title" ledger:"public"`
 	Organiser   MinistryID       `json:"organiser"`
-	SourceRef   string           `json:"sourceRef,omitempty"`
+	SourceRef   string           `json:"sourceRef,omitempty" ledger:"public"`
 	Occurred
 }
 
@@ -130,7 +135,7 @@ type MonthlyCandidateAdded struct {
 type MonthlyBallotCast struct {
 	MeetingID MonthlyMeetingID `json:"meetingId"`
 	Ministry  MinistryID       `json:"ministry"`
-	PO        string           `json:"po"`
+	PO        string           `json:"po" ledger:"public"`
 	Choices   []CandidateID    `json:"choices"`
 	Occurred
 }
@@ -143,23 +148,27 @@ type TallyEntry struct {
 
 // SelectedTopic is a topic the vote selected, for a collaborative meeting in
 // MeetingMonth ("2006-01") organised by Organiser, no earlier than
-// EarliestDate under the organiser-spacing rule.
+// EarliestDate: the first working day under the organiser-spacing rule.
 type SelectedTopic struct {
 	CandidateID  CandidateID   `json:"candidateId"`
 	Kind         CandidateKind `json:"kind"`
-	Title        string        `json:"title"`
+	Title        string        `json:"title" ledger:"public"`
 	Organiser    MinistryID    `json:"organiser"`
-	SourceRef    string        `json:"sourceRef,omitempty"`
+	SourceRef    string        `json:"sourceRef,omitempty" ledger:"public"`
 	Votes        int           `json:"votes"`
-	MeetingMonth string        `json:"meetingMonth"`
+	MeetingMonth string        `json:"meetingMonth" ledger:"public"`
 	EarliestDate calendar.Date `json:"earliestDate"`
+	// CalendarProvisional: the office calendar did not cover MeetingMonth's
+	// year when the vote was tallied, so EarliestDate skipped weekends only
+	// (holidays unknown).
+	CalendarProvisional bool `json:"calendarProvisional,omitempty"`
 }
 
 // SkippedCandidate is a candidate with enough votes that a rule kept out.
 type SkippedCandidate struct {
 	CandidateID CandidateID `json:"candidateId"`
-	Rule        string      `json:"rule"`
-	Reason      string      `json:"reason"`
+	Rule        string      `json:"rule" ledger:"public"`
+	Reason      string      `json:"reason" ledger:"public"`
 }
 
 // MonthlyMeetingClosed: the vote closed; Tally lists every candidate in rank
@@ -454,7 +463,7 @@ func (m *MonthlyMeeting) CastBallot(cmd CastBallot, actor Actor, at time.Time, r
 // meeting in the following month at least MinDaysBetweenMeetingsSameOrganiser
 // days from its other voted meetings (per history, plus the topics selected
 // before it in this vote) is skipped, and the next one considered.
-func (m *MonthlyMeeting) Close(cmd CloseMonthlyMeeting, actor Actor, at time.Time, history VotedMeetings) ([]Event, error) {
+func (m *MonthlyMeeting) Close(cmd CloseMonthlyMeeting, actor Actor, at time.Time, history VotedMeetings, cal *calendar.Calendar) ([]Event, error) {
 	if err := m.begin(cmd, cmd.MeetingID, actor, at, true); err != nil {
 		return nil, err
 	}
@@ -474,8 +483,12 @@ func (m *MonthlyMeeting) Close(cmd CloseMonthlyMeeting, actor Actor, at time.Tim
 	for _, i := range order {
 		closed.Tally = append(closed.Tally, TallyEntry{CandidateID: m.candidates[i].CandidateID, Votes: votes[i]})
 	}
+	if cal == nil {
+		cal = calendar.Taiwan()
+	}
 	first := calendar.NewDate(m.heldOn.Year(), m.heldOn.Month()+1, 1)
 	last := calendar.NewDate(first.Year(), first.Month()+1, 0)
+	provisional := !cal.Covers(first.Year())
 	booked := map[MinistryID][]calendar.Date{}
 	lastVotes := -1
 	for _, i := range order {
@@ -489,9 +502,9 @@ func (m *MonthlyMeeting) Close(cmd CloseMonthlyMeeting, actor Actor, at time.Tim
 		}
 		dates := booked[c.Organiser]
 		if history != nil {
-			dates = append(slices.Clone(history.VotedMeetingDates(c.Organiser)), dates...)
+			dates = append(slices.Clone(history.VotedMeetingDates(c.Organiser, "")), dates...)
 		}
-		day, ok := earliestSpacedDay(first, last, dates, m.cfg.MinDaysBetweenMeetingsSameOrganiser)
+		day, ok := earliestSpacedDay(first, last, dates, m.cfg.MinDaysBetweenMeetingsSameOrganiser, cal)
 		if !ok {
 			closed.Skipped = append(closed.Skipped, SkippedCandidate{CandidateID: c.CandidateID, Rule: "monthly.close.organiser_spacing",
 				Reason: string(c.Organiser) + " cannot host another voted meeting in " + first.String()[:7] + " at least the minimum number of days from its other voted meetings"})
@@ -499,16 +512,17 @@ func (m *MonthlyMeeting) Close(cmd CloseMonthlyMeeting, actor Actor, at time.Tim
 		}
 		booked[c.Organiser] = append(booked[c.Organiser], day)
 		lastVotes = v
-		closed.Selected = append(closed.Selected, SelectedTopic{CandidateID: c.CandidateID, Kind: c.Kind, Title: c.Title, Organiser: c.Organiser, SourceRef: c.SourceRef, Votes: v, MeetingMonth: first.String()[:7], EarliestDate: day})
+		closed.Selected = append(closed.Selected, SelectedTopic{CandidateID: c.CandidateID, Kind: c.Kind, Title: c.Title, Organiser: c.Organiser, SourceRef: c.SourceRef, Votes: v, MeetingMonth: first.String()[:7], EarliestDate: day, CalendarProvisional: provisional})
 	}
 	return []Event{closed}, nil
 }
 
-// earliestSpacedDay returns the first day in [first, last] at least minDays
-// away from every date in booked.
-func earliestSpacedDay(first, last calendar.Date, booked []calendar.Date, minDays int) (calendar.Date, bool) {
+// earliestSpacedDay returns the first working day (per cal) in [first,
+// last] at least minDays away from every date in booked: a meeting is not
+// held on 1 January or a weekend.
+func earliestSpacedDay(first, last calendar.Date, booked []calendar.Date, minDays int, cal *calendar.Calendar) (calendar.Date, bool) {
 	for d := first; !d.After(last); d = d.AddDays(1) {
-		ok := true
+		ok := cal.IsWorkingDay(d)
 		for _, b := range booked {
 			if gap := d.DaysSince(b); gap < minDays && gap > -minDays {
 				ok = false
@@ -524,7 +538,7 @@ func earliestSpacedDay(first, last calendar.Date, booked []calendar.Date, minDay
 
 // Decide dispatches any monthly meeting command to its decision, with the
 // dependencies each may need (nil where unused).
-func (m *MonthlyMeeting) Decide(cmd Command, actor Actor, at time.Time, cfg MonthlyConfig, source *Proposal, reg *Registry, history VotedMeetings) ([]Event, error) {
+func (m *MonthlyMeeting) Decide(cmd Command, actor Actor, at time.Time, cfg MonthlyConfig, source *Proposal, reg *Registry, history VotedMeetings, cal *calendar.Calendar) ([]Event, error) {
 	switch c := cmd.(type) {
 	case OpenMonthlyMeeting:
 		return m.Open(c, actor, at, cfg)
@@ -533,7 +547,7 @@ func (m *MonthlyMeeting) Decide(cmd Command, actor Actor, at time.Time, cfg Mont
 	case CastBallot:
 		return m.CastBallot(c, actor, at, reg)
 	case CloseMonthlyMeeting:
-		return m.Close(c, actor, at, history)
+		return m.Close(c, actor, at, history, cal)
 	}
 	return nil, violated("monthly.unknown_command", "%T is not a monthly meeting command", cmd)
 }

@@ -81,15 +81,15 @@ func (ChangePORole) CommandName() string { return CmdChangePORole }
 // network.
 type MinistryRegistered struct {
 	MinistryID MinistryID `json:"ministryId"`
-	Name       string     `json:"name"`
+	Name       string     `json:"name" ledger:"public"`
 	Parent     MinistryID `json:"parent,omitempty"`
 	Occurred
 }
 
 // PORegistered: a PO was registered for Year.
 type PORegistered struct {
-	POID     string     `json:"poId"`
-	Name     string     `json:"name"`
+	POID     string     `json:"poId" ledger:"public"`
+	Name     string     `json:"name" ledger:"public"`
 	Ministry MinistryID `json:"ministry"`
 	Role     PORole     `json:"role"`
 	Year     int        `json:"year"`
@@ -98,7 +98,7 @@ type PORegistered struct {
 
 // PORenewed: a PO's registration was renewed for Year.
 type PORenewed struct {
-	POID     string     `json:"poId"`
+	POID     string     `json:"poId" ledger:"public"`
 	Ministry MinistryID `json:"ministry"`
 	Year     int        `json:"year"`
 	Occurred
@@ -106,19 +106,19 @@ type PORenewed struct {
 
 // PORetired: a PO retired.
 type PORetired struct {
-	POID     string     `json:"poId"`
+	POID     string     `json:"poId" ledger:"public"`
 	Ministry MinistryID `json:"ministry"`
-	Reason   string     `json:"reason,omitempty"`
+	Reason   string     `json:"reason,omitempty" ledger:"public"`
 	Occurred
 }
 
 // PORoleChanged: a PO's role changed.
 type PORoleChanged struct {
-	POID     string     `json:"poId"`
+	POID     string     `json:"poId" ledger:"public"`
 	Ministry MinistryID `json:"ministry"`
 	From     PORole     `json:"from"`
 	To       PORole     `json:"to"`
-	Reason   string     `json:"reason"`
+	Reason   string     `json:"reason" ledger:"public"`
 	Occurred
 }
 

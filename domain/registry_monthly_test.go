@@ -132,7 +132,7 @@ func TestMonthlyMeetingRules(t *testing.T) {
 		}, ErrNotFound, "monthly.cast_ballot.unknown_candidate"},
 		{"no ballot after close", func(m *MonthlyMeeting) ([]Event, error) {
 			do(t, m, func(m *MonthlyMeeting) ([]Event, error) {
-				return m.Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, staff, tMonthly, nil)
+				return m.Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, staff, tMonthly, nil, nil)
 			})
 			return m.CastBallot(ballot("c1"), moiChief, tMonthly, reg)
 		}, ErrConflictingState, "monthly.cast_ballot.closed"},
@@ -174,9 +174,9 @@ func TestMonthlyMeetingRules(t *testing.T) {
 		wantOK(t, evs, err)
 	})
 	t.Run("a closed meeting is closed; an unknown meeting is not found", func(t *testing.T) {
-		evs, err := closedMonthly(t).Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, staff, tMonthly, nil)
+		evs, err := closedMonthly(t).Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, staff, tMonthly, nil, nil)
 		wantRule(t, evs, err, ErrConflictingState, "monthly.close.closed")
-		evs, err = NewMonthlyMeeting("2019-05").Close(CloseMonthlyMeeting{MeetingID: "2019-05"}, staff, tMonthly, nil)
+		evs, err = NewMonthlyMeeting("2019-05").Close(CloseMonthlyMeeting{MeetingID: "2019-05"}, staff, tMonthly, nil, nil)
 		wantRule(t, evs, err, ErrNotFound, "monthly.close.not_found")
 	})
 }
@@ -222,7 +222,7 @@ func TestMonthlyTallyAndSelection(t *testing.T) {
 				})
 			}
 			evs := do(t, m, func(m *MonthlyMeeting) ([]Event, error) {
-				return m.Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, staff, tMonthly, tt.history)
+				return m.Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, staff, tMonthly, tt.history, nil)
 			})
 			closed := evs[0].(MonthlyMeetingClosed)
 			var sel, skip []CandidateID
@@ -262,7 +262,7 @@ func TestMonthlyTallyAndSelection(t *testing.T) {
 			})
 		}
 		evs := do(t, m, func(m *MonthlyMeeting) ([]Event, error) {
-			return m.Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, staff, tMonthly, nil)
+			return m.Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, staff, tMonthly, nil, nil)
 		})
 		closed := evs[0].(MonthlyMeetingClosed)
 		if len(closed.Selected) != 2 || closed.Selected[0].CandidateID != "c1" || closed.Selected[1].CandidateID != "c3" || len(closed.Skipped) != 1 || closed.Skipped[0].CandidateID != "c4" {
@@ -276,7 +276,7 @@ func TestMonthlyTallyAndSelection(t *testing.T) {
 			return m.CastBallot(CastBallot{MeetingID: "2019-03", Choices: []CandidateID{"c1"}}, moiChief, tMonthly, testRegistry(t))
 		})
 		evs := do(t, m, func(m *MonthlyMeeting) ([]Event, error) {
-			return m.Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, staff, tMonthly, VotedMeetingDates{"moi": {calendar.MustParseDate("2019-03-01")}})
+			return m.Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, staff, tMonthly, VotedMeetingDates{"moi": {calendar.MustParseDate("2019-03-01")}}, nil)
 		})
 		if got := evs[0].(MonthlyMeetingClosed).Selected[0].EarliestDate; got != calendar.MustParseDate("2019-04-15") {
 			t.Errorf("earliest date %s, want 2019-04-15 (45 days after 2019-03-01)", got)

@@ -333,7 +333,7 @@ func fastEntry(ctx context.Context, tx projections.Tx, ev eventstore.Event) (don
 	}
 	var subject string
 	switch {
-	case strings.HasPrefix(ev.Stream, "proposal-"), strings.HasPrefix(ev.Stream, "po-monthly-"), strings.HasPrefix(ev.Stream, "case-"):
+	case isSubjectStream(ev.Stream):
 		subject = ev.Stream
 	default:
 		s, err := meetingSubject(ctx, tx, ev, nil, refs)

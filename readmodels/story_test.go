@@ -82,7 +82,7 @@ func story(l *ledger, mark func(name string)) {
 		})
 	}
 	l.vote(monthlyID, staff, c.tick(), func(m *domain.MonthlyMeeting, at time.Time) ([]domain.Event, error) {
-		return m.Close(domain.CloseMonthlyMeeting{MeetingID: monthlyID}, staff, at, domain.VotedMeetingDates{})
+		return m.Close(domain.CloseMonthlyMeeting{MeetingID: monthlyID}, staff, at, domain.VotedMeetingDates{}, nil)
 	})
 	mark("voted")
 

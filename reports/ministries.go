@@ -67,3 +67,11 @@ func ministryName(reg map[string]domain.MinistryInfo, code string) (zh, en strin
 	}
 	return zh, zh + " (" + code + ")"
 }
+
+// KnownMinistry returns the official Chinese and English names of a
+// ministry code the ledger knows without the registry, and whether it
+// knows it.
+func KnownMinistry(code string) (zh, en string, ok bool) {
+	known, ok := knownMinistries[code]
+	return known[0], known[1], ok
+}

@@ -3,6 +3,8 @@ package transparency
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -20,9 +22,10 @@ import (
 )
 
 const (
-	// DefaultOrigin is the origin line of the ledger's checkpoints: the
-	// log's name in the C2SP tlog-checkpoint format, and the default name
-	// of its signing key.
+	// DefaultOrigin is the origin line of checkpoints when none is
+	// configured (the library's default, and the name of keys made before
+	// origins were per deployment). A deployment's origin is its key's
+	// name, made by GenerateKey from the deployment's name and the key.
 	DefaultOrigin = "collab-ledger.pdis.tw/log"
 	// CheckpointStream is the stream every published checkpoint is appended
 	// to, so that checkpoints live in the log itself and travel with an
@@ -30,6 +33,9 @@ const (
 	CheckpointStream = "ledger-checkpoints"
 	// CheckpointType is the event type of a published checkpoint.
 	CheckpointType = "ledger.checkpoint_published"
+	// DefaultDeployment is the deployment name GenerateKey's origins start
+	// with when none is given.
+	DefaultDeployment = "collab-ledger.pdis.tw/log"
 )
 
 // Checkpoint is a signed statement of the tree: its size and root hash, in
@@ -253,4 +259,35 @@ func ReadSignerFile(path string) (note.Signer, note.Verifiers, error) {
 		return nil, nil, fmt.Errorf("signing key %s: %w", path, err)
 	}
 	return s, v, nil
+}
+
+// GenerateKey makes a checkpoint signing key for a deployment: an Ed25519
+// key whose name, and so the log's origin, is derived from the deployment's
+// name and the key itself, "<deployment>/<16 hex digits of SHA-256 of the
+// public key>", so that two deployments (or two stores) never share an
+// origin. It returns the signer key, the verifier key and the origin.
+func GenerateKey(deployment string) (skey, vkey, origin string, err error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", "", "", fmt.Errorf("generate key: %w", err)
+	}
+	sum := sha256.Sum256(pub)
+	origin = strings.TrimRight(deployment, "/") + "/" + hex.EncodeToString(sum[:8])
+	if vkey, err = note.NewEd25519VerifierKey(origin, pub); err != nil {
+		return "", "", "", fmt.Errorf("generate key for %q: %w", origin, err)
+	}
+	parts := strings.SplitN(vkey, "+", 3) // name, key hash, key
+	skey = "PRIVATE+KEY+" + origin + "+" + parts[1] + "+" + base64.StdEncoding.EncodeToString(append([]byte{1}, priv.Seed()...))
+	if _, err := note.NewSigner(skey); err != nil {
+		return "", "", "", fmt.Errorf("generate key for %q: %w", origin, err)
+	}
+	return skey, vkey, origin, nil
+}
+
+// KeyName returns the name of a verifier key ("<name>+<hash>+<key>") or a
+// signer key ("PRIVATE+KEY+<name>+..."): by convention the log's origin.
+func KeyName(key string) string {
+	key = strings.TrimPrefix(strings.TrimSpace(key), "PRIVATE+KEY+")
+	name, _, _ := strings.Cut(key, "+")
+	return name
 }

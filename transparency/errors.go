@@ -60,8 +60,8 @@ var (
 // was first visible and why. errors.Is(p, ErrContentChanged) (or the
 // other kinds) holds for it.
 type Problem struct {
-	// Kind is ErrContentChanged, ErrEventMissing, ErrOrderChanged or
-	// ErrSignatureInvalid.
+	// Kind is ErrContentChanged, ErrEventMissing, ErrOrderChanged,
+	// ErrSignatureInvalid or (with a witness policy) ErrNotWitnessed.
 	Kind error
 	// Position is the first bad global position (for a missing event, the
 	// position where it should be). 0 when only an export line is known.
@@ -112,6 +112,9 @@ func Code(err error) string {
 		{ErrNotAfter, "leaf_not_after"},
 		{ErrRootMismatch, "root_mismatch"},
 		{ErrBadCheckpoint, "bad_checkpoint"},
+		{ErrNotWitnessed, "not_witnessed"},
+		{ErrWitnessRefused, "witness_refused"},
+		{ErrWitnessUnavailable, "witness_unavailable"},
 	} {
 		if errors.Is(err, c.err) {
 			return c.code

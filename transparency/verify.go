@@ -47,6 +47,12 @@ type VerifyConfig struct {
 	Workers int
 	// MaxProblems bounds the problems a Report lists. Default 100.
 	MaxProblems int
+	// Policy, if set, is the witness policy: some verified checkpoint
+	// must carry the cosignatures its quorum asks for (kept in the log as
+	// cosignature events, or as extra signature lines of a checkpoint
+	// given), and so must every checkpoint given in Checkpoints; otherwise
+	// a problem of kind ErrNotWitnessed names what is missing.
+	Policy *Policy
 }
 
 // WithDefaults returns c with unset fields filled in.
@@ -95,6 +101,11 @@ type Report struct {
 	// Explained counts checkpoints whose root did not match only because
 	// of an earlier problem already listed.
 	Explained int
+	// Witnessed is the largest verified checkpoint that meets
+	// VerifyConfig.Policy (none without a policy), and Cosignatures its
+	// valid cosignatures by the policy's witnesses.
+	Witnessed    Checkpoint
+	Cosignatures []Cosignature
 
 	tree    *memTree
 	leaves  chunked[leafInfo]
@@ -521,6 +532,7 @@ type verifier struct {
 	wanted   map[svKey]int
 	pending  []pendingCP
 	verified []pendingCP
+	cosigs   []Cosignature // cosignature events of this log that verify under their own key
 	mism     []mismatch
 	problems []*Problem
 }
@@ -663,6 +675,18 @@ func (v *verifier) add(r *rec) {
 					Detail: fmt.Sprintf("the checkpoint at leaf %d covers %d leaves: it was moved before events it covers", i, cp.Size)})
 			}
 			v.pending = append(v.pending, pendingCP{cp: cp, leaf: i, line: r.line})
+		}
+	} else if IsCosignatureEvent(ev) {
+		c, err := ReadCosignatureEvent(ev)
+		if err != nil {
+			kind := ErrSignatureInvalid
+			if errors.Is(err, ErrContentChanged) {
+				kind = ErrContentChanged
+			}
+			v.problem(&Problem{Kind: kind, Position: ev.Position, Leaf: i, Line: r.line, EventID: ev.ID.String(),
+				Detail: fmt.Sprintf("cosignature event %s: %s", ev.ID, strings.TrimPrefix(err.Error(), kind.Error()+": "))})
+		} else if c.Origin == v.cfg.Origin {
+			v.cosigs = append(v.cosigs, c)
 		}
 	} else if ev.Stream == CheckpointStream {
 		// Only signed checkpoints belong there (the store's guard takes
@@ -818,7 +842,6 @@ func (v *verifier) finish(start time.Time) *Report {
 		r.MoreProblems = len(v.problems) - v.cfg.MaxProblems
 		v.problems = v.problems[:v.cfg.MaxProblems]
 	}
-	r.Problems = v.problems
 	for _, p := range v.verified {
 		cp := p.cp
 		r.Checkpoints = append(r.Checkpoints, cp)
@@ -826,8 +849,61 @@ func (v *verifier) finish(start time.Time) *Report {
 			r.Latest = cp
 		}
 	}
+	if v.cfg.Policy != nil {
+		v.witnessed()
+		if len(v.problems) > v.cfg.MaxProblems {
+			r.MoreProblems += len(v.problems) - v.cfg.MaxProblems
+			v.problems = v.problems[:v.cfg.MaxProblems]
+		}
+	}
+	r.Problems = v.problems
 	r.elapsed = time.Since(start)
 	return r
+}
+
+// witnessed applies the witness policy: the largest verified checkpoint
+// that meets it becomes Report.Witnessed; none, or a checkpoint given that
+// does not meet it, is a problem naming what is missing.
+func (v *verifier) witnessed() {
+	r := v.r
+	lines := func(cp Checkpoint) []string {
+		out := SignatureLines(cp.Note)
+		for _, c := range v.cosigs {
+			if c.Size == cp.Size && c.Root == cp.Root {
+				out = append(out, c.Line)
+			}
+		}
+		return out
+	}
+	// Checkpoints given by the auditor must each be witnessed.
+	for _, p := range v.verified {
+		if p.external == 0 {
+			continue
+		}
+		if _, err := v.cfg.Policy.Witnessed(p.cp, lines(p.cp)); err != nil {
+			v.problems = append(v.problems, &Problem{Kind: ErrNotWitnessed, Leaf: -1,
+				Detail: fmt.Sprintf("%s: %s", p.where(), strings.TrimPrefix(err.Error(), ErrNotWitnessed.Error()+": "))})
+		}
+	}
+	var latestErr error
+	for _, cp := range r.Checkpoints {
+		valid, err := v.cfg.Policy.Witnessed(cp, lines(cp))
+		switch {
+		case err != nil:
+			if cp.Size == r.Latest.Size {
+				latestErr = err
+			}
+		case r.Witnessed.Note == nil || cp.Size > r.Witnessed.Size:
+			r.Witnessed, r.Cosignatures = cp, valid
+		}
+	}
+	if r.Witnessed.Note == nil {
+		detail := "no signed checkpoint to check the policy against"
+		if latestErr != nil {
+			detail = fmt.Sprintf("no checkpoint meets the witness policy (the latest: %s)", strings.TrimPrefix(latestErr.Error(), ErrNotWitnessed.Error()+": "))
+		}
+		v.problems = append(v.problems, &Problem{Kind: ErrNotWitnessed, Position: r.Latest.Position, Leaf: -1, Detail: detail})
+	}
 }
 
 // where describes a checkpoint's origin for messages.

@@ -1,11 +1,14 @@
 package transparency
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -182,4 +185,66 @@ func TestRealWitnessCosignsAndRefusesAFork(t *testing.T) {
 	if _, cosigs, err := real.publish(t); err != nil || len(cosigs) != 1 {
 		t.Fatalf("third checkpoint: %v", err)
 	}
+	verifyWithPolicy(t, real, pol, k)
+}
+
+// verifyWithPolicy checks VerifyExport with a 1-of-1 witness policy on an
+// export of the ledger: it passes; it fails naming the missing witness when
+// the cosignatures are left out (an export cut before them), or when the
+// kept cosignature is forged (its event's content hash recomputed).
+func verifyWithPolicy(t *testing.T, l *witnessedLedger, pol *Policy, k testKeys) {
+	ctx := context.Background()
+	all, err := l.store.ReadAll(ctx, 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := VerifyConfig{Verifiers: k.verifiers, Origin: "ledger.test/log/0123456789abcdef", Policy: pol}
+	run := func(evs []eventstore.Event) *Report {
+		t.Helper()
+		r, err := VerifyExport(ctx, bytes.NewReader(writeExport(t, evs)), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := run(all)
+	if err := r.Err(); err != nil || r.Witnessed.Note == nil || len(r.Cosignatures) != 1 {
+		t.Fatalf("witnessed ledger with a 1-of-1 policy: %v (witnessed %d)", err, r.Witnessed.Size)
+	}
+	// Cut the export at the first cosignature event: with it, the first
+	// checkpoint is witnessed; without it, nothing is.
+	cut := slices.IndexFunc(all, func(ev eventstore.Event) bool { return IsCosignatureEvent(&ev) })
+	if r := run(all[:cut+1]); r.Err() != nil || r.Witnessed.Note == nil {
+		t.Fatalf("export up to the first cosignature: %v", r.Err())
+	}
+	r = run(all[:cut])
+	if err := r.Err(); !errors.Is(err, ErrNotWitnessed) || !strings.Contains(err.Error(), "witness w1: no cosignature") {
+		t.Fatalf("cosignature removed: %v", err)
+	}
+	forged := slices.Clone(all[:cut+1])
+	ev := &forged[cut]
+	var d CosignatureData
+	if err := json.Unmarshal(ev.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	sig := []byte(d.Cosignature)
+	i := len(sig) - 20 // inside the Ed25519 signature: still base64, another signature
+	sig[i] = map[bool]byte{true: 'B', false: 'A'}[sig[i] == 'A']
+	d.Cosignature = string(sig)
+	ev.Data, _ = eventstore.CanonicalJSON(must(json.Marshal(d)))
+	ev.Hash = eventstore.ContentHash(*ev)
+	r = run(forged)
+	if err := r.Err(); !errors.Is(err, ErrSignatureInvalid) || r.Witnessed.Note != nil {
+		t.Fatalf("forged cosignature: %v (witnessed %d)", err, r.Witnessed.Size)
+	}
+	if !slices.ContainsFunc(r.Problems, func(p *Problem) bool { return errors.Is(p, ErrNotWitnessed) }) {
+		t.Fatalf("forged cosignature: the policy is not reported unmet: %v", r.Problems)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

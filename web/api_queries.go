@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -347,13 +348,23 @@ func (s *server) listCases(ctx context.Context, cq caseQuery) (CaseList, error) 
 	if err != nil {
 		return CaseList{}, err
 	}
-	all, err := readmodels.Cases(ctx, rd, cq.filter)
+	// The ministry filter takes a code or a name (ministriesMeant).
+	f := cq.filter
+	f.Ministry = ""
+	ministries, err := s.ministriesMeant(ctx, cq.filter.Ministry)
+	if err != nil {
+		return CaseList{}, err
+	}
+	all, err := readmodels.Cases(ctx, rd, f)
 	if err != nil {
 		return CaseList{}, err
 	}
 	out := CaseList{Cases: []readmodels.CaseSummary{}}
 	needle := strings.ToLower(cq.q)
 	for _, c := range all {
+		if ministries != nil && !ministries[c.Lead] && !slices.ContainsFunc(c.CoOrganisers, func(m string) bool { return ministries[m] }) {
+			continue
+		}
 		if cq.year != 0 && c.Opened.In(taipei()).Year() != cq.year {
 			continue
 		}

@@ -323,13 +323,24 @@ func renderOpenAPI() ([]byte, error) {
 	yset(paths, LatestCheckpointPath, ym("get", ym(
 		"operationId", "latestCheckpoint",
 		"tags", []string{"transparency"},
-		"summary", "The latest signed checkpoint (tree size and root hash, C2SP tlog-checkpoint signed note); text/plain with Accept: text/plain or ?format=note.",
+		"summary", "The latest signed checkpoint (tree size and root hash, C2SP tlog-checkpoint signed note, with its witnesses' cosignature lines); text/plain with Accept: text/plain or ?format=note.",
 		"security", ys(),
 		"parameters", ys(proofQuery("format", "note: the signed note as text/plain", "string")),
 		"responses", ym(
 			"200", ym("description", "The checkpoint.", "content", ym(
 				"application/json", ym("schema", g.object(reflect.TypeOf(CheckpointJSON{}), "The latest checkpoint.")),
 				"text/plain", ym("schema", ym("type", "string")))),
+			"404", proofErrors("no_checkpoint"),
+			"503", ref("#/components/responses/Unavailable"),
+		),
+	)))
+	yset(paths, CheckpointPath, ym("get", ym(
+		"operationId", "checkpoint",
+		"tags", []string{"transparency"},
+		"summary", "The C2SP checkpoint endpoint: the latest signed checkpoint note followed by its witnesses' cosignature lines (C2SP tlog-cosignature), as text/plain.",
+		"security", ys(),
+		"responses", ym(
+			"200", ym("description", "The cosigned checkpoint note.", "content", ym("text/plain", ym("schema", ym("type", "string")))),
 			"404", proofErrors("no_checkpoint"),
 			"503", ref("#/components/responses/Unavailable"),
 		),

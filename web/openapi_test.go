@@ -69,6 +69,9 @@ type stubProofs struct{}
 func (stubProofs) Latest(context.Context) (transparency.Checkpoint, error) {
 	return transparency.Checkpoint{}, transparency.ErrNoCheckpoint
 }
+func (stubProofs) Witnessed(context.Context) (transparency.Checkpoint, error) {
+	return transparency.Checkpoint{}, transparency.ErrNoCheckpoint
+}
 func (stubProofs) ProveInclusion(context.Context, transparency.LeafRef, int64) (transparency.InclusionProof, error) {
 	return transparency.InclusionProof{}, transparency.ErrNoCheckpoint
 }

@@ -62,7 +62,7 @@ func loadPages() (map[string]*template.Template, error) {
 	pagesOnce.Do(func() {
 		pageTmpl = map[string]*template.Template{}
 		for _, name := range pageNames {
-			t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+			t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/"+name+".html")
 			if err != nil {
 				pagesErr = fmt.Errorf("page template %s: %w", name, err)
 				return
@@ -106,7 +106,7 @@ func (s *server) registerPages(mux *http.ServeMux) error {
 	}
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
-	mux.HandleFunc("GET /{$}", s.pageIndex)
+	s.registerPublicPages(mux)
 	mux.HandleFunc("GET /cases/{id}", s.pageCase)
 	mux.HandleFunc("GET /meetings/{id}", s.pageMeeting)
 	mux.HandleFunc("GET /proposals/{id}", s.pageProposal)
@@ -140,6 +140,8 @@ type Page struct {
 	SignInOn  bool
 	Who       *Who
 	DevBanner bool
+	// Names shows ministry codes as names (M, MS); render sets it.
+	Names *MinistryNames
 }
 
 // T returns the label key in the page's language.
@@ -204,6 +206,11 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, name string, p *
 // renderWith executes tmpl (a page within layout.html) for p.
 func (s *server) renderWith(w http.ResponseWriter, r *http.Request, tmpl *template.Template, name string, p *Page) {
 	s.decorate(r, p)
+	if p.Names == nil {
+		if d, err := s.directory(r.Context()); err == nil {
+			p.Names = d.names
+		}
+	}
 	buf := getBuf()
 	defer putBuf(buf)
 	if err := tmpl.Execute(buf, p); err != nil {

@@ -29,7 +29,7 @@ func TestPages(t *testing.T) {
 		}
 		mustContain(t, "case", body,
 			`<html lang="zh-Hant">`, `<h1 id="case-title">停止神豬比重</h1>`, `<dd id="case-stage" class="stage">結案</dd>`,
-			"階段歷程", "確定議題", "分工", "研究", "會前會", "協作會議", "陳報院長", "院長指示", "機關回應",
+			"階段歷程", "設定議題", "分工", "研究", "會前會", "協作會議", "陳報院長", "院長裁示", "部會回應",
 			"主辦機關", "moi", "mohw", // lead and co-organiser
 			`<a href="/meetings/m-1">PO共識營</a>`,
 			"利害關係人盤點與出席", "提案人", "養豬協會", "產業",
@@ -142,8 +142,10 @@ func TestPages(t *testing.T) {
 			{"", "共 1 件"}, {"?stage=closed", "共 1 件"}, {"?stage=research", "共 0 件"}, {"?q=神豬", "共 1 件"}, {"?q=健保", "共 0 件"},
 			{"?year=2019", "共 1 件"}, {"?year=2018", "共 0 件"}, {"?ministry=mohw", "共 1 件"}, {"?ministry=mot", "共 0 件"},
 			{"?source=voted_topic", "共 1 件"}, {"?source=ey_assignment", "共 0 件"}, {"?lang=en", "1 cases"},
+			// The ministry filter takes names in either language, or part of one.
+			{"?ministry=衛生福利部", "共 1 件"}, {"?ministry=health", "共 1 件"}, {"?ministry=內政", "共 1 件"}, {"?ministry=交通部", "共 0 件"},
 		} {
-			code, body, _ := pe.get("/" + c.q)
+			code, body, _ := pe.get("/cases" + c.q)
 			if code != 200 || !strings.Contains(body, c.want) {
 				t.Errorf("index %s: %d, want %q", c.q, code, c.want)
 			}

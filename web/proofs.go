@@ -24,6 +24,9 @@ type ProofSource interface {
 	// Latest returns the latest published checkpoint
 	// (transparency.ErrNoCheckpoint if none).
 	Latest(ctx context.Context) (transparency.Checkpoint, error)
+	// Witnessed returns the latest checkpoint with its witnesses'
+	// cosignature lines after its signature.
+	Witnessed(ctx context.Context) (transparency.Checkpoint, error)
 	// ProveInclusion proves an event is a leaf of the tree of size leaves
 	// (0: the latest checkpoint's).
 	ProveInclusion(ctx context.Context, ref transparency.LeafRef, size int64) (transparency.InclusionProof, error)
@@ -39,8 +42,11 @@ type ProofSource interface {
 
 // RegisterProofs adds the transparency API to mux:
 //
+//	GET /checkpoint                                         the C2SP checkpoint: the signed note with the
+//	                                                        witnesses' cosignature lines (text/plain)
 //	GET /api/v1/checkpoints/latest                          the signed checkpoint (JSON, or the
-//	                                                        note as text/plain: Accept: text/plain or ?format=note)
+//	                                                        note as text/plain: Accept: text/plain or ?format=note),
+//	                                                        with the witnesses' cosignatures too
 //	GET /api/v1/proofs/inclusion?event=ID|position=N[&size=S]  inclusion proof (default: in the latest checkpoint)
 //	GET /api/v1/proofs/consistency?from=A[&to=B]            consistency proof (default to: the latest checkpoint)
 //
@@ -61,7 +67,7 @@ func RegisterProofs(mux *http.ServeMux, src ProofSource, logger *slog.Logger) []
 	routes := []struct {
 		path string
 		h    http.HandlerFunc
-	}{{LatestCheckpointPath, p.latest}, {InclusionProofPath, p.inclusion}, {ConsistencyProofPath, p.consistency}}
+	}{{LatestCheckpointPath, p.latest}, {InclusionProofPath, p.inclusion}, {ConsistencyProofPath, p.consistency}, {CheckpointPath, p.checkpoint}}
 	patterns := make([]string, 0, len(routes))
 	for _, r := range routes {
 		mux.HandleFunc("GET "+r.path, r.h)
@@ -75,6 +81,9 @@ const (
 	LatestCheckpointPath = "/api/v1/checkpoints/latest"
 	InclusionProofPath   = "/api/v1/proofs/inclusion"
 	ConsistencyProofPath = "/api/v1/proofs/consistency"
+	// CheckpointPath is the C2SP checkpoint endpoint (tlog-tiles'
+	// <prefix>/checkpoint): the latest checkpoint, cosigned.
+	CheckpointPath = "/checkpoint"
 )
 
 // InclusionProofURL is the API path of an event's inclusion proof in the
@@ -170,14 +179,26 @@ type proofs struct {
 const proofTimeout = 10 * time.Second
 
 func (p *proofs) latest(w http.ResponseWriter, r *http.Request) {
+	p.serveCheckpoint(w, r, r.URL.Query().Get("format") == "note" || prefersText(r.Header.Get("Accept")))
+}
+
+// checkpoint serves the C2SP checkpoint: the signed note followed by the
+// witnesses' cosignature lines, as text/plain.
+func (p *proofs) checkpoint(w http.ResponseWriter, r *http.Request) {
+	p.serveCheckpoint(w, r, true)
+}
+
+// serveCheckpoint serves the latest checkpoint with its cosignatures: the
+// note as text/plain, or JSON.
+func (p *proofs) serveCheckpoint(w http.ResponseWriter, r *http.Request, text bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), proofTimeout)
 	defer cancel()
-	cp, err := p.src.Latest(ctx)
+	cp, err := p.src.Witnessed(ctx)
 	if err != nil {
 		p.fail(w, err)
 		return
 	}
-	if r.URL.Query().Get("format") == "note" || prefersText(r.Header.Get("Accept")) {
+	if text {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
 		w.WriteHeader(http.StatusOK)

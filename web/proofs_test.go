@@ -46,7 +46,7 @@ func TestProofsAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	if routes := web.RegisterProofs(mux, l, quiet); strings.Join(routes, " ") != "GET "+web.LatestCheckpointPath+" GET "+web.InclusionProofPath+" GET "+web.ConsistencyProofPath {
+	if routes := web.RegisterProofs(mux, l, quiet); strings.Join(routes, " ") != "GET "+web.LatestCheckpointPath+" GET "+web.InclusionProofPath+" GET "+web.ConsistencyProofPath+" GET "+web.CheckpointPath {
 		t.Fatalf("routes %q", routes)
 	}
 	srv := httptest.NewServer(mux)

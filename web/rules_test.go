@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,4 +84,72 @@ func TestAPIParagraphsSafeSubset(t *testing.T) {
 		e.refused(steno, "transcript.record_utterance", utt("u-1", "ok", p), http.StatusUnprocessableEntity, web.CodeRuleViolated, rule)
 	}
 	e.must(steno, "transcript.record_utterance", utt("u-1", `<b>粗體</b> a &lt; b <a href="https://join.gov.tw/">Join</a><br/>`))
+}
+
+// votedTopic records, through the API, a PO monthly meeting held on heldOn
+// that selects one ministry proposal organised by moi, and returns the
+// selected topic as the closing event stored it.
+func (e *apiEnv) votedTopic(staff, po, monthly, heldOn string) map[string]any {
+	e.t.Helper()
+	e.must(staff, "monthly.open", map[string]any{"meetingId": monthly, "heldOn": heldOn})
+	e.must(staff, "monthly.add_candidate", map[string]any{"meetingId": monthly, "candidateId": "c1", "kind": "ministry_proposal", "title": "議題 " + monthly, "organiser": "moi"})
+	e.must(po, "monthly.cast_ballot", map[string]any{"meetingId": monthly, "choices": []string{"c1"}})
+	res := e.must(staff, "monthly.close", map[string]any{"meetingId": monthly})
+	var closed struct {
+		Selected []map[string]any `json:"selected"`
+	}
+	if err := json.Unmarshal(res.Events[0].Data, &closed); err != nil || len(closed.Selected) != 1 {
+		e.t.Fatalf("monthly %s selected %s (%v)", monthly, res.Events[0].Data, err)
+	}
+	return closed.Selected[0]
+}
+
+// registryWithPO registers moi with its chief PO for 2026 and returns the
+// staff and PO tokens.
+func (e *apiEnv) registryWithPO() (staff, po string) {
+	e.t.Helper()
+	staff = e.token(staffActor, time.Time{})
+	po = e.token(domain.Actor{ID: "po-moi-chief", Role: domain.RolePO, Ministry: "moi"}, time.Time{})
+	e.must(staff, "registry.register_ministry", map[string]any{"ministryId": "moi", "name": "內政部"})
+	e.must(staff, "registry.register_po", map[string]any{"poId": "po-moi-chief", "name": "內政部主任PO", "ministry": "moi", "role": "chief", "year": 2026})
+	return staff, po
+}
+
+// TestAPIOrganiserSpacingIsBetweenTopics (#14 item 8): the 45-day rule
+// spaces an organiser's voted topics, not the meetings of one case: a case's
+// second collaborative meeting 14 days after its first is accepted; another
+// voted topic's meeting of the same organiser 14 days later is refused,
+// and accepted 49 days later.
+func TestAPIOrganiserSpacingIsBetweenTopics(t *testing.T) {
+	e := newAPI(t, nil)
+	staff, po := e.registryWithPO()
+	e.votedTopic(staff, po, "2026-03", "2026-03-04")
+	e.votedTopic(staff, po, "2026-04", "2026-04-01")
+	for _, c := range []struct{ id, monthly string }{{"case-1", "2026-03"}, {"case-2", "2026-04"}} {
+		e.must(staff, "case.open", map[string]any{"caseId": c.id, "title": "議題", "sourceKind": "voted_topic", "monthlyMeetingId": c.monthly, "candidateId": "c1"})
+		e.must(staff, "case.assign_lead", map[string]any{"caseId": c.id, "ministry": "moi"})
+	}
+	meeting := func(id, kase, phase, day string) map[string]any {
+		return map[string]any{"meetingId": id, "caseId": kase, "kind": "collaborative", "phase": phase, "title": "協作會議", "startsAt": day + "T09:30:00+08:00"}
+	}
+	e.must(staff, "meeting.schedule", meeting("m-1", "case-1", "discover", "2026-04-08"))
+	e.must(staff, "meeting.schedule", meeting("m-2", "case-1", "define", "2026-04-22"))
+	e.must(staff, "meeting.schedule", meeting("m-3", "case-1", "develop", "2026-05-06"))
+	e.refused(staff, "meeting.schedule", meeting("m-4", "case-2", "discover", "2026-05-20"), http.StatusUnprocessableEntity, web.CodeRuleViolated, "meeting.schedule.organiser_spacing")
+	e.must(staff, "meeting.schedule", meeting("m-4", "case-2", "discover", "2026-06-24"))
+}
+
+// TestAPIMonthlyVoteProposesAWorkingDay (#14 item 9): the earliest meeting
+// date a vote proposes is a working day of the office calendar, not
+// 1 January.
+func TestAPIMonthlyVoteProposesAWorkingDay(t *testing.T) {
+	e := newAPI(t, nil)
+	staff, po := e.registryWithPO()
+	if got := e.votedTopic(staff, po, "2025-12", "2025-12-03"); got["earliestDate"] != "2026-01-02" || got["calendarProvisional"] != nil {
+		t.Fatalf("December 2025 vote: %v", got)
+	}
+	// May 2026: 1 May (Labour Day) is a Friday, then a weekend.
+	if got := e.votedTopic(staff, po, "2026-04", "2026-04-01"); got["earliestDate"] == "2026-05-02" || got["earliestDate"] == "2026-05-03" {
+		t.Fatalf("April 2026 vote: %v", got)
+	}
 }

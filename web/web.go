@@ -100,6 +100,8 @@ type server struct {
 	sessions  *sessions
 	oidc      *oidcClient
 	devActors []DevActor
+	// dir keeps the home page's and the lists' data (directory.go).
+	dir directoryCache
 }
 
 // New returns the ledger's HTTP handler.

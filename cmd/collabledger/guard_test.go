@@ -22,7 +22,7 @@ func signedCheckpointEvent(t *testing.T, store eventstore.Store, priv, pub strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := transparency.VerifyStore(context.Background(), store, transparency.VerifyConfig{Verifiers: verifiers})
+	r, err := transparency.VerifyStore(context.Background(), store, transparency.VerifyConfig{Verifiers: verifiers, Origin: keyName(t, pub)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func signedCheckpointEvent(t *testing.T, store eventstore.Store, priv, pub strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp, err := transparency.SignCheckpoint(signer, transparency.DefaultOrigin, size, root)
+	cp, err := transparency.SignCheckpoint(signer, signer.Name(), size, root)
 	if err != nil {
 		t.Fatal(err)
 	}

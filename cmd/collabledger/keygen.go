@@ -27,7 +27,8 @@ const (
 func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	name := fs.String("name", transparency.DefaultOrigin, "key name: by convention the log's origin, as in its checkpoints")
+	name := fs.String("name", "", "key name, which is the log's origin in its checkpoints; default: --deployment, a slash and 16 hex digits of the key's SHA-256")
+	deployment := fs.String("deployment", transparency.DefaultDeployment, "the deployment's name, which the default key name starts with")
 	out := fs.String("out", ".", "folder to write "+signerKeyFile+" (private) and "+verifierKeyFile+" (public) to")
 	force := fs.Bool("force", false, "overwrite existing key files")
 	if err := fs.Parse(args); err != nil {
@@ -36,7 +37,13 @@ func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: keygen takes no arguments, got %q", errUsage, fs.Args())
 	}
-	skey, vkey, err := note.GenerateKey(rand.Reader, *name)
+	var skey, vkey string
+	var err error
+	if *name != "" {
+		skey, vkey, err = note.GenerateKey(rand.Reader, *name)
+	} else {
+		skey, vkey, _, err = transparency.GenerateKey(*deployment)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: keygen: %v", errUsage, err)
 	}
@@ -59,7 +66,7 @@ func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := writeKey(pub, vkey, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "signing key (keep it secret): %s\npublic key (give it to auditors): %s\n%s\n", priv, pub, vkey)
+	fmt.Fprintf(stdout, "signing key (keep it secret): %s\npublic key (give it to auditors): %s\n%s\norigin of the log's checkpoints: %s\n", priv, pub, vkey, transparency.KeyName(vkey))
 	return nil
 }
 

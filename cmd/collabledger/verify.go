@@ -43,9 +43,13 @@ const verifyUsage = `collabledger verify checks the ledger without trusting its 
   collabledger verify [--store URL | --export FILE | --server URL] --key PUBKEY --consistency OLD NEW
       prove the tree of size OLD is a prefix of the tree of size NEW; OLD and NEW are
       tree sizes or files holding signed checkpoints (with --server: files, or NEW "latest")
+  collabledger verify [--store URL | --export FILE | --server URL] --policy POLICY [--key PUBKEY]
+      also require a checkpoint cosigned as the witness policy (C2SP tlog-policy) asks;
+      with --server, check the checkpoint the server serves at /checkpoint
 
 Exit status 0: verified. 1: not verified; the message names the first bad position and
-what is wrong (content changed, event missing, order changed, signature invalid). 2: usage.
+what is wrong (content changed, event missing, order changed, signature invalid, not witnessed).
+2: usage.
 
 Flags:
 `
@@ -61,7 +65,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var keys, checkpoints listFlag
 	fs.Var(&keys, "key", "public key file (`collabledger keygen`'s "+verifierKeyFile+"); repeat for several")
 	fs.Var(&checkpoints, "checkpoint", "a signed checkpoint kept outside the log (saved earlier, or from GET /api/v1/checkpoints/latest); repeatable")
-	origin := fs.String("origin", transparency.DefaultOrigin, "the log's origin, as its checkpoints name it")
+	origin := fs.String("origin", "", "the log's origin, as its checkpoints name it; default: the name of the (first) --key")
+	policyFile := fs.String("policy", "", "witness policy (C2SP tlog-policy): a checkpoint must carry the cosignatures its quorum asks for; its log line stands for --key")
 	sparse := fs.Bool("sparse-positions", false, "positions are not dense (a KurrentDB log): do not report gaps")
 	eventID := fs.String("event", "", "prove this event ID is in the latest checkpoint")
 	position := fs.Uint64("position", 0, "prove the event at this global position is in the latest checkpoint")
@@ -70,9 +75,16 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if len(keys) == 0 {
+	var policy *transparency.Policy
+	if *policyFile != "" {
+		var err error
+		if policy, err = transparency.ReadPolicyFile(*policyFile); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	if len(keys) == 0 && policy == nil {
 		fs.Usage()
-		return fmt.Errorf("%w: verify needs --key PUBKEY", errUsage)
+		return fmt.Errorf("%w: verify needs --key PUBKEY (or --policy with a log line)", errUsage)
 	}
 	if *consistency != (fs.NArg() == 2) || !*consistency && fs.NArg() > 0 {
 		return fmt.Errorf("%w: --consistency takes two arguments, OLD and NEW; got %q", errUsage, fs.Args())
@@ -96,14 +108,17 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if ref != nil && *consistency {
 		return fmt.Errorf("%w: give --event/--position or --consistency, not both", errUsage)
 	}
-	verifiers, err := transparency.ReadVerifierFiles(keys...)
+	verifiers, firstKey, err := trustedKeys(keys, policy)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *origin == "" {
+		*origin = transparency.KeyName(firstKey)
 	}
 	if u, err := url.Parse(*storeURL); *exportFile == "" && err == nil && slices.Contains(kurrentdb.Schemes, strings.ToLower(u.Scheme)) {
 		*sparse = true // KurrentDB's commit positions are not dense
 	}
-	cfg := transparency.VerifyConfig{Verifiers: verifiers, Origin: *origin, SparsePositions: *sparse}
+	cfg := transparency.VerifyConfig{Verifiers: verifiers, Origin: *origin, SparsePositions: *sparse, Policy: policy}
 	for _, p := range checkpoints {
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -114,10 +129,13 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	v := &verification{ctx: ctx, stdout: stdout, stderr: stderr, cfg: cfg}
 
 	if *server != "" {
-		if ref == nil && !*consistency {
-			return fmt.Errorf("%w: --server checks single proofs: give --event, --position or --consistency", errUsage)
-		}
 		c := &proofClient{base: strings.TrimRight(*server, "/"), http: &http.Client{Timeout: 30 * time.Second}}
+		if ref == nil && !*consistency {
+			if policy == nil {
+				return fmt.Errorf("%w: --server checks single proofs (give --event, --position or --consistency) or, with --policy, the served checkpoint's cosignatures", errUsage)
+			}
+			return v.remoteWitnessed(c, policy)
+		}
 		if ref != nil {
 			return v.remoteInclusion(c, *ref, *hash)
 		}
@@ -204,6 +222,14 @@ func (v *verification) run(storeURL, exportFile string) (*transparency.Report, e
 	fmt.Fprintf(v.stdout, "latest checkpoint: %d leaves, root %s (%s)\n", l.Size, l.Root, where)
 	if n := report.Uncovered(); n > 0 {
 		fmt.Fprintf(v.stdout, "%d events after it are not yet covered by a signature\n", n)
+	}
+	if v.cfg.Policy != nil {
+		w := report.Witnessed
+		fmt.Fprintf(v.stdout, "witnessed: the checkpoint of %d leaves meets the witness policy (quorum %s), cosigned by %s\n",
+			w.Size, v.cfg.Policy.Quorum, cosigners(report.Cosignatures))
+		if w.Size < l.Size {
+			fmt.Fprintf(v.stdout, "the %d leaves after it are signed by the log but not yet witnessed\n", l.Size-w.Size)
+		}
 	}
 	fmt.Fprintf(v.stdout, "took %v (%.0f events/s)\n", report.Elapsed().Round(time.Millisecond), float64(report.Events)/max(report.Elapsed().Seconds(), 1e-9))
 	return report, nil
@@ -332,6 +358,27 @@ func (c *proofClient) get(ctx context.Context, path string, v any) error {
 	return nil
 }
 
+// getText fetches path as text (a signed note).
+func (c *proofClient) getText(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --server: %v", errUsage, err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("ask %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("ask %s%s: %w", c.base, path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s%s: %s: %.200s", c.base, path, resp.Status, body)
+	}
+	return body, nil
+}
+
 // remoteInclusion checks a server's inclusion proof against its signed
 // checkpoint, with the trusted keys only.
 func (v *verification) remoteInclusion(c *proofClient, ref transparency.LeafRef, hash string) error {
@@ -408,6 +455,61 @@ func (v *verification) remoteConsistency(c *proofClient, oldArg, newArg string) 
 	}
 	fmt.Fprintf(v.stdout, "the signed checkpoint of %d leaves is a prefix of the signed checkpoint of %d leaves: consistency proof checked\n", old.Size, newCP.Size)
 	return writeJSON(v.stdout, p)
+}
+
+// trustedKeys reads the --key files and adds the policy's log keys: the
+// trusted keys, and the first key (whose name is the default origin).
+func trustedKeys(files []string, policy *transparency.Policy) (note.Verifiers, string, error) {
+	var keys []string
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, "", fmt.Errorf("read public key: %w", err)
+		}
+		keys = append(keys, strings.TrimSpace(string(b)))
+	}
+	if policy != nil {
+		for _, l := range policy.Logs {
+			keys = append(keys, l.Key)
+		}
+	}
+	v, err := transparency.NewVerifiers(keys...)
+	if err != nil {
+		return nil, "", err
+	}
+	return v, keys[0], nil
+}
+
+// cosigners names the witnesses of cosignatures.
+func cosigners(cs []transparency.Cosignature) string {
+	if len(cs) == 0 {
+		return "no witness (quorum none)"
+	}
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = fmt.Sprintf("%s at %s", c.Witness, c.Time.Format(time.RFC3339))
+	}
+	return strings.Join(names, ", ")
+}
+
+// remoteWitnessed checks the checkpoint a server serves at its C2SP
+// checkpoint endpoint against the trusted keys and the witness policy.
+func (v *verification) remoteWitnessed(c *proofClient, policy *transparency.Policy) error {
+	msg, err := c.getText(v.ctx, "/checkpoint")
+	if err != nil {
+		return err
+	}
+	cp, err := transparency.OpenCheckpoint(msg, v.cfg.Verifiers, v.cfg.Origin)
+	if err != nil {
+		return fmt.Errorf("%w: the server's checkpoint: %w", errVerify, err)
+	}
+	valid, err := policy.Witnessed(cp, transparency.SignatureLines(msg))
+	if err != nil {
+		return fmt.Errorf("%w: the server's checkpoint: %w", errVerify, err)
+	}
+	fmt.Fprintf(v.stdout, "the server's checkpoint of %d leaves (root %s) is signed by %s and meets the witness policy (quorum %s), cosigned by %s\n",
+		cp.Size, cp.Root, signers(msg, v.cfg.Verifiers), policy.Quorum, cosigners(valid))
+	return nil
 }
 
 // signers names the trusted keys that signed a note.

@@ -35,13 +35,23 @@ func keygen(t *testing.T) (priv, pub string) {
 	return filepath.Join(dir, signerKeyFile), filepath.Join(dir, verifierKeyFile)
 }
 
+// keyName is the name of the key in a key file: the log's origin.
+func keyName(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return transparency.KeyName(string(b))
+}
+
 func TestKeygen(t *testing.T) {
 	priv, pub := keygen(t)
 	for _, c := range []struct {
 		path string
 		mode os.FileMode
 		pre  string
-	}{{priv, 0o600, "PRIVATE+KEY+" + transparency.DefaultOrigin + "+"}, {pub, 0o644, transparency.DefaultOrigin + "+"}} {
+	}{{priv, 0o600, "PRIVATE+KEY+" + transparency.DefaultDeployment + "/"}, {pub, 0o644, transparency.DefaultDeployment + "/"}} {
 		st, err := os.Stat(c.path)
 		if err != nil || st.Mode().Perm() != c.mode {
 			t.Fatalf("%s: %v %v, want mode %v", c.path, st.Mode(), err, c.mode)
@@ -94,7 +104,7 @@ func seedStore(t *testing.T, path, priv string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := transparency.Open(ctx, transparency.Config{Logger: quiet})
+	l, err := transparency.Open(ctx, transparency.Config{Origin: signer.Name(), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +202,7 @@ func TestVerifyCommand(t *testing.T) {
 	// A forged checkpoint given.
 	otherPriv, _ := keygen(t)
 	signer, _, _ := transparency.ReadSignerFile(otherPriv)
-	forged, _ := transparency.SignCheckpoint(signer, transparency.DefaultOrigin, 20, [32]byte{})
+	forged, _ := transparency.SignCheckpoint(signer, signer.Name(), 20, [32]byte{})
 	forgedFile := filepath.Join(dir, "forged.txt")
 	os.WriteFile(forgedFile, forged.Note, 0o644)
 	if _, err := runOut("verify", "--export", exp, "--key", pub, "--checkpoint", forgedFile); !errors.Is(err, transparency.ErrSignatureInvalid) {
@@ -238,7 +248,7 @@ func TestVerifyServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	l, err := transparency.Open(ctx, transparency.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	l, err := transparency.Open(ctx, transparency.Config{Origin: keyName(t, pub), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +267,7 @@ func TestVerifyServer(t *testing.T) {
 	ev := evs[0]
 
 	out, err := runOut("verify", "--server", srv.URL, "--key", pub, "--event", ev.ID.String(), "--hash", ev.Hash.String())
-	if err != nil || !strings.Contains(out, "is leaf 4 of the checkpoint of 41 leaves signed by "+transparency.DefaultOrigin) {
+	if err != nil || !strings.Contains(out, "is leaf 4 of the checkpoint of 41 leaves signed by "+keyName(t, pub)) {
 		t.Fatalf("--server --event: %v\n%s", err, out)
 	}
 	wrong := ev.Hash

@@ -1,0 +1,220 @@
+package web
+
+import (
+	"cmp"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/readmodels"
+)
+
+// The home page: what is happening now.
+//
+//	GET /   proposals collecting signatures (with their progress),
+//	        established proposals awaiting a response (the last day that
+//	        counts), responses overdue by ministry, upcoming and recent
+//	        meetings, and the latest PO monthly vote.
+
+func init() {
+	pageNames = append(pageNames, "home", "proposals", "meetings", "monthlies", "ministries", "ministry")
+}
+
+// registerPublicPages adds the home page and the lists (pages_lists.go).
+func (s *server) registerPublicPages(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", s.pageHome)
+	mux.HandleFunc("GET /cases", s.pageIndex)
+	mux.HandleFunc("GET /proposals", s.pageProposals)
+	mux.HandleFunc("GET /meetings", s.pageMeetings)
+	mux.HandleFunc("GET /monthly", s.pageMonthlies)
+	mux.HandleFunc("GET /ministries", s.pageMinistries)
+	mux.HandleFunc("GET /ministries/{id}", s.pageMinistry)
+}
+
+// homeListSize bounds each list of the home page.
+const homeListSize = 10
+
+// HomeData is the home page's data.
+type HomeData struct {
+	Now time.Time
+	// Collecting are proposals collecting signatures, most signed first;
+	// CollectingTotal counts them all.
+	Collecting      []ProposalRow
+	CollectingTotal int
+	// Awaiting are established proposals awaiting a response, soonest due
+	// first.
+	Awaiting      []ProposalRow
+	AwaitingTotal int
+	// Overdue groups the responses past due by ministry, most first.
+	Overdue []MinistryOverdue
+	// Upcoming are meetings not yet held, soonest first; Recent the latest
+	// held.
+	Upcoming []readmodels.MeetingRecord
+	Recent   []readmodels.MeetingRecord
+	// Vote is the latest PO monthly vote (nil: none yet).
+	Vote *readmodels.MonthlyTally
+	// Counts of everything, for the lists' links.
+	Proposals, Cases, Meetings, Votes, Ministries int
+}
+
+// ProposalRow is a proposal as the lists show it.
+type ProposalRow struct {
+	readmodels.ProposalTally
+	// State is the proposal's state now (proposalState).
+	State string
+	// Percent is the valid signatures against the threshold, 0–100.
+	Percent int
+	// DueAt is the response deadline in force (zero: none); DaysLate the
+	// whole days past it for an overdue response.
+	DueAt    time.Time
+	DaysLate int
+}
+
+// MinistryOverdue is one ministry's responses past due.
+type MinistryOverdue struct {
+	Ministry string
+	Items    []ProposalRow
+}
+
+// Proposal states (the lists' filter values).
+const (
+	stateSubmitted  = "submitted"
+	stateCollecting = "collecting"
+	stateExpired    = "expired"
+	stateAwaiting   = "awaiting"
+	stateOverdue    = "overdue"
+	stateOnTime     = "on_time"
+	stateLate       = "late"
+)
+
+var proposalStates = []string{stateSubmitted, stateCollecting, stateExpired, stateAwaiting, stateOverdue, stateOnTime, stateLate}
+
+// proposalRow classifies p at now.
+func proposalRow(p readmodels.ProposalTally, now time.Time) ProposalRow {
+	row := ProposalRow{ProposalTally: p}
+	if p.Threshold > 0 {
+		row.Percent = min(100, p.Valid*100/p.Threshold)
+	}
+	switch {
+	case p.Response != nil:
+		row.DueAt = p.Response.DueAt
+		switch {
+		case p.Response.Responded != nil && p.Response.Responded.OnTime:
+			row.State = stateOnTime
+		case p.Response.Responded != nil:
+			row.State = stateLate
+		case p.Response.Missed != nil || !now.Before(p.Response.DueAt):
+			row.State = stateOverdue
+			row.DaysLate = daysLate(p.Response.DueAt, now)
+		default:
+			row.State = stateAwaiting
+		}
+	case p.Expired != nil:
+		row.State = stateExpired
+	case p.Established != nil:
+		row.State = stateAwaiting
+	case p.Status == domain.ProposalStatusPublished && (p.SigningClosesAt.IsZero() || now.Before(p.SigningClosesAt)):
+		row.State = stateCollecting
+	case p.Status == domain.ProposalStatusPublished:
+		row.State = stateExpired // closed below the threshold, expiry not yet recorded
+	default:
+		row.State = stateSubmitted
+	}
+	return row
+}
+
+// daysLate counts the whole days from a deadline to now (at least 1 once
+// past it).
+func daysLate(due, now time.Time) int {
+	if now.Before(due) {
+		return 0
+	}
+	return int(now.Sub(due)/(24*time.Hour)) + 1
+}
+
+func (s *server) pageHome(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	p := newPage(w, r, "")
+	p.Title = p.T("home.title")
+	d, ok := s.withDirectory(ctx, w, r, p, nil)
+	if !ok {
+		return
+	}
+	now := time.Now()
+	h := HomeData{Now: now, Proposals: len(d.proposals), Cases: len(d.cases), Meetings: len(d.meetings), Votes: len(d.monthly), Ministries: len(d.names.All())}
+	overdue := map[string][]ProposalRow{}
+	for _, pt := range d.proposals {
+		row := proposalRow(pt, now)
+		switch row.State {
+		case stateCollecting:
+			h.Collecting = append(h.Collecting, row)
+		case stateAwaiting:
+			h.Awaiting = append(h.Awaiting, row)
+		case stateOverdue:
+			overdue[pt.CompetentMinistry] = append(overdue[pt.CompetentMinistry], row)
+		}
+	}
+	slices.SortFunc(h.Collecting, func(a, b ProposalRow) int {
+		return cmp.Or(cmp.Compare(b.Valid, a.Valid), cmp.Compare(a.ProposalID, b.ProposalID))
+	})
+	slices.SortFunc(h.Awaiting, func(a, b ProposalRow) int {
+		return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.ProposalID, b.ProposalID))
+	})
+	h.CollectingTotal, h.AwaitingTotal = len(h.Collecting), len(h.Awaiting)
+	h.Collecting, h.Awaiting = h.Collecting[:min(len(h.Collecting), homeListSize)], h.Awaiting[:min(len(h.Awaiting), homeListSize)]
+	for m, items := range overdue {
+		slices.SortFunc(items, func(a, b ProposalRow) int { return cmp.Compare(b.DaysLate, a.DaysLate) })
+		h.Overdue = append(h.Overdue, MinistryOverdue{Ministry: m, Items: items})
+	}
+	slices.SortFunc(h.Overdue, func(a, b MinistryOverdue) int {
+		return cmp.Or(cmp.Compare(len(b.Items), len(a.Items)), cmp.Compare(a.Ministry, b.Ministry))
+	})
+	for _, m := range d.meetings {
+		if m.StartsAt.After(now) {
+			h.Upcoming = append(h.Upcoming, m)
+		} else if !m.StartsAt.IsZero() {
+			h.Recent = append(h.Recent, m)
+		}
+	}
+	slices.SortFunc(h.Upcoming, func(a, b readmodels.MeetingRecord) int { return a.StartsAt.Compare(b.StartsAt) })
+	slices.SortFunc(h.Recent, func(a, b readmodels.MeetingRecord) int { return b.StartsAt.Compare(a.StartsAt) })
+	h.Upcoming, h.Recent = h.Upcoming[:min(len(h.Upcoming), homeListSize)], h.Recent[:min(len(h.Recent), 5)]
+	if v := latestVote(d.monthly); v != nil {
+		h.Vote = v
+	}
+	p.Data = h
+	s.render(w, r, "home", p)
+}
+
+// latestVote is the PO monthly vote held last.
+func latestVote(ms []readmodels.MonthlyTally) *readmodels.MonthlyTally {
+	var best *readmodels.MonthlyTally
+	for i := range ms {
+		m := &ms[i]
+		if best == nil || m.HeldOn.After(best.HeldOn) || m.HeldOn == best.HeldOn && m.MeetingID > best.MeetingID {
+			best = m
+		}
+	}
+	return best
+}
+
+// lastDay is the last day that counts for a deadline at t (the end of a
+// Taipei day): the day before a deadline at midnight.
+func lastDay(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatDate(t.Add(-time.Nanosecond))
+}
+
+// pathID escapes an ID for a path segment.
+func pathID(id string) string { return url.PathEscape(id) }
+
+func init() {
+	pageFuncs["lastday"] = lastDay
+	pageFuncs["pathid"] = pathID
+	pageFuncs["list"] = func(v ...any) []any { return v }
+}

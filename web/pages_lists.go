@@ -1,0 +1,501 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/readmodels"
+)
+
+// The lists: every proposal, meeting, PO monthly vote and ministry (with
+// the PO registry's public fields), each with filters and sorting, and a
+// page per ministry.
+//
+//	GET /proposals        ?state= ?ministry= (a code or part of a name) ?year= ?q= ?sort=recent|signatures|due|title ?page=
+//	GET /meetings         ?kind= ?ministry= ?year= ?q= ?sort=recent|oldest|title ?page=
+//	GET /monthly          every PO monthly vote, latest first
+//	GET /ministries       every ministry and agency with its figures; the PO registry (?year=)
+//	GET /ministries/{id}  one ministry: its cases, proposals and responses, on time and late
+
+// listPageSize is the rows of a list page.
+const listPageSize = 50
+
+// ListFilters are a list's filters as given, to fill its form.
+type ListFilters struct {
+	State, Kind, Ministry, Year, Q, Sort string
+	// Unmatched says the ministry text matched no ministry.
+	Unmatched bool
+}
+
+// ListPaging is a list's page and the links to the others.
+type ListPaging struct {
+	Total int
+	From  int
+	Pages []PageLink
+}
+
+// paginate returns page (from 1) of items and its links.
+func paginate[T any](r *http.Request, items []T, page int) ([]T, ListPaging) {
+	n := len(items)
+	pg := ListPaging{Total: n}
+	pages := (n + listPageSize - 1) / listPageSize
+	lo := min((page-1)*listPageSize, n)
+	hi := min(lo+listPageSize, n)
+	pg.From = lo + 1
+	if pages > 1 {
+		for i := 1; i <= pages; i++ {
+			pg.Pages = append(pg.Pages, PageLink{N: i, URL: withQuery(r.URL, map[string]string{"page": strconv.Itoa(i)}), Current: i == page})
+		}
+	}
+	return items[lo:hi], pg
+}
+
+// listParams reads the filters common to the lists; a bad value is a 400
+// in the page's language.
+func listParams(p *Page, r *http.Request, sorts ...string) (f ListFilters, year, page int, err error) {
+	q := r.URL.Query()
+	f = ListFilters{State: q.Get("state"), Kind: q.Get("kind"), Ministry: strings.TrimSpace(q.Get("ministry")), Year: q.Get("year"), Q: strings.TrimSpace(q.Get("q")), Sort: q.Get("sort")}
+	if year, err = intParam(f.Year, 0, 0, 9999); err != nil {
+		return f, 0, 0, badRequest(p.T("list.err.year"))
+	}
+	if page, err = intParam(q.Get("page"), 1, 1, 1<<20); err != nil {
+		return f, 0, 0, badRequest(p.T("list.err.page"))
+	}
+	if f.Sort == "" {
+		f.Sort = sorts[0]
+	} else if !slices.Contains(sorts, f.Sort) {
+		return f, 0, 0, badRequest(p.TF("list.err.sort", strings.Join(sorts, ", ")))
+	}
+	return f, year, page, nil
+}
+
+// ministrySet resolves a ministry filter into codes (nil: no filter).
+func ministrySet(d *directory, f *ListFilters) map[string]bool {
+	if f.Ministry == "" {
+		return nil
+	}
+	set := map[string]bool{}
+	for _, c := range d.names.Resolve(f.Ministry) {
+		set[c] = true
+	}
+	f.Unmatched = len(set) == 0
+	return set
+}
+
+// ---- proposals ----
+
+// ProposalsData is the proposal list's data.
+type ProposalsData struct {
+	Filters ListFilters
+	States  []string
+	Sorts   []string
+	Rows    []ProposalRow
+	Paging  ListPaging
+}
+
+var proposalSorts = []string{"recent", "signatures", "due", "title"}
+
+func (s *server) pageProposals(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	p := newPage(w, r, "")
+	p.Title = p.T("proposals.title")
+	f, year, page, err := listParams(p, r, proposalSorts...)
+	if err == nil && f.State != "" && !slices.Contains(proposalStates, f.State) {
+		err = badRequest(p.TF("list.err.state", strings.Join(proposalStates, ", ")))
+	}
+	d, ok := s.withDirectory(ctx, w, r, p, err)
+	if !ok {
+		return
+	}
+	now := time.Now()
+	ms := ministrySet(d, &f)
+	var rows []ProposalRow
+	for _, pt := range d.proposals {
+		row := proposalRow(pt, now)
+		if f.State != "" && row.State != f.State || ms != nil && !ms[pt.CompetentMinistry] ||
+			year != 0 && proposalYear(pt) != year || f.Q != "" && !containsFold(pt.Title, f.Q) && !containsFold(pt.ProposalID, f.Q) {
+			continue
+		}
+		rows = append(rows, row)
+	}
+	slices.SortStableFunc(rows, func(a, b ProposalRow) int {
+		switch f.Sort {
+		case "signatures":
+			return cmp.Or(cmp.Compare(b.Valid, a.Valid), cmp.Compare(a.ProposalID, b.ProposalID))
+		case "due":
+			return cmp.Or(cmpZeroLast(a.DueAt, b.DueAt), cmp.Compare(a.ProposalID, b.ProposalID))
+		case "title":
+			return cmp.Or(strings.Compare(a.Title, b.Title), cmp.Compare(a.ProposalID, b.ProposalID))
+		}
+		return cmp.Or(proposalTime(b.ProposalTally).Compare(proposalTime(a.ProposalTally)), cmp.Compare(a.ProposalID, b.ProposalID))
+	})
+	data := ProposalsData{Filters: f, States: proposalStates, Sorts: proposalSorts}
+	data.Rows, data.Paging = paginate(r, rows, page)
+	p.Data = data
+	s.render(w, r, "proposals", p)
+}
+
+// proposalTime is when a proposal was published, or submitted.
+func proposalTime(p readmodels.ProposalTally) time.Time {
+	switch {
+	case p.Published != nil:
+		return p.Published.OccurredAt
+	case p.Submitted != nil:
+		return p.Submitted.OccurredAt
+	}
+	return time.Time{}
+}
+
+func proposalYear(p readmodels.ProposalTally) int {
+	t := proposalTime(p)
+	if t.IsZero() {
+		return 0
+	}
+	return t.In(taipei()).Year()
+}
+
+// cmpZeroLast orders times ascending with zero times last.
+func cmpZeroLast(a, b time.Time) int {
+	switch {
+	case a.IsZero() && b.IsZero():
+		return 0
+	case a.IsZero():
+		return 1
+	case b.IsZero():
+		return -1
+	}
+	return a.Compare(b)
+}
+
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+// ---- meetings ----
+
+// MeetingsData is the meeting list's data.
+type MeetingsData struct {
+	Filters ListFilters
+	Kinds   []domain.MeetingKind
+	Sorts   []string
+	Rows    []readmodels.MeetingRecord
+	Paging  ListPaging
+}
+
+var meetingKinds = []domain.MeetingKind{domain.MeetingCollaborative, domain.MeetingPreMeeting, domain.MeetingWorking, domain.MeetingPOMonthly, domain.MeetingOther}
+
+var meetingSorts = []string{"recent", "oldest", "title"}
+
+func (s *server) pageMeetings(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	p := newPage(w, r, "")
+	p.Title = p.T("meetings.title")
+	f, year, page, err := listParams(p, r, meetingSorts...)
+	if err == nil && f.Kind != "" && !slices.Contains(meetingKinds, domain.MeetingKind(f.Kind)) {
+		err = badRequest(p.T("list.err.kind"))
+	}
+	d, ok := s.withDirectory(ctx, w, r, p, err)
+	if !ok {
+		return
+	}
+	ms := ministrySet(d, &f)
+	// A meeting belongs to its organiser and to its case's organisers.
+	caseOrgs := map[string][]string{}
+	for _, c := range d.cases {
+		caseOrgs[c.CaseID] = append([]string{c.Lead}, c.CoOrganisers...)
+	}
+	of := func(m readmodels.MeetingRecord) bool {
+		return ms[m.Organiser] || slices.ContainsFunc(caseOrgs[m.CaseID], func(c string) bool { return ms[c] })
+	}
+	var rows []readmodels.MeetingRecord
+	for _, m := range d.meetings {
+		if f.Kind != "" && string(m.Kind) != f.Kind || ms != nil && !of(m) ||
+			year != 0 && (m.StartsAt.IsZero() || m.StartsAt.In(taipei()).Year() != year) ||
+			f.Q != "" && !containsFold(m.Title, f.Q) && !containsFold(m.MeetingID, f.Q) {
+			continue
+		}
+		rows = append(rows, m)
+	}
+	slices.SortStableFunc(rows, func(a, b readmodels.MeetingRecord) int {
+		switch f.Sort {
+		case "oldest":
+			return cmp.Or(a.StartsAt.Compare(b.StartsAt), cmp.Compare(a.MeetingID, b.MeetingID))
+		case "title":
+			return cmp.Or(strings.Compare(a.Title, b.Title), cmp.Compare(a.MeetingID, b.MeetingID))
+		}
+		return cmp.Or(b.StartsAt.Compare(a.StartsAt), cmp.Compare(a.MeetingID, b.MeetingID))
+	})
+	data := MeetingsData{Filters: f, Kinds: meetingKinds, Sorts: meetingSorts}
+	data.Rows, data.Paging = paginate(r, rows, page)
+	p.Data = data
+	s.render(w, r, "meetings", p)
+}
+
+// ---- monthly votes ----
+
+// MonthliesData is the monthly votes' list.
+type MonthliesData struct {
+	Rows []MonthlyRow
+}
+
+// MonthlyRow is a PO monthly vote as the list shows it.
+type MonthlyRow struct {
+	readmodels.MonthlyTally
+	// Selected are the titles of the topics it selected.
+	Selected []string
+}
+
+func (s *server) pageMonthlies(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	p := newPage(w, r, "")
+	p.Title = p.T("monthlies.title")
+	d, ok := s.withDirectory(ctx, w, r, p, nil)
+	if !ok {
+		return
+	}
+	rows := make([]MonthlyRow, 0, len(d.monthly))
+	for _, m := range d.monthly {
+		row := MonthlyRow{MonthlyTally: m}
+		for _, c := range m.Candidates {
+			if c.Selected {
+				row.Selected = append(row.Selected, c.Title)
+			}
+		}
+		rows = append(rows, row)
+	}
+	slices.SortFunc(rows, func(a, b MonthlyRow) int {
+		if a.HeldOn == b.HeldOn {
+			return cmp.Compare(b.MeetingID, a.MeetingID)
+		}
+		if a.HeldOn.After(b.HeldOn) {
+			return -1
+		}
+		return 1
+	})
+	p.Data = MonthliesData{Rows: rows}
+	s.render(w, r, "monthlies", p)
+}
+
+// ---- ministries ----
+
+// MinistryFigures are one ministry's figures.
+type MinistryFigures struct {
+	Code string
+	// Parent is the ministry an agency belongs to.
+	Parent string
+	// CasesLed and CasesCo count the cases it leads and co-organises.
+	CasesLed, CasesCo int
+	// Proposals counts the proposals it is competent for; OnTime, Late,
+	// Overdue and Awaiting their responses.
+	Proposals, OnTime, Late, Overdue, Awaiting int
+	// POs counts its active POs this year.
+	POs int
+}
+
+// MinistriesData is the ministries page's data.
+type MinistriesData struct {
+	Rows []MinistryFigures
+	// Registry is the PO registry's public fields, of Year (0: every year).
+	Registry []readmodels.POEntry
+	Year     int
+	YearText string
+}
+
+// ministryFigures counts every ministry's figures at now.
+func ministryFigures(d *directory, now time.Time) map[string]*MinistryFigures {
+	out := map[string]*MinistryFigures{}
+	get := func(code string) *MinistryFigures {
+		f := out[code]
+		if f == nil {
+			f = &MinistryFigures{Code: code}
+			if m := d.names.Get(code); m != nil {
+				f.Parent = m.Parent
+			}
+			out[code] = f
+		}
+		return f
+	}
+	for _, m := range d.names.All() {
+		get(m.Code)
+	}
+	for _, c := range d.cases {
+		if c.Lead != "" {
+			get(c.Lead).CasesLed++
+		}
+		for _, m := range c.CoOrganisers {
+			get(m).CasesCo++
+		}
+	}
+	for _, pt := range d.proposals {
+		if pt.CompetentMinistry == "" {
+			continue
+		}
+		f := get(pt.CompetentMinistry)
+		f.Proposals++
+		switch proposalRow(pt, now).State {
+		case stateOnTime:
+			f.OnTime++
+		case stateLate:
+			f.Late++
+		case stateOverdue:
+			f.Overdue++
+		case stateAwaiting:
+			f.Awaiting++
+		}
+	}
+	year := now.In(taipei()).Year()
+	for _, po := range d.pos {
+		if !po.Retired && slices.Contains(po.Years, year) {
+			get(po.Ministry).POs++
+		}
+	}
+	return out
+}
+
+func (s *server) pageMinistries(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	p := newPage(w, r, "")
+	p.Title = p.T("ministries.title")
+	year, err := intParam(r.URL.Query().Get("year"), 0, 0, 9999)
+	if err != nil {
+		err = badRequest(p.T("list.err.year"))
+	}
+	d, ok := s.withDirectory(ctx, w, r, p, err)
+	if !ok {
+		return
+	}
+	figs := ministryFigures(d, time.Now())
+	data := MinistriesData{Year: year, YearText: r.URL.Query().Get("year")}
+	for _, f := range figs {
+		data.Rows = append(data.Rows, *f)
+	}
+	slices.SortFunc(data.Rows, func(a, b MinistryFigures) int {
+		return cmp.Or(cmp.Compare(b.CasesLed+b.CasesCo+b.Proposals, a.CasesLed+a.CasesCo+a.Proposals), cmp.Compare(a.Code, b.Code))
+	})
+	for _, po := range d.pos {
+		if year == 0 || slices.Contains(po.Years, year) {
+			data.Registry = append(data.Registry, po)
+		}
+	}
+	p.Data = data
+	s.render(w, r, "ministries", p)
+}
+
+// MinistryData is a ministry's page.
+type MinistryData struct {
+	Code    string
+	Name    *MinistryName
+	Figures MinistryFigures
+	Cases   []readmodels.CaseSummary
+	// Proposals it is competent for, latest first.
+	Proposals []ProposalRow
+	// Responses are its responses to the recommendations of its cases,
+	// and the recommendations addressed to it still unanswered.
+	Responses []RecommendationRow
+	POs       []readmodels.POEntry
+	Agencies  []string
+}
+
+// RecommendationRow is a recommendation addressed to a ministry and its
+// response (nil: none yet).
+type RecommendationRow struct {
+	CaseID, CaseTitle string
+	Recommendation    readmodels.CaseRecommendation
+	Response          *readmodels.CaseResponse
+}
+
+func (s *server) pageMinistry(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	p := newPage(w, r, "")
+	d, ok := s.withDirectory(ctx, w, r, p, nil)
+	if !ok {
+		return
+	}
+	code := r.PathValue("id")
+	name := d.names.Get(code)
+	if name == nil {
+		if codes := d.names.Resolve(code); len(codes) == 1 {
+			http.Redirect(w, r, "/ministries/"+pathID(codes[0]), http.StatusSeeOther)
+			return
+		}
+		s.pageError(w, r, p, notFound(code))
+		return
+	}
+	now := time.Now()
+	data := MinistryData{Code: code, Name: name, Figures: *ministryFigures(d, now)[code]}
+	for _, c := range d.cases {
+		if c.Lead == code || slices.Contains(c.CoOrganisers, code) {
+			data.Cases = append(data.Cases, c)
+		}
+	}
+	for _, pt := range d.proposals {
+		if pt.CompetentMinistry == code {
+			data.Proposals = append(data.Proposals, proposalRow(pt, now))
+		}
+	}
+	slices.SortFunc(data.Proposals, func(a, b ProposalRow) int {
+		return cmp.Or(proposalTime(b.ProposalTally).Compare(proposalTime(a.ProposalTally)), cmp.Compare(a.ProposalID, b.ProposalID))
+	})
+	board := s.cfg.Queries.Reader(readmodels.CaseBoardName)
+	for _, c := range data.Cases {
+		card, ok, err := readmodels.Case(ctx, board, domain.CaseID(c.CaseID), readmodels.Public)
+		if err != nil {
+			s.pageError(w, r, p, err)
+			return
+		}
+		if !ok {
+			continue
+		}
+		for _, rec := range card.Recommendations {
+			if !slices.Contains(rec.Addressees, code) {
+				continue
+			}
+			row := RecommendationRow{CaseID: c.CaseID, CaseTitle: c.Title, Recommendation: rec}
+			for i := range rec.Responses {
+				if rec.Responses[i].Ministry == code && !rec.Responses[i].Superseded {
+					row.Response = &rec.Responses[i]
+				}
+			}
+			data.Responses = append(data.Responses, row)
+		}
+	}
+	for _, po := range d.pos {
+		if po.Ministry == code {
+			data.POs = append(data.POs, po)
+		}
+	}
+	for _, m := range d.names.All() {
+		if m.Parent == code {
+			data.Agencies = append(data.Agencies, m.Code)
+		}
+	}
+	p.Title = p.MName(code)
+	p.Data = data
+	s.render(w, r, "ministry", p)
+}
+
+// withDirectory answers the error page for err, or loads the directory and
+// its names into p; ok is false when the page was answered.
+func (s *server) withDirectory(ctx context.Context, w http.ResponseWriter, r *http.Request, p *Page, err error) (*directory, bool) {
+	var d *directory
+	if err == nil {
+		d, err = s.directory(ctx)
+	}
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return nil, false
+	}
+	p.Names = d.names
+	return d, true
+}
