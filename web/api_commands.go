@@ -18,6 +18,7 @@ import (
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/tokens"
 )
 
 // The JSON command API.
@@ -198,10 +199,10 @@ func (s *server) authenticate(r *http.Request) (domain.Actor, error) {
 	if h == "" || !found || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return domain.Actor{}, newAPIError(http.StatusUnauthorized, CodeUnauthenticated, "send Authorization: Bearer <token>")
 	}
-	actor, err := s.cfg.Tokens.Authenticate(strings.TrimSpace(token))
+	actor, err := s.cfg.Tokens.Authenticate(r.Context(), strings.TrimSpace(token))
 	if err != nil {
 		msg := "invalid token"
-		if errors.Is(err, ErrUnauthenticated) {
+		if errors.Is(err, tokens.ErrUnauthenticated) {
 			msg = err.Error()
 		}
 		return domain.Actor{}, &apiError{status: http.StatusUnauthorized, detail: ErrorDetail{Code: CodeUnauthenticated, Message: msg}, cause: err}

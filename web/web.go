@@ -34,8 +34,10 @@ type Config struct {
 	// Ledger executes the JSON API's commands (POST /api/v1/commands/…);
 	// nil serves none. See api_commands.go.
 	Ledger CommandExecutor
-	// Tokens authenticates the API's bearer tokens; required with Ledger.
-	Tokens Authenticator
+	// Tokens authenticates the API's bearer tokens and serves the token
+	// administration routes; required with Ledger. *tokens.Service is the
+	// ledger's.
+	Tokens TokenService
 	// Proofs answers the transparency log's routes (latest checkpoint,
 	// inclusion and consistency proofs; see proofs.go); nil serves none.
 	Proofs ProofSource

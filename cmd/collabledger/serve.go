@@ -48,7 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if u, err := url.Parse(*storeURL); err == nil {
 		kind = u.Scheme
 	}
-	secret, err := loadSecret(secretPath(*secretFile, *storeURL))
+	secret, err := serveSecret(ctx, secretPath(*secretFile, *storeURL), store)
 	if err != nil {
 		return err
 	}
