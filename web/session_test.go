@@ -27,6 +27,7 @@ import (
 	"github.com/pdis/collab-ledger/internal/testoidc"
 	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/readmodels"
+	"github.com/pdis/collab-ledger/tokens"
 	"github.com/pdis/collab-ledger/web"
 )
 
@@ -92,8 +93,8 @@ func newSigninEnv(t *testing.T, tweak func(*web.SignIn)) *signinEnv {
 			t.Errorf("runner: %v", err)
 		}
 	}()
-	tokens := web.NewTokenIndex(store, quiet, clock)
-	go tokens.Run(ctx)
+	toks := tokens.NewService(store, tokens.Config{Secret: apiSecret, Now: clock, Logger: quiet})
+	go toks.Run(ctx)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +107,7 @@ func newSigninEnv(t *testing.T, tweak func(*web.SignIn)) *signinEnv {
 	if tweak != nil {
 		tweak(si)
 	}
-	h, err := web.New(web.Config{Store: store, StoreKind: "file", Logger: quiet, Ledger: e.ledger, Tokens: tokens, Queries: e.runner, SignIn: si})
+	h, err := web.New(web.Config{Store: store, StoreKind: "file", Logger: quiet, Ledger: e.ledger, Tokens: toks, Queries: e.runner, SignIn: si})
 	if err != nil {
 		t.Fatal(err)
 	}
