@@ -439,7 +439,13 @@ func (h *Handler[A]) encode(j *job[A], evs []domain.Event) ([]eventstore.EventDa
 		}
 		md := j.md
 		if domain.IsAnonymous(ev) {
-			md.ActorID = ""
+			// Nothing about the author: no account, no role (the one
+			// proposer is a role), and no IDs the client chose, which could
+			// tie the event to its other commands.
+			// (The Ledger keys a client's command ID of an anonymous
+			// command before it gets here; see execMeeting.)
+			md.ActorID, md.ActorRole, md.CausationID = "", "", ""
+			md.CorrelationID = md.CommandID
 		}
 		out[i] = eventstore.EventData{ID: id, Type: typ, SchemaVersion: ver, Data: data, Metadata: md}
 	}

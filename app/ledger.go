@@ -11,6 +11,7 @@ import (
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/readmodels"
 )
 
 // ErrUnrouted: a command of the policy table that the Ledger does not know
@@ -126,7 +127,7 @@ type Ledger struct {
 	depCases     *loader[*domain.Case]
 	depMeetings  *loader[*domain.Meeting]
 
-	voted *VotedIndex
+	voted *readmodels.VotedIndex
 	// votedTurn makes the commands that read the voted meetings decide one
 	// at a time, so each sees the ones before it: a one-slot semaphore.
 	votedTurn chan struct{}
@@ -159,14 +160,14 @@ func NewLedger(store eventstore.Store, cfg LedgerConfig) (*Ledger, error) {
 		depMonthly:   newLoader[*domain.MonthlyMeeting](store, cfg.DependencyCacheSize),
 		depCases:     newLoader[*domain.Case](store, cfg.DependencyCacheSize),
 		depMeetings:  newLoader[*domain.Meeting](store, cfg.DependencyCacheSize),
-		voted:        newVotedIndex(),
+		voted:        readmodels.NewVotedIndex(),
 		votedTurn:    make(chan struct{}, 1),
 		stop:         stop,
 		done:         make(chan struct{}),
 	}
 	go func() {
 		defer close(l.done)
-		l.voted.follow(ctx, store, cfg.Logger)
+		l.voted.Follow(ctx, store, cfg.Logger)
 	}()
 	return l, nil
 }
@@ -179,7 +180,7 @@ func (l *Ledger) Close() error {
 }
 
 // VotedMeetings returns the Ledger's index of voted meetings.
-func (l *Ledger) VotedMeetings() *VotedIndex { return l.voted }
+func (l *Ledger) VotedMeetings() *readmodels.VotedIndex { return l.voted }
 
 // Pseudonym returns the keyed pseudonym of a verified identity under the
 // Ledger's secret: what an identity provider adapter turns a verified
@@ -427,6 +428,27 @@ func (l *Ledger) execMeeting(ctx context.Context, id string, c call) (Result, er
 		owner   *loaded[*domain.Case]
 		history domain.VotedMeetings
 	)
+	// Accounts are checked as meeting-bound keyed digests, never stored
+	// (domain/questions.go).
+	switch x := c.cmd.(type) {
+	case domain.AddParticipant:
+		x.AccountKey = ""
+		if x.Account != "" {
+			x.AccountKey = domain.ParticipantKey(l.cfg.Secret, mid, x.Account)
+		}
+		c.cmd = x
+	case domain.PostQuestion:
+		x.AuthorKey = domain.ParticipantKey(l.cfg.Secret, mid, c.actor.ID)
+		c.cmd = x
+		// A command ID the client chose could name them ("alice-q1"), and
+		// correlation and causation IDs tie commands together: the
+		// question records a keyed digest of the first and neither of the
+		// others.
+		if c.commandID != "" {
+			c.commandID = "q-" + domain.ParticipantKey(l.cfg.Secret, mid, "command\x00"+c.commandID)[:32]
+		}
+		c.correlationID, c.causationID = "", ""
+	}
 	if x, ok := c.cmd.(domain.ScheduleMeeting); ok {
 		unlock, err := l.votedSync(ctx)
 		if err != nil {

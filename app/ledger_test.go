@@ -167,7 +167,8 @@ func lifecycle() []step {
 		// The 45-day rule spaces voted topics, not the meetings of one case.
 		ok("2019-04-02 11:00", lcStaff, domain.ScheduleMeeting{MeetingID: "m-3", CaseID: "57", Kind: domain.MeetingCollaborative, Phase: domain.PhaseDefine, Title: "第二場", StartsAt: tp("2019-05-01 09:30")}, "meeting.scheduled"),
 		ok("2019-04-16 09:00", lcStaff, domain.AddParticipant{MeetingID: "m-1", ParticipantID: "pt-1", Name: "Ghost", Role: domain.ParticipantHost}),
-		ok("2019-04-16 09:00", lcStaff, domain.AddParticipant{MeetingID: "m-1", ParticipantID: "pt-2", Name: "內政部", Role: domain.ParticipantMinistry, Ministry: "moi"}),
+		ok("2019-04-16 09:00", lcStaff, domain.AddParticipant{MeetingID: "m-1", ParticipantID: "pt-2", Name: "內政部", Role: domain.ParticipantMinistry, Ministry: "moi", Account: lcMoiChief.ID}),
+		ok("2019-04-16 09:00", lcStaff, domain.AddParticipant{MeetingID: "m-1", ParticipantID: "pt-3", Name: "民眾", Role: domain.ParticipantObserver, Account: lcCitizen(7).ID}),
 		ok("2019-04-16 09:30", lcStaff, domain.RecordAttendance{MeetingID: "m-1", ParticipantID: "pt-1", Present: true}),
 		ok("2019-04-16 10:00", lcStaff, domain.AddNote{MeetingID: "m-1", NoteID: "n-1", Board: domain.BoardMindMap, Text: "壓力有一點大"}, "meeting.note_added"),
 		ok("2019-04-16 10:05", lcStaff, domain.AddNote{MeetingID: "m-1", NoteID: "n-2", Board: domain.BoardConceptSheet, Sheet: "A", Section: domain.SectionProblem, Text: "業務單位壓力"}),

@@ -131,7 +131,7 @@ var policy = []PolicyRule{
 	{CmdAddNote, staffOnly, nil, "the host writes notes"},
 	{CmdReviseNote, staffOnly, nil, "the host revises notes"},
 	{CmdRemoveNote, staffOnly, nil, "the host removes notes, with a reason"},
-	{CmdPostQuestion, anyParticipant, nil, "any participant posts an anonymous question"},
+	{CmdPostQuestion, anyParticipant, []string{RuleQuestionParticipantsOnly}, "a participant of the meeting (invited with their account) or a host posts an anonymous question; nothing records who"},
 	{CmdAnswerQuestion, staffOnly, nil, "the host answers questions"},
 	{CmdArchiveQuestion, staffOnly, nil, "the host archives questions"},
 	{CmdAddRecording, staffOnly, nil, "staff add recording links"},
