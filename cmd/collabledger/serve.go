@@ -27,6 +27,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rsFlags := addReadSideFlags(fs)
 	tlFlags := addTransparencyFlags(fs)
 	demoMode := demoFlag(fs)
+	siFlags := addSignInFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,7 +76,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, JoinFeed: feed})
+	signIn, err := signInConfig(siFlags, *addr, store, secret, *demoMode)
+	if err != nil {
+		return err
+	}
+	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed})
 	if err != nil {
 		return err
 	}
