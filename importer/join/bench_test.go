@@ -151,4 +151,3 @@ func BenchmarkImportJoinPostgres(b *testing.B) { benchJoin(b, openPostgresBench,
 // BenchmarkImportJoinPostgresCaughtUp: the dataset into PostgreSQL with the
 // read models in memory caught up.
 func BenchmarkImportJoinPostgresCaughtUp(b *testing.B) { benchJoin(b, openPostgresBench, nil, true) }
-
