@@ -213,6 +213,10 @@ type call struct {
 	cmd                                   domain.Command
 	commandID, correlationID, causationID string
 	at                                    time.Time
+	// registry is the PO registry a PO actor is checked against when the
+	// command is decided (nil for other actors, and for registry commands,
+	// which check against the aggregate itself).
+	registry *loaded[*domain.Registry]
 }
 
 // Execute decides cmd as actor and stores its events. A refusal is the
@@ -234,6 +238,14 @@ func (l *Ledger) Execute(ctx context.Context, actor domain.Actor, cmd domain.Com
 	c := call{actor: actor, cmd: cmd}
 	for _, o := range opts {
 		o(&c)
+	}
+	if actor.Role == domain.RolePO && r.aggregate != AggregateRegistry {
+		// A PO's authority comes from the registry as it stands when the
+		// command is decided, never from the credential alone.
+		var err error
+		if c.registry, err = l.depRegistry.load(ctx, domain.RegistryStream(), domain.NewRegistry); err != nil {
+			return Result{}, err
+		}
 	}
 	return r.exec(l, ctx, c)
 }
@@ -258,8 +270,18 @@ func admit(actor domain.Actor, cmd domain.Command) (domain.Command, error) {
 	return cmd, nil
 }
 
-// request builds a Handler request for c on stream.
+// request builds a Handler request for c on stream. A PO actor is checked
+// against the registry first, at the time the command is decided.
 func request[A domain.Aggregate](c call, stream string, newFn func() A, decide func(A, time.Time) ([]domain.Event, error)) Request[A] {
+	if reg := c.registry; reg != nil {
+		inner := decide
+		decide = func(a A, at time.Time) ([]domain.Event, error) {
+			if _, err := reg.read(func(r *domain.Registry) ([]domain.Event, error) { return nil, r.CheckPO(c.actor, at) }); err != nil {
+				return nil, err
+			}
+			return inner(a, at)
+		}
+	}
 	return Request[A]{
 		Stream: stream, New: newFn, Actor: c.actor,
 		CommandID: c.commandID, CorrelationID: c.correlationID, CausationID: c.causationID,
@@ -306,6 +328,12 @@ func (l *Ledger) execProposal(ctx context.Context, id string, c call) (Result, e
 func (l *Ledger) execRegistry(ctx context.Context, _ string, c call) (Result, error) {
 	return l.registry.Handle(ctx, request(c, domain.RegistryStream(), domain.NewRegistry,
 		func(r *domain.Registry, at time.Time) ([]domain.Event, error) {
+			if err := domain.Authorize(c.cmd.CommandName(), c.actor); err != nil {
+				return nil, err
+			}
+			if err := r.CheckPO(c.actor, at); err != nil {
+				return nil, err
+			}
 			return r.Decide(c.cmd, c.actor, at)
 		}))
 }
