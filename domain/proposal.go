@@ -166,9 +166,12 @@ type ProposalSigned struct {
 	Signer      SignerID   `json:"signer" ledger:"personal"`
 	Count       int        `json:"count"`
 	// County and District are the signer's county and district as the
-	// platform gave them (left out when it gave none).
-	County   string `json:"county,omitempty"`
-	District string `json:"district,omitempty"`
+	// platform gave them (left out when it gave none). The county is
+	// public (the map of signatures by county); the district, with the
+	// signature's time to the second, could narrow a signer down, so it is
+	// personal.
+	County   string `json:"county,omitempty" ledger:"public"`
+	District string `json:"district,omitempty" ledger:"personal"`
 	Occurred
 }
 
