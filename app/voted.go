@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
@@ -120,35 +119,7 @@ func (v *VotedIndex) setErr(err error) {
 	v.mu.Unlock()
 }
 
-// follow folds the log from where the index is until ctx ends, subscribing
-// again (after a pause) when the subscription fails.
+// follow folds the log from where the index is until ctx ends.
 func (v *VotedIndex) follow(ctx context.Context, store eventstore.Store, logger *slog.Logger) {
-	pause := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		var failed error
-		for ev, err := range store.Subscribe(ctx, v.Position()) {
-			if err != nil {
-				failed = err
-				break
-			}
-			if err := v.fold(ev); err != nil {
-				failed = err
-				break
-			}
-			pause = 100 * time.Millisecond
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		if failed != nil {
-			v.setErr(failed)
-			logger.Warn("voted meetings index: following the log failed; retrying", "err", failed, "retry_in", pause)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, 5*time.Second)
-	}
+	followLog(ctx, store, logger, "voted meetings index", v.Position, v.fold, v.setErr)
 }
