@@ -14,6 +14,7 @@ import (
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/readmodels"
 )
 
 // ErrUnrouted: a command of the policy table that the Ledger does not know
@@ -129,7 +130,7 @@ type Ledger struct {
 	depCases     *loader[*domain.Case]
 	depMeetings  *loader[*domain.Meeting]
 
-	voted *VotedIndex
+	voted *readmodels.VotedIndex
 	// commands finds the commands of client-given IDs; keys serialises
 	// each such ID's attempts (idempotency.go).
 	commands *CommandIndex
@@ -166,14 +167,14 @@ func NewLedger(store eventstore.Store, cfg LedgerConfig) (*Ledger, error) {
 		depMonthly:   newLoader[*domain.MonthlyMeeting](store, cfg.DependencyCacheSize),
 		depCases:     newLoader[*domain.Case](store, cfg.DependencyCacheSize),
 		depMeetings:  newLoader[*domain.Meeting](store, cfg.DependencyCacheSize),
-		voted:        newVotedIndex(),
+		voted:        readmodels.NewVotedIndex(),
 		commands:     newCommandIndex(),
 		votedTurn:    make(chan struct{}, 1),
 		stop:         stop,
 		done:         make(chan struct{}),
 	}
 	var followers sync.WaitGroup
-	followers.Go(func() { l.voted.follow(ctx, store, cfg.Logger) })
+	followers.Go(func() { l.voted.Follow(ctx, store, cfg.Logger) })
 	followers.Go(func() { l.commands.follow(ctx, store, cfg.Logger) })
 	go func() {
 		defer close(l.done)
@@ -190,7 +191,7 @@ func (l *Ledger) Close() error {
 }
 
 // VotedMeetings returns the Ledger's index of voted meetings.
-func (l *Ledger) VotedMeetings() *VotedIndex { return l.voted }
+func (l *Ledger) VotedMeetings() *readmodels.VotedIndex { return l.voted }
 
 // Pseudonym returns the keyed pseudonym of a verified identity under the
 // Ledger's secret: what an identity provider adapter turns a verified
@@ -227,6 +228,10 @@ type call struct {
 	// eventID derives the events' IDs of a command with a client-given
 	// ID (nil: random IDs).
 	eventID func(i int) uuid.UUID
+	// registry is the PO registry a PO actor is checked against when the
+	// command is decided (nil for other actors, and for registry commands,
+	// which check against the aggregate itself).
+	registry *loaded[*domain.Registry]
 }
 
 // Execute decides cmd as actor and stores its events. A refusal is the
@@ -248,6 +253,14 @@ func (l *Ledger) Execute(ctx context.Context, actor domain.Actor, cmd domain.Com
 	c := call{actor: actor, cmd: cmd}
 	for _, o := range opts {
 		o(&c)
+	}
+	if actor.Role == domain.RolePO && r.aggregate != AggregateRegistry {
+		// A PO's authority comes from the registry as it stands when the
+		// command is decided, never from the credential alone.
+		var err error
+		if c.registry, err = l.depRegistry.load(ctx, domain.RegistryStream(), domain.NewRegistry); err != nil {
+			return Result{}, err
+		}
 	}
 	l.keyAccounts(&c)
 	if c.commandID == "" {
@@ -316,8 +329,18 @@ func (l *Ledger) keyAccounts(c *call) {
 	}
 }
 
-// request builds a Handler request for c on stream.
+// request builds a Handler request for c on stream. A PO actor is checked
+// against the registry first, at the time the command is decided.
 func request[A domain.Aggregate](c call, stream string, newFn func() A, decide func(A, time.Time) ([]domain.Event, error)) Request[A] {
+	if reg := c.registry; reg != nil {
+		inner := decide
+		decide = func(a A, at time.Time) ([]domain.Event, error) {
+			if _, err := reg.read(func(r *domain.Registry) ([]domain.Event, error) { return nil, r.CheckPO(c.actor, at) }); err != nil {
+				return nil, err
+			}
+			return inner(a, at)
+		}
+	}
 	return Request[A]{
 		Stream: stream, New: newFn, Actor: c.actor,
 		CommandID: c.commandID, CorrelationID: c.correlationID, CausationID: c.causationID,
@@ -364,6 +387,12 @@ func (l *Ledger) execProposal(ctx context.Context, id string, c call) (Result, e
 func (l *Ledger) execRegistry(ctx context.Context, _ string, c call) (Result, error) {
 	return l.registry.Handle(ctx, request(c, domain.RegistryStream(), domain.NewRegistry,
 		func(r *domain.Registry, at time.Time) ([]domain.Event, error) {
+			if err := domain.Authorize(c.cmd.CommandName(), c.actor); err != nil {
+				return nil, err
+			}
+			if err := r.CheckPO(c.actor, at); err != nil {
+				return nil, err
+			}
 			return r.Decide(c.cmd, c.actor, at)
 		}))
 }

@@ -1,20 +1,24 @@
-package app
+package readmodels
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 )
 
-// VotedIndex is the domain.VotedMeetings the Ledger hands its decisions: the
-// dates of each organising ministry's collaborative meetings on voted
-// topics, folded from the meeting.scheduled events (Voted: true) of the
-// whole log. It follows the log from the beginning in the background.
+// VotedIndex is the read model of voted meetings, the domain.VotedMeetings
+// the command side (app.Ledger) hands its decisions: the dates of each
+// organising ministry's collaborative meetings on voted topics, folded from
+// the meeting.scheduled events (Voted: true) of the whole log. It lives in
+// memory and follows the log from the beginning (Follow), on its own rather
+// than through a projections.Runner: the command side needs it in every
+// process that decides commands, including those that run no read models.
 //
 // Consistency: the index is eventually consistent with the log. The Ledger
 // makes it exact where it matters: before deciding a command that reads it
@@ -40,7 +44,8 @@ type votedMeeting struct {
 	kase domain.CaseID
 }
 
-func newVotedIndex() *VotedIndex {
+// NewVotedIndex returns an empty index, at position 0: Follow fills it.
+func NewVotedIndex() *VotedIndex {
 	return &VotedIndex{dates: map[domain.MinistryID][]votedMeeting{}, changed: make(chan struct{})}
 }
 
@@ -119,7 +124,35 @@ func (v *VotedIndex) setErr(err error) {
 	v.mu.Unlock()
 }
 
-// follow folds the log from where the index is until ctx ends.
-func (v *VotedIndex) follow(ctx context.Context, store eventstore.Store, logger *slog.Logger) {
-	followLog(ctx, store, logger, "voted meetings index", v.Position, v.fold, v.setErr)
+// Follow folds the log from where the index is until ctx ends, subscribing
+// again (after a pause) when the subscription fails.
+func (v *VotedIndex) Follow(ctx context.Context, store eventstore.Store, logger *slog.Logger) {
+	pause := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		var failed error
+		for ev, err := range store.Subscribe(ctx, v.Position()) {
+			if err != nil {
+				failed = err
+				break
+			}
+			if err := v.fold(ev); err != nil {
+				failed = err
+				break
+			}
+			pause = 100 * time.Millisecond
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if failed != nil {
+			v.setErr(failed)
+			logger.Warn("voted meetings index: following the log failed; retrying", "err", failed, "retry_in", pause)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
 }
