@@ -447,6 +447,19 @@ func renderOpenAPI() ([]byte, error) {
 		"responses", revokeResponses,
 	)))
 
+	feedResponses := adminErrors("413", ref("#/components/responses/TooLarge"), "415", ref("#/components/responses/UnsupportedMediaType"))
+	yset(feedResponses, "201", ym("description", "Recorded: what each proposal of the feed stored, what the domain refused and why, and what the ledger did not record.", "content", ym("application/json", ym("schema", g.object(reflect.TypeOf(FeedResult{}), "Per proposal, in the feed's order.")))))
+	yset(feedResponses, "200", ym("description", "Nothing new: every record was already recorded.", "content", ym("application/json", ym("schema", g.object(reflect.TypeOf(FeedResult{}), "Per proposal, in the feed's order.")))))
+	yset(paths, JoinFeedPath, ym("post", ym(
+		"operationId", "joinFeed",
+		"tags", []string{"feeds"},
+		"summary", "Record Join's proposals and signatures (an integration's staff token).",
+		"description", "JSON Lines in the Join dataset's shape: each proposal as a line of proposals.jsonl (id, title, ministries, publishedAt, signingClosesAt, goal, status, establishedAt, responseDueAt, responses, …), followed by its signature rows {\"proposal\": id, \"n\": row, \"at\": RFC 3339, \"county\": …, \"district\": …}. The whole body is checked first: a bad line refuses it (400 "+CodeBadRecord+", naming the line) and nothing is recorded. Each signature is decided by the domain at its time, by the pseudonym the server derives from Join's row number; sending the same feed again records nothing, a grown record only what is new.\n",
+		"security", ys(ym("bearerAuth", ys())),
+		"requestBody", ym("required", true, "content", ym("application/jsonl", ym("schema", ym("type", "string")))),
+		"responses", feedResponses,
+	)))
+
 	g.queryPaths(paths)
 
 	schemas := ym()
