@@ -293,14 +293,14 @@ func (RecordResponse) CommandName() string { return CmdRecordResponse }
 // CaseOpened: a case opened at stage topic_set, from its source.
 type CaseOpened struct {
 	CaseID           CaseID           `json:"caseId"`
-	Title            string           `json:"title"`
+	Title            string           `json:"title" ledger:"public"`
 	SourceKind       CaseSourceKind   `json:"sourceKind"`
 	MonthlyMeetingID MonthlyMeetingID `json:"monthlyMeetingId,omitempty"`
 	CandidateID      CandidateID      `json:"candidateId,omitempty"`
 	CandidateKind    CandidateKind    `json:"candidateKind,omitempty"`
 	// SourceRef is the candidate's source (a ProposalID, ...) or the
 	// assignment reference.
-	SourceRef string `json:"sourceRef,omitempty"`
+	SourceRef string `json:"sourceRef,omitempty" ledger:"public"`
 	// Organiser is the organising ministry the vote named, if any.
 	Organiser MinistryID `json:"organiser,omitempty"`
 	Occurred
@@ -312,7 +312,7 @@ type CaseLeadAssigned struct {
 	CaseID   CaseID     `json:"caseId"`
 	Ministry MinistryID `json:"ministry"`
 	Previous MinistryID `json:"previous,omitempty"`
-	Reason   string     `json:"reason,omitempty"`
+	Reason   string     `json:"reason,omitempty" ledger:"public"`
 	Occurred
 }
 
@@ -320,7 +320,7 @@ type CaseLeadAssigned struct {
 type CaseCoOrganiserAdded struct {
 	CaseID   CaseID     `json:"caseId"`
 	Ministry MinistryID `json:"ministry"`
-	Reason   string     `json:"reason,omitempty"`
+	Reason   string     `json:"reason,omitempty" ledger:"public"`
 	Occurred
 }
 
@@ -328,7 +328,7 @@ type CaseCoOrganiserAdded struct {
 type CaseCoOrganiserRemoved struct {
 	CaseID   CaseID     `json:"caseId"`
 	Ministry MinistryID `json:"ministry"`
-	Reason   string     `json:"reason"`
+	Reason   string     `json:"reason" ledger:"public"`
 	Occurred
 }
 
@@ -338,7 +338,7 @@ type CaseStageChanged struct {
 	CaseID    CaseID    `json:"caseId"`
 	From      CaseStage `json:"from"`
 	To        CaseStage `json:"to"`
-	Reason    string    `json:"reason"`
+	Reason    string    `json:"reason" ledger:"public"`
 	Withdrawn bool      `json:"withdrawn,omitempty"`
 	Occurred
 }
@@ -348,8 +348,8 @@ type CaseStakeholderAdded struct {
 	CaseID        CaseID              `json:"caseId"`
 	StakeholderID StakeholderID       `json:"stakeholderId"`
 	Category      StakeholderCategory `json:"category"`
-	Name          string              `json:"name"`
-	Note          string              `json:"note,omitempty"`
+	Name          string              `json:"name" ledger:"public"`
+	Note          string              `json:"note,omitempty" ledger:"public"`
 	Occurred
 }
 
@@ -358,7 +358,7 @@ type CaseInterviewRecorded struct {
 	CaseID       CaseID          `json:"caseId"`
 	InterviewID  InterviewID     `json:"interviewId"`
 	Stakeholders []StakeholderID `json:"stakeholders"`
-	Summary      string          `json:"summary"`
+	Summary      string          `json:"summary" ledger:"public"`
 	Occurred
 }
 
@@ -366,9 +366,9 @@ type CaseInterviewRecorded struct {
 type CaseMaterialAdded struct {
 	CaseID     CaseID     `json:"caseId"`
 	MaterialID MaterialID `json:"materialId"`
-	Title      string     `json:"title"`
-	SHA256     string     `json:"sha256"`
-	URL        string     `json:"url"`
+	Title      string     `json:"title" ledger:"public"`
+	SHA256     string     `json:"sha256" ledger:"public"`
+	URL        string     `json:"url" ledger:"public"`
 	SuppliedBy MinistryID `json:"suppliedBy,omitempty"`
 	Occurred
 }
@@ -379,7 +379,7 @@ type CaseRecommendationRecorded struct {
 	CaseID           CaseID           `json:"caseId"`
 	RecommendationID RecommendationID `json:"recommendationId"`
 	MeetingID        MeetingID        `json:"meetingId"`
-	Text             string           `json:"text"`
+	Text             string           `json:"text" ledger:"public"`
 	Addressees       []MinistryID     `json:"addressees"`
 	Occurred
 }
@@ -387,8 +387,8 @@ type CaseRecommendationRecorded struct {
 // CaseReportedToPremier: the recommendations were reported to the Premier.
 type CaseReportedToPremier struct {
 	CaseID          CaseID             `json:"caseId"`
-	Summary         string             `json:"summary"`
-	Link            string             `json:"link,omitempty"`
+	Summary         string             `json:"summary" ledger:"public"`
+	Link            string             `json:"link,omitempty" ledger:"public"`
 	Recommendations []RecommendationID `json:"recommendations"`
 	Occurred
 }
@@ -397,7 +397,7 @@ type CaseReportedToPremier struct {
 type CaseDirectiveRecorded struct {
 	CaseID CaseID        `json:"caseId"`
 	Kind   DirectiveKind `json:"kind"`
-	Text   string        `json:"text"`
+	Text   string        `json:"text" ledger:"public"`
 	Occurred
 }
 
@@ -407,8 +407,8 @@ type CaseResponseRecorded struct {
 	RecommendationID RecommendationID `json:"recommendationId"`
 	Ministry         MinistryID       `json:"ministry"`
 	Verdict          Verdict          `json:"verdict"`
-	Reasons          string           `json:"reasons"`
-	FollowUp         string           `json:"followUp,omitempty"`
+	Reasons          string           `json:"reasons" ledger:"public"`
+	FollowUp         string           `json:"followUp,omitempty" ledger:"public"`
 	Occurred
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"time"
 )
@@ -54,6 +55,9 @@ func IsAnonymous(e Event) bool {
 
 type eventCodec struct {
 	version int
+	typ     reflect.Type
+	class   classification
+	removal bool
 	decode  func(data []byte) (Event, error)
 }
 
@@ -69,6 +73,9 @@ func register[T Event]() {
 	}
 	registry[name] = eventCodec{
 		version: zero.SchemaVersion(),
+		typ:     reflect.TypeFor[T](),
+		class:   classify(reflect.TypeFor[T]()),
+		removal: isRemoval(zero),
 		decode: func(data []byte) (Event, error) {
 			var v T
 			dec := json.NewDecoder(bytes.NewReader(data))
@@ -188,4 +195,9 @@ func requireAt(cmd string, at time.Time) error {
 		return violated(cmd+".time_required", "no time given for %s", cmd)
 	}
 	return checkInstant("the time of "+cmd, at)
+}
+
+func isRemoval(e Event) bool {
+	_, ok := e.(Removal)
+	return ok
 }

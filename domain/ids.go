@@ -84,26 +84,28 @@ func validID(cmd, kind, s string) error {
 
 // ProposalStream is the stream of a proposal and its signatures:
 // "proposal-<id>".
-func ProposalStream(id ProposalID) string { return "proposal-" + string(id) }
+func ProposalStream(id ProposalID) string { return StreamName(StreamProposal, string(id)) }
 
 // RegistryStream is the one stream of the PO registry (all ministries,
 // agencies and POs): "po-registry".
-func RegistryStream() string { return "po-registry" }
+func RegistryStream() string { return string(StreamRegistry) }
 
 // MonthlyMeetingStream is the stream of a PO monthly meeting:
 // "po-monthly-<id>".
-func MonthlyMeetingStream(id MonthlyMeetingID) string { return "po-monthly-" + string(id) }
+func MonthlyMeetingStream(id MonthlyMeetingID) string {
+	return StreamName(StreamMonthlyMeeting, string(id))
+}
 
 // CaseStream is the stream of a collaboration case: "case-<id>".
-func CaseStream(id CaseID) string { return "case-" + string(id) }
+func CaseStream(id CaseID) string { return StreamName(StreamCase, string(id)) }
 
 // MeetingStream is the stream of a meeting (participants, notes, questions,
 // recordings): "meeting-<id>".
-func MeetingStream(id MeetingID) string { return "meeting-" + string(id) }
+func MeetingStream(id MeetingID) string { return StreamName(StreamMeeting, string(id)) }
 
 // TranscriptStream is the stream of a meeting's transcript:
 // "transcript-<meeting id>".
-func TranscriptStream(id MeetingID) string { return "transcript-" + string(id) }
+func TranscriptStream(id MeetingID) string { return StreamName(StreamTranscript, string(id)) }
 
 // SignerID is a keyed pseudonym of a verified person: the lower-case hex of
 // HMAC-SHA256(server secret, verified identity). It identifies the same person

@@ -137,6 +137,14 @@ type AddParticipant struct {
 	Ministry MinistryID
 	// StakeholderID links to the case's stakeholder inventory, if any.
 	StakeholderID StakeholderID
+	// Account is the account the participant acts under (a citizen's
+	// pseudonym, a PO's or an official's account ID), so that they may post
+	// anonymous questions; optional. It is never stored: the command side
+	// turns it into AccountKey (see ParticipantKey).
+	Account string
+	// AccountKey is ParticipantKey of Account, set by the command side;
+	// whatever a client sends is ignored.
+	AccountKey string `json:"-"`
 }
 
 // RecordAttendance records whether a participant attended.
@@ -180,6 +188,10 @@ type PostQuestion struct {
 	MeetingID  MeetingID
 	QuestionID QuestionID
 	Text       string
+	// AuthorKey is ParticipantKey of the asker's account, set by the
+	// command side to check that they are a participant; it is recorded
+	// nowhere. Whatever a client sends is ignored.
+	AuthorKey string `json:"-"`
 }
 
 // AnswerQuestion answers an anonymous question.
@@ -254,7 +266,7 @@ type MeetingScheduled struct {
 	CaseID    CaseID      `json:"caseId,omitempty"`
 	Kind      MeetingKind `json:"kind"`
 	Phase     Phase       `json:"phase,omitempty"`
-	Title     string      `json:"title"`
+	Title     string      `json:"title" ledger:"public"`
 	StartsAt  time.Time   `json:"startsAt"`
 	Organiser MinistryID  `json:"organiser,omitempty"`
 	Voted     bool        `json:"voted,omitempty"`
@@ -268,18 +280,21 @@ type MeetingScheduled struct {
 // MeetingParticipantAdded: a participant was invited.
 type MeetingParticipantAdded struct {
 	MeetingID     MeetingID       `json:"meetingId"`
-	ParticipantID ParticipantID   `json:"participantId"`
-	Name          string          `json:"name"`
+	ParticipantID ParticipantID   `json:"participantId" ledger:"public"`
+	Name          string          `json:"name" ledger:"public"`
 	Role          ParticipantRole `json:"role"`
 	Ministry      MinistryID      `json:"ministry,omitempty"`
 	StakeholderID StakeholderID   `json:"stakeholderId,omitempty"`
+	// AccountKey is the participant's ParticipantKey, when they were
+	// invited with an account (so that they may post questions).
+	AccountKey string `json:"accountKey,omitempty"`
 	Occurred
 }
 
 // MeetingAttendanceRecorded: a participant's attendance.
 type MeetingAttendanceRecorded struct {
 	MeetingID     MeetingID     `json:"meetingId"`
-	ParticipantID ParticipantID `json:"participantId"`
+	ParticipantID ParticipantID `json:"participantId" ledger:"public"`
 	Present       bool          `json:"present"`
 	Occurred
 }
@@ -289,10 +304,10 @@ type MeetingNoteAdded struct {
 	MeetingID MeetingID      `json:"meetingId"`
 	NoteID    NoteID         `json:"noteId"`
 	Board     Board          `json:"board"`
-	Sheet     string         `json:"sheet,omitempty"`
+	Sheet     string         `json:"sheet,omitempty" ledger:"public"`
 	Section   ConceptSection `json:"section,omitempty"`
 	Parent    NoteID         `json:"parent,omitempty"`
-	Text      string         `json:"text"`
+	Text      string         `json:"text" ledger:"public,withdrawable=note"`
 	Occurred
 }
 
@@ -302,8 +317,8 @@ type MeetingNoteRevised struct {
 	MeetingID MeetingID `json:"meetingId"`
 	NoteID    NoteID    `json:"noteId"`
 	Revision  int       `json:"revision"`
-	Text      string    `json:"text"`
-	Reason    string    `json:"reason,omitempty"`
+	Text      string    `json:"text" ledger:"public,withdrawable=note"`
+	Reason    string    `json:"reason,omitempty" ledger:"public"`
 	Occurred
 }
 
@@ -311,7 +326,7 @@ type MeetingNoteRevised struct {
 type MeetingNoteRemoved struct {
 	MeetingID MeetingID `json:"meetingId"`
 	NoteID    NoteID    `json:"noteId"`
-	Reason    string    `json:"reason"`
+	Reason    string    `json:"reason" ledger:"confidential"`
 	Occurred
 }
 
@@ -320,7 +335,7 @@ type MeetingNoteRemoved struct {
 type MeetingQuestionPosted struct {
 	MeetingID  MeetingID  `json:"meetingId"`
 	QuestionID QuestionID `json:"questionId"`
-	Text       string     `json:"text"`
+	Text       string     `json:"text" ledger:"public,withdrawable=question"`
 	Occurred
 }
 
@@ -331,7 +346,7 @@ func (MeetingQuestionPosted) AnonymousAuthor() {}
 type MeetingQuestionAnswered struct {
 	MeetingID  MeetingID  `json:"meetingId"`
 	QuestionID QuestionID `json:"questionId"`
-	Answer     string     `json:"answer"`
+	Answer     string     `json:"answer" ledger:"public,withdrawable=question"`
 	Occurred
 }
 
@@ -339,7 +354,7 @@ type MeetingQuestionAnswered struct {
 type MeetingQuestionArchived struct {
 	MeetingID  MeetingID  `json:"meetingId"`
 	QuestionID QuestionID `json:"questionId"`
-	Reason     string     `json:"reason,omitempty"`
+	Reason     string     `json:"reason,omitempty" ledger:"confidential"`
 	Occurred
 }
 
@@ -348,8 +363,8 @@ type MeetingRecordingAdded struct {
 	MeetingID   MeetingID     `json:"meetingId"`
 	RecordingID RecordingID   `json:"recordingId"`
 	Kind        RecordingKind `json:"kind"`
-	URL         string        `json:"url"`
-	SHA256      string        `json:"sha256,omitempty"`
+	URL         string        `json:"url" ledger:"public"`
+	SHA256      string        `json:"sha256,omitempty" ledger:"public"`
 	Occurred
 }
 
@@ -452,6 +467,7 @@ type Meeting struct {
 	sched        MeetingScheduled
 	closed       bool
 	participants map[ParticipantID]bool
+	accountKeys  map[string]bool
 	notes        map[NoteID]*note
 	questions    map[QuestionID]questionState
 	recordings   map[RecordingID]bool
@@ -459,7 +475,7 @@ type Meeting struct {
 
 // NewMeeting returns the empty state of meeting id's stream.
 func NewMeeting(id MeetingID) *Meeting {
-	return &Meeting{id: id, participants: map[ParticipantID]bool{}, notes: map[NoteID]*note{}, questions: map[QuestionID]questionState{}, recordings: map[RecordingID]bool{}}
+	return &Meeting{id: id, participants: map[ParticipantID]bool{}, accountKeys: map[string]bool{}, notes: map[NoteID]*note{}, questions: map[QuestionID]questionState{}, recordings: map[RecordingID]bool{}}
 }
 
 // ID returns the meeting's ID.
@@ -515,6 +531,9 @@ func (m *Meeting) Apply(e Event) error {
 		m.scheduled, m.sched = true, e
 	case MeetingParticipantAdded:
 		m.participants[e.ParticipantID] = true
+		if e.AccountKey != "" {
+			m.accountKeys[e.AccountKey] = true
+		}
 	case MeetingAttendanceRecorded:
 	case MeetingNoteAdded:
 		m.notes[e.NoteID] = &note{text: e.Text, revision: 1}
@@ -677,10 +696,13 @@ func (m *Meeting) AddParticipant(cmd AddParticipant, actor Actor, at time.Time) 
 	if cmd.Role == ParticipantMinistry && cmd.Ministry == "" {
 		return nil, violated("meeting.add_participant.ministry_required", "a ministry participant names the ministry")
 	}
+	if cmd.AccountKey != "" && !validSHA256(cmd.AccountKey) || cmd.Account != "" && cmd.AccountKey == "" {
+		return nil, violated("meeting.add_participant.account_not_keyed", "a participant's account is stored only as its ParticipantKey (64 lower-case hex digits)")
+	}
 	if m.participants[cmd.ParticipantID] {
 		return nil, conflict("meeting.add_participant.exists", "participant %s already invited", cmd.ParticipantID)
 	}
-	return []Event{MeetingParticipantAdded{MeetingID: m.id, ParticipantID: cmd.ParticipantID, Name: cmd.Name, Role: cmd.Role, Ministry: cmd.Ministry, StakeholderID: cmd.StakeholderID, Occurred: occurred(at)}}, nil
+	return []Event{MeetingParticipantAdded{MeetingID: m.id, ParticipantID: cmd.ParticipantID, Name: cmd.Name, Role: cmd.Role, Ministry: cmd.Ministry, StakeholderID: cmd.StakeholderID, AccountKey: cmd.AccountKey, Occurred: occurred(at)}}, nil
 }
 
 // RecordAttendance decides RecordAttendance.
@@ -772,11 +794,16 @@ func (m *Meeting) RemoveNote(cmd RemoveNote, actor Actor, at time.Time) ([]Event
 	return []Event{MeetingNoteRemoved{MeetingID: m.id, NoteID: cmd.NoteID, Reason: cmd.Reason, Occurred: occurred(at)}}, nil
 }
 
-// PostQuestion decides PostQuestion: while the meeting is open. The event
-// does not name the author and is Anonymous.
+// PostQuestion decides PostQuestion: while the meeting is open, by one of
+// its hosts (PDIS staff) or a participant invited with an account, whose
+// ParticipantKey the command side hands in cmd.AuthorKey. The event does
+// not name the author and is Anonymous (see questions.go).
 func (m *Meeting) PostQuestion(cmd PostQuestion, actor Actor, at time.Time) ([]Event, error) {
 	if err := m.begin(cmd, cmd.MeetingID, actor, at, true, true); err != nil {
 		return nil, err
+	}
+	if actor.Role != RolePDIS && (cmd.AuthorKey == "" || !m.accountKeys[cmd.AuthorKey]) {
+		return nil, forbidden(RuleQuestionParticipantsOnly, "only the participants of meeting %s post questions in it", m.id)
 	}
 	if err := validID(CmdPostQuestion, "question", string(cmd.QuestionID)); err != nil {
 		return nil, err

@@ -125,9 +125,9 @@ type MonthlyCandidateAdded struct {
 	MeetingID   MonthlyMeetingID `json:"meetingId"`
 	CandidateID CandidateID      `json:"candidateId"`
 	Kind        CandidateKind    `json:"kind"`
-	Title       string           `json:"title"`
+	Title       string           `json:"title" ledger:"public"`
 	Organiser   MinistryID       `json:"organiser"`
-	SourceRef   string           `json:"sourceRef,omitempty"`
+	SourceRef   string           `json:"sourceRef,omitempty" ledger:"public"`
 	Occurred
 }
 
@@ -135,7 +135,7 @@ type MonthlyCandidateAdded struct {
 type MonthlyBallotCast struct {
 	MeetingID MonthlyMeetingID `json:"meetingId"`
 	Ministry  MinistryID       `json:"ministry"`
-	PO        string           `json:"po"`
+	PO        string           `json:"po" ledger:"public"`
 	Choices   []CandidateID    `json:"choices"`
 	Occurred
 }
@@ -152,11 +152,11 @@ type TallyEntry struct {
 type SelectedTopic struct {
 	CandidateID  CandidateID   `json:"candidateId"`
 	Kind         CandidateKind `json:"kind"`
-	Title        string        `json:"title"`
+	Title        string        `json:"title" ledger:"public"`
 	Organiser    MinistryID    `json:"organiser"`
-	SourceRef    string        `json:"sourceRef,omitempty"`
+	SourceRef    string        `json:"sourceRef,omitempty" ledger:"public"`
 	Votes        int           `json:"votes"`
-	MeetingMonth string        `json:"meetingMonth"`
+	MeetingMonth string        `json:"meetingMonth" ledger:"public"`
 	EarliestDate calendar.Date `json:"earliestDate"`
 	// CalendarProvisional: the office calendar did not cover MeetingMonth's
 	// year when the vote was tallied, so EarliestDate skipped weekends only
@@ -167,8 +167,8 @@ type SelectedTopic struct {
 // SkippedCandidate is a candidate with enough votes that a rule kept out.
 type SkippedCandidate struct {
 	CandidateID CandidateID `json:"candidateId"`
-	Rule        string      `json:"rule"`
-	Reason      string      `json:"reason"`
+	Rule        string      `json:"rule" ledger:"public"`
+	Reason      string      `json:"reason" ledger:"public"`
 }
 
 // MonthlyMeetingClosed: the vote closed; Tally lists every candidate in rank

@@ -138,10 +138,10 @@ func (MarkResponseOverdue) CommandName() string { return CmdMarkResponseOverdue 
 // ProposalSubmitted: a citizen submitted a proposal.
 type ProposalSubmitted struct {
 	ProposalID ProposalID `json:"proposalId"`
-	Title      string     `json:"title"`
-	Summary    string     `json:"summary"`
+	Title      string     `json:"title" ledger:"public"`
+	Summary    string     `json:"summary" ledger:"public"`
 	// Proposer is the proposer's actor ID (their pseudonym).
-	Proposer string `json:"proposer"`
+	Proposer string `json:"proposer" ledger:"personal"`
 	Occurred
 }
 
@@ -163,7 +163,7 @@ type ProposalPublished struct {
 type ProposalSigned struct {
 	ProposalID  ProposalID `json:"proposalId"`
 	SignatureID uuid.UUID  `json:"signatureId"`
-	Signer      SignerID   `json:"signer"`
+	Signer      SignerID   `json:"signer" ledger:"personal"`
 	Count       int        `json:"count"`
 	// County and District are the signer's county and district as the
 	// platform gave them (left out when it gave none).
@@ -187,7 +187,7 @@ type ProposalMilestoneReached struct {
 type ProposalEstablished struct {
 	ProposalID  ProposalID `json:"proposalId"`
 	SignatureID uuid.UUID  `json:"signatureId"`
-	Signer      SignerID   `json:"signer"`
+	Signer      SignerID   `json:"signer" ledger:"personal"`
 	Count       int        `json:"count"`
 	Threshold   int        `json:"threshold"`
 	// CompetentMinistry must respond by ResponseDueAt.
@@ -201,8 +201,8 @@ type ProposalEstablished struct {
 type ProposalSignatureInvalidated struct {
 	ProposalID  ProposalID `json:"proposalId"`
 	SignatureID uuid.UUID  `json:"signatureId"`
-	Signer      SignerID   `json:"signer"`
-	Reason      string     `json:"reason"`
+	Signer      SignerID   `json:"signer" ledger:"personal"`
+	Reason      string     `json:"reason" ledger:"confidential"`
 	Count       int        `json:"count"`
 	Occurred
 }
@@ -223,7 +223,7 @@ type ProposalResponseDeadlineExtended struct {
 	Ministry      MinistryID `json:"ministry"`
 	PreviousDueAt time.Time  `json:"previousDueAt"`
 	DueAt         time.Time  `json:"dueAt"`
-	Reason        string     `json:"reason"`
+	Reason        string     `json:"reason" ledger:"public"`
 	Occurred
 }
 
@@ -232,8 +232,8 @@ type ProposalResponseDeadlineExtended struct {
 type ProposalResponded struct {
 	ProposalID ProposalID `json:"proposalId"`
 	Ministry   MinistryID `json:"ministry"`
-	Summary    string     `json:"summary"`
-	Link       string     `json:"link,omitempty"`
+	Summary    string     `json:"summary" ledger:"public"`
+	Link       string     `json:"link,omitempty" ledger:"public"`
 	DueAt      time.Time  `json:"dueAt"`
 	OnTime     bool       `json:"onTime"`
 	Occurred

@@ -34,12 +34,12 @@ func (k UtteranceKind) valid() bool {
 // (the Akoma Ntoso TLCPerson id), so that an export names the same person.
 type Speaker struct {
 	// ActorID is the speaker's actor ID; empty if the speaker has no account.
-	ActorID string `json:"actorId,omitempty"`
+	ActorID string `json:"actorId,omitempty" ledger:"personal"`
 	// Name is the name shown, e.g. "唐鳳" or "交通部PO楊惠如".
-	Name string `json:"name"`
+	Name string `json:"name" ledger:"public"`
 	// Ref is the person's identifier in the imported source (the TLCPerson
 	// id of an Akoma Ntoso file); empty for live recordings.
-	Ref string `json:"ref,omitempty"`
+	Ref string `json:"ref,omitempty" ledger:"public"`
 }
 
 // UtteranceVersion is one version of an utterance's text.
@@ -154,7 +154,7 @@ type TranscriptUtteranceRecorded struct {
 	Seq         int           `json:"seq"`
 	Kind        UtteranceKind `json:"kind"`
 	Speaker     *Speaker      `json:"speaker,omitempty"`
-	Paragraphs  []string      `json:"paragraphs"`
+	Paragraphs  []string      `json:"paragraphs" ledger:"public,withdrawable=utterance"`
 	Occurred
 }
 
@@ -178,8 +178,8 @@ type TranscriptUtteranceEdited struct {
 	MeetingID   MeetingID   `json:"meetingId"`
 	UtteranceID UtteranceID `json:"utteranceId"`
 	Version     int         `json:"version"`
-	Editor      string      `json:"editor"`
-	Paragraphs  []string    `json:"paragraphs"`
+	Editor      string      `json:"editor" ledger:"personal"`
+	Paragraphs  []string    `json:"paragraphs" ledger:"public,withdrawable=utterance"`
 	Occurred
 }
 
@@ -190,8 +190,8 @@ type TranscriptEditReverted struct {
 	UtteranceID UtteranceID `json:"utteranceId"`
 	ToVersion   int         `json:"toVersion"`
 	Version     int         `json:"version"`
-	Paragraphs  []string    `json:"paragraphs"`
-	Reason      string      `json:"reason"`
+	Paragraphs  []string    `json:"paragraphs" ledger:"public,withdrawable=utterance"`
+	Reason      string      `json:"reason" ledger:"public"`
 	Occurred
 }
 
@@ -201,7 +201,7 @@ type TranscriptSpeakerReattributed struct {
 	UtteranceID UtteranceID `json:"utteranceId"`
 	From        Speaker     `json:"from"`
 	To          Speaker     `json:"to"`
-	Reason      string      `json:"reason"`
+	Reason      string      `json:"reason" ledger:"public"`
 	Occurred
 }
 

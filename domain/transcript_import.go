@@ -190,8 +190,8 @@ func (ReclassifyUtterance) CommandName() string { return CmdReclassifyUtterance 
 // thing happened, not when it was recorded.
 type TranscriptImported struct {
 	MeetingID   MeetingID `json:"meetingId"`
-	Source      string    `json:"source"`
-	ContentHash string    `json:"contentHash"`
+	Source      string    `json:"source" ledger:"public"`
+	ContentHash string    `json:"contentHash" ledger:"public"`
 	Utterances  int       `json:"utterances"`
 	Occurred
 }
@@ -201,10 +201,10 @@ type TranscriptImported struct {
 type TranscriptVersionImported struct {
 	MeetingID   MeetingID `json:"meetingId"`
 	Revision    int       `json:"revision"`
-	Source      string    `json:"source"`
-	ContentHash string    `json:"contentHash"`
-	Editor      string    `json:"editor"`
-	Reason      string    `json:"reason"`
+	Source      string    `json:"source" ledger:"public"`
+	ContentHash string    `json:"contentHash" ledger:"public"`
+	Editor      string    `json:"editor" ledger:"public"`
+	Reason      string    `json:"reason" ledger:"public"`
 	Changes     int       `json:"changes"`
 	Occurred
 }
@@ -216,9 +216,9 @@ type TranscriptUtteranceCorrected struct {
 	MeetingID   MeetingID   `json:"meetingId"`
 	UtteranceID UtteranceID `json:"utteranceId"`
 	Version     int         `json:"version"`
-	Paragraphs  []string    `json:"paragraphs"`
-	Editor      string      `json:"editor"`
-	Reason      string      `json:"reason"`
+	Paragraphs  []string    `json:"paragraphs" ledger:"public,withdrawable=utterance"`
+	Editor      string      `json:"editor" ledger:"public"`
+	Reason      string      `json:"reason" ledger:"public"`
 	Occurred
 }
 
@@ -230,9 +230,9 @@ type TranscriptUtteranceInserted struct {
 	After       UtteranceID   `json:"after,omitempty"`
 	Kind        UtteranceKind `json:"kind"`
 	Speaker     *Speaker      `json:"speaker,omitempty"`
-	Paragraphs  []string      `json:"paragraphs"`
-	Editor      string        `json:"editor"`
-	Reason      string        `json:"reason"`
+	Paragraphs  []string      `json:"paragraphs" ledger:"public,withdrawable=utterance"`
+	Editor      string        `json:"editor" ledger:"public"`
+	Reason      string        `json:"reason" ledger:"public"`
 	Occurred
 }
 
@@ -241,8 +241,8 @@ type TranscriptUtteranceInserted struct {
 type TranscriptUtteranceDeleted struct {
 	MeetingID   MeetingID   `json:"meetingId"`
 	UtteranceID UtteranceID `json:"utteranceId"`
-	Editor      string      `json:"editor"`
-	Reason      string      `json:"reason"`
+	Editor      string      `json:"editor" ledger:"personal"`
+	Reason      string      `json:"reason" ledger:"confidential"`
 	Occurred
 }
 
@@ -251,7 +251,7 @@ type SplitPart struct {
 	UtteranceID UtteranceID   `json:"utteranceId"`
 	Kind        UtteranceKind `json:"kind"`
 	Speaker     *Speaker      `json:"speaker,omitempty"`
-	Paragraphs  []string      `json:"paragraphs"`
+	Paragraphs  []string      `json:"paragraphs" ledger:"public"`
 }
 
 // TranscriptUtteranceSplit: staff split an utterance: it keeps Paragraphs
@@ -260,10 +260,10 @@ type TranscriptUtteranceSplit struct {
 	MeetingID   MeetingID   `json:"meetingId"`
 	UtteranceID UtteranceID `json:"utteranceId"`
 	Version     int         `json:"version"`
-	Paragraphs  []string    `json:"paragraphs"`
+	Paragraphs  []string    `json:"paragraphs" ledger:"public,withdrawable=utterance"`
 	Parts       []SplitPart `json:"parts"`
-	Editor      string      `json:"editor"`
-	Reason      string      `json:"reason"`
+	Editor      string      `json:"editor" ledger:"public"`
+	Reason      string      `json:"reason" ledger:"public"`
 	Occurred
 }
 
@@ -275,9 +275,9 @@ type TranscriptUtterancesMerged struct {
 	UtteranceID UtteranceID   `json:"utteranceId"`
 	Merged      []UtteranceID `json:"merged"`
 	Version     int           `json:"version"`
-	Paragraphs  []string      `json:"paragraphs"`
-	Editor      string        `json:"editor"`
-	Reason      string        `json:"reason"`
+	Paragraphs  []string      `json:"paragraphs" ledger:"public,withdrawable=utterance"`
+	Editor      string        `json:"editor" ledger:"public"`
+	Reason      string        `json:"reason" ledger:"public"`
 	Occurred
 }
 
@@ -288,8 +288,8 @@ type TranscriptUtteranceReclassified struct {
 	From        UtteranceKind `json:"from"`
 	To          UtteranceKind `json:"to"`
 	Speaker     *Speaker      `json:"speaker,omitempty"`
-	Editor      string        `json:"editor"`
-	Reason      string        `json:"reason"`
+	Editor      string        `json:"editor" ledger:"public"`
+	Reason      string        `json:"reason" ledger:"public"`
 	Occurred
 }
 

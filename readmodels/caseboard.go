@@ -50,10 +50,10 @@ func (CaseBoard) Preload(ev eventstore.Event) []projections.DocRef {
 	if !caseBoardTable.handles(ev.Type) {
 		return nil
 	}
-	if id := streamID(ev.Stream, "case-"); id != "" {
+	if id := domain.StreamOf(domain.StreamCase, ev.Stream); id != "" {
 		return []projections.DocRef{{Collection: collCases, Key: id}}
 	}
-	if id := streamID(ev.Stream, "meeting-"); id != "" {
+	if id := domain.StreamOf(domain.StreamMeeting, ev.Stream); id != "" {
 		refs := []projections.DocRef{{Collection: collCaseMeetings, Key: id}}
 		if c := idField(ev.Data, "caseId"); c != "" {
 			refs = append(refs, projections.DocRef{Collection: collCases, Key: c})

@@ -258,13 +258,10 @@ func idField(data []byte, name string) string {
 	return string(rest[:j])
 }
 
-// streamID returns the ID part of a stream name with the given prefix
-// ("proposal-" of "proposal-42" is "42"), or "".
-func streamID(stream, prefix string) string {
-	if len(stream) > len(prefix) && stream[:len(prefix)] == prefix {
-		return stream[len(prefix):]
-	}
-	return ""
+// isSubjectStream reports whether a stream is a trail subject of its own:
+// a proposal's, a PO monthly meeting's or a case's.
+func isSubjectStream(stream string) bool {
+	return domain.IsStreamKind(stream, domain.StreamProposal, domain.StreamMonthlyMeeting, domain.StreamCase)
 }
 
 // errStop ends a Scan early.

@@ -78,10 +78,10 @@ func (Tallies) Preload(ev eventstore.Event) []projections.DocRef {
 	if !talliesTable.handles(ev.Type) {
 		return nil
 	}
-	if id := streamID(ev.Stream, "proposal-"); id != "" {
+	if id := domain.StreamOf(domain.StreamProposal, ev.Stream); id != "" {
 		return []projections.DocRef{{Collection: collProposals, Key: id}}
 	}
-	if id := streamID(ev.Stream, "po-monthly-"); id != "" {
+	if id := domain.StreamOf(domain.StreamMonthlyMeeting, ev.Stream); id != "" {
 		return []projections.DocRef{{Collection: collMonthly, Key: id}}
 	}
 	if ev.Type == "case.opened" {

@@ -71,10 +71,7 @@ func (Trail) Preload(ev eventstore.Event) []projections.DocRef {
 	if !trailTable.handles(ev.Type) || ev.Type == "meeting.scheduled" {
 		return nil
 	}
-	id := streamID(ev.Stream, "transcript-")
-	if id == "" {
-		id = streamID(ev.Stream, "meeting-")
-	}
+	id := string(domain.MeetingOfStream(ev.Stream))
 	if id == "" {
 		return nil
 	}
@@ -239,7 +236,7 @@ func foldEntry(ctx context.Context, tx projections.Tx, ev eventstore.Event, e do
 	refs := refsOf(e)
 	var subject string
 	switch {
-	case strings.HasPrefix(ev.Stream, "proposal-"), strings.HasPrefix(ev.Stream, "po-monthly-"), strings.HasPrefix(ev.Stream, "case-"):
+	case isSubjectStream(ev.Stream):
 		subject = ev.Stream
 	default:
 		s, err := meetingSubject(ctx, tx, ev, e, refs)
@@ -306,9 +303,7 @@ func meetingSubject(ctx context.Context, tx projections.Tx, ev eventstore.Event,
 	}
 	id := refs.MeetingID
 	if id == "" {
-		if id = streamID(ev.Stream, "transcript-"); id == "" {
-			id = streamID(ev.Stream, "meeting-")
-		}
+		id = string(domain.MeetingOfStream(ev.Stream))
 	}
 	m, ok, err := projections.Get[trailMeeting](ctx, tx, collTrailMeeting, id)
 	if err != nil {
@@ -623,56 +618,15 @@ func lowestEntries(ctx context.Context, r projections.Reader, pages []projection
 	return best, err
 }
 
-// publicFields are the data fields of an event type that public views never
-// show: pseudonyms, the reasons of removals, and speakers' actor IDs
-// (public views name speakers; their actor IDs link accounts). A path
-// "a.b" names field b of object a; "a.*.b" field b of every element of
-// array a.
-var publicFields = map[string][]string{
-	"proposal.submitted":                {"proposer"},
-	"proposal.established":              {"signer"},
-	"proposal.signature_invalidated":    {"signer", "reason"},
-	"meeting.note_removed":              {"reason"},
-	"meeting.question_archived":         {"reason"},
-	"transcript.utterance_deleted":      {"editor", "reason"},
-	"transcript.utterance_recorded":     {"speaker.actorId"},
-	"transcript.utterance_inserted":     {"speaker.actorId"},
-	"transcript.utterance_edited":       {"editor"},
-	"transcript.speaker_reattributed":   {"from.actorId", "to.actorId"},
-	"transcript.utterance_split":        {"parts.*.speaker.actorId"},
-	"transcript.utterance_reclassified": {"speaker.actorId"},
-}
-
-// hiddenFields are the data fields public views leave out of the entries of
-// a removed note, an archived question or a deleted utterance.
-var hiddenFields = map[string]struct{ kind, field string }{
-	"meeting.note_added":             {"note", "text"},
-	"meeting.note_revised":           {"note", "text"},
-	"meeting.question_posted":        {"question", "text"},
-	"meeting.question_answered":      {"question", "answer"},
-	"transcript.utterance_recorded":  {"utterance", "paragraphs"},
-	"transcript.utterance_inserted":  {"utterance", "paragraphs"},
-	"transcript.utterance_edited":    {"utterance", "paragraphs"},
-	"transcript.utterance_corrected": {"utterance", "paragraphs"},
-	"transcript.edit_reverted":       {"utterance", "paragraphs"},
-	"transcript.utterance_split":     {"utterance", "paragraphs"},
-	"transcript.utterances_merged":   {"utterance", "paragraphs"},
-}
-
-// removalTypes are the events whose actor public views leave out (who
-// removed something is for auditors).
-var removalTypes = map[string]bool{
-	"meeting.note_removed":         true,
-	"meeting.question_archived":    true,
-	"transcript.utterance_deleted": true,
-}
-
 // public returns the entry as the public may see it.
 func (e Entry) public(hidden map[string]bool) Entry {
-	fields := publicFields[e.Type]
-	if h, ok := hiddenFields[e.Type]; ok {
+	// What the public may not see is declared beside each event's fields
+	// in domain (their ledger tags): personal and confidential fields
+	// always, a withdrawable text once its thing was removed.
+	fields := domain.PrivateFields(e.Type)
+	if kind, field, ok := domain.WithdrawableField(e.Type); ok {
 		id := ""
-		switch h.kind {
+		switch kind {
 		case "note":
 			id = e.Refs.NoteID
 		case "question":
@@ -680,12 +634,12 @@ func (e Entry) public(hidden map[string]bool) Entry {
 		case "utterance":
 			id = e.Refs.UtteranceID
 		}
-		if hidden[h.kind+"/"+e.Refs.MeetingID+"/"+id] {
-			fields = append(slices.Clone(fields), h.field)
+		if hidden[kind+"/"+e.Refs.MeetingID+"/"+id] {
+			fields = append(slices.Clone(fields), field)
 		}
 	}
 	e.Stamp = e.Stamp.For(Public)
-	if removalTypes[e.Type] {
+	if domain.WithholdsActor(e.Type) {
 		e.Actor.ID = ""
 	}
 	if len(fields) == 0 {

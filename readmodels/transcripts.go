@@ -90,10 +90,7 @@ func stampMeeting(ctx context.Context, tx projections.Tx, ev eventstore.Event) e
 	if !transcriptsTable.handles(ev.Type) {
 		return nil
 	}
-	id := streamID(ev.Stream, "transcript-")
-	if id == "" {
-		id = streamID(ev.Stream, "meeting-")
-	}
+	id := string(domain.MeetingOfStream(ev.Stream))
 	if id == "" {
 		return nil
 	}
@@ -122,10 +119,7 @@ func (Transcripts) Preload(ev eventstore.Event) []projections.DocRef {
 	if !transcriptsTable.handles(ev.Type) {
 		return nil
 	}
-	id := streamID(ev.Stream, "transcript-")
-	if id == "" {
-		id = streamID(ev.Stream, "meeting-")
-	}
+	id := string(domain.MeetingOfStream(ev.Stream))
 	if id == "" {
 		return nil
 	}

@@ -3,19 +3,18 @@ package reports
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/parallel"
+	"github.com/pdis/collab-ledger/readmodels"
 )
 
 // decoders are the event types the report reads, each decoded straight
@@ -39,24 +38,11 @@ var decoders = map[string]func([]byte) (domain.Event, error){
 }
 
 // typeUtteranceEdited is the one event type the report reads without its
-// body: it counts transcript edits by stream and time.
-const typeUtteranceEdited = "transcript.utterance_edited"
-
-// reads reports whether the report's computation uses events of type typ:
-// the types it decodes, and typeUtteranceEdited. Every other event only
-// counts towards Report.Events. The report-inputs read model (Inputs)
-// keeps exactly these.
-func reads(typ string) bool {
-	_, ok := decoders[typ]
-	return ok || typ == typeUtteranceEdited
-}
-
-// readsBody reports whether the computation decodes the body of events of
-// type typ (the report-inputs read model keeps the body of those only).
-func readsBody(typ string) bool {
-	_, ok := decoders[typ]
-	return ok
-}
+// body: it counts transcript edits by stream and time. Every other event
+// outside decoders only counts towards Report.Events. The report-inputs
+// read model (readmodels.ReportInputs) keeps exactly these types
+// (TestDecodersAreReportInputs).
+const typeUtteranceEdited = readmodels.ReportEditType
 
 func dec[T domain.Event](data []byte) (domain.Event, error) {
 	var v T
@@ -239,10 +225,10 @@ func (c *computer) subject(s string) uint32 {
 func (c *computer) refOf(ev *eventstore.Event, de domain.Event) eref {
 	r := eref{pos: uint64(ev.Position), id: ev.ID}
 	switch {
-	case strings.HasPrefix(ev.Stream, "proposal-"), strings.HasPrefix(ev.Stream, "po-monthly-"), strings.HasPrefix(ev.Stream, "case-"):
+	case domain.IsStreamKind(ev.Stream, domain.StreamProposal, domain.StreamMonthlyMeeting, domain.StreamCase):
 		r.subj = c.subject(ev.Stream)
-	case strings.HasPrefix(ev.Stream, "meeting-"), strings.HasPrefix(ev.Stream, "transcript-"):
-		id := strings.TrimPrefix(strings.TrimPrefix(ev.Stream, "transcript-"), "meeting-")
+	case domain.IsStreamKind(ev.Stream, domain.StreamMeeting, domain.StreamTranscript):
+		id := string(domain.MeetingOfStream(ev.Stream))
 		if s, ok := de.(domain.MeetingScheduled); ok {
 			id = string(s.MeetingID)
 		}
@@ -272,34 +258,12 @@ func meetingSubject(e domain.MeetingScheduled) string {
 // stay nil.
 func decodeAll(evs []eventstore.Event) ([]domain.Event, error) {
 	out := make([]domain.Event, len(evs))
-	err := onEveryCPU(len(evs), 256, func(i int) error {
+	err := parallel.For(len(evs), 256, func(i int) error {
 		de, err := decode(&evs[i])
 		out[i] = de
 		return err
 	})
 	return out, err
-}
-
-// onEveryCPU calls fn(i) for i in [0, n), in up to GOMAXPROCS goroutines of
-// at least perWorker calls each; a goroutine stops at its first error, and
-// the errors are joined.
-func onEveryCPU(n, perWorker int, fn func(i int) error) error {
-	workers := min(runtime.GOMAXPROCS(0), max(1, n/perWorker))
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*n/workers, (w+1)*n/workers
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				if err := fn(i); err != nil {
-					errs[w] = err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // addBatch folds events, in log order.
@@ -322,7 +286,7 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 		// counted by when it happened; its body is not needed
 		// (the stream, transcript-<meeting>, names its meeting)
 		if c.p.contains(ev.OccurredAt()) {
-			c.edits = append(c.edits, meetingRef{meeting: strings.TrimPrefix(ev.Stream, "transcript-"), ref: c.refOf(ev, nil)})
+			c.edits = append(c.edits, meetingRef{meeting: domain.StreamOf(domain.StreamTranscript, ev.Stream), ref: c.refOf(ev, nil)})
 		}
 		return
 	}
@@ -714,21 +678,21 @@ func (c *computer) ballotSection() Section {
 	return s
 }
 
-var sourceNames = map[string][2]string{
-	string(domain.CandidateEstablishedProposal): {"公共政策網路參與平臺（Join）成案提案", "Join (established proposal)"},
-	string(domain.CandidateMinistryProposal):    {"部會提案", "Ministry proposal"},
-	string(domain.CandidatePDISProposal):        {"PDIS 提案", "PDIS proposal"},
-	string(domain.CandidateEYAssignment):        {"行政院交辦", "Executive Yuan assignment"},
-	string(domain.SourceImported):               {"自檔案匯入", "Imported from the archive"},
-	string(domain.SourceVotedTopic):             {"投票選出議題", "Voted topic"},
+// sourceKeys are the sources cases are counted by: the kinds of
+// candidate a monthly meeting selects, and the kinds of case source.
+var sourceKeys = []string{
+	string(domain.CandidateEstablishedProposal), string(domain.CandidateEYAssignment), string(domain.SourceImported),
+	string(domain.CandidateMinistryProposal), string(domain.CandidatePDISProposal), string(domain.SourceVotedTopic),
 }
 
-var stageNames = map[domain.CaseStage][2]string{
-	domain.StageTopicSet: {"議題確定", "Topic set"}, domain.StageDivisionOfLabour: {"分工", "Division of labour"},
-	domain.StageResearch: {"研究", "Research"}, domain.StagePreMeeting: {"會前會", "Pre-meeting"},
-	domain.StageMeetings: {"協作會議", "Collaborative meetings"}, domain.StageReported: {"陳報院長", "Reported to the Premier"},
-	domain.StageDirective: {"院長裁示", "Premier's directive"}, domain.StageResponses: {"部會回應", "Ministry responses"},
-	domain.StageClosed: {"結案", "Closed"},
+// sourceName names a source from the domain's catalogue: a candidate kind,
+// or else a case source kind.
+func sourceName(k string) domain.Name {
+	if n, ok := domain.NameOf(domain.NamesCandidate, k); ok {
+		return n
+	}
+	n, _ := domain.NameOf(domain.NamesSource, k)
+	return n
 }
 
 func (c *computer) caseSections() []Section {
@@ -740,12 +704,12 @@ func (c *computer) caseSections() []Section {
 		}
 	}
 	src := Section{Key: "cases_by_source", ZH: "新立案件（依來源）", EN: "Cases opened by source", Chart: true}
-	for _, k := range slices.Sorted(maps.Keys(sourceNames)) {
+	for _, k := range sourceKeys {
 		if len(bySource[k]) == 0 && (k == string(domain.SourceVotedTopic) || k == string(domain.SourceImported)) {
 			continue
 		}
-		n := sourceNames[k]
-		src.Figures = append(src.Figures, c.fig("cases.opened."+k, n[0], n[1], float64(len(bySource[k])), "", "cases.opened", c.params("source", k), bySource[k]))
+		n := sourceName(k)
+		src.Figures = append(src.Figures, c.fig("cases.opened."+k, n.ZH, n.EN, float64(len(bySource[k])), "", "cases.opened", c.params("source", k), bySource[k]))
 	}
 
 	// stage at the end of the period, and days spent in each stage within it
@@ -788,15 +752,15 @@ func (c *computer) caseSections() []Section {
 	means := Section{Key: "stage_mean_days", ZH: "各階段平均停留日數（期間內離開該階段者）", EN: "Mean days in a stage (stays that ended within the period)", Chart: true}
 	days := Section{Key: "stage_days", ZH: "期間內各階段停留日數（合計）", EN: "Days spent in each stage within the period (all cases)", Chart: true}
 	for _, st := range domain.CaseStages() {
-		n := stageNames[st]
-		stages.Figures = append(stages.Figures, c.fig("cases.stage."+string(st), n[0], n[1], float64(len(atEnd[st])), "", "cases.stage_at_end", c.params("stage", string(st)), atEnd[st]))
+		n := st.Name()
+		stages.Figures = append(stages.Figures, c.fig("cases.stage."+string(st), n.ZH, n.EN, float64(len(atEnd[st])), "", "cases.stage_at_end", c.params("stage", string(st)), atEnd[st]))
 		if st != domain.StageClosed {
-			days.Figures = append(days.Figures, c.fig("cases.stage_days."+string(st), n[0], n[1], spent[st], "days", "cases.stage_days", c.params("stage", string(st)), spentRefs[st]))
+			days.Figures = append(days.Figures, c.fig("cases.stage_days."+string(st), n.ZH, n.EN, spent[st], "days", "cases.stage_days", c.params("stage", string(st)), spentRefs[st]))
 			mean := 0.0
 			if doneN[st] > 0 {
 				mean = doneSum[st] / float64(doneN[st])
 			}
-			means.Figures = append(means.Figures, c.fig("cases.stage_mean_days."+string(st), n[0], n[1], mean, "days", "cases.stage_mean_days", c.params("stage", string(st)), doneRefs[st]))
+			means.Figures = append(means.Figures, c.fig("cases.stage_mean_days."+string(st), n.ZH, n.EN, mean, "days", "cases.stage_mean_days", c.params("stage", string(st)), doneRefs[st]))
 		}
 	}
 
@@ -835,15 +799,19 @@ func closedAt(cs *caseState) time.Time {
 	return time.Time{}
 }
 
-var phaseNames = map[string][2]string{
-	string(domain.PhaseDiscover):        {"協作會議：探索", "Collaborative: discover"},
-	string(domain.PhaseDefine):          {"協作會議：定義", "Collaborative: define"},
-	string(domain.PhaseDevelop):         {"協作會議：發展", "Collaborative: develop"},
-	string(domain.PhaseDeliver):         {"協作會議：傳遞", "Collaborative: deliver"},
-	string(domain.MeetingCollaborative): {"協作會議（未標階段）", "Collaborative (no phase)"},
-	string(domain.MeetingPreMeeting):    {"會前會", "Pre-meeting"},
-	string(domain.MeetingWorking):       {"工作會議", "Working meeting"},
-	string(domain.MeetingOther):         {"其他會議", "Other meeting"},
+// phaseName names a row of the meetings section: a collaborative
+// meeting's phase, a collaborative meeting without one, or another kind of
+// meeting, in the domain's words.
+func phaseName(row string) (zh, en string) {
+	collab := domain.MeetingCollaborative.Name()
+	if ph, ok := domain.NameOf(domain.NamesPhase, row); ok {
+		return collab.ZH + "：" + ph.ZH, "Collaborative: " + strings.ToLower(ph.EN)
+	}
+	if row == string(domain.MeetingCollaborative) {
+		return collab.ZH + "（未標階段）", "Collaborative (no phase)"
+	}
+	n := domain.MeetingKind(row).Name()
+	return n.ZH, n.EN
 }
 
 var phaseOrder = []string{"discover", "define", "develop", "deliver", "collaborative", "pre_meeting", "working", "other"}
@@ -857,8 +825,8 @@ func (c *computer) meetingSection() Section {
 	}
 	s := Section{Key: "meetings", ZH: "各階段會議場次", EN: "Meetings held per phase", Chart: true}
 	for _, ph := range phaseOrder {
-		n := phaseNames[ph]
-		s.Figures = append(s.Figures, c.fig("meetings."+ph, n[0], n[1], float64(len(by[ph])), "", "meetings.held", c.params("phase", ph), by[ph]))
+		zh, en := phaseName(ph)
+		s.Figures = append(s.Figures, c.fig("meetings."+ph, zh, en, float64(len(by[ph])), "", "meetings.held", c.params("phase", ph), by[ph]))
 	}
 	return s
 }

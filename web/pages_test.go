@@ -29,7 +29,7 @@ func TestPages(t *testing.T) {
 		}
 		mustContain(t, "case", body,
 			`<html lang="zh-Hant">`, `<h1 id="case-title">停止神豬比重</h1>`, `<dd id="case-stage" class="stage">結案</dd>`,
-			"階段歷程", "確定議題", "分工", "研究", "會前會", "協作會議", "陳報院長", "院長指示", "機關回應",
+			"階段歷程", "設定議題", "分工", "研究", "會前會", "協作會議", "陳報院長", "院長裁示", "部會回應",
 			"主辦機關", "moi", "mohw", // lead and co-organiser
 			`<a href="/meetings/m-1">PO共識營</a>`,
 			"利害關係人盤點與出席", "提案人", "養豬協會", "產業",
@@ -379,6 +379,8 @@ func TestTranscriptPageFresh(t *testing.T) {
 // request.
 func TestAsOfCacheFresh(t *testing.T) {
 	pe := newPagesEnv(t)
+	pe.do("2019-01-02 09:00", staffActor, domain.RegisterMinistry{MinistryID: "moi", Name: "內政部"})
+	pe.do("2019-01-02 09:10", staffActor, domain.RegisterPO{POID: "po-moi-chief", Name: "內政部主任PO", Ministry: "moi", Role: domain.POChief, Year: 2019})
 	pe.do("2019-03-01 09:00", staffActor, domain.OpenCase{CaseID: "58", Title: "補登測試", SourceKind: domain.SourceAssignment, Ref: "EY-58"})
 	pe.do("2019-03-01 09:05", staffActor, domain.AssignLead{CaseID: "58", Ministry: "moi"})
 	pe.caughtUp()
