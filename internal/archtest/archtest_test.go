@@ -44,6 +44,7 @@ func TestRulesCatch(t *testing.T) {
 		{ImportPath: m("web"), Name: "web", Imports: []string{"net/http", m("readmodels")}},
 		{ImportPath: m("cmd/collabledger"), Name: "main", Imports: []string{"net/http", "os"}},
 		{ImportPath: m("internal/testenv"), Name: "testenv", Imports: []string{"net/http/httptest"}},
+		{ImportPath: m("internal/testoidc"), Name: "testoidc", Imports: []string{"net/http"}},
 		{ImportPath: m("reports"), Name: "reports", Imports: []string{"net/http"}},
 		{ImportPath: m("transparency"), Name: "transparency", Imports: []string{"net/http"}},
 	}
@@ -61,7 +62,8 @@ func TestRulesCatch(t *testing.T) {
 		{"domain uses a driver", Package{m("domain"), "domain", []string{"github.com/jackc/pgx/v5"}}, Violation{RuleDomainPure, m("domain"), "github.com/jackc/pgx/v5"}},
 		{"what domain uses does I/O", Package{m("akn"), "akn", []string{"os"}}, Violation{RuleDomainPure, m("akn"), "os"}},
 		{"a read model serves HTTP", Package{m("readmodels"), "readmodels", []string{"net/http"}}, Violation{RuleHTTPInWeb, m("readmodels"), "net/http"}},
-		{"a test helper outside testenv", Package{m("eventstore/storetest"), "storetest", []string{"net/http/httptest"}}, Violation{RuleHTTPInWeb, m("eventstore/storetest"), "net/http/httptest"}},
+		{"a test helper outside internal/test*", Package{m("eventstore/storetest"), "storetest", []string{"net/http/httptest"}}, Violation{RuleHTTPInWeb, m("eventstore/storetest"), "net/http/httptest"}},
+		{"an internal package that is no test helper", Package{m("internal/pgstats"), "pgstats", []string{"net/http"}}, Violation{RuleHTTPInWeb, m("internal/pgstats"), "net/http"}},
 		{"the reports handler moved", Package{m("reports"), "reports", nil}, Violation{RuleStaleException, m("reports"), "net/http"}},
 		{"the store reads a read model", Package{m("eventstore/bbolt"), "bbolt", []string{m("readmodels")}}, Violation{RuleStoreAtBottom, m("eventstore/bbolt"), m("readmodels")}},
 		{"the store reads a projection", Package{m("eventstore"), "eventstore", []string{m("projections")}}, Violation{RuleStoreAtBottom, m("eventstore"), m("projections")}},

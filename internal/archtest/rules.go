@@ -32,7 +32,7 @@ func (v Violation) String() string {
 // Rule texts, as Check reports them.
 const (
 	RuleDomainPure     = "domain decides without I/O: it imports no adapter and no I/O package (only domain/..., the pure format package akn, the standard library's pure packages and github.com/google/uuid)"
-	RuleHTTPInWeb      = "net/http only in web, cmd and test helpers (internal/testenv, _test.go files)"
+	RuleHTTPInWeb      = "net/http only in web, cmd and test helpers (internal/test*, such as internal/testenv; _test.go files)"
 	RuleStoreAtBottom  = "eventstore is the bottom layer: it imports no projection, read model or anything above it (only eventstore/..., internal/... and domain/...)"
 	RuleFrameworkOnly  = "projections is the framework: it imports no read model or anything above it (only projections/..., eventstore/..., internal/... and domain/...)"
 	RuleStaleException = "a listed exception that is no longer needed: remove it from HTTPExceptions"
@@ -138,7 +138,7 @@ func Check(pkgs []Package) []Violation {
 		path := p.ImportPath
 		// net/http in the faces only.
 		http := slices.ContainsFunc(p.Imports, func(imp string) bool { return imp == "net/http" || strings.HasPrefix(imp, "net/http/") })
-		face := under(path, "web") || under(path, "cmd") || path == Module+"/internal/testenv"
+		face := under(path, "web") || under(path, "cmd") || strings.HasPrefix(path, Module+"/internal/test")
 		_, excepted := HTTPExceptions[path]
 		if http && !face && !excepted {
 			for _, imp := range p.Imports {
