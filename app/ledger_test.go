@@ -138,7 +138,8 @@ func lifecycle() []step {
 		ok("2019-03-06 14:05", lcSec, domain.AddCandidate{MeetingID: "2019-03", CandidateID: "c3", Kind: domain.CandidateEYAssignment, Title: "向山致敬", Organiser: "mot", SourceRef: "EY-108-0001"}),
 		ok("2019-03-06 14:30", lcMoiChief, domain.CastBallot{MeetingID: "2019-03", Choices: []domain.CandidateID{"c1", "c2"}}, "monthly.ballot_cast"),
 		refused("2019-03-06 14:31", lcMoiUnit, domain.CastBallot{MeetingID: "2019-03", Choices: []domain.CandidateID{"c3"}}, domain.ErrConflictingState, "monthly.cast_ballot.one_per_ministry"),
-		refused("2019-03-06 14:31", lcMoiNew, domain.CastBallot{MeetingID: "2019-03", Choices: []domain.CandidateID{"c3"}}, domain.ErrForbidden, domain.RuleBallotActivePO),
+		// A retired PO is refused by the registry check every PO command passes.
+		refused("2019-03-06 14:31", lcMoiNew, domain.CastBallot{MeetingID: "2019-03", Choices: []domain.CandidateID{"c3"}}, domain.ErrForbidden, domain.RulePORetired),
 		ok("2019-03-06 14:32", lcMohw, domain.CastBallot{MeetingID: "2019-03", Choices: []domain.CandidateID{"c1"}}),
 		ok("2019-03-06 14:33", lcMot, domain.CastBallot{MeetingID: "2019-03", Choices: []domain.CandidateID{"c3"}}),
 		ok("2019-03-06 15:00", lcStaff, domain.CloseMonthlyMeeting{MeetingID: "2019-03"}, "monthly.closed"),

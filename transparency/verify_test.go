@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/pdis/collab-ledger/eventstore"
 )
@@ -104,6 +105,29 @@ func TestVerifyExport(t *testing.T) {
 		e[at(149)], e[at(152)] = e[at(152)], e[at(149)]
 		e[at(149)].Position, e[at(152)].Position = 149, 152
 		expectProblem(t, verifyEvents(t, e, cfg), ErrOrderChanged, 149, "was recorded at")
+	})
+
+	t.Run("RecordedAtChangedWithItsHash", func(t *testing.T) {
+		// A recorded-at time moved earlier and the content hash recomputed:
+		// the times go backwards as in a swap, but no reordering of the
+		// same events gives the signed root: content changed.
+		e := clone()
+		e[at(150)].RecordedAt = e[at(120)].RecordedAt
+		e[at(150)].Hash = eventstore.ContentHash(e[at(150)])
+		expectProblem(t, verifyEvents(t, e, cfg), ErrContentChanged, 150, "a recorded-at time was changed together with the content hash")
+	})
+
+	t.Run("AttributeNotHashed", func(t *testing.T) {
+		// An attribute the content hash does not cover is refused, not
+		// silently carried along.
+		exp := writeExport(t, evs)
+		lines := bytes.SplitAfter(exp, []byte("\n"))
+		lines[9] = bytes.Replace(lines[9], []byte(`"specversion"`), []byte(`"signedby":"the minister","specversion"`), 1)
+		r, err := VerifyExport(context.Background(), bytes.NewReader(bytes.Join(lines, nil)), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		expectProblem(t, r, ErrContentChanged, 10, `attribute "signedby" is not part of the ledger's export`)
 	})
 
 	t.Run("RewrittenWithItsHash", func(t *testing.T) {
@@ -207,4 +231,39 @@ func TestVerifyExport(t *testing.T) {
 		e = append(e[:at(150)], e[at(150)+1:]...)
 		expectProblem(t, verifyEvents(t, e, sparse), ErrEventMissing, 1570, "version 22 is missing")
 	})
+}
+
+// TestMemTreeIsTlog: the verifier's tree stores exactly tlog's stored
+// hashes, leaf by leaf, and gives tlog's roots.
+func TestMemTreeIsTlog(t *testing.T) {
+	var mt memTree
+	var want []tlog.Hash
+	reader := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			out[i] = want[x]
+		}
+		return out, nil
+	})
+	for n := range int64(1100) {
+		leaf := tlog.RecordHash([]byte{byte(n), byte(n >> 8)})
+		hs, err := tlog.StoredHashesForRecordHash(n, leaf, reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, hs...)
+		mt.add(leaf)
+		if mt.hashes.n != int64(len(want)) {
+			t.Fatalf("leaf %d: %d stored hashes, tlog %d", n, mt.hashes.n, len(want))
+		}
+		for i := range want {
+			if mt.hashes.at(int64(i)) != want[i] {
+				t.Fatalf("leaf %d: stored hash %d differs", n, i)
+			}
+		}
+		root, _ := mt.root(n + 1)
+		if wantRoot, _ := tlog.TreeHash(n+1, reader); root != wantRoot {
+			t.Fatalf("root of %d leaves differs", n+1)
+		}
+	}
 }

@@ -109,6 +109,7 @@ func (s *server) registerAPI(mux *http.ServeMux) []string {
 	}
 	s.registerQueries(handle)
 	s.registerTokens(handle)
+	s.registerFeeds(handle)
 	if s.cfg.Ledger == nil {
 		return patterns
 	}
@@ -141,12 +142,30 @@ func (s *server) command(name string) http.HandlerFunc {
 			writeError(w, r, s.cfg.Logger, err)
 			return
 		}
+		if name == domain.CmdRetirePO && len(res.Events) > 0 {
+			s.awaitTokens(ctx)
+		}
 		out := CommandResult{Command: name, CommandID: res.CommandID, CorrelationID: res.CorrelationID, Stream: res.Stream, Version: res.Version, Events: make([]StoredEvent, len(res.Events))}
 		for i, e := range res.Events {
 			out.Events[i] = StoredEvent{ID: e.ID, Stream: e.Stream, Version: e.Version, Position: uint64(e.Position), Type: e.Type, SchemaVersion: e.SchemaVersion,
 				Hash: e.Hash, RecordedAt: e.RecordedAt, OccurredAt: e.OccurredAt(), Data: e.Data}
 		}
 		writeJSON(w, status, out)
+	}
+}
+
+// awaitTokens waits until the token service has followed the log to its
+// head, so that what a command changes of the tokens (a retired PO's are
+// revoked) holds before the answer is sent. A service that cannot wait, or
+// a wait that fails, is logged: the registry check refuses a retired PO's
+// commands in any case.
+func (s *server) awaitTokens(ctx context.Context) {
+	sy, ok := s.cfg.Tokens.(interface{ Sync(context.Context) error })
+	if !ok {
+		return
+	}
+	if err := sy.Sync(ctx); err != nil {
+		s.cfg.Logger.Warn("tokens: waiting for the revocation of a retired PO's tokens", "err", err)
 	}
 }
 

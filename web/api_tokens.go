@@ -55,8 +55,8 @@ type TokenRequest struct {
 	// Identity is a citizen's or proposer's verified identity.
 	Identity string `json:"identity,omitempty"`
 	// ExpiresIn is how long the token works, as a Go duration ("720h");
-	// "0" for ever; empty DefaultTokenLifetime. A PO's token ends with
-	// their registration year in any case.
+	// "0" for ever; empty DefaultTokenLifetime, or for a PO the end of
+	// their registration, which ends a PO's token in any case.
 	ExpiresIn string `json:"expiresIn,omitempty"`
 }
 
@@ -134,6 +134,9 @@ func (s *server) createToken(ctx context.Context, w http.ResponseWriter, r *http
 	}
 	tr := tokens.Request{Role: req.Role, Ministry: req.Ministry, ActorID: req.ActorID, Identity: req.Identity}
 	lifetime := DefaultTokenLifetime
+	if req.Role == domain.RolePO {
+		lifetime = 0 // a PO's token ends with their registration
+	}
 	if req.ExpiresIn != "" {
 		d, err := time.ParseDuration(req.ExpiresIn)
 		if err != nil || d < 0 {

@@ -94,7 +94,7 @@ func runTokensCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	ministry := fs.String("ministry", "", "the ministry or agency a po or ministry token acts for")
 	actorID := fs.String("actor", "", "the actor ID (a staff account, a PO's registry ID)")
 	identity := fs.String("identity", "", "a citizen's verified identity; the server computes their pseudonym")
-	expires := fs.Duration("expires", web.DefaultTokenLifetime, "how long the token works; 0: for ever (a PO's ends with their registration)")
+	expires := fs.Duration("expires", web.DefaultTokenLifetime, "how long the token works; 0: for ever (default for a po: until their registration ends, which ends it in any case)")
 	server, token := serverFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -108,6 +108,9 @@ func runTokensCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	if *expires < 0 {
 		return fmt.Errorf("%w: --expires must not be negative", errUsage)
+	}
+	if r == domain.RolePO && !flagSet(fs, "expires") {
+		*expires = 0 // until the registration ends
 	}
 	citizen := r == domain.RoleCitizen || r == domain.RoleProposer
 	switch {
@@ -150,6 +153,13 @@ func runTokensCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	printIssued(stdout, stderr, issued.Token, issued.Record)
 	return nil
+}
+
+// flagSet reports whether the flag name was given.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // serverFlags adds --server and --token.
