@@ -166,12 +166,10 @@ type ProposalSigned struct {
 	Signer      SignerID   `json:"signer" ledger:"personal"`
 	Count       int        `json:"count"`
 	// County and District are the signer's county and district as the
-	// platform gave them (left out when it gave none). The county is
-	// public (the map of signatures by county); the district, with the
-	// signature's time to the second, could narrow a signer down, so it is
-	// personal.
+	// platform gave them (left out when it gave none). Pages show the county
+	// only; the district is finer than the public needs.
 	County   string `json:"county,omitempty" ledger:"public"`
-	District string `json:"district,omitempty" ledger:"personal"`
+	District string `json:"district,omitempty" ledger:"confidential"`
 	Occurred
 }
 

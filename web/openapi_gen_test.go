@@ -559,7 +559,7 @@ func renderOpenAPI() ([]byte, error) {
 	}
 	idSchema := ym("type", "string", "pattern", "^[!-~]{1,128}$")
 	params := ym(
-		"CommandID", header(HeaderCommandID, "The command's ID in the events' metadata (default: a new UUID).", idSchema),
+		"CommandID", header(HeaderCommandID, "The command's ID in the events' metadata (default: a new UUID). An idempotency key: the same command sent again with the same ID gets the original answer (status and body, also after a restart) and stores nothing; the same ID with a different command (body, token or occurred-at) is refused with 422 and rule "+app.RuleCommandIDReused+". A question (meeting.post_question) records a keyed digest of it, not the ID itself.", idSchema),
 		"CorrelationID", header(HeaderCorrelationID, "Ties together what one request set off (default: the command ID).", idSchema),
 		"CausationID", header(HeaderCausationID, "The ID of what caused the command.", idSchema),
 		"OccurredAt", header(HeaderOccurredAt, "When the act happened, if earlier than now (an import); staff tokens only (else 403 "+RuleOccurredAtStaffOnly+").", ym("type", "string", "format", "date-time")),

@@ -48,6 +48,9 @@ type Config struct {
 	// read (pages.go, api_queries.go); *projections.Runner is one. Nil
 	// serves no pages, and the query routes answer 503.
 	Queries ReadModels
+	// Search answers /search and /api/v1/search (search.go); nil serves
+	// neither page nor route (503).
+	Search Searcher
 	// MeetingCacheBytes bounds the transcript text the meeting queries keep
 	// between requests (see readmodels.MeetingCache), and half as much the
 	// transcript pages' rendered utterances. Default 64 MiB.
