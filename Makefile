@@ -4,7 +4,7 @@
 #   make demo    serve the built-in demo data (./data/demo.db)
 #   make test    go vet + every test with the race detector
 #   make bench   the benchmarks (figures: docs/performance.md)
-#   make lint    gofmt, go vet, staticcheck
+#   make lint    gofmt, go vet, staticcheck, the layering rules
 
 GO        ?= go
 STORE     ?= file:./data/ledger.db
@@ -51,6 +51,8 @@ lint: vet
 		if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	"$$( command -v staticcheck || echo $$($(GO) env GOPATH)/bin/staticcheck )" ./...
+	@# the layering rules (docs/architecture.md): domain pure, HTTP in web, the store at the bottom
+	$(GO) test -count=1 ./internal/archtest
 
 clean:
 	rm -rf bin $(SKIPLOG)
