@@ -52,6 +52,9 @@ type Config struct {
 	// Reports computes the period reports to the Premier that GET
 	// /reports serves (reports.go); nil serves none.
 	Reports *reports.Service
+	// Search answers /search and /api/v1/search (search.go); nil serves
+	// neither page nor route (503).
+	Search Searcher
 	// MeetingCacheBytes bounds the transcript text the meeting queries keep
 	// between requests (see readmodels.MeetingCache), and half as much the
 	// transcript pages' rendered utterances. Default 64 MiB.

@@ -72,6 +72,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer tl.stop()
+	search, stopSearch, err := startSearch(ctx, store)
+	if err != nil {
+		return err
+	}
+	defer stopSearch()
 	feed, err := join.New(join.Config{Ledger: cs.ledger, Store: store, Secret: secret})
 	if err != nil {
 		return err
@@ -87,7 +92,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed,
+	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed, Search: search,
 		Reports: reports.NewService(store, reports.ServiceOptions{Inputs: inputs})})
 	if err != nil {
 		return err
