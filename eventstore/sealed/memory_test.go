@@ -8,5 +8,5 @@ import (
 )
 
 func TestMemoryConformance(t *testing.T) {
-	sealedtest.Run(t, func(t *testing.T) sealed.Store { return sealed.NewMemory() })
+	sealedtest.Run(t, func(t *testing.T) sealed.Secrets { return sealed.NewMemory() })
 }

@@ -7,7 +7,7 @@
 // field's value, and lists the committed fields under the data's
 // "$commitments" key. The content hash covers the sealed data, so the log,
 // the transparency tree and every checkpoint prove the commitments; the
-// values and salts (Secret) are kept beside the log in an erasable Store.
+// values and salts (Secret) are kept beside the log in an erasable Secrets store.
 // Open puts them back and checks each against its commitment; a field whose
 // secret was erased stays a commitment, and every proof stays valid.
 // docs/content-hash.md gives the byte layout with a worked example.
@@ -111,6 +111,18 @@ func Seal(data []byte, paths []string, rnd io.Reader) ([]byte, []Secret, error) 
 	if rnd == nil {
 		rnd = rand.Reader
 	}
+	return SealWith(data, paths, func(path string) ([]byte, error) {
+		salt := make([]byte, SaltSize)
+		if _, err := io.ReadFull(rnd, salt); err != nil {
+			return nil, fmt.Errorf("salt for %s: %w", path, err)
+		}
+		return salt, nil
+	})
+}
+
+// SealWith is Seal with the salt of each field given by saltFor (a retried
+// append reuses the salts it kept, so that it seals to the same bytes).
+func SealWith(data []byte, paths []string, saltFor func(path string) ([]byte, error)) ([]byte, []Secret, error) {
 	doc, err := decodeObject(data)
 	if err != nil {
 		return nil, nil, err
@@ -126,9 +138,12 @@ func Seal(data []byte, paths []string, rnd io.Reader) ([]byte, []Secret, error) 
 			if err != nil {
 				return fmt.Errorf("field %s: %w", path, err)
 			}
-			salt := make([]byte, SaltSize)
-			if _, err := io.ReadFull(rnd, salt); err != nil {
-				return fmt.Errorf("salt for %s: %w", path, err)
+			salt, err := saltFor(path)
+			if err != nil {
+				return err
+			}
+			if len(salt) < 16 {
+				return fmt.Errorf("salt for %s: %d bytes, want at least 16", path, len(salt))
 			}
 			set(parent, key, Commitment(salt, value))
 			secrets = append(secrets, Secret{Path: path, Salt: salt, Value: value})
@@ -150,6 +165,13 @@ func Seal(data []byte, paths []string, rnd io.Reader) ([]byte, []Secret, error) 
 	doc[CommitmentsKey] = list
 	out, err := canonical(doc)
 	return out, secrets, err
+}
+
+// IsErased reports whether an opened field's value is a commitment: its
+// secret was erased.
+func IsErased(value string) bool {
+	_, err := ParseCommitment(value)
+	return err == nil
 }
 
 // IsSealed reports whether data is envelope version 2 (holds
@@ -227,11 +249,11 @@ func Verify(data []byte, secrets []Secret) error {
 	return errors.Join(errs...)
 }
 
-// Open returns data with each committed field whose secret is given put
-// back (checked against its commitment), and the CommitmentsKey removed
-// when every field was opened. Fields without a secret (erased) keep their
-// commitment and are returned in erased. Envelope version 1 data is
-// returned as is.
+// Open returns data as it was before Seal: each committed field whose
+// secret is given put back (checked against its commitment) and the
+// CommitmentsKey removed. A field without a secret (erased) keeps its
+// commitment in place of its value, and is returned in erased. Envelope
+// version 1 data is returned as is.
 func Open(data []byte, secrets []Secret) (opened []byte, erased []string, err error) {
 	if !IsSealed(data) {
 		return data, nil, nil
@@ -271,9 +293,7 @@ func Open(data []byte, secrets []Secret) (opened []byte, erased []string, err er
 			return nil, nil, err
 		}
 	}
-	if len(erased) == 0 {
-		delete(doc, CommitmentsKey)
-	}
+	delete(doc, CommitmentsKey)
 	out, err := canonical(doc)
 	return out, erased, err
 }
@@ -376,4 +396,13 @@ func canonical(v any) ([]byte, error) {
 		return nil, err
 	}
 	return eventstore.CanonicalJSON(bytes.TrimRight(buf.Bytes(), "\n"))
+}
+
+// randomSalt returns SaltSize bytes from crypto/rand.
+func randomSalt(path string) ([]byte, error) {
+	salt := make([]byte, SaltSize)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, fmt.Errorf("salt for %s: %w", path, err)
+	}
+	return salt, nil
 }

@@ -9,19 +9,20 @@ import (
 	"github.com/google/uuid"
 )
 
-// Store keeps the secrets of sealed events beside the log, where they can
+// Secrets keeps the secrets of sealed events beside the log, where they can
 // be erased without touching the log: a bbolt bucket for the embedded
 // store (sealed/bbolt), a PostgreSQL table (sealed/postgres), and for
 // KurrentDB a PostgreSQL table as well (an event stream cannot forget: its
 // events are immutable and scavenging is not erasure; see
 // docs/content-hash.md). Implementations pass sealedtest.Run.
-type Store interface {
-	// Put keeps the secrets of one event. Putting the same secrets again
+type Secrets interface {
+	// Put keeps the secrets of events, by event ID, at once (one durable
+	// write for an append of many events). Putting the same secrets again
 	// is harmless (an append retried).
-	Put(ctx context.Context, event uuid.UUID, secrets []Secret) error
-	// Get returns the secrets still kept for an event, in path order (none
-	// for an unknown event or one whose secrets were erased).
-	Get(ctx context.Context, event uuid.UUID) ([]Secret, error)
+	Put(ctx context.Context, secrets map[uuid.UUID][]Secret) error
+	// Get returns the secrets still kept for the given events, each in path
+	// order (none for an unknown event or one whose secrets were erased).
+	Get(ctx context.Context, events ...uuid.UUID) (map[uuid.UUID][]Secret, error)
 	// Erase deletes the secrets of an event at the given paths (every path
 	// if none is given) and returns the paths it deleted.
 	Erase(ctx context.Context, event uuid.UUID, paths ...string) ([]string, error)
@@ -31,47 +32,51 @@ type Store interface {
 	ErasePerson(ctx context.Context, value []byte) (map[uuid.UUID][]string, error)
 }
 
-// Memory is a Store in memory, for tests and the as-of folds.
+// Memory is a Secrets store in memory, for tests and the as-of folds.
 type Memory struct {
 	mu sync.Mutex
 	m  map[uuid.UUID][]Secret
 }
 
-var _ Store = (*Memory)(nil)
+var _ Secrets = (*Memory)(nil)
 
 // NewMemory returns an empty Memory.
 func NewMemory() *Memory { return &Memory{m: map[uuid.UUID][]Secret{}} }
 
-// Put implements Store.
-func (s *Memory) Put(_ context.Context, event uuid.UUID, secrets []Secret) error {
+// Put implements Secrets.
+func (s *Memory) Put(_ context.Context, secrets map[uuid.UUID][]Secret) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	kept := s.m[event]
-	for _, sec := range secrets {
-		i := slices.IndexFunc(kept, func(k Secret) bool { return k.Path == sec.Path })
-		if i >= 0 {
-			kept[i] = clone(sec)
-		} else {
-			kept = append(kept, clone(sec))
+	for event, secs := range secrets {
+		kept := s.m[event]
+		for _, sec := range secs {
+			i := slices.IndexFunc(kept, func(k Secret) bool { return k.Path == sec.Path })
+			if i >= 0 {
+				kept[i] = clone(sec)
+			} else {
+				kept = append(kept, clone(sec))
+			}
 		}
+		slices.SortFunc(kept, byPath)
+		s.m[event] = kept
 	}
-	slices.SortFunc(kept, byPath)
-	s.m[event] = kept
 	return nil
 }
 
-// Get implements Store.
-func (s *Memory) Get(_ context.Context, event uuid.UUID) ([]Secret, error) {
+// Get implements Secrets.
+func (s *Memory) Get(_ context.Context, events ...uuid.UUID) (map[uuid.UUID][]Secret, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Secret
-	for _, sec := range s.m[event] {
-		out = append(out, clone(sec))
+	out := map[uuid.UUID][]Secret{}
+	for _, event := range events {
+		for _, sec := range s.m[event] {
+			out[event] = append(out[event], clone(sec))
+		}
 	}
 	return out, nil
 }
 
-// Erase implements Store.
+// Erase implements Secrets.
 func (s *Memory) Erase(_ context.Context, event uuid.UUID, paths ...string) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -92,7 +97,7 @@ func (s *Memory) Erase(_ context.Context, event uuid.UUID, paths ...string) ([]s
 	return erased, nil
 }
 
-// ErasePerson implements Store.
+// ErasePerson implements Secrets.
 func (s *Memory) ErasePerson(ctx context.Context, value []byte) (map[uuid.UUID][]string, error) {
 	s.mu.Lock()
 	var events []uuid.UUID

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
@@ -19,13 +20,13 @@ import (
 // path, value the JSON of {salt, value}.
 var Bucket = []byte("sealed-secrets")
 
-// Store is a sealed.Store in a bbolt database.
+// Store is a sealed.Secrets store in a bbolt database.
 type Store struct {
 	db    *bolt.DB
 	owned bool
 }
 
-var _ sealed.Store = (*Store)(nil)
+var _ sealed.Secrets = (*Store)(nil)
 
 // New uses db (whose other buckets it leaves alone), creating the bucket.
 func New(db *bolt.DB) (*Store, error) {
@@ -41,7 +42,7 @@ func New(db *bolt.DB) (*Store, error) {
 // Open opens (or creates) the bbolt file at path, beside the log
 // ("ledger.db.secrets" next to "ledger.db"), and uses it.
 func Open(path string) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType, Timeout: 10 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("sealed secrets: open %s: %w", path, err)
 	}
@@ -54,17 +55,20 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the file if Open opened it.
+// Close closes the file if Open opened it. Closing again does nothing.
 func (s *Store) Close() error {
 	if s.owned {
+		s.owned = false
 		return s.db.Close()
 	}
 	return nil
 }
 
+// record is a secret as stored: both as bytes (base64 in the JSON), so
+// that the value keeps its exact canonical bytes.
 type record struct {
-	Salt  []byte          `json:"salt"`
-	Value json.RawMessage `json:"value"`
+	Salt  []byte `json:"salt"`
+	Value []byte `json:"value"`
 }
 
 func key(event uuid.UUID, path string) []byte {
@@ -74,23 +78,28 @@ func key(event uuid.UUID, path string) []byte {
 	return append(k, path...)
 }
 
-// Put implements sealed.Store.
-func (s *Store) Put(_ context.Context, event uuid.UUID, secrets []sealed.Secret) error {
+// Put implements sealed.Secrets: one transaction, one sync.
+func (s *Store) Put(_ context.Context, secrets map[uuid.UUID][]sealed.Secret) error {
+	if len(secrets) == 0 {
+		return nil
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(Bucket)
-		for _, sec := range secrets {
-			v, err := json.Marshal(record{Salt: sec.Salt, Value: sec.Value})
-			if err != nil {
-				return err
-			}
-			if err := b.Put(key(event, sec.Path), v); err != nil {
-				return err
+		for event, secs := range secrets {
+			for _, sec := range secs {
+				v, err := json.Marshal(record{Salt: sec.Salt, Value: []byte(sec.Value)})
+				if err != nil {
+					return err
+				}
+				if err := b.Put(key(event, sec.Path), v); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("sealed secrets: put %s: %w", event, err)
+		return fmt.Errorf("sealed secrets: put: %w", err)
 	}
 	return nil
 }
@@ -111,22 +120,28 @@ func scan(b *bolt.Bucket, event uuid.UUID, fn func(k []byte, sec sealed.Secret) 
 	return nil
 }
 
-// Get implements sealed.Store.
-func (s *Store) Get(_ context.Context, event uuid.UUID) ([]sealed.Secret, error) {
-	var out []sealed.Secret
+// Get implements sealed.Secrets.
+func (s *Store) Get(_ context.Context, events ...uuid.UUID) (map[uuid.UUID][]sealed.Secret, error) {
+	out := map[uuid.UUID][]sealed.Secret{}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return scan(tx.Bucket(Bucket), event, func(_ []byte, sec sealed.Secret) error {
-			out = append(out, sec)
-			return nil
-		})
+		b := tx.Bucket(Bucket)
+		for _, event := range events {
+			if err := scan(b, event, func(_ []byte, sec sealed.Secret) error {
+				out[event] = append(out[event], sec)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sealed secrets: get %s: %w", event, err)
+		return nil, fmt.Errorf("sealed secrets: get: %w", err)
 	}
 	return out, nil
 }
 
-// Erase implements sealed.Store.
+// Erase implements sealed.Secrets.
 func (s *Store) Erase(_ context.Context, event uuid.UUID, paths ...string) ([]string, error) {
 	var erased []string
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -153,7 +168,7 @@ func (s *Store) Erase(_ context.Context, event uuid.UUID, paths ...string) ([]st
 	return erased, nil
 }
 
-// ErasePerson implements sealed.Store. It reads the whole bucket: erasures
+// ErasePerson implements sealed.Secrets. It reads the whole bucket: erasures
 // are rare staff actions.
 func (s *Store) ErasePerson(_ context.Context, value []byte) (map[uuid.UUID][]string, error) {
 	out := map[uuid.UUID][]string{}

@@ -9,7 +9,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	sealedtest.Run(t, func(t *testing.T) sealed.Store {
+	sealedtest.Run(t, func(t *testing.T) sealed.Secrets {
 		s, err := Open(filepath.Join(t.TempDir(), "ledger.db.secrets"))
 		if err != nil {
 			t.Fatal(err)

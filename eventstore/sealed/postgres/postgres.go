@@ -23,12 +23,12 @@ var migrationFiles embed.FS
 // the secrets table ("clseal" 1).
 const migrationLockKey int64 = 0x636c_7365_616c_0001
 
-// Store is a sealed.Store in PostgreSQL.
+// Store is a sealed.Secrets store in PostgreSQL.
 type Store struct {
 	pool *pgxpool.Pool
 }
 
-var _ sealed.Store = (*Store)(nil)
+var _ sealed.Secrets = (*Store)(nil)
 
 // New creates the table if needed (in the connection's search_path) and
 // uses pool.
@@ -39,40 +39,50 @@ func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
 	return &Store{pool: pool}, nil
 }
 
-// Put implements sealed.Store.
-func (s *Store) Put(ctx context.Context, event uuid.UUID, secrets []sealed.Secret) error {
-	b := &pgx.Batch{}
-	for _, sec := range secrets {
-		b.Queue(`INSERT INTO sealed_secrets (event_id, path, salt, value) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (event_id, path) DO UPDATE SET salt = EXCLUDED.salt, value = EXCLUDED.value`,
-			event, sec.Path, sec.Salt, []byte(sec.Value))
+// Put implements sealed.Secrets: one batch, one transaction.
+func (s *Store) Put(ctx context.Context, secrets map[uuid.UUID][]sealed.Secret) error {
+	if len(secrets) == 0 {
+		return nil
 	}
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("sealed secrets: put %s: %w", event, err)
+	b := &pgx.Batch{}
+	for event, secs := range secrets {
+		for _, sec := range secs {
+			b.Queue(`INSERT INTO sealed_secrets (event_id, path, salt, value) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (event_id, path) DO UPDATE SET salt = EXCLUDED.salt, value = EXCLUDED.value`,
+				event, sec.Path, sec.Salt, []byte(sec.Value))
+		}
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() })
+	if err != nil {
+		return fmt.Errorf("sealed secrets: put: %w", err)
 	}
 	return nil
 }
 
-// Get implements sealed.Store.
-func (s *Store) Get(ctx context.Context, event uuid.UUID) ([]sealed.Secret, error) {
-	rows, err := s.pool.Query(ctx, `SELECT path, salt, value FROM sealed_secrets WHERE event_id = $1 ORDER BY path COLLATE "C"`, event)
-	if err != nil {
-		return nil, fmt.Errorf("sealed secrets: get %s: %w", event, err)
+// Get implements sealed.Secrets: one query for every event asked.
+func (s *Store) Get(ctx context.Context, events ...uuid.UUID) (map[uuid.UUID][]sealed.Secret, error) {
+	out := map[uuid.UUID][]sealed.Secret{}
+	if len(events) == 0 {
+		return out, nil
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sealed.Secret, error) {
-		var sec sealed.Secret
-		var value []byte
-		err := r.Scan(&sec.Path, &sec.Salt, &value)
-		sec.Value = value
-		return sec, err
+	rows, err := s.pool.Query(ctx, `SELECT event_id, path, salt, value FROM sealed_secrets WHERE event_id = ANY($1) ORDER BY event_id, path COLLATE "C"`, events)
+	if err != nil {
+		return nil, fmt.Errorf("sealed secrets: get: %w", err)
+	}
+	var id uuid.UUID
+	var sec sealed.Secret
+	var value []byte
+	_, err = pgx.ForEachRow(rows, []any{&id, &sec.Path, &sec.Salt, &value}, func() error {
+		out[id] = append(out[id], sealed.Secret{Path: sec.Path, Salt: slices.Clone(sec.Salt), Value: slices.Clone(value)})
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sealed secrets: get %s: %w", event, err)
+		return nil, fmt.Errorf("sealed secrets: get: %w", err)
 	}
 	return out, nil
 }
 
-// Erase implements sealed.Store.
+// Erase implements sealed.Secrets.
 func (s *Store) Erase(ctx context.Context, event uuid.UUID, paths ...string) ([]string, error) {
 	var rows pgx.Rows
 	var err error
@@ -92,7 +102,7 @@ func (s *Store) Erase(ctx context.Context, event uuid.UUID, paths ...string) ([]
 	return erased, nil
 }
 
-// ErasePerson implements sealed.Store.
+// ErasePerson implements sealed.Secrets.
 func (s *Store) ErasePerson(ctx context.Context, value []byte) (map[uuid.UUID][]string, error) {
 	rows, err := s.pool.Query(ctx, `DELETE FROM sealed_secrets WHERE value = $1 RETURNING event_id, path`, value)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 
 func TestConformance(t *testing.T) {
 	pgtest.Require(t)
-	sealedtest.Run(t, func(t *testing.T) sealed.Store {
+	sealedtest.Run(t, func(t *testing.T) sealed.Secrets {
 		ctx := context.Background()
 		pool, err := pgxpool.New(ctx, pgtest.URL(t))
 		if err != nil {

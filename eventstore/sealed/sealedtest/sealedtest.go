@@ -1,4 +1,4 @@
-// Package sealedtest is the conformance suite every sealed.Store passes.
+// Package sealedtest is the conformance suite every sealed.Secrets passes.
 package sealedtest
 
 import (
@@ -11,8 +11,8 @@ import (
 	"github.com/pdis/collab-ledger/eventstore/sealed"
 )
 
-// Run checks a Store made fresh by open for each subtest.
-func Run(t *testing.T, open func(t *testing.T) sealed.Store) {
+// Run checks a Secrets store made fresh by open for each subtest.
+func Run(t *testing.T, open func(t *testing.T) sealed.Secrets) {
 	ctx := context.Background()
 	ev1, ev2 := uuid.New(), uuid.New()
 	alice, bob := []byte(`"alice-pseudonym"`), []byte(`"bob-pseudonym"`)
@@ -27,16 +27,24 @@ func Run(t *testing.T, open func(t *testing.T) sealed.Store) {
 		return out
 	}
 
+	get := func(t *testing.T, s sealed.Secrets, id uuid.UUID) ([]sealed.Secret, error) {
+		m, err := s.Get(ctx, id)
+		if err == nil && len(m) > 1 {
+			t.Fatalf("Get(%s) returned %d events", id, len(m))
+		}
+		return m[id], err
+	}
+
 	t.Run("PutGet", func(t *testing.T) {
 		s := open(t)
 		in := []sealed.Secret{sec("signer", alice), sec("reason", []byte(`"duplicate"`))}
-		if err := s.Put(ctx, ev1, in); err != nil {
+		if err := s.Put(ctx, map[uuid.UUID][]sealed.Secret{ev1: in}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Put(ctx, ev1, in); err != nil { // a retried append
+		if err := s.Put(ctx, map[uuid.UUID][]sealed.Secret{ev1: in}); err != nil { // a retried append
 			t.Fatalf("put again: %v", err)
 		}
-		got, err := s.Get(ctx, ev1)
+		got, err := get(t, s, ev1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,21 +57,33 @@ func Run(t *testing.T, open func(t *testing.T) sealed.Store) {
 				t.Errorf("%s: got %s/%x, want %s/%x", g.Path, g.Value, g.Salt, want.Value, want.Salt)
 			}
 		}
-		if got, err := s.Get(ctx, ev2); err != nil || len(got) != 0 {
+		if got, err := get(t, s, ev2); err != nil || len(got) != 0 {
 			t.Errorf("unknown event: %v, %v", got, err)
+		}
+	})
+
+	t.Run("ManyAtOnce", func(t *testing.T) {
+		s := open(t)
+		ev3 := uuid.New()
+		if err := s.Put(ctx, map[uuid.UUID][]sealed.Secret{ev1: {sec("signer", alice)}, ev2: {sec("signer", bob)}}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := s.Get(ctx, ev1, ev2, ev3)
+		if err != nil || len(m) != 2 || string(m[ev1][0].Value) != string(alice) || string(m[ev2][0].Value) != string(bob) {
+			t.Fatalf("get many: %v, %v", m, err)
 		}
 	})
 
 	t.Run("EraseOneField", func(t *testing.T) {
 		s := open(t)
-		if err := s.Put(ctx, ev1, []sealed.Secret{sec("signer", alice), sec("reason", []byte(`"x"`))}); err != nil {
+		if err := s.Put(ctx, map[uuid.UUID][]sealed.Secret{ev1: {sec("signer", alice), sec("reason", []byte(`"x"`))}}); err != nil {
 			t.Fatal(err)
 		}
 		erased, err := s.Erase(ctx, ev1, "reason")
 		if err != nil || !slices.Equal(erased, []string{"reason"}) {
 			t.Fatalf("erase: %q, %v", erased, err)
 		}
-		got, _ := s.Get(ctx, ev1)
+		got, _ := get(t, s, ev1)
 		if !slices.Equal(paths(got), []string{"signer"}) {
 			t.Fatalf("after erasing reason: %q", paths(got))
 		}
@@ -71,7 +91,7 @@ func Run(t *testing.T, open func(t *testing.T) sealed.Store) {
 		if err != nil || !slices.Equal(erased, []string{"signer"}) {
 			t.Fatalf("erase all: %q, %v", erased, err)
 		}
-		if got, _ := s.Get(ctx, ev1); len(got) != 0 {
+		if got, _ := get(t, s, ev1); len(got) != 0 {
 			t.Fatalf("after erasing all: %q", paths(got))
 		}
 		if erased, err := s.Erase(ctx, ev1); err != nil || len(erased) != 0 {
@@ -87,8 +107,8 @@ func Run(t *testing.T, open func(t *testing.T) sealed.Store) {
 				t.Fatal(err)
 			}
 		}
-		must(s.Put(ctx, ev1, []sealed.Secret{sec("signer", alice), sec("reason", []byte(`"alice-pseudonym was a duplicate"`))}))
-		must(s.Put(ctx, ev2, []sealed.Secret{sec("from.actorId", alice), sec("to.actorId", bob)}))
+		must(s.Put(ctx, map[uuid.UUID][]sealed.Secret{ev1: {sec("signer", alice), sec("reason", []byte(`"alice-pseudonym was a duplicate"`))}}))
+		must(s.Put(ctx, map[uuid.UUID][]sealed.Secret{ev2: {sec("from.actorId", alice), sec("to.actorId", bob)}}))
 		got, err := s.ErasePerson(ctx, alice)
 		if err != nil {
 			t.Fatal(err)
@@ -96,8 +116,8 @@ func Run(t *testing.T, open func(t *testing.T) sealed.Store) {
 		if len(got) != 2 || !slices.Equal(got[ev1], []string{"signer"}) || !slices.Equal(got[ev2], []string{"from.actorId"}) {
 			t.Fatalf("erased %v", got)
 		}
-		left1, _ := s.Get(ctx, ev1)
-		left2, _ := s.Get(ctx, ev2)
+		left1, _ := get(t, s, ev1)
+		left2, _ := get(t, s, ev2)
 		if !slices.Equal(paths(left1), []string{"reason"}) || !slices.Equal(paths(left2), []string{"to.actorId"}) {
 			t.Fatalf("left %q and %q", paths(left1), paths(left2))
 		}
