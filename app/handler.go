@@ -62,7 +62,32 @@ type Config struct {
 	Now func() time.Time
 	// Logger. Default slog.Default().
 	Logger *slog.Logger
+	// Codec turns the aggregate's events into stored events and back.
+	// Default: the domain's event registry (DomainCodec). Aggregates kept
+	// outside the domain (package tokens) bring their own.
+	Codec Codec
 }
+
+// Codec converts between an aggregate's typed events and the type name,
+// schema version and JSON data the store keeps.
+type Codec interface {
+	// Decode returns the typed event of a stored one.
+	Decode(eventType string, schemaVersion int, data []byte) (domain.Event, error)
+	// Encode returns what to store for e.
+	Encode(e domain.Event) (eventType string, schemaVersion int, data []byte, err error)
+}
+
+// DomainCodec is the Codec of the domain's events: domain.Decode and
+// domain.Encode.
+type DomainCodec struct{}
+
+// Decode implements Codec.
+func (DomainCodec) Decode(eventType string, schemaVersion int, data []byte) (domain.Event, error) {
+	return domain.Decode(eventType, schemaVersion, data)
+}
+
+// Encode implements Codec.
+func (DomainCodec) Encode(e domain.Event) (string, int, []byte, error) { return domain.Encode(e) }
 
 // WithDefaults returns c with unset fields filled.
 func (c Config) WithDefaults() Config {
@@ -83,6 +108,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Codec == nil {
+		c.Codec = DomainCodec{}
 	}
 	return c
 }
@@ -381,7 +409,7 @@ func (h *Handler[A]) catchUp(ctx context.Context, stream string, e *entry[A]) er
 			return fmt.Errorf("load %s: %w", stream, err)
 		}
 		for _, se := range evs {
-			de, err := domain.Decode(se.Type, se.SchemaVersion, se.Data)
+			de, err := h.cfg.Codec.Decode(se.Type, se.SchemaVersion, se.Data)
 			if err != nil {
 				return fmt.Errorf("load %s at version %d: %w", stream, se.Version, err)
 			}
@@ -401,7 +429,7 @@ func (h *Handler[A]) catchUp(ctx context.Context, stream string, e *entry[A]) er
 func (h *Handler[A]) encode(j *job[A], evs []domain.Event) ([]eventstore.EventData, error) {
 	out := make([]eventstore.EventData, len(evs))
 	for i, ev := range evs {
-		typ, ver, data, err := domain.Encode(ev)
+		typ, ver, data, err := h.cfg.Codec.Encode(ev)
 		if err != nil {
 			return nil, err
 		}
@@ -411,7 +439,13 @@ func (h *Handler[A]) encode(j *job[A], evs []domain.Event) ([]eventstore.EventDa
 		}
 		md := j.md
 		if domain.IsAnonymous(ev) {
-			md.ActorID = ""
+			// Nothing about the author: no account, no role (the one
+			// proposer is a role), and no IDs the client chose, which could
+			// tie the event to its other commands.
+			// (The Ledger keys a client's command ID of an anonymous
+			// command before it gets here; see execMeeting.)
+			md.ActorID, md.ActorRole, md.CausationID = "", "", ""
+			md.CorrelationID = md.CommandID
 		}
 		out[i] = eventstore.EventData{ID: id, Type: typ, SchemaVersion: ver, Data: data, Metadata: md}
 	}

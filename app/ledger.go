@@ -11,6 +11,7 @@ import (
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/readmodels"
 )
 
 // ErrUnrouted: a command of the policy table that the Ledger does not know
@@ -126,7 +127,7 @@ type Ledger struct {
 	depCases     *loader[*domain.Case]
 	depMeetings  *loader[*domain.Meeting]
 
-	voted *VotedIndex
+	voted *readmodels.VotedIndex
 	// votedTurn makes the commands that read the voted meetings decide one
 	// at a time, so each sees the ones before it: a one-slot semaphore.
 	votedTurn chan struct{}
@@ -159,14 +160,14 @@ func NewLedger(store eventstore.Store, cfg LedgerConfig) (*Ledger, error) {
 		depMonthly:   newLoader[*domain.MonthlyMeeting](store, cfg.DependencyCacheSize),
 		depCases:     newLoader[*domain.Case](store, cfg.DependencyCacheSize),
 		depMeetings:  newLoader[*domain.Meeting](store, cfg.DependencyCacheSize),
-		voted:        newVotedIndex(),
+		voted:        readmodels.NewVotedIndex(),
 		votedTurn:    make(chan struct{}, 1),
 		stop:         stop,
 		done:         make(chan struct{}),
 	}
 	go func() {
 		defer close(l.done)
-		l.voted.follow(ctx, store, cfg.Logger)
+		l.voted.Follow(ctx, store, cfg.Logger)
 	}()
 	return l, nil
 }
@@ -179,7 +180,7 @@ func (l *Ledger) Close() error {
 }
 
 // VotedMeetings returns the Ledger's index of voted meetings.
-func (l *Ledger) VotedMeetings() *VotedIndex { return l.voted }
+func (l *Ledger) VotedMeetings() *readmodels.VotedIndex { return l.voted }
 
 // Pseudonym returns the keyed pseudonym of a verified identity under the
 // Ledger's secret: what an identity provider adapter turns a verified
@@ -212,6 +213,10 @@ type call struct {
 	cmd                                   domain.Command
 	commandID, correlationID, causationID string
 	at                                    time.Time
+	// registry is the PO registry a PO actor is checked against when the
+	// command is decided (nil for other actors, and for registry commands,
+	// which check against the aggregate itself).
+	registry *loaded[*domain.Registry]
 }
 
 // Execute decides cmd as actor and stores its events. A refusal is the
@@ -233,6 +238,14 @@ func (l *Ledger) Execute(ctx context.Context, actor domain.Actor, cmd domain.Com
 	c := call{actor: actor, cmd: cmd}
 	for _, o := range opts {
 		o(&c)
+	}
+	if actor.Role == domain.RolePO && r.aggregate != AggregateRegistry {
+		// A PO's authority comes from the registry as it stands when the
+		// command is decided, never from the credential alone.
+		var err error
+		if c.registry, err = l.depRegistry.load(ctx, domain.RegistryStream(), domain.NewRegistry); err != nil {
+			return Result{}, err
+		}
 	}
 	return r.exec(l, ctx, c)
 }
@@ -257,8 +270,18 @@ func admit(actor domain.Actor, cmd domain.Command) (domain.Command, error) {
 	return cmd, nil
 }
 
-// request builds a Handler request for c on stream.
+// request builds a Handler request for c on stream. A PO actor is checked
+// against the registry first, at the time the command is decided.
 func request[A domain.Aggregate](c call, stream string, newFn func() A, decide func(A, time.Time) ([]domain.Event, error)) Request[A] {
+	if reg := c.registry; reg != nil {
+		inner := decide
+		decide = func(a A, at time.Time) ([]domain.Event, error) {
+			if _, err := reg.read(func(r *domain.Registry) ([]domain.Event, error) { return nil, r.CheckPO(c.actor, at) }); err != nil {
+				return nil, err
+			}
+			return inner(a, at)
+		}
+	}
 	return Request[A]{
 		Stream: stream, New: newFn, Actor: c.actor,
 		CommandID: c.commandID, CorrelationID: c.correlationID, CausationID: c.causationID,
@@ -305,6 +328,12 @@ func (l *Ledger) execProposal(ctx context.Context, id string, c call) (Result, e
 func (l *Ledger) execRegistry(ctx context.Context, _ string, c call) (Result, error) {
 	return l.registry.Handle(ctx, request(c, domain.RegistryStream(), domain.NewRegistry,
 		func(r *domain.Registry, at time.Time) ([]domain.Event, error) {
+			if err := domain.Authorize(c.cmd.CommandName(), c.actor); err != nil {
+				return nil, err
+			}
+			if err := r.CheckPO(c.actor, at); err != nil {
+				return nil, err
+			}
 			return r.Decide(c.cmd, c.actor, at)
 		}))
 }
@@ -399,6 +428,27 @@ func (l *Ledger) execMeeting(ctx context.Context, id string, c call) (Result, er
 		owner   *loaded[*domain.Case]
 		history domain.VotedMeetings
 	)
+	// Accounts are checked as meeting-bound keyed digests, never stored
+	// (domain/questions.go).
+	switch x := c.cmd.(type) {
+	case domain.AddParticipant:
+		x.AccountKey = ""
+		if x.Account != "" {
+			x.AccountKey = domain.ParticipantKey(l.cfg.Secret, mid, x.Account)
+		}
+		c.cmd = x
+	case domain.PostQuestion:
+		x.AuthorKey = domain.ParticipantKey(l.cfg.Secret, mid, c.actor.ID)
+		c.cmd = x
+		// A command ID the client chose could name them ("alice-q1"), and
+		// correlation and causation IDs tie commands together: the
+		// question records a keyed digest of the first and neither of the
+		// others.
+		if c.commandID != "" {
+			c.commandID = "q-" + domain.ParticipantKey(l.cfg.Secret, mid, "command\x00"+c.commandID)[:32]
+		}
+		c.correlationID, c.causationID = "", ""
+	}
 	if x, ok := c.cmd.(domain.ScheduleMeeting); ok {
 		unlock, err := l.votedSync(ctx)
 		if err != nil {

@@ -138,7 +138,8 @@ func lifecycle() []step {
 		ok("2019-03-06 14:05", lcSec, domain.AddCandidate{MeetingID: "2019-03", CandidateID: "c3", Kind: domain.CandidateEYAssignment, Title: "向山致敬", Organiser: "mot", SourceRef: "EY-108-0001"}),
 		ok("2019-03-06 14:30", lcMoiChief, domain.CastBallot{MeetingID: "2019-03", Choices: []domain.CandidateID{"c1", "c2"}}, "monthly.ballot_cast"),
 		refused("2019-03-06 14:31", lcMoiUnit, domain.CastBallot{MeetingID: "2019-03", Choices: []domain.CandidateID{"c3"}}, domain.ErrConflictingState, "monthly.cast_ballot.one_per_ministry"),
-		refused("2019-03-06 14:31", lcMoiNew, domain.CastBallot{MeetingID: "2019-03", Choices: []domain.CandidateID{"c3"}}, domain.ErrForbidden, domain.RuleBallotActivePO),
+		// A retired PO is refused by the registry check every PO command passes.
+		refused("2019-03-06 14:31", lcMoiNew, domain.CastBallot{MeetingID: "2019-03", Choices: []domain.CandidateID{"c3"}}, domain.ErrForbidden, domain.RulePORetired),
 		ok("2019-03-06 14:32", lcMohw, domain.CastBallot{MeetingID: "2019-03", Choices: []domain.CandidateID{"c1"}}),
 		ok("2019-03-06 14:33", lcMot, domain.CastBallot{MeetingID: "2019-03", Choices: []domain.CandidateID{"c3"}}),
 		ok("2019-03-06 15:00", lcStaff, domain.CloseMonthlyMeeting{MeetingID: "2019-03"}, "monthly.closed"),
@@ -166,7 +167,8 @@ func lifecycle() []step {
 		// The 45-day rule spaces voted topics, not the meetings of one case.
 		ok("2019-04-02 11:00", lcStaff, domain.ScheduleMeeting{MeetingID: "m-3", CaseID: "57", Kind: domain.MeetingCollaborative, Phase: domain.PhaseDefine, Title: "第二場", StartsAt: tp("2019-05-01 09:30")}, "meeting.scheduled"),
 		ok("2019-04-16 09:00", lcStaff, domain.AddParticipant{MeetingID: "m-1", ParticipantID: "pt-1", Name: "Ghost", Role: domain.ParticipantHost}),
-		ok("2019-04-16 09:00", lcStaff, domain.AddParticipant{MeetingID: "m-1", ParticipantID: "pt-2", Name: "內政部", Role: domain.ParticipantMinistry, Ministry: "moi"}),
+		ok("2019-04-16 09:00", lcStaff, domain.AddParticipant{MeetingID: "m-1", ParticipantID: "pt-2", Name: "內政部", Role: domain.ParticipantMinistry, Ministry: "moi", Account: lcMoiChief.ID}),
+		ok("2019-04-16 09:00", lcStaff, domain.AddParticipant{MeetingID: "m-1", ParticipantID: "pt-3", Name: "民眾", Role: domain.ParticipantObserver, Account: lcCitizen(7).ID}),
 		ok("2019-04-16 09:30", lcStaff, domain.RecordAttendance{MeetingID: "m-1", ParticipantID: "pt-1", Present: true}),
 		ok("2019-04-16 10:00", lcStaff, domain.AddNote{MeetingID: "m-1", NoteID: "n-1", Board: domain.BoardMindMap, Text: "壓力有一點大"}, "meeting.note_added"),
 		ok("2019-04-16 10:05", lcStaff, domain.AddNote{MeetingID: "m-1", NoteID: "n-2", Board: domain.BoardConceptSheet, Sheet: "A", Section: domain.SectionProblem, Text: "業務單位壓力"}),

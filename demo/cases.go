@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/pdis/collab-ledger/domain"
@@ -65,7 +66,7 @@ func (s *script) meeting(p meetingPlan) time.Time {
 	s.meetings = append(s.meetings, p.id)
 	s.do(p.scheduled, host, domain.ScheduleMeeting{MeetingID: p.id, CaseID: p.caseID, Kind: p.kind, Phase: p.phase, Title: p.title, StartsAt: p.starts})
 	for i, x := range p.people {
-		s.do(p.scheduled.Add(time.Duration(i+1)*time.Minute), host, domain.AddParticipant{MeetingID: p.id, ParticipantID: x.id, Name: x.name, Role: x.role, Ministry: x.ministry, StakeholderID: x.stakeholder})
+		s.do(p.scheduled.Add(time.Duration(i+1)*time.Minute), host, domain.AddParticipant{MeetingID: p.id, ParticipantID: x.id, Name: x.name, Role: x.role, Ministry: x.ministry, StakeholderID: x.stakeholder, Account: x.actorID})
 	}
 	if !p.held {
 		return p.starts
@@ -175,8 +176,11 @@ func (s *script) showcaseCase() error {
 	// Three collaborative meetings: discover, define, develop.
 	s.do(at("2024-05-09 09:00"), host, domain.ChangeStage{CaseID: id, To: domain.StageMeetings, Reason: "會前會確認核心問題，進入協作會議"})
 	people := []participant{pHost, pSteno, pProposer, pMoenv, pMoea, pMohw, pIndustry, pOperator, pNGO, pExpert, pLocal}
+	// A citizen following online may ask questions: invited with their
+	// account, which the ledger keeps only as a keyed digest.
+	online := participant{id: "online", name: "線上參與的民眾", role: domain.ParticipantObserver, actorID: string(s.citizen(42))}
 	discover := meetingPlan{id: ShowcaseMeeting, caseID: id, kind: domain.MeetingCollaborative, phase: domain.PhaseDiscover,
-		title: "循環杯協作會議（一）：發掘問題", scheduled: at("2024-05-09 10:00"), starts: at("2024-05-16 09:30"), held: true, people: people,
+		title: "循環杯協作會議（一）：發掘問題", scheduled: at("2024-05-09 10:00"), starts: at("2024-05-16 09:30"), held: true, people: append(slices.Clone(people), online),
 		recording: "https://example.org/demo/recordings/demo-case-1-discover.mp4",
 		publish:   at("2024-05-20 18:00"),
 		notes: []domain.AddNote{

@@ -286,13 +286,26 @@ func meetingWithContent(t testing.TB) *Meeting {
 	do(t, m, func(m *Meeting) ([]Event, error) {
 		return m.AddParticipant(AddParticipant{MeetingID: "m-1", ParticipantID: "pt-1", Name: "Ghost", Role: ParticipantHost}, staff, tMeeting)
 	})
+	// Everyone who asks in the tests is invited with their account.
+	for i, a := range []Actor{citizenActor(1), citizenActor(2), citizenActor(5), actorFor(RoleProposer), moiChief, actorFor(RoleSecretariat), actorFor(RoleMinistry)} {
+		do(t, m, func(m *Meeting) ([]Event, error) {
+			return m.AddParticipant(AddParticipant{MeetingID: "m-1", ParticipantID: ParticipantID(fmt.Sprintf("pt-a%d", i)), Name: "參與者", Role: ParticipantStakeholder, Account: a.ID, AccountKey: ParticipantKey(nil, "m-1", a.ID)}, staff, tMeeting)
+		})
+	}
 	do(t, m, func(m *Meeting) ([]Event, error) {
 		return m.AddNote(AddNote{MeetingID: "m-1", NoteID: "n-1", Board: BoardMindMap, Text: "壓力有一點大"}, staff, tMeeting)
 	})
 	do(t, m, func(m *Meeting) ([]Event, error) {
-		return m.PostQuestion(PostQuestion{MeetingID: "m-1", QuestionID: "q-1", Text: "院長會聽到嗎？"}, citizenActor(5), tMeeting)
+		return m.PostQuestion(withAuthor(PostQuestion{MeetingID: "m-1", QuestionID: "q-1", Text: "院長會聽到嗎？"}, citizenActor(5)), citizenActor(5), tMeeting)
 	})
 	return m
+}
+
+// withAuthor is q as the command side hands it to the domain: with the
+// asker's ParticipantKey (the tests' ledger has no secret).
+func withAuthor(q PostQuestion, asker Actor) PostQuestion {
+	q.AuthorKey = ParticipantKey(nil, q.MeetingID, asker.ID)
+	return q
 }
 
 // transcriptOf starts the transcript of meeting m-1 and records one speech

@@ -215,7 +215,7 @@ var matrixCases = map[string]matrixCase{
 		return meetingWithContent(t).RemoveNote(RemoveNote{MeetingID: "m-1", NoteID: "n-1", Reason: "斷章取義"}, actorFor(r), tMeeting)
 	},
 	CmdPostQuestion: func(t *testing.T, r Role) ([]Event, error) {
-		return meetingWithContent(t).PostQuestion(PostQuestion{MeetingID: "m-1", QuestionID: "q-2", Text: "問題"}, actorFor(r), tMeeting)
+		return meetingWithContent(t).PostQuestion(withAuthor(PostQuestion{MeetingID: "m-1", QuestionID: "q-2", Text: "問題"}, actorFor(r)), actorFor(r), tMeeting)
 	},
 	CmdAnswerQuestion: func(t *testing.T, r Role) ([]Event, error) {
 		return meetingWithContent(t).AnswerQuestion(AnswerQuestion{MeetingID: "m-1", QuestionID: "q-1", Answer: "會"}, actorFor(r), tMeeting)

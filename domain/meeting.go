@@ -137,6 +137,14 @@ type AddParticipant struct {
 	Ministry MinistryID
 	// StakeholderID links to the case's stakeholder inventory, if any.
 	StakeholderID StakeholderID
+	// Account is the account the participant acts under (a citizen's
+	// pseudonym, a PO's or an official's account ID), so that they may post
+	// anonymous questions; optional. It is never stored: the command side
+	// turns it into AccountKey (see ParticipantKey).
+	Account string
+	// AccountKey is ParticipantKey of Account, set by the command side;
+	// whatever a client sends is ignored.
+	AccountKey string `json:"-"`
 }
 
 // RecordAttendance records whether a participant attended.
@@ -180,6 +188,10 @@ type PostQuestion struct {
 	MeetingID  MeetingID
 	QuestionID QuestionID
 	Text       string
+	// AuthorKey is ParticipantKey of the asker's account, set by the
+	// command side to check that they are a participant; it is recorded
+	// nowhere. Whatever a client sends is ignored.
+	AuthorKey string `json:"-"`
 }
 
 // AnswerQuestion answers an anonymous question.
@@ -273,6 +285,9 @@ type MeetingParticipantAdded struct {
 	Role          ParticipantRole `json:"role"`
 	Ministry      MinistryID      `json:"ministry,omitempty"`
 	StakeholderID StakeholderID   `json:"stakeholderId,omitempty"`
+	// AccountKey is the participant's ParticipantKey, when they were
+	// invited with an account (so that they may post questions).
+	AccountKey string `json:"accountKey,omitempty"`
 	Occurred
 }
 
@@ -452,6 +467,7 @@ type Meeting struct {
 	sched        MeetingScheduled
 	closed       bool
 	participants map[ParticipantID]bool
+	accountKeys  map[string]bool
 	notes        map[NoteID]*note
 	questions    map[QuestionID]questionState
 	recordings   map[RecordingID]bool
@@ -459,7 +475,7 @@ type Meeting struct {
 
 // NewMeeting returns the empty state of meeting id's stream.
 func NewMeeting(id MeetingID) *Meeting {
-	return &Meeting{id: id, participants: map[ParticipantID]bool{}, notes: map[NoteID]*note{}, questions: map[QuestionID]questionState{}, recordings: map[RecordingID]bool{}}
+	return &Meeting{id: id, participants: map[ParticipantID]bool{}, accountKeys: map[string]bool{}, notes: map[NoteID]*note{}, questions: map[QuestionID]questionState{}, recordings: map[RecordingID]bool{}}
 }
 
 // ID returns the meeting's ID.
@@ -515,6 +531,9 @@ func (m *Meeting) Apply(e Event) error {
 		m.scheduled, m.sched = true, e
 	case MeetingParticipantAdded:
 		m.participants[e.ParticipantID] = true
+		if e.AccountKey != "" {
+			m.accountKeys[e.AccountKey] = true
+		}
 	case MeetingAttendanceRecorded:
 	case MeetingNoteAdded:
 		m.notes[e.NoteID] = &note{text: e.Text, revision: 1}
@@ -677,10 +696,13 @@ func (m *Meeting) AddParticipant(cmd AddParticipant, actor Actor, at time.Time) 
 	if cmd.Role == ParticipantMinistry && cmd.Ministry == "" {
 		return nil, violated("meeting.add_participant.ministry_required", "a ministry participant names the ministry")
 	}
+	if cmd.AccountKey != "" && !validSHA256(cmd.AccountKey) || cmd.Account != "" && cmd.AccountKey == "" {
+		return nil, violated("meeting.add_participant.account_not_keyed", "a participant's account is stored only as its ParticipantKey (64 lower-case hex digits)")
+	}
 	if m.participants[cmd.ParticipantID] {
 		return nil, conflict("meeting.add_participant.exists", "participant %s already invited", cmd.ParticipantID)
 	}
-	return []Event{MeetingParticipantAdded{MeetingID: m.id, ParticipantID: cmd.ParticipantID, Name: cmd.Name, Role: cmd.Role, Ministry: cmd.Ministry, StakeholderID: cmd.StakeholderID, Occurred: occurred(at)}}, nil
+	return []Event{MeetingParticipantAdded{MeetingID: m.id, ParticipantID: cmd.ParticipantID, Name: cmd.Name, Role: cmd.Role, Ministry: cmd.Ministry, StakeholderID: cmd.StakeholderID, AccountKey: cmd.AccountKey, Occurred: occurred(at)}}, nil
 }
 
 // RecordAttendance decides RecordAttendance.
@@ -772,11 +794,16 @@ func (m *Meeting) RemoveNote(cmd RemoveNote, actor Actor, at time.Time) ([]Event
 	return []Event{MeetingNoteRemoved{MeetingID: m.id, NoteID: cmd.NoteID, Reason: cmd.Reason, Occurred: occurred(at)}}, nil
 }
 
-// PostQuestion decides PostQuestion: while the meeting is open. The event
-// does not name the author and is Anonymous.
+// PostQuestion decides PostQuestion: while the meeting is open, by one of
+// its hosts (PDIS staff) or a participant invited with an account, whose
+// ParticipantKey the command side hands in cmd.AuthorKey. The event does
+// not name the author and is Anonymous (see questions.go).
 func (m *Meeting) PostQuestion(cmd PostQuestion, actor Actor, at time.Time) ([]Event, error) {
 	if err := m.begin(cmd, cmd.MeetingID, actor, at, true, true); err != nil {
 		return nil, err
+	}
+	if actor.Role != RolePDIS && (cmd.AuthorKey == "" || !m.accountKeys[cmd.AuthorKey]) {
+		return nil, forbidden(RuleQuestionParticipantsOnly, "only the participants of meeting %s post questions in it", m.id)
 	}
 	if err := validID(CmdPostQuestion, "question", string(cmd.QuestionID)); err != nil {
 		return nil, err

@@ -110,7 +110,7 @@ func TestMeetingNotesQuestionsAndClose(t *testing.T) {
 	}
 	t.Run("anonymous questions are posted, answered once, archived", func(t *testing.T) {
 		m := meetingWithContent(t)
-		evs, err := m.PostQuestion(PostQuestion{MeetingID: "m-1", QuestionID: "q-2", Text: "匿名提問"}, moiChief, tMeeting)
+		evs, err := m.PostQuestion(withAuthor(PostQuestion{MeetingID: "m-1", QuestionID: "q-2", Text: "匿名提問"}, moiChief), moiChief, tMeeting)
 		wantOK(t, evs, err)
 		raw, _ := json.Marshal(evs[0])
 		if !IsAnonymous(evs[0]) || strings.Contains(string(raw), moiChief.ID) || strings.Contains(string(raw), "moi") {
@@ -129,7 +129,7 @@ func TestMeetingNotesQuestionsAndClose(t *testing.T) {
 		evs, err = m.AnswerQuestion(AnswerQuestion{MeetingID: "m-1", QuestionID: "q-9", Answer: "x"}, staff, tMeeting)
 		wantRule(t, evs, err, ErrNotFound, "meeting.answer_question.not_found")
 		do(t, m, func(m *Meeting) ([]Event, error) {
-			return m.PostQuestion(PostQuestion{MeetingID: "m-1", QuestionID: "q-3", Text: "x"}, citizenActor(2), tMeeting)
+			return m.PostQuestion(withAuthor(PostQuestion{MeetingID: "m-1", QuestionID: "q-3", Text: "x"}, citizenActor(2)), citizenActor(2), tMeeting)
 		})
 		do(t, m, func(m *Meeting) ([]Event, error) {
 			return m.ArchiveQuestion(ArchiveQuestion{MeetingID: "m-1", QuestionID: "q-3", Reason: "離題"}, staff, tMeeting)
@@ -144,7 +144,7 @@ func TestMeetingNotesQuestionsAndClose(t *testing.T) {
 		})
 		evs, err := m.AddNote(AddNote{MeetingID: "m-1", NoteID: "n-2", Board: BoardMindMap, Text: "x"}, staff, tMeeting)
 		wantRule(t, evs, err, ErrConflictingState, "meeting.add_note.closed")
-		evs, err = m.PostQuestion(PostQuestion{MeetingID: "m-1", QuestionID: "q-2", Text: "x"}, citizenActor(1), tMeeting)
+		evs, err = m.PostQuestion(withAuthor(PostQuestion{MeetingID: "m-1", QuestionID: "q-2", Text: "x"}, citizenActor(1)), citizenActor(1), tMeeting)
 		wantRule(t, evs, err, ErrConflictingState, "meeting.post_question.closed")
 		evs, err = m.RecordAttendance(RecordAttendance{MeetingID: "m-1", ParticipantID: "pt-1", Present: true}, staff, tMeeting)
 		wantRule(t, evs, err, ErrConflictingState, "meeting.record_attendance.closed")

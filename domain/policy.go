@@ -131,7 +131,7 @@ var policy = []PolicyRule{
 	{CmdAddNote, staffOnly, nil, "the host writes notes"},
 	{CmdReviseNote, staffOnly, nil, "the host revises notes"},
 	{CmdRemoveNote, staffOnly, nil, "the host removes notes, with a reason"},
-	{CmdPostQuestion, anyParticipant, nil, "any participant posts an anonymous question"},
+	{CmdPostQuestion, anyParticipant, []string{RuleQuestionParticipantsOnly}, "a participant of the meeting (invited with their account) or a host posts an anonymous question; nothing records who"},
 	{CmdAnswerQuestion, staffOnly, nil, "the host answers questions"},
 	{CmdArchiveQuestion, staffOnly, nil, "the host archives questions"},
 	{CmdAddRecording, staffOnly, nil, "staff add recording links"},
@@ -226,4 +226,16 @@ const (
 	RuleCaseOrganiserPO                 = "case.organiser_only"
 	RuleResponseAddressee               = "case.response.addressee_only"
 	RuleEditOwnWordsOnly                = "transcript.edit.own_words_only"
+
+	// RulePOUnregistered: the actor acts as a PO the PO registry does not
+	// hold (Registry.CheckPO).
+	RulePOUnregistered = "policy.po.unregistered"
+	// RulePORetired: the PO the actor acts as is retired.
+	RulePORetired = "policy.po.retired"
+	// RulePOOtherMinistry: the actor acts for a ministry other than the one
+	// their PO is registered with.
+	RulePOOtherMinistry = "policy.po.other_ministry"
+	// RulePONotRegisteredForYear: the PO is not registered for the year the
+	// command is decided in.
+	RulePONotRegisteredForYear = "policy.po.not_registered_for_year"
 )

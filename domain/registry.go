@@ -463,3 +463,45 @@ func (r *Registry) Decide(cmd Command, actor Actor, at time.Time) ([]Event, erro
 
 // yearOf returns the Asia/Taipei year of t.
 func yearOf(t time.Time) int { return calendar.DateOf(t).Year() }
+
+// CheckPO checks a PO actor against the registry as it stands: a PO acts
+// only while registered, for the ministry or agency they are registered
+// with, not retired, and registered for the year (Taipei) of at. Actors of
+// other roles pass. The refusal is a *RuleError of kind ErrForbidden with
+// RulePOUnregistered, RulePORetired, RulePOOtherMinistry or
+// RulePONotRegisteredForYear. The command side checks every PO's command
+// with it, so a PO's authority comes from the registry, never from the
+// credential they present.
+func (r *Registry) CheckPO(actor Actor, at time.Time) error {
+	if actor.Role != RolePO {
+		return nil
+	}
+	p, ok := r.pos[actor.ID]
+	switch {
+	case !ok:
+		return forbidden(RulePOUnregistered, "%s is not a PO of the PO registry", actor.ID)
+	case p.Retired:
+		return forbidden(RulePORetired, "PO %s is retired", actor.ID)
+	case p.Ministry != actor.Ministry:
+		return forbidden(RulePOOtherMinistry, "PO %s is registered with %s, not %s", actor.ID, p.Ministry, actor.Ministry)
+	case !slices.Contains(p.Years, yearOf(at)):
+		return forbidden(RulePONotRegisteredForYear, "PO %s is not registered for %d", actor.ID, yearOf(at))
+	}
+	return nil
+}
+
+// RegistrationEnd returns when the registration of PO id in force at at
+// ends: the end (24:00, Taipei) of the last year of the unbroken run of
+// registered years that holds at's year. False if the PO is not registered
+// for at's year or is retired.
+func (r *Registry) RegistrationEnd(id string, at time.Time) (time.Time, bool) {
+	p, ok := r.pos[id]
+	y := yearOf(at)
+	if !ok || p.Retired || !slices.Contains(p.Years, y) {
+		return time.Time{}, false
+	}
+	for slices.Contains(p.Years, y+1) {
+		y++
+	}
+	return calendar.NewDate(y+1, time.January, 1).Start(), true
+}

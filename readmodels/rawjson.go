@@ -45,10 +45,19 @@ const (
 	asOfFold
 )
 
-// asOfModels are the read models an as-of view folds: All, each folding
-// on its asOfFold path.
+// asOfModels are the read models an as-of view folds: All, those with fast
+// paths on their asOfFold path.
 func asOfModels() []projections.Projection {
-	return []projections.Projection{Tallies{}, CaseBoard{}, Transcripts{path: asOfFold}, Trail{path: asOfFold}}
+	ps := All()
+	for i, p := range ps {
+		switch p.(type) {
+		case Trail:
+			ps[i] = Trail{path: asOfFold}
+		case Transcripts:
+			ps[i] = Transcripts{path: asOfFold}
+		}
+	}
+	return ps
 }
 
 // topFields calls fn with the name and raw value of each top-level field of

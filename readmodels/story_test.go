@@ -139,9 +139,9 @@ func story(l *ledger, mark func(name string)) {
 	c.after(5 * day)
 	for _, p := range []domain.AddParticipant{
 		{MeetingID: meetingID, ParticipantID: "p-host", Name: "主持人", Role: domain.ParticipantHost},
-		{MeetingID: meetingID, ParticipantID: "p-prop", Name: "提案人", Role: domain.ParticipantProposer, StakeholderID: "s-prop"},
+		{MeetingID: meetingID, ParticipantID: "p-prop", Name: "提案人", Role: domain.ParticipantProposer, StakeholderID: "s-prop", Account: citizen(90).ID, AccountKey: domain.ParticipantKey(nil, meetingID, citizen(90).ID)},
 		{MeetingID: meetingID, ParticipantID: "p-ind", Name: "醫院協會代表", Role: domain.ParticipantStakeholder, StakeholderID: "s-ind"},
-		{MeetingID: meetingID, ParticipantID: "p-cs", Name: "病友團體代表", Role: domain.ParticipantStakeholder, StakeholderID: "s-cs"},
+		{MeetingID: meetingID, ParticipantID: "p-cs", Name: "病友團體代表", Role: domain.ParticipantStakeholder, StakeholderID: "s-cs", Account: citizen(91).ID, AccountKey: domain.ParticipantKey(nil, meetingID, citizen(91).ID)},
 		{MeetingID: meetingID, ParticipantID: "p-moi", Name: "內政部", Role: domain.ParticipantMinistry, Ministry: "moi"},
 	} {
 		l.meeting(meetingID, staff, c.tick(), func(m *domain.Meeting, at time.Time) ([]domain.Event, error) { return m.AddParticipant(p, staff, at) })
@@ -164,10 +164,10 @@ func story(l *ledger, mark func(name string)) {
 		return m.ReviseNote(domain.ReviseNote{MeetingID: meetingID, NoteID: "n-2", Text: "卡片遺失與補發", Reason: "clearer"}, staff, at)
 	})
 	l.meeting(meetingID, citizen(90), c.tick(), func(m *domain.Meeting, at time.Time) ([]domain.Event, error) {
-		return m.PostQuestion(domain.PostQuestion{MeetingID: meetingID, QuestionID: "q-1", Text: "院長會聽到嗎？"}, citizen(90), at)
+		return m.PostQuestion(domain.PostQuestion{MeetingID: meetingID, QuestionID: "q-1", Text: "院長會聽到嗎？", AuthorKey: domain.ParticipantKey(nil, meetingID, citizen(90).ID)}, citizen(90), at)
 	})
 	l.meeting(meetingID, citizen(91), c.tick(), func(m *domain.Meeting, at time.Time) ([]domain.Event, error) {
-		return m.PostQuestion(domain.PostQuestion{MeetingID: meetingID, QuestionID: "q-2", Text: "離題的問題"}, citizen(91), at)
+		return m.PostQuestion(domain.PostQuestion{MeetingID: meetingID, QuestionID: "q-2", Text: "離題的問題", AuthorKey: domain.ParticipantKey(nil, meetingID, citizen(91).ID)}, citizen(91), at)
 	})
 	l.meeting(meetingID, staff, c.tick(), func(m *domain.Meeting, at time.Time) ([]domain.Event, error) {
 		return m.AnswerQuestion(domain.AnswerQuestion{MeetingID: meetingID, QuestionID: "q-1", Answer: "會的"}, staff, at)

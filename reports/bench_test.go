@@ -180,7 +180,7 @@ func BenchmarkYearInputs(b *testing.B) {
 	p, _ := DatePeriod("2026-01-01", "2026-12-31")
 	for _, backend := range reportstest.Backends {
 		b.Run(backend, func(b *testing.B) {
-			in := inputsOf(b, sliceStore(evs), backend, nil)
+			in, _ := inputsOf(b, sliceStore(evs), backend, nil)
 			ctx := context.Background()
 			b.ResetTimer()
 			cpu := cpuTime()

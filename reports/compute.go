@@ -3,19 +3,18 @@ package reports
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/parallel"
+	"github.com/pdis/collab-ledger/readmodels"
 )
 
 // decoders are the event types the report reads, each decoded straight
@@ -39,24 +38,11 @@ var decoders = map[string]func([]byte) (domain.Event, error){
 }
 
 // typeUtteranceEdited is the one event type the report reads without its
-// body: it counts transcript edits by stream and time.
-const typeUtteranceEdited = "transcript.utterance_edited"
-
-// reads reports whether the report's computation uses events of type typ:
-// the types it decodes, and typeUtteranceEdited. Every other event only
-// counts towards Report.Events. The report-inputs read model (Inputs)
-// keeps exactly these.
-func reads(typ string) bool {
-	_, ok := decoders[typ]
-	return ok || typ == typeUtteranceEdited
-}
-
-// readsBody reports whether the computation decodes the body of events of
-// type typ (the report-inputs read model keeps the body of those only).
-func readsBody(typ string) bool {
-	_, ok := decoders[typ]
-	return ok
-}
+// body: it counts transcript edits by stream and time. Every other event
+// outside decoders only counts towards Report.Events. The report-inputs
+// read model (readmodels.ReportInputs) keeps exactly these types
+// (TestDecodersAreReportInputs).
+const typeUtteranceEdited = readmodels.ReportEditType
 
 func dec[T domain.Event](data []byte) (domain.Event, error) {
 	var v T
@@ -272,34 +258,12 @@ func meetingSubject(e domain.MeetingScheduled) string {
 // stay nil.
 func decodeAll(evs []eventstore.Event) ([]domain.Event, error) {
 	out := make([]domain.Event, len(evs))
-	err := onEveryCPU(len(evs), 256, func(i int) error {
+	err := parallel.For(len(evs), 256, func(i int) error {
 		de, err := decode(&evs[i])
 		out[i] = de
 		return err
 	})
 	return out, err
-}
-
-// onEveryCPU calls fn(i) for i in [0, n), in up to GOMAXPROCS goroutines of
-// at least perWorker calls each; a goroutine stops at its first error, and
-// the errors are joined.
-func onEveryCPU(n, perWorker int, fn func(i int) error) error {
-	workers := min(runtime.GOMAXPROCS(0), max(1, n/perWorker))
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*n/workers, (w+1)*n/workers
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				if err := fn(i); err != nil {
-					errs[w] = err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // addBatch folds events, in log order.

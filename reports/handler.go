@@ -30,7 +30,8 @@ type HandlerOptions struct {
 	CacheEvents int
 	// Logger. Default slog.Default().
 	Logger *slog.Logger
-	// Inputs is the report-inputs read model (Inputs) to compute reports
+	// Inputs is the report-inputs read model (readmodels.ReportInputsLog)
+	// to compute reports
 	// from, instead of folding the log: a report at a position the read
 	// model has reached (any position up to its checkpoint, since its
 	// documents are keyed by position) is computed from it, the same byte
@@ -39,7 +40,7 @@ type HandlerOptions struct {
 	// read model catches up) waits up to InputsWait for it, then folds the
 	// log instead; so does a report the read model fails to give. Nil:
 	// always the log.
-	Inputs *InputsLog
+	Inputs InputsLog
 	// InputsWait bounds that wait. Default 2 s; negative: no wait.
 	InputsWait time.Duration
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/readmodels"
 	"github.com/pdis/collab-ledger/reports"
 	"github.com/pdis/collab-ledger/reports/reportstest"
 )
@@ -21,8 +22,8 @@ func TestStoryFromInputs(t *testing.T) {
 			ctx := context.Background()
 			store := recordStory(t, reportstest.Options{Voters: 3})
 			b := reportstest.OpenBackend(t, backend)
-			reportstest.Project(t, store, b, reports.Inputs{})
-			in, err := reports.NewInputsLog(reports.InputsConfig{Reader: b.Reader(reports.InputsName), Checkpoint: reports.BackendCheckpoint(b)})
+			reportstest.Project(t, store, b, readmodels.ReportInputs{})
+			in, err := readmodels.NewReportInputsLog(readmodels.ReportInputsConfig{Reader: b.Reader(readmodels.ReportInputsName), Checkpoint: readmodels.ReportInputsCheckpoint(b)})
 			if err != nil {
 				t.Fatal(err)
 			}

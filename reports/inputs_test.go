@@ -12,60 +12,28 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/readmodels"
 	"github.com/pdis/collab-ledger/reports/reportstest"
 )
 
-// inputTypesV1 are the types Inputs version 1 keeps.
-var inputTypesV1 = []string{
-	"case.co_organiser_added", "case.directive_recorded", "case.lead_assigned", "case.opened",
-	"case.recommendation_recorded", "case.response_recorded", "case.stage_changed", "case.stakeholder_added",
-	"meeting.attendance_recorded", "meeting.participant_added", "meeting.scheduled",
-	"monthly.ballot_cast", "monthly.candidate_added", "monthly.closed",
-	"proposal.established", "proposal.expired", "proposal.published", "proposal.responded",
-	"proposal.response_deadline_extended", "proposal.response_deadline_missed",
-	"registry.ministry_registered", "transcript.utterance_edited",
-}
-
-// TestInputTypesPinned: the read model keeps every type the computation
-// reads (those it decodes, and transcript edits), each a domain event type,
-// and a change of that list comes with a new Inputs.Version (which rebuilds
-// the read models already stored).
-func TestInputTypesPinned(t *testing.T) {
-	kept := InputTypes()
+// TestDecodersAreReportInputs: the report-inputs read model keeps, with
+// their body, exactly the types the computation decodes, and transcript
+// edits without.
+func TestDecodersAreReportInputs(t *testing.T) {
+	want := []string{typeUtteranceEdited}
 	for typ := range decoders {
-		if !slices.Contains(kept, typ) || !reads(typ) || !readsBody(typ) {
-			t.Errorf("the report decodes %s, which the read model does not keep with its body", typ)
+		want = append(want, typ)
+		if !readmodels.ReportInputBody(typ) {
+			t.Errorf("the report decodes %s, which the read model keeps without its body", typ)
 		}
 	}
-	if !slices.Contains(kept, typeUtteranceEdited) || !reads(typeUtteranceEdited) || readsBody(typeUtteranceEdited) {
-		t.Errorf("%s: kept without its body", typeUtteranceEdited)
+	slices.Sort(want)
+	if got := readmodels.ReportInputTypes(); !slices.Equal(got, want) {
+		t.Errorf("the read model keeps %q, the report reads %q", got, want)
 	}
-	for _, typ := range domain.EventTypes() {
-		if reads(typ) != slices.Contains(kept, typ) {
-			t.Errorf("%s: reads %v, kept %v", typ, reads(typ), slices.Contains(kept, typ))
-		}
-	}
-	for _, typ := range kept {
-		if _, ok := domain.EventSchemaVersion(typ); !ok {
-			t.Errorf("%s is no domain event type", typ)
-		}
-	}
-	if v := (Inputs{}).Version(); v != 1 || !slices.Equal(kept, inputTypesV1) {
-		t.Fatalf("the report reads %q at version %d: the types kept changed, bump Inputs.Version and pin the new list here", kept, v)
-	}
-}
-
-// TestPositionKey: keys sort as positions.
-func TestPositionKey(t *testing.T) {
-	ps := []eventstore.Position{0, 1, 9, 10, 99, 1000, 1 << 40, ^eventstore.Position(0)}
-	for i := 1; i < len(ps); i++ {
-		if a, b := positionKey(ps[i-1]), positionKey(ps[i]); len(a) != 20 || a >= b {
-			t.Errorf("%s ≥ %s", a, b)
-		}
+	if readmodels.ReportInputBody(typeUtteranceEdited) {
+		t.Errorf("%s kept with its body", typeUtteranceEdited)
 	}
 }
 
@@ -105,23 +73,24 @@ func (s sliceStore) Close() error { return nil }
 // inputsOf builds the report-inputs read model of store on the backend
 // named and returns it as a Log (counting from log, if not nil, where
 // positions are not dense).
-func inputsOf(t testing.TB, store eventstore.Store, backend string, log Log) *InputsLog {
+func inputsOf(t testing.TB, store eventstore.Store, backend string, log Log) (*readmodels.ReportInputsLog, readmodels.ReportInputsConfig) {
 	t.Helper()
 	b := reportstest.OpenBackend(t, backend)
 	start := time.Now()
-	reportstest.Project(t, store, b, Inputs{})
+	reportstest.Project(t, store, b, readmodels.ReportInputs{})
 	t.Logf("%s: report inputs built in %s", backend, time.Since(start).Round(time.Millisecond))
-	in, err := NewInputsLog(InputsConfig{Reader: b.Reader(InputsName), Checkpoint: BackendCheckpoint(b), Log: log})
+	cfg := readmodels.ReportInputsConfig{Reader: b.Reader(readmodels.ReportInputsName), Checkpoint: readmodels.ReportInputsCheckpoint(b), Log: log}
+	in, err := readmodels.NewReportInputsLog(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return in
+	return in, cfg
 }
 
 // sameReports checks that the report computed from the read model is the
 // report computed from the log, byte for byte (JSON), at each position,
 // for each filter.
-func sameReports(t *testing.T, log Log, in *InputsLog, p Period, filters []Filter, at []eventstore.Position) {
+func sameReports(t *testing.T, log Log, in InputsLog, p Period, filters []Filter, at []eventstore.Position) {
 	t.Helper()
 	ctx := context.Background()
 	for _, f := range filters {
@@ -165,14 +134,14 @@ func TestInputsSameReportGenerated(t *testing.T) {
 	for _, backend := range reportstest.Backends {
 		t.Run(backend, func(t *testing.T) {
 			store := sliceStore(evs)
-			in := inputsOf(t, store, backend, nil)
+			in, _ := inputsOf(t, store, backend, nil)
 			at := []eventstore.Position{0, 1, 2, 95, 96, 9_000, 12_345, 19_999}
 			sameReports(t, store, in, p, []Filter{{}, {Ministry: "moi"}}, at)
 			sameReports(t, store, in, q, []Filter{{Ministry: "mohw"}}, at[:4])
 		})
 		t.Run(backend+"/sparse", func(t *testing.T) {
 			store := sliceStore(sparse)
-			in := inputsOf(t, store, backend, store)
+			in, cfg := inputsOf(t, store, backend, store)
 			head, _ := store.Head(context.Background())
 			var at []eventstore.Position
 			for _, i := range []int{0, 1, 95, 96, 9_000, 12_345} {
@@ -182,10 +151,11 @@ func TestInputsSameReportGenerated(t *testing.T) {
 			// without the log, a position among skipped events cannot be
 			// counted
 			j := 9_000
-			for reads(sparse[j].Type) || reads(sparse[j+1].Type) {
+			kept := readmodels.ReportInputTypes()
+			for slices.Contains(kept, sparse[j].Type) || slices.Contains(kept, sparse[j+1].Type) {
 				j++
 			}
-			noLog, _ := NewInputsLog(InputsConfig{Reader: in.cfg.Reader, Checkpoint: in.cfg.Checkpoint})
+			noLog, _ := readmodels.NewReportInputsLog(readmodels.ReportInputsConfig{Reader: cfg.Reader, Checkpoint: cfg.Checkpoint})
 			if _, err := Compute(context.Background(), noLog, p, Filter{}, sparse[j].Position+1); err == nil {
 				t.Errorf("counted the events up to %d, among skipped ones whose positions are not dense, without the log", sparse[j].Position+1)
 			}
@@ -208,7 +178,7 @@ func (failingLog) ReadAll(context.Context, eventstore.Position, int) ([]eventsto
 func TestHandlerInputs(t *testing.T) {
 	evs := yearLog(5_000)
 	store := sliceStore(evs)
-	in := inputsOf(t, store, "memory", nil)
+	in, cfg := inputsOf(t, store, "memory", nil)
 	get := func(h http.Handler, url string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, url, nil))
@@ -226,7 +196,7 @@ func TestHandlerInputs(t *testing.T) {
 	}
 
 	// a read model behind the log: a short wait, then the log
-	behind, _ := NewInputsLog(InputsConfig{Reader: in.cfg.Reader,
+	behind, _ := readmodels.NewReportInputsLog(readmodels.ReportInputsConfig{Reader: cfg.Reader,
 		Checkpoint: func(context.Context) (eventstore.Position, error) { return 4_000, nil },
 		Wait: func(ctx context.Context, _ eventstore.Position) error {
 			<-ctx.Done()
@@ -244,51 +214,5 @@ func TestHandlerInputs(t *testing.T) {
 	// ... and a position it has reached is read from it
 	if got := get(HandlerWith(failingLog{head: 5_000}, HandlerOptions{Inputs: behind}), url+"&at=3999"); got.Code != http.StatusOK || got.Header().Get("X-Report-Source") != "read-model" {
 		t.Fatalf("at 3999: %d %s", got.Code, got.Body.String())
-	}
-}
-
-// TestParseInput: the fast parse of a document gives what encoding/json
-// gives, and documents it does not recognise go to encoding/json.
-func TestParseInput(t *testing.T) {
-	taipei := time.FixedZone("CST", 8*3600)
-	base := eventstore.Event{ID: uuid.New(), Stream: "case-57", Position: 42, Type: "case.opened", SchemaVersion: 1,
-		Data: []byte(`{"caseId":"57","title":"健保卡"}`), RecordedAt: time.Date(2026, 3, 1, 2, 3, 4, 567000, time.UTC)}
-	occurred := base
-	occurred.Metadata.OccurredAt = time.Date(2019, 1, 25, 9, 30, 0, 0, taipei)
-	escaped := base
-	escaped.Stream = `case-"quoted"\back`
-	edit := base
-	edit.Type, edit.Stream = typeUtteranceEdited, "transcript-m1"
-	for _, ev := range []eventstore.Event{base, occurred, escaped, edit} {
-		doc, err := encodeInput(&ev, 40, 39)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fast, slow eventstore.Event
-		parsed := parseInput(positionKey(ev.Position), doc, &fast)
-		if parsed == (ev.Stream == escaped.Stream) {
-			t.Errorf("%s: parsed fast: %v", ev.Stream, parsed)
-		}
-		if err := decodeInput(positionKey(ev.Position), doc, &fast); err != nil {
-			t.Fatal(err)
-		}
-		d, err := unmarshalInput(positionKey(ev.Position), doc, &slow)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.N != 40 || d.Prev != 39 {
-			t.Errorf("counts %d, %d", d.N, d.Prev)
-		}
-		want := ev
-		if ev.Type == typeUtteranceEdited {
-			want.Data = nil
-		}
-		for _, got := range []eventstore.Event{fast, slow} {
-			if got.ID != want.ID || got.Stream != want.Stream || got.Position != want.Position || got.Type != want.Type ||
-				got.SchemaVersion != want.SchemaVersion || !bytes.Equal(got.Data, want.Data) ||
-				!got.RecordedAt.Equal(want.RecordedAt) || !got.OccurredAt().Equal(want.OccurredAt()) {
-				t.Errorf("%s: got %+v, want %+v", ev.Stream, got, want)
-			}
-		}
 	}
 }

@@ -185,7 +185,7 @@ func Compute(ctx context.Context, src Log, p Period, f Filter, at eventstore.Pos
 	if sl, ok := src.(sparseLog); ok {
 		// it served only the events the report reads: the report still
 		// names how many the log holds up to its position
-		if c.n, err = sl.eventsUpTo(ctx, last, head); err != nil {
+		if c.n, err = sl.EventsUpTo(ctx, last, head); err != nil {
 			return Report{}, fmt.Errorf("report: count the log's events up to %d: %w", head, err)
 		}
 	}
@@ -193,13 +193,22 @@ func Compute(ctx context.Context, src Log, p Period, f Filter, at eventstore.Pos
 }
 
 // sparseLog is a Log that serves only the events the report reads (the
-// report-inputs read model, InputsLog).
+// report-inputs read model, readmodels.ReportInputsLog).
 type sparseLog interface {
 	Log
-	// eventsUpTo returns how many events the whole log holds at or before
+	// EventsUpTo returns how many events the whole log holds at or before
 	// position at; last is the position of the last event ReadAll served
 	// at or before at (0: none).
-	eventsUpTo(ctx context.Context, last, at eventstore.Position) (int, error)
+	EventsUpTo(ctx context.Context, last, at eventstore.Position) (int, error)
+}
+
+// InputsLog is a Log that follows the event log and may be behind it, as
+// the report-inputs read model (readmodels.ReportInputsLog) is: its Head
+// is how far it has folded, and WaitFor returns once it has reached pos,
+// or with ctx's error.
+type InputsLog interface {
+	Log
+	WaitFor(ctx context.Context, pos eventstore.Position) error
 }
 
 // ComputeEvents computes the report over events already in memory, in log

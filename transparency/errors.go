@@ -113,6 +113,8 @@ func Code(err error) string {
 		{ErrRootMismatch, "root_mismatch"},
 		{ErrBadCheckpoint, "bad_checkpoint"},
 		{ErrNotWitnessed, "not_witnessed"},
+		{ErrEquivocation, "equivocation"},
+		{ErrRollback, "rollback"},
 		{ErrWitnessRefused, "witness_refused"},
 		{ErrWitnessUnavailable, "witness_unavailable"},
 	} {

@@ -22,15 +22,42 @@ import (
 // already in RFC 8785 form; anything unusual (escapes in attribute values,
 // unknown or repeated attributes, nulls, other number forms) goes through
 // the export package's own decoder.
+//
+// An attribute the content hash does not cover, other than source and
+// datacontenttype with the values the ledger writes, is refused: an
+// export that carries one carries something no signature vouches for.
 func decodeExportLine(line []byte) (eventstore.Event, error) {
 	if ev, ok := fastDecodeLine(line); ok {
 		return ev, nil
+	}
+	var attrs map[string]json.RawMessage
+	if err := json.Unmarshal(line, &attrs); err != nil {
+		return eventstore.Event{}, fmt.Errorf("%w: %v", export.ErrBadLine, err)
+	}
+	for name := range attrs {
+		if !exportAttributes[name] {
+			return eventstore.Event{}, fmt.Errorf("%w: attribute %q is not part of the ledger's export: the content hash does not cover it, so nothing vouches for it", export.ErrBadLine, name)
+		}
 	}
 	var l export.Line
 	if err := json.Unmarshal(line, &l); err != nil {
 		return eventstore.Event{}, fmt.Errorf("%w: %v", export.ErrBadLine, err)
 	}
+	switch {
+	case l.Source != export.Source:
+		return eventstore.Event{}, fmt.Errorf("%w: source %q: the ledger's exports say %q (source is not hashed)", export.ErrBadLine, l.Source, export.Source)
+	case l.DataContentType != "application/json":
+		return eventstore.Event{}, fmt.Errorf("%w: datacontenttype %q: the ledger's events are application/json (it is not hashed)", export.ErrBadLine, l.DataContentType)
+	}
 	return l.Event()
+}
+
+// exportAttributes are the attributes of an exported event (export.Line).
+var exportAttributes = map[string]bool{
+	"specversion": true, "id": true, "source": true, "type": true, "subject": true, "time": true,
+	"datacontenttype": true, "data": true, "position": true, "streamversion": true, "schemaversion": true,
+	"actorid": true, "actorrole": true, "commandid": true, "correlationid": true, "causationid": true,
+	"occurredat": true, "contenthash": true,
 }
 
 // Attribute bits, to refuse repeated attributes on the fast path.
@@ -154,6 +181,7 @@ func fastDecodeLine(line []byte) (eventstore.Event, bool) {
 		dataCanonical, ok        bool
 		stream, typ, aid, arole  []byte
 		cmd, corr, cause         []byte
+		src, dct                 []byte
 	)
 	if !p.byte('{') {
 		return ev, false
@@ -174,7 +202,7 @@ func fastDecodeLine(line []byte) (eventstore.Event, bool) {
 		case "id":
 			bit, target = fID, &id
 		case "source":
-			bit, target = fSource, new([]byte)
+			bit, target = fSource, &src
 		case "type":
 			bit, target = fType, &typ
 		case "subject":
@@ -182,7 +210,7 @@ func fastDecodeLine(line []byte) (eventstore.Event, bool) {
 		case "time":
 			bit, target = fTime, &tm
 		case "datacontenttype":
-			bit, target = fDCT, new([]byte)
+			bit, target = fDCT, &dct
 		case "actorid":
 			bit, target = fActorID, &aid
 		case "actorrole":
@@ -267,7 +295,7 @@ func fastDecodeLine(line []byte) (eventstore.Event, bool) {
 		return ev, false
 	}
 	// What Line.Event requires, in the same order, so that errors match.
-	if string(spec) != "1.0" || seen&fData == 0 {
+	if string(spec) != "1.0" || seen&fData == 0 || string(src) != export.Source || string(dct) != "application/json" {
 		return ev, false
 	}
 	var err error

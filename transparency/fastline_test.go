@@ -69,8 +69,16 @@ func TestFastLineMatchesExportReader(t *testing.T) {
 			h := upper[at+15 : at+15+64]
 			copy(h, strings.ToUpper(string(h)))
 		}
-		variants = append(variants, re, upper, bytes.Replace(line, []byte(`"specversion"`), []byte(`"extra":null,"specversion"`), 1),
-			bytes.Replace(line, []byte(`"position"`), []byte(`"Position"`), 1), bytes.Replace(line, []byte(`"actorid":"`), []byte(`"actorid":null,"actorid":"`), 1))
+		variants = append(variants, re, upper, bytes.Replace(line, []byte(`"actorid":"`), []byte(`"actorid":null,"actorid":"`), 1))
+		// Attributes the content hash does not cover are refused, not
+		// ignored: an added one, a renamed one, another source.
+		for _, refused := range [][]byte{bytes.Replace(line, []byte(`"specversion"`), []byte(`"extra":null,"specversion"`), 1),
+			bytes.Replace(line, []byte(`"position"`), []byte(`"Position"`), 1),
+			bytes.Replace(line, []byte(`"source":"collab-ledger"`), []byte(`"source":"elsewhere"`), 1)} {
+			if _, err := decodeExportLine(refused); err == nil || !strings.Contains(err.Error(), "not hashed") && !strings.Contains(err.Error(), "does not cover") {
+				t.Fatalf("event %d: an attribute the hash does not cover was not refused: %v\n%s", i, err, refused)
+			}
+		}
 		for vi, v := range variants {
 			total++
 			got, gerr := decodeExportLine(v)

@@ -13,7 +13,7 @@ import (
 
 // ErrNotWitnessed: no checkpoint carries the cosignatures the witness
 // policy asks for. A *Problem of this kind names what is missing.
-var ErrNotWitnessed = errors.New("not witnessed as the policy requires")
+var ErrNotWitnessed = errors.New("not witnessed")
 
 // Policy is a witness policy in the C2SP tlog-policy format:
 //

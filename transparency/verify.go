@@ -906,6 +906,39 @@ func (v *verifier) witnessed() {
 	}
 }
 
+// reorderMatches reports whether the first size leaves give root once
+// put back in order: leaves k and j (where the recorded-at times first go
+// backwards) swapped back, leaf j moved back to k, leaf k moved back to j,
+// or leaves good to size-1 sorted by recorded-at time. The stores record
+// times in log order, so events moved give the signed root again one of
+// these ways; a recorded-at time changed (with the content hash
+// recomputed) does not.
+func (v *verifier) reorderMatches(good, size, k, j int64, root tlog.Hash) bool {
+	if j >= size {
+		return false
+	}
+	base := make([]int64, size)
+	for i := range base {
+		base[i] = int64(i)
+	}
+	swapped := slices.Clone(base)
+	swapped[k], swapped[j] = swapped[j], swapped[k]
+	jToK := slices.Insert(slices.Delete(slices.Clone(base), int(j), int(j)+1), int(k), j)
+	kToJ := slices.Insert(slices.Delete(slices.Clone(base), int(k), int(k)+1), int(j), k)
+	byTime := slices.Clone(base)
+	slices.SortStableFunc(byTime[good:], func(a, b int64) int { return cmp.Compare(v.r.leaves.at(a).recorded, v.r.leaves.at(b).recorded) })
+	for _, order := range [][]int64{swapped, jToK, kToJ, byTime} {
+		var t memTree
+		for _, i := range order {
+			t.add(v.tree.hashes.at(tlog.StoredHashIndex(0, i)))
+		}
+		if got, err := t.root(size); err == nil && got == root {
+			return true
+		}
+	}
+	return false
+}
+
 // where describes a checkpoint's origin for messages.
 func (p pendingCP) where() string {
 	if p.external > 0 {
@@ -943,8 +976,17 @@ func (v *verifier) classify(m mismatch, good int64) *Problem {
 		k := good + int64(sort.Search(int(j-good), func(x int) bool { return info(good+int64(x)).recorded > t }))
 		if k < size {
 			a, b := info(k), info(j)
+			if !v.reorderMatches(good, size, k, j, m.cp.Root) {
+				// Put in recorded-time order, the same events do not give
+				// the signed root: not a reordering, but a recorded-at time
+				// (or more) changed and the content hash recomputed.
+				return &Problem{Kind: ErrContentChanged, Position: b.pos, Leaf: j, Line: int(b.line), EventID: b.id.String(),
+					Detail: fmt.Sprintf("event %s at position %d says it was recorded at %s, before event %s at position %d (recorded %s), and the same events in recorded-time order do not give the root %s signs for %d leaves: a recorded-at time was changed together with the content hash",
+						b.id, b.pos, time.UnixMicro(b.recorded).UTC().Format(eventstore.TimeLayout), a.id, a.pos,
+						time.UnixMicro(a.recorded).UTC().Format(eventstore.TimeLayout), m.where(), size)}
+			}
 			return &Problem{Kind: ErrOrderChanged, Position: a.pos, Leaf: k, Line: int(a.line), EventID: a.id.String(),
-				Detail: fmt.Sprintf("event %s at position %d was recorded at %s, after event %s at position %d (recorded %s); %s (size %d) does not match the log",
+				Detail: fmt.Sprintf("event %s at position %d was recorded at %s, after event %s at position %d (recorded %s); %s (size %d) does not match the log, and does once its events are put back in recorded-time order",
 					a.id, a.pos, time.UnixMicro(a.recorded).UTC().Format(eventstore.TimeLayout), b.id, b.pos,
 					time.UnixMicro(b.recorded).UTC().Format(eventstore.TimeLayout), m.where(), size)}
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/tokens"
 )
 
 // The JSON command API.
@@ -140,12 +141,30 @@ func (s *server) command(name string) http.HandlerFunc {
 			writeError(w, r, s.cfg.Logger, err)
 			return
 		}
+		if name == domain.CmdRetirePO && len(res.Events) > 0 {
+			s.awaitTokens(ctx)
+		}
 		out := CommandResult{Command: name, CommandID: res.CommandID, CorrelationID: res.CorrelationID, Stream: res.Stream, Version: res.Version, Events: make([]StoredEvent, len(res.Events))}
 		for i, e := range res.Events {
 			out.Events[i] = StoredEvent{ID: e.ID, Stream: e.Stream, Version: e.Version, Position: uint64(e.Position), Type: e.Type, SchemaVersion: e.SchemaVersion,
 				Hash: e.Hash, RecordedAt: e.RecordedAt, OccurredAt: e.OccurredAt(), Data: e.Data}
 		}
 		writeJSON(w, status, out)
+	}
+}
+
+// awaitTokens waits until the token service has followed the log to its
+// head, so that what a command changes of the tokens (a retired PO's are
+// revoked) holds before the answer is sent. A service that cannot wait, or
+// a wait that fails, is logged: the registry check refuses a retired PO's
+// commands in any case.
+func (s *server) awaitTokens(ctx context.Context) {
+	sy, ok := s.cfg.Tokens.(interface{ Sync(context.Context) error })
+	if !ok {
+		return
+	}
+	if err := sy.Sync(ctx); err != nil {
+		s.cfg.Logger.Warn("tokens: waiting for the revocation of a retired PO's tokens", "err", err)
 	}
 }
 
@@ -198,10 +217,10 @@ func (s *server) authenticate(r *http.Request) (domain.Actor, error) {
 	if h == "" || !found || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return domain.Actor{}, newAPIError(http.StatusUnauthorized, CodeUnauthenticated, "send Authorization: Bearer <token>")
 	}
-	actor, err := s.cfg.Tokens.Authenticate(strings.TrimSpace(token))
+	actor, err := s.cfg.Tokens.Authenticate(r.Context(), strings.TrimSpace(token))
 	if err != nil {
 		msg := "invalid token"
-		if errors.Is(err, ErrUnauthenticated) {
+		if errors.Is(err, tokens.ErrUnauthenticated) {
 			msg = err.Error()
 		}
 		return domain.Actor{}, &apiError{status: http.StatusUnauthorized, detail: ErrorDetail{Code: CodeUnauthenticated, Message: msg}, cause: err}

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/bbolt"
+	"github.com/pdis/collab-ledger/tokens"
 	"github.com/pdis/collab-ledger/web"
 )
 
@@ -35,8 +37,14 @@ var (
 	auditorActor = domain.Actor{ID: "auditor-1", Role: domain.RoleAuditor}
 )
 
+// identities maps the pseudonyms citizenActor made back to their
+// identities, for apiEnv.token: a citizen's token is asked for by identity.
+var identities sync.Map
+
 func citizenActor(identity string) domain.Actor {
-	return domain.Actor{ID: string(domain.Pseudonym(apiSecret, identity)), Role: domain.RoleCitizen}
+	id := string(domain.Pseudonym(apiSecret, identity))
+	identities.Store(id, identity)
+	return domain.Actor{ID: id, Role: domain.RoleCitizen}
 }
 
 // faultyStore is the real store with switchable faults: every append
@@ -50,7 +58,7 @@ func (s *faultyStore) Append(ctx context.Context, stream string, exp eventstore.
 	switch {
 	case s.unavailable.Load():
 		return eventstore.AppendResult{}, fmt.Errorf("append: %w", eventstore.ErrUnavailable)
-	case s.conflict.Load() && stream != web.TokensStream:
+	case s.conflict.Load() && stream != tokens.Stream:
 		return eventstore.AppendResult{}, &eventstore.ConflictError{Stream: stream, Expected: exp, Actual: 99}
 	}
 	return s.Store.Append(ctx, stream, exp, evs...)
@@ -62,7 +70,7 @@ type apiEnv struct {
 	store  *faultyStore
 	raw    eventstore.Store
 	ledger *app.Ledger
-	tokens *web.TokenIndex
+	tokens *tokens.Service
 	srv    *httptest.Server
 	now    atomic.Pointer[time.Time]
 }
@@ -86,7 +94,7 @@ func newAPI(t *testing.T, tweak func(*web.Config)) *apiEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.tokens = web.NewTokenIndex(e.store, quiet, clock)
+	e.tokens = tokens.NewService(e.store, tokens.Config{Secret: apiSecret, Now: clock, Logger: quiet})
 	go e.tokens.Run(ctx)
 	cfg := web.Config{Store: e.store, StoreKind: "file", Logger: quiet, Ledger: e.ledger, Tokens: e.tokens}
 	if tweak != nil {
@@ -106,18 +114,61 @@ func newAPI(t *testing.T, tweak func(*web.Config)) *apiEnv {
 	return e
 }
 
-// token issues a token for actor and waits until the server knows it.
+// token issues a token for actor (a citizen's by the identity given to
+// citizenActor; a PO's once the PO is registered, which it does first)
+// and waits until the server knows it.
 func (e *apiEnv) token(actor domain.Actor, expires time.Time) string {
 	e.t.Helper()
 	ctx := context.Background()
-	tok, _, err := web.IssueToken(ctx, e.store, web.TokenGrant{Actor: actor, ExpiresAt: expires}, "test", *e.now.Load())
+	req := tokens.Request{Role: actor.Role, Ministry: actor.Ministry, ActorID: actor.ID}
+	if actor.Role == domain.RoleCitizen || actor.Role == domain.RoleProposer {
+		identity, ok := identities.Load(actor.ID)
+		if !ok {
+			e.t.Fatalf("token for %s: not a citizenActor", actor)
+		}
+		req.ActorID, req.Identity = "", identity.(string)
+	}
+	if actor.Role == domain.RolePO {
+		e.registerPO(actor)
+	}
+	if !expires.IsZero() {
+		req.Lifetime = expires.Sub(*e.now.Load())
+		if req.Lifetime <= 0 {
+			// An expired token: issued an hour before it expired.
+			was := *e.now.Load()
+			past := expires.Add(-time.Hour)
+			e.now.Store(&past)
+			defer e.now.Store(&was)
+			req.Lifetime = time.Hour
+		}
+	}
+	tok, err := e.tokens.Issue(ctx, testIssuer, req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	if err := e.tokens.Sync(ctx); err != nil {
 		e.t.Fatal(err)
 	}
-	return tok
+	return tok.Token
+}
+
+// testIssuer issues the tests' tokens.
+var testIssuer = domain.Actor{ID: "test", Role: domain.RolePDIS}
+
+// registerPO registers a PO actor (and its ministry) for the current year
+// as its ministry's chief PO, unless the registry has it.
+func (e *apiEnv) registerPO(actor domain.Actor) {
+	e.t.Helper()
+	ctx := context.Background()
+	year := calendar.DateOf(*e.now.Load()).Year()
+	for _, cmd := range []domain.Command{
+		domain.RegisterMinistry{MinistryID: actor.Ministry, Name: string(actor.Ministry)},
+		domain.RegisterPO{POID: actor.ID, Name: actor.ID, Ministry: actor.Ministry, Role: domain.POChief, Year: year},
+	} {
+		if _, err := e.ledger.Execute(ctx, testIssuer, cmd); err != nil && !errors.Is(err, domain.ErrConflictingState) {
+			e.t.Fatalf("register %s: %v", actor, err)
+		}
+	}
 }
 
 type reply struct {
@@ -288,7 +339,7 @@ func TestCommandAPIErrors(t *testing.T) {
 	aliceTok := e.token(alice, time.Time{})
 	expired := e.token(citizenActor("A100000009"), apiNow.Add(-time.Second))
 	revoked := e.token(citizenActor("A100000008"), time.Time{})
-	if _, err := web.RevokeToken(context.Background(), e.store, web.HashToken(revoked)[:12], "lost laptop", "test", apiNow); err != nil {
+	if _, err := e.tokens.Revoke(context.Background(), testIssuer, tokens.HashOf(revoked).String()[:12], "lost laptop"); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.tokens.Sync(context.Background()); err != nil {
@@ -415,9 +466,8 @@ func TestAuthMatrixSample(t *testing.T) {
 		t.Fatal("refused commands moved the head")
 	}
 	// A chief PO registers a PO of another ministry: refused by its rule.
-	e.must(staff, "registry.register_ministry", map[string]any{"ministryId": "moj", "name": "法務部"})
+	// (e.token registered the chief PO of moj, as their token needs.)
 	e.must(staff, "registry.register_ministry", map[string]any{"ministryId": "moi", "name": "內政部"})
-	e.must(staff, "registry.register_po", map[string]any{"poId": "po-moj-chief", "name": "法務部主任PO", "ministry": "moj", "role": "chief", "year": 2026})
 	head = e.head()
 	r := e.post(po, "registry.register_po", map[string]any{"poId": "po-moi-x", "name": "X", "ministry": "moi", "role": "unit", "year": 2026})
 	if r.status != 403 || r.err.Rule != domain.RuleRegistryChiefOfMinistry || e.head() != head {
@@ -433,54 +483,55 @@ func TestTokens(t *testing.T) {
 	e := newAPI(t, nil)
 	ctx := context.Background()
 	tok := e.token(poActor, apiNow.Add(720*time.Hour))
-	if !strings.HasPrefix(tok, web.TokenPrefix) || len(tok) != len(web.TokenPrefix)+43 {
+	if !strings.HasPrefix(tok, tokens.Prefix) || len(tok) != len(tokens.Prefix)+43 {
 		t.Fatalf("token %q", tok)
 	}
-	if actor, err := e.tokens.Authenticate(tok); err != nil || actor != poActor {
+	if actor, err := e.tokens.Authenticate(ctx, tok); err != nil || actor != poActor {
 		t.Fatalf("authenticate: %v %v", actor, err)
 	}
-	if _, _, err := web.IssueToken(ctx, e.store, web.TokenGrant{Actor: domain.Actor{ID: "A123456789", Role: domain.RoleCitizen}}, "test", apiNow); err == nil {
-		t.Fatal("a token for a raw identity was issued")
+	if _, err := e.tokens.Issue(ctx, testIssuer, tokens.Request{Role: domain.RoleCitizen, ActorID: "A123456789"}); domain.RuleOf(err) != tokens.RuleIdentityRequired {
+		t.Fatalf("a token for a citizen by actor ID: %v", err)
 	}
 	all, err := e.raw.ReadAll(ctx, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ev := range all {
-		if bytes.Contains(ev.Data, []byte(tok)) || bytes.Contains(ev.Data, []byte(strings.TrimPrefix(tok, web.TokenPrefix))) {
+		if bytes.Contains(ev.Data, []byte(tok)) || bytes.Contains(ev.Data, []byte(strings.TrimPrefix(tok, tokens.Prefix))) {
 			t.Fatalf("the token itself is in the log: %s", ev.Data)
 		}
 	}
-	list, err := web.ListTokens(ctx, e.store)
-	if err != nil || len(list) != 1 || list[0].Hash != web.HashToken(tok) || list[0].Role != domain.RolePO || list[0].Ministry != "moj" || !list[0].Active(apiNow) {
+	list, err := e.tokens.List(ctx)
+	if err != nil || len(list) != 1 || list[0].Hash != tokens.HashOf(tok) || list[0].Role != domain.RolePO || list[0].Ministry != "moj" || list[0].Status != tokens.StatusActive {
 		t.Fatalf("list: %+v %v", list, err)
 	}
 	// A restarted server knows the token from the log.
-	fresh := web.NewTokenIndex(e.store, nil, func() time.Time { return apiNow })
+	fresh := tokens.NewService(e.store, tokens.Config{Now: func() time.Time { return apiNow }})
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go fresh.Run(rctx)
 	if err := fresh.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fresh.Authenticate(tok); err != nil {
+	if _, err := fresh.Authenticate(ctx, tok); err != nil {
 		t.Fatalf("after restart: %v", err)
 	}
 	// Revocation takes effect on the running servers.
-	if _, err := web.RevokeToken(ctx, e.store, "0000", "", "test", apiNow); err == nil {
-		t.Fatal("revoked with a 4-digit prefix")
+	if _, err := e.tokens.Revoke(ctx, testIssuer, "0000", ""); !errors.Is(err, tokens.ErrHashPrefix) {
+		t.Fatalf("revoked with a 4-digit prefix: %v", err)
 	}
-	if _, err := web.RevokeToken(ctx, e.store, list[0].Hash[:10], "rotated", "test", apiNow); err != nil {
+	prefix := list[0].Hash.String()[:10]
+	if _, err := e.tokens.Revoke(ctx, testIssuer, prefix, "rotated"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := web.RevokeToken(ctx, e.store, list[0].Hash[:10], "again", "test", apiNow); !errors.Is(err, web.ErrTokenRevoked) {
+	if _, err := fresh.Revoke(ctx, testIssuer, prefix, "again"); domain.RuleOf(err) != tokens.RuleAlreadyRevoked {
 		t.Fatalf("revoke twice: %v", err)
 	}
-	for _, idx := range []*web.TokenIndex{e.tokens, fresh} {
-		if err := idx.Sync(ctx); err != nil {
+	for _, svc := range []*tokens.Service{e.tokens, fresh} {
+		if err := svc.Sync(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := idx.Authenticate(tok); !errors.Is(err, web.ErrUnauthenticated) {
+		if _, err := svc.Authenticate(ctx, tok); !errors.Is(err, tokens.ErrUnauthenticated) {
 			t.Fatalf("revoked token authenticates: %v", err)
 		}
 	}

@@ -2,13 +2,12 @@ package web
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/tokens"
 )
 
 // Paths of the token administration routes: PDIS staff issue, list and
@@ -20,41 +19,57 @@ const (
 	TokenRevokePath = "/api/v1/admin/tokens/{hash}/revoke"
 )
 
-// Rules the token routes name in their 403 and 400 answers.
+// Rules the token routes name in their 403 answers.
 const (
-	RuleTokensStaffOnly = "admin.tokens.staff_only"
-	RuleTokenGrant      = "admin.tokens.grant_invalid"
+	// RuleTokensStaffOnly: only PDIS staff manage tokens.
+	RuleTokensStaffOnly = tokens.RuleStaffOnly
 )
 
 // DefaultTokenLifetime is how long a token issued without expiresIn works.
 const DefaultTokenLifetime = 720 * time.Hour
 
+// TokenService is what the API authenticates bearer tokens with and
+// administers them through; *tokens.Service is the ledger's.
+type TokenService interface {
+	// Authenticate returns the actor a bearer token stands for, or an error
+	// wrapping tokens.ErrUnauthenticated.
+	Authenticate(ctx context.Context, token string) (domain.Actor, error)
+	// Issue makes a token, as by.
+	Issue(ctx context.Context, by domain.Actor, req tokens.Request) (tokens.Token, error)
+	// Revoke revokes the token whose hash starts with hashPrefix, as by.
+	Revoke(ctx context.Context, by domain.Actor, hashPrefix, reason string) (tokens.Record, error)
+	// List returns every token issued, with its status.
+	List(ctx context.Context) ([]tokens.Listed, error)
+}
+
 // TokenRequest is the body of POST /api/v1/admin/tokens. A citizen's or
-// proposer's actorId is their pseudonym: the API never takes a raw
-// identity.
+// proposer's token is asked for by their verified identity: the server
+// computes their pseudonym with its secret, and keeps the identity nowhere.
+// Anyone else's is asked for by actor ID.
 type TokenRequest struct {
 	Role     domain.Role       `json:"role"`
 	Ministry domain.MinistryID `json:"ministry,omitempty"`
-	ActorID  string            `json:"actorId"`
+	// ActorID is the actor of a token for anyone but a citizen or
+	// proposer (a staff account, a PO's registry ID).
+	ActorID string `json:"actorId,omitempty"`
+	// Identity is a citizen's or proposer's verified identity.
+	Identity string `json:"identity,omitempty"`
 	// ExpiresIn is how long the token works, as a Go duration ("720h");
-	// "0" for ever; empty DefaultTokenLifetime.
+	// "0" for ever; empty DefaultTokenLifetime, or for a PO the end of
+	// their registration, which ends a PO's token in any case.
 	ExpiresIn string `json:"expiresIn,omitempty"`
-	Note      string `json:"note,omitempty"`
 }
 
 // TokenCreated is the body of a 201 answer to POST /api/v1/admin/tokens:
 // the token, shown this once, and what the log records of it.
 type TokenCreated struct {
 	Token string `json:"token"`
-	TokenIssued
+	tokens.Record
 }
 
-// TokenInfo is one token as GET /api/v1/admin/tokens lists it.
-type TokenInfo struct {
-	TokenRecord
-	// Status is active, expired or revoked.
-	Status string `json:"status"`
-}
+// TokenInfo is one token as GET /api/v1/admin/tokens lists it: its record
+// and its status (active, expired or revoked).
+type TokenInfo = tokens.Listed
 
 // TokenList is the body of GET /api/v1/admin/tokens.
 type TokenList struct {
@@ -64,23 +79,6 @@ type TokenList struct {
 // RevokeRequest is the optional body of a revocation.
 type RevokeRequest struct {
 	Reason string `json:"reason,omitempty"`
-}
-
-// syncer is an Authenticator that can catch up with the log on demand
-// (TokenIndex): an issued token then works, and a revoked one stops
-// working, before the answer is sent.
-type syncer interface {
-	Sync(ctx context.Context) error
-}
-
-// syncTokens brings the authenticator up to date with the tokens stream.
-func (s *server) syncTokens(ctx context.Context) error {
-	if sy, ok := s.cfg.Tokens.(syncer); ok {
-		if err := sy.Sync(ctx); err != nil {
-			return fmt.Errorf("sync tokens: %w", err)
-		}
-	}
-	return nil
 }
 
 func (s *server) registerTokens(handle func(string, http.HandlerFunc)) {
@@ -134,65 +132,35 @@ func (s *server) createToken(ctx context.Context, w http.ResponseWriter, r *http
 	if err := strictDecode(body, &req); err != nil {
 		return newAPIError(http.StatusBadRequest, CodeBadRequest, err.Error())
 	}
-	now := time.Now()
-	grant := TokenGrant{Note: strings.TrimSpace(req.Note), ExpiresAt: now.Add(DefaultTokenLifetime)}
+	tr := tokens.Request{Role: req.Role, Ministry: req.Ministry, ActorID: req.ActorID, Identity: req.Identity}
+	lifetime := DefaultTokenLifetime
+	if req.Role == domain.RolePO {
+		lifetime = 0 // a PO's token ends with their registration
+	}
 	if req.ExpiresIn != "" {
 		d, err := time.ParseDuration(req.ExpiresIn)
 		if err != nil || d < 0 {
 			return newAPIError(http.StatusBadRequest, CodeBadRequest, `expiresIn must be a non-negative duration such as "720h" ("0": for ever)`)
 		}
-		grant.ExpiresAt = time.Time{}
-		if d > 0 {
-			grant.ExpiresAt = now.Add(d)
-		}
+		lifetime = d
 	}
-	if !req.Role.Valid() {
-		e := newAPIError(http.StatusBadRequest, CodeBadRequest, "role must be one of "+joinRoles())
-		e.detail.Rule = RuleTokenGrant
-		return e
-	}
-	grant.Actor, err = domain.NewActor(req.ActorID, req.Role, req.Ministry)
-	if err == nil {
-		err = validGrantActor(grant.Actor)
-	}
-	if err != nil {
-		e := newAPIError(http.StatusBadRequest, CodeBadRequest, err.Error())
-		e.detail.Rule = RuleTokenGrant
-		return e
-	}
-	token, issued, err := IssueToken(ctx, s.cfg.Store, grant, actor.ID, now)
+	tr.Lifetime = lifetime
+	issued, err := s.cfg.Tokens.Issue(ctx, actor, tr)
 	if err != nil {
 		return err
 	}
-	if err := s.syncTokens(ctx); err != nil {
-		return err
-	}
-	s.cfg.Logger.Info("token issued", "hash", issued.Hash[:16], "actor", grant.Actor.String(), "by", actor.ID)
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, TokenCreated{Token: token, TokenIssued: issued})
+	s.cfg.Logger.Info("token issued", "hash", issued.Record.Hash.Short(), "actor", issued.Record.Actor().String(), "by", actor.ID)
+	writeJSON(w, http.StatusCreated, TokenCreated{Token: issued.Token, Record: issued.Record})
 	return nil
 }
 
 // listTokens lists every token issued (GET /api/v1/admin/tokens).
 func (s *server) listTokens(ctx context.Context, w http.ResponseWriter, r *http.Request, _ domain.Actor) error {
-	records, err := ListTokens(ctx, s.cfg.Store)
+	records, err := s.cfg.Tokens.List(ctx)
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	out := TokenList{Tokens: make([]TokenInfo, 0, len(records))}
-	for _, rec := range records {
-		status := "active"
-		switch {
-		case rec.Revoked != nil:
-			status = "revoked"
-		case !rec.Active(now):
-			status = "expired"
-		}
-		out.Tokens = append(out.Tokens, TokenInfo{TokenRecord: rec, Status: status})
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, TokenList{Tokens: records})
 	return nil
 }
 
@@ -208,33 +176,11 @@ func (s *server) revokeToken(ctx context.Context, w http.ResponseWriter, r *http
 			return newAPIError(http.StatusBadRequest, CodeBadRequest, err.Error())
 		}
 	}
-	rec, err := RevokeToken(ctx, s.cfg.Store, r.PathValue("hash"), strings.TrimSpace(req.Reason), actor.ID, time.Now())
-	switch {
-	case errors.Is(err, ErrTokenNotFound):
-		err = newAPIError(http.StatusNotFound, CodeNotFound, err.Error())
-	case errors.Is(err, ErrTokenAmbiguous), errors.Is(err, ErrTokenRevoked):
-		err = newAPIError(http.StatusConflict, CodeConflict, err.Error())
-	case errors.Is(err, ErrTokenHashPrefix):
-		err = newAPIError(http.StatusBadRequest, CodeBadRequest, err.Error())
-	}
+	rec, err := s.cfg.Tokens.Revoke(ctx, actor, r.PathValue("hash"), strings.TrimSpace(req.Reason))
 	if err != nil {
 		return err
 	}
-	if err := s.syncTokens(ctx); err != nil {
-		return err
-	}
-	s.cfg.Logger.Info("token revoked", "hash", rec.Hash[:16], "by", actor.ID)
-	writeJSON(w, http.StatusOK, TokenInfo{TokenRecord: rec, Status: "revoked"})
+	s.cfg.Logger.Info("token revoked", "hash", rec.Hash.Short(), "by", actor.ID)
+	writeJSON(w, http.StatusOK, TokenInfo{Record: rec, Status: tokens.StatusRevoked})
 	return nil
-}
-
-func joinRoles() string {
-	var b strings.Builder
-	for i, r := range domain.Roles() {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(string(r))
-	}
-	return b.String()
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/tokens"
 	"github.com/pdis/collab-ledger/web"
 )
 
@@ -58,7 +59,7 @@ func TestTokenAdminAPI(t *testing.T) {
 	staff := e.token(domain.Actor{ID: "staff-1", Role: domain.RolePDIS}, time.Time{})
 	po := e.token(domain.Actor{ID: "po-moj", Role: domain.RolePO, Ministry: "MOJ"}, time.Time{})
 	tokensIn := func() int {
-		all, err := web.ListTokens(ctx, e.raw)
+		all, err := tokens.NewService(e.raw, tokens.Config{}).List(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +68,7 @@ func TestTokenAdminAPI(t *testing.T) {
 	before := tokensIn()
 
 	// Refused, each with its code, and nothing recorded.
-	pseudonym := strings.Repeat("ab", 32)
+	pseudonym := string(domain.Pseudonym(apiSecret, "A123456789"))
 	refusals := []struct {
 		name, token, body string
 		status            int
@@ -76,9 +77,11 @@ func TestTokenAdminAPI(t *testing.T) {
 		{"no token", "", `{"role":"po","actorId":"po-2","ministry":"MOJ"}`, 401, web.CodeUnauthenticated, ""},
 		{"unknown token", "clt_nope", `{"role":"po","actorId":"po-2","ministry":"MOJ"}`, 401, web.CodeUnauthenticated, ""},
 		{"not staff", po, `{"role":"po","actorId":"po-2","ministry":"MOJ"}`, 403, web.CodeForbidden, web.RuleTokensStaffOnly},
-		{"unknown role", staff, `{"role":"king","actorId":"k"}`, 400, web.CodeBadRequest, web.RuleTokenGrant},
-		{"po without ministry", staff, `{"role":"po","actorId":"po-2"}`, 400, web.CodeBadRequest, web.RuleTokenGrant},
-		{"citizen by raw identity", staff, `{"role":"citizen","actorId":"A123456789"}`, 400, web.CodeBadRequest, web.RuleTokenGrant},
+		{"unknown role", staff, `{"role":"king","actorId":"k"}`, 422, web.CodeRuleViolated, tokens.RuleGrantInvalid},
+		{"po without ministry", staff, `{"role":"po","actorId":"po-2"}`, 422, web.CodeRuleViolated, tokens.RuleGrantInvalid},
+		{"citizen by actor ID", staff, `{"role":"citizen","actorId":"A123456789"}`, 422, web.CodeRuleViolated, tokens.RuleIdentityRequired},
+		{"citizen by a pseudonym", staff, `{"role":"citizen","actorId":"` + pseudonym + `"}`, 422, web.CodeRuleViolated, tokens.RuleIdentityRequired},
+		{"staff by identity", staff, `{"role":"pdis","identity":"A123456789"}`, 422, web.CodeRuleViolated, tokens.RuleIdentityOnlyForCitizens},
 		{"bad duration", staff, `{"role":"auditor","actorId":"aud-1","expiresIn":"soon"}`, 400, web.CodeBadRequest, ""},
 		{"negative duration", staff, `{"role":"auditor","actorId":"aud-1","expiresIn":"-1h"}`, 400, web.CodeBadRequest, ""},
 		{"unknown member", staff, `{"role":"auditor","actorId":"aud-1","admin":true}`, 400, web.CodeBadRequest, ""},
@@ -96,27 +99,27 @@ func TestTokenAdminAPI(t *testing.T) {
 
 	// Issued: the new token works at once for its actor, with its role.
 	var created web.TokenCreated
-	if status, e2 := e.admin("POST", web.TokensPath, staff, `{"role":"citizen","actorId":"`+pseudonym+`","expiresIn":"1h","note":"kiosk"}`, &created); status != 201 {
+	if status, e2 := e.admin("POST", web.TokensPath, staff, `{"role":"citizen","identity":"A123456789","expiresIn":"1h"}`, &created); status != 201 {
 		t.Fatalf("create: %d %+v", status, e2)
 	}
-	if !strings.HasPrefix(created.Token, web.TokenPrefix) || created.Hash != web.HashToken(created.Token) || created.ActorID != pseudonym ||
-		created.Role != domain.RoleCitizen || created.Note != "kiosk" || created.ExpiresAt.Sub(created.IssuedAt) != time.Hour {
+	if !strings.HasPrefix(created.Token, tokens.Prefix) || created.Hash != tokens.HashOf(created.Token) || created.ActorID != pseudonym ||
+		created.Role != domain.RoleCitizen || created.ExpiresAt.Sub(created.IssuedAt).Round(time.Second) != time.Hour {
 		t.Fatalf("created %+v", created)
 	}
 	if err := e.tokens.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	actor, err := e.tokens.Authenticate(created.Token)
+	actor, err := e.tokens.Authenticate(ctx, created.Token)
 	if err != nil || actor.ID != pseudonym || actor.Role != domain.RoleCitizen {
 		t.Fatalf("the new token authenticates %+v, %v", actor, err)
 	}
 	// The log records who issued it, and only the hash.
-	evs, err := e.raw.ReadStream(ctx, web.TokensStream, 1, 1000)
+	evs, err := e.raw.ReadStream(ctx, tokens.Stream, 1, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	last := evs[len(evs)-1]
-	if last.Metadata.ActorID != "staff-1" || bytes.Contains(last.Data, []byte(created.Token)) {
+	if last.Metadata.ActorID != "staff-1" || bytes.Contains(last.Data, []byte(created.Token)) || bytes.Contains(last.Data, []byte("A123456789")) {
 		t.Fatalf("token event: actor %q, data %s", last.Metadata.ActorID, last.Data)
 	}
 
@@ -133,7 +136,7 @@ func TestTokenAdminAPI(t *testing.T) {
 	}
 
 	// Revoked by a prefix of its hash: it stops working; again is a conflict.
-	revoke := strings.Replace(web.TokenRevokePath, "{hash}", created.Hash[:12], 1)
+	revoke := strings.Replace(web.TokenRevokePath, "{hash}", created.Hash.String()[:12], 1)
 	for _, c := range []struct {
 		path, body string
 		status     int
@@ -155,13 +158,13 @@ func TestTokenAdminAPI(t *testing.T) {
 	if revoked.Status != "revoked" || revoked.Revoked == nil || revoked.Revoked.Reason != "kiosk retired" {
 		t.Fatalf("revoked %+v", revoked)
 	}
-	if status, e2 := e.admin("POST", revoke, staff, "", nil); status != 409 || e2.Code != web.CodeConflict {
+	if status, e2 := e.admin("POST", revoke, staff, "", nil); status != 409 || e2.Code != web.CodeConflict || e2.Rule != tokens.RuleAlreadyRevoked {
 		t.Fatalf("revoke again: %d %+v", status, e2)
 	}
 	if err := e.tokens.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.tokens.Authenticate(created.Token); err == nil {
+	if _, err := e.tokens.Authenticate(ctx, created.Token); err == nil {
 		t.Fatal("a revoked token still authenticates")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/tokens"
 )
 
 // Stable error codes of the JSON command API, in the "code" of every error
@@ -112,6 +113,10 @@ func classify(err error) *apiError {
 	}
 	e := &apiError{cause: err}
 	switch {
+	case errors.Is(err, tokens.ErrHashPrefix):
+		e.status, e.detail = http.StatusBadRequest, ErrorDetail{Code: CodeBadRequest, Message: tokens.ErrHashPrefix.Error()}
+	case errors.Is(err, tokens.ErrUnauthenticated):
+		e.status, e.detail = http.StatusUnauthorized, ErrorDetail{Code: CodeUnauthenticated, Message: "invalid token"}
 	case errors.Is(err, eventstore.ErrConflict), errors.Is(err, app.ErrTooManyConflicts):
 		e.status, e.detail = http.StatusConflict, ErrorDetail{Code: CodeWrongExpectedVersion, Message: "the stream kept changing under the command; try again"}
 	case errors.Is(err, eventstore.ErrEventTooLarge):

@@ -25,6 +25,7 @@ import (
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/readmodels"
+	"github.com/pdis/collab-ledger/tokens"
 )
 
 // ---- ordered YAML ----
@@ -152,6 +153,8 @@ func (g *generator) schemaOf(t reflect.Type) *yaml.Node {
 		return ref("#/components/schemas/Change")
 	case reflect.TypeFor[eventstore.Hash]():
 		return ym("type", "string", "pattern", "^[0-9a-f]{64}$", "description", "A SHA-256 content hash in lower-case hex (docs/content-hash.md).")
+	case reflect.TypeFor[tokens.Hash]():
+		return ym("type", "string", "pattern", "^[0-9a-f]{64}$", "description", "A token's SHA-256 in lower-case hex.")
 	case reflect.TypeFor[json.RawMessage]():
 		return ym("type", "object", "description", "The event's body, in RFC 8785 canonical JSON.")
 	}
@@ -234,13 +237,20 @@ command ("proposal.sign.self_only").
 
 Tokens: "collabledger tokens create --role po --ministry moi --actor ID"
 prints a token (clt_ and 43 base64url characters) once; the log keeps
-only its SHA-256, in the "tokens" stream. Citizens: the API never takes a
-raw identity. An identity provider adapter (or "tokens create --role
-citizen --identity X") computes the citizen's keyed pseudonym,
-HMAC-SHA256(server secret, verified identity) in lower-case hex, and
-issues a token for it; only the pseudonym is stored. A citizen's token
-acts as that pseudonym: proposal.sign takes it as the signer (the body's
-signer may be left out).
+only its SHA-256, in the "tokens" stream, with the actor and role it
+stands for. Citizens: a citizen's token is asked for by their verified
+identity (POST /api/v1/admin/tokens with "identity", or "tokens create
+--role citizen --identity X"), and the server computes their keyed
+pseudonym, HMAC-SHA256(server secret, verified identity) in lower-case
+hex, with its own secret; the identity is stored nowhere, and no client
+ever computes a pseudonym. A citizen's token acts as that pseudonym:
+proposal.sign takes it as the signer (the body's signer may be left out).
+A PO's token is issued only for a PO registered for the current year, and
+expires with the registration (the end of its last year, Taipei time);
+every PO's command is checked against the PO registry as it stands
+(policy.po.unregistered, policy.po.retired, policy.po.other_ministry,
+policy.po.not_registered_for_year), and a PO's retirement revokes their
+tokens.
 
 The read models are queried with GET routes under /api/v1/ (cases,
 trails, meetings, proposals, monthly meetings, due responses): public
@@ -418,7 +428,7 @@ func renderOpenAPI() ([]byte, error) {
 		"post", ym(
 			"operationId", "createToken",
 			"tags", []string{"operations"},
-			"summary", "Issue a bearer token for an actor (PDIS staff). A citizen's actorId is their pseudonym; the API never takes a raw identity.",
+			"summary", "Issue a bearer token for an actor (PDIS staff). A citizen's or proposer's token is asked for by identity: the server computes their pseudonym and stores no identity; anyone else's by actorId.",
 			"security", ys(ym("bearerAuth", ys())),
 			"requestBody", ym("required", true, "content", ym("application/json", ym("schema", g.object(reflect.TypeOf(TokenRequest{}), "Whom the token stands for.")))),
 			"responses", createResponses,

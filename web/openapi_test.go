@@ -20,6 +20,7 @@ import (
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore/bbolt"
+	"github.com/pdis/collab-ledger/tokens"
 )
 
 var updateOpenAPI = flag.Bool("update-openapi", false, "rewrite web/openapi.yaml from the command catalogue")
@@ -62,7 +63,7 @@ func (stubExecutor) Execute(context.Context, domain.Actor, domain.Command, ...ap
 	return app.Result{}, nil
 }
 
-type stubAuth struct{}
+type stubAuth struct{ TokenService }
 
 type stubProofs struct{}
 
@@ -90,7 +91,9 @@ type stubReadSide struct{}
 func (stubReadSide) Status(context.Context) ([]projections.Status, error) { return nil, nil }
 func (stubReadSide) Rebuild(context.Context, string) (uint64, error)      { return 0, nil }
 
-func (stubAuth) Authenticate(string) (domain.Actor, error) { return domain.Actor{}, ErrUnauthenticated }
+func (stubAuth) Authenticate(context.Context, string) (domain.Actor, error) {
+	return domain.Actor{}, tokens.ErrUnauthenticated
+}
 
 // TestOpenAPIMatchesRouter: the document is valid OpenAPI 3.1; every
 // documented path and method is served; every served API route is

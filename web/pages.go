@@ -134,6 +134,12 @@ type Page struct {
 	Data      any
 	// Status is the HTTP status (error pages).
 	Status int
+	// SignInOn is set when the server offers sign-in (session.go); Who is
+	// the signed-in person, nil if none; DevBanner says on every page
+	// that the development sign-in is on.
+	SignInOn  bool
+	Who       *Who
+	DevBanner bool
 	// Names shows ministry codes as names (M, MS); render sets it.
 	Names *MinistryNames
 }
@@ -194,6 +200,12 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, name string, p *
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	s.renderWith(w, r, tmpls[name], name, p)
+}
+
+// renderWith executes tmpl (a page within layout.html) for p.
+func (s *server) renderWith(w http.ResponseWriter, r *http.Request, tmpl *template.Template, name string, p *Page) {
+	s.decorate(r, p)
 	if p.Names == nil {
 		if d, err := s.directory(r.Context()); err == nil {
 			p.Names = d.names
@@ -201,7 +213,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, name string, p *
 	}
 	buf := getBuf()
 	defer putBuf(buf)
-	if err := tmpls[name].Execute(buf, p); err != nil {
+	if err := tmpl.Execute(buf, p); err != nil {
 		s.cfg.Logger.Error("render page", "page", name, "path", r.URL.Path, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -212,7 +224,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, name string, p *
 	h.Set("Vary", "Accept-Language, Cookie, Authorization")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-	if p.View == readmodels.Auditor {
+	if p.View == readmodels.Auditor || p.Who != nil {
 		h.Set("Cache-Control", "private, no-store")
 	} else {
 		h.Set("Cache-Control", "no-cache")

@@ -143,6 +143,8 @@ func (pe *pagesEnv) story() {
 		{"2019-04-01 10:00", staffActor, domain.ChangeStage{CaseID: "57", To: domain.StageMeetings, Reason: "協作會議"}},
 		{"2019-04-02 10:00", staffActor, domain.ScheduleMeeting{MeetingID: "m-1", CaseID: "57", Kind: domain.MeetingCollaborative, Phase: domain.PhaseDiscover, Title: "PO共識營", StartsAt: tpg("2019-04-16 09:30")}},
 		{"2019-04-16 09:00", staffActor, domain.AddParticipant{MeetingID: "m-1", ParticipantID: "pt-1", Name: "提案人", Role: domain.ParticipantProposer, StakeholderID: "s-1"}},
+		{"2019-04-16 09:01", staffActor, domain.AddParticipant{MeetingID: "m-1", ParticipantID: "pt-2", Name: "民眾甲", Role: domain.ParticipantObserver, Account: c1.ID}},
+		{"2019-04-16 09:01", staffActor, domain.AddParticipant{MeetingID: "m-1", ParticipantID: "pt-3", Name: "民眾乙", Role: domain.ParticipantObserver, Account: c2.ID}},
 		{"2019-04-16 09:30", staffActor, domain.RecordAttendance{MeetingID: "m-1", ParticipantID: "pt-1", Present: true}},
 		{"2019-04-16 10:00", staffActor, domain.AddNote{MeetingID: "m-1", NoteID: "n-1", Board: domain.BoardMindMap, Text: "壓力有一點大"}},
 		{"2019-04-16 10:05", staffActor, domain.AddNote{MeetingID: "m-1", NoteID: "n-2", Board: domain.BoardMindMap, Text: "<script>alert('x')</script>業務單位"}},

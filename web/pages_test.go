@@ -379,6 +379,8 @@ func TestTranscriptPageFresh(t *testing.T) {
 // request.
 func TestAsOfCacheFresh(t *testing.T) {
 	pe := newPagesEnv(t)
+	pe.do("2019-01-02 09:00", staffActor, domain.RegisterMinistry{MinistryID: "moi", Name: "內政部"})
+	pe.do("2019-01-02 09:10", staffActor, domain.RegisterPO{POID: "po-moi-chief", Name: "內政部主任PO", Ministry: "moi", Role: domain.POChief, Year: 2019})
 	pe.do("2019-03-01 09:00", staffActor, domain.OpenCase{CaseID: "58", Title: "補登測試", SourceKind: domain.SourceAssignment, Ref: "EY-58"})
 	pe.do("2019-03-01 09:05", staffActor, domain.AssignLead{CaseID: "58", Ministry: "moi"})
 	pe.caughtUp()

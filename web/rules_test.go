@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -109,9 +110,9 @@ func (e *apiEnv) votedTopic(staff, po, monthly, heldOn string) map[string]any {
 func (e *apiEnv) registryWithPO() (staff, po string) {
 	e.t.Helper()
 	staff = e.token(staffActor, time.Time{})
+	// A PO's token is issued for a registered PO: e.token registers
+	// po-moi-chief (and moi) for 2026 first.
 	po = e.token(domain.Actor{ID: "po-moi-chief", Role: domain.RolePO, Ministry: "moi"}, time.Time{})
-	e.must(staff, "registry.register_ministry", map[string]any{"ministryId": "moi", "name": "內政部"})
-	e.must(staff, "registry.register_po", map[string]any{"poId": "po-moi-chief", "name": "內政部主任PO", "ministry": "moi", "role": "chief", "year": 2026})
 	return staff, po
 }
 
@@ -151,5 +152,65 @@ func TestAPIMonthlyVoteProposesAWorkingDay(t *testing.T) {
 	// May 2026: 1 May (Labour Day) is a Friday, then a weekend.
 	if got := e.votedTopic(staff, po, "2026-04", "2026-04-01"); got["earliestDate"] == "2026-05-02" || got["earliestDate"] == "2026-05-03" {
 		t.Fatalf("April 2026 vote: %v", got)
+	}
+}
+
+// TestAPIAnonymousQuestions (#14 item 3): a question records nothing about
+// its author (no account, no role, no client-chosen IDs); only a
+// participant of the meeting may ask, and checking it leaves nothing in
+// the log that ties the question to them.
+func TestAPIAnonymousQuestions(t *testing.T) {
+	e := newAPI(t, nil)
+	ctx := context.Background()
+	staff := e.token(staffActor, time.Time{})
+	proposer := domain.Actor{ID: citizenActor("F100000001").ID, Role: domain.RoleProposer}
+	alice, bob := citizenActor("A100000001"), citizenActor("A100000002")
+	propTok, aliceTok, bobTok := e.token(proposer, time.Time{}), e.token(alice, time.Time{}), e.token(bob, time.Time{})
+	e.must(staff, "meeting.schedule", map[string]any{"meetingId": "m-1", "kind": "other", "title": "會議", "startsAt": apiNow})
+	e.must(staff, "meeting.schedule", map[string]any{"meetingId": "m-2", "kind": "other", "title": "另一場", "startsAt": apiNow})
+	e.must(staff, "meeting.add_participant", map[string]any{"meetingId": "m-1", "participantId": "pt-1", "name": "提案人", "role": "proposer", "account": proposer.ID})
+	e.must(staff, "meeting.add_participant", map[string]any{"meetingId": "m-1", "participantId": "pt-2", "name": "民眾", "role": "observer", "account": alice.ID})
+	e.must(staff, "meeting.add_participant", map[string]any{"meetingId": "m-2", "participantId": "pt-1", "name": "民眾", "role": "observer", "account": bob.ID})
+
+	// Not a participant of m-1 (bob is one of m-2): refused, nothing stored.
+	e.refused(bobTok, "meeting.post_question", map[string]any{"meetingId": "m-1", "questionId": "q-1", "text": "?"}, http.StatusForbidden, web.CodeForbidden, domain.RuleQuestionParticipantsOnly)
+	// A client cannot pass for a participant by sending the key.
+	e.refused(bobTok, "meeting.post_question", map[string]any{"meetingId": "m-1", "questionId": "q-1", "text": "?", "authorKey": domain.ParticipantKey(apiSecret, "m-1", alice.ID)}, http.StatusBadRequest, web.CodeBadRequest, "")
+
+	before := e.head()
+	res := e.must(propTok, "meeting.post_question", map[string]any{"meetingId": "m-1", "questionId": "q-1", "text": "院長會聽到嗎？"},
+		web.HeaderCommandID, "proposer-question-1", web.HeaderCorrelationID, "proposer-session", web.HeaderCausationID, "proposer-click")
+	e.must(aliceTok, "meeting.post_question", map[string]any{"meetingId": "m-1", "questionId": "q-2", "text": "會有逐字稿嗎？"})
+	if res.CommandID == "proposer-question-1" || res.CorrelationID == "proposer-session" {
+		t.Fatalf("the answer carries the client's IDs: %+v", res)
+	}
+	evs, err := e.raw.ReadAll(ctx, before, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 {
+		t.Fatalf("posting two questions stored %d events", len(evs))
+	}
+	for _, ev := range evs {
+		md := ev.Metadata
+		if ev.Type != "meeting.question_posted" || md.ActorID != "" || md.ActorRole != "" || md.CausationID != "" || md.CorrelationID != md.CommandID {
+			t.Errorf("question %s metadata %+v", ev.Type, md)
+		}
+		raw, _ := json.Marshal(ev)
+		for _, leak := range []string{proposer.ID, alice.ID, "proposer", "citizen", "observer", "pt-1", "pt-2", domain.ParticipantKey(apiSecret, "m-1", proposer.ID), domain.ParticipantKey(apiSecret, "m-1", alice.ID)} {
+			if strings.Contains(string(raw), leak) {
+				t.Errorf("question event holds %q: %s", leak, raw)
+			}
+		}
+	}
+	// The participant list holds digests, never the accounts.
+	all, err := e.raw.ReadAll(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range all {
+		if ev.Type == "meeting.participant_added" && (strings.Contains(string(ev.Data), alice.ID) || strings.Contains(string(ev.Data), bob.ID) || strings.Contains(string(ev.Data), proposer.ID)) {
+			t.Errorf("participant event holds an account: %s", ev.Data)
+		}
 	}
 }

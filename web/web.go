@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -33,8 +34,10 @@ type Config struct {
 	// Ledger executes the JSON API's commands (POST /api/v1/commands/…);
 	// nil serves none. See api_commands.go.
 	Ledger CommandExecutor
-	// Tokens authenticates the API's bearer tokens; required with Ledger.
-	Tokens Authenticator
+	// Tokens authenticates the API's bearer tokens and serves the token
+	// administration routes; required with Ledger. *tokens.Service is the
+	// ledger's.
+	Tokens TokenService
 	// Proofs answers the transparency log's routes (latest checkpoint,
 	// inclusion and consistency proofs; see proofs.go); nil serves none.
 	Proofs ProofSource
@@ -57,6 +60,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// RequestTimeout bounds one command. Default 15 s.
 	RequestTimeout time.Duration
+	// SignIn offers signing in and the forms of every role (session.go,
+	// forms.go); nil offers neither. The forms need Ledger and Queries.
+	SignIn *SignIn
 }
 
 // Validate reports a configuration that cannot serve.
@@ -66,6 +72,21 @@ func (c Config) Validate() error {
 	}
 	if c.Ledger != nil && c.Tokens == nil {
 		return errors.New("web config: a ledger needs an authenticator for its tokens")
+	}
+	if si := c.SignIn; si != nil {
+		switch {
+		case c.Ledger == nil || c.Queries == nil:
+			return errors.New("web config: sign-in needs a ledger and the read models")
+		case len(si.Secret) == 0:
+			return errors.New("web config: sign-in needs the pseudonym secret")
+		case si.OIDC != nil && si.Accounts == nil:
+			return errors.New("web config: an OpenID provider needs the list of accounts")
+		}
+		if si.OIDC != nil {
+			if err := si.OIDC.Validate(); err != nil {
+				return fmt.Errorf("web config: %w", err)
+			}
+		}
 	}
 	return nil
 }
@@ -77,6 +98,10 @@ type server struct {
 	fragments *lru.Cache[fragmentKey, template.HTML]
 	// snapshots keeps folds of cases as of settled points.
 	snapshots *lru.Cache[snapshotKey, *readmodels.Snapshot]
+	// sessions, oidc and devActors serve sign-in (nil without SignIn).
+	sessions  *sessions
+	oidc      *oidcClient
+	devActors []DevActor
 	// dir keeps the home page's and the lists' data (directory.go).
 	dir directoryCache
 }
@@ -107,6 +132,25 @@ func New(cfg Config) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
 	s.registerAPI(mux)
+	if cfg.SignIn != nil {
+		si := *cfg.SignIn
+		s.cfg.SignIn = &si
+		if si.SessionTTL <= 0 {
+			si.SessionTTL = 8 * time.Hour
+		}
+		now := si.Now
+		if now == nil {
+			now = time.Now
+		}
+		s.sessions = newSessions(si.SessionTTL, now)
+		if si.OIDC != nil {
+			s.oidc = newOIDCClient(*si.OIDC)
+		}
+		s.devActors = si.DevActors
+		if err := s.registerSignIn(mux); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Queries != nil {
 		if err := s.registerPages(mux); err != nil {
 			return nil, err

@@ -83,7 +83,9 @@ func TestServeDemo(t *testing.T) {
 // store holding other records.
 func TestServeDemoRefusesOtherEvents(t *testing.T) {
 	ctx := context.Background()
-	url := "file:" + filepath.Join(t.TempDir(), "ledger.db")
+	dir := t.TempDir()
+	url := "file:" + filepath.Join(dir, "ledger.db")
+	writeSecret(t, dir, []byte("demo-test-secret-0123456789abcdef"))
 	s, err := openStore(ctx, url)
 	if err != nil {
 		t.Fatal(err)

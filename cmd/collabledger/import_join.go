@@ -32,7 +32,7 @@ func runImportJoin(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fs.Usage()
 		return fmt.Errorf("%w: import join needs one DIR", errUsage)
 	}
-	secret, err := loadSecret(secretPath(*secretFile, *storeURL))
+	secret, err := readSecret(secretPath(*secretFile, *storeURL))
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -34,6 +35,11 @@ func TestImportJoin(t *testing.T) {
 	write("signatures/p-nometa.csv", "n,at,county,district\n1,2018-01-02T10:00:00+08:00,臺北市,大安區\n")
 
 	var out bytes.Buffer
+	// The import reads the ledger's secret; it never makes one.
+	if err := run(ctx, []string{"import", "join", "--store", store, dir}, &out, io.Discard); !errors.Is(err, errNoSecret) {
+		t.Fatalf("import without the secret: %v", err)
+	}
+	writeSecret(t, tmp, []byte("join-import-test-secret-0123456789abcdef"))
 	if err := run(ctx, []string{"import", "join", "--store", store, dir}, &out, io.Discard); err != nil {
 		t.Fatalf("import: %v\n%s", err, out.String())
 	}

@@ -47,6 +47,7 @@ func commands() []command {
 		{"export", "write the log as JSON Lines of CloudEvents, with content hashes", runExport},
 		{"keygen", "make the Ed25519 key pair that signs checkpoints", runKeygen},
 		{"verify", "check the log against its signed checkpoints, or one proof", runVerify},
+		{"monitor", "follow a ledger's checkpoints: consistency, witnesses, equivocation and rollback", runMonitor},
 		{"tokens", "create, list and revoke the JSON API's bearer tokens", runTokens},
 		{"trail", "a case's accountability trail, live or as of a moment (text or JSON)", runTrail},
 		{"status", "each projection's checkpoint, the log's head and the lag", runStatus},

@@ -20,7 +20,6 @@ import (
 	"github.com/pdis/collab-ledger/projections/nats"
 	pgreadmodels "github.com/pdis/collab-ledger/projections/postgres"
 	"github.com/pdis/collab-ledger/readmodels"
-	"github.com/pdis/collab-ledger/reports"
 )
 
 // readSideFlags are the serve flags that place the read models and the
@@ -44,7 +43,7 @@ func addReadSideFlags(fs *flag.FlagSet) readSideFlags {
 // projectionList is every projection the server runs: the read models,
 // and the report's inputs (/reports).
 func projectionList() []projections.Projection {
-	return append(readmodels.All(), reports.Inputs{})
+	return append(readmodels.All(), readmodels.ReportInputs{})
 }
 
 // readSide is the server's running projections and the deadline job.
@@ -55,12 +54,12 @@ type readSide struct {
 
 // reportInputs is the report-inputs read model the server's /reports
 // computes from (reports.HandlerOptions.Inputs).
-func (rs *readSide) reportInputs() (*reports.InputsLog, error) {
-	return reports.NewInputsLog(reports.InputsConfig{
-		Reader:     rs.runner.Reader(reports.InputsName),
-		Checkpoint: reports.BackendCheckpoint(rs.runner.Backend()),
+func (rs *readSide) reportInputs() (*readmodels.ReportInputsLog, error) {
+	return readmodels.NewReportInputsLog(readmodels.ReportInputsConfig{
+		Reader:     rs.runner.Reader(readmodels.ReportInputsName),
+		Checkpoint: readmodels.ReportInputsCheckpoint(rs.runner.Backend()),
 		Wait: func(ctx context.Context, pos eventstore.Position) error {
-			return rs.runner.WaitFor(ctx, reports.InputsName, pos)
+			return rs.runner.WaitFor(ctx, readmodels.ReportInputsName, pos)
 		},
 	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -286,7 +287,9 @@ func recordReportStory(t *testing.T) (string, uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := app.NewLedger(store, reportstest.Config([]byte("report-browser-secret-0123456789abcdef")))
+	secret := []byte("report-browser-secret-0123456789abcdef")
+	writeSecret(t, filepath.Dir(path), secret)
+	l, err := app.NewLedger(store, reportstest.Config(secret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,6 +303,15 @@ func recordReportStory(t *testing.T) (string, uint64) {
 	l.Close()
 	store.Close()
 	return path, uint64(head)
+}
+
+// writeSecret writes the pseudonym secret a store's events were recorded
+// with beside it, where serve reads it.
+func writeSecret(t *testing.T, dir string, secret []byte) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, secretFileName), []byte(hex.EncodeToString(secret)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // browse runs actions in the browser, failing the test (with what) on an

@@ -182,7 +182,7 @@ func TestServeReportFromReadModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := startServe(t, "file:"+path, "--deadline-check=0")
-	caughtUp := regexp.MustCompile(reports.InputsName + `\s+running\s+` + strconv.FormatUint(head, 10) + `\s+0\s`)
+	caughtUp := regexp.MustCompile(readmodels.ReportInputsName + `\s+running\s+` + strconv.FormatUint(head, 10) + `\s+0\s`)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		out, _, err := runCapture(t, "status", "--server", base)
 		if err != nil {
@@ -192,7 +192,7 @@ func TestServeReportFromReadModel(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not reach position %d:\n%s", reports.InputsName, head, out)
+			t.Fatalf("%s did not reach position %d:\n%s", readmodels.ReportInputsName, head, out)
 		}
 	}
 	resp, err := http.Get(base + "/reports" + query)

@@ -26,6 +26,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rsFlags := addReadSideFlags(fs)
 	tlFlags := addTransparencyFlags(fs)
 	demoMode := demoFlag(fs)
+	siFlags := addSignInFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,7 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if u, err := url.Parse(*storeURL); err == nil {
 		kind = u.Scheme
 	}
-	secret, err := loadSecret(secretPath(*secretFile, *storeURL))
+	secret, err := serveSecret(ctx, secretPath(*secretFile, *storeURL), store)
 	if err != nil {
 		return err
 	}
@@ -70,7 +71,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer tl.stop()
-	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log})
+	signIn, err := signInConfig(siFlags, *addr, store, secret, *demoMode)
+	if err != nil {
+		return err
+	}
+	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn})
 	if err != nil {
 		return err
 	}

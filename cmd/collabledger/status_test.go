@@ -51,7 +51,7 @@ func TestStatusAndRebuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	po, _, err := runCapture(t, "tokens", "create", "--store", store, "--role", "po", "--ministry", "moj", "--actor", "po-1")
+	po, _, err := runCapture(t, "tokens", "create", "--store", store, "--role", "auditor", "--actor", "auditor-1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,32 +14,37 @@ import (
 	"time"
 
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/bbolt"
+	"github.com/pdis/collab-ledger/tokens"
 	"github.com/pdis/collab-ledger/web"
 )
 
 const tokensUsage = `collabledger tokens manages the bearer tokens of the JSON API:
 
-  collabledger tokens create --role ROLE [--ministry ID] [--actor ID | --identity X] [--expires 720h] [--note TEXT]
+  collabledger tokens create --role ROLE [--ministry ID] [--actor ID | --identity X] [--expires 720h]
   collabledger tokens list [--all]
   collabledger tokens revoke HASHPREFIX [--reason TEXT]
 
 create prints the token once, on standard output; the log keeps only its
-SHA-256 (stream "tokens"). Roles: citizen, proposer, po, pdis,
-stenographer, secretariat, ministry, auditor; po and ministry name their
---ministry. A citizen or proposer is given by --identity (the verified
-identity, e.g. the national ID): the token stands for its pseudonym,
-HMAC-SHA256(secret, identity), and the identity is stored nowhere.
---expires 0 makes a token that never expires.
+SHA-256 (stream "tokens") and the actor and role it stands for. Roles:
+citizen, proposer, po, pdis, stenographer, secretariat, ministry, auditor;
+po and ministry name their --ministry. A citizen or proposer is given by
+--identity (the verified identity, e.g. the national ID): the server
+computes their pseudonym, HMAC-SHA256(the ledger's secret, identity), and
+the identity is stored nowhere. A po token is issued only for a PO
+registered for this year with that ministry, and expires with the
+registration. --expires 0 makes a token that never expires.
 
 On a running server, give --server URL and a PDIS staff token (--token, or
-env COLLABLEDGER_TOKEN): the server records the change and uses it at once.
-This is the way with the embedded file store while the server runs (it
-holds the file); a citizen's token then needs --identity with the server's
---secret-file here, so that only the pseudonym is sent. Without --server
-the store is opened directly: the first staff token is made this way, with
-the embedded store while the server is stopped.
+env COLLABLEDGER_TOKEN): the server records the change and uses it at once,
+and computes a citizen's pseudonym with its own secret. This is the way
+with the embedded file store while the server runs (it holds the file).
+Without --server the store is opened directly: the first staff token is
+made this way, with the embedded store while the server is stopped; a
+citizen's token then needs the ledger's secret (--secret-file; it is never
+made here).
 
 Common flags: --store URL, --secret-file PATH, --server URL, --token T.
 `
@@ -61,12 +66,14 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return fmt.Errorf("%w: unknown tokens command %q", errUsage, args[0])
 }
 
-// issuer names who ran the CLI, for the token events' metadata.
-func issuer() string {
+// cliActor is who runs the CLI on the store directly, for the token
+// events' metadata: the operator, as PDIS staff.
+func cliActor() domain.Actor {
+	id := "cli"
 	if u := os.Getenv("USER"); u != "" {
-		return "cli:" + u
+		id = "cli:" + u
 	}
-	return "cli"
+	return domain.Actor{ID: id, Role: domain.RolePDIS}
 }
 
 // openTokenStore opens the store, explaining a locked embedded file.
@@ -86,9 +93,8 @@ func runTokensCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	role := fs.String("role", "", "the token's role: citizen, proposer, po, pdis, stenographer, secretariat, ministry, auditor")
 	ministry := fs.String("ministry", "", "the ministry or agency a po or ministry token acts for")
 	actorID := fs.String("actor", "", "the actor ID (a staff account, a PO's registry ID)")
-	identity := fs.String("identity", "", "a citizen's verified identity; the token stands for its pseudonym")
-	expires := fs.Duration("expires", 720*time.Hour, "how long the token works; 0: for ever")
-	note := fs.String("note", "", "what the token is for")
+	identity := fs.String("identity", "", "a citizen's verified identity; the server computes their pseudonym")
+	expires := fs.Duration("expires", web.DefaultTokenLifetime, "how long the token works; 0: for ever (default for a po: until their registration ends, which ends it in any case)")
 	server, token := serverFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -103,54 +109,57 @@ func runTokensCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	if *expires < 0 {
 		return fmt.Errorf("%w: --expires must not be negative", errUsage)
 	}
+	if r == domain.RolePO && !flagSet(fs, "expires") {
+		*expires = 0 // until the registration ends
+	}
 	citizen := r == domain.RoleCitizen || r == domain.RoleProposer
 	switch {
-	case citizen && *identity == "" && *actorID == "":
+	case citizen && *actorID != "":
+		return fmt.Errorf("%w: a %s token is asked for by --identity (the server computes the pseudonym), not --actor", errUsage, r)
+	case citizen && *identity == "":
 		return fmt.Errorf("%w: a %s token needs --identity (the verified identity)", errUsage, r)
 	case !citizen && *identity != "":
 		return fmt.Errorf("%w: --identity is for citizen and proposer tokens", errUsage)
-	case *identity != "" && *actorID != "":
-		return fmt.Errorf("%w: give --identity or --actor, not both", errUsage)
 	case !citizen && *actorID == "":
 		return fmt.Errorf("%w: a %s token needs --actor", errUsage, r)
-	}
-	id := *actorID
-	if *identity != "" {
-		secret, err := loadSecret(secretPath(*secretFile, *storeURL))
-		if err != nil {
-			return err
-		}
-		id = string(domain.Pseudonym(secret, *identity))
-	}
-	actor, err := domain.NewActor(id, r, domain.MinistryID(*ministry))
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	case (r == domain.RolePO || r == domain.RoleMinistry) != (*ministry != ""):
+		return fmt.Errorf("%w: --ministry goes with po and ministry tokens, and only with them", errUsage)
 	}
 	if *server != "" {
-		req := web.TokenRequest{Role: actor.Role, Ministry: actor.Ministry, ActorID: actor.ID, ExpiresIn: expires.String(), Note: *note}
+		req := web.TokenRequest{Role: r, Ministry: domain.MinistryID(*ministry), ActorID: *actorID, Identity: *identity, ExpiresIn: expires.String()}
 		var created web.TokenCreated
 		if err := doJSON(ctx, http.MethodPost, strings.TrimRight(*server, "/")+web.TokensPath, *token, req, &created); err != nil {
 			return fmt.Errorf("tokens create: %w", err)
 		}
-		printIssued(stdout, stderr, created.Token, actor, created.TokenIssued)
+		printIssued(stdout, stderr, created.Token, created.Record)
 		return nil
+	}
+	var secret []byte
+	if citizen {
+		var err error
+		if secret, err = readSecret(secretPath(*secretFile, *storeURL)); err != nil {
+			return fmt.Errorf("tokens create: %w", err)
+		}
 	}
 	store, err := openTokenStore(ctx, *storeURL)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	now := time.Now()
-	grant := web.TokenGrant{Actor: actor, Note: *note}
-	if *expires > 0 {
-		grant.ExpiresAt = now.Add(*expires)
-	}
-	secret, issued, err := web.IssueToken(ctx, store, grant, issuer(), now)
+	issued, err := tokens.NewService(store, tokens.Config{Secret: secret}).Issue(ctx, cliActor(),
+		tokens.Request{Role: r, Ministry: domain.MinistryID(*ministry), ActorID: *actorID, Identity: *identity, Lifetime: *expires})
 	if err != nil {
 		return err
 	}
-	printIssued(stdout, stderr, secret, actor, issued)
+	printIssued(stdout, stderr, issued.Token, issued.Record)
 	return nil
+}
+
+// flagSet reports whether the flag name was given.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // serverFlags adds --server and --token.
@@ -161,13 +170,23 @@ func serverFlags(fs *flag.FlagSet) (server, token *string) {
 }
 
 // printIssued shows a new token once, on stdout, and what it is on stderr.
-func printIssued(stdout, stderr io.Writer, token string, actor domain.Actor, issued web.TokenIssued) {
+func printIssued(stdout, stderr io.Writer, token string, rec tokens.Record) {
 	fmt.Fprintln(stdout, token)
-	exp := "never"
-	if !issued.ExpiresAt.IsZero() {
-		exp = issued.ExpiresAt.Format(time.RFC3339)
+	fmt.Fprintf(stderr, "token for %s, hash %s, expires %s\nit is shown once and stored nowhere; revoke it with: collabledger tokens revoke %s\n",
+		rec.Actor(), rec.Hash.Short(), expiry(rec.ExpiresAt), rec.Hash.Short())
+}
+
+// expiry shows when a token stops working, in Taipei time; one that ends
+// at midnight there shows the last day it works.
+func expiry(t time.Time) string {
+	if t.IsZero() {
+		return "never"
 	}
-	fmt.Fprintf(stderr, "token for %s, hash %s, expires %s\nit is shown once and stored nowhere; revoke it with: collabledger tokens revoke %s\n", actor, issued.Hash[:16], exp, issued.Hash[:16])
+	local := t.In(calendar.Taipei)
+	if local.Hour() == 0 && local.Minute() == 0 && local.Second() == 0 && local.Nanosecond() == 0 {
+		return "at the end of " + local.AddDate(0, 0, -1).Format(time.DateOnly) + " (Taipei)"
+	}
+	return local.Format(time.RFC3339)
 }
 
 func runTokensList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -182,44 +201,34 @@ func runTokensList(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: tokens list takes no arguments, got %q", errUsage, fs.Args())
 	}
-	var records []web.TokenRecord
+	var records []tokens.Listed
 	if *server != "" {
 		var list web.TokenList
 		if err := doJSON(ctx, http.MethodGet, strings.TrimRight(*server, "/")+web.TokensPath, *token, nil, &list); err != nil {
 			return fmt.Errorf("tokens list: %w", err)
 		}
-		for _, t := range list.Tokens {
-			records = append(records, t.TokenRecord)
-		}
+		records = list.Tokens
 	} else {
 		store, err := openTokenStore(ctx, *storeURL)
 		if err != nil {
 			return err
 		}
 		defer store.Close()
-		if records, err = web.ListTokens(ctx, store); err != nil {
+		if records, err = tokens.NewService(store, tokens.Config{}).List(ctx); err != nil {
 			return err
 		}
 	}
-	now := time.Now()
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "HASH\tACTOR\tISSUED\tEXPIRES\tSTATUS\tNOTE")
+	fmt.Fprintln(tw, "HASH\tACTOR\tISSUED\tEXPIRES\tSTATUS")
 	for _, r := range records {
-		status := "active"
-		switch {
-		case r.Revoked != nil:
-			status = "revoked " + r.Revoked.RevokedAt.Format(time.DateOnly)
-		case !r.Active(now):
-			status = "expired"
+		status := r.Status
+		if r.Revoked != nil {
+			status += " " + r.Revoked.RevokedAt.In(calendar.Taipei).Format(time.DateOnly)
 		}
-		if status != "active" && !*all {
+		if r.Status != tokens.StatusActive && !*all {
 			continue
 		}
-		exp := "never"
-		if !r.ExpiresAt.IsZero() {
-			exp = r.ExpiresAt.Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Hash[:16], r.Actor(), r.IssuedAt.Format(time.RFC3339), exp, status, r.Note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Hash.Short(), r.Actor(), r.IssuedAt.In(calendar.Taipei).Format(time.RFC3339), expiry(r.ExpiresAt), status)
 	}
 	return tw.Flush()
 }
@@ -251,7 +260,7 @@ func runTokensRevoke(ctx context.Context, args []string, stdout, stderr io.Write
 		if err := doJSON(ctx, http.MethodPost, strings.TrimRight(*server, "/")+path, *token, web.RevokeRequest{Reason: *reason}, &info); err != nil {
 			return fmt.Errorf("tokens revoke: %w", err)
 		}
-		fmt.Fprintf(stdout, "revoked %s (%s)\n", info.Hash[:16], strings.TrimSpace(info.Actor().String()))
+		fmt.Fprintf(stdout, "revoked %s (%s)\n", info.Hash.Short(), info.Actor())
 		return nil
 	}
 	store, err := openTokenStore(ctx, *storeURL)
@@ -259,10 +268,10 @@ func runTokensRevoke(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer store.Close()
-	r, err := web.RevokeToken(ctx, store, rest[0], *reason, issuer(), time.Now())
+	r, err := tokens.NewService(store, tokens.Config{}).Revoke(ctx, cliActor(), rest[0], *reason)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "revoked %s (%s)\n", r.Hash[:16], strings.TrimSpace(r.Actor().String()))
+	fmt.Fprintf(stdout, "revoked %s (%s)\n", r.Hash.Short(), r.Actor())
 	return nil
 }

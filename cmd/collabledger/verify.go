@@ -75,16 +75,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var policy *transparency.Policy
-	if *policyFile != "" {
-		var err error
-		if policy, err = transparency.ReadPolicyFile(*policyFile); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-	}
-	if len(keys) == 0 && policy == nil {
+	verifiers, policy, logOrigin, err := logTrust("verify", keys, *policyFile, *origin)
+	if err != nil {
 		fs.Usage()
-		return fmt.Errorf("%w: verify needs --key PUBKEY (or --policy with a log line)", errUsage)
+		return err
 	}
 	if *consistency != (fs.NArg() == 2) || !*consistency && fs.NArg() > 0 {
 		return fmt.Errorf("%w: --consistency takes two arguments, OLD and NEW; got %q", errUsage, fs.Args())
@@ -108,17 +102,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if ref != nil && *consistency {
 		return fmt.Errorf("%w: give --event/--position or --consistency, not both", errUsage)
 	}
-	verifiers, firstKey, err := trustedKeys(keys, policy)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if *origin == "" {
-		*origin = transparency.KeyName(firstKey)
-	}
 	if u, err := url.Parse(*storeURL); *exportFile == "" && err == nil && slices.Contains(kurrentdb.Schemes, strings.ToLower(u.Scheme)) {
 		*sparse = true // KurrentDB's commit positions are not dense
 	}
-	cfg := transparency.VerifyConfig{Verifiers: verifiers, Origin: *origin, SparsePositions: *sparse, Policy: policy}
+	cfg := transparency.VerifyConfig{Verifiers: verifiers, Origin: logOrigin, SparsePositions: *sparse, Policy: policy}
 	for _, p := range checkpoints {
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -457,27 +444,41 @@ func (v *verification) remoteConsistency(c *proofClient, oldArg, newArg string) 
 	return writeJSON(v.stdout, p)
 }
 
-// trustedKeys reads the --key files and adds the policy's log keys: the
-// trusted keys, and the first key (whose name is the default origin).
-func trustedKeys(files []string, policy *transparency.Policy) (note.Verifiers, string, error) {
-	var keys []string
-	for _, p := range files {
+// logTrust reads what a command trusts the log by: the --key files and the
+// --policy file's log keys (the trusted keys), the policy, and the log's
+// origin (origin, else the first key's name). Failures are usage errors.
+func logTrust(cmd string, keyFiles []string, policyFile, origin string) (note.Verifiers, *transparency.Policy, string, error) {
+	var (
+		policy *transparency.Policy
+		keys   []string
+	)
+	for _, p := range keyFiles {
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return nil, "", fmt.Errorf("read public key: %w", err)
+			return nil, nil, "", fmt.Errorf("%w: read public key: %v", errUsage, err)
 		}
 		keys = append(keys, strings.TrimSpace(string(b)))
 	}
-	if policy != nil {
+	if policyFile != "" {
+		var err error
+		if policy, err = transparency.ReadPolicyFile(policyFile); err != nil {
+			return nil, nil, "", fmt.Errorf("%w: %v", errUsage, err)
+		}
 		for _, l := range policy.Logs {
 			keys = append(keys, l.Key)
 		}
 	}
+	if len(keys) == 0 {
+		return nil, nil, "", fmt.Errorf("%w: %s needs --key PUBKEY (or --policy with a log line)", errUsage, cmd)
+	}
 	v, err := transparency.NewVerifiers(keys...)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return v, keys[0], nil
+	if origin == "" {
+		origin = transparency.KeyName(keys[0])
+	}
+	return v, policy, origin, nil
 }
 
 // cosigners names the witnesses of cosignatures.

@@ -1,4 +1,4 @@
-package app
+package readmodels
 
 import (
 	"context"
@@ -12,10 +12,13 @@ import (
 	"github.com/pdis/collab-ledger/eventstore"
 )
 
-// VotedIndex is the domain.VotedMeetings the Ledger hands its decisions: the
-// dates of each organising ministry's collaborative meetings on voted
-// topics, folded from the meeting.scheduled events (Voted: true) of the
-// whole log. It follows the log from the beginning in the background.
+// VotedIndex is the read model of voted meetings, the domain.VotedMeetings
+// the command side (app.Ledger) hands its decisions: the dates of each
+// organising ministry's collaborative meetings on voted topics, folded from
+// the meeting.scheduled events (Voted: true) of the whole log. It lives in
+// memory and follows the log from the beginning (Follow), on its own rather
+// than through a projections.Runner: the command side needs it in every
+// process that decides commands, including those that run no read models.
 //
 // Consistency: the index is eventually consistent with the log. The Ledger
 // makes it exact where it matters: before deciding a command that reads it
@@ -41,7 +44,8 @@ type votedMeeting struct {
 	kase domain.CaseID
 }
 
-func newVotedIndex() *VotedIndex {
+// NewVotedIndex returns an empty index, at position 0: Follow fills it.
+func NewVotedIndex() *VotedIndex {
 	return &VotedIndex{dates: map[domain.MinistryID][]votedMeeting{}, changed: make(chan struct{})}
 }
 
@@ -120,9 +124,9 @@ func (v *VotedIndex) setErr(err error) {
 	v.mu.Unlock()
 }
 
-// follow folds the log from where the index is until ctx ends, subscribing
+// Follow folds the log from where the index is until ctx ends, subscribing
 // again (after a pause) when the subscription fails.
-func (v *VotedIndex) follow(ctx context.Context, store eventstore.Store, logger *slog.Logger) {
+func (v *VotedIndex) Follow(ctx context.Context, store eventstore.Store, logger *slog.Logger) {
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		var failed error

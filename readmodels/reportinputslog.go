@@ -1,4 +1,4 @@
-package reports
+package readmodels
 
 import (
 	"bytes"
@@ -12,52 +12,58 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/parallel"
 	"github.com/pdis/collab-ledger/projections"
 )
 
-// InputsConfig wires an InputsLog.
-type InputsConfig struct {
-	// Reader reads the report-inputs read model: Runner.Reader(InputsName)
-	// or Backend.Reader(InputsName). Required.
+// ReportInputsConfig wires a ReportInputsLog.
+type ReportInputsConfig struct {
+	// Reader reads the report-inputs read model:
+	// Runner.Reader(ReportInputsName) or Backend.Reader(ReportInputsName).
+	// Required.
 	Reader projections.Reader
 	// Checkpoint returns the read model's checkpoint: the position up to
-	// which its documents are committed. Required; BackendCheckpoint(b)
-	// reads it from the backend.
+	// which its documents are committed. Required;
+	// ReportInputsCheckpoint(b) reads it from the backend.
 	Checkpoint func(ctx context.Context) (eventstore.Position, error)
 	// Wait returns once the read model's checkpoint is at least pos, or
-	// with ctx's error (for a Runner: WaitFor(ctx, InputsName, pos)).
+	// with ctx's error (for a Runner: WaitFor(ctx, ReportInputsName, pos)).
 	// Optional: without it WaitFor only checks.
 	Wait func(ctx context.Context, pos eventstore.Position) error
 	// Log is the event log. Optional: it is read only to count the events
 	// between two kept ones whose positions are not dense (KurrentDB), when
 	// a report is asked at a position inside such a gap; without it that
 	// count fails.
-	Log Log
+	Log interface {
+		ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Event, error)
+	}
 }
 
-// InputsLog reads the report-inputs read model (Inputs) as a Log, so that
-// Compute folds only the events the report uses: Head is the read model's
-// checkpoint, ReadAll(after, limit) a page of its documents in key
-// (position) order. Compute over it gives the same report, byte for byte,
-// as over the log at any position up to the checkpoint. It is safe for
+// ReportInputsLog reads the report-inputs read model (ReportInputs) as a
+// reports.Log, so that reports.Compute folds only the events the report
+// uses: Head is the read model's checkpoint, ReadAll(after, limit) a page of
+// its documents in key (position) order, EventsUpTo the count of the whole
+// log's events. Compute over it gives the same report, byte for byte, as
+// over the log at any position up to the checkpoint. It is safe for
 // concurrent use.
-type InputsLog struct {
-	cfg InputsConfig
+type ReportInputsLog struct {
+	cfg ReportInputsConfig
 }
 
-// NewInputsLog returns the read model's Log.
-func NewInputsLog(cfg InputsConfig) (*InputsLog, error) {
+// NewReportInputsLog returns the read model's log.
+func NewReportInputsLog(cfg ReportInputsConfig) (*ReportInputsLog, error) {
 	if cfg.Reader == nil || cfg.Checkpoint == nil {
 		return nil, errors.New("report inputs: a Reader and a Checkpoint are required")
 	}
-	return &InputsLog{cfg: cfg}, nil
+	return &ReportInputsLog{cfg: cfg}, nil
 }
 
-// BackendCheckpoint returns a function that reads the checkpoint of the
-// report-inputs read model's active generation from b (0 when it has none).
-func BackendCheckpoint(b projections.Backend) func(ctx context.Context) (eventstore.Position, error) {
+// ReportInputsCheckpoint returns a function that reads the checkpoint of
+// the report-inputs read model's active generation from b (0 when it has
+// none).
+func ReportInputsCheckpoint(b projections.Backend) func(ctx context.Context) (eventstore.Position, error) {
 	return func(ctx context.Context) (eventstore.Position, error) {
-		gens, err := b.Generations(ctx, InputsName)
+		gens, err := b.Generations(ctx, ReportInputsName)
 		if err != nil {
 			return 0, fmt.Errorf("report inputs: read the checkpoint: %w", err)
 		}
@@ -66,14 +72,14 @@ func BackendCheckpoint(b projections.Backend) func(ctx context.Context) (eventst
 	}
 }
 
-// Head implements Log: the read model's checkpoint.
-func (l *InputsLog) Head(ctx context.Context) (eventstore.Position, error) {
+// Head implements reports.Log: the read model's checkpoint.
+func (l *ReportInputsLog) Head(ctx context.Context) (eventstore.Position, error) {
 	return l.cfg.Checkpoint(ctx)
 }
 
 // WaitFor returns nil once the read model's checkpoint is at least pos,
-// or ctx's error; without InputsConfig.Wait it only checks.
-func (l *InputsLog) WaitFor(ctx context.Context, pos eventstore.Position) error {
+// or ctx's error; without ReportInputsConfig.Wait it only checks.
+func (l *ReportInputsLog) WaitFor(ctx context.Context, pos eventstore.Position) error {
 	cp, err := l.Head(ctx)
 	if err != nil || cp >= pos {
 		return err
@@ -87,10 +93,10 @@ func (l *InputsLog) WaitFor(ctx context.Context, pos eventstore.Position) error 
 	return nil
 }
 
-// ReadAll implements Log: the kept events after position after, at most
+// ReadAll implements reports.Log: the kept events after position after, at most
 // limit of them, in log order. Events the report reads without their body
 // (transcript edits) come without Data; Metadata holds OccurredAt only.
-func (l *InputsLog) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Event, error) {
+func (l *ReportInputsLog) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Event, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -101,7 +107,7 @@ func (l *InputsLog) ReadAll(ctx context.Context, after eventstore.Position, limi
 	}
 	var docs []rawDoc
 	var buf []byte
-	err := projections.ScanPage(ctx, l.cfg.Reader, inputsEvents, "", afterKey(after), limit, func(key string, raw []byte) error {
+	err := projections.ScanPage(ctx, l.cfg.Reader, reportInputsEvents, "", reportAfterKey(after), limit, func(key string, raw []byte) error {
 		// raw is valid during the call only: keep a copy, in one buffer
 		// (cut into documents once it has stopped growing)
 		if buf == nil {
@@ -121,28 +127,28 @@ func (l *InputsLog) ReadAll(ctx context.Context, after eventstore.Position, limi
 		off += n
 	}
 	evs := make([]eventstore.Event, len(docs))
-	err = onEveryCPU(len(docs), 512, func(i int) error { return decodeInput(docs[i].key, docs[i].raw, &evs[i]) })
+	err = parallel.For(len(docs), 512, func(i int) error { return decodeReportInput(docs[i].key, docs[i].raw, &evs[i]) })
 	if err != nil {
 		return nil, err
 	}
 	return evs, nil
 }
 
-// decodeInput decodes the inputsEvents document (key, raw) into ev: as
-// encodeInput wrote it (parseInput, the body a slice of raw), else with
+// decodeReportInput decodes the reportInputsEvents document (key, raw) into ev: as
+// encodeReportInput wrote it (parseReportInput, the body a slice of raw), else with
 // encoding/json.
-func decodeInput(key string, raw []byte, ev *eventstore.Event) error {
-	if parseInput(key, raw, ev) {
+func decodeReportInput(key string, raw []byte, ev *eventstore.Event) error {
+	if parseReportInput(key, raw, ev) {
 		return nil
 	}
-	_, err := unmarshalInput(key, raw, ev)
+	_, err := unmarshalReportInput(key, raw, ev)
 	return err
 }
 
-// parseInput parses the document (key, raw) into ev if it is laid out as
-// encodeInput writes it, with a stream name without escapes, and reports
+// parseReportInput parses the document (key, raw) into ev if it is laid out as
+// encodeReportInput writes it, with a stream name without escapes, and reports
 // whether it was. ev.Data is a slice of raw.
-func parseInput(key string, raw []byte, ev *eventstore.Event) bool {
+func parseReportInput(key string, raw []byte, ev *eventstore.Event) bool {
 	pos, err := strconv.ParseUint(key, 10, 64)
 	if err != nil {
 		return false
@@ -222,10 +228,10 @@ func parseInput(key string, raw []byte, ev *eventstore.Event) bool {
 	return true
 }
 
-// unmarshalInput decodes the document (key, raw) into ev with
+// unmarshalReportInput decodes the document (key, raw) into ev with
 // encoding/json, and returns it.
-func unmarshalInput(key string, raw []byte, ev *eventstore.Event) (inputDoc, error) {
-	var d inputDoc
+func unmarshalReportInput(key string, raw []byte, ev *eventstore.Event) (reportInputDoc, error) {
+	var d reportInputDoc
 	if err := json.Unmarshal(raw, &d); err != nil {
 		return d, fmt.Errorf("report inputs: document %s: %w", key, err)
 	}
@@ -242,26 +248,27 @@ func unmarshalInput(key string, raw []byte, ev *eventstore.Event) (inputDoc, err
 	return d, nil
 }
 
-// afterKey is the key after which the documents of the events after
+// reportAfterKey is the key after which the documents of the events after
 // position p start ("" for 0: from the first).
-func afterKey(p eventstore.Position) string {
+func reportAfterKey(p eventstore.Position) string {
 	if p == 0 {
 		return ""
 	}
-	return positionKey(p)
+	return reportPositionKey(p)
 }
 
-// eventsUpTo implements sparseLog: how many events the log holds at or
-// before position at, from the counts the read model keeps: the kept event
-// at or before at (last, found by Compute) and the boundary after it (the
+// EventsUpTo returns how many events the whole log holds at or before
+// position at (reports.Compute names that count), from the counts the read
+// model keeps: the kept event at or before at (last: the last one ReadAll
+// served at or before at, 0 for none) and the boundary after it (the
 // next kept event, else the tail). Between two of them the skipped events'
 // positions are known only when dense (every store but KurrentDB); when
 // they are not and at falls among them, they are counted from the log.
-func (l *InputsLog) eventsUpTo(ctx context.Context, last, at eventstore.Position) (int, error) {
+func (l *ReportInputsLog) EventsUpTo(ctx context.Context, last, at eventstore.Position) (int, error) {
 	var lastN uint64
 	if last > 0 {
-		var d inputDoc
-		ok, err := l.cfg.Reader.Get(ctx, inputsEvents, positionKey(last), &d)
+		var d reportInputDoc
+		ok, err := l.cfg.Reader.Get(ctx, reportInputsEvents, reportPositionKey(last), &d)
 		if err != nil {
 			return 0, fmt.Errorf("read the event at %d: %w", last, err)
 		}
@@ -276,10 +283,10 @@ func (l *InputsLog) eventsUpTo(ctx context.Context, last, at eventstore.Position
 	// the boundary: the next kept event (its count, less itself, up to the
 	// event before it), else the tail (its count up to its position)
 	var (
-		next  inputDoc
+		next  reportInputDoc
 		found bool
 	)
-	err := projections.ScanPage(ctx, l.cfg.Reader, inputsEvents, "", positionKey(at), 1, func(key string, raw []byte) error {
+	err := projections.ScanPage(ctx, l.cfg.Reader, reportInputsEvents, "", reportPositionKey(at), 1, func(key string, raw []byte) error {
 		found = true
 		if err := json.Unmarshal(raw, &next); err != nil {
 			return fmt.Errorf("document %s: %w", key, err)
@@ -294,8 +301,8 @@ func (l *InputsLog) eventsUpTo(ctx context.Context, last, at eventstore.Position
 	if found {
 		bPos, bN = next.Prev, next.N-1
 	} else {
-		var tail inputsTail
-		if _, err := l.cfg.Reader.Get(ctx, inputsLog, inputsTailKey, &tail); err != nil {
+		var tail reportInputsTail
+		if _, err := l.cfg.Reader.Get(ctx, reportInputsLog, reportInputsTailKey, &tail); err != nil {
 			return 0, fmt.Errorf("read the tail: %w", err)
 		}
 		bPos, bN = tail.Position, tail.Events
