@@ -142,6 +142,10 @@ type Request[A domain.Aggregate] struct {
 	// Decide asks the domain; it must not change the aggregate (the handler
 	// applies the returned events).
 	Decide func(agg A, at time.Time) ([]domain.Event, error)
+	// EventID, when set, gives the ID of the command's i-th event (from
+	// 0) instead of a random one: for commands whose ID the client chose
+	// (see idempotency.go).
+	EventID func(i int) uuid.UUID
 }
 
 // Result is what a command stored.
@@ -154,7 +158,8 @@ type Result struct {
 	// Events are the command's stored events (none if the domain decided
 	// nothing needed to change).
 	Events []eventstore.Event
-	// Version is the stream's version after the batch the command was in.
+	// Version is the stream's version after the command's last event (when
+	// it stored none, the version it was decided at).
 	Version uint64
 }
 
@@ -370,7 +375,8 @@ func (h *Handler[A]) runBatch(stream string, e *entry[A], batch []*job[A]) {
 			i := 0
 			for _, j := range live {
 				if j.err == nil {
-					j.res = Result{Events: res.Events[i : i+len(j.data) : i+len(j.data)], Version: res.Version}
+					evs := res.Events[i : i+len(j.data) : i+len(j.data)]
+					j.res = Result{Events: evs, Version: evs[len(evs)-1].Version}
 					i += len(j.data)
 				}
 			}
@@ -433,8 +439,10 @@ func (h *Handler[A]) encode(j *job[A], evs []domain.Event) ([]eventstore.EventDa
 		if err != nil {
 			return nil, err
 		}
-		id, err := uuid.NewV7()
-		if err != nil {
+		var id uuid.UUID
+		if j.req.EventID != nil {
+			id = j.req.EventID(i)
+		} else if id, err = uuid.NewV7(); err != nil {
 			return nil, fmt.Errorf("event id: %w", err)
 		}
 		md := j.md

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
@@ -128,6 +131,10 @@ type Ledger struct {
 	depMeetings  *loader[*domain.Meeting]
 
 	voted *readmodels.VotedIndex
+	// commands finds the commands of client-given IDs; keys serialises
+	// each such ID's attempts (idempotency.go).
+	commands *CommandIndex
+	keys     keyLocks
 	// votedTurn makes the commands that read the voted meetings decide one
 	// at a time, so each sees the ones before it: a one-slot semaphore.
 	votedTurn chan struct{}
@@ -161,13 +168,17 @@ func NewLedger(store eventstore.Store, cfg LedgerConfig) (*Ledger, error) {
 		depCases:     newLoader[*domain.Case](store, cfg.DependencyCacheSize),
 		depMeetings:  newLoader[*domain.Meeting](store, cfg.DependencyCacheSize),
 		voted:        readmodels.NewVotedIndex(),
+		commands:     newCommandIndex(),
 		votedTurn:    make(chan struct{}, 1),
 		stop:         stop,
 		done:         make(chan struct{}),
 	}
+	var followers sync.WaitGroup
+	followers.Go(func() { l.voted.Follow(ctx, store, cfg.Logger) })
+	followers.Go(func() { l.commands.follow(ctx, store, cfg.Logger) })
 	go func() {
 		defer close(l.done)
-		l.voted.Follow(ctx, store, cfg.Logger)
+		followers.Wait()
 	}()
 	return l, nil
 }
@@ -213,6 +224,10 @@ type call struct {
 	cmd                                   domain.Command
 	commandID, correlationID, causationID string
 	at                                    time.Time
+	atReason                              string
+	// eventID derives the events' IDs of a command with a client-given
+	// ID (nil: random IDs).
+	eventID func(i int) uuid.UUID
 	// registry is the PO registry a PO actor is checked against when the
 	// command is decided (nil for other actors, and for registry commands,
 	// which check against the aggregate itself).
@@ -247,6 +262,24 @@ func (l *Ledger) Execute(ctx context.Context, actor domain.Actor, cmd domain.Com
 			return Result{}, err
 		}
 	}
+	l.keyAccounts(&c)
+	if c.commandID == "" {
+		return r.exec(l, ctx, c)
+	}
+	// A client-given ID: the same command again gets the original answer.
+	fp, err := fingerprint(c)
+	if err != nil {
+		return Result{}, err
+	}
+	unlock, err := l.keys.lock(ctx, c.commandID)
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
+	if res, found, err := l.replay(ctx, c, fp); found || err != nil {
+		return res, err
+	}
+	c.eventID = func(i int) uuid.UUID { return derivedEventID(c.commandID, fp, i) }
 	return r.exec(l, ctx, c)
 }
 
@@ -270,6 +303,32 @@ func admit(actor domain.Actor, cmd domain.Command) (domain.Command, error) {
 	return cmd, nil
 }
 
+// keyAccounts turns the accounts of a meeting's participants into
+// meeting-bound keyed digests, which are all the log keeps of them
+// (domain/questions.go): AddParticipant's Account becomes its AccountKey,
+// and a question's asker becomes its AuthorKey. A command ID the asker
+// chose could name them ("alice-q1"), and correlation and causation IDs
+// tie commands together: a question records a keyed digest of the first
+// and neither of the others.
+func (l *Ledger) keyAccounts(c *call) {
+	switch x := c.cmd.(type) {
+	case domain.AddParticipant:
+		x.AccountKey = ""
+		if x.Account != "" {
+			x.AccountKey = domain.ParticipantKey(l.cfg.Secret, x.MeetingID, x.Account)
+			x.Account = ""
+		}
+		c.cmd = x
+	case domain.PostQuestion:
+		x.AuthorKey = domain.ParticipantKey(l.cfg.Secret, x.MeetingID, c.actor.ID)
+		c.cmd = x
+		if c.commandID != "" {
+			c.commandID = "q-" + domain.ParticipantKey(l.cfg.Secret, x.MeetingID, "command\x00"+c.commandID)[:32]
+		}
+		c.correlationID, c.causationID = "", ""
+	}
+}
+
 // request builds a Handler request for c on stream. A PO actor is checked
 // against the registry first, at the time the command is decided.
 func request[A domain.Aggregate](c call, stream string, newFn func() A, decide func(A, time.Time) ([]domain.Event, error)) Request[A] {
@@ -285,7 +344,7 @@ func request[A domain.Aggregate](c call, stream string, newFn func() A, decide f
 	return Request[A]{
 		Stream: stream, New: newFn, Actor: c.actor,
 		CommandID: c.commandID, CorrelationID: c.correlationID, CausationID: c.causationID,
-		At: c.at, Decide: decide,
+		At: c.at, Decide: decide, EventID: c.eventID,
 	}
 }
 
@@ -428,27 +487,6 @@ func (l *Ledger) execMeeting(ctx context.Context, id string, c call) (Result, er
 		owner   *loaded[*domain.Case]
 		history domain.VotedMeetings
 	)
-	// Accounts are checked as meeting-bound keyed digests, never stored
-	// (domain/questions.go).
-	switch x := c.cmd.(type) {
-	case domain.AddParticipant:
-		x.AccountKey = ""
-		if x.Account != "" {
-			x.AccountKey = domain.ParticipantKey(l.cfg.Secret, mid, x.Account)
-		}
-		c.cmd = x
-	case domain.PostQuestion:
-		x.AuthorKey = domain.ParticipantKey(l.cfg.Secret, mid, c.actor.ID)
-		c.cmd = x
-		// A command ID the client chose could name them ("alice-q1"), and
-		// correlation and causation IDs tie commands together: the
-		// question records a keyed digest of the first and neither of the
-		// others.
-		if c.commandID != "" {
-			c.commandID = "q-" + domain.ParticipantKey(l.cfg.Secret, mid, "command\x00"+c.commandID)[:32]
-		}
-		c.correlationID, c.causationID = "", ""
-	}
 	if x, ok := c.cmd.(domain.ScheduleMeeting); ok {
 		unlock, err := l.votedSync(ctx)
 		if err != nil {

@@ -289,7 +289,7 @@ func meetingWithContent(t testing.TB) *Meeting {
 	// Everyone who asks in the tests is invited with their account.
 	for i, a := range []Actor{citizenActor(1), citizenActor(2), citizenActor(5), actorFor(RoleProposer), moiChief, actorFor(RoleSecretariat), actorFor(RoleMinistry)} {
 		do(t, m, func(m *Meeting) ([]Event, error) {
-			return m.AddParticipant(AddParticipant{MeetingID: "m-1", ParticipantID: ParticipantID(fmt.Sprintf("pt-a%d", i)), Name: "參與者", Role: ParticipantStakeholder, Account: a.ID, AccountKey: ParticipantKey(nil, "m-1", a.ID)}, staff, tMeeting)
+			return m.AddParticipant(AddParticipant{MeetingID: "m-1", ParticipantID: ParticipantID(fmt.Sprintf("pt-a%d", i)), Name: "參與者", Role: ParticipantStakeholder, AccountKey: ParticipantKey(nil, "m-1", a.ID)}, staff, tMeeting)
 		})
 	}
 	do(t, m, func(m *Meeting) ([]Event, error) {

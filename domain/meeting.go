@@ -140,7 +140,8 @@ type AddParticipant struct {
 	// Account is the account the participant acts under (a citizen's
 	// pseudonym, a PO's or an official's account ID), so that they may post
 	// anonymous questions; optional. It is never stored: the command side
-	// turns it into AccountKey (see ParticipantKey).
+	// turns it into AccountKey (see ParticipantKey) and clears it, and the
+	// domain refuses it in the clear.
 	Account string
 	// AccountKey is ParticipantKey of Account, set by the command side;
 	// whatever a client sends is ignored.
@@ -287,7 +288,7 @@ type MeetingParticipantAdded struct {
 	StakeholderID StakeholderID   `json:"stakeholderId,omitempty"`
 	// AccountKey is the participant's ParticipantKey, when they were
 	// invited with an account (so that they may post questions).
-	AccountKey string `json:"accountKey,omitempty"`
+	AccountKey string `json:"accountKey,omitempty" ledger:"personal"`
 	Occurred
 }
 
@@ -696,7 +697,7 @@ func (m *Meeting) AddParticipant(cmd AddParticipant, actor Actor, at time.Time) 
 	if cmd.Role == ParticipantMinistry && cmd.Ministry == "" {
 		return nil, violated("meeting.add_participant.ministry_required", "a ministry participant names the ministry")
 	}
-	if cmd.AccountKey != "" && !validSHA256(cmd.AccountKey) || cmd.Account != "" && cmd.AccountKey == "" {
+	if cmd.AccountKey != "" && !validSHA256(cmd.AccountKey) || cmd.Account != "" {
 		return nil, violated("meeting.add_participant.account_not_keyed", "a participant's account is stored only as its ParticipantKey (64 lower-case hex digits)")
 	}
 	if m.participants[cmd.ParticipantID] {

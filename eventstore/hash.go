@@ -143,11 +143,43 @@ func appendUUID(b []byte, id *uuid.UUID) []byte {
 	return append(b, s[:]...)
 }
 
-// appendTime appends t in UTC with TimeLayout.
-func appendTime(b []byte, t time.Time) []byte { return t.UTC().AppendFormat(b, TimeLayout) }
+// appendTime appends t in UTC with TimeLayout, as t.UTC().AppendFormat
+// would, without the layout interpreter (the content hash formats two
+// times per event): years 0 to 9999, the others through AppendFormat.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, TimeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	us := t.Nanosecond() / 1000
+	var s [27]byte
+	put := func(at, v, width int) {
+		for i := at + width - 1; i >= at; i-- {
+			s[i] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, year, 4)
+	s[4] = '-'
+	put(5, int(month), 2)
+	s[7] = '-'
+	put(8, day, 2)
+	s[10] = 'T'
+	put(11, hour, 2)
+	s[13] = ':'
+	put(14, minute, 2)
+	s[16] = ':'
+	put(17, sec, 2)
+	s[19] = '.'
+	put(20, us, 6)
+	s[26] = 'Z'
+	return append(b, s[:]...)
+}
 
 // FormatTime formats t in UTC with TimeLayout.
-func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+func FormatTime(t time.Time) string { return string(appendTime(make([]byte, 0, len(TimeLayout)), t)) }
 
 // CanonicalJSON returns the RFC 8785 canonical form of a JSON document: the
 // same bytes as github.com/gowebpki/jcs.Transform, and an error for exactly

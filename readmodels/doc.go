@@ -17,6 +17,14 @@
 //	Trail        per case the ordered account of how its outcome arose, one
 //	             entry per event with its actor, both times, its position and
 //	             its event ID.
+//	Directory    the PO registry as the public sees it: ministries with their
+//	             names, Participation Officers' public fields.
+//	ReportInputs the events the period report (package reports) reads, by
+//	             position, for reports.Compute (ReportInputsLog); the server
+//	             runs it beside All.
+//	VotedIndex   the dates of each organiser's voted meetings, for the
+//	             command side's 45-day rule (app.Ledger follows the log with
+//	             it, in memory, outside the Runner).
 //
 // Every history item carries a Stamp: position, event ID, actor ID and role,
 // occurred-at and recorded-at. Queries take a View: Public leaves out what
@@ -54,6 +62,18 @@
 //
 //	snap, err := readmodels.CaseAsOf(ctx, store, runner, "57", readmodels.AsOf{RecordedAt: t})
 //	c, ok, err := readmodels.Case(ctx, snap.Reader(readmodels.CaseBoardName), "57", readmodels.Public)
+//
+// LogAsOf is the same fold over the whole log (O(log): for tests and
+// audits that compare the live read models with a fold from scratch). It is
+// the only as-of engine.
+//
+// # One fold, two paths
+//
+// Trail and Transcripts write their commonest documents straight from the
+// event's canonical JSON while catching up (rawjson.go); the as-of fold,
+// whose events come decoded, uses the decoded path. The path is the
+// projection value's (Trail{} is the Runner's), and a test folds every
+// event type of domain.EventTypes both ways and compares the documents.
 //
 // # Deadlines
 //

@@ -139,9 +139,9 @@ func story(l *ledger, mark func(name string)) {
 	c.after(5 * day)
 	for _, p := range []domain.AddParticipant{
 		{MeetingID: meetingID, ParticipantID: "p-host", Name: "主持人", Role: domain.ParticipantHost},
-		{MeetingID: meetingID, ParticipantID: "p-prop", Name: "提案人", Role: domain.ParticipantProposer, StakeholderID: "s-prop", Account: citizen(90).ID, AccountKey: domain.ParticipantKey(nil, meetingID, citizen(90).ID)},
+		{MeetingID: meetingID, ParticipantID: "p-prop", Name: "提案人", Role: domain.ParticipantProposer, StakeholderID: "s-prop", AccountKey: domain.ParticipantKey(nil, meetingID, citizen(90).ID)},
 		{MeetingID: meetingID, ParticipantID: "p-ind", Name: "醫院協會代表", Role: domain.ParticipantStakeholder, StakeholderID: "s-ind"},
-		{MeetingID: meetingID, ParticipantID: "p-cs", Name: "病友團體代表", Role: domain.ParticipantStakeholder, StakeholderID: "s-cs", Account: citizen(91).ID, AccountKey: domain.ParticipantKey(nil, meetingID, citizen(91).ID)},
+		{MeetingID: meetingID, ParticipantID: "p-cs", Name: "病友團體代表", Role: domain.ParticipantStakeholder, StakeholderID: "s-cs", AccountKey: domain.ParticipantKey(nil, meetingID, citizen(91).ID)},
 		{MeetingID: meetingID, ParticipantID: "p-moi", Name: "內政部", Role: domain.ParticipantMinistry, Ministry: "moi"},
 	} {
 		l.meeting(meetingID, staff, c.tick(), func(m *domain.Meeting, at time.Time) ([]domain.Event, error) { return m.AddParticipant(p, staff, at) })

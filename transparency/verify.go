@@ -212,15 +212,21 @@ type memTree struct {
 	n      int64
 }
 
+// add appends a leaf (its RFC 6962 leaf hash) and the stored hashes it
+// completes, in tlog's order (tlog.StoredHashesForRecordHash): the leaf,
+// then the root of each complete subtree it closes, level by level, each
+// the node hash of the frontier's subtree to its left and the one below.
+// No allocation: this runs once per event on the verifier's one goroutine.
 func (t *memTree) add(leaf tlog.Hash) {
-	hs, err := tlog.StoredHashesForRecordHash(t.n, leaf, t.front.reader(t.n))
-	if err != nil {
-		panic("transparency: frontier does not serve tlog: " + err.Error()) // index arithmetic, not input
-	}
-	for _, h := range hs {
+	h := leaf
+	t.hashes.append(h)
+	level := 0
+	for t.n>>level&1 == 1 {
+		h = tlog.NodeHash(t.front[level], h)
 		t.hashes.append(h)
+		level++
 	}
-	t.front.add(t.n, hs)
+	t.front[level] = h
 	t.n++
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/pdis/collab-ledger/eventstore"
 )
@@ -230,4 +231,39 @@ func TestVerifyExport(t *testing.T) {
 		e = append(e[:at(150)], e[at(150)+1:]...)
 		expectProblem(t, verifyEvents(t, e, sparse), ErrEventMissing, 1570, "version 22 is missing")
 	})
+}
+
+// TestMemTreeIsTlog: the verifier's tree stores exactly tlog's stored
+// hashes, leaf by leaf, and gives tlog's roots.
+func TestMemTreeIsTlog(t *testing.T) {
+	var mt memTree
+	var want []tlog.Hash
+	reader := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			out[i] = want[x]
+		}
+		return out, nil
+	})
+	for n := range int64(1100) {
+		leaf := tlog.RecordHash([]byte{byte(n), byte(n >> 8)})
+		hs, err := tlog.StoredHashesForRecordHash(n, leaf, reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, hs...)
+		mt.add(leaf)
+		if mt.hashes.n != int64(len(want)) {
+			t.Fatalf("leaf %d: %d stored hashes, tlog %d", n, mt.hashes.n, len(want))
+		}
+		for i := range want {
+			if mt.hashes.at(int64(i)) != want[i] {
+				t.Fatalf("leaf %d: stored hash %d differs", n, i)
+			}
+		}
+		root, _ := mt.root(n + 1)
+		if wantRoot, _ := tlog.TreeHash(n+1, reader); root != wantRoot {
+			t.Fatalf("root of %d leaves differs", n+1)
+		}
+	}
 }

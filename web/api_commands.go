@@ -109,6 +109,7 @@ func (s *server) registerAPI(mux *http.ServeMux) []string {
 	}
 	s.registerQueries(handle)
 	s.registerTokens(handle)
+	s.registerFeeds(handle)
 	if s.cfg.Ledger == nil {
 		return patterns
 	}

@@ -447,6 +447,19 @@ func renderOpenAPI() ([]byte, error) {
 		"responses", revokeResponses,
 	)))
 
+	feedResponses := adminErrors("413", ref("#/components/responses/TooLarge"), "415", ref("#/components/responses/UnsupportedMediaType"))
+	yset(feedResponses, "201", ym("description", "Recorded: what each proposal of the feed stored, what the domain refused and why, and what the ledger did not record.", "content", ym("application/json", ym("schema", g.object(reflect.TypeOf(FeedResult{}), "Per proposal, in the feed's order.")))))
+	yset(feedResponses, "200", ym("description", "Nothing new: every record was already recorded.", "content", ym("application/json", ym("schema", g.object(reflect.TypeOf(FeedResult{}), "Per proposal, in the feed's order.")))))
+	yset(paths, JoinFeedPath, ym("post", ym(
+		"operationId", "joinFeed",
+		"tags", []string{"feeds"},
+		"summary", "Record Join's proposals and signatures (an integration's staff token).",
+		"description", "JSON Lines in the Join dataset's shape: each proposal as a line of proposals.jsonl (id, title, ministries, publishedAt, signingClosesAt, goal, status, establishedAt, responseDueAt, responses, …), followed by its signature rows {\"proposal\": id, \"n\": row, \"at\": RFC 3339, \"county\": …, \"district\": …}. The whole body is checked first: a bad line refuses it (400 "+CodeBadRecord+", naming the line) and nothing is recorded. Each signature is decided by the domain at its time, by the pseudonym the server derives from Join's row number; sending the same feed again records nothing, a grown record only what is new.\n",
+		"security", ys(ym("bearerAuth", ys())),
+		"requestBody", ym("required", true, "content", ym("application/jsonl", ym("schema", ym("type", "string")))),
+		"responses", feedResponses,
+	)))
+
 	g.queryPaths(paths)
 
 	schemas := ym()
@@ -546,7 +559,7 @@ func renderOpenAPI() ([]byte, error) {
 	}
 	idSchema := ym("type", "string", "pattern", "^[!-~]{1,128}$")
 	params := ym(
-		"CommandID", header(HeaderCommandID, "The command's ID in the events' metadata (default: a new UUID).", idSchema),
+		"CommandID", header(HeaderCommandID, "The command's ID in the events' metadata (default: a new UUID). An idempotency key: the same command sent again with the same ID gets the original answer (status and body, also after a restart) and stores nothing; the same ID with a different command (body, token or occurred-at) is refused with 422 and rule "+app.RuleCommandIDReused+". A question (meeting.post_question) records a keyed digest of it, not the ID itself.", idSchema),
 		"CorrelationID", header(HeaderCorrelationID, "Ties together what one request set off (default: the command ID).", idSchema),
 		"CausationID", header(HeaderCausationID, "The ID of what caused the command.", idSchema),
 		"OccurredAt", header(HeaderOccurredAt, "When the act happened, if earlier than now (an import); staff tokens only (else 403 "+RuleOccurredAtStaffOnly+").", ym("type", "string", "format", "date-time")),

@@ -20,6 +20,7 @@ import (
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore/bbolt"
+	"github.com/pdis/collab-ledger/importer/join"
 	"github.com/pdis/collab-ledger/tokens"
 )
 
@@ -86,6 +87,12 @@ func (stubProofs) Entries(context.Context, []uuid.UUID) ([]transparency.Entry, e
 	return nil, transparency.ErrNoCheckpoint
 }
 
+type stubFeed struct{}
+
+func (stubFeed) Import(_ context.Context, p *join.Proposal, _ []join.Signature, _ string) join.Outcome {
+	return join.Outcome{ProposalID: p.ID}
+}
+
 type stubReadSide struct{}
 
 func (stubReadSide) Status(context.Context) ([]projections.Status, error) { return nil, nil }
@@ -104,13 +111,13 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 	if doc.OpenAPI != "3.1.0" {
 		t.Errorf("openapi %q, want 3.1.0", doc.OpenAPI)
 	}
-	cfg := Config{Store: nil, Ledger: stubExecutor{}, Tokens: stubAuth{}, ReadSide: stubReadSide{}, Proofs: stubProofs{}}
+	cfg := Config{Store: nil, Ledger: stubExecutor{}, Tokens: stubAuth{}, ReadSide: stubReadSide{}, Proofs: stubProofs{}, JoinFeed: stubFeed{}}
 	store, err := bbolt.Open(context.Background(), bbolt.Config{Path: filepath.Join(t.TempDir(), "l.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	h, err := New(Config{Store: store, Ledger: stubExecutor{}, Tokens: stubAuth{}, ReadSide: stubReadSide{}, Proofs: stubProofs{}})
+	h, err := New(Config{Store: store, Ledger: stubExecutor{}, Tokens: stubAuth{}, ReadSide: stubReadSide{}, Proofs: stubProofs{}, JoinFeed: stubFeed{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,18 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/web"
 )
@@ -213,4 +218,83 @@ func TestAPIAnonymousQuestions(t *testing.T) {
 			t.Errorf("participant event holds an account: %s", ev.Data)
 		}
 	}
+}
+
+// restart starts a new command side and HTTP server over the same store,
+// as a restarted process would (the old ones are closed).
+func (e *apiEnv) restart() {
+	e.t.Helper()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	clock := func() time.Time { return *e.now.Load() }
+	l, err := app.NewLedger(e.store, app.LedgerConfig{
+		Proposal: domain.ProposalConfig{Threshold: 2, Window: domain.Period{Days: 60}, Milestones: []int{1}, ResponseDeadline: domain.Period{Months: 2}},
+		Secret:   apiSecret,
+		Handler:  app.Config{Now: clock, Logger: quiet},
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	h, err := web.New(web.Config{Store: e.store, StoreKind: "file", Logger: quiet, Ledger: l, Tokens: e.tokens})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.srv.Close()
+	e.ledger.Close()
+	e.ledger, e.srv = l, httptest.NewServer(h)
+	e.t.Cleanup(e.srv.Close)
+}
+
+// TestAPIIdempotentCommandID (#14 item 4): a command sent again with the
+// same X-Command-ID gets the original answer (status and body), also after
+// a restart; the same ID with a different command is refused (422,
+// command.id_reused); nothing is stored twice.
+func TestAPIIdempotentCommandID(t *testing.T) {
+	e := newAPI(t, nil)
+	staff := e.token(staffActor, time.Time{})
+	proposer := e.token(domain.Actor{ID: citizenActor("F100000001").ID, Role: domain.RoleProposer}, time.Time{})
+	alice := citizenActor("A100000001")
+	aliceTok := e.token(alice, time.Time{})
+	submit := map[string]any{"proposalId": "p-1", "title": "開放資料"}
+	first := e.post(proposer, "proposal.submit", submit, web.HeaderCommandID, "submit-p-1")
+	if first.status != http.StatusCreated {
+		t.Fatalf("submit: %d %s", first.status, first.body)
+	}
+	e.must(staff, "proposal.publish", map[string]any{"proposalId": "p-1", "competentMinistry": "moj"})
+	sign := e.post(aliceTok, "proposal.sign", map[string]any{"proposalId": "p-1"}, web.HeaderCommandID, "sign-1", web.HeaderCorrelationID, "c-1")
+	if sign.status != http.StatusCreated || len(sign.result.Events) != 2 {
+		t.Fatalf("sign: %d %s", sign.status, sign.body)
+	}
+	e.must(staff, "meeting.schedule", map[string]any{"meetingId": "m-1", "kind": "other", "title": "會議", "startsAt": apiNow})
+	e.must(staff, "meeting.add_participant", map[string]any{"meetingId": "m-1", "participantId": "pt-1", "name": "民眾", "role": "observer", "account": alice.ID})
+	question := map[string]any{"meetingId": "m-1", "questionId": "q-1", "text": "?"}
+	asked := e.post(aliceTok, "meeting.post_question", question, web.HeaderCommandID, "q-1")
+	if asked.status != http.StatusCreated {
+		t.Fatalf("question: %d %s", asked.status, asked.body)
+	}
+
+	same := func(label string, want reply, token, name string, body any, headers ...string) {
+		t.Helper()
+		head := e.head()
+		got := e.post(token, name, body, headers...)
+		if got.status != want.status || !bytes.Equal(got.body, want.body) {
+			t.Fatalf("%s: %d %s, want the original %d %s", label, got.status, got.body, want.status, want.body)
+		}
+		if e.head() != head {
+			t.Fatalf("%s: stored again", label)
+		}
+	}
+	for _, round := range []string{"retry", "retry after a restart"} {
+		if round != "retry" {
+			e.restart()
+		}
+		same(round+" submit", first, proposer, "proposal.submit", submit, web.HeaderCommandID, "submit-p-1")
+		same(round+" sign", sign, aliceTok, "proposal.sign", map[string]any{"proposalId": "p-1"}, web.HeaderCommandID, "sign-1", web.HeaderCorrelationID, "c-1")
+		same(round+" question", asked, aliceTok, "meeting.post_question", question, web.HeaderCommandID, "q-1")
+		// The same ID with another command, another actor or another time.
+		e.refused(proposer, "proposal.submit", map[string]any{"proposalId": "p-1", "title": "另一個標題"}, http.StatusUnprocessableEntity, web.CodeRuleViolated, app.RuleCommandIDReused, web.HeaderCommandID, "submit-p-1")
+		e.refused(proposer, "proposal.submit", map[string]any{"proposalId": "p-2", "title": "開放資料"}, http.StatusUnprocessableEntity, web.CodeRuleViolated, app.RuleCommandIDReused, web.HeaderCommandID, "sign-1")
+		e.refused(aliceTok, "proposal.submit", submit, http.StatusUnprocessableEntity, web.CodeRuleViolated, app.RuleCommandIDReused, web.HeaderCommandID, "submit-p-1")
+	}
+	// Without an ID a second signature is still a second attempt.
+	e.refused(aliceTok, "proposal.sign", map[string]any{"proposalId": "p-1"}, http.StatusConflict, web.CodeConflict, "proposal.sign.once_per_signer")
 }

@@ -56,6 +56,13 @@ type Config struct {
 	// the as-of views keep (estimated at 512 bytes an event folded; a fold
 	// over a quarter of it is not kept). Default 256 MiB.
 	AsOfCacheBytes int
+	// JoinFeed records the Join feed (POST /api/v1/feeds/join, see
+	// api_feeds.go); nil serves none. It needs Tokens.
+	JoinFeed JoinImporter
+	// MaxFeedBytes bounds a feed's body. Default 64 MiB.
+	MaxFeedBytes int64
+	// FeedTimeout bounds one feed request. Default 5 minutes.
+	FeedTimeout time.Duration
 	// MaxBodyBytes bounds a command's body. Default 1 MiB.
 	MaxBodyBytes int64
 	// RequestTimeout bounds one command. Default 15 s.
@@ -72,6 +79,9 @@ func (c Config) Validate() error {
 	}
 	if c.Ledger != nil && c.Tokens == nil {
 		return errors.New("web config: a ledger needs an authenticator for its tokens")
+	}
+	if c.JoinFeed != nil && c.Tokens == nil {
+		return errors.New("web config: the Join feed needs an authenticator for its tokens")
 	}
 	if si := c.SignIn; si != nil {
 		switch {
@@ -119,6 +129,12 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 15 * time.Second
+	}
+	if cfg.MaxFeedBytes <= 0 {
+		cfg.MaxFeedBytes = defaultMaxFeedBytes
+	}
+	if cfg.FeedTimeout <= 0 {
+		cfg.FeedTimeout = 5 * time.Minute
 	}
 	if cfg.MeetingCacheBytes <= 0 {
 		cfg.MeetingCacheBytes = readmodels.DefaultMeetingCacheBytes

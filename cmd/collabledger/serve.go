@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/importer/join"
 	"github.com/pdis/collab-ledger/reports"
 	"github.com/pdis/collab-ledger/web"
 )
@@ -80,11 +81,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer tl.stop()
+	feed, err := join.New(join.Config{Ledger: cs.ledger, Store: store, Secret: secret})
+	if err != nil {
+		return err
+	}
 	signIn, err := signInConfig(siFlags, *addr, store, secret, *demoMode)
 	if err != nil {
 		return err
 	}
-	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn})
+	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed})
 	if err != nil {
 		return err
 	}
