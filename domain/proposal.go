@@ -167,8 +167,10 @@ type ProposalSigned struct {
 	Count       int        `json:"count"`
 	// County and District are the signer's county and district as the
 	// platform gave them (left out when it gave none).
-	County   string `json:"county,omitempty"`
-	District string `json:"district,omitempty"`
+	// Both are personal: with the time of a signature, a small district
+	// can single a person out; the signature chart counts them.
+	County   string `json:"county,omitempty" ledger:"personal"`
+	District string `json:"district,omitempty" ledger:"personal"`
 	Occurred
 }
 
