@@ -166,11 +166,10 @@ type ProposalSigned struct {
 	Signer      SignerID   `json:"signer" ledger:"personal"`
 	Count       int        `json:"count"`
 	// County and District are the signer's county and district as the
-	// platform gave them (left out when it gave none).
-	// Both are personal: with the time of a signature, a small district
-	// can single a person out; the signature chart counts them.
-	County   string `json:"county,omitempty" ledger:"personal"`
-	District string `json:"district,omitempty" ledger:"personal"`
+	// platform gave them (left out when it gave none). Pages show the county
+	// only; the district is finer than the public needs.
+	County   string `json:"county,omitempty" ledger:"public"`
+	District string `json:"district,omitempty" ledger:"confidential"`
 	Occurred
 }
 

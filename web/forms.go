@@ -167,7 +167,7 @@ func commandForm(name string) ([]formField, bool) {
 			continue
 		}
 		n := jsonName(f)
-		if slices.Contains(callerFields[name], n) {
+		if f.Tag.Get("json") == "-" || slices.Contains(callerFields[name], n) {
 			continue
 		}
 		ff := formField{name: n, path: []int{i}, typ: f.Type, gen: generatedIDs[name][n], label: "field." + n}
@@ -506,7 +506,7 @@ func (s *server) formPost(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, &domain.RuleError{Rule: "policy.role", Msg: "not for this role", Kind: domain.ErrForbidden})
 		return
 	}
-	body, _, ferrs := formBody(name, fields, r.PostFormValue, s.now())
+	body, made, ferrs := formBody(name, fields, r.PostFormValue, s.now())
 	if len(ferrs) > 0 {
 		for i := range ferrs {
 			ferrs[i].Message = p.T("form.invalid." + ferrs[i].Message)
@@ -524,8 +524,19 @@ func (s *server) formPost(w http.ResponseWriter, r *http.Request) {
 		s.refusal(w, r, p, err, refused, fields)
 		return
 	}
-	s.sessions.remember(sess, cid, doneForm{Command: name, Result: recordedView(name, res)})
+	rv := recordedView(name, res)
+	for _, f := range fields {
+		if v, ok := made[f.name]; ok {
+			rv.Made = append(rv.Made, MadeID{Field: f.name, Label: p.T(f.label), Value: v})
+		}
+	}
+	s.sessions.remember(sess, cid, doneForm{Command: name, Result: rv})
 	http.Redirect(w, r, "/me/recorded/"+cid, http.StatusSeeOther)
+}
+
+// MadeID is an ID the server made for a recorded form.
+type MadeID struct {
+	Field, Label, Value string
 }
 
 // refusal shows a refused command: the rule's message at its field, or an
@@ -553,6 +564,8 @@ type RecordedView struct {
 	// Link is the page of what the command changed, if it has one.
 	Link   string
 	Events []RecordedEvent
+	// Made are the IDs the server made.
+	Made []MadeID
 }
 
 // RecordedEvent is one stored event.

@@ -69,7 +69,7 @@ func (s *server) editContext(ctx context.Context, p *Page, sess *session, mid, u
 		v.NotPublished = true
 	default:
 		v.WindowEnd, v.WindowEndISO = formatEnd(pub.EditWindowClosesAt), isoTime(pub.EditWindowClosesAt)
-		v.Closed = !pub.EditWindowOpen(s.now())
+		v.Closed = !s.now().Before(pub.EditWindowClosesAt)
 	}
 	v.Proposed = strings.Join(u.Paragraphs, "\n\n")
 	v.CSRF, v.Submit, v.ErrorTitle = sess.csrf, p.T("edit.submit"), p.T("form.error.summary")

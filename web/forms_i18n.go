@@ -113,6 +113,9 @@ var formLabels = map[string]map[string]string{
 		"field.utteranceId": "發言代號", "field.paragraphs": "內容", "field.toVersion": "回復到版本",
 		"field.speakerActor": "發言者的行動者代號", "field.speakerName": "發言者姓名", "field.editor": "修正者",
 		"field.after": "放在此發言之後", "field.merged": "併入的發言代號",
+		"field.account": "參與者的帳號（公民的假名、PO 或部會代號）", "field.account.hint": "填了帳號，參與者才能在會中匿名提問；帳本只記錄它的金鑰雜湊。",
+		"field.county": "縣市", "field.district": "鄉鎮市區", "field.notYetAssigned": "尚未指定權責部會",
+		"field.signingClosesAt": "附議截止時間", "field.threshold": "附議門檻",
 		"field.issuer": "身分提供者（issuer）", "field.subject": "識別（subject）", "field.actorRole": "角色", "field.actorId": "行動者代號", "field.label": "名稱",
 
 		"cmd.proposal.submit": "提出提案", "cmd.proposal.publish": "公開提案", "cmd.proposal.sign": "附議提案",
@@ -241,6 +244,9 @@ var formLabels = map[string]map[string]string{
 		"field.utteranceId": "Utterance ID", "field.paragraphs": "Text", "field.toVersion": "Back to version",
 		"field.speakerActor": "Speaker's actor ID", "field.speakerName": "Speaker's name", "field.editor": "Editor",
 		"field.after": "After utterance", "field.merged": "Utterances merged in (IDs)",
+		"field.account": "Participant's account (a citizen's pseudonym, a PO's or official's ID)", "field.account.hint": "With an account, the participant may ask anonymous questions in the meeting; the ledger records only its keyed hash.",
+		"field.county": "County or city", "field.district": "District", "field.notYetAssigned": "No competent ministry yet",
+		"field.signingClosesAt": "Signing closes at", "field.threshold": "Signature threshold",
 		"field.issuer": "Identity provider (issuer)", "field.subject": "Subject", "field.actorRole": "Role", "field.actorId": "Actor ID", "field.label": "Name",
 
 		"cmd.proposal.submit": "Submit a proposal", "cmd.proposal.publish": "Publish a proposal", "cmd.proposal.sign": "Sign a proposal",

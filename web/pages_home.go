@@ -19,7 +19,7 @@ import (
 //	        meetings, and the latest PO monthly vote.
 
 func init() {
-	pageNames = append(pageNames, "home", "proposals", "meetings", "monthlies", "ministries", "ministry")
+	pageNames = append(pageNames, "home", "proposals", "meetings", "monthlies", "ministries", "ministry", "search")
 }
 
 // registerPublicPages adds the home page and the lists (pages_lists.go).
@@ -31,6 +31,7 @@ func (s *server) registerPublicPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /monthly", s.pageMonthlies)
 	mux.HandleFunc("GET /ministries", s.pageMinistries)
 	mux.HandleFunc("GET /ministries/{id}", s.pageMinistry)
+	s.registerSearch(mux)
 }
 
 // homeListSize bounds each list of the home page.

@@ -81,15 +81,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer tl.stop()
+	search, stopSearch, err := startSearch(ctx, store)
+	if err != nil {
+		return err
+	}
+	defer stopSearch()
 	feed, err := join.New(join.Config{Ledger: cs.ledger, Store: store, Secret: secret})
 	if err != nil {
 		return err
 	}
 	signIn, err := signInConfig(siFlags, *addr, store, secret, *demoMode)
-	if err != nil {
-		return err
-	}
-	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed})
 	if err != nil {
 		return err
 	}
@@ -100,15 +101,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	root := http.NewServeMux()
-	root.Handle("GET /reports", reports.HandlerWith(store, reports.HandlerOptions{Inputs: inputs}))
-	root.Handle("/", h)
+	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed, Search: search,
+		Reports: reports.NewService(store, reports.ServiceOptions{Inputs: inputs})})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{
-		Handler:           root,
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

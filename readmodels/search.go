@@ -1,0 +1,555 @@
+package readmodels
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/eventstore"
+)
+
+// Search is the full-text read model: proposals (title and summary),
+// cases and their recommendations, meetings' titles, every utterance of
+// every transcript as it reads now (with its speaker), the mind-map and
+// concept-sheet notes and the anonymous questions — in Chinese and English,
+// public view only (a removed note, an archived question, a deleted
+// utterance leaves the index).
+//
+// It is a bleve index (scorch) with bleve's CJK analyzer (Unicode
+// tokenizer, width folding, lower case, CJK bigrams), which serves
+// Traditional Chinese and English alike: "神豬" finds the bigram, "Pigs"
+// finds "pigs". Like every read model it is rebuilt from the log: Run
+// follows the log from the start (or from where the index stopped) and
+// applies each event; the index keeps its checkpoint with its documents.
+type Search struct {
+	idx  bleve.Index
+	dir  string
+	temp bool
+	pos  atomic.Uint64
+	log  *slog.Logger
+	mu   sync.Mutex // guards speakers and meetings, used by Run only
+	// speakers keeps each utterance's speaker, meetings each meeting's
+	// title and case, so that an edit (which names neither) is indexed with
+	// them.
+	speakers map[string]string
+	meetings map[string]meetingInfo
+	waitMu   sync.Mutex
+	waitCh   chan struct{}
+}
+
+type meetingInfo struct{ title, caseID string }
+
+// SearchDoc is what the index keeps of one searchable thing.
+type SearchDoc struct {
+	// Kind is proposal, case, recommendation, meeting, utterance, note or
+	// question.
+	Kind string `json:"kind"`
+	// Title is the thing's title, or its meeting's.
+	Title string `json:"title"`
+	// Text is its text (an utterance's paragraphs, a note, a summary).
+	Text    string `json:"text"`
+	Speaker string `json:"speaker,omitempty"`
+	// The IDs it links to.
+	ProposalID  string `json:"proposalId,omitempty"`
+	CaseID      string `json:"caseId,omitempty"`
+	MeetingID   string `json:"meetingId,omitempty"`
+	UtteranceID string `json:"utteranceId,omitempty"`
+	NoteID      string `json:"noteId,omitempty"`
+	QuestionID  string `json:"questionId,omitempty"`
+	// RecommendationID names a recommendation.
+	RecommendationID string    `json:"recommendationId,omitempty"`
+	OccurredAt       time.Time `json:"occurredAt"`
+	Position         uint64    `json:"position"`
+}
+
+// SearchConfig configures a Search.
+type SearchConfig struct {
+	// Dir is where the index lives; empty: a temporary directory removed by
+	// Close (the index is rebuilt from the log at each start).
+	Dir    string
+	Logger *slog.Logger
+}
+
+// searchCheckpoint is the internal key of the index's checkpoint.
+var searchCheckpoint = []byte("collabledger.checkpoint")
+
+// NewSearch opens (or creates) the index.
+func NewSearch(cfg SearchConfig) (*Search, error) {
+	s := &Search{log: cfg.Logger, speakers: map[string]string{}, meetings: map[string]meetingInfo{}, waitCh: make(chan struct{})}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	dir := cfg.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "collabledger-search-")
+		if err != nil {
+			return nil, fmt.Errorf("search index: %w", err)
+		}
+		dir, s.temp = d+"/index", true
+	}
+	s.dir = dir
+	idx, err := bleve.Open(dir)
+	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
+		idx, err = bleve.NewUsing(dir, searchMapping(), scorch.Name, scorch.Name, map[string]any{"unsafe_batch": true})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("search index %s: %w", dir, err)
+	}
+	s.idx = idx
+	if b, err := idx.GetInternal(searchCheckpoint); err == nil && len(b) > 0 {
+		var p uint64
+		if _, err := fmt.Sscan(string(b), &p); err == nil {
+			s.pos.Store(p)
+		}
+	}
+	return s, nil
+}
+
+func searchMapping() mapping.IndexMapping {
+	text := bleve.NewTextFieldMapping()
+	text.Analyzer = cjk.AnalyzerName
+	text.Store = true
+	text.IncludeTermVectors = false
+	kw := bleve.NewTextFieldMapping()
+	kw.Analyzer = keyword.Name
+	kw.Store = true
+	stored := bleve.NewTextFieldMapping()
+	stored.Index = false
+	stored.Store = true
+	when := bleve.NewDateTimeFieldMapping()
+	when.Store = true
+	pos := bleve.NewNumericFieldMapping()
+	pos.Store = true
+	doc := bleve.NewDocumentMapping()
+	doc.AddFieldMappingsAt("title", text)
+	doc.AddFieldMappingsAt("text", text)
+	doc.AddFieldMappingsAt("speaker", text)
+	doc.AddFieldMappingsAt("kind", kw)
+	doc.AddFieldMappingsAt("meetingId", kw) // faceted: which meetings discuss it most
+	for _, f := range []string{"proposalId", "caseId", "utteranceId", "noteId", "questionId", "recommendationId"} {
+		doc.AddFieldMappingsAt(f, stored)
+	}
+	doc.AddFieldMappingsAt("occurredAt", when)
+	doc.AddFieldMappingsAt("position", pos)
+	m := bleve.NewIndexMapping()
+	m.DefaultMapping = doc
+	m.DefaultAnalyzer = cjk.AnalyzerName
+	return m
+}
+
+// Close closes the index (and removes a temporary one).
+func (s *Search) Close() error {
+	err := s.idx.Close()
+	if s.temp {
+		_ = os.RemoveAll(strings.TrimSuffix(s.dir, "/index"))
+	}
+	return err
+}
+
+// Position is the last log position the index reflects.
+func (s *Search) Position() eventstore.Position { return eventstore.Position(s.pos.Load()) }
+
+// searchBatch is how many events Run reads at a time.
+const searchBatch = 2000
+
+// Run follows the log and indexes it until ctx ends. Call it once.
+func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
+	after := s.Position()
+	for {
+		events, err := store.ReadAll(ctx, after, searchBatch)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("search index: read log after %d: %w", after, err)
+		}
+		if len(events) > 0 {
+			if err := s.apply(ctx, events); err != nil {
+				return err
+			}
+			after = events[len(events)-1].Position
+			s.pos.Store(uint64(after))
+			s.notify()
+		}
+		if len(events) < searchBatch {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// notify wakes those waiting for the index to move.
+func (s *Search) notify() {
+	s.waitMu.Lock()
+	close(s.waitCh)
+	s.waitCh = make(chan struct{})
+	s.waitMu.Unlock()
+}
+
+// WaitFor waits until the index reflects pos.
+func (s *Search) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	for {
+		s.waitMu.Lock()
+		ch := s.waitCh
+		s.waitMu.Unlock()
+		if s.Position() >= pos {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("search index at %d, waiting for %d: %w", s.Position(), pos, ctx.Err())
+		case <-ch:
+		}
+	}
+}
+
+// apply indexes a batch of events and its checkpoint in one bleve batch.
+func (s *Search) apply(ctx context.Context, events []eventstore.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.idx.NewBatch()
+	for _, ev := range events {
+		if _, known := domain.EventSchemaVersion(ev.Type); !known || !searchTypes[ev.Type] {
+			continue
+		}
+		e, err := decode(ctx, ev)
+		if err != nil {
+			return fmt.Errorf("search index: %w", err)
+		}
+		if err := s.applyOne(b, ev, e); err != nil {
+			return fmt.Errorf("search index: %s at %d: %w", ev.Type, ev.Position, err)
+		}
+	}
+	b.SetInternal(searchCheckpoint, fmt.Appendf(nil, "%d", events[len(events)-1].Position))
+	return s.idx.Batch(b)
+}
+
+// searchTypes are the event types the index reads.
+var searchTypes = map[string]bool{}
+
+func init() {
+	for _, t := range []string{"proposal.submitted", "case.opened", "case.recommendation_recorded", "meeting.scheduled",
+		"transcript.utterance_recorded", "transcript.utterance_inserted", "transcript.utterance_edited", "transcript.edit_reverted",
+		"transcript.utterance_corrected", "transcript.speaker_reattributed", "transcript.utterance_deleted", "transcript.utterance_split",
+		"transcript.utterances_merged", "meeting.note_added", "meeting.note_revised", "meeting.note_removed",
+		"meeting.question_posted", "meeting.question_archived"} {
+		searchTypes[t] = true
+	}
+}
+
+func (s *Search) applyOne(b *bleve.Batch, ev eventstore.Event, e domain.Event) error {
+	base := SearchDoc{OccurredAt: ev.OccurredAt().UTC(), Position: uint64(ev.Position)}
+	utter := func(meeting domain.MeetingID, id domain.UtteranceID, paragraphs []string) error {
+		key := string(meeting) + "/" + string(id)
+		mi := s.meetings[string(meeting)]
+		d := base
+		d.Kind, d.MeetingID, d.UtteranceID, d.CaseID, d.Title = "utterance", string(meeting), string(id), mi.caseID, mi.title
+		d.Speaker, d.Text = s.speakers[key], plainJoin(paragraphs)
+		return b.Index("u/"+key, d)
+	}
+	note := func(meeting domain.MeetingID, id domain.NoteID, text string) error {
+		mi := s.meetings[string(meeting)]
+		d := base
+		d.Kind, d.MeetingID, d.CaseID, d.NoteID, d.Title, d.Text = "note", string(meeting), mi.caseID, string(id), mi.title, text
+		return b.Index("n/"+string(meeting)+"/"+string(id), d)
+	}
+	setSpeaker := func(meeting domain.MeetingID, id domain.UtteranceID, sp *domain.Speaker) {
+		if sp != nil {
+			s.speakers[string(meeting)+"/"+string(id)] = sp.Name
+		}
+	}
+	switch x := e.(type) {
+	case domain.ProposalSubmitted:
+		d := base
+		d.Kind, d.ProposalID, d.Title, d.Text = "proposal", string(x.ProposalID), x.Title, x.Title+"\n"+x.Summary
+		return b.Index("p/"+string(x.ProposalID), d)
+	case domain.CaseOpened:
+		d := base
+		d.Kind, d.CaseID, d.Title, d.Text = "case", string(x.CaseID), x.Title, x.Title
+		return b.Index("c/"+string(x.CaseID), d)
+	case domain.CaseRecommendationRecorded:
+		d := base
+		d.Kind, d.CaseID, d.RecommendationID, d.MeetingID, d.Text = "recommendation", string(x.CaseID), string(x.RecommendationID), string(x.MeetingID), x.Text
+		return b.Index("r/"+string(x.CaseID)+"/"+string(x.RecommendationID), d)
+	case domain.MeetingScheduled:
+		s.meetings[string(x.MeetingID)] = meetingInfo{title: x.Title, caseID: string(x.CaseID)}
+		d := base
+		d.Kind, d.MeetingID, d.CaseID, d.Title, d.Text = "meeting", string(x.MeetingID), string(x.CaseID), x.Title, x.Title
+		return b.Index("m/"+string(x.MeetingID), d)
+	case domain.TranscriptUtteranceRecorded:
+		setSpeaker(x.MeetingID, x.UtteranceID, x.Speaker)
+		return utter(x.MeetingID, x.UtteranceID, x.Paragraphs)
+	case domain.TranscriptUtteranceInserted:
+		setSpeaker(x.MeetingID, x.UtteranceID, x.Speaker)
+		return utter(x.MeetingID, x.UtteranceID, x.Paragraphs)
+	case domain.TranscriptUtteranceEdited:
+		return utter(x.MeetingID, x.UtteranceID, x.Paragraphs)
+	case domain.TranscriptEditReverted:
+		return utter(x.MeetingID, x.UtteranceID, x.Paragraphs)
+	case domain.TranscriptUtteranceCorrected:
+		return utter(x.MeetingID, x.UtteranceID, x.Paragraphs)
+	case domain.TranscriptSpeakerReattributed:
+		// The text is unchanged; the speaker is stored with it.
+		s.speakers[string(x.MeetingID)+"/"+string(x.UtteranceID)] = x.To.Name
+		return s.reindexSpeaker(b, base, x.MeetingID, x.UtteranceID)
+	case domain.TranscriptUtteranceDeleted:
+		b.Delete("u/" + string(x.MeetingID) + "/" + string(x.UtteranceID))
+	case domain.TranscriptUtteranceSplit:
+		if err := utter(x.MeetingID, x.UtteranceID, x.Paragraphs); err != nil {
+			return err
+		}
+		for _, p := range x.Parts {
+			setSpeaker(x.MeetingID, p.UtteranceID, p.Speaker)
+			if err := utter(x.MeetingID, p.UtteranceID, p.Paragraphs); err != nil {
+				return err
+			}
+		}
+	case domain.TranscriptUtterancesMerged:
+		for _, id := range x.Merged {
+			b.Delete("u/" + string(x.MeetingID) + "/" + string(id))
+		}
+		return utter(x.MeetingID, x.UtteranceID, x.Paragraphs)
+	case domain.MeetingNoteAdded:
+		return note(x.MeetingID, x.NoteID, x.Text)
+	case domain.MeetingNoteRevised:
+		return note(x.MeetingID, x.NoteID, x.Text)
+	case domain.MeetingNoteRemoved:
+		b.Delete("n/" + string(x.MeetingID) + "/" + string(x.NoteID))
+	case domain.MeetingQuestionPosted:
+		d := base
+		mi := s.meetings[string(x.MeetingID)]
+		d.Kind, d.MeetingID, d.CaseID, d.QuestionID, d.Title, d.Text = "question", string(x.MeetingID), mi.caseID, string(x.QuestionID), mi.title, x.Text
+		return b.Index("q/"+string(x.MeetingID)+"/"+string(x.QuestionID), d)
+	case domain.MeetingQuestionArchived:
+		b.Delete("q/" + string(x.MeetingID) + "/" + string(x.QuestionID))
+	}
+	return nil
+}
+
+// reindexSpeaker re-indexes an utterance under its new speaker, reading its
+// text back from the index.
+func (s *Search) reindexSpeaker(b *bleve.Batch, base SearchDoc, meeting domain.MeetingID, id domain.UtteranceID) error {
+	key := "u/" + string(meeting) + "/" + string(id)
+	req := bleve.NewSearchRequest(bleve.NewDocIDQuery([]string{key}))
+	req.Fields = []string{"*"}
+	res, err := s.idx.Search(req)
+	if err != nil || len(res.Hits) == 0 {
+		return err
+	}
+	d := docOf(res.Hits[0].Fields)
+	d.Speaker = s.speakers[string(meeting)+"/"+string(id)]
+	d.Position, d.OccurredAt = base.Position, base.OccurredAt
+	return b.Index(key, d)
+}
+
+// plainJoin joins paragraphs as plain text (their inline markup removed).
+func plainJoin(paragraphs []string) string {
+	var sb strings.Builder
+	for i, p := range paragraphs {
+		if i > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(stripTags(p))
+	}
+	return sb.String()
+}
+
+// stripTags removes the paragraph subset's inline tags.
+func stripTags(s string) string {
+	if !strings.Contains(s, "<") {
+		return s
+	}
+	var sb strings.Builder
+	in := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			in = true
+		case r == '>' && in:
+			in = false
+		case !in:
+			sb.WriteRune(r)
+		}
+	}
+	return sb.String()
+}
+
+// SearchQuery is a search.
+type SearchQuery struct {
+	// Text is what was typed: words (Chinese or English), all of which a
+	// result contains (each word's every CJK bigram); "quoted phrases" are
+	// one word.
+	Text string
+	// Kind, if set, selects one kind of result.
+	Kind   string
+	Offset int
+	Limit  int
+}
+
+// SearchHit is a result.
+type SearchHit struct {
+	SearchDoc
+	// ID is the index's document ID.
+	ID    string  `json:"id"`
+	Score float64 `json:"score"`
+	// Snippet is the text around the first place a word matched.
+	Snippet string `json:"snippet"`
+}
+
+// SearchResult is a page of results.
+type SearchResult struct {
+	Total uint64      `json:"total"`
+	Hits  []SearchHit `json:"hits"`
+	// Meetings are the meetings with the most results, most first.
+	Meetings []MeetingHits `json:"meetings,omitempty"`
+	// Position is the log position the index reflected.
+	Position eventstore.Position `json:"position"`
+	Took     time.Duration       `json:"took"`
+}
+
+// MeetingHits is a meeting and how many results it holds.
+type MeetingHits struct {
+	MeetingID string `json:"meetingId"`
+	Title     string `json:"title"`
+	CaseID    string `json:"caseId,omitempty"`
+	Hits      int    `json:"hits"`
+}
+
+// ErrEmptySearch: nothing to search for.
+var ErrEmptySearch = errors.New("nothing to search for")
+
+// Query searches the index.
+func (s *Search) Query(ctx context.Context, q SearchQuery) (SearchResult, error) {
+	words := searchWords(q.Text)
+	if len(words) == 0 {
+		return SearchResult{}, ErrEmptySearch
+	}
+	var must []query.Query
+	for _, w := range words {
+		var any []query.Query
+		for _, f := range []string{"text", "title", "speaker"} {
+			// Every bigram (or word) of w, in any order: without term
+			// vectors (a smaller index) a phrase query cannot run, and
+			// CJK bigrams all present almost always mean the phrase.
+			mq := bleve.NewMatchQuery(w)
+			mq.SetField(f)
+			mq.SetOperator(query.MatchQueryOperatorAnd)
+			any = append(any, mq)
+		}
+		must = append(must, bleve.NewDisjunctionQuery(any...))
+	}
+	if q.Kind != "" {
+		kq := bleve.NewTermQuery(q.Kind)
+		kq.SetField("kind")
+		must = append(must, kq)
+	}
+	if q.Limit <= 0 {
+		q.Limit = 20
+	}
+	pos := s.Position()
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), q.Limit, q.Offset, false)
+	req.Fields = []string{"*"}
+	req.SortBy([]string{"-_score", "-occurredAt", "_id"})
+	req.AddFacet("meetings", bleve.NewFacetRequest("meetingId", 5))
+	res, err := s.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return SearchResult{}, fmt.Errorf("search %q: %w", q.Text, err)
+	}
+	out := SearchResult{Total: res.Total, Position: pos, Took: res.Took, Hits: make([]SearchHit, 0, len(res.Hits))}
+	if f := res.Facets["meetings"]; f != nil && f.Terms != nil {
+		s.mu.Lock()
+		for _, t := range f.Terms.Terms() {
+			mi := s.meetings[t.Term]
+			out.Meetings = append(out.Meetings, MeetingHits{MeetingID: t.Term, Title: mi.title, CaseID: mi.caseID, Hits: t.Count})
+		}
+		s.mu.Unlock()
+	}
+	for _, h := range res.Hits {
+		d := docOf(h.Fields)
+		out.Hits = append(out.Hits, SearchHit{SearchDoc: d, ID: h.ID, Score: h.Score, Snippet: snippet(d.Text, words)})
+	}
+	return out, nil
+}
+
+// searchWords splits what was typed into words and "quoted phrases".
+func searchWords(text string) []string {
+	var out []string
+	for i, part := range strings.Split(text, `"`) {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if i%2 == 1 {
+			out = append(out, part)
+			continue
+		}
+		out = append(out, strings.Fields(part)...)
+	}
+	if len(out) > 16 {
+		out = out[:16]
+	}
+	return out
+}
+
+// snippet returns up to about 120 characters of text around the first
+// word found in it.
+func snippet(text string, words []string) string {
+	lower := strings.ToLower(text)
+	at := -1
+	for _, w := range words {
+		if i := strings.Index(lower, strings.ToLower(w)); i >= 0 && (at < 0 || i < at) {
+			at = i
+		}
+	}
+	const before, width = 40, 120
+	start := 0
+	if at > 0 {
+		start = at
+		for n := 0; n < before && start > 0; n++ {
+			_, size := utf8.DecodeLastRuneInString(text[:start])
+			start -= size
+		}
+	}
+	r := []rune(text[start:])
+	out := string(r[:min(len(r), width)])
+	if start > 0 {
+		out = "…" + out
+	}
+	if len(r) > width {
+		out += "…"
+	}
+	return strings.ReplaceAll(out, "\n", " ")
+}
+
+// docOf reads a document back from a hit's stored fields.
+func docOf(f map[string]any) SearchDoc {
+	str := func(k string) string { v, _ := f[k].(string); return v }
+	d := SearchDoc{Kind: str("kind"), Title: str("title"), Text: str("text"), Speaker: str("speaker"), ProposalID: str("proposalId"),
+		CaseID: str("caseId"), MeetingID: str("meetingId"), UtteranceID: str("utteranceId"), NoteID: str("noteId"),
+		QuestionID: str("questionId"), RecommendationID: str("recommendationId")}
+	if t, err := time.Parse(time.RFC3339, str("occurredAt")); err == nil {
+		d.OccurredAt = t
+	}
+	if p, ok := f["position"].(float64); ok {
+		d.Position = uint64(p)
+	}
+	return d
+}
