@@ -209,8 +209,25 @@ func (g *generator) fields(props *yaml.Node, t reflect.Type) {
 		if !f.IsExported() || f.Tag.Get("json") == "-" {
 			continue
 		}
-		yset(props, jsonName(f), g.schemaOf(f.Type))
+		name, schema := jsonName(f), g.schemaOf(f.Type)
+		if desc := deadlineDoc(name, f.Type); desc != "" {
+			yset(schema, "description", desc)
+		}
+		yset(props, name, schema)
 	}
+}
+
+// deadlineDoc documents a deadline member: an instant is the end of the
+// last day that counts, which pages show as that day; a date is that day.
+func deadlineDoc(name string, t reflect.Type) string {
+	lower := strings.ToLower(name)
+	switch {
+	case t == reflect.TypeFor[time.Time]() && strings.HasSuffix(lower, "dueat"):
+		return "The instant the deadline passes: 24:00 Asia/Taipei at the end of its last day. A deadline of 23 November 2024 is 2024-11-24T00:00:00+08:00 (2024-11-23T16:00:00Z); pages and reports show the last day, 2024-11-23."
+	case t == reflect.TypeFor[calendar.Date]() && strings.HasSuffix(lower, "duedate"):
+		return "The last day that counts (Asia/Taipei); the deadline passes at its end, 24:00."
+	}
+	return ""
 }
 
 // ---- the document ----

@@ -233,10 +233,14 @@ func (s *server) renderWith(w http.ResponseWriter, r *http.Request, tmpl *templa
 	_, _ = w.Write(buf.Bytes())
 }
 
-// ErrorData is the data of an error page.
+// ErrorData is the data of an error page: the heading and message in the
+// page's language, and the stable code (and rule) the JSON API answers the
+// same error with.
 type ErrorData struct {
 	Heading string
 	Message string
+	Code    string
+	Rule    string
 }
 
 // pageError renders the error page err calls for, in the page's language.
@@ -262,6 +266,12 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, p *Page, err 
 		p.Title = p.T("error.title")
 		p.Data = ErrorData{Heading: p.T("error.title"), Message: p.T("error.body")}
 	}
+	d := p.Data.(ErrorData)
+	d.Code, d.Rule = e.detail.Code, e.detail.Rule
+	if p.Status == http.StatusForbidden && e.status == http.StatusUnauthorized {
+		d.Code = CodeForbidden
+	}
+	p.Data = d
 	s.render(w, r, "error", p)
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/internal/lru"
 	"github.com/pdis/collab-ledger/readmodels"
+	"github.com/pdis/collab-ledger/reports"
 )
 
 // Config is what the handler serves from.
@@ -48,6 +49,9 @@ type Config struct {
 	// read (pages.go, api_queries.go); *projections.Runner is one. Nil
 	// serves no pages, and the query routes answer 503.
 	Queries ReadModels
+	// Reports computes the period reports to the Premier that GET
+	// /reports serves (reports.go); nil serves none.
+	Reports *reports.Service
 	// Search answers /search and /api/v1/search (search.go); nil serves
 	// neither page nor route (503).
 	Search Searcher
@@ -117,6 +121,8 @@ type server struct {
 	devActors []DevActor
 	// dir keeps the home page's and the lists' data (directory.go).
 	dir directoryCache
+	// reportRenderings keeps rendered reports while Reports keeps them.
+	reportRenderings *lru.Cache[reportKey, reportRendering]
 }
 
 // New returns the ledger's HTTP handler.
@@ -151,6 +157,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
 	s.registerAPI(mux)
+	s.registerReports(mux)
 	if cfg.SignIn != nil {
 		si := *cfg.SignIn
 		s.cfg.SignIn = &si
