@@ -130,7 +130,9 @@ func TestMonitor(t *testing.T) {
 		}
 	}
 	prove := func(l *Log) ProveConsistencyFunc {
-		return func(ctx context.Context, from, to int64) (ConsistencyProof, error) { return l.ProveConsistency(ctx, from, to) }
+		return func(ctx context.Context, from, to int64) (ConsistencyProof, error) {
+			return l.ProveConsistency(ctx, from, to)
+		}
 	}
 	state := filepath.Join(t.TempDir(), "m.json")
 	m, err := NewMonitor(MonitorConfig{Verifiers: k.verifiers, Origin: origin, StateFile: state})
