@@ -321,6 +321,16 @@ func renderOpenAPI() ([]byte, error) {
 				"503", ym("description", "The store does not answer.", "content", ym("application/json", ym("schema", ref("#/components/schemas/Health")))),
 			),
 		)),
+		ReadyPath, ym("get", ym(
+			"operationId", "ready",
+			"tags", []string{"health"},
+			"summary", "Readiness: the store answers and every projection is running, not stalled and close to the log's head.",
+			"security", ys(),
+			"responses", ym(
+				"200", ym("description", "Ready.", "content", ym("application/json", ym("schema", ref("#/components/schemas/Readiness")))),
+				"503", ym("description", "Not ready: the problems say why.", "content", ym("application/json", ym("schema", ref("#/components/schemas/Readiness")))),
+			),
+		)),
 		OpenAPIPath, ym("get", ym(
 			"operationId", "openapi",
 			"tags", []string{"meta"},
@@ -557,6 +567,7 @@ func renderOpenAPI() ([]byte, error) {
 			"rule", ym("type", "string", "description", "The domain's stable rule code of a refused command."),
 		)))
 	yset(schemas, "CommandResult", commandResult)
+	yset(schemas, "Readiness", g.object(reflect.TypeOf(Readiness{}), "Whether the server is ready, and each projection's state."))
 	yset(schemas, "Health", ym("type", "object", "properties", ym(
 		"status", ym("type", "string", "enum", []string{"ok", "unavailable"}),
 		"store", ym("type", "string"),
