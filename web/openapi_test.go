@@ -134,7 +134,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		}
 	}
 	served := (&server{cfg: cfg}).registerAPI(http.NewServeMux())
-	served = append(served, "GET /healthz")
+	served = append(served, "GET /healthz", "GET "+ReadyPath)
 	for _, p := range served {
 		if strings.Contains(p, "{name}") {
 			continue // the JSON 404 for unknown commands

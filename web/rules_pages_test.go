@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/domain/calendar"
 )
 
 // TestPageReattributionShowsWhatChanged (#14 item 15): a speaker
@@ -39,4 +40,36 @@ func TestPageReattributionShowsWhatChanged(t *testing.T) {
 		t.Fatalf("%d", code)
 	}
 	mustContain(t, "transcript (zh)", body, "發言者更正：甲 → 乙", "發言者更正：丙；連結到發言者帳號")
+}
+
+// TestPageDueDatesShowTheLastDay (#14 item 5): a deadline is the end of a
+// Taipei day and the page shows that day: the README's "due 23 November,
+// extended to 23 January" reads 2024-11-23 → 2025-01-23, not 11-24 →
+// 01-24.
+func TestPageDueDatesShowTheLastDay(t *testing.T) {
+	pe := newPagesEnv(t)
+	proposer := domain.Actor{ID: string(domain.Pseudonym(apiSecret, "F123456789")), Role: domain.RoleProposer}
+	c1, c2 := citizenActor("A200000001"), citizenActor("A200000002")
+	mohw := domain.Actor{ID: "mohw-official", Role: domain.RoleMinistry, Ministry: "mohw"}
+	for _, s := range []struct {
+		at    string
+		actor domain.Actor
+		cmd   domain.Command
+	}{
+		{"2024-09-20 10:00", proposer, domain.SubmitProposal{ProposalID: "p-2", Title: "循環杯", Summary: "..."}},
+		{"2024-09-20 11:00", staffActor, domain.PublishProposal{ProposalID: "p-2", CompetentMinistry: "mohw"}},
+		{"2024-09-23 09:00", c1, domain.SignProposal{ProposalID: "p-2", Signer: domain.SignerID(c1.ID)}},
+		{"2024-09-23 10:00", c2, domain.SignProposal{ProposalID: "p-2", Signer: domain.SignerID(c2.ID)}},
+		{"2024-11-15 11:00", mohw, domain.ExtendResponseDeadline{ProposalID: "p-2", NewDueDate: calendar.MustParseDate("2025-01-23"), Reason: "需跨部會研商"}},
+		{"2025-01-24 09:00", staffActor, domain.MarkResponseOverdue{ProposalID: "p-2"}},
+	} {
+		pe.do(s.at, s.actor, s.cmd)
+	}
+	pe.caughtUp()
+	code, body, _ := pe.get("/proposals/p-2?lang=en")
+	if code != http.StatusOK {
+		t.Fatalf("%d %s", code, body)
+	}
+	mustContain(t, "proposal page", body, "2024-11-23 → 2025-01-23", ">2025-01-23</time>", ">2024-11-23</time>")
+	mustNotContain(t, "proposal page", body, "2024-11-24", "2025-01-24")
 }
