@@ -247,10 +247,13 @@ the domain found nothing to change. A refused request changes nothing.
 
 Errors are {"error":{"code","message","rule"}}: code is one of
 bad_request 400, unauthenticated 401, forbidden 403, not_found 404,
-conflict and wrong_expected_version 409, too_large 413,
-unsupported_media_type 415, rule_violated 422, internal 500,
-unavailable 503; rule is the domain's stable rule code of a refused
-command ("proposal.sign.self_only").
+method_not_allowed 405 (with Allow), conflict and wrong_expected_version
+409, too_large 413, unsupported_media_type 415, rule_violated 422,
+headers_too_large 431, internal 500, unavailable 503; rule is the domain's
+stable rule code of a refused command ("proposal.sign.self_only"). Every
+error comes in this format, the router's own refusals included (an
+unknown path under /api/, a method a path is not served for, a body or a
+header over the limit); every answer says X-Content-Type-Options: nosniff.
 
 Tokens: "collabledger tokens create --role po --ministry moi --actor ID"
 prints a token (clt_ and 43 base64url characters) once; the log keeps

@@ -121,7 +121,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := h.(*http.ServeMux)
+	mux := h.(*router).mux
 
 	documented := map[string]bool{}
 	for path, item := range doc.Paths.Map() {

@@ -106,8 +106,7 @@ func (s *server) registerSignIn(mux *http.ServeMux) error {
 func (s *server) renderForms(w http.ResponseWriter, r *http.Request, name string, p *Page) {
 	tmpls, err := loadFormPages()
 	if err != nil {
-		s.cfg.Logger.Error("form pages", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		writeError(w, r, s.cfg.Logger, fmt.Errorf("form pages: %w", err))
 		return
 	}
 	s.renderWith(w, r, tmpls[name], name, p)

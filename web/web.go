@@ -75,6 +75,9 @@ type Config struct {
 	MaxFeedBytes int64
 	// FeedTimeout bounds one feed request. Default 5 minutes.
 	FeedTimeout time.Duration
+	// MaxHeaderBytes bounds a request's header; a larger one is refused
+	// with 431 headers_too_large. Default DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
 	// MaxBodyBytes bounds a command's body. Default 1 MiB.
 	MaxBodyBytes int64
 	// RequestTimeout bounds one command. Default 15 s.
@@ -141,6 +144,9 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 15 * time.Second
 	}
@@ -191,7 +197,7 @@ func New(cfg Config) (http.Handler, error) {
 			return nil, err
 		}
 	}
-	return mux, nil
+	return &router{s: s, mux: mux, maxBody: max(s.cfg.MaxBodyBytes, s.cfg.MaxFeedBytes)}, nil
 }
 
 // Health is the body of GET /healthz.
