@@ -247,10 +247,13 @@ the domain found nothing to change. A refused request changes nothing.
 
 Errors are {"error":{"code","message","rule"}}: code is one of
 bad_request 400, unauthenticated 401, forbidden 403, not_found 404,
-conflict and wrong_expected_version 409, too_large 413,
-unsupported_media_type 415, rule_violated 422, internal 500,
-unavailable 503; rule is the domain's stable rule code of a refused
-command ("proposal.sign.self_only").
+method_not_allowed 405 (with Allow), conflict and wrong_expected_version
+409, too_large 413, unsupported_media_type 415, rule_violated 422,
+headers_too_large 431, internal 500, unavailable 503; rule is the domain's
+stable rule code of a refused command ("proposal.sign.self_only"). Every
+error comes in this format, the router's own refusals included (an
+unknown path under /api/, a method a path is not served for, a body or a
+header over the limit); every answer says X-Content-Type-Options: nosniff.
 
 Tokens: "collabledger tokens create --role po --ministry moi --actor ID"
 prints a token (clt_ and 43 base64url characters) once; the log keeps
@@ -319,6 +322,16 @@ func renderOpenAPI() ([]byte, error) {
 			"responses", ym(
 				"200", ym("description", "The store answers.", "content", ym("application/json", ym("schema", ref("#/components/schemas/Health")))),
 				"503", ym("description", "The store does not answer.", "content", ym("application/json", ym("schema", ref("#/components/schemas/Health")))),
+			),
+		)),
+		ReadyPath, ym("get", ym(
+			"operationId", "ready",
+			"tags", []string{"health"},
+			"summary", "Readiness: the store answers and every projection is running, not stalled and close to the log's head.",
+			"security", ys(),
+			"responses", ym(
+				"200", ym("description", "Ready.", "content", ym("application/json", ym("schema", ref("#/components/schemas/Readiness")))),
+				"503", ym("description", "Not ready: the problems say why.", "content", ym("application/json", ym("schema", ref("#/components/schemas/Readiness")))),
 			),
 		)),
 		OpenAPIPath, ym("get", ym(
@@ -558,6 +571,7 @@ func renderOpenAPI() ([]byte, error) {
 			"rule", ym("type", "string", "description", "The domain's stable rule code of a refused command."),
 		)))
 	yset(schemas, "CommandResult", commandResult)
+	yset(schemas, "Readiness", g.object(reflect.TypeOf(Readiness{}), "Whether the server is ready, and each projection's state."))
 	yset(schemas, "Health", ym("type", "object", "properties", ym(
 		"status", ym("type", "string", "enum", []string{"ok", "unavailable"}),
 		"store", ym("type", "string"),

@@ -111,7 +111,7 @@ func (s *server) registerPages(mux *http.ServeMux) error {
 	mux.HandleFunc("GET /meetings/{id}", s.pageMeeting)
 	mux.HandleFunc("GET /proposals/{id}", s.pageProposal)
 	mux.HandleFunc("GET /monthly/{id}", s.pageMonthly)
-	mux.HandleFunc("GET /", s.pageNotFound)
+	mux.HandleFunc(catchAll, s.pageNotFound)
 	return nil
 }
 
@@ -196,8 +196,7 @@ func newPage(w http.ResponseWriter, r *http.Request, title string) *Page {
 func (s *server) render(w http.ResponseWriter, r *http.Request, name string, p *Page) {
 	tmpls, err := loadPages()
 	if err != nil {
-		s.cfg.Logger.Error("pages", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		writeError(w, r, s.cfg.Logger, fmt.Errorf("pages: %w", err))
 		return
 	}
 	s.renderWith(w, r, tmpls[name], name, p)
@@ -214,8 +213,7 @@ func (s *server) renderWith(w http.ResponseWriter, r *http.Request, tmpl *templa
 	buf := getBuf()
 	defer putBuf(buf)
 	if err := tmpl.Execute(buf, p); err != nil {
-		s.cfg.Logger.Error("render page", "page", name, "path", r.URL.Path, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		writeError(w, r, s.cfg.Logger, fmt.Errorf("render page %s: %w", name, err))
 		return
 	}
 	h := w.Header()

@@ -24,6 +24,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
 	storeURL := storeFlag(fs)
 	secretFile := secretFlag(fs)
+	secretsURL := secretsFlag(fs)
 	rsFlags := addReadSideFlags(fs)
 	tlFlags := addTransparencyFlags(fs)
 	demoMode := demoFlag(fs)
@@ -45,6 +46,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer store.Close()
+	// With a secrets store, the command and read sides see the events
+	// opened; the transparency log keeps the events as stored.
+	raw := store
+	store, _, closeSecrets, err := sealedLedger(ctx, *secretsURL, raw)
+	if err != nil {
+		return err
+	}
+	defer closeSecrets()
 	kind := "unknown"
 	if u, err := url.Parse(*storeURL); err == nil {
 		kind = u.Scheme
@@ -67,7 +76,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer rs.stop()
-	tl, err := startTransparency(ctx, store, *rsFlags.readModels, tlFlags, key)
+	tl, err := startTransparency(ctx, raw, *rsFlags.readModels, tlFlags, key)
 	if err != nil {
 		return err
 	}
@@ -107,7 +116,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    1 << 20, // the router refuses over web.DefaultMaxHeaderBytes, in the error format
 	}
 	fmt.Fprintf(stdout, "collab-ledger listening on http://%s (store %s)\n", ln.Addr(), eventstore.Redact(*storeURL))
 	announceDemo(stdout, "http://"+ln.Addr().String())
