@@ -329,6 +329,8 @@ type CaseData struct {
 	NextURL   string
 	FirstURL  string
 	Now       time.Time
+	// Sources are each recommendation's sources (pages_chain.go).
+	Sources map[string][]SourceRow
 }
 
 // TrailRow is an entry of the trail as the page shows it, its labels and
@@ -389,7 +391,8 @@ func (s *server) pageCase(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, err)
 		return
 	}
-	d := CaseData{Case: cv.Case, AsOf: cv.AsOf, Now: time.Now(), Clock: r.URL.Query().Get("clock"), AsOfValue: r.URL.Query().Get("asof")}
+	d := CaseData{Case: cv.Case, AsOf: cv.AsOf, Now: time.Now(), Clock: r.URL.Query().Get("clock"), AsOfValue: r.URL.Query().Get("asof"),
+		Sources: s.recommendationSources(ctx, cv.Case)}
 	if cv.AsOf != nil {
 		switch cv.AsOf.Clock {
 		case "position":
@@ -476,6 +479,8 @@ func trailRow(p *Page, e readmodels.Entry) TrailRow {
 		if e.Refs.UtteranceID != "" {
 			row.Link += "#u-" + e.Refs.UtteranceID
 		}
+	case e.Refs.RecommendationID != "" && e.Refs.CaseID != "":
+		row.Link = "/cases/" + url.PathEscape(e.Refs.CaseID) + "#rec-" + e.Refs.RecommendationID
 	case e.Refs.ProposalID != "":
 		row.Link = "/proposals/" + url.PathEscape(e.Refs.ProposalID)
 	case e.Refs.MonthlyMeetingID != "":
