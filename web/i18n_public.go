@@ -3,6 +3,7 @@ package web
 // Labels of the home page, the lists, the ministries' pages and search
 // (pages_home.go, pages_lists.go, search*.go), merged into the catalogue.
 var publicLabels = map[string][2]string{
+	"trail.recordedby":     {"記錄者", "Recorded by"},
 	"form.sources.hint":    {"每行一項「種類:代號」，種類為 utterance（發言）、note（便利貼）、question（提問）、stakeholder（利害關係人）或 proposal（提案），例如 utterance:u-12。", "One “kind:id” per line; the kind is utterance, note, question, stakeholder or proposal, e.g. utterance:u-12."},
 	"field.sources":        {"來源", "Sources"},
 	"chain.sources":        {"這項建議從何而來", "Where this recommendation came from"},

@@ -472,6 +472,11 @@ func trailRow(p *Page, e readmodels.Entry) TrailRow {
 		if data.HasParagraph {
 			row.Details = append(row.Details, Detail{Label: p.T("field.text"), Value: truncate(plainText(data.Paragraph), 280)})
 		}
+		// Who said it is the speaker, not whoever recorded it.
+		if data.Speaker != nil && data.Speaker.Name != "" {
+			row.Details = append(row.Details, Detail{Label: p.T("trail.recordedby"), Value: row.ActorText})
+			row.ActorText = data.Speaker.Name
+		}
 	}
 	switch {
 	case e.Refs.MeetingID != "":
