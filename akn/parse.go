@@ -35,6 +35,10 @@ type Person struct {
 	ID string
 	// Name is its showAs (the ID if showAs is empty).
 	Name string
+	// Undeclared: no TLCPerson declares it; a speech names it and Parse
+	// was asked to take such speakers (Options.UndeclaredSpeakers). Its
+	// name is its ID.
+	Undeclared bool
 }
 
 // Utterance is one speech, narrative or section heading, in document
@@ -70,6 +74,9 @@ type Document struct {
 	Persons []Person
 	// Utterances in document order.
 	Utterances []Utterance
+	// Warnings say what Parse took although it is untidy (a speaker no
+	// TLCPerson declares), each with its line.
+	Warnings []string
 }
 
 // DefaultMaxSize is the default size limit of one file: 16 MiB (the largest
@@ -83,6 +90,11 @@ type Options struct {
 	Name string
 	// MaxSize bounds the file's size in bytes; 0 means DefaultMaxSize.
 	MaxSize int64
+	// UndeclaredSpeakers takes a speech whose speaker no TLCPerson
+	// declares: the speaker is added to Persons as Undeclared, named by its
+	// ID, with a warning. Without it such a file is refused
+	// (ErrUndeclaredSpeaker).
+	UndeclaredSpeakers bool
 }
 
 // Sentinel errors of Parse; every error it returns is an *Error wrapping
@@ -588,8 +600,14 @@ func (p *parser) finish() (*Document, error) {
 		case Speech:
 			if u.Speaker != "" {
 				name, ok := names[u.Speaker]
-				if !ok {
+				if !ok && !p.opt.UndeclaredSpeakers {
 					return nil, &Error{File: p.opt.Name, Line: u.Line, Err: ErrUndeclaredSpeaker, Msg: fmt.Sprintf("<speech by=%q> names no TLCPerson of the references", "#"+u.Speaker)}
+				}
+				if !ok {
+					name = u.Speaker
+					names[u.Speaker] = name
+					doc.Persons = append(doc.Persons, Person{ID: u.Speaker, Name: name, Undeclared: true})
+					doc.Warnings = append(doc.Warnings, fmt.Sprintf("line %d: <speech by=%q> names no TLCPerson: recorded as the undeclared speaker %q", u.Line, "#"+u.Speaker, u.Speaker))
 				}
 				u.Name = name
 			}

@@ -58,7 +58,7 @@ func TestPersonFieldsArePrivate(t *testing.T) {
 func TestPrivateFieldsOfKnownEvents(t *testing.T) {
 	for typ, want := range map[string][]string{
 		"proposal.submitted":                {"proposer"},
-		"proposal.signed":                   {"signer"},
+		"proposal.signed":                   {"signer", "district"},
 		"proposal.established":              {"signer"},
 		"proposal.signature_invalidated":    {"signer", "reason"},
 		"meeting.note_removed":              {"reason"},

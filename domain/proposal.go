@@ -166,9 +166,10 @@ type ProposalSigned struct {
 	Signer      SignerID   `json:"signer" ledger:"personal"`
 	Count       int        `json:"count"`
 	// County and District are the signer's county and district as the
-	// platform gave them (left out when it gave none).
-	County   string `json:"county,omitempty"`
-	District string `json:"district,omitempty"`
+	// platform gave them (left out when it gave none). Pages show the county
+	// only; the district is finer than the public needs.
+	County   string `json:"county,omitempty" ledger:"public"`
+	District string `json:"district,omitempty" ledger:"confidential"`
 	Occurred
 }
 

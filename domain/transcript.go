@@ -40,6 +40,9 @@ type Speaker struct {
 	// Ref is the person's identifier in the imported source (the TLCPerson
 	// id of an Akoma Ntoso file); empty for live recordings.
 	Ref string `json:"ref,omitempty" ledger:"public"`
+	// Undeclared: the source names this speaker without declaring them
+	// (a speech by="#x" with no TLCPerson x); Name is then the reference.
+	Undeclared bool `json:"undeclared,omitempty" ledger:"public"`
 }
 
 // UtteranceVersion is one version of an utterance's text.

@@ -193,6 +193,9 @@ type Result struct {
 	SkippedVersions []error
 	// Events appended (0 if the file had been imported before).
 	Events int
+	// Warnings say what the file holds that is untidy but was recorded
+	// (a speaker no TLCPerson declares, recorded as undeclared).
+	Warnings []string
 	// Err is why the file was refused (an *akn.Error for bad input); the
 	// file then changed nothing.
 	Err error
@@ -212,6 +215,9 @@ func (r Result) String() string {
 		}
 		if len(r.SkippedVersions) > 0 {
 			v += fmt.Sprintf(" (%d unreadable versions left out: %v)", len(r.SkippedVersions), r.SkippedVersions[0])
+		}
+		if len(r.Warnings) > 0 {
+			v += fmt.Sprintf(" (%d warnings)", len(r.Warnings))
 		}
 		return fmt.Sprintf("ok   %s: meeting %s, %d utterances%s, %d events", r.File, r.MeetingID, r.Utterances, v, r.Events)
 	}
@@ -264,7 +270,9 @@ type parsedVersion struct {
 
 // parseFile reads and checks one file and its stored versions.
 func (im *Importer) parseFile(name string, data []byte, opts Options) (*parsed, error) {
-	doc, err := akn.ParseBytes(data, akn.Options{Name: name, MaxSize: im.cfg.MaxFileSize})
+	// A speaker the file names without declaring is taken, as undeclared,
+	// with a warning: real transcripts are untidy.
+	doc, err := akn.ParseBytes(data, akn.Options{Name: name, MaxSize: im.cfg.MaxFileSize, UndeclaredSpeakers: true})
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +304,7 @@ func (im *Importer) parseFile(name string, data []byte, opts Options) (*parsed, 
 				p.versions = append(p.versions, parsedVersion{entry: e, doc: doc})
 				continue
 			}
-			vdoc, err := akn.ParseBytes(vdata, akn.Options{Name: e.Path, MaxSize: im.cfg.MaxFileSize})
+			vdoc, err := akn.ParseBytes(vdata, akn.Options{Name: e.Path, MaxSize: im.cfg.MaxFileSize, UndeclaredSpeakers: true})
 			if err != nil {
 				// A stored version that cannot be read is left out: the
 				// next one is recorded as the changes since the last one
@@ -352,7 +360,7 @@ func (im *Importer) ImportAKN(ctx context.Context, name string, data []byte, opt
 // stored version, or the file), the publication, each later version, and
 // finally the file's own content if it differs from the last version.
 func (im *Importer) record(ctx context.Context, p *parsed, opts Options) Result {
-	res := Result{File: p.name, Utterances: len(p.doc.Utterances), SkippedVersions: p.skipped}
+	res := Result{File: p.name, Utterances: len(p.doc.Utterances), SkippedVersions: p.skipped, Warnings: p.doc.Warnings}
 	id := opts.MeetingID
 	if id == "" {
 		id = MeetingIDFor(p.doc)
@@ -536,15 +544,36 @@ func (im *Importer) publish(ctx context.Context, id domain.MeetingID, at time.Ti
 	return len(res.Events), err
 }
 
+// mentionsIn counts a word's occurrences in a document's text.
+func mentionsIn(d *akn.Document) func(string) int {
+	return func(word string) int {
+		n := 0
+		for _, u := range d.Utterances {
+			for _, p := range u.Paragraphs {
+				n += strings.Count(p, word)
+			}
+		}
+		return n
+	}
+}
+
 // UtterancesOf is a document's utterances as an import records them,
 // numbered u-1, u-2, ...
 func UtterancesOf(d *akn.Document) []domain.ImportedUtterance { return utterancesOf(d) }
 
 // utterancesOf numbers a document's utterances u-1, u-2, ...
 func utterancesOf(d *akn.Document) []domain.ImportedUtterance {
+	undeclared := map[string]bool{}
+	for _, p := range d.Persons {
+		if p.Undeclared {
+			undeclared[p.ID] = true
+		}
+	}
 	out := make([]domain.ImportedUtterance, len(d.Utterances))
 	for i, u := range d.Utterances {
-		out[i] = domain.ImportedUtterance{UtteranceID: domain.UtteranceID(fmt.Sprintf("u-%d", i+1)), Kind: domain.UtteranceKind(u.Kind), Speaker: speakerOf(u), Paragraphs: u.Paragraphs}
+		sp := speakerOf(u)
+		sp.Undeclared = sp.Ref != "" && undeclared[sp.Ref]
+		out[i] = domain.ImportedUtterance{UtteranceID: domain.UtteranceID(fmt.Sprintf("u-%d", i+1)), Kind: domain.UtteranceKind(u.Kind), Speaker: sp, Paragraphs: u.Paragraphs}
 	}
 	return out
 }
@@ -650,7 +679,7 @@ func (im *Importer) ImportFiles(ctx context.Context, paths []string, opts Option
 	var docs []ProcessFile
 	for i, p := range parsedFiles {
 		if p != nil {
-			docs = append(docs, ProcessFile{Index: i, Title: p.doc.Title, Date: p.doc.Date, MeetingID: MeetingIDFor(p.doc)})
+			docs = append(docs, ProcessFile{Index: i, Title: p.doc.Title, Date: p.doc.Date, MeetingID: MeetingIDFor(p.doc), Mentions: mentionsIn(p.doc)})
 		}
 	}
 	plan := Classify(docs)

@@ -67,6 +67,17 @@ type RunnerConfig struct {
 	// OnCommit, if set, is called after every commit of any generation (for
 	// metrics and tests). It must return quickly.
 	OnCommit func(CommitInfo)
+	// RestartAfter is how long a failed projection waits before it
+	// restarts itself from its checkpoint (the event it failed on is
+	// applied again); each failure in a row doubles the wait, up to
+	// RestartAfterMax. Default 1 s; negative: a failed projection waits for
+	// Restart. A commit past the failed event resets the wait.
+	RestartAfter time.Duration
+	// RestartAfterMax caps the wait between restarts. Default 5 min.
+	RestartAfterMax time.Duration
+	// StalledAfter: a projection that has events to fold and has not moved
+	// its checkpoint for this long is stalled (Status.Stalled). Default 1 min.
+	StalledAfter time.Duration
 }
 
 // CommitInfo describes one commit, for RunnerConfig.OnCommit.
@@ -95,6 +106,15 @@ func (c RunnerConfig) WithDefaults() RunnerConfig {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.RestartAfter == 0 {
+		c.RestartAfter = time.Second
+	}
+	if c.RestartAfterMax == 0 {
+		c.RestartAfterMax = 5 * time.Minute
+	}
+	if c.StalledAfter == 0 {
+		c.StalledAfter = time.Minute
 	}
 	r := &c.Retry
 	if r.MaxRetries == 0 {
@@ -187,6 +207,12 @@ type projState struct {
 	mark       eventstore.Position
 	pubMu      sync.Mutex
 	pubPending atomic.Bool
+
+	// guarded by mu: the failures in a row restarted automatically, the
+	// position the last one failed at, when the next restart is due
+	restarts    int
+	failedAt    eventstore.Position
+	nextRestart time.Time
 }
 
 // worker runs one generation of one projection.
@@ -198,7 +224,8 @@ type worker struct {
 	target eventstore.Position // a building generation switches once past this
 
 	cp      atomic.Uint64
-	mu      sync.Mutex // held while a message is handled
+	moved   atomic.Int64 // when cp last moved (or the worker started), Unix ns
+	mu      sync.Mutex   // held while a message is handled
 	stopped bool
 	handler *message.Handler
 	done    chan struct{}
@@ -425,6 +452,7 @@ func (r *Runner) startWorker(ctx context.Context, ps *projState, cp Checkpoint, 
 		done:  make(chan struct{}),
 	}
 	w.cp.Store(uint64(cp.Position))
+	w.moved.Store(time.Now().UnixNano())
 	ps.mu.Lock()
 	if building {
 		ps.building = w
@@ -511,11 +539,42 @@ func (r *Runner) giveUp(topic string, at eventstore.Position) {
 	if pe := (*PanicError)(nil); errors.As(err, &pe) {
 		attrs = append(attrs, "stack", pe.Stack)
 	}
-	r.log.Error("projection failed: fix the cause and restart it; it resumes at this event", attrs...)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.runCtx), 10*time.Second)
 	defer cancel()
 	if err := r.cfg.Backend.SetState(ctx, name, w.gen, StateFailed, err.Error(), pos); err != nil {
 		r.log.Error("projection: record failure", "projection", name, "generation", w.gen, "err", err)
+	}
+	if r.cfg.RestartAfter < 0 {
+		r.log.Error("projection failed: fix the cause and restart it; it resumes at this event", attrs...)
+		return
+	}
+	ps.mu.Lock()
+	wait := r.cfg.RestartAfter
+	for range min(ps.restarts, 30) {
+		wait = min(2*wait, r.cfg.RestartAfterMax)
+	}
+	ps.restarts++
+	ps.failedAt = pos
+	ps.nextRestart = time.Now().Add(wait)
+	attempt := ps.restarts
+	ps.mu.Unlock()
+	attrs = append(attrs, "restart_in", wait, "failures_in_a_row", attempt)
+	r.log.Error("projection failed: it restarts itself from this event after a pause", attrs...)
+	go r.restartLater(name, wait)
+}
+
+// restartLater restarts a failed projection after wait, unless Run ends
+// first (or it was restarted meanwhile: Restart leaves running workers).
+func (r *Runner) restartLater(name string, wait time.Duration) {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-r.runCtx.Done():
+		return
+	case <-t.C:
+	}
+	if err := r.Restart(r.runCtx, name); err != nil && r.runCtx.Err() == nil {
+		r.log.Error("projection: restart after failure", "projection", name, "err", err)
 	}
 }
 
@@ -671,9 +730,15 @@ func (w *worker) commit(ctx context.Context, b *batch, events int) error {
 		return fmt.Errorf("projection %s generation %d: commit %d..%d: %w", c.Projection, c.Generation, c.From+1, c.To, err)
 	}
 	w.cp.Store(uint64(c.To))
+	w.moved.Store(time.Now().UnixNano())
 	b.reset()
 	ps.mu.Lock()
 	active := ps.active == w
+	if ps.restarts > 0 && c.To >= ps.failedAt {
+		// past the event it failed on: the next failure waits the least
+		r.log.Info("projection: recovered after restarting itself", "projection", c.Projection, "generation", c.Generation, "restarts", ps.restarts, "checkpoint", c.To)
+		ps.restarts, ps.nextRestart = 0, time.Time{}
+	}
 	ps.mu.Unlock()
 	if active {
 		ps.visible.Publish(c.To)

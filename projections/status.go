@@ -33,6 +33,15 @@ type Status struct {
 	// Rebuild describes a generation being built beside, if any.
 	Rebuild   *RebuildStatus `json:"rebuild,omitempty"`
 	UpdatedAt time.Time      `json:"updatedAt"`
+	// Restarts counts the failures in a row after which the projection
+	// restarted itself (RunnerConfig.RestartAfter); NextRestart is when a
+	// failed one restarts next.
+	Restarts    int        `json:"restarts,omitempty"`
+	NextRestart *time.Time `json:"nextRestart,omitempty"`
+	// Stalled: the projection has events to fold and its checkpoint has
+	// not moved for RunnerConfig.StalledAfter (since LastMoved).
+	Stalled   bool      `json:"stalled,omitempty"`
+	LastMoved time.Time `json:"lastMoved,omitzero"`
 }
 
 // RebuildStatus is the progress of a generation built beside the active one.
@@ -58,16 +67,28 @@ func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 	default:
 		return out, nil
 	}
+	now := time.Now()
 	for i := range out {
 		s := &out[i]
 		ps := r.projs[s.Projection]
 		ps.mu.Lock()
 		active, building := ps.active, ps.building
+		s.Restarts = ps.restarts
+		if !ps.nextRestart.IsZero() && ps.nextRestart.After(now) {
+			t := ps.nextRestart
+			s.NextRestart = &t
+		}
 		if active != nil && active.gen == s.Generation {
 			s.State = runtimeState(active)
 			if s.State == StateFailed && s.Error == "" && active.lastErr != nil {
 				s.Error, s.ErrorPosition = active.lastErr.Error(), active.errPos
 			}
+			// the checkpoint read above may predate a commit since
+			if cp := eventstore.Position(active.cp.Load()); cp > s.Checkpoint {
+				s.Checkpoint, s.Lag = cp, lag(s.Head, cp)
+			}
+			s.LastMoved = time.Unix(0, active.moved.Load()).UTC()
+			s.Stalled = s.Lag > 0 && now.Sub(s.LastMoved) > r.cfg.StalledAfter
 		} else if building == nil && s.State != StateFailed {
 			s.State = StateStopped
 		}

@@ -60,7 +60,7 @@ var _ projections.Preloader = Transcripts{}
 func (Transcripts) Name() string { return TranscriptsName }
 
 // Version implements projections.Projection.
-func (Transcripts) Version() int { return 2 }
+func (Transcripts) Version() int { return 3 }
 
 // Apply implements projections.Projection.
 func (t Transcripts) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
@@ -308,7 +308,25 @@ type Reattribution struct {
 	From   domain.Speaker `json:"from"`
 	To     domain.Speaker `json:"to"`
 	Reason string         `json:"reason"`
+	// Account says how the speaker's account changed, without naming it
+	// (public views drop the IDs): "linked", "unlinked", "changed", or ""
+	// when it did not.
+	Account string `json:"account,omitempty"`
 	Stamp
+}
+
+// accountChange is Reattribution.Account for a change from one speaker to
+// another.
+func accountChange(from, to domain.Speaker) string {
+	switch {
+	case from.ActorID == to.ActorID:
+		return ""
+	case from.ActorID == "":
+		return "linked"
+	case to.ActorID == "":
+		return "unlinked"
+	}
+	return "changed"
 }
 
 // Reclassification is a change of an utterance's kind.
@@ -508,7 +526,7 @@ var transcriptsTable = func() *table {
 		return updateUtterance(ctx, tx, e.MeetingID, e.UtteranceID, func(u *Utterance) error {
 			to := e.To
 			u.Speaker = &to
-			u.Reattributions = append(u.Reattributions, Reattribution{From: e.From, To: e.To, Reason: e.Reason, Stamp: stampOf(ev)})
+			u.Reattributions = append(u.Reattributions, Reattribution{From: e.From, To: e.To, Reason: e.Reason, Account: accountChange(e.From, e.To), Stamp: stampOf(ev)})
 			return nil
 		})
 	})

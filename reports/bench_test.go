@@ -1,10 +1,9 @@
 package reports
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"syscall"
 	"testing"
 	"time"
@@ -130,41 +129,37 @@ func (l sliceLog) ReadAll(_ context.Context, after eventstore.Position, limit in
 	return l[lo:min(lo+limit, len(l))], nil
 }
 
-// BenchmarkHandlerYear: GET /reports for a year over 1,000,000 events, as
-// the page: "computed" folds the log for each request (a new event each
-// time), "cached" serves the report computed at the same position.
-func BenchmarkHandlerYear(b *testing.B) {
+// BenchmarkServiceYear: a year's report over 1,000,000 events as the
+// server answers it (rendered as the page): "computed" folds the log for
+// each request (as after a new event), "cached" is the report kept at the
+// same position (the web package keeps its rendering too).
+func BenchmarkServiceYear(b *testing.B) {
 	evs := yearLog(1_000_000)
-	url := "/reports?from=2026-01-01&to=2026-12-31"
-	serve := func(b *testing.B, h http.Handler, want string) {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, url, nil))
-		if rec.Code != http.StatusOK || rec.Header().Get("X-Report-Cache") != want {
-			b.Fatalf("%d, cache %s", rec.Code, rec.Header().Get("X-Report-Cache"))
+	p, _ := DatePeriod("2026-01-01", "2026-12-31")
+	serve := func(b *testing.B, svc *Service, hit bool) {
+		c, err := svc.Report(context.Background(), p, Filter{}, 0)
+		if err != nil || c.Hit != hit {
+			b.Fatalf("hit %v: %v", c.Hit, err)
 		}
-		b.ReportMetric(float64(rec.Body.Len()), "page-bytes")
+		if !hit {
+			var buf bytes.Buffer
+			if err := WriteHTMLLinked(&buf, c.Report, Chinese, ServerLinks); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(buf.Len()), "page-bytes")
+		}
 	}
 	b.Run("computed", func(b *testing.B) {
-		h := HandlerWith(sliceLog(evs), HandlerOptions{CacheEntries: -1})
+		svc := NewService(sliceLog(evs), ServiceOptions{CacheEntries: -1})
 		for b.Loop() {
-			serve(b, h, "miss")
+			serve(b, svc, false)
 		}
 	})
 	b.Run("cached", func(b *testing.B) {
-		h := HandlerWith(sliceLog(evs), HandlerOptions{})
-		serve(b, h, "miss")
+		svc := NewService(sliceLog(evs), ServiceOptions{})
+		serve(b, svc, false)
 		for b.Loop() {
-			serve(b, h, "hit")
-		}
-	})
-	// The JSON with every event behind every figure (tens of megabytes):
-	// rendered once, then sent from the cache.
-	url += "&format=json"
-	b.Run("cached-json", func(b *testing.B) {
-		h := HandlerWith(sliceLog(evs), HandlerOptions{})
-		serve(b, h, "miss")
-		for b.Loop() {
-			serve(b, h, "hit")
+			serve(b, svc, true)
 		}
 	})
 }

@@ -2,10 +2,8 @@ package reports
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -48,101 +46,106 @@ func (l *countingLog) append(e eventstore.Event) {
 	l.evs = append(l.evs[:len(l.evs):len(l.evs)], e)
 }
 
-func get(t *testing.T, h http.Handler, url string) *httptest.ResponseRecorder {
+// ask asks svc for the report of from..to (and ministry) at at, failing
+// the test on an error.
+func ask(t *testing.T, svc *Service, from, to, ministry string, at eventstore.Position) Computed {
 	t.Helper()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, url, nil))
-	if rec.Code != http.StatusOK {
-		t.Fatalf("%s: %d %s", url, rec.Code, rec.Body)
+	p, err := DatePeriod(from, to)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return rec
+	c, err := svc.Report(context.Background(), p, Filter{Ministry: ministry}, at)
+	if err != nil {
+		t.Fatalf("%s..%s %s at %d: %v", from, to, ministry, at, err)
+	}
+	return c
 }
 
-// TestHandlerCache: a report is computed once per (period, ministry,
-// position); its other languages, formats and figures come from the cache;
-// a new event gives a fresh report; an old position is still the old
-// report.
-func TestHandlerCache(t *testing.T) {
+// TestServiceCache: a report is computed once per (period, ministry,
+// position); asked again it is kept; a new event gives a fresh report; an
+// old position is still the old report; a position beyond the head is
+// refused.
+func TestServiceCache(t *testing.T) {
 	all := fixture()
 	log := &countingLog{evs: memLog(all[:38])}
-	h := HandlerWith(log, HandlerOptions{})
-	const q = "/reports?from=2026-01-01&to=2026-06-30"
-
+	svc := NewService(log, ServiceOptions{})
 	steps := []struct {
-		url, cache, at string
-		folds          int64
+		from, to, ministry string
+		at                 eventstore.Position
+		hit                bool
+		folds              int64
 	}{
-		{q, "miss", "38", 1},
-		{q, "hit", "38", 1},
-		{q + "&lang=en", "hit", "38", 1},
-		{q + "&format=csv", "hit", "38", 1},
-		{q + "&format=json&figure=responses.deferred", "hit", "38", 1},
-		{q + "&at=38&format=md", "hit", "38", 1},
-		{q + "&ministry=moi", "miss", "38", 2},
-		{q + "&ministry=moi&lang=en", "hit", "38", 2},
-		{"/reports?from=2026-01-01&to=2026-03-31", "miss", "38", 3},
+		{"2026-01-01", "2026-06-30", "", 0, false, 1},
+		{"2026-01-01", "2026-06-30", "", 0, true, 1},
+		{"2026-01-01", "2026-06-30", "", 38, true, 1},
+		{"2026-01-01", "2026-06-30", "moi", 0, false, 2},
+		{"2026-01-01", "2026-06-30", "moi", 0, true, 2},
+		{"2026-01-01", "2026-03-31", "", 0, false, 3},
 	}
-	for _, s := range steps {
-		rec := get(t, h, s.url)
-		if c, at := rec.Header().Get("X-Report-Cache"), rec.Header().Get("X-Ledger-Position"); c != s.cache || at != s.at {
-			t.Errorf("%s: cache %s at %s, want %s at %s", s.url, c, at, s.cache, s.at)
+	for _, st := range steps {
+		c := ask(t, svc, st.from, st.to, st.ministry, st.at)
+		if c.Hit != st.hit || c.Report.At != 38 || c.Source != SourceLog {
+			t.Errorf("%+v: hit %v at %d from %s", st, c.Hit, c.Report.At, c.Source)
 		}
-		if n := log.folds.Load(); n != s.folds {
-			t.Errorf("%s: %d folds of the log so far, want %d", s.url, n, s.folds)
+		if n := log.folds.Load(); n != st.folds {
+			t.Errorf("%+v: %d folds of the log so far, want %d", st, n, st.folds)
 		}
+	}
+	p, _ := DatePeriod("2026-01-01", "2026-06-30")
+	if !svc.Keeps(p, Filter{}, 38) || svc.Keeps(p, Filter{}, 37) {
+		t.Error("Keeps does not say which reports are kept")
 	}
 
 	// A new event: a fresh report at the new head, which counts it.
 	log.append(all[38])
-	rec := get(t, h, q+"&format=json&figure=responses.partly_adopted")
-	var ans Report
-	if err := json.Unmarshal(rec.Body.Bytes(), &ans); err != nil {
-		t.Fatal(err)
-	}
-	f, _ := ans.Figure("responses.partly_adopted")
-	if rec.Header().Get("X-Report-Cache") != "miss" || ans.At != 39 || f.Value != 0 || log.folds.Load() != 4 {
-		t.Errorf("after an event: cache %s, at %d, value %v, %d folds", rec.Header().Get("X-Report-Cache"), ans.At, f.Value, log.folds.Load())
+	c := ask(t, svc, "2026-01-01", "2026-06-30", "", 0)
+	f, _ := c.Report.Figure("responses.partly_adopted")
+	if c.Hit || c.Report.At != 39 || f.Value != 0 || log.folds.Load() != 4 {
+		t.Errorf("after an event: hit %v, at %d, value %v, %d folds", c.Hit, c.Report.At, f.Value, log.folds.Load())
 	}
 	// (the response of 07-05 is after the period; the whole year counts it)
-	rec = get(t, h, "/reports?from=2026-01-01&to=2026-12-31&format=json&figure=responses.partly_adopted")
-	ans = Report{}
-	if err := json.Unmarshal(rec.Body.Bytes(), &ans); err != nil {
-		t.Fatal(err)
+	year, ok := Narrow(ask(t, svc, "2026-01-01", "2026-12-31", "", 0).Report, "responses.partly_adopted")
+	if !ok || len(year.Sections) != 1 || len(year.Sections[0].Figures) != 1 {
+		t.Fatalf("the figure narrowed: %v %+v", ok, year.Sections)
 	}
-	if len(ans.Sections) != 1 || len(ans.Sections[0].Figures) != 1 {
-		t.Fatalf("the figure's query answers %d sections", len(ans.Sections))
-	}
-	if f := ans.Sections[0].Figures[0]; ans.Sections[0].Key != "responses" || f.Key != "responses.partly_adopted" || f.Value != 1 ||
+	if f := year.Sections[0].Figures[0]; year.Sections[0].Key != "responses" || f.Key != "responses.partly_adopted" || f.Value != 1 ||
 		len(f.Source.Events) != 1 || f.Source.Events[0].Position != 39 || f.Source.Events[0].Subject != "case-1" {
-		t.Errorf("the year's partly adopted responses: %+v", ans.Sections[0])
+		t.Errorf("the year's partly adopted responses: %+v", year.Sections[0])
+	}
+	if _, ok := Narrow(year, "no.such.figure"); ok {
+		t.Error("narrowed to a figure the report has not")
 	}
 	// The old position is still the old report, from the cache.
-	rec = get(t, h, q+"&at=38")
-	if rec.Header().Get("X-Report-Cache") != "hit" || rec.Header().Get("X-Ledger-Position") != "38" {
-		t.Errorf("at the old position: cache %s at %s", rec.Header().Get("X-Report-Cache"), rec.Header().Get("X-Ledger-Position"))
+	if c := ask(t, svc, "2026-01-01", "2026-06-30", "", 38); !c.Hit || c.Report.At != 38 {
+		t.Errorf("at the old position: hit %v at %d", c.Hit, c.Report.At)
+	}
+	if _, err := svc.Report(context.Background(), p, Filter{}, 40); !errors.Is(err, ErrBeyondHead) {
+		t.Errorf("beyond the head: %v", err)
 	}
 }
 
-// TestHandlerCacheBounds: the least recently used report goes when the
+// TestServiceCacheBounds: the least recently used report goes when the
 // entries or the events they hold exceed the bounds; a report above the
-// events bound is served but not kept.
-func TestHandlerCacheBounds(t *testing.T) {
+// events bound is answered but not kept.
+func TestServiceCacheBounds(t *testing.T) {
 	log := &countingLog{evs: memLog(fixture())}
-	h := HandlerWith(log, HandlerOptions{CacheEntries: 2})
-	url := func(month int) string { return fmt.Sprintf("/reports?from=2026-%02d-01&to=2026-%02d-28", month, month) }
+	svc := NewService(log, ServiceOptions{CacheEntries: 2})
+	month := func(svc *Service, m int) Computed {
+		return ask(t, svc, fmt.Sprintf("2026-%02d-01", m), fmt.Sprintf("2026-%02d-28", m), "", 0)
+	}
 	for _, m := range []int{1, 2, 1, 3} { // 1, 2; 1 again (a hit); 3 pushes out 2
-		get(t, h, url(m))
+		month(svc, m)
 	}
 	if n := log.folds.Load(); n != 3 {
 		t.Fatalf("%d folds, want 3", n)
 	}
-	if c := get(t, h, url(1)).Header().Get("X-Report-Cache"); c != "hit" {
-		t.Errorf("January, recently used: %s", c)
+	if !month(svc, 1).Hit {
+		t.Error("January, recently used: computed again")
 	}
-	if c := get(t, h, url(2)).Header().Get("X-Report-Cache"); c != "miss" {
-		t.Errorf("February, least recently used: %s", c)
+	if month(svc, 2).Hit {
+		t.Error("February, least recently used: kept")
 	}
-	if entries, _ := h.(*handler).cache.len(); entries != 2 {
+	if entries, _ := svc.cache.len(); entries != 2 {
 		t.Errorf("%d reports kept, bound 2", entries)
 	}
 
@@ -159,58 +162,53 @@ func TestHandlerCacheBounds(t *testing.T) {
 	if dec >= half {
 		t.Fatalf("December's report holds %d events, the half-year's %d", dec, half)
 	}
-	small := HandlerWith(log, HandlerOptions{CacheEvents: dec})
+	small := NewService(log, ServiceOptions{CacheEvents: dec})
 	for range 2 {
-		if c := get(t, small, "/reports?from=2026-01-01&to=2026-06-30").Header().Get("X-Report-Cache"); c != "miss" {
-			t.Errorf("a report of more events than the bound: %s", c)
+		if ask(t, small, "2026-01-01", "2026-06-30", "", 0).Hit {
+			t.Errorf("a report of more events than the bound was kept")
 		}
 	}
-	if entries, events := small.(*handler).cache.len(); entries != 0 || events != 0 {
+	if entries, events := small.cache.len(); entries != 0 || events != 0 {
 		t.Errorf("kept %d reports of %d events above the bound", entries, events)
 	}
-	defer func() {
-		if entries, events := small.(*handler).cache.len(); entries != 1 || events != dec {
-			t.Errorf("kept %d reports of %d events, want 1 of %d", entries, events, dec)
-		}
-	}()
-	if c := get(t, small, "/reports?from=2026-12-01&to=2026-12-31").Header().Get("X-Report-Cache"); c != "miss" {
-		t.Errorf("December: %s", c)
+	if ask(t, small, "2026-12-01", "2026-12-31", "", 0).Hit {
+		t.Errorf("December: kept before it was asked")
 	}
-	if c := get(t, small, "/reports?from=2026-12-01&to=2026-12-31").Header().Get("X-Report-Cache"); c != "hit" {
-		t.Errorf("December again: %s", c)
+	if !ask(t, small, "2026-12-01", "2026-12-31", "", 0).Hit {
+		t.Errorf("December again: computed again")
+	}
+	if entries, events := small.cache.len(); entries != 1 || events != dec {
+		t.Errorf("kept %d reports of %d events, want 1 of %d", entries, events, dec)
 	}
 
-	off := HandlerWith(log, HandlerOptions{CacheEntries: -1})
+	off := NewService(log, ServiceOptions{CacheEntries: -1})
 	before := log.folds.Load()
-	get(t, off, url(1))
-	get(t, off, url(1))
+	month(off, 1)
+	month(off, 1)
 	if n := log.folds.Load() - before; n != 2 {
 		t.Errorf("without a cache: %d folds for 2 requests", n)
 	}
 }
 
-// TestHandlerCacheConcurrent: requests for the same report while it is
+// TestServiceCacheConcurrent: requests for the same report while it is
 // being computed wait for that computation.
-func TestHandlerCacheConcurrent(t *testing.T) {
+func TestServiceCacheConcurrent(t *testing.T) {
 	log := &countingLog{evs: memLog(fixture()), gate: make(chan struct{})}
-	h := HandlerWith(log, HandlerOptions{})
+	svc := NewService(log, ServiceOptions{})
+	p, _ := DatePeriod("2026-01-01", "2026-06-30")
 	var wg sync.WaitGroup
-	codes := make([]int, 8)
-	for i := range codes {
-		wg.Go(func() {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/reports?from=2026-01-01&to=2026-06-30&format=json", nil))
-			codes[i] = rec.Code
-		})
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = svc.Report(context.Background(), p, Filter{}, 0) })
 	}
 	for log.folds.Load() == 0 {
 		runtime.Gosched()
 	}
 	close(log.gate)
 	wg.Wait()
-	for i, c := range codes {
-		if c != http.StatusOK {
-			t.Errorf("request %d: %d", i, c)
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("request %d: %v", i, err)
 		}
 	}
 	if n := log.folds.Load(); n != 1 {

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"iter"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sort"
 	"testing"
@@ -172,26 +170,40 @@ func (failingLog) ReadAll(context.Context, eventstore.Position, int) ([]eventsto
 	return nil, errors.New("the log was read")
 }
 
-// TestHandlerInputs: with a read model, the page is computed from it (the
-// log is never read) and is the page folded from the log; a position
-// beyond the read model's checkpoint waits for it, then folds the log.
-func TestHandlerInputs(t *testing.T) {
+// TestServiceInputs: with a read model, the report is computed from it
+// (the log is never read) and is the report folded from the log; a
+// position beyond the read model's checkpoint waits for it, then folds the
+// log.
+func TestServiceInputs(t *testing.T) {
 	evs := yearLog(5_000)
 	store := sliceStore(evs)
 	in, cfg := inputsOf(t, store, "memory", nil)
-	get := func(h http.Handler, url string) *httptest.ResponseRecorder {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, url, nil))
-		return rec
-	}
-	for _, url := range []string{"/reports?from=2026-01-01&to=2026-12-31", "/reports?from=2026-01-01&to=2026-06-30&ministry=moi&format=csv&at=2345"} {
-		want := get(Handler(store), url)
-		got := get(HandlerWith(failingLog{head: 5_000}, HandlerOptions{Inputs: in}), url)
-		if got.Code != http.StatusOK || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
-			t.Fatalf("%s: %d %s", url, got.Code, got.Body.String())
+	ctx := context.Background()
+	rendered := func(svc *Service, from, to, ministry string, at eventstore.Position, format string) (string, string) {
+		t.Helper()
+		p, _ := DatePeriod(from, to)
+		c, err := svc.Report(ctx, p, Filter{Ministry: ministry}, at)
+		if err != nil {
+			t.Fatalf("%s..%s at %d: %v", from, to, at, err)
 		}
-		if s, w := got.Header().Get("X-Report-Source"), want.Header().Get("X-Report-Source"); s != "read-model" || w != "log" {
-			t.Errorf("%s: computed from %q, and %q without the read model", url, s, w)
+		var buf bytes.Buffer
+		if err := Write(&buf, c.Report, format, Chinese); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String(), c.Source
+	}
+	for _, q := range []struct {
+		from, to, ministry string
+		at                 eventstore.Position
+		format             string
+	}{{"2026-01-01", "2026-12-31", "", 0, "html"}, {"2026-01-01", "2026-06-30", "moi", 2345, "csv"}} {
+		want, wsrc := rendered(NewService(store, ServiceOptions{}), q.from, q.to, q.ministry, q.at, q.format)
+		got, src := rendered(NewService(failingLog{head: 5_000}, ServiceOptions{Inputs: in}), q.from, q.to, q.ministry, q.at, q.format)
+		if got != want {
+			t.Fatalf("%+v: the report from the read model differs from the log's", q)
+		}
+		if src != SourceReadModel || wsrc != SourceLog {
+			t.Errorf("%+v: computed from %q, and %q without the read model", q, src, wsrc)
 		}
 	}
 
@@ -202,17 +214,16 @@ func TestHandlerInputs(t *testing.T) {
 			<-ctx.Done()
 			return ctx.Err()
 		}})
-	url := "/reports?from=2026-01-01&to=2026-12-31&format=json"
 	start := time.Now()
-	got := get(HandlerWith(store, HandlerOptions{Inputs: behind, InputsWait: 50 * time.Millisecond}), url)
-	if waited := time.Since(start); got.Code != http.StatusOK || waited < 50*time.Millisecond || got.Header().Get("X-Report-Source") != "log" {
-		t.Fatalf("%d after %s: %s", got.Code, waited, got.Body.String())
+	got, src := rendered(NewService(store, ServiceOptions{Inputs: behind, InputsWait: 50 * time.Millisecond}), "2026-01-01", "2026-12-31", "", 0, "json")
+	if waited := time.Since(start); waited < 50*time.Millisecond || src != SourceLog {
+		t.Fatalf("after %s: from %s", waited, src)
 	}
-	if want := get(Handler(store), url); !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
-		t.Fatal("the page folded from the log after waiting differs")
+	if want, _ := rendered(NewService(store, ServiceOptions{}), "2026-01-01", "2026-12-31", "", 0, "json"); got != want {
+		t.Fatal("the report folded from the log after waiting differs")
 	}
 	// ... and a position it has reached is read from it
-	if got := get(HandlerWith(failingLog{head: 5_000}, HandlerOptions{Inputs: behind}), url+"&at=3999"); got.Code != http.StatusOK || got.Header().Get("X-Report-Source") != "read-model" {
-		t.Fatalf("at 3999: %d %s", got.Code, got.Body.String())
+	if _, src := rendered(NewService(failingLog{head: 5_000}, ServiceOptions{Inputs: behind}), "2026-01-01", "2026-12-31", "", 3999, "json"); src != SourceReadModel {
+		t.Fatalf("at 3999: from %s", src)
 	}
 }

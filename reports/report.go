@@ -118,7 +118,7 @@ type Report struct {
 	Events   int       `json:"events"`
 	Sections []Section `json:"sections"`
 
-	// source is what the handler computed it from (X-Report-Source).
+	// source is what the Service computed it from (Computed.Source).
 	source string
 }
 

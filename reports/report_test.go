@@ -5,16 +5,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/pdis/collab-ledger/domain/calendar"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -265,47 +260,6 @@ func TestHTMLShape(t *testing.T) {
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("linked HTML lacks %s", want)
-		}
-	}
-}
-
-func TestHandler(t *testing.T) {
-	h := Handler(memLog(fixture()))
-	for _, c := range []struct {
-		url    string
-		status int
-		ctype  string
-	}{
-		{"/reports?from=2026-01-01&to=2026-06-30", 200, "text/html; charset=utf-8"},
-		{"/reports?from=2026-01-01&to=2026-06-30&format=json&ministry=moi&at=20", 200, "application/json"},
-		{"/reports?from=2026-01-01&to=2026-06-30&format=csv&lang=en", 200, "text/csv; charset=utf-8"},
-		{"/reports?from=2026-01-01&to=2026-06-30&format=md", 200, "text/markdown; charset=utf-8"},
-		{"/reports?from=nope&to=2026-06-30", 400, ""},
-		{"/reports?from=2026-01-01&to=2026-06-30&format=pdf", 400, ""},
-		{"/reports?from=2026-01-01&to=2026-06-30&at=999", 422, ""},
-		{"/reports?from=2026-01-01&to=2026-06-30&at=20&format=json&figure=deadlines.open", 200, "application/json"},
-		{"/reports?from=2026-01-01&to=2026-06-30&figure=deadlines.open", 400, ""},
-		{"/reports?from=2026-01-01&to=2026-06-30&format=json&figure=nosuch", 404, ""},
-		{"/reports?from=2026-01-01&to=2026-06-30&lang=fr", 400, ""},
-		{"/reports?from=2026-01-01&to=2026-06-30&at=x", 400, ""},
-		{"/reports?from=2026-01-01", 400, ""},
-		{"/reports?lang=en", 302, ""},
-	} {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, c.url, nil))
-		if rec.Code != c.status {
-			t.Errorf("%s: %d, want %d: %s", c.url, rec.Code, c.status, rec.Body)
-			continue
-		}
-		if c.ctype != "" && rec.Header().Get("Content-Type") != c.ctype {
-			t.Errorf("%s: content type %q", c.url, rec.Header().Get("Content-Type"))
-		}
-		if c.status == 302 {
-			now := time.Now().In(calendar.Taipei)
-			want := fmt.Sprintf("/reports?from=%d-01-01&lang=en&to=%s", now.Year(), now.Format(time.DateOnly))
-			if got := rec.Header().Get("Location"); got != want {
-				t.Errorf("%s: redirected to %q, want %q (this year to date)", c.url, got, want)
-			}
 		}
 	}
 }

@@ -59,6 +59,23 @@
 // makes them, never a smaller tree than the latest; a process without the
 // key opens it closed.
 //
+// # Witnesses
+//
+// A Publisher given WitnessClients (PublisherConfig.Witnesses) offers every
+// checkpoint to each witness over C2SP tlog-witness (add-checkpoint with the
+// consistency proof from the size the witness last cosigned), checks the
+// witness's C2SP tlog-cosignature (cosignature/v1) with its key, and appends
+// it to CheckpointStream as a CosignatureType event after the checkpoint;
+// Log.Witnessed serves the checkpoint with its cosignature lines (GET
+// /checkpoint). A Policy (C2SP tlog-policy) says which witnesses count and
+// how many: VerifyConfig.Policy enforces it, naming what is missing
+// (ErrNotWitnessed). A Monitor follows a log's published checkpoints, checks
+// each extends the largest seen, keeps what each witness cosigned, and
+// reports ErrEquivocation and ErrRollback with the signed notes.
+//
+// A deployment's origin is its key's name, "<deployment>/<key hash>"
+// (GenerateKey), so that no two logs share one.
+//
 // # Verifying (auditor side)
 //
 //	trusted, _ := transparency.ReadVerifierFiles("ledger-checkpoint.pub")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/export"
+	"github.com/pdis/collab-ledger/eventstore/sealed"
 )
 
 // decodeExportLine turns one line of an export into the event it describes,
@@ -49,15 +50,25 @@ func decodeExportLine(line []byte) (eventstore.Event, error) {
 	case l.DataContentType != "application/json":
 		return eventstore.Event{}, fmt.Errorf("%w: datacontenttype %q: the ledger's events are application/json (it is not hashed)", export.ErrBadLine, l.DataContentType)
 	}
-	return l.Event()
+	ev, err := l.Event()
+	if err != nil || len(l.Secrets) == 0 {
+		return ev, err
+	}
+	// An auditor export's secrets are vouched for by the commitments in
+	// the hashed data: each must open its commitment.
+	if err := sealed.Verify(ev.Data, l.Secrets); err != nil {
+		return eventstore.Event{}, fmt.Errorf("%w: secrets: %v", export.ErrBadLine, err)
+	}
+	return ev, nil
 }
 
-// exportAttributes are the attributes of an exported event (export.Line).
+// exportAttributes are the attributes of an exported event (export.Line);
+// "secrets" (an auditor export's) is checked against the commitments.
 var exportAttributes = map[string]bool{
 	"specversion": true, "id": true, "source": true, "type": true, "subject": true, "time": true,
 	"datacontenttype": true, "data": true, "position": true, "streamversion": true, "schemaversion": true,
 	"actorid": true, "actorrole": true, "commandid": true, "correlationid": true, "causationid": true,
-	"occurredat": true, "contenthash": true,
+	"occurredat": true, "contenthash": true, "secrets": true,
 }
 
 // Attribute bits, to refuse repeated attributes on the fast path.

@@ -10,7 +10,9 @@ import (
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/reports"
 	"github.com/pdis/collab-ledger/tokens"
+	"github.com/pdis/collab-ledger/transparency"
 )
 
 // Stable error codes of the JSON command API, in the "code" of every error
@@ -113,6 +115,16 @@ func classify(err error) *apiError {
 	}
 	e := &apiError{cause: err}
 	switch {
+	case errors.Is(err, transparency.ErrInvalidSize):
+		e.status, e.detail = http.StatusBadRequest, ErrorDetail{Code: CodeInvalidSize, Message: err.Error()}
+	case errors.Is(err, transparency.ErrUnknownEvent):
+		e.status, e.detail = http.StatusNotFound, ErrorDetail{Code: CodeUnknownEvent, Message: err.Error()}
+	case errors.Is(err, transparency.ErrNoCheckpoint):
+		e.status, e.detail = http.StatusNotFound, ErrorDetail{Code: CodeNoCheckpoint, Message: err.Error()}
+	case errors.Is(err, transparency.ErrNotCheckpointed):
+		e.status, e.detail = http.StatusConflict, ErrorDetail{Code: CodeNotYetCheckpointed, Message: err.Error()}
+	case errors.Is(err, reports.ErrBeyondHead):
+		e.status, e.detail = http.StatusBadRequest, ErrorDetail{Code: CodeBadRequest, Message: err.Error()}
 	case errors.Is(err, tokens.ErrHashPrefix):
 		e.status, e.detail = http.StatusBadRequest, ErrorDetail{Code: CodeBadRequest, Message: tokens.ErrHashPrefix.Error()}
 	case errors.Is(err, tokens.ErrUnauthenticated):

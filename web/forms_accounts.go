@@ -51,17 +51,9 @@ func (s *server) renderAccounts(w http.ResponseWriter, r *http.Request, p *Page,
 		s.pageError(w, r, p, err)
 		return
 	}
-	byField := map[string]string{}
-	for _, e := range errs {
-		byField[e.Field] = e.Message
-	}
-	p.Title = p.T("accounts.title")
-	if len(errs) > 0 {
-		p.Title = p.T("form.error.prefix") + p.Title
-	}
-	p.Status = status
-	p.Data = AccountsView{FormView: FormView{Command: "accounts.link", Action: "/admin/accounts", Fields: fieldViews(p, accountFields, values, byField),
-		Errors: errs, ErrorTitle: p.T("form.error.summary"), CSRF: sess.csrf, CID: cid, Submit: p.T("accounts.link")}, Entries: list}
+	fv := adminForm(p, sess, "accounts.title", "/admin/accounts", accountFields, values, cid, errs, status)
+	fv.Command, fv.Submit = "accounts.link", p.T("accounts.link")
+	p.Data = AccountsView{FormView: fv, Entries: list}
 	s.renderForms(w, r, "accounts", p)
 }
 
@@ -70,19 +62,10 @@ func (s *server) accountsPost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cid := r.PostFormValue("cid")
-	if _, err := uuid.Parse(cid); err != nil {
-		cid = uuid.NewString()
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
-	actor, err := s.sessionActor(ctx, sess)
-	if err != nil {
-		s.pageError(w, r, p, err)
-		return
-	}
-	if _, done := s.sessions.recorded(sess, cid); done {
-		http.Redirect(w, r, "/admin/accounts", http.StatusSeeOther)
+	cid, actor, ok := s.adminPost(ctx, w, r, p, sess, "/admin/accounts")
+	if !ok {
 		return
 	}
 	get := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
@@ -125,4 +108,39 @@ func (s *server) accountsPost(w http.ResponseWriter, r *http.Request) {
 	}
 	s.sessions.remember(sess, cid, doneForm{Command: "accounts"})
 	http.Redirect(w, r, "/admin/accounts", http.StatusSeeOther)
+}
+
+// adminForm starts a staff page's form: its title (marked when refused),
+// status and fields.
+func adminForm(p *Page, sess *session, title, action string, fields []formField, values func(string) string, cid string, errs []FieldError, status int) FormView {
+	byField := map[string]string{}
+	for _, e := range errs {
+		byField[e.Field] = e.Message
+	}
+	p.Title = p.T(title)
+	if len(errs) > 0 {
+		p.Title = p.T("form.error.prefix") + p.Title
+	}
+	p.Status = status
+	return FormView{Action: action, Fields: fieldViews(p, fields, values, byField), Errors: errs, ErrorTitle: p.T("form.error.summary"), CSRF: sess.csrf, CID: cid}
+}
+
+// adminPost starts a staff page's post: its command ID, and the actor the
+// session acts as now. A form already recorded, or a session that no
+// longer acts, is answered here (ok false).
+func (s *server) adminPost(ctx context.Context, w http.ResponseWriter, r *http.Request, p *Page, sess *session, page string) (cid string, actor domain.Actor, ok bool) {
+	cid = r.PostFormValue("cid")
+	if _, err := uuid.Parse(cid); err != nil {
+		cid = uuid.NewString()
+	}
+	if _, done := s.sessions.recorded(sess, cid); done {
+		http.Redirect(w, r, page, http.StatusSeeOther)
+		return "", domain.Actor{}, false
+	}
+	actor, err := s.sessionActor(ctx, sess)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return "", domain.Actor{}, false
+	}
+	return cid, actor, true
 }

@@ -155,7 +155,11 @@ func TestFormsWholeCase(t *testing.T) {
 	p.act("monthly.open", map[string]string{"meetingId": "2026-11", "heldOn": "2026-11-02"})
 	cand := p.act("monthly.add_candidate", map[string]string{"meetingId": "2026-11", "kind": "established_proposal", "title": "公開會議逐字稿", "organiser": "moi", "sourceRef": proposal})["candidateId"]
 	p.signOut()
+	e.caughtUp()
 	p.signIn("po-moi", "pw-po")
+	if tasks := p.text("#tasks"); !strings.Contains(tasks, "2026-11") {
+		t.Errorf("the PO's tasks do not list the open ballot: %q", tasks)
+	}
 	p.act("monthly.cast_ballot", map[string]string{"meetingId": "2026-11", "choices": cand})
 	p.signOut()
 	p.signIn("staff", "pw-staff")
@@ -196,6 +200,9 @@ func TestFormsWholeCase(t *testing.T) {
 	at(3 * 24 * time.Hour)
 	e.caughtUp()
 	p.signIn("po-moi", "pw-po")
+	if tasks := p.text("#tasks"); !strings.Contains(tasks, "一週內公開") || !strings.Contains(tasks, "2026-11-") {
+		t.Errorf("the speaker's tasks do not list their words with the window's end: %q", tasks)
+	}
 	var windowEnd string
 	p.run("the speaker's form",
 		chromedp.Navigate(e.url+"/speak/"+meeting+"/"+u1),
@@ -235,7 +242,11 @@ func TestFormsWholeCase(t *testing.T) {
 	p.signIn("secretariat", "pw-sec")
 	p.act("case.record_directive", map[string]string{"caseId": caseID, "kind": "within_authority", "text": "請內政部本於權責辦理"})
 	p.signOut()
+	e.caughtUp()
 	p.signIn("moi", "pw-moi")
+	if tasks := p.text("#tasks"); !strings.Contains(tasks, "一週內公開逐字稿") || !strings.Contains(tasks, proposal) || !strings.Contains(tasks, "期限") {
+		t.Errorf("the ministry's tasks do not list the recommendation and the proposal with its due date: %q", tasks)
+	}
 	p.act("case.record_response", map[string]string{"caseId": caseID, "recommendationId": rec, "verdict": "adopted", "reasons": "採納", "followUp": "十二月上線"})
 	p.act("proposal.respond", map[string]string{"proposalId": proposal, "summary": "將公開逐字稿", "link": "https://example.gov.tw/r/1"})
 	p.signOut()

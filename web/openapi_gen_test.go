@@ -209,8 +209,25 @@ func (g *generator) fields(props *yaml.Node, t reflect.Type) {
 		if !f.IsExported() || f.Tag.Get("json") == "-" {
 			continue
 		}
-		yset(props, jsonName(f), g.schemaOf(f.Type))
+		name, schema := jsonName(f), g.schemaOf(f.Type)
+		if desc := deadlineDoc(name, f.Type); desc != "" {
+			yset(schema, "description", desc)
+		}
+		yset(props, name, schema)
 	}
+}
+
+// deadlineDoc documents a deadline member: an instant is the end of the
+// last day that counts, which pages show as that day; a date is that day.
+func deadlineDoc(name string, t reflect.Type) string {
+	lower := strings.ToLower(name)
+	switch {
+	case t == reflect.TypeFor[time.Time]() && strings.HasSuffix(lower, "dueat"):
+		return "The instant the deadline passes: 24:00 Asia/Taipei at the end of its last day. A deadline of 23 November 2024 is 2024-11-24T00:00:00+08:00 (2024-11-23T16:00:00Z); pages and reports show the last day, 2024-11-23."
+	case t == reflect.TypeFor[calendar.Date]() && strings.HasSuffix(lower, "duedate"):
+		return "The last day that counts (Asia/Taipei); the deadline passes at its end, 24:00."
+	}
+	return ""
 }
 
 // ---- the document ----
@@ -230,10 +247,13 @@ the domain found nothing to change. A refused request changes nothing.
 
 Errors are {"error":{"code","message","rule"}}: code is one of
 bad_request 400, unauthenticated 401, forbidden 403, not_found 404,
-conflict and wrong_expected_version 409, too_large 413,
-unsupported_media_type 415, rule_violated 422, internal 500,
-unavailable 503; rule is the domain's stable rule code of a refused
-command ("proposal.sign.self_only").
+method_not_allowed 405 (with Allow), conflict and wrong_expected_version
+409, too_large 413, unsupported_media_type 415, rule_violated 422,
+headers_too_large 431, internal 500, unavailable 503; rule is the domain's
+stable rule code of a refused command ("proposal.sign.self_only"). Every
+error comes in this format, the router's own refusals included (an
+unknown path under /api/, a method a path is not served for, a body or a
+header over the limit); every answer says X-Content-Type-Options: nosniff.
 
 Tokens: "collabledger tokens create --role po --ministry moi --actor ID"
 prints a token (clt_ and 43 base64url characters) once; the log keeps
@@ -302,6 +322,16 @@ func renderOpenAPI() ([]byte, error) {
 			"responses", ym(
 				"200", ym("description", "The store answers.", "content", ym("application/json", ym("schema", ref("#/components/schemas/Health")))),
 				"503", ym("description", "The store does not answer.", "content", ym("application/json", ym("schema", ref("#/components/schemas/Health")))),
+			),
+		)),
+		ReadyPath, ym("get", ym(
+			"operationId", "ready",
+			"tags", []string{"health"},
+			"summary", "Readiness: the store answers and every projection is running, not stalled and close to the log's head.",
+			"security", ys(),
+			"responses", ym(
+				"200", ym("description", "Ready.", "content", ym("application/json", ym("schema", ref("#/components/schemas/Readiness")))),
+				"503", ym("description", "Not ready: the problems say why.", "content", ym("application/json", ym("schema", ref("#/components/schemas/Readiness")))),
 			),
 		)),
 		OpenAPIPath, ym("get", ym(
@@ -540,6 +570,7 @@ func renderOpenAPI() ([]byte, error) {
 			"rule", ym("type", "string", "description", "The domain's stable rule code of a refused command."),
 		)))
 	yset(schemas, "CommandResult", commandResult)
+	yset(schemas, "Readiness", g.object(reflect.TypeOf(Readiness{}), "Whether the server is ready, and each projection's state."))
 	yset(schemas, "Health", ym("type", "object", "properties", ym(
 		"status", ym("type", "string", "enum", []string{"ok", "unavailable"}),
 		"store", ym("type", "string"),

@@ -111,7 +111,7 @@ func (s *server) registerPages(mux *http.ServeMux) error {
 	mux.HandleFunc("GET /meetings/{id}", s.pageMeeting)
 	mux.HandleFunc("GET /proposals/{id}", s.pageProposal)
 	mux.HandleFunc("GET /monthly/{id}", s.pageMonthly)
-	mux.HandleFunc("GET /", s.pageNotFound)
+	mux.HandleFunc(catchAll, s.pageNotFound)
 	return nil
 }
 
@@ -196,8 +196,7 @@ func newPage(w http.ResponseWriter, r *http.Request, title string) *Page {
 func (s *server) render(w http.ResponseWriter, r *http.Request, name string, p *Page) {
 	tmpls, err := loadPages()
 	if err != nil {
-		s.cfg.Logger.Error("pages", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		writeError(w, r, s.cfg.Logger, fmt.Errorf("pages: %w", err))
 		return
 	}
 	s.renderWith(w, r, tmpls[name], name, p)
@@ -214,8 +213,7 @@ func (s *server) renderWith(w http.ResponseWriter, r *http.Request, tmpl *templa
 	buf := getBuf()
 	defer putBuf(buf)
 	if err := tmpl.Execute(buf, p); err != nil {
-		s.cfg.Logger.Error("render page", "page", name, "path", r.URL.Path, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		writeError(w, r, s.cfg.Logger, fmt.Errorf("render page %s: %w", name, err))
 		return
 	}
 	h := w.Header()
@@ -233,10 +231,14 @@ func (s *server) renderWith(w http.ResponseWriter, r *http.Request, tmpl *templa
 	_, _ = w.Write(buf.Bytes())
 }
 
-// ErrorData is the data of an error page.
+// ErrorData is the data of an error page: the heading and message in the
+// page's language, and the stable code (and rule) the JSON API answers the
+// same error with.
 type ErrorData struct {
 	Heading string
 	Message string
+	Code    string
+	Rule    string
 }
 
 // pageError renders the error page err calls for, in the page's language.
@@ -262,6 +264,12 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, p *Page, err 
 		p.Title = p.T("error.title")
 		p.Data = ErrorData{Heading: p.T("error.title"), Message: p.T("error.body")}
 	}
+	d := p.Data.(ErrorData)
+	d.Code, d.Rule = e.detail.Code, e.detail.Rule
+	if p.Status == http.StatusForbidden && e.status == http.StatusUnauthorized {
+		d.Code = CodeForbidden
+	}
+	p.Data = d
 	s.render(w, r, "error", p)
 }
 

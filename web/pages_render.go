@@ -159,7 +159,7 @@ func utteranceHTML(b *strings.Builder, l *pageLabels, row *UtteranceRow, badge t
 	}
 	for _, ra := range u.Reattributions {
 		b.WriteString("\n    <p class=\"reattributed\">")
-		escape(b, l.p.TF("meeting.reattributed", ra.From.Name, ra.To.Name))
+		escape(b, reattributionText(l.p, ra))
 		b.WriteString(` — `)
 		escape(b, ra.Reason)
 		b.WriteString(` <span class="stamp">`)
@@ -177,12 +177,38 @@ func utteranceHTML(b *strings.Builder, l *pageLabels, row *UtteranceRow, badge t
 			versionHTML(b, l, &row.Versions[i])
 		}
 		b.WriteString("\n      </ol>\n    </details>")
-	case len(u.Reattributions) > 0:
-		b.WriteString("\n    <p class=\"edited-mark\">")
-		escape(b, l.edited)
-		b.WriteString(`</p>`)
 	}
 	b.WriteString("\n  </article>\n")
+}
+
+// reattributionText says what a speaker reattribution changed: the name
+// shown, the account it is linked to (its ID only in the auditors' view:
+// it is personal), the source's reference; never "X → X".
+func reattributionText(p *Page, ra readmodels.Reattribution) string {
+	from, to := ra.From, ra.To
+	var parts []string
+	if from.Name != to.Name {
+		parts = append(parts, p.TF("meeting.reattributed", from.Name, to.Name))
+	} else {
+		parts = append(parts, p.TF("meeting.reattributed.same", to.Name))
+	}
+	switch {
+	case from.ActorID != to.ActorID && p.View == readmodels.Auditor:
+		parts = append(parts, p.TF("meeting.account.ids", orDash(from.ActorID), orDash(to.ActorID)))
+	case ra.Account != "":
+		parts = append(parts, p.T("meeting.account."+ra.Account))
+	}
+	if from.Ref != to.Ref {
+		parts = append(parts, p.TF("meeting.ref.changed", orDash(from.Ref), orDash(to.Ref)))
+	}
+	return strings.Join(parts, p.T("meeting.reattributed.sep"))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 func versionHTML(b *strings.Builder, l *pageLabels, v *VersionRow) {

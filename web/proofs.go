@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -195,7 +194,7 @@ func (p *proofs) serveCheckpoint(w http.ResponseWriter, r *http.Request, text bo
 	defer cancel()
 	cp, err := p.src.Witnessed(ctx)
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	if text {
@@ -221,27 +220,27 @@ func (p *proofs) inclusion(w http.ResponseWriter, r *http.Request) {
 	ev, pos := q.Get("event"), q.Get("position")
 	switch {
 	case ev == "" && pos == "":
-		proofBadRequest(w, CodeMissingParameter, "give event=ID or position=N")
+		proofBadRequest(w, r, CodeMissingParameter, "give event=ID or position=N")
 		return
 	case ev != "" && pos != "":
-		proofBadRequest(w, CodeConflictingParameters, "give event=ID or position=N, not both")
+		proofBadRequest(w, r, CodeConflictingParameters, "give event=ID or position=N, not both")
 		return
 	case ev != "":
 		id, err := uuid.Parse(ev)
 		if err != nil {
-			proofBadRequest(w, CodeInvalidEventID, "event: not a UUID")
+			proofBadRequest(w, r, CodeInvalidEventID, "event: not a UUID")
 			return
 		}
 		ref.ID = id
 	default:
 		n, err := strconv.ParseUint(pos, 10, 63)
 		if err != nil || n == 0 {
-			proofBadRequest(w, CodeInvalidPosition, "position: want a global position, 1 or more")
+			proofBadRequest(w, r, CodeInvalidPosition, "position: want a global position, 1 or more")
 			return
 		}
 		ref.Position = eventstore.Position(n)
 	}
-	size, ok := sizeParam(w, q, "size")
+	size, ok := sizeParam(w, r, q, "size")
 	if !ok {
 		return
 	}
@@ -249,7 +248,7 @@ func (p *proofs) inclusion(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	proof, err := p.src.ProveInclusion(ctx, ref, size)
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	writeProof(w, proof, size != 0)
@@ -258,14 +257,14 @@ func (p *proofs) inclusion(w http.ResponseWriter, r *http.Request) {
 func (p *proofs) consistency(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("from") == "" {
-		proofBadRequest(w, CodeMissingParameter, "give from=A (and optionally to=B)")
+		proofBadRequest(w, r, CodeMissingParameter, "give from=A (and optionally to=B)")
 		return
 	}
-	from, ok := sizeParam(w, q, "from")
+	from, ok := sizeParam(w, r, q, "from")
 	if !ok {
 		return
 	}
-	to, ok := sizeParam(w, q, "to")
+	to, ok := sizeParam(w, r, q, "to")
 	if !ok {
 		return
 	}
@@ -273,21 +272,21 @@ func (p *proofs) consistency(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	proof, err := p.src.ProveConsistency(ctx, from, to)
 	if err != nil {
-		p.fail(w, err)
+		p.fail(w, r, err)
 		return
 	}
 	writeProof(w, proof, to != 0)
 }
 
 // sizeParam reads an optional tree size (0 when absent).
-func sizeParam(w http.ResponseWriter, q url.Values, name string) (int64, bool) {
+func sizeParam(w http.ResponseWriter, r *http.Request, q url.Values, name string) (int64, bool) {
 	s := q.Get(name)
 	if s == "" {
 		return 0, true
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 1 {
-		proofBadRequest(w, CodeInvalidSize, name+": want a tree size, 1 or more")
+		proofBadRequest(w, r, CodeInvalidSize, name+": want a tree size, 1 or more")
 		return 0, false
 	}
 	return n, true
@@ -306,27 +305,16 @@ func writeProof(w http.ResponseWriter, v any, fixed bool) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func proofBadRequest(w http.ResponseWriter, code, msg string) {
-	writeJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{Code: code, Message: msg}})
+func proofBadRequest(w http.ResponseWriter, r *http.Request, code, msg string) {
+	writeError(w, r, slog.Default(), newAPIError(http.StatusBadRequest, code, msg))
 }
 
-// fail answers an error from the proof source with its stable code.
-func (p *proofs) fail(w http.ResponseWriter, err error) {
-	status, code := http.StatusServiceUnavailable, CodeUnavailable
-	switch {
-	case errors.Is(err, transparency.ErrInvalidSize):
-		status, code = http.StatusBadRequest, CodeInvalidSize
-	case errors.Is(err, transparency.ErrUnknownEvent):
-		status, code = http.StatusNotFound, CodeUnknownEvent
-	case errors.Is(err, transparency.ErrNoCheckpoint):
-		status, code = http.StatusNotFound, CodeNoCheckpoint
-	case errors.Is(err, transparency.ErrNotCheckpointed):
-		status, code = http.StatusConflict, CodeNotYetCheckpointed
-	default:
-		p.log.Error("transparency API", "err", err)
-		w.Header().Set("Retry-After", "5")
-		writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: code, Message: "the transparency log cannot answer now"}})
-		return
+// fail answers an error from the proof source: the transparency log's
+// refusals by the one error mapping (classify), anything else as the log
+// being unable to answer now (503).
+func (p *proofs) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if classify(err).status == http.StatusInternalServerError {
+		err = &apiError{status: http.StatusServiceUnavailable, detail: ErrorDetail{Code: CodeUnavailable, Message: "the transparency log cannot answer now"}, cause: err}
 	}
-	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: code, Message: err.Error()}})
+	writeError(w, r, p.log, err)
 }

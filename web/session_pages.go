@@ -9,6 +9,7 @@ package web
 //	GET  /me                who you are, your tasks and your forms (tasks.go)
 //	GET|POST /act/{command} a command's form (forms.go)
 //	GET|POST /admin/accounts  staff's list of accounts (forms_accounts.go)
+//	GET|POST /admin/tokens    the API's bearer tokens for machines (forms_tokens.go)
 
 import (
 	"embed"
@@ -34,7 +35,7 @@ var (
 )
 
 // formPageNames are the forms' templates, each executed within layout.html.
-var formPageNames = []string{"signin", "me", "form", "recorded", "accounts", "edit"}
+var formPageNames = []string{"signin", "me", "form", "recorded", "accounts", "edit", "tokens"}
 
 // partials.html holds the error summary and the field, shared by the forms.
 
@@ -94,6 +95,8 @@ func (s *server) registerSignIn(mux *http.ServeMux) error {
 	post("/act/{command}", s.formPost)
 	mux.HandleFunc("GET /admin/accounts", s.accountsPage)
 	post("/admin/accounts", s.accountsPost)
+	mux.HandleFunc("GET /admin/tokens", s.tokensPage)
+	post("/admin/tokens", s.tokensPost)
 	mux.HandleFunc("GET /speak/{meeting}/{utterance}", s.editPage)
 	post("/speak/{meeting}/{utterance}", s.editPost)
 	return nil
@@ -103,8 +106,7 @@ func (s *server) registerSignIn(mux *http.ServeMux) error {
 func (s *server) renderForms(w http.ResponseWriter, r *http.Request, name string, p *Page) {
 	tmpls, err := loadFormPages()
 	if err != nil {
-		s.cfg.Logger.Error("form pages", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		writeError(w, r, s.cfg.Logger, fmt.Errorf("form pages: %w", err))
 		return
 	}
 	s.renderWith(w, r, tmpls[name], name, p)

@@ -475,3 +475,50 @@ func TestDevSignIn(t *testing.T) {
 		t.Errorf("a PO without a ministry: %d", resp.StatusCode)
 	}
 }
+
+// TestTokensPage: staff issue a machine's token from the page (shown once,
+// the log keeping only its hash), the API takes it, a re-sent form issues
+// no second token, and a token revoked from the page no longer works.
+func TestTokensPage(t *testing.T) {
+	e := newSigninEnv(t, nil)
+	e.listStaff("sub-staff", domain.Actor{ID: "pdis-1", Role: domain.RolePDIS})
+	b := e.browser()
+	e.signIn(b, "staff", "pw-staff")
+	resp, page, sent := b.form(e.url+"/admin/tokens", url.Values{"role": {"pdis"}, "actorId": {"importer-1"}, "days": {"30"}})
+	tok := regexp.MustCompile(`<code id="token-value">(clt_[A-Za-z0-9_-]+)</code>`).FindStringSubmatch(page)
+	if resp.StatusCode != http.StatusOK || tok == nil {
+		t.Fatalf("issuing: %d\n%s", resp.StatusCode, page)
+	}
+	api := func() int {
+		req, _ := http.NewRequest("GET", e.url+"/api/v1/admin/tokens", nil)
+		req.Header.Set("Authorization", "Bearer "+tok[1])
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode
+	}
+	if got := api(); got != http.StatusOK {
+		t.Fatalf("the issued token at the API: %d", got)
+	}
+	if _, again := b.post(e.url+"/admin/tokens", sent); strings.Contains(again, `id="token-value"`) {
+		t.Errorf("the same form sent again issued another token")
+	}
+	evs, _ := e.store.ReadStream(context.Background(), tokens.Stream, 1, 100)
+	if len(evs) != 1 || strings.Contains(string(evs[0].Data), tok[1]) {
+		t.Fatalf("the tokens stream: %d events (want 1, holding no token)", len(evs))
+	}
+	_, page = b.get(e.url + "/admin/tokens")
+	short := regexp.MustCompile(`name="revoke" value="([0-9a-f]{16})"`).FindStringSubmatch(page)
+	if short == nil {
+		t.Fatalf("no revoke form:\n%s", page)
+	}
+	form := hidden(page)
+	form.Set("revoke", short[1])
+	form.Set("reason", "不再使用")
+	b.post(e.url+"/admin/tokens", form)
+	if got := api(); got != http.StatusUnauthorized {
+		t.Errorf("a revoked token at the API: %d", got)
+	}
+}

@@ -4,10 +4,14 @@ package web
 
 import (
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/readmodels"
 )
 
 // MeView is the data of /me.
@@ -34,20 +38,122 @@ func (s *server) mePage(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Title = p.T("me.title")
 	v := MeView{Actor: sess.actor, Expires: sess.expires, Issuer: sess.issuer, Subject: sess.subject}
-	v.Tasks = s.tasksOf(r, p, sess.actor)
+	tasks, err := s.tasksOf(r, p, sess.actor)
+	if err != nil {
+		s.cfg.Logger.Warn("my tasks", "err", err)
+		v.TasksNote = p.T("me.tasks.unavailable")
+	}
+	v.Tasks = tasks
 	for _, c := range app.Commands() {
 		if _, ok := commandForm(c.Name); ok && formAllowed(c.Name, sess.actor) {
 			v.Forms = append(v.Forms, Task{Text: p.T("cmd." + c.Name), Link: "/act/" + c.Name})
 		}
 	}
 	if sess.actor.Role == domain.RolePDIS {
-		v.Forms = append(v.Forms, Task{Text: p.T("accounts.title"), Link: "/admin/accounts"})
+		v.Forms = append(v.Forms, Task{Text: p.T("accounts.title"), Link: "/admin/accounts"}, Task{Text: p.T("tokens.title"), Link: "/admin/tokens"})
 	}
 	p.Data = v
 	s.renderForms(w, r, "me", p)
 }
 
-// tasksOf lists what waits on actor.
-func (s *server) tasksOf(r *http.Request, p *Page, actor domain.Actor) []Task {
-	return nil
+// tasksOf lists what waits on actor, from the read models: ballots open
+// for their ministry; their words still open for correction (with the
+// window's end); proposals and recommendations awaiting their ministry's
+// answer (with the last day that counts); for staff, proposals to publish
+// and votes to close. A read model that fails leaves a note, not an error
+// page.
+func (s *server) tasksOf(r *http.Request, p *Page, actor domain.Actor) ([]Task, error) {
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	var out []Task
+	tallies := s.cfg.Queries.Reader(readmodels.TalliesName)
+	votes, err := readmodels.MonthlyList(ctx, tallies)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range votes {
+		if m.Opened == nil || m.Closed != nil || m.Imported {
+			continue
+		}
+		switch actor.Role {
+		case domain.RolePO:
+			if !slices.ContainsFunc(m.Ballots, func(b readmodels.Ballot) bool { return b.Ministry == string(actor.Ministry) }) {
+				out = append(out, Task{Text: p.TF("task.ballot", m.MeetingID), Link: "/act/" + domain.CmdCastBallot + "?meetingId=" + url.QueryEscape(m.MeetingID)})
+			}
+		case domain.RolePDIS:
+			out = append(out, Task{Text: p.TF("task.close_vote", m.MeetingID, len(m.Ballots)), Link: "/act/" + domain.CmdCloseMonthlyMeeting + "?meetingId=" + url.QueryEscape(m.MeetingID)})
+		}
+	}
+	switch actor.Role {
+	case domain.RoleMinistry:
+		due, err := readmodels.DueResponses(ctx, tallies, time.Time{})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range due {
+			if d.Ministry == string(actor.Ministry) {
+				out = append(out, Task{Text: p.TF("task.respond_proposal", d.ProposalID), Link: "/act/" + domain.CmdRespondToProposal + "?proposalId=" + url.QueryEscape(d.ProposalID), Due: p.TF("task.due", formatEnd(d.DueAt))})
+			}
+		}
+		cases, err := readmodels.Cases(ctx, s.cfg.Queries.Reader(readmodels.CaseBoardName), readmodels.CaseFilter{Open: true})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cases {
+			card, ok, err := readmodels.Case(ctx, s.cfg.Queries.Reader(readmodels.CaseBoardName), domain.CaseID(c.CaseID), readmodels.Public)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+			for _, rec := range card.Recommendations {
+				if slices.Contains(card.Unanswered[rec.RecommendationID], string(actor.Ministry)) {
+					out = append(out, Task{Text: p.TF("task.respond_recommendation", card.Title, rec.Text),
+						Link: "/act/" + domain.CmdRecordResponse + "?caseId=" + url.QueryEscape(c.CaseID) + "&recommendationId=" + url.QueryEscape(rec.RecommendationID)})
+				}
+			}
+		}
+	case domain.RolePDIS:
+		props, err := readmodels.ProposalList(ctx, tallies, readmodels.Public)
+		if err != nil {
+			return nil, err
+		}
+		for _, pr := range props {
+			if pr.Status == domain.ProposalStatusSubmitted {
+				out = append(out, Task{Text: p.TF("task.publish", pr.Title), Link: "/act/" + domain.CmdPublishProposal + "?proposalId=" + url.QueryEscape(pr.ProposalID)})
+			}
+		}
+	}
+	// Their own words, while the window is open.
+	now := s.now()
+	meetings, err := readmodels.MeetingList(ctx, s.cfg.Queries.Reader(readmodels.TranscriptsName), readmodels.Public)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range meetings {
+		if m.Transcript == nil || m.Transcript.Published == nil || !now.Before(m.Transcript.Published.EditWindowClosesAt) {
+			continue
+		}
+		full, ok, err := readmodels.Meeting(ctx, s.cfg.Queries.Reader(readmodels.TranscriptsName), domain.MeetingID(m.MeetingID), readmodels.Auditor)
+		if err != nil || !ok || full.Transcript == nil {
+			continue
+		}
+		for _, u := range full.Transcript.Utterances {
+			if u.Removed == nil && u.Speaker != nil && u.Speaker.ActorID != "" && u.Speaker.ActorID == actor.ID {
+				out = append(out, Task{Text: p.TF("task.own_words", m.Title, firstWords(plainParagraphs(u.Paragraphs))),
+					Link: "/speak/" + url.PathEscape(m.MeetingID) + "/" + url.PathEscape(u.UtteranceID), Due: p.TF("task.window_end", formatEnd(m.Transcript.Published.EditWindowClosesAt))})
+			}
+		}
+	}
+	return out, nil
+}
+
+// firstWords is the start of a text, for a task's line.
+func firstWords(ps []string) string {
+	t := strings.Join(ps, " ")
+	if r := []rune(t); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return t
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/internal/lru"
 	"github.com/pdis/collab-ledger/readmodels"
+	"github.com/pdis/collab-ledger/reports"
 )
 
 // Config is what the handler serves from.
@@ -43,11 +44,19 @@ type Config struct {
 	Proofs ProofSource
 	// ReadSide reports and rebuilds the projections (GET /api/v1/status,
 	// POST /api/v1/admin/projections/{name}/rebuild); nil serves neither.
+	// GET /readyz reads its status too (without it, only the store's).
 	ReadSide ReadSide
+	// ReadyMaxLag is how many events a projection may be behind the log's
+	// head while GET /readyz still answers ready. Default
+	// DefaultReadyMaxLag.
+	ReadyMaxLag uint64
 	// Queries are the read models the public pages and the JSON query API
 	// read (pages.go, api_queries.go); *projections.Runner is one. Nil
 	// serves no pages, and the query routes answer 503.
 	Queries ReadModels
+	// Reports computes the period reports to the Premier that GET
+	// /reports serves (reports.go); nil serves none.
+	Reports *reports.Service
 	// Search answers /search and /api/v1/search (search.go); nil serves
 	// neither page nor route (503).
 	Search Searcher
@@ -66,6 +75,9 @@ type Config struct {
 	MaxFeedBytes int64
 	// FeedTimeout bounds one feed request. Default 5 minutes.
 	FeedTimeout time.Duration
+	// MaxHeaderBytes bounds a request's header; a larger one is refused
+	// with 431 headers_too_large. Default DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
 	// MaxBodyBytes bounds a command's body. Default 1 MiB.
 	MaxBodyBytes int64
 	// RequestTimeout bounds one command. Default 15 s.
@@ -117,6 +129,8 @@ type server struct {
 	devActors []DevActor
 	// dir keeps the home page's and the lists' data (directory.go).
 	dir directoryCache
+	// reportRenderings keeps rendered reports while Reports keeps them.
+	reportRenderings *lru.Cache[reportKey, reportRendering]
 }
 
 // New returns the ledger's HTTP handler.
@@ -130,6 +144,9 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 15 * time.Second
 	}
@@ -142,6 +159,9 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.MeetingCacheBytes <= 0 {
 		cfg.MeetingCacheBytes = readmodels.DefaultMeetingCacheBytes
 	}
+	if cfg.ReadyMaxLag == 0 {
+		cfg.ReadyMaxLag = DefaultReadyMaxLag
+	}
 	if cfg.AsOfCacheBytes <= 0 {
 		cfg.AsOfCacheBytes = 256 << 20
 	}
@@ -150,7 +170,9 @@ func New(cfg Config) (http.Handler, error) {
 		snapshots: lru.New[snapshotKey, *readmodels.Snapshot](cfg.AsOfCacheBytes)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
+	mux.HandleFunc("GET "+ReadyPath, s.ready)
 	s.registerAPI(mux)
+	s.registerReports(mux)
 	if cfg.SignIn != nil {
 		si := *cfg.SignIn
 		s.cfg.SignIn = &si
@@ -175,7 +197,7 @@ func New(cfg Config) (http.Handler, error) {
 			return nil, err
 		}
 	}
-	return mux, nil
+	return &router{s: s, mux: mux, maxBody: max(s.cfg.MaxBodyBytes, s.cfg.MaxFeedBytes)}, nil
 }
 
 // Health is the body of GET /healthz.

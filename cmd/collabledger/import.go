@@ -136,11 +136,15 @@ func runImportAKN(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	im := importer.New(store, importer.Config{MaxFileSize: *maxSize})
 	start := time.Now()
 	var failed, events, versions int
+	var warnings []string
 	report := func(r importer.Result) {
 		events += r.Events
 		versions += r.Versions
 		if r.Err != nil {
 			failed++
+		}
+		for _, w := range r.Warnings {
+			warnings = append(warnings, r.File+": "+w)
 		}
 		if r.Err != nil || !*quiet {
 			fmt.Fprintln(stdout, r)
@@ -154,6 +158,12 @@ func runImportAKN(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if sum != nil {
 		fmt.Fprintln(stdout, sum)
+	}
+	if len(warnings) > 0 {
+		fmt.Fprintf(stdout, "warnings (recorded all the same): %d\n", len(warnings))
+		for _, w := range warnings {
+			fmt.Fprintln(stdout, "  "+w)
+		}
 	}
 	fmt.Fprintf(stdout, "%d files, %d refused; %d events (%d versions as edits) in %s\n", len(files), failed, events, versions, time.Since(start).Round(time.Millisecond))
 	if err != nil {

@@ -95,7 +95,7 @@ func TestReportBrowser(t *testing.T) {
 		"ballots.moi":                     {"內政部", "1"},
 		"ballots.x40":                     {"測試部40", "1"},
 		"cases.stage_days.meetings":       {"協作會議", "63 d"},
-		"cases.stage_mean_days.topic_set": {"議題確定", "4.48 d"},
+		"cases.stage_mean_days.topic_set": {"設定議題", "4.48 d"},
 		"ministries.mot":                  {"交通部", "1"},
 		"transcripts.edits":               {"期間內逐字稿修改次數", "3"},
 		"coverage.share":                  {"出席涵蓋率", "50%"},

@@ -24,6 +24,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
 	storeURL := storeFlag(fs)
 	secretFile := secretFlag(fs)
+	secretsURL := secretsFlag(fs)
 	rsFlags := addReadSideFlags(fs)
 	tlFlags := addTransparencyFlags(fs)
 	demoMode := demoFlag(fs)
@@ -45,6 +46,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer store.Close()
+	// With a secrets store, the command and read sides see the events
+	// opened; the transparency log keeps the events as stored.
+	raw := store
+	store, _, closeSecrets, err := sealedLedger(ctx, *secretsURL, raw)
+	if err != nil {
+		return err
+	}
+	defer closeSecrets()
 	kind := "unknown"
 	if u, err := url.Parse(*storeURL); err == nil {
 		kind = u.Scheme
@@ -67,7 +76,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer rs.stop()
-	tl, err := startTransparency(ctx, store, *rsFlags.readModels, tlFlags, key)
+	tl, err := startTransparency(ctx, raw, *rsFlags.readModels, tlFlags, key)
 	if err != nil {
 		return err
 	}
@@ -85,10 +94,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed, Search: search})
-	if err != nil {
-		return err
-	}
 	// The report to the Premier (/reports) is computed at a position it
 	// names, so that it can be recomputed later: from the report-inputs
 	// read model up to its checkpoint, else by folding the log.
@@ -96,20 +101,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	root := http.NewServeMux()
-	root.Handle("GET /reports", reports.HandlerWith(store, reports.HandlerOptions{Inputs: inputs}))
-	root.Handle("/", h)
+	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed, Search: search,
+		Reports: reports.NewService(store, reports.ServiceOptions{Inputs: inputs})})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{
-		Handler:           root,
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    1 << 20, // the router refuses over web.DefaultMaxHeaderBytes, in the error format
 	}
 	fmt.Fprintf(stdout, "collab-ledger listening on http://%s (store %s)\n", ln.Addr(), eventstore.Redact(*storeURL))
 	announceDemo(stdout, "http://"+ln.Addr().String())

@@ -77,6 +77,12 @@ func printStatus(w io.Writer, rep web.StatusReport) {
 		if p.Error != "" {
 			note = fmt.Sprintf("failed at position %d: %s", p.ErrorPosition, p.Error)
 		}
+		if p.NextRestart != nil {
+			note = fmt.Sprintf("%s; restarting itself at %s (%d failures in a row)", note, p.NextRestart.Format(time.RFC3339), p.Restarts)
+		}
+		if p.Stalled {
+			note = strings.TrimSpace(fmt.Sprintf("%s stalled: no progress since %s", note, p.LastMoved.Format(time.RFC3339)))
+		}
 		if p.Rebuild != nil {
 			note = strings.TrimSpace(fmt.Sprintf("%s rebuilding generation %d: at %d, lag %d %s", note, p.Rebuild.Generation, p.Rebuild.Checkpoint, p.Rebuild.Lag, p.Rebuild.Error))
 		}

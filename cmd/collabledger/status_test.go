@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -10,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pdis/collab-ledger/projections"
+	"github.com/pdis/collab-ledger/web"
 )
 
 // startServe runs `collabledger serve` on a fresh embedded store and returns
@@ -127,5 +131,54 @@ func TestStatusAndRebuild(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("status endpoint: %d", resp.StatusCode)
+	}
+}
+
+// TestPrintStatusNotes: a failed projection shows when it restarts itself,
+// a stalled one since when it has not moved.
+func TestPrintStatusNotes(t *testing.T) {
+	at := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	var b strings.Builder
+	printStatus(&b, web.StatusReport{Head: 20, Projections: []projections.Status{
+		{Projection: "trail", State: projections.StateFailed, Checkpoint: 9, Lag: 11, Error: "boom", ErrorPosition: 10, Restarts: 3, NextRestart: &at},
+		{Projection: "tallies", State: projections.StateRunning, Checkpoint: 5, Lag: 15, Stalled: true, LastMoved: at},
+	}})
+	out := b.String()
+	for _, want := range []string{
+		"failed at position 10: boom; restarting itself at 2026-12-06T12:00:00Z (3 failures in a row)",
+		"stalled: no progress since 2026-12-06T12:00:00Z",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+}
+
+// TestServeReady: the server answers GET /readyz, ready once every read
+// model has caught up with the log, listing each of them.
+func TestServeReady(t *testing.T) {
+	base := startServe(t, "file:"+filepath.Join(t.TempDir(), "ledger.db"))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + web.ReadyPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rd web.Readiness
+		err = json.NewDecoder(resp.Body).Decode(&rd)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode == http.StatusOK {
+			if rd.Status != "ready" || len(rd.Jobs) != len(projectionList()) {
+				t.Fatalf("ready: %+v", rd)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready after 30 s: %d %+v", resp.StatusCode, rd)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/eventstore/export"
 	"github.com/pdis/collab-ledger/eventstore/kurrentdb"
 	"github.com/pdis/collab-ledger/transparency"
 )
@@ -194,6 +195,11 @@ func (v *verification) run(storeURL, exportFile string) (*transparency.Report, e
 			fmt.Fprintf(v.stderr, "  (%d checkpoints do not match because of the above)\n", report.Explained)
 		}
 		return nil, fmt.Errorf("%w: %w", errVerify, report.Err())
+	}
+	if exportFile != "" && exportFile != "-" {
+		if err := v.checkSecrets(exportFile); err != nil {
+			return nil, err
+		}
 	}
 	if report.Latest.Note == nil {
 		return nil, fmt.Errorf("%w: %s: %d events hash correctly, but there is no signed checkpoint to check the tree against (%w)",
@@ -530,4 +536,35 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// checkSecrets checks the values and salts an auditor export carries
+// against the commitments in its events (the content hashes, and so the
+// commitments, were checked already). A public export has none to check.
+func (v *verification) checkSecrets(exportFile string) error {
+	f, err := os.Open(exportFile)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	defer f.Close()
+	rep, err := export.CheckSecrets(bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	if len(rep.Problems) > 0 {
+		fmt.Fprintf(v.stderr, "verify export %s: NOT VERIFIED: %d sealed fields do not open their commitments:\n", exportFile, len(rep.Problems))
+		for i, p := range rep.Problems {
+			if i == 20 {
+				fmt.Fprintf(v.stderr, "  ... and %d more\n", len(rep.Problems)-i)
+				break
+			}
+			fmt.Fprintf(v.stderr, "  %v\n", p)
+		}
+		return fmt.Errorf("%w: %w", errVerify, rep.Problems[0])
+	}
+	if rep.Sealed > 0 {
+		fmt.Fprintf(v.stdout, "sealed fields: %d events hold commitments; %d values open them (auditor export), %d have no value here (erased, or a public export)\n",
+			rep.Sealed, rep.Opened, rep.Erased)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -88,6 +89,14 @@ func TestKeygen(t *testing.T) {
 // position 42), 3 more (45 events). It returns the first checkpoint's note.
 func seedStore(t *testing.T, path, priv string) []byte {
 	t.Helper()
+	return seedStoreWith(t, path, priv, nil)
+}
+
+// seedStoreWith is seedStore with the events appended through wrap(store)
+// (a sealed log) when wrap is not nil: then they are signatures, whose
+// signer is personal.
+func seedStoreWith(t *testing.T, path, priv string, wrap func(eventstore.Store) eventstore.Store) []byte {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -115,10 +124,17 @@ func seedStore(t *testing.T, path, priv string) []byte {
 		t.Fatal(err)
 	}
 	n := 0
+	appender := eventstore.Store(store)
+	if wrap != nil {
+		appender = wrap(store)
+	}
 	add := func(k int) {
 		for range k {
 			ev, _ := eventstore.NewEventData("meeting.note_added", 1, map[string]any{"n": n, "text": "壓力有點大"}, eventstore.Metadata{ActorRole: "host"})
-			if _, err := store.Append(ctx, "meeting-"+string(rune('a'+n%3)), eventstore.Any, ev); err != nil {
+			if wrap != nil {
+				ev, _ = eventstore.NewEventData("proposal.signed", 1, map[string]any{"n": n, "proposalId": "p1", "signer": fmt.Sprintf("signer-%03d", n)}, eventstore.Metadata{ActorRole: "citizen"})
+			}
+			if _, err := appender.Append(ctx, "meeting-"+string(rune('a'+n%3)), eventstore.Any, ev); err != nil {
 				t.Fatal(err)
 			}
 			n++

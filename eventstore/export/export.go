@@ -33,6 +33,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/eventstore/sealed"
 )
 
 // Source is the CloudEvents source of every exported event.
@@ -63,6 +64,11 @@ type Line struct {
 	CausationID     string          `json:"causationid,omitempty"`
 	OccurredAt      string          `json:"occurredat,omitempty"`
 	ContentHash     string          `json:"contenthash"`
+	// Secrets are the values and salts of the event's committed fields
+	// (envelope version 2), in an auditor export only; a public export
+	// has commitments only. Not a CloudEvents attribute: an auditor
+	// export is for verify and auditors, not for event brokers.
+	Secrets []sealed.Secret `json:"secrets,omitempty"`
 }
 
 // FromEvent converts a stored event to its export line.
@@ -140,8 +146,14 @@ func NewWriter(w io.Writer) *Writer {
 }
 
 // Write writes one event as one line.
-func (w *Writer) Write(e eventstore.Event) error {
-	if err := w.enc.Encode(FromEvent(e)); err != nil {
+func (w *Writer) Write(e eventstore.Event) error { return w.WriteWithSecrets(e, nil) }
+
+// WriteWithSecrets writes one event of an auditor export: the line carries
+// the secrets of its committed fields.
+func (w *Writer) WriteWithSecrets(e eventstore.Event, secrets []sealed.Secret) error {
+	l := FromEvent(e)
+	l.Secrets = secrets
+	if err := w.enc.Encode(l); err != nil {
 		return fmt.Errorf("export event %d: %w", e.Position, err)
 	}
 	w.n++
@@ -156,9 +168,14 @@ func (w *Writer) Flush() error { return w.w.Flush() }
 
 // Reader reads an export line by line.
 type Reader struct {
-	sc   *bufio.Scanner
-	line int
+	sc      *bufio.Scanner
+	line    int
+	secrets []sealed.Secret
 }
+
+// Secrets returns the secrets the line Read last returned carried (an
+// auditor export's).
+func (r *Reader) Secrets() []sealed.Secret { return r.secrets }
 
 // NewReader returns a Reader on r.
 func NewReader(r io.Reader) *Reader {
@@ -184,6 +201,7 @@ func (r *Reader) Read() (eventstore.Event, error) {
 		if err != nil {
 			return e, fmt.Errorf("export line %d: %w", r.line, err)
 		}
+		r.secrets = l.Secrets
 		return e, nil
 	}
 	if err := r.sc.Err(); err != nil {
@@ -194,3 +212,52 @@ func (r *Reader) Read() (eventstore.Event, error) {
 
 // Line is the number of the line Read last returned.
 func (r *Reader) Line() int { return r.line }
+
+// SecretsReport is what CheckSecrets found.
+type SecretsReport struct {
+	// Events is how many events were read; Sealed how many of them hold
+	// commitments; Opened how many committed fields were checked against
+	// their secret, Erased how many had none (an erasure, or a public
+	// export).
+	Events, Sealed, Opened, Erased int
+	// Problems name each line and field whose value, salt or commitment
+	// do not match.
+	Problems []error
+}
+
+// CheckSecrets reads an export and checks each secret an auditor export
+// carries against the commitment in its event's data (the content hashes,
+// the tree and the checkpoints are transparency.VerifyExport's). A value,
+// salt or commitment changed since the export was written is named by its
+// line, event and field.
+func CheckSecrets(r io.Reader) (SecretsReport, error) {
+	var rep SecretsReport
+	rd := NewReader(r)
+	for {
+		e, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			return rep, nil
+		}
+		if err != nil {
+			return rep, err
+		}
+		rep.Events++
+		cs, err := sealed.Commitments(e.Data)
+		if err != nil {
+			rep.Problems = append(rep.Problems, fmt.Errorf("export line %d, event %s: %w", rd.Line(), e.ID, err))
+			continue
+		}
+		if len(cs) == 0 && len(rd.Secrets()) == 0 {
+			continue
+		}
+		if len(cs) > 0 {
+			rep.Sealed++
+		}
+		if err := sealed.Verify(e.Data, rd.Secrets()); err != nil {
+			rep.Problems = append(rep.Problems, fmt.Errorf("export line %d, event %s (%s/%d): %w", rd.Line(), e.ID, e.Stream, e.Version, err))
+			continue
+		}
+		rep.Opened += len(rd.Secrets())
+		rep.Erased += len(cs) - len(rd.Secrets())
+	}
+}

@@ -33,7 +33,7 @@ type DirOptions struct {
 // signatures/<ID>.csv. Proposals with signatures but no line in
 // proposals.jsonl are imported as records without metadata (and so not
 // recorded, with a warning). report, if not nil, gets each outcome as it
-// is done. The error is a failure to read the folder; bad records are
+// is done, from one goroutine at a time. The error is a failure to read the folder; bad records are
 // outcomes.
 func (im *Importer) ImportDir(ctx context.Context, dir string, opts DirOptions, report func(Outcome)) (*Summary, error) {
 	start := time.Now()
@@ -111,6 +111,7 @@ func (im *Importer) ImportDir(ctx context.Context, dir string, opts DirOptions, 
 	}
 	next := make(chan task)
 	var wg sync.WaitGroup
+	var reportMu sync.Mutex // report is called by one worker at a time
 	for range workers {
 		wg.Add(1)
 		go func() {
@@ -128,7 +129,9 @@ func (im *Importer) ImportDir(ctx context.Context, dir string, opts DirOptions, 
 				}
 				sum.Add(o)
 				if report != nil {
+					reportMu.Lock()
 					report(o)
+					reportMu.Unlock()
 				}
 			}
 		}()

@@ -1,0 +1,180 @@
+package sealed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"slices"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+
+	"github.com/pdis/collab-ledger/eventstore"
+)
+
+// Log is an eventstore.Store that seals on the way in and opens on the way
+// out: Append commits each event's private fields (private(eventType), e.g.
+// domain.PrivateFields) and keeps their secrets before the append, so an
+// acknowledged event never lacks them; reads put the values back where
+// they are still kept. What the inner store holds, exports and hashes is
+// the sealed form: the transparency log, the exports and verify read Inner,
+// never the opened events (whose data no longer matches their hash).
+type Log struct {
+	closed  atomic.Bool
+	inner   eventstore.Store
+	secrets Secrets
+	private func(eventType string) []string
+}
+
+var _ eventstore.Store = (*Log)(nil)
+
+// NewLog wraps inner.
+func NewLog(inner eventstore.Store, secrets Secrets, private func(eventType string) []string) *Log {
+	return &Log{inner: inner, secrets: secrets, private: private}
+}
+
+// Inner returns the store the sealed events are in.
+func (l *Log) Inner() eventstore.Store { return l.inner }
+
+// Secrets returns the store of the secrets.
+func (l *Log) Secrets() Secrets { return l.secrets }
+
+// Append implements eventstore.Store.
+func (l *Log) Append(ctx context.Context, stream string, exp eventstore.Expectation, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if l.closed.Load() {
+		return eventstore.AppendResult{}, eventstore.ErrClosed
+	}
+	var ids []uuid.UUID
+	for _, ev := range events {
+		if len(l.private(ev.Type)) > 0 {
+			ids = append(ids, ev.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return l.inner.Append(ctx, stream, exp, events...)
+	}
+	kept, err := l.secrets.Get(ctx, ids...)
+	if err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("seal: %w", err)
+	}
+	sealedEvents := slices.Clone(events)
+	put := make(map[uuid.UUID][]Secret, len(ids))
+	for i, ev := range sealedEvents {
+		paths := l.private(ev.Type)
+		if len(paths) == 0 {
+			continue
+		}
+		data, secrets, err := SealWith(ev.Data, paths, func(path string) ([]byte, error) {
+			for _, k := range kept[ev.ID] { // a retry seals with the salts of the first try
+				if k.Path == path {
+					return k.Salt, nil
+				}
+			}
+			return randomSalt(path)
+		})
+		if errors.Is(err, ErrMalformed) {
+			return eventstore.AppendResult{}, fmt.Errorf("%w: seal %s %s: %v", eventstore.ErrInvalidEvent, ev.Type, ev.ID, err)
+		}
+		if err != nil {
+			return eventstore.AppendResult{}, fmt.Errorf("seal %s %s: %w", ev.Type, ev.ID, err)
+		}
+		if len(secrets) > 0 {
+			put[ev.ID] = secrets
+		}
+		sealedEvents[i].Data = data
+	}
+	// The secrets are durable before the events: an acknowledged event
+	// never lacks them (secrets of an append that then failed open
+	// nothing, and a retry reuses them).
+	if err := l.secrets.Put(ctx, put); err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("seal: %w", err)
+	}
+	res, err := l.inner.Append(ctx, stream, exp, sealedEvents...)
+	if err != nil {
+		return res, err
+	}
+	res.Events, err = l.openAll(ctx, res.Events, nil)
+	return res, err
+}
+
+// openAll puts back the kept values of the sealed events of evs, reading
+// their secrets at once.
+func (l *Log) openAll(ctx context.Context, evs []eventstore.Event, err error) ([]eventstore.Event, error) {
+	if err != nil {
+		return evs, err
+	}
+	if l.closed.Load() {
+		return nil, eventstore.ErrClosed
+	}
+	var ids []uuid.UUID
+	for i := range evs {
+		if IsSealed(evs[i].Data) {
+			ids = append(ids, evs[i].ID)
+		}
+	}
+	if len(ids) == 0 {
+		return evs, nil
+	}
+	secrets, err := l.secrets.Get(ctx, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	for i := range evs {
+		ev := &evs[i]
+		if !IsSealed(ev.Data) {
+			continue
+		}
+		data, _, err := Open(ev.Data, secrets[ev.ID])
+		if err != nil {
+			return nil, fmt.Errorf("open event %s (%s/%d): %w", ev.ID, ev.Stream, ev.Version, err)
+		}
+		ev.Data = data
+	}
+	return evs, nil
+}
+
+// ReadStream implements eventstore.Store.
+func (l *Log) ReadStream(ctx context.Context, stream string, from uint64, limit int) ([]eventstore.Event, error) {
+	evs, err := l.inner.ReadStream(ctx, stream, from, limit)
+	return l.openAll(ctx, evs, err)
+}
+
+// ReadAll implements eventstore.Store.
+func (l *Log) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Event, error) {
+	evs, err := l.inner.ReadAll(ctx, after, limit)
+	return l.openAll(ctx, evs, err)
+}
+
+// Subscribe implements eventstore.Store.
+func (l *Log) Subscribe(ctx context.Context, after eventstore.Position) iter.Seq2[eventstore.Event, error] {
+	return func(yield func(eventstore.Event, error) bool) {
+		for ev, err := range l.inner.Subscribe(ctx, after) {
+			if err == nil && IsSealed(ev.Data) {
+				var one []eventstore.Event
+				if one, err = l.openAll(ctx, []eventstore.Event{ev}, nil); err == nil {
+					ev = one[0]
+				}
+			}
+			if !yield(ev, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// Head implements eventstore.Store.
+func (l *Log) Head(ctx context.Context) (eventstore.Position, error) { return l.inner.Head(ctx) }
+
+// Close closes the inner store, and the secrets store if it has a Close.
+func (l *Log) Close() error {
+	if l.closed.Swap(true) {
+		return l.inner.Close()
+	}
+	err := l.inner.Close()
+	if c, ok := l.secrets.(io.Closer); ok {
+		err = errors.Join(err, c.Close())
+	}
+	return err
+}

@@ -1,0 +1,75 @@
+package web_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/domain/calendar"
+)
+
+// TestPageReattributionShowsWhatChanged (#14 item 15): a speaker
+// reattribution with no text change shows no empty "Edited" bar, and one
+// that changes only the account says so instead of "X → X".
+func TestPageReattributionShowsWhatChanged(t *testing.T) {
+	pe := newPagesEnv(t)
+	for _, s := range []struct {
+		at    string
+		actor domain.Actor
+		cmd   domain.Command
+	}{
+		{"2019-04-02 10:00", staffActor, domain.ScheduleMeeting{MeetingID: "m-1", Kind: domain.MeetingOther, Title: "共識營", StartsAt: tpg("2019-04-16 09:30")}},
+		{"2019-04-16 09:30", pgSteno, domain.StartTranscript{MeetingID: "m-1"}},
+		{"2019-04-16 09:31", pgSteno, domain.RecordUtterance{MeetingID: "m-1", UtteranceID: "u-1", Kind: domain.UtteranceSpeech, Speaker: domain.Speaker{Name: "甲"}, Paragraphs: []string{"第一句。"}}},
+		{"2019-04-16 09:32", pgSteno, domain.RecordUtterance{MeetingID: "m-1", UtteranceID: "u-2", Kind: domain.UtteranceSpeech, Speaker: domain.Speaker{Name: "丙"}, Paragraphs: []string{"第二句。"}}},
+		{"2019-04-19 18:00", staffActor, domain.PublishTranscript{MeetingID: "m-1"}},
+		{"2019-04-20 10:00", staffActor, domain.ReattributeSpeaker{MeetingID: "m-1", UtteranceID: "u-1", Speaker: domain.Speaker{Name: "乙"}, Reason: "其實是乙說的"}},
+		{"2019-04-20 10:05", staffActor, domain.ReattributeSpeaker{MeetingID: "m-1", UtteranceID: "u-2", Speaker: domain.Speaker{Name: "丙", ActorID: pgMoiChief.ID}, Reason: "連結帳號"}},
+	} {
+		pe.do(s.at, s.actor, s.cmd)
+	}
+	pe.caughtUp()
+	code, body, _ := pe.get("/meetings/m-1?lang=en")
+	if code != http.StatusOK {
+		t.Fatalf("%d %s", code, body)
+	}
+	mustContain(t, "transcript", body, "Speaker corrected: 甲 → 乙", "Speaker corrected: 丙; linked to the speaker&#39;s account")
+	mustNotContain(t, "transcript", body, `class="edited-mark"`, "丙 → 丙", pgMoiChief.ID)
+	code, body, _ = pe.get("/meetings/m-1")
+	if code != http.StatusOK {
+		t.Fatalf("%d", code)
+	}
+	mustContain(t, "transcript (zh)", body, "發言者更正：甲 → 乙", "發言者更正：丙；連結到發言者帳號")
+}
+
+// TestPageDueDatesShowTheLastDay (#14 item 5): a deadline is the end of a
+// Taipei day and the page shows that day: the README's "due 23 November,
+// extended to 23 January" reads 2024-11-23 → 2025-01-23, not 11-24 →
+// 01-24.
+func TestPageDueDatesShowTheLastDay(t *testing.T) {
+	pe := newPagesEnv(t)
+	proposer := domain.Actor{ID: string(domain.Pseudonym(apiSecret, "F123456789")), Role: domain.RoleProposer}
+	c1, c2 := citizenActor("A200000001"), citizenActor("A200000002")
+	mohw := domain.Actor{ID: "mohw-official", Role: domain.RoleMinistry, Ministry: "mohw"}
+	for _, s := range []struct {
+		at    string
+		actor domain.Actor
+		cmd   domain.Command
+	}{
+		{"2024-09-20 10:00", proposer, domain.SubmitProposal{ProposalID: "p-2", Title: "循環杯", Summary: "..."}},
+		{"2024-09-20 11:00", staffActor, domain.PublishProposal{ProposalID: "p-2", CompetentMinistry: "mohw"}},
+		{"2024-09-23 09:00", c1, domain.SignProposal{ProposalID: "p-2", Signer: domain.SignerID(c1.ID)}},
+		{"2024-09-23 10:00", c2, domain.SignProposal{ProposalID: "p-2", Signer: domain.SignerID(c2.ID)}},
+		{"2024-11-15 11:00", mohw, domain.ExtendResponseDeadline{ProposalID: "p-2", NewDueDate: calendar.MustParseDate("2025-01-23"), Reason: "需跨部會研商"}},
+		{"2025-01-24 09:00", staffActor, domain.MarkResponseOverdue{ProposalID: "p-2"}},
+	} {
+		pe.do(s.at, s.actor, s.cmd)
+	}
+	pe.caughtUp()
+	code, body, _ := pe.get("/proposals/p-2?lang=en")
+	if code != http.StatusOK {
+		t.Fatalf("%d %s", code, body)
+	}
+	mustContain(t, "proposal page", body, "2024-11-23 → 2025-01-23", ">2025-01-23</time>", ">2024-11-23</time>")
+	mustNotContain(t, "proposal page", body, "2024-11-24", "2025-01-24")
+}
