@@ -28,7 +28,9 @@ func TestRecommendationSources(t *testing.T) {
 	other := NewTranscript("m-2")
 	proposal := c.source.SourceRef
 
-	src := func(k RecommendationSourceKind, id string) RecommendationSource { return RecommendationSource{Kind: k, ID: id} }
+	src := func(k RecommendationSourceKind, id string) RecommendationSource {
+		return RecommendationSource{Kind: k, ID: id}
+	}
 	for _, tc := range []struct {
 		name       string
 		sources    []RecommendationSource
