@@ -253,4 +253,3 @@ func (s *server) requirePostSession(w http.ResponseWriter, r *http.Request) (*se
 	}
 	return sess, p, true
 }
-
