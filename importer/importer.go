@@ -544,6 +544,19 @@ func (im *Importer) publish(ctx context.Context, id domain.MeetingID, at time.Ti
 	return len(res.Events), err
 }
 
+// mentionsIn counts a word's occurrences in a document's text.
+func mentionsIn(d *akn.Document) func(string) int {
+	return func(word string) int {
+		n := 0
+		for _, u := range d.Utterances {
+			for _, p := range u.Paragraphs {
+				n += strings.Count(p, word)
+			}
+		}
+		return n
+	}
+}
+
 // UtterancesOf is a document's utterances as an import records them,
 // numbered u-1, u-2, ...
 func UtterancesOf(d *akn.Document) []domain.ImportedUtterance { return utterancesOf(d) }
@@ -666,7 +679,7 @@ func (im *Importer) ImportFiles(ctx context.Context, paths []string, opts Option
 	var docs []ProcessFile
 	for i, p := range parsedFiles {
 		if p != nil {
-			docs = append(docs, ProcessFile{Index: i, Title: p.doc.Title, Date: p.doc.Date, MeetingID: MeetingIDFor(p.doc)})
+			docs = append(docs, ProcessFile{Index: i, Title: p.doc.Title, Date: p.doc.Date, MeetingID: MeetingIDFor(p.doc), Mentions: mentionsIn(p.doc)})
 		}
 	}
 	plan := Classify(docs)

@@ -431,7 +431,7 @@ func TestClassifyTitle(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", title, got, want)
 		}
 	}
-	for _, title := range []string{"2019-03-22 【漁港釣魚案】協作會議-會前會", "2018-04-18 開放政府聯絡人協作會議一週年記者會", "2017-01-18 開放政府專責聯絡人第一次工作坊", "2020-01-18 與曾博恩對談"} {
+	for _, title := range []string{"2018-04-18 開放政府聯絡人協作會議一週年記者會", "2017-01-18 開放政府專責聯絡人第一次工作坊", "2020-01-18 與曾博恩對談"} {
 		if c := importer.ClassifyTitle(title); c.Kind != importer.ClassUnclassified || c.Reason == "" {
 			t.Errorf("%s: %+v, want unclassified with a reason", title, c)
 		}

@@ -34,6 +34,11 @@ const (
 	ClassMonthly ClassKind = "po_monthly"
 	// ClassConsensus: a yearly consensus meeting or camp (共識會議, 共識營).
 	ClassConsensus ClassKind = "consensus"
+	// ClassTopic: a meeting of a case named by its topic, not its number
+	// (【人權公投案】協作會議-會前會, 澎湖案第二次會前會): Of says which kind
+	// of meeting, Topic the topic; Classify attaches it to the numbered case
+	// whose collaborative meetings speak of the topic.
+	ClassTopic ClassKind = "topic"
 	// ClassUnclassified: none of these.
 	ClassUnclassified ClassKind = "unclassified"
 )
@@ -50,6 +55,10 @@ type Class struct {
 	// Ordinal is the pre-meeting's, working meeting's or monthly meeting's
 	// own number (第二次會前會, PO第八次月會), 0 if not said.
 	Ordinal int
+	// Topic is the topic a topic-named meeting names (人權公投), and Of
+	// the kind of meeting it is (pre-meeting, working, collaborative).
+	Topic string
+	Of    ClassKind
 	// Reason says why a title is unclassified.
 	Reason string
 }
@@ -64,6 +73,8 @@ var (
 	reWorkPlan  = regexp.MustCompile(`開放政府聯絡人工作推動會議`)
 	reConsensus = regexp.MustCompile(`共識營|共識會議`)
 	reLeadDate  = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}\s*`)
+	// A topic: 【X案】, 「X」, or X案 before the kind of meeting.
+	reTopic = regexp.MustCompile(`【([^】]+?)案?】|「([^」]+)」|([\p{Han}A-Za-z0-9]{2,12}?)案[\s-]*(?:第\s*` + numeral + `\s*次\s*)?(?:協作會議)?[\s-]*(?:會前會|工作會議|籌備會議)`)
 )
 
 // ParseNumeral reads an Arabic (ASCII or full-width) or Chinese numeral:
@@ -127,6 +138,11 @@ func ClassifyTitle(title string) Class {
 		return Class{Kind: ClassConsensus, Session: session}
 	}
 	n, ok := numberIn(reCase, t)
+	if (!ok || n == 0) && !strings.Contains(t, "記者會") {
+		if c, ok := topicClass(t); ok {
+			return c
+		}
+	}
 	if !ok || n == 0 {
 		var reason string
 		switch {
@@ -155,6 +171,64 @@ func ClassifyTitle(title string) Class {
 	return Class{Kind: ClassCollaborative, Case: n, Session: session}
 }
 
+// topicClass recognises a meeting of a case named by its topic.
+func topicClass(t string) (Class, bool) {
+	m := reTopic.FindStringSubmatch(t)
+	if m == nil {
+		return Class{}, false
+	}
+	topic := m[1] + m[2] + m[3]
+	of := ClassCollaborative
+	switch {
+	case strings.Contains(t, "會前會"), strings.Contains(t, "籌備會議"):
+		of = ClassPreMeeting
+	case strings.Contains(t, "工作會議"):
+		of = ClassWorking
+	case !strings.Contains(t, "協作會議"):
+		return Class{}, false
+	}
+	ord, _ := numberIn(reOrdinal, t)
+	return Class{Kind: ClassTopic, Topic: topic, Of: of, Ordinal: ord}, true
+}
+
+// topicScore is how much a text that mentions words (mentions counts
+// occurrences) speaks of topic: the occurrences of each pair of adjacent
+// Han characters of the topic, and of each Latin word whole.
+func topicScore(topic string, mentions func(string) int) int {
+	if mentions == nil {
+		return 0
+	}
+	score := 0
+	rs := []rune(topic)
+	latin := ""
+	for i, r := range rs {
+		if r < 0x80 {
+			latin += string(r)
+			continue
+		}
+		if latin != "" {
+			score += mentions(latin)
+			latin = ""
+		}
+		if i+1 < len(rs) && rs[i+1] >= 0x80 {
+			score += mentions(string(rs[i : i+2]))
+		}
+	}
+	if latin != "" {
+		score += mentions(latin)
+	}
+	return score
+}
+
+// Topic matching: a topic-named meeting belongs to the numbered case whose
+// collaborative meetings, held from a week before to topicWindow after it,
+// speak of the topic at least minTopicScore times and at least twice as
+// much as any other such case's.
+const (
+	topicWindow   = 150 * 24 * time.Hour
+	minTopicScore = 10
+)
+
 // ProcessFile is one imported file as classification sees it.
 type ProcessFile struct {
 	// Index is the file's place in the import.
@@ -163,6 +237,10 @@ type ProcessFile struct {
 	Title, Date string
 	// MeetingID the file is recorded as.
 	MeetingID domain.MeetingID
+	// Mentions counts a word's occurrences in the transcript's text (nil:
+	// the text is not known, and no topic-named meeting can be matched
+	// to it).
+	Mentions func(word string) int
 }
 
 // PlannedMeeting is a meeting of a planned case.
@@ -206,6 +284,9 @@ type Summary struct {
 	// that name the process (協作, 會前會, 月會, 共識, 聯絡人, PO) but could
 	// not be classified.
 	Unclassified []string
+	// Topics lists the topic-named meetings attached to a case:
+	// "TITLE → case N (topic T mentioned M times in its meetings)".
+	Topics []string
 	// Other counts the meetings that are not part of the process
 	// (interviews, visits, other meetings).
 	Other int
@@ -221,6 +302,9 @@ func (s Summary) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "process pdis (%d events): %d cases from %d collaborative meetings, %d pre-meetings, %d working meetings; %d PO monthly meetings; %d consensus meetings; %d other meetings; %d not classified",
 		s.Events, s.Cases, s.Collaborative, s.PreMeetings, s.Working, s.Monthly, s.Consensus, s.Other, len(s.Unclassified))
+	for _, u := range s.Topics {
+		b.WriteString("\n  named by topic: " + u)
+	}
 	for _, u := range s.Unclassified {
 		b.WriteString("\n  not classified: " + u)
 	}
@@ -235,6 +319,7 @@ func Classify(files []ProcessFile) Plan {
 	plan := Plan{Placements: map[int]Placement{}}
 	cases := map[int]*PlannedCase{}
 	monthly := map[domain.MonthlyMeetingID]bool{}
+	var topical []topicFile
 	slices.SortStableFunc(files, func(a, b ProcessFile) int { return strings.Compare(a.Date, b.Date) })
 	for _, f := range files {
 		c := ClassifyTitle(f.Title)
@@ -274,6 +359,8 @@ func Classify(files []ProcessFile) Plan {
 		case ClassConsensus:
 			plan.Placements[f.Index] = Placement{Kind: domain.MeetingOther}
 			plan.Summary.Consensus++
+		case ClassTopic:
+			topical = append(topical, topicFile{f: f, c: c, date: date})
 		default:
 			if reProcessWords.MatchString(f.Title) {
 				plan.Summary.Unclassified = append(plan.Summary.Unclassified, f.Title+": "+c.Reason)
@@ -282,6 +369,7 @@ func Classify(files []ProcessFile) Plan {
 			}
 		}
 	}
+	plan.attachTopics(topical, cases, files)
 	for _, n := range sortedKeys(cases) {
 		pc := cases[n]
 		for _, m := range pc.Meetings {
@@ -294,6 +382,63 @@ func Classify(files []ProcessFile) Plan {
 	}
 	plan.Summary.Cases = len(plan.Cases)
 	return plan
+}
+
+type topicFile struct {
+	f    ProcessFile
+	c    Class
+	date time.Time
+}
+
+// attachTopics places each topic-named meeting in the numbered case whose
+// collaborative meetings speak of its topic (see topicWindow), or lists it
+// as not classified, saying why.
+func (plan *Plan) attachTopics(topical []topicFile, cases map[int]*PlannedCase, files []ProcessFile) {
+	mentions := map[int]func(string) int{}
+	for _, f := range files {
+		mentions[f.Index] = f.Mentions
+	}
+	for _, tf := range topical {
+		best, bestScore, second := 0, 0, 0
+		for _, n := range sortedKeys(cases) {
+			score := 0
+			for _, m := range cases[n].Meetings {
+				if m.Class.Kind != ClassCollaborative || m.Date.Before(tf.date.Add(-7*24*time.Hour)) || m.Date.After(tf.date.Add(topicWindow)) {
+					continue
+				}
+				score += topicScore(tf.c.Topic, mentions[m.Index])
+			}
+			switch {
+			case score > bestScore:
+				best, bestScore, second = n, score, bestScore
+			case score > second:
+				second = score
+			}
+		}
+		if bestScore < minTopicScore || bestScore < 2*second {
+			reason := fmt.Sprintf("a meeting named by its topic (%s); no numbered collaborative meeting within %d days speaks of it clearly (best %d mentions, next %d)", tf.c.Topic, int(topicWindow.Hours()/24), bestScore, second)
+			plan.Summary.Unclassified = append(plan.Summary.Unclassified, tf.f.Title+": "+reason)
+			continue
+		}
+		pc := cases[best]
+		c := tf.c
+		c.Kind, c.Case = c.Of, best
+		pc.Meetings = append(pc.Meetings, PlannedMeeting{Index: tf.f.Index, Title: tf.f.Title, Date: tf.date, Class: c})
+		slices.SortStableFunc(pc.Meetings, func(a, b PlannedMeeting) int { return a.Date.Compare(b.Date) })
+		kind := domain.MeetingCollaborative
+		switch c.Kind {
+		case ClassPreMeeting:
+			kind = domain.MeetingPreMeeting
+			plan.Summary.PreMeetings++
+		case ClassWorking:
+			kind = domain.MeetingWorking
+			plan.Summary.Working++
+		default:
+			plan.Summary.Collaborative++
+		}
+		plan.Placements[tf.f.Index] = Placement{Kind: kind, CaseID: pc.ID}
+		plan.Summary.Topics = append(plan.Summary.Topics, fmt.Sprintf("%s → case %d (%s mentioned %d times in its meetings, the next case %d)", tf.f.Title, best, c.Topic, bestScore, second))
+	}
 }
 
 // stageOf is the stage a meeting's date implies for its case.

@@ -42,9 +42,6 @@ const (
 // today, each with why. Check reports an exception that no longer imports
 // net/http, so that the list only shrinks.
 var HTTPExceptions = map[string]string{
-	// TODO(tokens): the reports HTTP handler (reports/handler.go) moves
-	// into web with one error mapping (issue 13); remove this entry then.
-	Module + "/reports": "serves GET /reports (moving into web)",
 	// Outbound HTTP clients, not faces: the witness client posts
 	// checkpoints to witnesses (C2SP tlog-witness) and the monitor fetches
 	// other ledgers' checkpoints.
