@@ -139,6 +139,9 @@ type Request[A domain.Aggregate] struct {
 	// explicitly (an import of a 2019 meeting) is also recorded as the
 	// events' occurred-at.
 	At time.Time
+	// AtReason says why At is in the past; it goes into each event
+	// (domain.Occurred.BackdateReason).
+	AtReason string
 	// Decide asks the domain; it must not change the aggregate (the handler
 	// applies the returned events).
 	Decide func(agg A, at time.Time) ([]domain.Event, error)
@@ -435,6 +438,9 @@ func (h *Handler[A]) catchUp(ctx context.Context, stream string, e *entry[A]) er
 func (h *Handler[A]) encode(j *job[A], evs []domain.Event) ([]eventstore.EventData, error) {
 	out := make([]eventstore.EventData, len(evs))
 	for i, ev := range evs {
+		if j.req.AtReason != "" && !j.req.At.IsZero() {
+			ev = domain.WithBackdateReason(ev, j.req.AtReason)
+		}
 		typ, ver, data, err := h.cfg.Codec.Encode(ev)
 		if err != nil {
 			return nil, err

@@ -218,6 +218,23 @@ func WithCausationID(id string) Option { return func(c *call) { c.causationID = 
 // 2019 meeting). Adapters should allow it only to importers and staff.
 func WithOccurredAt(t time.Time) Option { return func(c *call) { c.at = t } }
 
+// WithOccurredAtReason records why a command is dated in the past (with
+// WithOccurredAt) in its events (domain.Occurred.BackdateReason), so that
+// every view can mark them as back-dated and say why.
+func WithOccurredAtReason(reason string) Option { return func(c *call) { c.atReason = reason } }
+
+// Rule codes of back-dating.
+const (
+	// RuleOccurredAtFuture refuses an occurred-at later than now: it
+	// records facts from the past, and a date to come would make pages say
+	// a window closed that is still open.
+	RuleOccurredAtFuture = "command.occurred_at.future"
+)
+
+// clockSkew is how far an occurred-at may be ahead of the server's clock
+// (the client's clock may run a little fast).
+const clockSkew = time.Minute
+
 // call is one command being executed.
 type call struct {
 	actor                                 domain.Actor
@@ -253,6 +270,12 @@ func (l *Ledger) Execute(ctx context.Context, actor domain.Actor, cmd domain.Com
 	c := call{actor: actor, cmd: cmd}
 	for _, o := range opts {
 		o(&c)
+	}
+	if !c.at.IsZero() {
+		if now := l.cfg.Handler.Now(); c.at.After(now.Add(clockSkew)) {
+			return Result{}, &domain.RuleError{Rule: RuleOccurredAtFuture, Kind: domain.ErrRuleViolated,
+				Msg: fmt.Sprintf("occurred-at %s is after now (%s): only facts from the past are back-dated", c.at.Format(time.RFC3339), now.UTC().Format(time.RFC3339))}
+		}
 	}
 	if actor.Role == domain.RolePO && r.aggregate != AggregateRegistry {
 		// A PO's authority comes from the registry as it stands when the
@@ -344,7 +367,7 @@ func request[A domain.Aggregate](c call, stream string, newFn func() A, decide f
 	return Request[A]{
 		Stream: stream, New: newFn, Actor: c.actor,
 		CommandID: c.commandID, CorrelationID: c.correlationID, CausationID: c.causationID,
-		At: c.at, Decide: decide, EventID: c.eventID,
+		At: c.at, AtReason: c.atReason, Decide: decide, EventID: c.eventID,
 	}
 }
 
@@ -527,6 +550,18 @@ func (l *Ledger) execTranscript(ctx context.Context, id string, c call) (Result,
 	}
 	return l.transcripts.Handle(ctx, request(c, domain.TranscriptStream(mid), func() *domain.Transcript { return domain.NewTranscript(mid) },
 		func(t *domain.Transcript, at time.Time) ([]domain.Event, error) {
+			if _, live := c.cmd.(domain.EditUtterance); live && !c.at.IsZero() && c.atReason != "" {
+				// A speaker's edit is a live act: a client back-dating it
+				// (the API's X-Occurred-At, which needs a reason) has its
+				// window judged by the time it is recorded too. The only
+				// role that may both back-date and edit is staff; a staff
+				// speaker cannot reopen their own window. (In-process
+				// replays of a recorded history, the demo and the importers,
+				// pass WithOccurredAt alone.)
+				if _, err := t.Decide(c.cmd, c.actor, l.cfg.Handler.Now(), nil, l.cfg.Transcript, l.cfg.Calendar); err != nil {
+					return nil, err
+				}
+			}
 			if meeting != nil {
 				return meeting.read(func(m *domain.Meeting) ([]domain.Event, error) {
 					return t.Decide(c.cmd, c.actor, at, m, l.cfg.Transcript, l.cfg.Calendar)

@@ -29,6 +29,38 @@ type Event interface {
 type Occurred struct {
 	// At is when the thing happened.
 	At time.Time `json:"at"`
+	// BackdateReason says why the event was recorded with an At earlier
+	// than its recording (a back-dated command: an archive imported, a
+	// paper record entered late); empty for live commands. The command
+	// side sets it (WithBackdateReason); pages mark such events.
+	BackdateReason string `json:"backdateReason,omitempty" ledger:"public"`
+}
+
+// BackdateReason returns the BackdateReason in a stored event's data, ""
+// when there is none (only data that names one is decoded).
+func BackdateReason(data []byte) string {
+	if !bytes.Contains(data, []byte(`"backdateReason"`)) {
+		return ""
+	}
+	var o Occurred
+	if err := json.Unmarshal(data, &o); err != nil {
+		return ""
+	}
+	return o.BackdateReason
+}
+
+// WithBackdateReason returns e with its Occurred.BackdateReason set: the
+// command side records why a back-dated command was dated in the past.
+// Every event embeds Occurred; e is returned unchanged if it does not.
+func WithBackdateReason(e Event, reason string) Event {
+	v := reflect.New(reflect.TypeOf(e)).Elem()
+	v.Set(reflect.ValueOf(e))
+	f := v.FieldByName("Occurred")
+	if !f.IsValid() || f.Type() != reflect.TypeFor[Occurred]() {
+		return e
+	}
+	f.FieldByName("BackdateReason").SetString(reason)
+	return v.Interface().(Event)
 }
 
 // OccurredAt returns At.

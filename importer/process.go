@@ -334,19 +334,7 @@ func Classify(files []ProcessFile) Plan {
 				pc = &PlannedCase{ID: domain.CaseID(strconv.Itoa(c.Case)), Number: c.Case, Title: fmt.Sprintf("開放政府第%d次協作會議", c.Case)}
 				cases[c.Case] = pc
 			}
-			pc.Meetings = append(pc.Meetings, PlannedMeeting{Index: f.Index, Title: f.Title, Date: date, Class: c})
-			kind := domain.MeetingCollaborative
-			switch c.Kind {
-			case ClassCollaborative:
-				plan.Summary.Collaborative++
-			case ClassPreMeeting:
-				kind = domain.MeetingPreMeeting
-				plan.Summary.PreMeetings++
-			case ClassWorking:
-				kind = domain.MeetingWorking
-				plan.Summary.Working++
-			}
-			plan.Placements[f.Index] = Placement{Kind: kind, CaseID: pc.ID}
+			plan.place(pc, PlannedMeeting{Index: f.Index, Title: f.Title, Date: date, Class: c})
 		case ClassMonthly:
 			id := domain.MonthlyMeetingID(f.Date[:7])
 			for n := 2; monthly[id]; n++ {
@@ -382,6 +370,23 @@ func Classify(files []ProcessFile) Plan {
 	}
 	plan.Summary.Cases = len(plan.Cases)
 	return plan
+}
+
+// place adds a meeting to its case and counts it.
+func (plan *Plan) place(pc *PlannedCase, m PlannedMeeting) {
+	pc.Meetings = append(pc.Meetings, m)
+	kind := domain.MeetingCollaborative
+	switch m.Class.Kind {
+	case ClassPreMeeting:
+		kind = domain.MeetingPreMeeting
+		plan.Summary.PreMeetings++
+	case ClassWorking:
+		kind = domain.MeetingWorking
+		plan.Summary.Working++
+	default:
+		plan.Summary.Collaborative++
+	}
+	plan.Placements[m.Index] = Placement{Kind: kind, CaseID: pc.ID}
 }
 
 type topicFile struct {
@@ -423,20 +428,8 @@ func (plan *Plan) attachTopics(topical []topicFile, cases map[int]*PlannedCase, 
 		pc := cases[best]
 		c := tf.c
 		c.Kind, c.Case = c.Of, best
-		pc.Meetings = append(pc.Meetings, PlannedMeeting{Index: tf.f.Index, Title: tf.f.Title, Date: tf.date, Class: c})
+		plan.place(pc, PlannedMeeting{Index: tf.f.Index, Title: tf.f.Title, Date: tf.date, Class: c})
 		slices.SortStableFunc(pc.Meetings, func(a, b PlannedMeeting) int { return a.Date.Compare(b.Date) })
-		kind := domain.MeetingCollaborative
-		switch c.Kind {
-		case ClassPreMeeting:
-			kind = domain.MeetingPreMeeting
-			plan.Summary.PreMeetings++
-		case ClassWorking:
-			kind = domain.MeetingWorking
-			plan.Summary.Working++
-		default:
-			plan.Summary.Collaborative++
-		}
-		plan.Placements[tf.f.Index] = Placement{Kind: kind, CaseID: pc.ID}
 		plan.Summary.Topics = append(plan.Summary.Topics, fmt.Sprintf("%s → case %d (%s mentioned %d times in its meetings, the next case %d)", tf.f.Title, best, c.Topic, bestScore, second))
 	}
 }

@@ -59,6 +59,9 @@ type Stamp struct {
 	OccurredAt time.Time `json:"occurredAt"`
 	// RecordedAt is when the ledger recorded it.
 	RecordedAt time.Time `json:"recordedAt"`
+	// Backdated is the reason a client gave for dating the event in the
+	// past (domain.Occurred.BackdateReason); views mark such events.
+	Backdated string `json:"backdated,omitempty"`
 }
 
 // stampOf returns the Stamp of a stored event.
@@ -69,7 +72,16 @@ func stampOf(ev eventstore.Event) Stamp {
 		Actor:      Actor{ID: ev.Metadata.ActorID, Role: ev.Metadata.ActorRole},
 		OccurredAt: ev.OccurredAt().UTC(),
 		RecordedAt: ev.RecordedAt.UTC(),
+		Backdated:  backdateReason(ev),
 	}
+}
+
+// backdateReason is the reason a back-dated event gives, if any.
+func backdateReason(ev eventstore.Event) string {
+	if ev.Metadata.OccurredAt.IsZero() {
+		return ""
+	}
+	return domain.BackdateReason(ev.Data)
 }
 
 // pseudonymous reports whether an actor of this role is identified by a

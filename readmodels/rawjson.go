@@ -232,7 +232,12 @@ func appendStampFields(b []byte, s Stamp) []byte {
 	b = append(b, `,"occurredAt":`...)
 	b = appendTime(b, s.OccurredAt)
 	b = append(b, `,"recordedAt":`...)
-	return appendTime(b, s.RecordedAt)
+	b = appendTime(b, s.RecordedAt)
+	if s.Backdated != "" {
+		b = append(b, `,"backdated":`...)
+		b = appendString(b, s.Backdated)
+	}
+	return b
 }
 
 // timeOK reports whether t can be written by appendTime as json.Marshal

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,11 @@ const (
 // only staff (the importer) record acts dated in the past.
 const RuleOccurredAtStaffOnly = "api.occurred_at.staff_only"
 
+// RuleOccurredAtReasonRequired refuses an X-Occurred-At without an
+// X-Occurred-At-Reason: a back-dated command says why, and its events
+// keep the reason (domain.Occurred.BackdateReason).
+const RuleOccurredAtReasonRequired = "api.occurred_at.reason_required"
+
 //go:embed openapi.yaml
 var openAPIDocument []byte
 
@@ -91,7 +97,10 @@ type StoredEvent struct {
 	Hash          eventstore.Hash `json:"hash"`
 	RecordedAt    time.Time       `json:"recordedAt"`
 	OccurredAt    time.Time       `json:"occurredAt"`
-	Data          json.RawMessage `json:"data"`
+	// BackdateReason is set when a client dated the event in the past
+	// (X-Occurred-At): why.
+	BackdateReason string          `json:"backdateReason,omitempty"`
+	Data           json.RawMessage `json:"data"`
 }
 
 // registerAPI adds the command API's routes to mux and returns their
@@ -148,7 +157,7 @@ func (s *server) command(name string) http.HandlerFunc {
 		out := CommandResult{Command: name, CommandID: res.CommandID, CorrelationID: res.CorrelationID, Stream: res.Stream, Version: res.Version, Events: make([]StoredEvent, len(res.Events))}
 		for i, e := range res.Events {
 			out.Events[i] = StoredEvent{ID: e.ID, Stream: e.Stream, Version: e.Version, Position: uint64(e.Position), Type: e.Type, SchemaVersion: e.SchemaVersion,
-				Hash: e.Hash, RecordedAt: e.RecordedAt, OccurredAt: e.OccurredAt(), Data: e.Data}
+				Hash: e.Hash, RecordedAt: e.RecordedAt, OccurredAt: e.OccurredAt(), BackdateReason: domain.BackdateReason(e.Data), Data: e.Data}
 		}
 		writeJSON(w, status, out)
 	}
@@ -255,7 +264,16 @@ func commandOptions(r *http.Request, actor domain.Actor) ([]app.Option, error) {
 			e.detail.Rule = RuleOccurredAtStaffOnly
 			return nil, e
 		}
-		opts = append(opts, app.WithOccurredAt(at))
+		reason := strings.TrimSpace(r.Header.Get(HeaderOccurredAtReason))
+		if reason == "" || len(reason) > 500 || !utf8.ValidString(reason) {
+			e := newAPIError(http.StatusUnprocessableEntity, CodeRuleViolated, "a back-dated command says why in "+HeaderOccurredAtReason+" (1 to 500 bytes of UTF-8; percent-encode what is not ASCII)")
+			e.detail.Rule = RuleOccurredAtReasonRequired
+			return nil, e
+		}
+		if u, err := url.PathUnescape(reason); err == nil && utf8.ValidString(u) {
+			reason = u
+		}
+		opts = append(opts, app.WithOccurredAt(at), app.WithOccurredAtReason(reason))
 	}
 	return opts, nil
 }

@@ -293,7 +293,7 @@ func TestCommandAPIHappyPath(t *testing.T) {
 
 	// An archived meeting, dated when it happened.
 	held := time.Date(2019, 1, 25, 9, 0, 0, 0, calendar.Taipei)
-	at := []string{web.HeaderOccurredAt, held.Format(time.RFC3339)}
+	at := []string{web.HeaderOccurredAt, held.Format(time.RFC3339), web.HeaderOccurredAtReason, "PDIS archive"}
 	res = e.must(staff, "meeting.schedule", map[string]any{"meetingId": "m-1", "kind": "other", "title": "PO共識營（第二場）", "startsAt": held, "imported": true}, at...)
 	if !res.Events[0].OccurredAt.Equal(held) {
 		t.Fatalf("imported meeting occurred at %v", res.Events[0].OccurredAt)

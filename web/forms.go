@@ -364,6 +364,9 @@ func ruleMessage(p *Page, rule, msg string) string {
 	if m, ok := catalogue[p.Lang]["rule."+rule]; ok {
 		return m
 	}
+	if strings.HasSuffix(rule, ".id_invalid") {
+		return p.T("rule.id_invalid")
+	}
 	if p.Lang == LangZhHant {
 		if _, ok := catalogue[LangEn]["rule."+rule]; !ok {
 			return p.T("form.refused.untranslated") + msg

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,22 @@ func TestFormsAccessible(t *testing.T) {
 		{ID: "moi-official", Role: domain.RoleMinistry, Ministry: "moi"},
 	}
 	pages := 0
+	// COLLABLEDGER_SCREENSHOTS=docs/images saves each role's main form
+	// (Traditional Chinese, 1280 px) for docs/pages.md.
+	shots := os.Getenv("COLLABLEDGER_SCREENSHOTS")
+	shoot := func(ctx context.Context, lang, name string) {
+		t.Helper()
+		if shots == "" || lang != "zh-Hant" {
+			return
+		}
+		var buf []byte
+		if err := chromedp.Run(ctx, chromedp.FullScreenshot(&buf, 100)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, "forms-"+name+".png"), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// check runs axe on the page shown at 1280 px, then at 390 px.
 	check := func(ctx context.Context, what string) {
 		t.Helper()
@@ -144,6 +161,7 @@ func TestFormsAccessible(t *testing.T) {
 				}
 				if a.Role == domain.RoleCitizen {
 					check(ctx, fmt.Sprintf("/signin (%s)", lang))
+					shoot(ctx, lang, "signin")
 				}
 				run("submit", chromedp.Click("#dev-submit", chromedp.ByQuery), chromedp.WaitVisible("#me-title", chromedp.ByQuery))
 				check(ctx, fmt.Sprintf("%s /me (%s)", a, lang))
@@ -156,8 +174,11 @@ func TestFormsAccessible(t *testing.T) {
 						}
 					}
 				}
-				for _, name := range names {
+				for i, name := range names {
 					visit("/act/"+name, "#form-title")
+					if i == 0 {
+						shoot(ctx, lang, string(a.Role))
+					}
 				}
 				switch a.Role {
 				case domain.RoleCitizen:
@@ -166,6 +187,7 @@ func TestFormsAccessible(t *testing.T) {
 					run("refused", chromedp.Navigate(e.url+"/act/proposal.sign"), chromedp.WaitVisible("#form-title", chromedp.ByQuery),
 						chromedp.Click("#submit", chromedp.ByQuery), chromedp.WaitVisible("#error-summary", chromedp.ByQuery))
 					check(ctx, fmt.Sprintf("a refused form (%s)", lang))
+					shoot(ctx, lang, "refused")
 					run("submit a proposal", chromedp.Navigate(e.url+"/act/proposal.submit"), chromedp.WaitVisible("#form-title", chromedp.ByQuery),
 						chromedp.SetValue("#f-title", "標題", chromedp.ByQuery), chromedp.SetValue("#f-summary", "摘要", chromedp.ByQuery),
 						chromedp.Click("#submit", chromedp.ByQuery), chromedp.WaitVisible("#recorded-title", chromedp.ByQuery))
@@ -175,6 +197,7 @@ func TestFormsAccessible(t *testing.T) {
 						chromedp.SetValue("#f-paragraphs", "我們會在三天內公開。", chromedp.ByQuery),
 						chromedp.Click("#preview-button", chromedp.ByQuery), chromedp.WaitVisible("#preview", chromedp.ByQuery))
 					check(ctx, fmt.Sprintf("the speaker's form with its preview (%s)", lang))
+					shoot(ctx, lang, "speaker")
 				case domain.RolePDIS:
 					visit("/admin/accounts", "#accounts-title")
 				}

@@ -534,6 +534,7 @@ func renderOpenAPI() ([]byte, error) {
 			ref("#/components/parameters/CorrelationID"),
 			ref("#/components/parameters/CausationID"),
 			ref("#/components/parameters/OccurredAt"),
+			ref("#/components/parameters/OccurredAtReason"),
 		))
 		yset(op, "requestBody", ym("required", true, "content", ym("application/json", ym("schema", ref("#/components/schemas/"+c.Name)))))
 		yset(op, "responses", responses)
@@ -593,7 +594,8 @@ func renderOpenAPI() ([]byte, error) {
 		"CommandID", header(HeaderCommandID, "The command's ID in the events' metadata (default: a new UUID). An idempotency key: the same command sent again with the same ID gets the original answer (status and body, also after a restart) and stores nothing; the same ID with a different command (body, token or occurred-at) is refused with 422 and rule "+app.RuleCommandIDReused+". A question (meeting.post_question) records a keyed digest of it, not the ID itself.", idSchema),
 		"CorrelationID", header(HeaderCorrelationID, "Ties together what one request set off (default: the command ID).", idSchema),
 		"CausationID", header(HeaderCausationID, "The ID of what caused the command.", idSchema),
-		"OccurredAt", header(HeaderOccurredAt, "When the act happened, if earlier than now (an import); staff tokens only (else 403 "+RuleOccurredAtStaffOnly+").", ym("type", "string", "format", "date-time")),
+		"OccurredAt", header(HeaderOccurredAt, "When the act happened, if earlier than now (an import, a paper record entered late); staff tokens only (else 403 "+RuleOccurredAtStaffOnly+"), with "+HeaderOccurredAtReason+" (else 422 "+RuleOccurredAtReasonRequired+"); never in the future (422 "+app.RuleOccurredAtFuture+"). The events keep the reason (backdateReason) and every view marks them as back-dated. A speaker's own edit is judged by the time it is recorded as well: back-dating does not reopen the edit window.", ym("type", "string", "format", "date-time")),
+		"OccurredAtReason", header(HeaderOccurredAtReason, "Why the command is back-dated (1 to 500 bytes; percent-encode what is not ASCII). Required with "+HeaderOccurredAt+".", ym("type", "string")),
 	)
 
 	tagList := ys(ym("name", "health", "description", "Liveness of the server and its store."), ym("name", "meta", "description", "About the API."),

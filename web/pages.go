@@ -419,7 +419,7 @@ func (s *server) pageCase(w http.ResponseWriter, r *http.Request) {
 		row.Badge = marks.badge(e.Position, e.EventID)
 		d.Trail = append(d.Trail, row)
 	}
-	d.TrailHTML = trailHTML(d.Trail, p.T("case.trail.redacted"))
+	d.TrailHTML = trailHTML(d.Trail, p.T("case.trail.redacted"), p.T("common.backdated"))
 	if page.Next != 0 {
 		d.NextURL = withQuery(r.URL, map[string]string{"after": strconv.FormatUint(uint64(page.Next), 10), "n": strconv.Itoa(d.TrailFrom + len(page.Entries))}) + "#trail"
 	}

@@ -211,6 +211,19 @@ func orDash(s string) string {
 	return s
 }
 
+// backdatedHTML marks an event a client dated in the past, with its
+// reason (nothing when reason is empty).
+func backdatedHTML(b *strings.Builder, label, reason string) {
+	if reason == "" {
+		return
+	}
+	b.WriteString(` <span class="backdated">`)
+	escape(b, label)
+	b.WriteString(`: `)
+	escape(b, reason)
+	b.WriteString(`</span>`)
+}
+
 func versionHTML(b *strings.Builder, l *pageLabels, v *VersionRow) {
 	b.WriteString("\n        <li class=\"version\">\n          <p class=\"version-head\"><strong>")
 	escape(b, l.p.TF("meeting.version", v.Version))
@@ -218,6 +231,7 @@ func versionHTML(b *strings.Builder, l *pageLabels, v *VersionRow) {
 	escape(b, l.change(v.Change))
 	b.WriteString(` · `)
 	timeTag(b, v.OccurredAt)
+	backdatedHTML(b, l.p.T("common.backdated"), v.Backdated)
 	b.WriteString(` · `)
 	escape(b, l.actor(v.Actor))
 	if v.Editor != "" && v.Editor != v.Actor.ID {
@@ -457,7 +471,7 @@ func (m *ledgerMarks) badge(pos eventstore.Position, id string) template.HTML {
 // trailHTML writes the case trail's rows (<tr>…</tr>, as case.html showed
 // them with its template), every value escaped. redacted is the label of
 // a redacted entry.
-func trailHTML(rows []TrailRow, redacted string) template.HTML {
+func trailHTML(rows []TrailRow, redacted, backdated string) template.HTML {
 	var b strings.Builder
 	b.Grow(len(rows) * 700)
 	for i := range rows {
@@ -466,7 +480,9 @@ func trailHTML(rows []TrailRow, redacted string) template.HTML {
 		escape(&b, r.OccurredISO)
 		b.WriteString(`">`)
 		escape(&b, r.OccurredText)
-		b.WriteString("</time></td>\n    <th scope=\"row\">")
+		b.WriteString("</time>")
+		backdatedHTML(&b, backdated, r.Backdated)
+		b.WriteString("</td>\n    <th scope=\"row\">")
 		escape(&b, r.StepLabel)
 		b.WriteString(` <code>`)
 		escape(&b, r.Type)

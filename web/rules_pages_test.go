@@ -2,10 +2,14 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
+	"time"
 
+	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
+	"github.com/pdis/collab-ledger/web"
 )
 
 // TestPageReattributionShowsWhatChanged (#14 item 15): a speaker
@@ -72,4 +76,48 @@ func TestPageDueDatesShowTheLastDay(t *testing.T) {
 	}
 	mustContain(t, "proposal page", body, "2024-11-23 → 2025-01-23", ">2025-01-23</time>", ">2024-11-23</time>")
 	mustNotContain(t, "proposal page", body, "2024-11-24", "2025-01-24")
+}
+
+// TestAPIBackdating (#14 item 7): an occurred-at in the future is refused;
+// a back-dated command needs a reason and is staff-only; a speaker's edit
+// window is judged by the time the edit is recorded, so a staff speaker
+// cannot reopen it by back-dating; the reason is kept and the event is
+// marked as back-dated in the API's answer and on the transcript page.
+func TestAPIBackdating(t *testing.T) {
+	pe := newPagesEnv(t)
+	staff := pe.token(staffActor, time.Time{})
+	steno := pe.token(domain.Actor{ID: "steno-1", Role: domain.RoleStenographer}, time.Time{})
+	published := time.Date(2026, 1, 5, 18, 0, 0, 0, calendar.Taipei)
+	pe.now.Store(&published)
+	pe.must(staff, "meeting.schedule", map[string]any{"meetingId": "m-1", "kind": "other", "title": "會議", "startsAt": published.Add(-8 * time.Hour)})
+	pe.must(staff, "transcript.start", map[string]any{"meetingId": "m-1"})
+	pe.must(steno, "transcript.record_utterance", map[string]any{"meetingId": "m-1", "utteranceId": "u-1", "kind": "speech", "speaker": map[string]any{"name": "PDIS 同仁", "actorId": staffActor.ID}, "paragraphs": []string{"原本的話。"}})
+	pe.must(steno, "transcript.record_utterance", map[string]any{"meetingId": "m-1", "utteranceId": "u-2", "kind": "speech", "speaker": map[string]any{"name": "乙"}, "paragraphs": []string{"錯字的話。"}})
+	pe.must(staff, "transcript.publish", map[string]any{"meetingId": "m-1"})
+	later := time.Date(2026, 3, 2, 9, 0, 0, 0, calendar.Taipei) // long after 10 working days
+	pe.now.Store(&later)
+
+	edit := map[string]any{"meetingId": "m-1", "utteranceId": "u-1", "paragraphs": []string{"改過的話。"}}
+	inWindow := published.Add(24 * time.Hour).Format(time.RFC3339)
+	pe.refused(staff, "transcript.edit_utterance", edit, http.StatusUnprocessableEntity, web.CodeRuleViolated, "transcript.edit.window_closed")
+	pe.refused(staff, "transcript.edit_utterance", edit, http.StatusUnprocessableEntity, web.CodeRuleViolated, "transcript.edit.window_closed",
+		web.HeaderOccurredAt, inWindow, web.HeaderOccurredAtReason, "補登")
+	// No reason; a date to come.
+	pe.refused(staff, "transcript.correct_utterance", map[string]any{"meetingId": "m-1", "utteranceId": "u-2", "paragraphs": []string{"正確的話。"}, "reason": "錯字"},
+		http.StatusUnprocessableEntity, web.CodeRuleViolated, web.RuleOccurredAtReasonRequired, web.HeaderOccurredAt, inWindow)
+	pe.refused(staff, "transcript.correct_utterance", map[string]any{"meetingId": "m-1", "utteranceId": "u-2", "paragraphs": []string{"正確的話。"}, "reason": "錯字"},
+		http.StatusUnprocessableEntity, web.CodeRuleViolated, app.RuleOccurredAtFuture, web.HeaderOccurredAt, later.Add(48*time.Hour).Format(time.RFC3339), web.HeaderOccurredAtReason, "預先登記")
+
+	// A staff correction from a paper record, entered late, with its reason.
+	res := pe.must(staff, "transcript.correct_utterance", map[string]any{"meetingId": "m-1", "utteranceId": "u-2", "paragraphs": []string{"正確的話。"}, "reason": "錯字"},
+		web.HeaderOccurredAt, inWindow, web.HeaderOccurredAtReason, url.PathEscape("依紙本勘誤表補登"))
+	if got := res.Events[0].BackdateReason; got != "依紙本勘誤表補登" {
+		t.Fatalf("answer's backdate reason %q: %+v", got, res.Events[0])
+	}
+	pe.caughtUp()
+	code, body, _ := pe.get("/meetings/m-1?lang=en")
+	if code != http.StatusOK {
+		t.Fatalf("%d %s", code, body)
+	}
+	mustContain(t, "transcript page", body, `<span class="backdated">back-dated: 依紙本勘誤表補登</span>`)
 }

@@ -470,7 +470,7 @@ func TestDevSignIn(t *testing.T) {
 	if resp.Request.URL.Path != "/me" || !strings.Contains(page, want) {
 		t.Errorf("development sign-in as citizen alice: at %s, page lacks %s", resp.Request.URL.Path, want)
 	}
-	resp, page = b.post(e.url+"/signin/dev", url.Values{"role": {"po"}, "id": {"po-moi-1"}, "return": {"/me"}})
+	resp, _ = b.post(e.url+"/signin/dev", url.Values{"role": {"po"}, "id": {"po-moi-1"}, "return": {"/me"}})
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("a PO without a ministry: %d", resp.StatusCode)
 	}

@@ -49,6 +49,7 @@ func commands() []command {
 		{"verify", "check the log against its signed checkpoints, or one proof", runVerify},
 		{"monitor", "follow a ledger's checkpoints: consistency, witnesses, equivocation and rollback", runMonitor},
 		{"tokens", "create, list and revoke the JSON API's bearer tokens", runTokens},
+		{"accounts", "list a staff identity of the identity provider as a ledger actor (the first staff member; then the accounts page)", runAccounts},
 		{"trail", "a case's accountability trail, live or as of a moment (text or JSON)", runTrail},
 		{"status", "each projection's checkpoint, the log's head and the lag", runStatus},
 		{"rebuild", "rebuild a projection's read model beside the current one, then switch", runRebuild},
