@@ -2,7 +2,6 @@ package tokens
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -436,12 +435,4 @@ func (s *Service) advance(p eventstore.Position) {
 	s.pos = p
 	close(s.changed)
 	s.changed = make(chan struct{})
-}
-
-// IsRefusal reports whether err is a refusal of a token decision or
-// request (a *domain.RuleError or a malformed hash prefix), as opposed to
-// a failure of the store.
-func IsRefusal(err error) bool {
-	var re *domain.RuleError
-	return errors.As(err, &re) || errors.Is(err, ErrHashPrefix)
 }

@@ -20,7 +20,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/pdis/collab-ledger/domain"
 )
@@ -253,9 +252,4 @@ func (s *server) requirePostSession(w http.ResponseWriter, r *http.Request) (*se
 		return nil, p, false
 	}
 	return sess, p, true
-}
-
-// expiresIn is how long a session has left, for the "me" page.
-func expiresIn(sess *session, now time.Time) time.Duration {
-	return sess.expires.Sub(now).Round(time.Minute)
 }
