@@ -129,7 +129,7 @@ func TestArchiveImport(t *testing.T) {
 		if n := speechCount(data); speeches != n {
 			t.Errorf("%s: %d speeches in the ledger, %d <speech> in the file", r.File, speeches, n)
 		}
-		src, err := akn.ParseBytes(data, akn.Options{Name: r.File})
+		src, err := akn.ParseBytes(data, akn.Options{Name: r.File, UndeclaredSpeakers: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -334,7 +334,7 @@ func TestVersionsEveryTranscript(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d, err := akn.ParseBytes(data, akn.Options{Name: e.Path}); err == nil {
+			if d, err := akn.ParseBytes(data, akn.Options{Name: e.Path, UndeclaredSpeakers: true}); err == nil {
 				docs = append(docs, d)
 			}
 		}

@@ -695,7 +695,12 @@ func (s *server) pageProposal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Title = pr.Title
-	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr), Now: time.Now()}
+	deltas, err := s.signatureDeltas(ctx, domain.ProposalID(pr.ProposalID))
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, time.Time{}), Now: time.Now()}
 	s.render(w, r, "proposal", p)
 }
 

@@ -268,6 +268,10 @@ func TestSignInCitizenSignsOnce(t *testing.T) {
 	if !strings.Contains(me, want) {
 		t.Fatalf("the citizen's page does not show their pseudonym %s", want)
 	}
+	e.caughtUp()
+	if _, page := b.get(e.url + "/proposals/p-1"); !strings.Contains(page, `href="/act/proposal.sign?proposalId=p-1"`) {
+		t.Errorf("the proposal's page does not link to its signing form")
+	}
 	resp, page, sent := b.form(e.url+"/act/proposal.sign?proposalId=p-1", url.Values{"proposalId": {"p-1"}})
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path == "/act/proposal.sign" {
 		t.Fatalf("signing: %d at %s\n%s", resp.StatusCode, resp.Request.URL, page)
