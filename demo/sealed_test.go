@@ -59,7 +59,7 @@ func TestDemoSealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { secrets.Close() })
-	log := sealed.NewLog(inner, secrets, domain.PrivateFields)
+	log := sealed.NewLog(inner, secrets, sealed.Policy{Fields: domain.PrivateFields, Actor: domain.IsPseudonymousRole})
 	l, err := app.NewLedger(log, app.LedgerConfig{Secret: secret})
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +73,7 @@ func TestDemoSealed(t *testing.T) {
 	if len(plain) != len(opened) || len(raw) != len(opened) {
 		t.Fatalf("%d plain events, %d opened, %d raw", len(plain), len(opened), len(raw))
 	}
-	sealedCount, signer := 0, ""
+	sealedCount, signer, actors := 0, "", 0
 	for i := range plain {
 		p, o, r := plain[i], opened[i], raw[i]
 		if p.Stream != o.Stream || p.Version != o.Version || p.Type != o.Type || !bytes.Equal(withoutSigner(t, p.Data), withoutSigner(t, o.Data)) {
@@ -84,6 +84,16 @@ func TestDemoSealed(t *testing.T) {
 		}
 		if o.Hash != r.Hash {
 			t.Fatalf("event %d: opened hash differs from the stored one", i)
+		}
+		if domain.IsPseudonymousRole(o.Metadata.ActorRole) && o.Metadata.ActorID != "" {
+			// A citizen's pseudonym appears nowhere in the stored event, so
+			// the public log links none of their acts across proposals.
+			if !sealed.IsErased(r.Metadata.ActorID) || bytes.Contains(r.Data, []byte(o.Metadata.ActorID)) {
+				t.Fatalf("event %d (%s): stored actor %q, data %s: the pseudonym is not sealed", i, r.Type, r.Metadata.ActorID, r.Data)
+			}
+			actors++
+		} else if r.Metadata.ActorID != o.Metadata.ActorID {
+			t.Fatalf("event %d: the actor of role %q was changed", i, o.Metadata.ActorRole)
 		}
 		if len(domain.PrivateFields(r.Type)) == 0 {
 			if !bytes.Equal(r.Data, o.Data) {
@@ -107,7 +117,7 @@ func TestDemoSealed(t *testing.T) {
 			t.Fatal(err)
 		}
 		kept := m[r.ID]
-		if err := sealed.Verify(r.Data, kept); err != nil {
+		if err := sealed.VerifyEvent(r, kept); err != nil {
 			t.Fatalf("event %d: %v", i, err)
 		}
 		for _, s := range kept {
@@ -121,8 +131,8 @@ func TestDemoSealed(t *testing.T) {
 			signer = d.Signer
 		}
 	}
-	if sealedCount < 1000 || signer == "" {
-		t.Fatalf("only %d sealed events (signer %q)", sealedCount, signer)
+	if sealedCount < 1000 || signer == "" || actors < 1000 {
+		t.Fatalf("only %d sealed events, %d sealed actors (signer %q)", sealedCount, actors, signer)
 	}
 
 	// Erase one signer: their values go from the secrets store; the log,

@@ -83,7 +83,7 @@ var publicTypes = func() map[reflect.Type]bool {
 		reflect.TypeFor[Phase](), reflect.TypeFor[ParticipantRole](), reflect.TypeFor[Board](),
 		reflect.TypeFor[ConceptSection](), reflect.TypeFor[RecordingKind](), reflect.TypeFor[CandidateKind](),
 		reflect.TypeFor[PORole](), reflect.TypeFor[UtteranceKind](), reflect.TypeFor[Role](),
-		reflect.TypeFor[calendar.Date](),
+		reflect.TypeFor[RecommendationSourceKind](), reflect.TypeFor[calendar.Date](),
 	} {
 		m[t] = true
 	}
@@ -238,3 +238,10 @@ func (MeetingQuestionArchived) RemovesFromPublicView() {}
 
 // RemovesFromPublicView implements Removal.
 func (TranscriptUtteranceDeleted) RemovesFromPublicView() {}
+
+// IsPseudonymousRole reports whether actors of role act under a keyed
+// pseudonym (citizens and proposers): their actor ID links their events, so
+// public views leave it out and a sealed log commits to it.
+func IsPseudonymousRole(role string) bool {
+	return role == string(RoleCitizen) || role == string(RoleProposer)
+}

@@ -56,7 +56,7 @@ func decodeExportLine(line []byte) (eventstore.Event, error) {
 	}
 	// An auditor export's secrets are vouched for by the commitments in
 	// the hashed data: each must open its commitment.
-	if err := sealed.Verify(ev.Data, l.Secrets); err != nil {
+	if err := sealed.VerifyEvent(ev, l.Secrets); err != nil {
 		return eventstore.Event{}, fmt.Errorf("%w: secrets: %v", export.ErrBadLine, err)
 	}
 	return ev, nil

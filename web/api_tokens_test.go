@@ -168,3 +168,64 @@ func TestTokenAdminAPI(t *testing.T) {
 		t.Fatal("a revoked token still authenticates")
 	}
 }
+
+// TestTokenRevocationsDecidedOnce (#13): revocations of one token sent at
+// once through the admin API record one token.revoked; the others are
+// refused with tokens.revoke.already_revoked (the revocation is decided on
+// the tokens stream and appended with its exact version, not read and then
+// appended blindly).
+func TestTokenRevocationsDecidedOnce(t *testing.T) {
+	e := newAPI(t, nil)
+	ctx := context.Background()
+	staff := e.token(staffActor, time.Time{})
+	for round := range 5 {
+		tok := e.token(auditorActor, time.Time{})
+		path := strings.Replace(web.TokenRevokePath, "{hash}", tokens.HashOf(tok).String()[:16], 1)
+		const n = 4
+		codes := make(chan int, n)
+		rules := make(chan string, n)
+		for range n {
+			go func() {
+				req, _ := http.NewRequest("POST", e.srv.URL+path, nil)
+				req.Header.Set("Authorization", "Bearer "+staff)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					codes <- 0
+					rules <- err.Error()
+					return
+				}
+				var eb web.ErrorBody
+				_ = json.NewDecoder(resp.Body).Decode(&eb)
+				resp.Body.Close()
+				codes <- resp.StatusCode
+				rules <- eb.Error.Rule
+			}()
+		}
+		ok := 0
+		for range n {
+			code, rule := <-codes, <-rules
+			switch {
+			case code == http.StatusOK:
+				ok++
+			case code != http.StatusConflict || rule != tokens.RuleAlreadyRevoked:
+				t.Fatalf("round %d: %d %s", round, code, rule)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d revocations succeeded, want 1", round, ok)
+		}
+	}
+	evs, err := e.raw.ReadStream(ctx, tokens.Stream, 1, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := 0
+	for _, ev := range evs {
+		if ev.Type == tokens.EventRevoked {
+			revoked++
+		}
+	}
+	if revoked != 5 {
+		t.Fatalf("%d token.revoked events for 5 tokens", revoked)
+	}
+}

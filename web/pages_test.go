@@ -120,7 +120,7 @@ func TestPages(t *testing.T) {
 			t.Fatal(code)
 		}
 		mustContain(t, "proposal", body, "<svg", `<title id="chart-title">Signatures over time</title>`, `<desc id="chart-desc">`, "<polyline",
-			"The signature counts in the chart", "Milestone reached", "Established on 2019-01-09 12:00 (2 of 2).",
+			"Signatures, invalidations and valid signatures per period", "Established on 2019-01-09 12:00 (2 of 2).",
 			"Responded on 2019-02-20 09:00", "within the deadline", `href="/cases/57"`)
 		_, zh, _ := pe.get("/proposals/p-1")
 		mustContain(t, "proposal zh", zh, "連署數隨時間變化", "已成案", "於期限內回應")

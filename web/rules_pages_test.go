@@ -121,3 +121,41 @@ func TestAPIBackdating(t *testing.T) {
 	}
 	mustContain(t, "transcript page", body, `<span class="backdated">back-dated: 依紙本勘誤表補登</span>`)
 }
+
+// TestPageSignatureChartCountsValidSignatures (#14 item 14): the chart
+// follows the valid signatures over time from the events (an invalidated
+// signature comes off), bucketed, with the threshold and the signing
+// deadline marked and a data table per bucket.
+func TestPageSignatureChartCountsValidSignatures(t *testing.T) {
+	pe := newPagesEnv(t)
+	proposer := domain.Actor{ID: string(domain.Pseudonym(apiSecret, "F123456789")), Role: domain.RoleProposer}
+	c1, c2, c3 := citizenActor("A200000001"), citizenActor("A200000002"), citizenActor("A200000003")
+	steps := []struct {
+		at    string
+		actor domain.Actor
+		cmd   domain.Command
+	}{
+		{"2024-09-20 10:00", proposer, domain.SubmitProposal{ProposalID: "p-3", Title: "循環杯", Summary: "..."}},
+		{"2024-09-20 11:00", staffActor, domain.PublishProposal{ProposalID: "p-3", CompetentMinistry: "mohw"}},
+		{"2024-09-21 09:10", c1, domain.SignProposal{ProposalID: "p-3", Signer: domain.SignerID(c1.ID)}},
+		{"2024-09-21 09:20", c2, domain.SignProposal{ProposalID: "p-3", Signer: domain.SignerID(c2.ID)}},
+		{"2024-09-21 11:30", c3, domain.SignProposal{ProposalID: "p-3", Signer: domain.SignerID(c3.ID)}},
+	}
+	for _, s := range steps {
+		pe.do(s.at, s.actor, s.cmd)
+	}
+	pe.caughtUp()
+	sig := domain.SignatureIDFor("p-3", domain.SignerID(c3.ID))
+	pe.do("2024-09-21 15:00", staffActor, domain.InvalidateSignature{ProposalID: "p-3", SignatureID: sig, Reason: "重複帳號"})
+	pe.caughtUp()
+	code, body, _ := pe.get("/proposals/p-3?lang=en")
+	if code != http.StatusOK {
+		t.Fatalf("%d %s", code, body)
+	}
+	// Hourly buckets: 09:00 (+2 → 2), 11:00 (+1 → 3), 15:00 (−1 → 2).
+	mustContain(t, "chart", body, `class="deadline"`, `class="threshold"`, "Signing closes",
+		`<time datetime="2024-09-21T01:00:00Z">2024-09-21 09:00</time></td><th scope="row">+2</th><td>2</td>`,
+		`<time datetime="2024-09-21T03:00:00Z">2024-09-21 11:00</time></td><th scope="row">+1</th><td>3</td>`,
+		`<time datetime="2024-09-21T07:00:00Z">2024-09-21 15:00</time></td><th scope="row">+0 / −1</th><td>2</td>`,
+		"valid signatures (invalidated ones taken off) from publication to 2024-11-19: 2 now, at most 3")
+}

@@ -35,7 +35,7 @@ func TestSealedExports(t *testing.T) {
 		if seeded, err = sealedbolt.Open(secretsPath); err != nil {
 			t.Fatal(err)
 		}
-		return sealed.NewLog(store, seeded, domain.PrivateFields)
+		return sealed.NewLog(store, seeded, sealed.Policy{Fields: domain.PrivateFields, Actor: domain.IsPseudonymousRole})
 	})
 	seeded.Close()
 	store, secretsURL := "file:"+path, "file:"+secretsPath
@@ -56,8 +56,8 @@ func TestSealedExports(t *testing.T) {
 		return b
 	}
 	pubBytes := export("--out", public)
-	if bytes.Contains(pubBytes, []byte("signer-0")) || !bytes.Contains(pubBytes, []byte(`"signer":"sha256:`)) {
-		t.Fatalf("the public export holds a signer, or no commitment")
+	if bytes.Contains(pubBytes, []byte("signer-0")) || !bytes.Contains(pubBytes, []byte(`"signer":"sha256:`)) || !bytes.Contains(pubBytes, []byte(`"actorid":"sha256:`)) {
+		t.Fatalf("the public export holds a signer, or no commitment of a signer or an actor")
 	}
 	out, err := runOut("verify", "--export", public, "--key", pub)
 	if err != nil || !strings.Contains(out, "verified export") || !strings.Contains(out, "43 events hold commitments; 0 values open them") {
@@ -71,13 +71,13 @@ func TestSealedExports(t *testing.T) {
 		t.Fatalf("the auditor export lacks the values:\n%.600s", audBytes)
 	}
 	out, err = runOut("verify", "--export", auditor, "--key", pub)
-	if err != nil || !strings.Contains(out, "43 events hold commitments; 43 values open them (auditor export), 0 have no value") {
+	if err != nil || !strings.Contains(out, "43 events hold commitments; 86 values open them (auditor export), 0 have no value") {
 		t.Fatalf("verify the auditor export: %v\n%s", err, out)
 	}
 
 	// A value changed in the auditor export: named by line, event and field.
 	bad := filepath.Join(dir, "bad.jsonl")
-	os.WriteFile(bad, bytes.Replace(audBytes, []byte(`"value":"signer-007"`), []byte(`"value":"signer-999"`), 1), 0o644)
+	os.WriteFile(bad, bytes.Replace(audBytes, []byte(`"value":"signer-007"`), []byte(`"value":"signer-999"`), -1), 0o644)
 	out, err = runOut("verify", "--export", bad, "--key", pub)
 	if exitCode(err) != 1 || !strings.Contains(out, "NOT VERIFIED") || !strings.Contains(out, "position 8 (export line 8): content changed") || !strings.Contains(out, "field signer: value does not match its commitment") {
 		t.Fatalf("a changed value: %v\n%s", err, out)
@@ -105,7 +105,7 @@ func TestSealedExports(t *testing.T) {
 	}
 	erased, err := secrets.ErasePerson(ctx, []byte(`"signer-007"`))
 	secrets.Close()
-	if err != nil || len(erased) != 1 {
+	if err != nil || len(erased) != 1 { // its signer and its actor
 		t.Fatalf("erase: %v %v", erased, err)
 	}
 	for id := range erased {
@@ -118,7 +118,7 @@ func TestSealedExports(t *testing.T) {
 		t.Fatal("the auditor export after the erasure")
 	}
 	out, err = runOut("verify", "--export", auditor, "--key", pub)
-	if err != nil || !strings.Contains(out, "43 events hold commitments; 42 values open them (auditor export), 1 have no value") {
+	if err != nil || !strings.Contains(out, "43 events hold commitments; 84 values open them (auditor export), 2 have no value") {
 		t.Fatalf("verify the auditor export after the erasure: %v\n%s", err, out)
 	}
 	if out, err := runOut("verify", "--store", store, "--key", pub); err != nil || !strings.Contains(out, "2 signed checkpoints match") {

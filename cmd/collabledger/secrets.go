@@ -61,6 +61,6 @@ func sealedLedger(ctx context.Context, secretsURL string, store eventstore.Store
 	if err != nil || secrets == nil {
 		return store, nil, closeSecrets, err
 	}
-	log := sealed.NewLog(store, secrets, domain.PrivateFields)
+	log := sealed.NewLog(store, secrets, sealed.Policy{Fields: domain.PrivateFields, Actor: domain.IsPseudonymousRole})
 	return log, log, closeSecrets, nil
 }

@@ -132,7 +132,7 @@ func seedStoreWith(t *testing.T, path, priv string, wrap func(eventstore.Store) 
 		for range k {
 			ev, _ := eventstore.NewEventData("meeting.note_added", 1, map[string]any{"n": n, "text": "壓力有點大"}, eventstore.Metadata{ActorRole: "host"})
 			if wrap != nil {
-				ev, _ = eventstore.NewEventData("proposal.signed", 1, map[string]any{"n": n, "proposalId": "p1", "signer": fmt.Sprintf("signer-%03d", n)}, eventstore.Metadata{ActorRole: "citizen"})
+				ev, _ = eventstore.NewEventData("proposal.signed", 1, map[string]any{"n": n, "proposalId": "p1", "signer": fmt.Sprintf("signer-%03d", n)}, eventstore.Metadata{ActorRole: "citizen", ActorID: fmt.Sprintf("signer-%03d", n)})
 			}
 			if _, err := appender.Append(ctx, "meeting-"+string(rune('a'+n%3)), eventstore.Any, ev); err != nil {
 				t.Fatal(err)

@@ -247,13 +247,19 @@ func CheckSecrets(r io.Reader) (SecretsReport, error) {
 			rep.Problems = append(rep.Problems, fmt.Errorf("export line %d, event %s: %w", rd.Line(), e.ID, err))
 			continue
 		}
+		if sealed.IsErased(e.Metadata.ActorID) {
+			if cs == nil {
+				cs = map[string]string{}
+			}
+			cs[sealed.ActorPath] = e.Metadata.ActorID
+		}
 		if len(cs) == 0 && len(rd.Secrets()) == 0 {
 			continue
 		}
 		if len(cs) > 0 {
 			rep.Sealed++
 		}
-		if err := sealed.Verify(e.Data, rd.Secrets()); err != nil {
+		if err := sealed.VerifyEvent(e, rd.Secrets()); err != nil {
 			rep.Problems = append(rep.Problems, fmt.Errorf("export line %d, event %s (%s/%d): %w", rd.Line(), e.ID, e.Stream, e.Version, err))
 			continue
 		}

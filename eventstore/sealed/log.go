@@ -2,11 +2,13 @@ package sealed
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/google/uuid"
@@ -25,14 +27,38 @@ type Log struct {
 	closed  atomic.Bool
 	inner   eventstore.Store
 	secrets Secrets
-	private func(eventType string) []string
+	policy  Policy
 }
 
 var _ eventstore.Store = (*Log)(nil)
 
+// Policy says what a Log seals.
+type Policy struct {
+	// Fields returns the paths of an event type's personal and
+	// confidential fields (domain.PrivateFields).
+	Fields func(eventType string) []string
+	// Actor reports whether the actor of a role acts under a pseudonym
+	// (domain.IsPseudonymousRole): its actor ID in the envelope metadata
+	// is sealed too (secret path ActorPath), so that the public log does
+	// not link one person's events. Nil seals no actor.
+	Actor func(role string) bool
+}
+
+// ActorPath is the path of the secret of a sealed actor ID: the
+// metadata's actorId, which holds the commitment in the stored envelope.
+const ActorPath = "$metadata.actorId"
+
 // NewLog wraps inner.
-func NewLog(inner eventstore.Store, secrets Secrets, private func(eventType string) []string) *Log {
-	return &Log{inner: inner, secrets: secrets, private: private}
+func NewLog(inner eventstore.Store, secrets Secrets, policy Policy) *Log {
+	if policy.Actor == nil {
+		policy.Actor = func(string) bool { return false }
+	}
+	return &Log{inner: inner, secrets: secrets, policy: policy}
+}
+
+// sealsActor reports whether ev's actor ID is to be sealed.
+func (l *Log) sealsActor(md eventstore.Metadata) bool {
+	return md.ActorID != "" && l.policy.Actor(md.ActorRole)
 }
 
 // Inner returns the store the sealed events are in.
@@ -48,7 +74,7 @@ func (l *Log) Append(ctx context.Context, stream string, exp eventstore.Expectat
 	}
 	var ids []uuid.UUID
 	for _, ev := range events {
-		if len(l.private(ev.Type)) > 0 {
+		if len(l.policy.Fields(ev.Type)) > 0 || l.sealsActor(ev.Metadata) {
 			ids = append(ids, ev.ID)
 		}
 	}
@@ -62,18 +88,31 @@ func (l *Log) Append(ctx context.Context, stream string, exp eventstore.Expectat
 	sealedEvents := slices.Clone(events)
 	put := make(map[uuid.UUID][]Secret, len(ids))
 	for i, ev := range sealedEvents {
-		paths := l.private(ev.Type)
-		if len(paths) == 0 {
-			continue
-		}
-		data, secrets, err := SealWith(ev.Data, paths, func(path string) ([]byte, error) {
+		saltFor := func(path string) ([]byte, error) {
 			for _, k := range kept[ev.ID] { // a retry seals with the salts of the first try
 				if k.Path == path {
 					return k.Salt, nil
 				}
 			}
 			return randomSalt(path)
-		})
+		}
+		if l.sealsActor(ev.Metadata) {
+			value, err := canonical(ev.Metadata.ActorID)
+			if err != nil {
+				return eventstore.AppendResult{}, fmt.Errorf("%w: seal %s actor: %v", eventstore.ErrInvalidEvent, ev.ID, err)
+			}
+			salt, err := saltFor(ActorPath)
+			if err != nil {
+				return eventstore.AppendResult{}, err
+			}
+			put[ev.ID] = append(put[ev.ID], Secret{Path: ActorPath, Salt: salt, Value: value})
+			sealedEvents[i].Metadata.ActorID = Commitment(salt, value)
+		}
+		paths := l.policy.Fields(ev.Type)
+		if len(paths) == 0 {
+			continue
+		}
+		data, secrets, err := SealWith(ev.Data, paths, saltFor)
 		if errors.Is(err, ErrMalformed) {
 			return eventstore.AppendResult{}, fmt.Errorf("%w: seal %s %s: %v", eventstore.ErrInvalidEvent, ev.Type, ev.ID, err)
 		}
@@ -81,7 +120,7 @@ func (l *Log) Append(ctx context.Context, stream string, exp eventstore.Expectat
 			return eventstore.AppendResult{}, fmt.Errorf("seal %s %s: %w", ev.Type, ev.ID, err)
 		}
 		if len(secrets) > 0 {
-			put[ev.ID] = secrets
+			put[ev.ID] = append(put[ev.ID], secrets...)
 		}
 		sealedEvents[i].Data = data
 	}
@@ -110,7 +149,7 @@ func (l *Log) openAll(ctx context.Context, evs []eventstore.Event, err error) ([
 	}
 	var ids []uuid.UUID
 	for i := range evs {
-		if IsSealed(evs[i].Data) {
+		if isSealedEvent(&evs[i]) {
 			ids = append(ids, evs[i].ID)
 		}
 	}
@@ -123,14 +162,12 @@ func (l *Log) openAll(ctx context.Context, evs []eventstore.Event, err error) ([
 	}
 	for i := range evs {
 		ev := &evs[i]
-		if !IsSealed(ev.Data) {
+		if !isSealedEvent(ev) {
 			continue
 		}
-		data, _, err := Open(ev.Data, secrets[ev.ID])
-		if err != nil {
-			return nil, fmt.Errorf("open event %s (%s/%d): %w", ev.ID, ev.Stream, ev.Version, err)
+		if err := OpenEvent(ev, secrets[ev.ID]); err != nil {
+			return nil, err
 		}
-		ev.Data = data
 	}
 	return evs, nil
 }
@@ -151,7 +188,7 @@ func (l *Log) ReadAll(ctx context.Context, after eventstore.Position, limit int)
 func (l *Log) Subscribe(ctx context.Context, after eventstore.Position) iter.Seq2[eventstore.Event, error] {
 	return func(yield func(eventstore.Event, error) bool) {
 		for ev, err := range l.inner.Subscribe(ctx, after) {
-			if err == nil && IsSealed(ev.Data) {
+			if err == nil && isSealedEvent(&ev) {
 				var one []eventstore.Event
 				if one, err = l.openAll(ctx, []eventstore.Event{ev}, nil); err == nil {
 					ev = one[0]
@@ -177,4 +214,53 @@ func (l *Log) Close() error {
 		err = errors.Join(err, c.Close())
 	}
 	return err
+}
+
+// isSealedEvent reports whether ev's data or actor holds commitments.
+func isSealedEvent(ev *eventstore.Event) bool {
+	return IsSealed(ev.Data) || strings.HasPrefix(ev.Metadata.ActorID, Prefix)
+}
+
+// OpenEvent puts back, in place, the values of a stored event's sealed
+// data and actor that secrets hold (each checked against its commitment);
+// what was erased keeps its commitment.
+func OpenEvent(ev *eventstore.Event, secrets []Secret) error {
+	var dataSecrets []Secret
+	for _, s := range secrets {
+		if s.Path != ActorPath {
+			dataSecrets = append(dataSecrets, s)
+			continue
+		}
+		if err := s.Check(ev.Metadata.ActorID); err != nil {
+			return fmt.Errorf("open event %s (%s/%d): %w", ev.ID, ev.Stream, ev.Version, err)
+		}
+		var actor string
+		if err := json.Unmarshal(s.Value, &actor); err != nil {
+			return fmt.Errorf("open event %s actor: %w", ev.ID, err)
+		}
+		ev.Metadata.ActorID = actor
+	}
+	data, _, err := Open(ev.Data, dataSecrets)
+	if err != nil {
+		return fmt.Errorf("open event %s (%s/%d): %w", ev.ID, ev.Stream, ev.Version, err)
+	}
+	ev.Data = data
+	return nil
+}
+
+// VerifyEvent checks secrets against the commitments of a stored event:
+// its data's, and its actor's (ActorPath). It names each field that does
+// not match.
+func VerifyEvent(ev eventstore.Event, secrets []Secret) error {
+	var dataSecrets []Secret
+	var errs []error
+	for _, s := range secrets {
+		if s.Path == ActorPath {
+			errs = append(errs, s.Check(ev.Metadata.ActorID))
+			continue
+		}
+		dataSecrets = append(dataSecrets, s)
+	}
+	errs = append(errs, Verify(ev.Data, dataSecrets))
+	return errors.Join(errs...)
 }

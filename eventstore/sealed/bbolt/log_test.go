@@ -31,7 +31,7 @@ func TestLogConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { secrets.Close() })
-		return sealed.NewLog(inner, secrets, private)
+		return sealed.NewLog(inner, secrets, sealed.Policy{Fields: private, Actor: func(role string) bool { return role == "pdis" }})
 	}
 	storetest.Run(t, func(t testing.TB) (eventstore.Store, func(testing.TB) eventstore.Store) {
 		dir := t.TempDir()
