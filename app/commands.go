@@ -20,6 +20,7 @@ const (
 	AggregateCase       Aggregate = "case"
 	AggregateMeeting    Aggregate = "meeting"
 	AggregateTranscript Aggregate = "transcript"
+	AggregateErasures   Aggregate = "erasures"
 )
 
 // route says how the Ledger executes one command: the Go type of the
@@ -72,6 +73,7 @@ func onTranscript[C domain.Command](id func(C) domain.MeetingID) route {
 // routes has one entry per command of the policy table; a test checks that
 // none is missing.
 var routes = map[string]route{
+	domain.CmdErase:                  routeTo(AggregateErasures, func(domain.Erase) string { return "" }, (*Ledger).execErase),
 	domain.CmdSubmitProposal:         onProposal(func(c domain.SubmitProposal) domain.ProposalID { return c.ProposalID }),
 	domain.CmdPublishProposal:        onProposal(func(c domain.PublishProposal) domain.ProposalID { return c.ProposalID }),
 	domain.CmdSignProposal:           onProposal(func(c domain.SignProposal) domain.ProposalID { return c.ProposalID }),

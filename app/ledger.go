@@ -54,6 +54,9 @@ type LedgerConfig struct {
 	DependencyCacheSize int
 	// Logger. Default Handler.Logger, else slog.Default().
 	Logger *slog.Logger
+	// Erasable is the secrets store of a sealed log, which ledger.erase
+	// deletes from; nil refuses every erasure (RuleEraseNotSealed).
+	Erasable Erasable
 }
 
 func (c LedgerConfig) withDefaults() LedgerConfig {
@@ -123,6 +126,7 @@ type Ledger struct {
 	cases       *Handler[*domain.Case]
 	meetings    *Handler[*domain.Meeting]
 	transcripts *Handler[*domain.Transcript]
+	erasures    *Handler[*domain.Erasures]
 
 	depProposals *loader[*domain.Proposal]
 	depRegistry  *loader[*domain.Registry]
@@ -165,6 +169,7 @@ func NewLedger(store eventstore.Store, cfg LedgerConfig) (*Ledger, error) {
 		cases:          NewHandler[*domain.Case](store, cfg.Handler),
 		meetings:       NewHandler[*domain.Meeting](store, cfg.Handler),
 		transcripts:    NewHandler[*domain.Transcript](store, cfg.Handler),
+		erasures:       NewHandler[*domain.Erasures](store, cfg.Handler),
 		depProposals:   newLoader[*domain.Proposal](store, cfg.DependencyCacheSize),
 		depRegistry:    newLoader[*domain.Registry](store, 1),
 		depMonthly:     newLoader[*domain.MonthlyMeeting](store, cfg.DependencyCacheSize),

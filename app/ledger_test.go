@@ -249,6 +249,7 @@ func newLedger(t testing.TB, store eventstore.Store, clock *lcClock) *app.Ledger
 		Proposal: domain.ProposalConfig{Threshold: 3, Window: domain.Period{Days: 60}, Milestones: []int{1, 2}, ResponseDeadline: domain.Period{Months: 2}},
 		Secret:   secret,
 		Handler:  app.Config{Now: clock.Now},
+		Erasable: lcSecrets(t),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -268,7 +269,7 @@ func TestLedgerLifecycle(t *testing.T) {
 			clock := &lcClock{}
 			l := newLedger(t, store, clock)
 			done := map[string]bool{}
-			for i, s := range lifecycle() {
+			for i, s := range append(lifecycle(), erasureSteps()...) {
 				at := tp(s.at)
 				clock.set(at)
 				var opts []app.Option

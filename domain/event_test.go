@@ -34,7 +34,7 @@ func sampleEvents(t *testing.T) []Event {
 func TestEveryEventTypeRoundTripsThroughTheRegistry(t *testing.T) {
 	samples := sampleEvents(t)
 	seen := map[string]bool{}
-	name := regexp.MustCompile(`^(proposal|registry|monthly|case|meeting|transcript)\.[a-z_]+$`)
+	name := regexp.MustCompile(`^(proposal|registry|monthly|case|meeting|transcript|ledger)\.[a-z_]+$`)
 	for _, e := range samples {
 		seen[e.EventType()] = true
 		typ, v, data, err := Encode(e)
@@ -79,8 +79,8 @@ func TestEveryEventTypeRoundTripsThroughTheRegistry(t *testing.T) {
 			t.Errorf("EventSchemaVersion(%s) = %d, %v", typ, v, ok)
 		}
 	}
-	if len(types) != 56 {
-		t.Errorf("%d event types, expected 56: %v", len(types), types)
+	if len(types) != 57 {
+		t.Errorf("%d event types, expected 57: %v", len(types), types)
 	}
 }
 

@@ -23,6 +23,7 @@ var expectedPolicy = map[string]string{
 	CmdRespondToProposal:      "ministry",
 	CmdMarkResponseOverdue:    "pdis",
 
+	CmdErase:            "pdis",
 	CmdRegisterMinistry: "pdis",
 	CmdRegisterPO:       "po pdis",
 	CmdRenewPO:          "po pdis",
@@ -109,6 +110,9 @@ var matrixCases = map[string]matrixCase{
 		return establishedProposal(t).MarkResponseOverdue(MarkResponseOverdue{ProposalID: "p-1"}, actorFor(r), t0.Add(70*24*time.Hour))
 	},
 
+	CmdErase: func(t *testing.T, r Role) ([]Event, error) {
+		return NewErasures().Decide(Erase{Person: "signer-007", Reason: "當事人請求刪除", LegalBasis: "個人資料保護法第11條第3項"}, actorFor(r), t0, map[string][]string{"0190c1c2-0000-7000-8000-000000000001": {"signer"}})
+	},
 	CmdRegisterMinistry: func(t *testing.T, r Role) ([]Event, error) {
 		return testRegistry(t).RegisterMinistry(RegisterMinistry{MinistryID: "moc", Name: "文化部"}, actorFor(r), t0)
 	},
@@ -355,6 +359,7 @@ func TestEveryCommandTimesEveryRole(t *testing.T) {
 func TestEveryCommandTypeNamesAPolicyEntry(t *testing.T) {
 	commands := []Command{
 		SubmitProposal{}, PublishProposal{}, SignProposal{}, InvalidateSignature{}, ExpireProposal{}, ExtendResponseDeadline{}, RespondToProposal{}, MarkResponseOverdue{},
+		Erase{},
 		RegisterMinistry{}, RegisterPO{}, RenewPO{}, RetirePO{}, ChangePORole{},
 		OpenMonthlyMeeting{}, AddCandidate{}, CastBallot{}, CloseMonthlyMeeting{},
 		OpenCase{}, AssignLead{}, AddCoOrganiser{}, RemoveCoOrganiser{}, ChangeStage{}, AddStakeholder{}, RecordInterview{}, AddMaterial{}, RecordRecommendation{}, ReportToPremier{}, RecordDirective{}, RecordResponse{},
@@ -377,6 +382,8 @@ func TestEveryCommandTypeNamesAPolicyEntry(t *testing.T) {
 			_, err = NewProposal("x").Decide(c, auditor, t0, DefaultProposalConfig())
 		case strings.HasPrefix(name, "registry."):
 			_, err = NewRegistry().Decide(c, auditor, t0)
+		case strings.HasPrefix(name, "ledger."):
+			_, err = NewErasures().Decide(c, auditor, t0, nil)
 		case strings.HasPrefix(name, "monthly."):
 			_, err = NewMonthlyMeeting("x").Decide(c, auditor, t0, DefaultMonthlyConfig(), nil, nil, nil, nil)
 		case strings.HasPrefix(name, "case."):

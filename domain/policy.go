@@ -101,6 +101,8 @@ var policy = []PolicyRule{
 	{CmdRespondToProposal, []Role{RoleMinistry}, []string{RuleResponseOwnMinistry}, "only the competent ministry responds"},
 	{CmdMarkResponseOverdue, staffOnly, nil, "staff record a missed response deadline"},
 
+	{CmdErase, staffOnly, nil, "staff erase a person's or an event's sealed personal data, with a reason and a legal basis"},
+
 	{CmdRegisterMinistry, staffOnly, nil, "staff register ministries and agencies"},
 	{CmdRegisterPO, []Role{RolePDIS, RolePO}, []string{RuleRegistryChiefOfMinistry}, "staff, or the chief PO of the same ministry"},
 	{CmdRenewPO, []Role{RolePDIS, RolePO}, []string{RuleRegistryChiefOfMinistry}, "staff, or the chief PO of the same ministry"},

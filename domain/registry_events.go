@@ -51,6 +51,8 @@ func init() {
 	register[MeetingQuestionArchived]()
 	register[MeetingRecordingAdded]()
 	register[MeetingClosed]()
+	// Erasures
+	register[DataErased]()
 	// Transcript
 	register[TranscriptStarted]()
 	register[TranscriptUtteranceRecorded]()

@@ -53,6 +53,9 @@ func parseStream(name string) (StreamKind, string, bool) {
 	if name == string(StreamRegistry) {
 		return StreamRegistry, "", true
 	}
+	if name == string(StreamErasures) {
+		return StreamErasures, "", true
+	}
 	for _, k := range streamKinds {
 		if len(name) > len(k) && name[len(k)] == '-' && name[:len(k)] == string(k) {
 			id := name[len(k)+1:]
@@ -65,8 +68,8 @@ func parseStream(name string) (StreamKind, string, bool) {
 // StreamName is the name of the stream of kind and id, the inverse of
 // ParseStream (id is ignored for StreamRegistry).
 func StreamName(kind StreamKind, id string) string {
-	if kind == StreamRegistry {
-		return string(StreamRegistry)
+	if kind == StreamRegistry || kind == StreamErasures {
+		return string(kind)
 	}
 	return string(kind) + "-" + id
 }

@@ -25,6 +25,7 @@ type ledger struct {
 	cases       *app.Handler[*domain.Case]
 	meetings    *app.Handler[*domain.Meeting]
 	transcripts *app.Handler[*domain.Transcript]
+	erasures    *app.Handler[*domain.Erasures]
 	// last is the last event stored.
 	last eventstore.Event
 }
@@ -38,6 +39,7 @@ func newLedger(t testing.TB, store eventstore.Store) *ledger {
 		cases:       app.NewHandler[*domain.Case](store, cfg),
 		meetings:    app.NewHandler[*domain.Meeting](store, cfg),
 		transcripts: app.NewHandler[*domain.Transcript](store, cfg),
+		erasures:    app.NewHandler[*domain.Erasures](store, cfg),
 	}
 }
 
@@ -100,6 +102,16 @@ func load[A domain.Aggregate](l *ledger, stream string, agg A) A {
 func (l *ledger) proposal(id domain.ProposalID, actor domain.Actor, at time.Time, decide func(*domain.Proposal, time.Time) ([]domain.Event, error)) app.Result {
 	l.t.Helper()
 	return handle(l, l.proposals, domain.ProposalStream(id), func() *domain.Proposal { return domain.NewProposal(id) }, actor, at, decide)
+}
+
+// erase records an erasure of the given event's paths (the story keeps no
+// secrets store: it records the event as the command side would after
+// deleting them).
+func (l *ledger) erase(actor domain.Actor, at time.Time, cmd domain.Erase, erased map[string][]string) app.Result {
+	l.t.Helper()
+	return handle(l, l.erasures, domain.ErasuresStream(), domain.NewErasures, actor, at, func(e *domain.Erasures, at time.Time) ([]domain.Event, error) {
+		return e.Decide(cmd, actor, at, erased)
+	})
 }
 
 func (l *ledger) reg(actor domain.Actor, at time.Time, decide func(*domain.Registry, time.Time) ([]domain.Event, error)) app.Result {

@@ -305,5 +305,8 @@ func story(l *ledger, mark func(name string)) {
 	l.proposal("p-44", staff, c.after(100*day), func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
 		return p.MarkResponseOverdue(domain.MarkResponseOverdue{ProposalID: "p-44"}, staff, at)
 	})
+	// A lawful erasure of one event's sealed fields.
+	erasedEvent := l.last.ID.String()
+	l.erase(staff, c.tick(), domain.Erase{EventID: erasedEvent, Reason: "當事人請求刪除", LegalBasis: "個人資料保護法第11條第3項"}, map[string][]string{erasedEvent: {"$metadata.actorId"}})
 	mark("end")
 }
