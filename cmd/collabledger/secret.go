@@ -152,9 +152,10 @@ type commandSide struct {
 }
 
 // startCommandSide starts the Ledger and the token service (following the
-// log) over store; stop ends both.
-func startCommandSide(ctx context.Context, store eventstore.Store, secret []byte) (*commandSide, error) {
-	ledger, err := app.NewLedger(store, app.LedgerConfig{Secret: secret, Logger: slog.Default()})
+// log) over store; stop ends both. erasable is the secrets store of a
+// sealed log (ledger.erase deletes from it), nil for an unsealed one.
+func startCommandSide(ctx context.Context, store eventstore.Store, secret []byte, erasable app.Erasable) (*commandSide, error) {
+	ledger, err := app.NewLedger(store, app.LedgerConfig{Secret: secret, Logger: slog.Default(), Erasable: erasable})
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/importer/join"
 	"github.com/pdis/collab-ledger/reports"
@@ -49,7 +50,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// With a secrets store, the command and read sides see the events
 	// opened; the transparency log keeps the events as stored.
 	raw := store
-	store, _, closeSecrets, err := sealedLedger(ctx, *secretsURL, raw)
+	store, sealedLog, closeSecrets, err := sealedLedger(ctx, *secretsURL, raw)
 	if err != nil {
 		return err
 	}
@@ -62,7 +63,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cs, err := startCommandSide(ctx, store, secret)
+	var erasable app.Erasable // ledger.erase deletes from the secrets store
+	if sealedLog != nil {
+		erasable = sealedLog.Secrets()
+	}
+	cs, err := startCommandSide(ctx, store, secret, erasable)
 	if err != nil {
 		return err
 	}
