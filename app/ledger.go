@@ -129,6 +129,9 @@ type Ledger struct {
 	depMonthly   *loader[*domain.MonthlyMeeting]
 	depCases     *loader[*domain.Case]
 	depMeetings  *loader[*domain.Meeting]
+	// depTranscripts loads the transcript a recommendation's utterance
+	// sources are checked against.
+	depTranscripts *loader[*domain.Transcript]
 
 	voted *readmodels.VotedIndex
 	// commands finds the commands of client-given IDs; keys serialises
@@ -156,22 +159,23 @@ func NewLedger(store eventstore.Store, cfg LedgerConfig) (*Ledger, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	l := &Ledger{
 		store: store, cfg: cfg,
-		proposals:    NewHandler[*domain.Proposal](store, cfg.Handler),
-		registry:     NewHandler[*domain.Registry](store, cfg.Handler),
-		monthly:      NewHandler[*domain.MonthlyMeeting](store, cfg.Handler),
-		cases:        NewHandler[*domain.Case](store, cfg.Handler),
-		meetings:     NewHandler[*domain.Meeting](store, cfg.Handler),
-		transcripts:  NewHandler[*domain.Transcript](store, cfg.Handler),
-		depProposals: newLoader[*domain.Proposal](store, cfg.DependencyCacheSize),
-		depRegistry:  newLoader[*domain.Registry](store, 1),
-		depMonthly:   newLoader[*domain.MonthlyMeeting](store, cfg.DependencyCacheSize),
-		depCases:     newLoader[*domain.Case](store, cfg.DependencyCacheSize),
-		depMeetings:  newLoader[*domain.Meeting](store, cfg.DependencyCacheSize),
-		voted:        readmodels.NewVotedIndex(),
-		commands:     newCommandIndex(),
-		votedTurn:    make(chan struct{}, 1),
-		stop:         stop,
-		done:         make(chan struct{}),
+		proposals:      NewHandler[*domain.Proposal](store, cfg.Handler),
+		registry:       NewHandler[*domain.Registry](store, cfg.Handler),
+		monthly:        NewHandler[*domain.MonthlyMeeting](store, cfg.Handler),
+		cases:          NewHandler[*domain.Case](store, cfg.Handler),
+		meetings:       NewHandler[*domain.Meeting](store, cfg.Handler),
+		transcripts:    NewHandler[*domain.Transcript](store, cfg.Handler),
+		depProposals:   newLoader[*domain.Proposal](store, cfg.DependencyCacheSize),
+		depRegistry:    newLoader[*domain.Registry](store, 1),
+		depMonthly:     newLoader[*domain.MonthlyMeeting](store, cfg.DependencyCacheSize),
+		depCases:       newLoader[*domain.Case](store, cfg.DependencyCacheSize),
+		depMeetings:    newLoader[*domain.Meeting](store, cfg.DependencyCacheSize),
+		depTranscripts: newLoader[*domain.Transcript](store, cfg.DependencyCacheSize),
+		voted:          readmodels.NewVotedIndex(),
+		commands:       newCommandIndex(),
+		votedTurn:      make(chan struct{}, 1),
+		stop:           stop,
+		done:           make(chan struct{}),
 	}
 	var followers sync.WaitGroup
 	followers.Go(func() { l.voted.Follow(ctx, store, cfg.Logger) })
@@ -472,9 +476,10 @@ func (l *Ledger) execCase(ctx context.Context, id string, c call) (Result, error
 	}
 	cid := domain.CaseID(id)
 	var (
-		topic   *loaded[*domain.MonthlyMeeting]
-		meeting *loaded[*domain.Meeting]
-		err     error
+		topic      *loaded[*domain.MonthlyMeeting]
+		meeting    *loaded[*domain.Meeting]
+		transcript *loaded[*domain.Transcript]
+		err        error
 	)
 	switch x := c.cmd.(type) {
 	case domain.OpenCase:
@@ -488,12 +493,25 @@ func (l *Ledger) execCase(ctx context.Context, id string, c call) (Result, error
 		if meeting, err = l.loadMeeting(ctx, x.MeetingID); err != nil {
 			return Result{}, err
 		}
+		if citesUtterances(x.Sources) && meeting != nil {
+			mid := x.MeetingID
+			if transcript, err = l.depTranscripts.load(ctx, domain.TranscriptStream(mid), func() *domain.Transcript { return domain.NewTranscript(mid) }); err != nil {
+				return Result{}, err
+			}
+		}
 	}
 	return l.cases.Handle(ctx, request(c, domain.CaseStream(cid), func() *domain.Case { return domain.NewCase(cid) },
 		func(cs *domain.Case, at time.Time) ([]domain.Event, error) {
 			switch {
 			case topic != nil:
 				return topic.read(func(t *domain.MonthlyMeeting) ([]domain.Event, error) { return cs.Decide(c.cmd, c.actor, at, t, nil) })
+			case transcript != nil:
+				rec := c.cmd.(domain.RecordRecommendation)
+				return meeting.read(func(m *domain.Meeting) ([]domain.Event, error) {
+					return transcript.read(func(t *domain.Transcript) ([]domain.Event, error) {
+						return cs.RecordRecommendationFrom(rec, c.actor, at, m, t)
+					})
+				})
 			case meeting != nil:
 				return meeting.read(func(m *domain.Meeting) ([]domain.Event, error) { return cs.Decide(c.cmd, c.actor, at, nil, m) })
 			}
@@ -598,4 +616,15 @@ func (l *Ledger) votedSync(ctx context.Context) (unlock func(), err error) {
 		return nil, fmt.Errorf("voted meetings: %w", err)
 	}
 	return unlock, nil
+}
+
+// citesUtterances reports whether a recommendation cites an utterance (its
+// transcript is then loaded to check it).
+func citesUtterances(sources []domain.RecommendationSource) bool {
+	for _, s := range sources {
+		if s.Kind == domain.SourceUtterance {
+			return true
+		}
+	}
+	return false
 }

@@ -224,6 +224,9 @@ type RecordRecommendation struct {
 	MeetingID        MeetingID
 	Text             string
 	Addressees       []MinistryID
+	// Sources are what it came from (sources.go): utterances, notes and
+	// questions of MeetingID, stakeholders of the case, its proposal.
+	Sources []RecommendationSource
 }
 
 // ReportToPremier records the report of the case's recommendations to the
@@ -381,6 +384,9 @@ type CaseRecommendationRecorded struct {
 	MeetingID        MeetingID        `json:"meetingId"`
 	Text             string           `json:"text" ledger:"public"`
 	Addressees       []MinistryID     `json:"addressees"`
+	// Sources are what the recommendation came from, each checked to
+	// belong to the meeting or the case.
+	Sources []RecommendationSource `json:"sources,omitempty"`
 	Occurred
 }
 
@@ -878,8 +884,15 @@ func validLink(s string) bool {
 
 // RecordRecommendation decides RecordRecommendation, while the case is in
 // its meetings stage. meeting must be the loaded meeting named by the
-// command, a meeting of this case.
+// command, a meeting of this case. A recommendation citing utterances is
+// decided by RecordRecommendationFrom, with the meeting's transcript.
 func (c *Case) RecordRecommendation(cmd RecordRecommendation, actor Actor, at time.Time, meeting *Meeting) ([]Event, error) {
+	return c.RecordRecommendationFrom(cmd, actor, at, meeting, nil)
+}
+
+// RecordRecommendationFrom is RecordRecommendation with the meeting's
+// transcript, against which cited utterances are checked.
+func (c *Case) RecordRecommendationFrom(cmd RecordRecommendation, actor Actor, at time.Time, meeting *Meeting, transcript *Transcript) ([]Event, error) {
 	if err := c.begin(cmd, cmd.CaseID, actor, at, true); err != nil {
 		return nil, err
 	}
@@ -911,7 +924,10 @@ func (c *Case) RecordRecommendation(cmd RecordRecommendation, actor Actor, at ti
 	if _, dup := c.recByID[cmd.RecommendationID]; dup {
 		return nil, conflict("case.record_recommendation.exists", "recommendation %s already recorded", cmd.RecommendationID)
 	}
-	return []Event{CaseRecommendationRecorded{CaseID: c.id, RecommendationID: cmd.RecommendationID, MeetingID: cmd.MeetingID, Text: cmd.Text, Addressees: slices.Clone(cmd.Addressees), Occurred: occurred(at)}}, nil
+	if err := c.checkSources(cmd.Sources, meeting, transcript); err != nil {
+		return nil, err
+	}
+	return []Event{CaseRecommendationRecorded{CaseID: c.id, RecommendationID: cmd.RecommendationID, MeetingID: cmd.MeetingID, Text: cmd.Text, Addressees: slices.Clone(cmd.Addressees), Sources: slices.Clone(cmd.Sources), Occurred: occurred(at)}}, nil
 }
 
 // ReportToPremier decides ReportToPremier: from the meetings stage, with at

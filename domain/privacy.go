@@ -83,7 +83,7 @@ var publicTypes = func() map[reflect.Type]bool {
 		reflect.TypeFor[Phase](), reflect.TypeFor[ParticipantRole](), reflect.TypeFor[Board](),
 		reflect.TypeFor[ConceptSection](), reflect.TypeFor[RecordingKind](), reflect.TypeFor[CandidateKind](),
 		reflect.TypeFor[PORole](), reflect.TypeFor[UtteranceKind](), reflect.TypeFor[Role](),
-		reflect.TypeFor[calendar.Date](),
+		reflect.TypeFor[RecommendationSourceKind](), reflect.TypeFor[calendar.Date](),
 	} {
 		m[t] = true
 	}

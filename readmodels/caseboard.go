@@ -229,11 +229,14 @@ type Material struct {
 // CaseRecommendation is a recommendation of the case and the ministries'
 // responses to it.
 type CaseRecommendation struct {
-	RecommendationID string         `json:"recommendationId"`
-	MeetingID        string         `json:"meetingId"`
-	Text             string         `json:"text"`
-	Addressees       []string       `json:"addressees"`
-	Responses        []CaseResponse `json:"responses,omitempty"`
+	RecommendationID string   `json:"recommendationId"`
+	MeetingID        string   `json:"meetingId"`
+	Text             string   `json:"text"`
+	Addressees       []string `json:"addressees"`
+	// Sources are what it came from: utterances, notes and questions of
+	// its meeting, stakeholders, the case's proposal.
+	Sources   []domain.RecommendationSource `json:"sources,omitempty"`
+	Responses []CaseResponse                `json:"responses,omitempty"`
 	Stamp
 }
 
@@ -373,7 +376,7 @@ var caseBoardTable = func() *table {
 	})
 	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.CaseRecommendationRecorded) error {
 		return updateCase(ctx, tx, e.CaseID, ev, func(c *CaseCard) error {
-			r := CaseRecommendation{RecommendationID: string(e.RecommendationID), MeetingID: string(e.MeetingID), Text: e.Text, Stamp: stampOf(ev)}
+			r := CaseRecommendation{RecommendationID: string(e.RecommendationID), MeetingID: string(e.MeetingID), Text: e.Text, Sources: e.Sources, Stamp: stampOf(ev)}
 			for _, m := range e.Addressees {
 				r.Addressees = append(r.Addressees, string(m))
 			}

@@ -198,6 +198,8 @@ func commandForm(name string) ([]formField, bool) {
 			ff.kind = "paragraphs"
 		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.String:
 			ff.kind = "list"
+		case f.Type == reflect.TypeFor[[]domain.RecommendationSource]():
+			ff.kind = "sources" // "kind:id" items, as a list (pages_chain.go)
 		default:
 			return nil, false
 		}
@@ -284,6 +286,10 @@ func formBody(name string, fields []formField, get func(string) string, now time
 		case "list":
 			if l := splitList(v); len(l) > 0 {
 				body[f.name] = l
+			}
+		case "sources":
+			if l := splitList(v); len(l) > 0 {
+				body[f.name] = sourcesOf(l)
 			}
 		default:
 			if v == "" && f.gen != "" {
@@ -398,8 +404,11 @@ func fieldViews(p *Page, fields []formField, values func(string) string, errs ma
 			}
 		case "checkbox":
 			v.Checked = v.Value != "" && v.Value != "false"
-		case "paragraphs", "list":
+		case "paragraphs", "list", "sources":
 			v.Type = "textarea"
+			if f.kind == "sources" && v.Hint == "" {
+				v.Hint = p.T("form.sources.hint")
+			}
 			if f.kind == "paragraphs" && v.Hint == "" {
 				v.Hint = p.T("form.paragraphs.hint")
 			}

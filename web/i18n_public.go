@@ -3,6 +3,19 @@ package web
 // Labels of the home page, the lists, the ministries' pages and search
 // (pages_home.go, pages_lists.go, search*.go), merged into the catalogue.
 var publicLabels = map[string][2]string{
+	"trail.recordedby":     {"記錄者", "Recorded by"},
+	"form.sources.hint":    {"每行一項「種類:代號」，種類為 utterance（發言）、note（便利貼）、question（提問）、stakeholder（利害關係人）或 proposal（提案），例如 utterance:u-12。", "One “kind:id” per line; the kind is utterance, note, question, stakeholder or proposal, e.g. utterance:u-12."},
+	"field.sources":        {"來源", "Sources"},
+	"chain.sources":        {"這項建議從何而來", "Where this recommendation came from"},
+	"chain.by":             {"提出者：", "raised by"},
+	"chain.in":             {"於", "in"},
+	"chain.missing":        {"（已不公開）", "(no longer public)"},
+	"chain.see":            {"查看", "see it"},
+	"srckind.utterance":    {"發言", "Said"},
+	"srckind.note":         {"便利貼", "Note"},
+	"srckind.question":     {"匿名提問", "Question"},
+	"srckind.stakeholder":  {"利害關係人", "Stakeholder"},
+	"srckind.proposal":     {"提案", "Proposal"},
 	"nav.search":           {"搜尋", "Search"},
 	"search.title":         {"搜尋", "Search"},
 	"search.intro":         {"搜尋提案、案件、建議、會議名稱、逐字稿的每一段發言、心智圖與概念發展表的便利貼，以及匿名提問；中文與英文皆可。以引號保留詞組。", "Search proposals, cases, recommendations, meeting names, every utterance of every transcript, the mind-map and concept-sheet notes and the anonymous questions, in Chinese or English. Quote a phrase to keep it together."},

@@ -337,6 +337,8 @@ type CaseData struct {
 	NextURL   string
 	FirstURL  string
 	Now       time.Time
+	// Sources are each recommendation's sources (pages_chain.go).
+	Sources map[string][]SourceRow
 }
 
 // TrailRow is an entry of the trail as the page shows it, its labels and
@@ -397,7 +399,8 @@ func (s *server) pageCase(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, err)
 		return
 	}
-	d := CaseData{Case: cv.Case, AsOf: cv.AsOf, Now: time.Now(), Clock: r.URL.Query().Get("clock"), AsOfValue: r.URL.Query().Get("asof")}
+	d := CaseData{Case: cv.Case, AsOf: cv.AsOf, Now: time.Now(), Clock: r.URL.Query().Get("clock"), AsOfValue: r.URL.Query().Get("asof"),
+		Sources: s.recommendationSources(ctx, cv.Case)}
 	if cv.AsOf != nil {
 		switch cv.AsOf.Clock {
 		case "position":
@@ -477,6 +480,11 @@ func trailRow(p *Page, e readmodels.Entry) TrailRow {
 		if data.HasParagraph {
 			row.Details = append(row.Details, Detail{Label: p.T("field.text"), Value: truncate(plainText(data.Paragraph), 280)})
 		}
+		// Who said it is the speaker, not whoever recorded it.
+		if data.Speaker != nil && data.Speaker.Name != "" {
+			row.Details = append(row.Details, Detail{Label: p.T("trail.recordedby"), Value: row.ActorText})
+			row.ActorText = data.Speaker.Name
+		}
 	}
 	switch {
 	case e.Refs.MeetingID != "":
@@ -484,6 +492,8 @@ func trailRow(p *Page, e readmodels.Entry) TrailRow {
 		if e.Refs.UtteranceID != "" {
 			row.Link += "#u-" + e.Refs.UtteranceID
 		}
+	case e.Refs.RecommendationID != "" && e.Refs.CaseID != "":
+		row.Link = "/cases/" + url.PathEscape(e.Refs.CaseID) + "#rec-" + e.Refs.RecommendationID
 	case e.Refs.ProposalID != "":
 		row.Link = "/proposals/" + url.PathEscape(e.Refs.ProposalID)
 	case e.Refs.MonthlyMeetingID != "":

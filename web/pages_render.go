@@ -324,6 +324,10 @@ type trailFields struct {
 	Summary    *string           `json:"summary"`
 	Reason     *string           `json:"reason"`
 	Paragraphs []json.RawMessage `json:"paragraphs"`
+	// Speaker is who spoke an utterance (its name is public).
+	Speaker *struct {
+		Name string `json:"name"`
+	} `json:"speaker"`
 	// Paragraph is the first paragraph, when it is a string
 	// (HasParagraph).
 	Paragraph    string `json:"-"`

@@ -1,0 +1,67 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/pdis/collab-ledger/app"
+	"github.com/pdis/collab-ledger/domain"
+)
+
+// TestExecuteMany: a proposal's commands given together are decided in
+// order against one state and answered each in its place; a refused one
+// (a duplicate signer, a citizen without a pseudonym) refuses only itself;
+// a command of another aggregate goes through Execute.
+func TestExecuteMany(t *testing.T) {
+	store, _ := backends["bbolt"](t)
+	clock := &lcClock{now: tp("2019-01-02 09:00")}
+	l := newLedger(t, store, clock)
+	ctx := context.Background()
+	at := func(s string) []app.Option { return []app.Option{app.WithOccurredAt(tp(s))} }
+	sign := func(n int, when string) app.Item {
+		c := lcCitizen(n)
+		return app.Item{Actor: c, Command: domain.SignProposal{ProposalID: "pm-1", Signer: domain.SignerID(c.ID), County: "臺北市"}, Options: at(when)}
+	}
+	items := []app.Item{
+		{Actor: lcProposer, Command: domain.SubmitProposal{ProposalID: "pm-1", Title: "批次"}, Options: at("2019-01-02 09:00")},
+		{Actor: lcStaff, Command: &domain.PublishProposal{ProposalID: "pm-1", CompetentMinistry: "moi"}, Options: at("2019-01-02 09:00")},
+		sign(1, "2019-01-02 10:00"),
+		sign(1, "2019-01-02 10:01"), // the same signer again
+		{Actor: domain.Actor{ID: "A123456789", Role: domain.RoleCitizen}, Command: domain.SignProposal{ProposalID: "pm-1", Signer: "A123456789"}, Options: at("2019-01-02 10:02")},
+		sign(2, "2019-01-02 10:03"),
+		sign(3, "2019-01-02 10:04"),
+		{Actor: lcStaff, Command: domain.RegisterMinistry{MinistryID: "moi", Name: "內政部"}},
+	}
+	res, errs := l.ExecuteMany(ctx, items)
+	want := []string{"", "", "", domain.ErrConflictingState.Error(), app.RuleCitizenPseudonym, "", "", ""}
+	for i, err := range errs {
+		switch {
+		case want[i] == "" && err != nil:
+			t.Errorf("item %d refused: %v", i, err)
+		case want[i] == app.RuleCitizenPseudonym:
+			var re *domain.RuleError
+			if !errors.As(err, &re) || re.Rule != app.RuleCitizenPseudonym {
+				t.Errorf("item %d: %v, want %s", i, err, want[i])
+			}
+		case want[i] != "" && !errors.Is(err, domain.ErrConflictingState):
+			t.Errorf("item %d: %v, want a conflict", i, err)
+		}
+	}
+	if n := len(res[6].Events); n != 2 || res[6].Events[1].Type != "proposal.established" {
+		t.Errorf("the third signer's events: %d, want signed and established", n)
+	}
+	if res[2].Events[0].Metadata.OccurredAt.IsZero() || res[2].Stream != domain.ProposalStream("pm-1") {
+		t.Errorf("first signature: %+v", res[2])
+	}
+	if len(res[7].Events) == 0 || res[7].Stream != domain.RegistryStream() {
+		t.Errorf("registry command: %+v", res[7])
+	}
+	evs, err := store.ReadStream(ctx, domain.ProposalStream("pm-1"), 1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2+3+2+1 {
+		t.Errorf("%d events on the proposal, want 8 (submitted, published, 3 signed, 2 milestones, established)", len(evs))
+	}
+}
