@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/pdis/collab-ledger/app"
+	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/tokens"
 )
@@ -153,8 +154,8 @@ type commandSide struct {
 
 // startCommandSide starts the Ledger and the token service (following the
 // log) over store; stop ends both.
-func startCommandSide(ctx context.Context, store eventstore.Store, secret []byte) (*commandSide, error) {
-	ledger, err := app.NewLedger(store, app.LedgerConfig{Secret: secret, Logger: slog.Default()})
+func startCommandSide(ctx context.Context, store eventstore.Store, secret []byte, cal *calendar.Calendar) (*commandSide, error) {
+	ledger, err := app.NewLedger(store, app.LedgerConfig{Secret: secret, Calendar: cal, Logger: slog.Default()})
 	if err != nil {
 		return nil, err
 	}
