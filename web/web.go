@@ -218,10 +218,10 @@ type Health struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-// calendarWarning says, from 1 October, that next year's office calendar
+// CalendarWarning says, from 1 October, that next year's office calendar
 // is not loaded: edit windows and meeting dates reaching it are counted on
 // weekends only and marked provisional until it is.
-func calendarWarning(cal *calendar.Calendar, now time.Time) string {
+func CalendarWarning(cal *calendar.Calendar, now time.Time) string {
 	if cal == nil {
 		cal = calendar.Taiwan()
 	}
@@ -247,7 +247,7 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Now != nil {
 		now = s.cfg.Now
 	}
-	if msg := calendarWarning(s.cfg.Calendar, now()); msg != "" {
+	if msg := CalendarWarning(s.cfg.Calendar, now()); msg != "" {
 		h.Warnings = append(h.Warnings, msg)
 	}
 	writeJSON(w, status, h)
