@@ -78,3 +78,17 @@ func TestPageEditWindowProvisional(t *testing.T) {
 	}
 	mustContain(t, "meeting page", body, `id="calendar-provisional"`, "Provisional", "[2027]")
 }
+
+// TestPageMonthlyProvisionalDate: the monthly page marks an earliest
+// meeting date counted without the year's office calendar.
+func TestPageMonthlyProvisionalDate(t *testing.T) {
+	pe := newPagesEnv(t)
+	staff, po := pe.registryWithPO()
+	pe.votedTopic(staff, po, "2026-12", "2026-12-02")
+	pe.caughtUp()
+	code, body, _ := pe.get("/monthly/2026-12?lang=en")
+	if code != http.StatusOK {
+		t.Fatalf("%d %s", code, body)
+	}
+	mustContain(t, "monthly page", body, `2027-01-01 <span class="provisional"`, "(Provisional)")
+}
