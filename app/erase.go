@@ -33,7 +33,7 @@ const RuleEraseNotSealed = "ledger.erase.not_sealed"
 // A crash between the two leaves a deletion without its record; an
 // erasure by event ID repeated then is refused as not found, and the
 // operator records it again by the same command once told (see
-// docs/decisions/0018-names-salted-commitments.md, addendum).
+// docs/decisions/0025-salted-commitments.md, addendum).
 func (l *Ledger) execErase(ctx context.Context, _ string, c call) (Result, error) {
 	cmd := c.cmd.(domain.Erase)
 	if err := domain.CheckEraseTarget(cmd); err != nil {

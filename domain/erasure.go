@@ -110,7 +110,7 @@ func (e *Erasures) Apply(ev Event) error {
 // Decide implements the erasures' decision for cmd. erased is what the
 // secrets store deleted for the target, by event ID (the command side
 // erases first, idempotently, then records: see docs/decisions,
-// 0018-names-salted-commitments.md); an erasure that deleted nothing is
+// 0025-salted-commitments.md); an erasure that deleted nothing is
 // refused as not found, and records nothing.
 func (e *Erasures) Decide(cmd Command, actor Actor, at time.Time, erased map[string][]string) ([]Event, error) {
 	c, ok := cmd.(Erase)

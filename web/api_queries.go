@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/readmodels"
@@ -209,7 +210,12 @@ func asOfOf(r *http.Request) (at readmodels.AsOf, ok bool, err error) {
 	}
 	t, perr := time.Parse(time.RFC3339Nano, v)
 	if perr != nil {
-		return at, false, badRequest("asof must be a log position or an RFC 3339 time")
+		// A date is the whole of that day in Taipei: as of its end.
+		d, derr := calendar.ParseDate(v)
+		if derr != nil {
+			return at, false, badRequest("asof must be a log position, a date (2024-06-01) or an RFC 3339 time")
+		}
+		t = d.End().Add(-time.Nanosecond)
 	}
 	switch q.Get("clock") {
 	case "", "recorded":

@@ -118,3 +118,21 @@ func TestBrowserWhoRaisedIt(t *testing.T) {
 		t.Errorf("who %q, said %q, at %q", who, said, url)
 	}
 }
+
+// TestAsOfDate: a date is accepted for ?asof= (the end of that Taipei
+// day): case 57 as of 2019-03-07 on the occurred clock was just opened, its
+// topic set, before any meeting; a bad value is refused clearly.
+func TestAsOfDate(t *testing.T) {
+	pe := newPagesEnv(t)
+	pe.story()
+	code, body, _ := pe.get("/cases/57?asof=2019-03-07&clock=occurred")
+	if code != 200 {
+		t.Fatalf("as of a date: %d", code)
+	}
+	mustContain(t, "as of 2019-03-07", body, "2019-03-07 23:59")
+	mustNotContain(t, "as of 2019-03-07", body, "PO共識營", "建議各部會指派專責PO")
+	code, _, _ = pe.get("/cases/57?asof=2019-13-45")
+	if code != 400 {
+		t.Errorf("a bad date: %d", code)
+	}
+}

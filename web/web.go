@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/internal/lru"
 	"github.com/pdis/collab-ledger/readmodels"
@@ -27,6 +28,12 @@ import (
 type Config struct {
 	// Store is the event log.
 	Store eventstore.Store
+	// Calendar is the working-day calendar the ledger decides with; from
+	// 1 October /healthz warns when it does not cover next year. Nil: the
+	// built-in one.
+	Calendar *calendar.Calendar
+	// Now is the clock of that warning. Default time.Now.
+	Now func() time.Time
 	// StoreKind names the backend for the health report ("file",
 	// "postgres", "esdb"), never its URL (which may hold a password).
 	StoreKind string
@@ -206,6 +213,22 @@ type Health struct {
 	Store  string `json:"store"`
 	Head   uint64 `json:"head"`
 	Error  string `json:"error,omitempty"`
+	// Warnings are conditions that need an operator (next year's
+	// office calendar missing from 1 October); the server still works.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// CalendarWarning says, from 1 October, that next year's office calendar
+// is not loaded: edit windows and meeting dates reaching it are counted on
+// weekends only and marked provisional until it is.
+func CalendarWarning(cal *calendar.Calendar, now time.Time) string {
+	if cal == nil {
+		cal = calendar.Taiwan()
+	}
+	if y, missing := cal.MissingNextYear(now); missing {
+		return fmt.Sprintf("calendar: the office calendar for %d is not loaded (serve --calendar DIR with data.gov.tw dataset 14718's %d.json); windows reaching %d count weekends only and are marked provisional", y, y, y)
+	}
+	return ""
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {
@@ -220,6 +243,13 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusServiceUnavailable
 	}
 	h.Head = uint64(head)
+	now := time.Now
+	if s.cfg.Now != nil {
+		now = s.cfg.Now
+	}
+	if msg := CalendarWarning(s.cfg.Calendar, now()); msg != "" {
+		h.Warnings = append(h.Warnings, msg)
+	}
 	writeJSON(w, status, h)
 }
 

@@ -11,7 +11,7 @@ import (
 
 // startSearch opens the search read model (a bleve index in a temporary
 // directory, rebuilt from the log at each start, whatever the store; see
-// docs/decisions/0017-public-search.md) and follows the log into it.
+// docs/decisions/0021-search.md) and follows the log into it.
 func startSearch(ctx context.Context, store eventstore.Store) (*readmodels.Search, func(), error) {
 	idx, err := readmodels.NewSearch(readmodels.SearchConfig{Logger: slog.Default()})
 	if err != nil {

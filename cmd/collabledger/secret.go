@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/pdis/collab-ledger/app"
+	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/tokens"
 )
@@ -154,8 +155,8 @@ type commandSide struct {
 // startCommandSide starts the Ledger and the token service (following the
 // log) over store; stop ends both. erasable is the secrets store of a
 // sealed log (ledger.erase deletes from it), nil for an unsealed one.
-func startCommandSide(ctx context.Context, store eventstore.Store, secret []byte, erasable app.Erasable) (*commandSide, error) {
-	ledger, err := app.NewLedger(store, app.LedgerConfig{Secret: secret, Logger: slog.Default(), Erasable: erasable})
+func startCommandSide(ctx context.Context, store eventstore.Store, secret []byte, cal *calendar.Calendar, erasable app.Erasable) (*commandSide, error) {
+	ledger, err := app.NewLedger(store, app.LedgerConfig{Secret: secret, Calendar: cal, Logger: slog.Default(), Erasable: erasable})
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/pdis/collab-ledger/app"
@@ -25,6 +26,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
 	storeURL := storeFlag(fs)
 	secretFile := secretFlag(fs)
+	calendarDir := fs.String("calendar", os.Getenv("COLLABLEDGER_CALENDAR"), "folder of office calendar years in data.gov.tw dataset 14718's format (YYYY.json) to load over the built-in 2017–2026 (env COLLABLEDGER_CALENDAR)")
 	secretsURL := secretsFlag(fs)
 	rsFlags := addReadSideFlags(fs)
 	tlFlags := addTransparencyFlags(fs)
@@ -63,11 +65,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	cal, err := loadCalendar(*calendarDir)
+	if err != nil {
+		return err
+	}
 	var erasable app.Erasable // ledger.erase deletes from the secrets store
 	if sealedLog != nil {
 		erasable = sealedLog.Secrets()
 	}
-	cs, err := startCommandSide(ctx, store, secret, erasable)
+	cs, err := startCommandSide(ctx, store, secret, cal, erasable)
 	if err != nil {
 		return err
 	}
@@ -106,7 +112,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	h, err := web.New(web.Config{Store: store, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed, Search: search,
+	h, err := web.New(web.Config{Store: store, Calendar: cal, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed, Search: search,
 		Reports: reports.NewService(store, reports.ServiceOptions{Inputs: inputs})})
 	if err != nil {
 		return err

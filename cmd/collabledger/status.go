@@ -27,8 +27,22 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	storeURL := storeFlag(fs)
 	readModels := fs.String("read-models", envOr("COLLABLEDGER_READ_MODELS", "memory"), "the server's --read-models, when asking the stores directly")
 	asJSON := fs.Bool("json", false, "print JSON")
+	calendarDir := fs.String("calendar", os.Getenv("COLLABLEDGER_CALENDAR"), "the server's --calendar, when asking the stores directly")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	// From 1 October: is next year's office calendar loaded? (stderr)
+	if *server != "" {
+		var h web.Health
+		if err := getJSON(ctx, strings.TrimRight(*server, "/")+"/healthz", &h); err == nil {
+			for _, w := range h.Warnings {
+				fmt.Fprintln(stderr, "warning:", w)
+			}
+		}
+	} else if cal, err := loadCalendar(*calendarDir); err != nil {
+		return fmt.Errorf("status: %w", err)
+	} else if w := web.CalendarWarning(cal, time.Now()); w != "" {
+		fmt.Fprintln(stderr, "warning:", w)
 	}
 	var rep web.StatusReport
 	if *server != "" {

@@ -4,14 +4,17 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/web"
 )
@@ -180,5 +183,41 @@ func TestServeReady(t *testing.T) {
 			t.Fatalf("not ready after 30 s: %d %+v", resp.StatusCode, rd)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestStatusCalendarWarning (#14 item 6): from 1 October, status says when
+// next year's office calendar is not loaded (on stderr), and not once
+// --calendar loads it.
+func TestStatusCalendarWarning(t *testing.T) {
+	store := "file:" + filepath.Join(t.TempDir(), "ledger.db")
+	_, stderr, err := runCapture(t, "status", "--store", store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := web.CalendarWarning(calendar.Taiwan(), time.Now())
+	if (want != "") != strings.Contains(stderr, "warning: calendar:") {
+		t.Fatalf("status stderr %q, want the warning %q", stderr, want)
+	}
+	if want == "" {
+		return
+	}
+	// Next year loaded (a year of the official shape, weekends only).
+	next := time.Now().In(calendar.Taipei).Year() + 1
+	var b strings.Builder
+	b.WriteString("[")
+	for d := calendar.NewDate(next, time.January, 1); d.Year() == next; d = d.AddDays(1) {
+		if b.Len() > 1 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"date":%q,"week":"","isHoliday":%t,"description":""}`, d.String(), d.IsWeekend())
+	}
+	b.WriteString("]")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.json", next)), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err = runCapture(t, "status", "--store", store, "--calendar", dir); err != nil || strings.Contains(stderr, "warning: calendar:") {
+		t.Fatalf("with %d loaded: %q %v", next, stderr, err)
 	}
 }
