@@ -15,6 +15,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -32,14 +33,28 @@ type EditView struct {
 	Current                              []string
 	// WindowEnd is the edit window's end as shown ("2026-12-18 24:00");
 	// Closed and NotYours explain a missing form.
-	WindowEnd        string
-	WindowEndISO     string
+	WindowEnd    string
+	WindowEndISO string
+	// Provisional lists the years the office calendar did not cover when
+	// the window was computed (its end counts weekends only); "" if none.
+	Provisional      string
 	Closed, NotYours bool
 	NotPublished     bool
 	// Preview is the word diff of the proposed text, once asked for;
 	// Proposed is that text.
 	Preview  []diffParagraph
 	Proposed string
+}
+
+// provisionalYears names the years a window was computed without the
+// office calendar for ("2027", "2027, 2028"); "" when the calendar covered
+// it.
+func provisionalYears(years []int) string {
+	parts := make([]string, len(years))
+	for i, y := range years {
+		parts[i] = strconv.Itoa(y)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // editContext loads the utterance and decides whether the actor may edit.
@@ -69,6 +84,7 @@ func (s *server) editContext(ctx context.Context, p *Page, sess *session, mid, u
 		v.NotPublished = true
 	default:
 		v.WindowEnd, v.WindowEndISO = formatEnd(pub.EditWindowClosesAt), isoTime(pub.EditWindowClosesAt)
+		v.Provisional = provisionalYears(pub.CalendarFallbackYears)
 		v.Closed = !s.now().Before(pub.EditWindowClosesAt)
 	}
 	v.Proposed = strings.Join(u.Paragraphs, "\n\n")

@@ -142,7 +142,7 @@ func (s *server) tasksOf(r *http.Request, p *Page, actor domain.Actor) ([]Task, 
 		for _, u := range full.Transcript.Utterances {
 			if u.Removed == nil && u.Speaker != nil && u.Speaker.ActorID != "" && u.Speaker.ActorID == actor.ID {
 				out = append(out, Task{Text: p.TF("task.own_words", m.Title, firstWords(plainParagraphs(u.Paragraphs))),
-					Link: "/speak/" + url.PathEscape(m.MeetingID) + "/" + url.PathEscape(u.UtteranceID), Due: p.TF("task.window_end", formatEnd(m.Transcript.Published.EditWindowClosesAt))})
+					Link: "/speak/" + url.PathEscape(m.MeetingID) + "/" + url.PathEscape(u.UtteranceID), Due: windowDue(p, m.Transcript.Published)})
 			}
 		}
 	}
@@ -156,4 +156,14 @@ func firstWords(ps []string) string {
 		return string(r[:40]) + "…"
 	}
 	return t
+}
+
+// windowDue is a task's due text for an edit window: its end, marked
+// provisional when the office calendar did not cover it.
+func windowDue(p *Page, pub *readmodels.Publication) string {
+	due := p.TF("task.window_end", formatEnd(pub.EditWindowClosesAt))
+	if len(pub.CalendarFallbackYears) > 0 {
+		due += " (" + p.T("calendar.provisional") + ")"
+	}
+	return due
 }
