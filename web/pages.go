@@ -750,3 +750,24 @@ func (p *Page) Present(b *bool) string {
 	}
 	return p.T("common.no")
 }
+
+// DescribeTrailEntry says, in lang (LangZhHant or LangEn), who acted in a
+// trail entry and what happened, as the case page's trail shows them: the
+// speaker for words said at the microphone, and the entry's step followed
+// by its labelled details ("階段: 研究; 理由: …"). The CLI's trail uses it so
+// that the terminal and the page tell the same story.
+func DescribeTrailEntry(lang string, e readmodels.Entry) (who, what string) {
+	if lang != LangEn {
+		lang = LangZhHant
+	}
+	p := &Page{Lang: lang}
+	row := trailRow(p, e)
+	parts := make([]string, 0, len(row.Details)+1)
+	if row.StepLabel != "" {
+		parts = append(parts, row.StepLabel)
+	}
+	for _, d := range row.Details {
+		parts = append(parts, d.Label+": "+strings.Join(strings.Fields(d.Value), " "))
+	}
+	return row.ActorText, strings.Join(parts, "; ")
+}

@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/readmodels"
+	"github.com/pdis/collab-ledger/web"
 )
 
 // runTrail prints a case's accountability trail — how its outcome arose —
@@ -31,6 +33,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	clock := fs.String("clock", "recorded", "with a time: recorded (what the ledger had recorded then) or occurred (what had happened by then)")
 	view := fs.String("view", "public", "public, or auditor (everything, with removals and their reasons)")
 	format := fs.String("format", "text", "text or json")
+	lang := fs.String("lang", web.LangZhHant, "the text's language: zh-Hant or en (who and what, as the case page says them)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,7 +93,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		enc.SetEscapeHTML(false)
 		return enc.Encode(page)
 	}
-	printTrail(stdout, *caseID, at, page)
+	printTrail(stdout, *lang, *caseID, at, page)
 	return nil
 }
 
@@ -125,7 +128,7 @@ func parseAsOf(s, clock string) (readmodels.AsOf, error) {
 
 // printTrail writes the trail as one line per entry: where it is in the log,
 // when it happened and was recorded, who, and what.
-func printTrail(w io.Writer, caseID string, at readmodels.AsOf, page readmodels.TrailPage) {
+func printTrail(w io.Writer, lang, caseID string, at readmodels.AsOf, page readmodels.TrailPage) {
 	n := len(page.Entries)
 	switch {
 	case at.Position != 0:
@@ -137,19 +140,23 @@ func printTrail(w io.Writer, caseID string, at readmodels.AsOf, page readmodels.
 	default:
 		fmt.Fprintf(w, "How case %s arose (%d entries, live)\n", caseID, n)
 	}
+	fmt.Fprintln(w, "Times are Taipei time (Asia/Taipei, UTC+8).")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "POSITION\tOCCURRED\tRECORDED\tACTOR\tSTEP\tEVENT\tSUBJECT\tEVENT ID")
+	fmt.Fprintln(tw, "POSITION\tOCCURRED (TAIPEI)\tRECORDED (TAIPEI)\tWHO\tWHAT\tEVENT\tSUBJECT\tEVENT ID")
 	for _, e := range page.Entries {
-		actor := e.Actor.Role
-		if e.Actor.ID != "" {
-			actor = e.Actor.Role + ":" + e.Actor.ID
-		}
-		if actor == "" {
-			actor = "(anonymous)"
-		}
+		who, what := web.DescribeTrailEntry(lang, e)
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Position,
-			e.OccurredAt.UTC().Format("2006-01-02 15:04"), e.RecordedAt.UTC().Format("2006-01-02 15:04"),
-			actor, e.Step, e.Type, e.Subject, e.EventID)
+			e.OccurredAt.In(calendar.Taipei).Format("2006-01-02 15:04"), e.RecordedAt.In(calendar.Taipei).Format("2006-01-02 15:04"),
+			who, truncateRunes(what, 120), e.Type, e.Subject, e.EventID)
 	}
 	tw.Flush()
+}
+
+// truncateRunes cuts s to n runes, marking the cut with "…".
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
 }

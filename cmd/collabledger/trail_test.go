@@ -13,6 +13,7 @@ import (
 
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/demo"
+	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/readmodels"
 )
@@ -69,6 +70,41 @@ func TestTrailCommand(t *testing.T) {
 	text, err := trail()
 	if err != nil || !strings.Contains(text, "How case "+string(demo.ShowcaseCase)+" arose") || !strings.Contains(text, "case.directive_recorded") {
 		t.Fatalf("text trail: %v\n%s", err, text)
+	}
+
+	// The text says what happened and who did it, in Taipei time, labelled.
+	en, err := trail("--lang", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{text, en} {
+		if !strings.Contains(out, "Times are Taipei time") || !strings.Contains(out, "WHAT") {
+			t.Errorf("the text trail does not label its times or has no WHAT column:\n%s", out[:min(len(out), 600)])
+		}
+	}
+	lineOf := func(out, eventID string) string {
+		for line := range strings.SplitSeq(out, "\n") {
+			if strings.HasSuffix(line, eventID) {
+				return line
+			}
+		}
+		return ""
+	}
+	checked := 0
+	for _, e := range live.Entries {
+		var moved struct{ To string }
+		if e.Type != "case.stage_changed" || json.Unmarshal(e.Data, &moved) != nil || moved.To != "research" {
+			continue
+		}
+		zh, english := lineOf(text, e.EventID), lineOf(en, e.EventID)
+		when := e.OccurredAt.In(calendar.Taipei).Format("2006-01-02 15:04")
+		if !strings.Contains(zh, when) || !strings.Contains(zh, "研究") || !strings.Contains(english, "Research") {
+			t.Errorf("the move to research reads\n%s\n%s\nwant %s (Taipei) and the stage named", zh, english, when)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Error("the demo case's trail has no move to research")
 	}
 
 	// As of the position where the case was opened: the directive is not there yet.
