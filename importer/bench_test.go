@@ -2,14 +2,12 @@ package importer_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/pdis/collab-ledger/importer"
 	"github.com/pdis/collab-ledger/projections"
 	pgproj "github.com/pdis/collab-ledger/projections/postgres"
+	"github.com/pdis/collab-ledger/projections/projectiontest"
 	"github.com/pdis/collab-ledger/readmodels"
 )
 
@@ -59,7 +58,7 @@ func benchImportInto(b *testing.B, open func(b *testing.B) eventstore.Store, new
 	ctx := context.Background()
 	var events int
 	var tail time.Duration
-	cpu0 := cpuTime()
+	cpu0 := projectiontest.CPUTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -70,7 +69,7 @@ func benchImportInto(b *testing.B, open func(b *testing.B) eventstore.Store, new
 			if newBackend != nil {
 				backend = newBackend(b)
 			}
-			wait = followLog(b, store, backend)
+			wait = projectiontest.Follow(b, store, backend, readmodels.All(), 5*time.Minute)
 		}
 		b.StartTimer()
 		im := importer.New(store, importer.Config{Workers: benchWorkers()})
@@ -92,48 +91,10 @@ func benchImportInto(b *testing.B, open func(b *testing.B) eventstore.Store, new
 	}
 	b.ReportMetric(float64(events), "events")
 	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s")
+	b.ReportMetric((projectiontest.CPUTime()-cpu0).Seconds()/float64(b.N), "cpu-s")
 	if caughtUp {
 		b.ReportMetric(tail.Seconds()/float64(b.N), "catchup-tail-s")
 	}
-}
-
-// followLog runs the read models over store until the benchmark ends and
-// returns a function that waits until they have caught up with the log's
-// head, returning how long that took.
-func followLog(b *testing.B, store eventstore.Store, backend projections.Backend) func() time.Duration {
-	r, err := projections.NewRunner(projections.RunnerConfig{Store: store, Backend: backend, Projections: readmodels.All(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			b.Errorf("projections: %v", err)
-		}
-	})
-	return func() time.Duration {
-		start := time.Now()
-		wctx, wcancel := context.WithTimeout(ctx, 5*time.Minute)
-		defer wcancel()
-		if err := r.WaitCaughtUp(wctx); err != nil {
-			b.Fatalf("read models catching up: %v", err)
-		}
-		return time.Since(start)
-	}
-}
-
-// cpuTime is the CPU time (user and system) the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func benchWorkers() int {

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/pdis/collab-ledger/domain"
-	"github.com/pdis/collab-ledger/eventstore"
-	"github.com/pdis/collab-ledger/eventstore/sealed"
 	sealedbolt "github.com/pdis/collab-ledger/eventstore/sealed/bbolt"
 )
 
@@ -23,17 +21,7 @@ import (
 func TestEraseThroughTheAPI(t *testing.T) {
 	priv, pub := keygen(t)
 	dir := t.TempDir()
-	path := filepath.Join(dir, "ledger.db")
-	secretsPath := path + ".secrets"
-	var seeded *sealedbolt.Store
-	seedStoreWith(t, path, priv, func(store eventstore.Store) eventstore.Store {
-		var err error
-		if seeded, err = sealedbolt.Open(secretsPath); err != nil {
-			t.Fatal(err)
-		}
-		return sealed.NewLog(store, seeded, sealed.Policy{Fields: domain.PrivateFields, Actor: domain.IsPseudonymousRole})
-	})
-	seeded.Close()
+	path, secretsPath := seedSealedStore(t, dir, priv)
 	store, secretsURL := "file:"+path, "file:"+secretsPath
 	secretFile := filepath.Join(dir, "pseudonym.key")
 	os.WriteFile(secretFile, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)

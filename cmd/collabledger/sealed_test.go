@@ -27,17 +27,7 @@ func TestSealedExports(t *testing.T) {
 	ctx := context.Background()
 	priv, pub := keygen(t)
 	dir := t.TempDir()
-	path := filepath.Join(dir, "ledger.db")
-	secretsPath := path + ".secrets"
-	var seeded *sealedbolt.Store
-	seedStoreWith(t, path, priv, func(store eventstore.Store) eventstore.Store {
-		var err error
-		if seeded, err = sealedbolt.Open(secretsPath); err != nil {
-			t.Fatal(err)
-		}
-		return sealed.NewLog(store, seeded, sealed.Policy{Fields: domain.PrivateFields, Actor: domain.IsPseudonymousRole})
-	})
-	seeded.Close()
+	path, secretsPath := seedSealedStore(t, dir, priv)
 	store, secretsURL := "file:"+path, "file:"+secretsPath
 
 	if out, err := runOut("verify", "--store", store, "--key", pub); err != nil || !strings.Contains(out, "45 events") {
@@ -124,4 +114,22 @@ func TestSealedExports(t *testing.T) {
 	if out, err := runOut("verify", "--store", store, "--key", pub); err != nil || !strings.Contains(out, "2 signed checkpoints match") {
 		t.Fatalf("verify the store after the erasure: %v\n%s", err, out)
 	}
+}
+
+// seedSealedStore seeds an embedded store in dir through a sealed log, its
+// secrets in a companion bbolt file, and returns both files' paths.
+func seedSealedStore(t *testing.T, dir, priv string) (path, secretsPath string) {
+	t.Helper()
+	path = filepath.Join(dir, "ledger.db")
+	secretsPath = path + ".secrets"
+	var seeded *sealedbolt.Store
+	seedStoreWith(t, path, priv, func(store eventstore.Store) eventstore.Store {
+		var err error
+		if seeded, err = sealedbolt.Open(secretsPath); err != nil {
+			t.Fatal(err)
+		}
+		return sealed.NewLog(store, seeded, sealed.Policy{Fields: domain.PrivateFields, Actor: domain.IsPseudonymousRole})
+	})
+	seeded.Close()
+	return path, secretsPath
 }

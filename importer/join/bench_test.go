@@ -2,11 +2,7 @@ package join_test
 
 import (
 	"context"
-	"errors"
-	"io"
-	"log/slog"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +13,7 @@ import (
 	"github.com/pdis/collab-ledger/eventstore/postgres/pgtest"
 	"github.com/pdis/collab-ledger/importer/join"
 	"github.com/pdis/collab-ledger/projections"
+	"github.com/pdis/collab-ledger/projections/projectiontest"
 	"github.com/pdis/collab-ledger/readmodels"
 )
 
@@ -40,7 +37,7 @@ func benchJoin(b *testing.B, open func(b *testing.B) eventstore.Store, newBacken
 	ctx := context.Background()
 	var sigs, events int
 	var tail time.Duration
-	cpu0 := cpuTime()
+	cpu0 := projectiontest.CPUTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -51,7 +48,7 @@ func benchJoin(b *testing.B, open func(b *testing.B) eventstore.Store, newBacken
 			if newBackend != nil {
 				backend = newBackend(b)
 			}
-			wait = followLog(b, store, backend)
+			wait = projectiontest.Follow(b, store, backend, readmodels.All(), 10*time.Minute)
 		}
 		l, err := app.NewLedger(store, app.LedgerConfig{Secret: testSecret, Handler: join.HandlerConfig()})
 		if err != nil {
@@ -80,46 +77,10 @@ func benchJoin(b *testing.B, open func(b *testing.B) eventstore.Store, newBacken
 	}
 	b.ReportMetric(float64(events), "events")
 	b.ReportMetric(float64(sigs)*float64(b.N)/b.Elapsed().Seconds(), "signatures/s")
-	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s")
+	b.ReportMetric((projectiontest.CPUTime()-cpu0).Seconds()/float64(b.N), "cpu-s")
 	if caughtUp {
 		b.ReportMetric(tail.Seconds()/float64(b.N), "catchup-tail-s")
 	}
-}
-
-// followLog runs the read models over store until the benchmark ends and
-// returns a function that waits until they have caught up with the head.
-func followLog(b *testing.B, store eventstore.Store, backend projections.Backend) func() time.Duration {
-	r, err := projections.NewRunner(projections.RunnerConfig{Store: store, Backend: backend, Projections: readmodels.All(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			b.Errorf("projections: %v", err)
-		}
-	})
-	return func() time.Duration {
-		start := time.Now()
-		wctx, wcancel := context.WithTimeout(ctx, 10*time.Minute)
-		defer wcancel()
-		if err := r.WaitCaughtUp(wctx); err != nil {
-			b.Fatalf("read models catching up: %v", err)
-		}
-		return time.Since(start)
-	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func openBoltBench(b *testing.B) eventstore.Store {

@@ -2,12 +2,16 @@ package projectiontest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -235,4 +239,43 @@ func BenchLiveLag(b *testing.B, store eventstore.Store, p projections.Projection
 	b.ReportMetric(float64(fromAck[len(fromAck)*99/100].Microseconds())/1000, "p99-lag-ms")
 	b.ReportMetric(float64(fromCall[len(fromCall)*99/100].Microseconds())/1000, "p99-call-to-visible-ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// Follow runs ps over store into backend until the benchmark ends and
+// returns a function that waits (at most limit) until they have caught up
+// with the log's head, returning how long that took: the import
+// benchmarks' "with the read models caught up" figures.
+func Follow(b *testing.B, store eventstore.Store, backend projections.Backend, ps []projections.Projection, limit time.Duration) func() time.Duration {
+	r, err := projections.NewRunner(projections.RunnerConfig{Store: store, Backend: backend, Projections: ps,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	b.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			b.Errorf("projections: %v", err)
+		}
+	})
+	return func() time.Duration {
+		start := time.Now()
+		wctx, wcancel := context.WithTimeout(ctx, limit)
+		defer wcancel()
+		if err := r.WaitCaughtUp(wctx); err != nil {
+			b.Fatalf("read models catching up: %v", err)
+		}
+		return time.Since(start)
+	}
+}
+
+// CPUTime is the CPU time (user and system) the process has used.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
