@@ -93,6 +93,7 @@ var routes = map[string]route{
 	domain.CmdAddCandidate:        onMonthly(func(c domain.AddCandidate) domain.MonthlyMeetingID { return c.MeetingID }),
 	domain.CmdCastBallot:          onMonthly(func(c domain.CastBallot) domain.MonthlyMeetingID { return c.MeetingID }),
 	domain.CmdCloseMonthlyMeeting: onMonthly(func(c domain.CloseMonthlyMeeting) domain.MonthlyMeetingID { return c.MeetingID }),
+	domain.CmdRecordMonthlyHeld:   onMonthly(func(c domain.RecordMonthlyHeld) domain.MonthlyMeetingID { return c.MeetingID }),
 
 	domain.CmdOpenCase:             onCase(func(c domain.OpenCase) domain.CaseID { return c.CaseID }),
 	domain.CmdAssignLead:           onCase(func(c domain.AssignLead) domain.CaseID { return c.CaseID }),

@@ -193,6 +193,10 @@ func lifecycle() []step {
 		ok("2019-04-22 10:00", lcStaff, domain.RevertEdit{MeetingID: "m-1", UtteranceID: "u-1", ToVersion: 1, Reason: "改動語意"}, "transcript.edit_reverted"),
 		ok("2019-04-22 10:05", lcStaff, domain.ReattributeSpeaker{MeetingID: "m-1", UtteranceID: "u-2", Speaker: domain.Speaker{Name: "經濟部PO葉景豪", ActorID: "po-moea"}, Reason: "發言者誤植"}, "transcript.speaker_reattributed"),
 
+		// An archived PO monthly meeting: held, as its transcript shows; no ballots.
+		imported("2017-04-10 00:00", lcStaff, domain.OpenMonthlyMeeting{MeetingID: "2017-04", HeldOn: calendar.MustParseDate("2017-04-10"), Imported: true}, "monthly.opened"),
+		imported("2017-04-10 00:00", lcStaff, domain.RecordMonthlyHeld{MeetingID: "2017-04", Transcript: "m-2017-04", Speakers: []string{"唐鳳"}, Utterances: 40, Topics: []string{"新一代國家健保憑證規劃案"}}, "monthly.held"),
+		refused("2019-03-06 15:01", lcStaff, domain.RecordMonthlyHeld{MeetingID: "2019-03", Transcript: "m-1"}, domain.ErrConflictingState, "monthly.record_held.closed"),
 		// An archived meeting, imported with the dates it happened, and its
 		// later versions.
 		imported("2019-01-25 09:00", lcStaff, domain.ScheduleMeeting{MeetingID: "m-2", Kind: domain.MeetingOther, Title: "PO共識營（第二場）", StartsAt: tp("2019-01-25 09:00"), Imported: true}, "meeting.scheduled"),

@@ -34,6 +34,7 @@ var expectedPolicy = map[string]string{
 	CmdAddCandidate:        "po pdis secretariat",
 	CmdCastBallot:          "po",
 	CmdCloseMonthlyMeeting: "pdis",
+	CmdRecordMonthlyHeld:   "pdis",
 
 	CmdOpenCase:             "pdis secretariat",
 	CmdAssignLead:           "pdis secretariat",
@@ -147,6 +148,9 @@ var matrixCases = map[string]matrixCase{
 	},
 	CmdCloseMonthlyMeeting: func(t *testing.T, r Role) ([]Event, error) {
 		return openMonthly(t).Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, actorFor(r), tMonthly, nil, nil)
+	},
+	CmdRecordMonthlyHeld: func(t *testing.T, r Role) ([]Event, error) {
+		return importedMonthly(t).RecordHeld(RecordMonthlyHeld{MeetingID: "2017-04", Transcript: "akn-20170410-x", Speakers: []string{"唐鳳"}, Utterances: 3}, actorFor(r), tMonthly)
 	},
 
 	CmdOpenCase: func(t *testing.T, r Role) ([]Event, error) {
@@ -361,7 +365,7 @@ func TestEveryCommandTypeNamesAPolicyEntry(t *testing.T) {
 		SubmitProposal{}, PublishProposal{}, SignProposal{}, InvalidateSignature{}, ExpireProposal{}, ExtendResponseDeadline{}, RespondToProposal{}, MarkResponseOverdue{},
 		Erase{},
 		RegisterMinistry{}, RegisterPO{}, RenewPO{}, RetirePO{}, ChangePORole{},
-		OpenMonthlyMeeting{}, AddCandidate{}, CastBallot{}, CloseMonthlyMeeting{},
+		OpenMonthlyMeeting{}, AddCandidate{}, CastBallot{}, CloseMonthlyMeeting{}, RecordMonthlyHeld{},
 		OpenCase{}, AssignLead{}, AddCoOrganiser{}, RemoveCoOrganiser{}, ChangeStage{}, AddStakeholder{}, RecordInterview{}, AddMaterial{}, RecordRecommendation{}, ReportToPremier{}, RecordDirective{}, RecordResponse{},
 		ScheduleMeeting{}, AddParticipant{}, RecordAttendance{}, AddNote{}, ReviseNote{}, RemoveNote{}, PostQuestion{}, AnswerQuestion{}, ArchiveQuestion{}, AddRecording{}, CloseMeeting{},
 		StartTranscript{}, RecordUtterance{}, PublishTranscript{}, EditUtterance{}, RevertEdit{}, ReattributeSpeaker{},

@@ -26,6 +26,7 @@ func init() {
 	register[MonthlyCandidateAdded]()
 	register[MonthlyBallotCast]()
 	register[MonthlyMeetingClosed]()
+	register[MonthlyMeetingHeld]()
 	// Case
 	register[CaseOpened]()
 	register[CaseLeadAssigned]()

@@ -690,6 +690,12 @@ func (im *Importer) ImportFiles(ctx context.Context, paths []string, opts Option
 		}
 	}
 	plan := Classify(docs)
+	for i, pm := range plan.Monthly {
+		if p := parsedFiles[pm.Index]; p != nil {
+			held := heldFrom(pm.ID, MeetingIDFor(p.doc), p.doc)
+			plan.Monthly[i].Held = &held
+		}
+	}
 	if err := im.recordProcess(ctx, &plan); err != nil {
 		return results, &plan.Summary, err
 	}

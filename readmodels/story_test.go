@@ -296,6 +296,13 @@ func story(l *ledger, mark func(name string)) {
 	stage(domain.StageClosed, c.after(3*day))
 	mark("closed")
 
+	// An archived monthly meeting: held, as its transcript shows; no vote.
+	l.vote("2025-12", staff, c.tick(), func(m *domain.MonthlyMeeting, at time.Time) ([]domain.Event, error) {
+		return m.Open(domain.OpenMonthlyMeeting{MeetingID: "2025-12", HeldOn: calendar.MustParseDate("2025-12-01"), Imported: true}, staff, at, domain.DefaultMonthlyConfig())
+	})
+	l.vote("2025-12", staff, c.tick(), func(m *domain.MonthlyMeeting, at time.Time) ([]domain.Event, error) {
+		return m.RecordHeld(domain.RecordMonthlyHeld{MeetingID: "2025-12", Transcript: "akn-20251201-x", Speakers: []string{"唐鳳"}, Utterances: 9, Topics: []string{"健保卡虛擬化的進度"}}, staff, at)
+	})
 	// Around it: a proposal that expires, one whose deadline is missed.
 	l.establish("p-43", c.tick(), 100, 1)
 	l.proposal("p-43", staff, c.after(61*day), func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {

@@ -245,6 +245,19 @@ type MonthlyTally struct {
 	Closed *MonthlyClosing `json:"closed,omitempty"`
 	// Cases are the collaboration cases opened from its selected topics.
 	Cases []string `json:"cases,omitempty"`
+	// Held is what the transcript of a monthly meeting imported from an
+	// archive shows (its ballots are not in the archive).
+	Held *MonthlyHeld `json:"held,omitempty"`
+}
+
+// MonthlyHeld is an imported monthly meeting recorded as held.
+type MonthlyHeld struct {
+	// Transcript is the meeting whose transcript shows it.
+	Transcript string   `json:"transcript"`
+	Speakers   []string `json:"speakers,omitempty"`
+	Utterances int      `json:"utterances"`
+	Topics     []string `json:"topics,omitempty"`
+	Stamp
 }
 
 // MonthlyRules are a monthly meeting's numbers.
@@ -509,6 +522,12 @@ var talliesTable = func() *table {
 			s := stampOf(ev)
 			m.HeldOn, m.Imported, m.Opened = e.HeldOn, e.Imported, &s
 			m.Rules = MonthlyRules{MaxChoices: e.MaxChoices, TopicsSelected: e.TopicsSelected, MaxTopicsSelected: e.MaxTopicsSelected, MinDaysBetweenMeetingsSameOrganiser: e.MinDaysBetweenMeetingsSameOrganiser}
+			return nil
+		})
+	})
+	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.MonthlyMeetingHeld) error {
+		return updateMonthly(ctx, tx, e.MeetingID, func(m *MonthlyTally) error {
+			m.Held = &MonthlyHeld{Transcript: string(e.Transcript), Speakers: e.Speakers, Utterances: e.Utterances, Topics: e.Topics, Stamp: stampOf(ev)}
 			return nil
 		})
 	})

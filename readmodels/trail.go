@@ -179,6 +179,7 @@ var stepOf = map[string]string{
 	"monthly.candidate_added":             StepVote,
 	"monthly.ballot_cast":                 StepVote,
 	"monthly.closed":                      StepVote,
+	"monthly.held":                        StepMeeting,
 	"case.opened":                         StepCaseOpened,
 	"case.lead_assigned":                  StepOrganisers,
 	"case.co_organiser_added":             StepOrganisers,
