@@ -134,6 +134,7 @@ var routes = map[string]route{
 	domain.CmdSplitUtterance:      onTranscript(func(c domain.SplitUtterance) domain.MeetingID { return c.MeetingID }),
 	domain.CmdMergeUtterances:     onTranscript(func(c domain.MergeUtterances) domain.MeetingID { return c.MeetingID }),
 	domain.CmdReclassifyUtterance: onTranscript(func(c domain.ReclassifyUtterance) domain.MeetingID { return c.MeetingID }),
+	domain.CmdNormaliseTranscript: onTranscript(func(c domain.NormaliseTranscript) domain.MeetingID { return c.MeetingID }),
 }
 
 // CommandInfo describes one command the Ledger executes.

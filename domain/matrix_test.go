@@ -76,6 +76,7 @@ var expectedPolicy = map[string]string{
 	CmdSplitUtterance:      "pdis",
 	CmdMergeUtterances:     "pdis",
 	CmdReclassifyUtterance: "pdis",
+	CmdNormaliseTranscript: "pdis",
 }
 
 // matrixCase decides one command as the canonical actor of role, against a
@@ -296,6 +297,13 @@ var matrixCases = map[string]matrixCase{
 	CmdReclassifyUtterance: func(t *testing.T, r Role) ([]Event, error) {
 		return importedTranscript(t).Reclassify(ReclassifyUtterance{MeetingID: "m-1", UtteranceID: "u-7", Kind: UtteranceNarration, Reason: "旁白"}, actorFor(r), tPublished.Add(time.Hour))
 	},
+	CmdNormaliseTranscript: func(t *testing.T, r Role) ([]Event, error) {
+		tr := importedTranscript(t)
+		do(t, tr, func(tr *Transcript) ([]Event, error) {
+			return tr.Correct(CorrectUtterance{MeetingID: "m-1", UtteranceID: "u-1", Paragraphs: []string{"可被預見,組工會(速記)"}, Reason: "速記原文"}, staff, tPublished.Add(time.Hour))
+		})
+		return tr.Normalise(NormaliseTranscript{MeetingID: "m-1", Reason: "全形標點"}, actorFor(r), tPublished.Add(2*time.Hour))
+	},
 }
 
 // TestPolicyTableIsTheIssueMatrix checks the policy table against the
@@ -369,7 +377,7 @@ func TestEveryCommandTypeNamesAPolicyEntry(t *testing.T) {
 		OpenCase{}, AssignLead{}, AddCoOrganiser{}, RemoveCoOrganiser{}, ChangeStage{}, AddStakeholder{}, RecordInterview{}, AddMaterial{}, RecordRecommendation{}, ReportToPremier{}, RecordDirective{}, RecordResponse{},
 		ScheduleMeeting{}, AddParticipant{}, RecordAttendance{}, AddNote{}, ReviseNote{}, RemoveNote{}, PostQuestion{}, AnswerQuestion{}, ArchiveQuestion{}, AddRecording{}, CloseMeeting{},
 		StartTranscript{}, RecordUtterance{}, PublishTranscript{}, EditUtterance{}, RevertEdit{}, ReattributeSpeaker{},
-		ImportTranscript{}, ImportTranscriptVersion{}, CorrectUtterance{}, InsertUtterance{}, DeleteUtterance{}, SplitUtterance{}, MergeUtterances{}, ReclassifyUtterance{},
+		ImportTranscript{}, ImportTranscriptVersion{}, CorrectUtterance{}, InsertUtterance{}, DeleteUtterance{}, SplitUtterance{}, MergeUtterances{}, ReclassifyUtterance{}, NormaliseTranscript{},
 	}
 	seen := map[string]bool{}
 	for _, c := range commands {

@@ -135,13 +135,14 @@ var names = map[string]Name{
 	"utterance.narration": {"旁白", "Narration"},
 	"utterance.heading":   {"標題", "Heading"},
 
-	"change.recorded":  {"速記記錄", "Recorded by the stenographer"},
-	"change.edited":    {"發言者修改", "Edited by the speaker"},
-	"change.corrected": {"更正", "Corrected"},
-	"change.reverted":  {"還原", "Reverted"},
-	"change.split":     {"拆分", "Split"},
-	"change.merged":    {"合併", "Merged"},
-	"change.inserted":  {"插入", "Inserted"},
+	"change.recorded":   {"速記記錄", "Recorded by the stenographer"},
+	"change.edited":     {"發言者修改", "Edited by the speaker"},
+	"change.corrected":  {"更正", "Corrected"},
+	"change.reverted":   {"還原", "Reverted"},
+	"change.split":      {"拆分", "Split"},
+	"change.merged":     {"合併", "Merged"},
+	"change.inserted":   {"插入", "Inserted"},
+	"change.normalised": {"格式正規化（全形標點、寬度、空白）", "Normalised (full-width punctuation, width, spacing)"},
 }
 
 // NameOf returns the names of value in group (one of the Names* groups),

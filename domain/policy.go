@@ -154,6 +154,7 @@ var policy = []PolicyRule{
 	{CmdSplitUtterance, staffOnly, nil, "staff split an utterance in two or more, with a reason"},
 	{CmdMergeUtterances, staffOnly, nil, "staff merge adjacent utterances, with a reason"},
 	{CmdReclassifyUtterance, staffOnly, nil, "staff change an utterance's kind (speech, narration, heading), with a reason"},
+	{CmdNormaliseTranscript, staffOnly, nil, "staff normalise a transcript's width, punctuation and spacing in one change, with a reason"},
 }
 
 var policyIndex = func() map[string]PolicyRule {

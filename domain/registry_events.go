@@ -69,4 +69,5 @@ func init() {
 	register[TranscriptUtteranceSplit]()
 	register[TranscriptUtterancesMerged]()
 	register[TranscriptUtteranceReclassified]()
+	register[TranscriptNormalised]()
 }

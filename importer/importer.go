@@ -528,7 +528,7 @@ func (im *Importer) recordContent(ctx context.Context, m *domain.Meeting, doc *a
 				}
 				rev = t.Revision() + 1
 			}
-			changes := Changes(id, t.Current(), doc.Utterances, idPrefix(rev))
+			changes := ChangesNormalised(id, t.Current(), doc.Utterances, idPrefix(rev))
 			return t.ImportVersion(domain.ImportTranscriptVersion{MeetingID: id, Revision: rev, Source: source, ContentHash: hash, Editor: editor, Reason: reason, Changes: changes}, im.actor, at)
 		},
 	})

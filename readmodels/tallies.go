@@ -597,7 +597,7 @@ var transcriptTypes = []string{
 	"transcript.started", "transcript.utterance_recorded", "transcript.published", "transcript.utterance_edited",
 	"transcript.edit_reverted", "transcript.speaker_reattributed", "transcript.imported", "transcript.version_imported",
 	"transcript.utterance_corrected", "transcript.utterance_inserted", "transcript.utterance_deleted",
-	"transcript.utterance_split", "transcript.utterances_merged", "transcript.utterance_reclassified",
+	"transcript.utterance_split", "transcript.utterances_merged", "transcript.utterance_reclassified", "transcript.normalised",
 }
 
 func updateProposal(ctx context.Context, tx projections.Tx, id domain.ProposalID, fn func(p *ProposalTally) error) error {

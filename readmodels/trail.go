@@ -217,6 +217,7 @@ var stepOf = map[string]string{
 	"transcript.utterance_split":          StepTranscriptEdit,
 	"transcript.utterances_merged":        StepTranscriptEdit,
 	"transcript.utterance_reclassified":   StepTranscriptEdit,
+	"transcript.normalised":               StepTranscriptEdit,
 }
 
 var trailTable = func() *table {
