@@ -491,6 +491,7 @@ func renderOpenAPI() ([]byte, error) {
 	)))
 
 	g.queryPaths(paths)
+	g.opsPaths(paths)
 
 	schemas := ym()
 	for _, c := range commands {
