@@ -167,6 +167,18 @@ func (p *Page) L(kind string, value any) string {
 	return v
 }
 
+// Reason shows a reason in the page's language when the system wrote it
+// (domain.SystemReason), and as written when a person gave it.
+func (p *Page) Reason(s string) string {
+	if n, ok := domain.ReasonName(s); ok {
+		if p.Lang == LangEn {
+			return n.EN
+		}
+		return n.ZH
+	}
+	return s
+}
+
 // Actor names who recorded something: their role, and their ID where the
 // view shows it.
 func (p *Page) Actor(a readmodels.Actor) string {
@@ -472,6 +484,8 @@ func trailRow(p *Page, e readmodels.Entry) TrailRow {
 				sv = p.L("stage", sv)
 			case "verdict":
 				sv = p.L("verdict", sv)
+			case "reason":
+				sv = p.Reason(sv)
 			}
 			row.Details = append(row.Details, Detail{Label: p.T("field." + f), Value: truncate(sv, 280)})
 		}
