@@ -97,6 +97,9 @@ type Config struct {
 	// Metrics are served at GET /metrics in the Prometheus text format
 	// (metrics.go; *metrics.Metrics' Gatherer); nil serves none.
 	Metrics prometheus.Gatherer
+	// Export streams the log at GET /api/v1/export to auditors and staff
+	// (export.go); nil serves none. It needs Tokens.
+	Export *ExportConfig
 }
 
 // Validate reports a configuration that cannot serve.
@@ -106,6 +109,9 @@ func (c Config) Validate() error {
 	}
 	if c.Ledger != nil && c.Tokens == nil {
 		return errors.New("web config: a ledger needs an authenticator for its tokens")
+	}
+	if c.Export != nil && (c.Tokens == nil || c.Export.Store == nil) {
+		return errors.New("web config: the export needs an authenticator for its tokens and the log as stored")
 	}
 	if c.JoinFeed != nil && c.Tokens == nil {
 		return errors.New("web config: the Join feed needs an authenticator for its tokens")
