@@ -24,6 +24,7 @@ import (
 	"github.com/pdis/collab-ledger/internal/lru"
 	"github.com/pdis/collab-ledger/readmodels"
 	"github.com/pdis/collab-ledger/reports"
+	"github.com/pdis/collab-ledger/sessionstore"
 )
 
 // Config is what the handler serves from.
@@ -201,7 +202,11 @@ func New(cfg Config) (http.Handler, error) {
 		if now == nil {
 			now = time.Now
 		}
-		s.sessions = newSessions(si.SessionTTL, now)
+		store := si.Sessions
+		if store == nil {
+			store = sessionstore.NewMemory()
+		}
+		s.sessions = newSessions(store, si.SessionTTL, now, cfg.Logger)
 		if si.OIDC != nil {
 			s.oidc = newOIDCClient(*si.OIDC)
 		}

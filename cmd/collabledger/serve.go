@@ -119,6 +119,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if signIn != nil {
+		sessions, where, closeSessions, err := openSessions(ctx, *storeURL, *rsFlags.readModels)
+		if err != nil {
+			return err
+		}
+		defer closeSessions()
+		signIn.Sessions = sessions
+		slog.Info("sessions", "kept", where)
+	}
 	// The report to the Premier (/reports) is computed at a position it
 	// names, so that it can be recomputed later: from the report-inputs
 	// read model up to its checkpoint, else by folding the log.
