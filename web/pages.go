@@ -676,6 +676,8 @@ func utteranceRow(u readmodels.Utterance) UtteranceRow {
 type ProposalData struct {
 	Proposal readmodels.ProposalTally
 	Chart    *signatureChart
+	// Counties are its valid signatures by county (nil: none yet).
+	Counties *CountyMap
 	Now      time.Time
 }
 
@@ -700,7 +702,12 @@ func (s *server) pageProposal(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, err)
 		return
 	}
-	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, time.Time{}), Now: time.Now()}
+	counties, err := s.proposalCounties(ctx, p, domain.ProposalID(pr.ProposalID))
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, time.Time{}), Counties: counties, Now: time.Now()}
 	s.render(w, r, "proposal", p)
 }
 
