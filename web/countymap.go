@@ -129,11 +129,19 @@ func newCountyMap(p *Page, tally readmodels.CountyTally) *CountyMap {
 }
 
 // proposalCounties reads the proposal's valid signatures by county from
-// the Counties read model; nil without signatures.
-func (s *server) proposalCounties(ctx context.Context, p *Page, id domain.ProposalID) (*CountyMap, error) {
+// the Counties read model, live or (at not nil) as of at, folded from the
+// proposal's stream as its other as-of views are; nil without signatures.
+func (s *server) proposalCounties(ctx context.Context, p *Page, id domain.ProposalID, cases []string, at *readmodels.AsOf) (*CountyMap, error) {
 	rd, err := s.reader(readmodels.CountiesName)
 	if err != nil {
 		return nil, err
+	}
+	if at != nil {
+		snap, err := readmodels.ProposalAsOf(ctx, s.cfg.Store, id, cases, *at)
+		if err != nil {
+			return nil, err
+		}
+		rd = snap.Reader(readmodels.CountiesName)
 	}
 	tally, ok, err := readmodels.ProposalCounties(ctx, rd, id)
 	if err != nil || !ok {

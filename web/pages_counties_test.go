@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,10 @@ func TestSignaturesByCountyRealProposal(t *testing.T) {
 	}
 
 	// Row 9 of the CSV is a signer from 臺北市: invalidated, it leaves.
+	before, err := pe.store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	signer := domain.Pseudonym(apiSecret, join.SignerRef(countiesProposal, 9))
 	if _, err := pe.ledger.Execute(ctx, staffActor, domain.InvalidateSignature{ProposalID: countiesProposal, SignatureID: domain.SignatureIDFor(countiesProposal, signer), Reason: "冒名附議"}); err != nil {
 		t.Fatal(err)
@@ -123,6 +128,11 @@ func TestSignaturesByCountyRealProposal(t *testing.T) {
 				t.Errorf("page%s shows the district %s", c.lang, district)
 			}
 		}
+	}
+	// As of the position before the invalidation, the map is as it stood.
+	if status, body, _ := pe.get("/proposals/" + countiesProposal + "?asof=" + strconv.FormatUint(uint64(before), 10)); status != 200 ||
+		!strings.Contains(body, `id="shape-taipei-city" class="cty5" data-count="94"`) || !strings.Contains(body, "各縣市有效連署數（共 353 份）") {
+		t.Errorf("as of %d (before the invalidation): %d, want 臺北市 94 of 353", before, status)
 	}
 	if _, body, _ := pe.get("/proposals/" + countiesProposal + "?lang=en"); strings.Index(body, `id="county-taipei-city"`) > strings.Index(body, `id="county-new-taipei-city"`) {
 		t.Error("the table does not list the most signatures first")
