@@ -57,6 +57,10 @@ type LedgerConfig struct {
 	// Erasable is the secrets store of a sealed log, which ledger.erase
 	// deletes from; nil refuses every erasure (RuleEraseNotSealed).
 	Erasable Erasable
+	// Observe, if set, is told of every command Execute and ExecuteMany
+	// answer: its name, the error returned (nil: accepted) and how long it
+	// took. It must not block (metrics.Metrics.ObserveCommand).
+	Observe func(command string, err error, took time.Duration)
 }
 
 func (c LedgerConfig) withDefaults() LedgerConfig {
@@ -267,6 +271,16 @@ type call struct {
 // ...) come wrapped. A Result with no events means the domain found nothing
 // to change (an import of content already imported).
 func (l *Ledger) Execute(ctx context.Context, actor domain.Actor, cmd domain.Command, opts ...Option) (Result, error) {
+	if l.cfg.Observe == nil || cmd == nil {
+		return l.execute(ctx, actor, cmd, opts...)
+	}
+	start := time.Now()
+	res, err := l.execute(ctx, actor, cmd, opts...)
+	l.cfg.Observe(cmd.CommandName(), err, time.Since(start))
+	return res, err
+}
+
+func (l *Ledger) execute(ctx context.Context, actor domain.Actor, cmd domain.Command, opts ...Option) (Result, error) {
 	cmd, err := admit(actor, cmd)
 	if err != nil {
 		return Result{}, err

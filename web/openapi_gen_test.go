@@ -490,6 +490,7 @@ func renderOpenAPI() ([]byte, error) {
 	)))
 
 	g.queryPaths(paths)
+	g.opsPaths(paths)
 
 	schemas := ym()
 	for _, c := range commands {
