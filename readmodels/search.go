@@ -547,6 +547,9 @@ func (s *Search) Query(ctx context.Context, q SearchQuery) (SearchResult, error)
 	if f := res.Facets["meetings"]; f != nil && f.Terms != nil {
 		s.mu.Lock()
 		for _, t := range f.Terms.Terms() {
+			if t.Term == "" {
+				continue // the results that belong to no meeting
+			}
 			mi := s.meetings[t.Term]
 			out.Meetings = append(out.Meetings, MeetingHits{MeetingID: t.Term, Title: mi.title, CaseID: mi.caseID, Hits: t.Count})
 		}
