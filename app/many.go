@@ -23,10 +23,8 @@ type Item struct {
 // executed one after another. A refused command refuses only itself.
 func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []error) {
 	results, errs := make([]Result, len(items)), make([]error, len(items))
-	var (
-		reqs []Request[*domain.Proposal]
-		at   []int
-	)
+	reqs := make([]Request[*domain.Proposal], 0, len(items))
+	at := make([]int, 0, len(items))
 	for i, it := range items {
 		id, ok := proposalTarget(it.Command)
 		if !ok {
@@ -53,9 +51,15 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 		at = append(at, i)
 	}
 	if len(reqs) > 0 {
+		start := time.Now()
 		res, rerrs := l.proposals.HandleMany(ctx, reqs)
+		took := time.Since(start)
 		for k, i := range at {
 			results[i], errs[i] = res[k], rerrs[k]
+			if l.cfg.Observe != nil {
+				// Each command of a batch is answered when the batch is.
+				l.cfg.Observe(items[i].Command.CommandName(), errs[i], took)
+			}
 		}
 	}
 	return results, errs

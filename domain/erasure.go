@@ -47,11 +47,50 @@ type Erase struct {
 // CommandName implements Command.
 func (Erase) CommandName() string { return CmdErase }
 
-// ErasedField is one event's erased fields: the event's ID and the paths
-// of the fields whose values and salts were deleted.
+// ErasedField is one event's erased fields: the event's ID, its stream
+// (so read models find what they derived from it; empty where the store
+// cannot look an event up by ID), the paths of the fields whose values and
+// salts are deleted, and each path's commitment as the log holds it (the
+// same place in Commitments; public, like the log), which read models put
+// where the value was, exactly as a rebuild from the log would.
 type ErasedField struct {
-	EventID string   `json:"eventId" ledger:"public"`
-	Paths   []string `json:"paths" ledger:"public"`
+	EventID     string   `json:"eventId" ledger:"public"`
+	Stream      string   `json:"stream,omitempty" ledger:"public"`
+	Paths       []string `json:"paths" ledger:"public"`
+	Commitments []string `json:"commitments,omitempty" ledger:"public"`
+}
+
+// sortPaths sorts the paths, keeping each commitment with its path.
+func (f ErasedField) sortPaths() ErasedField {
+	type pc struct{ p, c string }
+	pairs := make([]pc, len(f.Paths))
+	for i, p := range f.Paths {
+		pairs[i].p = p
+		if i < len(f.Commitments) {
+			pairs[i].c = f.Commitments[i]
+		}
+	}
+	slices.SortFunc(pairs, func(a, b pc) int { return strings.Compare(a.p, b.p) })
+	out := ErasedField{EventID: f.EventID, Stream: f.Stream, Paths: make([]string, len(pairs))}
+	for i, x := range pairs {
+		out.Paths[i] = x.p
+	}
+	if len(f.Commitments) == len(f.Paths) {
+		out.Commitments = make([]string, len(pairs))
+		for i, x := range pairs {
+			out.Commitments[i] = x.c
+		}
+	}
+	return out
+}
+
+// Commitment returns the commitment recorded for path, if any.
+func (f ErasedField) Commitment(path string) (string, bool) {
+	i := slices.Index(f.Paths, path)
+	if i < 0 || i >= len(f.Commitments) {
+		return "", false
+	}
+	return f.Commitments[i], true
 }
 
 // DataErased: the values and salts of the listed events' sealed fields
@@ -107,12 +146,13 @@ func (e *Erasures) Apply(ev Event) error {
 	return nil
 }
 
-// Decide implements the erasures' decision for cmd. erased is what the
-// secrets store deleted for the target, by event ID (the command side
-// erases first, idempotently, then records: see docs/decisions,
-// 0025-salted-commitments.md); an erasure that deleted nothing is
-// refused as not found, and records nothing.
-func (e *Erasures) Decide(cmd Command, actor Actor, at time.Time, erased map[string][]string) ([]Event, error) {
+// Decide implements the erasures' decision for cmd. found is what the
+// secrets store keeps for the target, by event (the command side records
+// the erasure first, then deletes what it lists, and finishes an
+// unfinished one at start-up: see docs/decisions/0037-erasure-in-place.md);
+// an erasure that finds nothing is refused as not found, and records
+// nothing.
+func (e *Erasures) Decide(cmd Command, actor Actor, at time.Time, found []ErasedField) ([]Event, error) {
 	c, ok := cmd.(Erase)
 	if !ok {
 		return nil, violated("ledger.unknown_command", "%T is not an erasures command", cmd)
@@ -130,22 +170,17 @@ func (e *Erasures) Decide(cmd Command, actor Actor, at time.Time, erased map[str
 	if c.EventID != "" {
 		target = "event"
 	}
-	ids := make([]string, 0, len(erased))
-	for id, paths := range erased {
-		if len(paths) > 0 {
-			ids = append(ids, id)
+	d := DataErased{Target: target, Reason: strings.TrimSpace(c.Reason), LegalBasis: strings.TrimSpace(c.LegalBasis), Occurred: occurred(at)}
+	for _, f := range found {
+		if len(f.Paths) == 0 {
+			continue
 		}
+		d.Erased = append(d.Erased, f.sortPaths())
 	}
-	if len(ids) == 0 {
+	if len(d.Erased) == 0 {
 		return nil, notFound(RuleEraseTargetNotFound, "no sealed value of the %s named is kept (unknown, or erased already)", target)
 	}
-	slices.Sort(ids)
-	d := DataErased{Target: target, Reason: strings.TrimSpace(c.Reason), LegalBasis: strings.TrimSpace(c.LegalBasis), Occurred: occurred(at)}
-	for _, id := range ids {
-		paths := slices.Clone(erased[id])
-		slices.Sort(paths)
-		d.Erased = append(d.Erased, ErasedField{EventID: id, Paths: paths})
-	}
+	slices.SortFunc(d.Erased, func(a, b ErasedField) int { return strings.Compare(a.EventID, b.EventID) })
 	return []Event{d}, nil
 }
 

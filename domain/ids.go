@@ -4,7 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
+	"hash"
+	"io"
 
 	"github.com/google/uuid"
 )
@@ -51,17 +52,17 @@ const maxIDLen = 128
 // checkID reports whether s is a well-formed identifier.
 func checkID(kind, s string) error {
 	if s == "" {
-		return fmt.Errorf("%s ID is empty", kind)
+		return msgf("%s ID is empty", term(kind))
 	}
 	if len(s) > maxIDLen {
-		return fmt.Errorf("%s ID is longer than %d bytes", kind, maxIDLen)
+		return msgf("%s ID is longer than %d bytes", term(kind), maxIDLen)
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == ':', c == '-':
 		default:
-			return fmt.Errorf("%s ID %q has character %q; use A-Z a-z 0-9 . _ : -", kind, s, c)
+			return msgf("%s ID %q has character %q; use A-Z a-z 0-9 . _ : -", term(kind), s, c)
 		}
 	}
 	return nil
@@ -124,6 +125,34 @@ func Pseudonym(secret []byte, verifiedIdentity string) SignerID {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(verifiedIdentity))
 	return SignerID(hex.EncodeToString(m.Sum(nil)))
+}
+
+// Pseudonyms computes many pseudonyms under one secret with one keyed
+// HMAC, reset between them, instead of keying a new one each time (a feed
+// computes one per signature). Each is what Pseudonym computes. A
+// Pseudonyms is used by one goroutine at a time.
+type Pseudonyms struct {
+	m   hash.Hash
+	sum []byte
+	hex []byte
+}
+
+// NewPseudonyms returns a Pseudonyms under secret. It panics if secret is
+// empty, as Pseudonym does.
+func NewPseudonyms(secret []byte) *Pseudonyms {
+	if len(secret) == 0 {
+		panic("domain.NewPseudonyms: empty secret")
+	}
+	return &Pseudonyms{m: hmac.New(sha256.New, secret), sum: make([]byte, 0, sha256.Size), hex: make([]byte, 2*sha256.Size)}
+}
+
+// Of is Pseudonym(secret, verifiedIdentity).
+func (p *Pseudonyms) Of(verifiedIdentity string) SignerID {
+	p.m.Reset()
+	io.WriteString(p.m, verifiedIdentity)
+	p.sum = p.m.Sum(p.sum[:0])
+	hex.Encode(p.hex, p.sum)
+	return SignerID(p.hex)
 }
 
 // Valid reports whether s has the shape of a pseudonym (64 lower-case hex

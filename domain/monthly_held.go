@@ -91,7 +91,7 @@ func (m *MonthlyMeeting) RecordHeld(cmd RecordMonthlyHeld, actor Actor, at time.
 		return nil, err
 	}
 	if cmd.Utterances < 0 {
-		return nil, violated("monthly.record_held.utterances_invalid", "%d utterances", cmd.Utterances)
+		return nil, violated("monthly.record_held.utterances_invalid", "%d utterances is not a count", cmd.Utterances)
 	}
 	speakers, err := heldList("speakers", cmd.Speakers, MaxHeldSpeakers)
 	if err != nil {
@@ -113,7 +113,7 @@ func heldList(what string, in []string, limit int) ([]string, error) {
 			continue
 		}
 		if utf8.RuneCountInString(s) > maxHeldText || !utf8.ValidString(s) {
-			return nil, violated("monthly.record_held."+what+"_invalid", "%s: %.40q… is not valid text of at most %d characters", what, s, maxHeldText)
+			return nil, violated("monthly.record_held."+what+"_invalid", "%s: an entry is not valid text of at most %d characters", what, maxHeldText)
 		}
 		out = append(out, s)
 	}

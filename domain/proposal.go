@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -205,6 +204,10 @@ type ProposalSignatureInvalidated struct {
 	Signer      SignerID   `json:"signer" ledger:"personal"`
 	Reason      string     `json:"reason" ledger:"confidential"`
 	Count       int        `json:"count"`
+	// County is the removed signature's county as its ProposalSigned
+	// recorded it (left out when it had none), so that the public count of
+	// valid signatures by county can subtract it (decision 0033).
+	County string `json:"county,omitempty" ledger:"public"`
 	Occurred
 }
 
@@ -317,6 +320,7 @@ type signature struct {
 	id      uuid.UUID
 	signer  SignerID
 	at      time.Time
+	county  string
 	invalid bool
 }
 
@@ -428,7 +432,7 @@ func (p *Proposal) Apply(e Event) error {
 		if e.Count != p.valid+1 {
 			return badEvent(agg, e, "count %d does not follow %d", e.Count, p.valid)
 		}
-		s := &signature{id: e.SignatureID, signer: e.Signer, at: e.At}
+		s := &signature{id: e.SignatureID, signer: e.Signer, at: e.At, county: e.County}
 		p.signers[e.Signer], p.byID[e.SignatureID] = s, s
 		p.valid++
 	case ProposalMilestoneReached:
@@ -521,7 +525,7 @@ func (p *Proposal) Publish(cmd PublishProposal, actor Actor, at time.Time, cfg P
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, violated("proposal.publish.config_invalid", "%v", err)
+		return nil, violated("proposal.publish.config_invalid", "invalid configuration: %v", err)
 	}
 	switch {
 	case cmd.NotYetAssigned && cmd.CompetentMinistry != "":
@@ -627,14 +631,14 @@ func (p *Proposal) Sign(cmd SignProposal, actor Actor, at time.Time) ([]Event, e
 // characters, at most MaxPlaceLen bytes.
 func validPlace(s string) error {
 	if len(s) > MaxPlaceLen {
-		return fmt.Errorf("longer than %d bytes", MaxPlaceLen)
+		return msgf("longer than %d bytes", MaxPlaceLen)
 	}
 	if !utf8.ValidString(s) {
-		return fmt.Errorf("not valid UTF-8")
+		return msgf("not valid UTF-8")
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return fmt.Errorf("has control character %U", r)
+			return msgf("has control character %U", r)
 		}
 	}
 	return nil
@@ -666,7 +670,7 @@ func (p *Proposal) InvalidateSignature(cmd InvalidateSignature, actor Actor, at 
 	if s.invalid {
 		return nil, conflict("proposal.invalidate_signature.already_invalid", "signature %s is already invalidated", cmd.SignatureID)
 	}
-	return []Event{ProposalSignatureInvalidated{ProposalID: p.id, SignatureID: s.id, Signer: s.signer, Reason: cmd.Reason, Count: p.valid - 1, Occurred: occurred(at)}}, nil
+	return []Event{ProposalSignatureInvalidated{ProposalID: p.id, SignatureID: s.id, Signer: s.signer, Reason: cmd.Reason, Count: p.valid - 1, County: s.county, Occurred: occurred(at)}}, nil
 }
 
 // Expire decides ExpireProposal: only after the window closed, only below

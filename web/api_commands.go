@@ -119,6 +119,8 @@ func (s *server) registerAPI(mux *http.ServeMux) []string {
 	s.registerQueries(handle)
 	s.registerTokens(handle)
 	s.registerFeeds(handle)
+	s.registerMetrics(handle)
+	s.registerExport(handle)
 	if s.cfg.Ledger == nil {
 		return patterns
 	}

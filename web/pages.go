@@ -142,6 +142,10 @@ type Page struct {
 	DevBanner bool
 	// Names shows ministry codes as names (M, MS); render sets it.
 	Names *MinistryNames
+	// AsOf is set when the page shows an earlier moment: the banner says
+	// which (asof.go). AsOfForm is set on pages that can show one.
+	AsOf     *AsOfBanner
+	AsOfForm *AsOfForm
 }
 
 // T returns the label key in the page's language.
@@ -161,6 +165,43 @@ func (p *Page) L(kind string, value any) string {
 		return m
 	}
 	return v
+}
+
+// Reason shows a reason in the page's language when the system wrote it
+// (domain.SystemReason), and as written when a person gave it.
+func (p *Page) Reason(s string) template.HTML {
+	if n, ok := domain.ReasonName(s); ok {
+		return template.HTML(template.HTMLEscapeString(reasonIn(p.Lang, n)))
+	}
+	return p.Text(s)
+}
+
+// Skipped says why a candidate with enough votes was not selected, in the
+// page's language by the rule that kept it out ("skip.<rule>", with the
+// organiser's name), else as the domain wrote it.
+func (p *Page) Skipped(s *domain.SkippedCandidate, organiser any) template.HTML {
+	if s == nil {
+		return ""
+	}
+	if f, ok := catalogue[p.Lang]["skip."+s.Rule]; ok {
+		return template.HTML(template.HTMLEscapeString(fmt.Sprintf(f, p.MName(fmt.Sprint(organiser)))))
+	}
+	return p.Text(s.Reason)
+}
+
+// reasonText is Reason as plain text.
+func reasonText(lang, s string) string {
+	if n, ok := domain.ReasonName(s); ok {
+		return reasonIn(lang, n)
+	}
+	return s
+}
+
+func reasonIn(lang string, n domain.Name) string {
+	if lang == LangEn {
+		return n.EN
+	}
+	return n.ZH
 }
 
 // Actor names who recorded something: their role, and their ID where the
@@ -239,6 +280,9 @@ type ErrorData struct {
 	Message string
 	Code    string
 	Rule    string
+	// LiveURL, if set, links to what to see instead (LiveText).
+	LiveURL  string
+	LiveText string
 }
 
 // pageError renders the error page err calls for, in the page's language.
@@ -263,6 +307,10 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, p *Page, err 
 		}
 		p.Title = p.T("error.title")
 		p.Data = ErrorData{Heading: p.T("error.title"), Message: p.T("error.body")}
+	}
+	if e.page != nil && e.status < 500 {
+		p.Data = e.page(p, r)
+		p.Title = p.Data.(ErrorData).Heading
 	}
 	d := p.Data.(ErrorData)
 	d.Code, d.Rule = e.detail.Code, e.detail.Rule
@@ -323,13 +371,10 @@ func (s *server) pageIndex(w http.ResponseWriter, r *http.Request) {
 // CaseData is the case page's data.
 type CaseData struct {
 	Case readmodels.CaseCard
-	// AsOf is set for an as-of view; AsOfText says which point and clock.
-	AsOf     *AsOfInfo
-	AsOfText string
-	// AsOfValue and Clock fill the as-of form.
-	AsOfValue string
-	Clock     string
-	Trail     []TrailRow
+	// AsOf is set for an as-of view (the page's banner says which point
+	// and clock).
+	AsOf  *AsOfInfo
+	Trail []TrailRow
 	// TrailHTML is the trail's rows as markup (trailHTML).
 	TrailHTML template.HTML
 	// TrailFrom numbers the first entry shown; NextURL pages on.
@@ -399,18 +444,8 @@ func (s *server) pageCase(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, err)
 		return
 	}
-	d := CaseData{Case: cv.Case, AsOf: cv.AsOf, Now: time.Now(), Clock: r.URL.Query().Get("clock"), AsOfValue: r.URL.Query().Get("asof"),
-		Sources: s.recommendationSources(ctx, cv.Case)}
-	if cv.AsOf != nil {
-		switch cv.AsOf.Clock {
-		case "position":
-			d.AsOfText = p.TF("case.asof.position", cv.AsOf.Position)
-		case "recorded":
-			d.AsOfText = p.TF("case.asof.recorded", formatTime(cv.AsOf.At))
-		default:
-			d.AsOfText = p.TF("case.asof.occurred", formatTime(cv.AsOf.At))
-		}
-	}
+	d := CaseData{Case: cv.Case, AsOf: cv.AsOf, Now: time.Now(), Sources: s.recommendationSources(ctx, cv.Case)}
+	setAsOf(p, r, cv.AsOf)
 	d.TrailFrom = 1
 	if n, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && n > 0 {
 		d.TrailFrom = n
@@ -422,7 +457,7 @@ func (s *server) pageCase(w http.ResponseWriter, r *http.Request) {
 		row.Badge = marks.badge(e.Position, e.EventID)
 		d.Trail = append(d.Trail, row)
 	}
-	d.TrailHTML = trailHTML(d.Trail, p.T("case.trail.redacted"), p.T("common.backdated"))
+	d.TrailHTML = trailHTML(p, d.Trail)
 	if page.Next != 0 {
 		d.NextURL = withQuery(r.URL, map[string]string{"after": strconv.FormatUint(uint64(page.Next), 10), "n": strconv.Itoa(d.TrailFrom + len(page.Entries))}) + "#trail"
 	}
@@ -474,6 +509,8 @@ func trailRow(p *Page, e readmodels.Entry) TrailRow {
 				sv = p.L("stage", sv)
 			case "verdict":
 				sv = p.L("verdict", sv)
+			case "reason":
+				sv = reasonText(p.Lang, sv)
 			}
 			row.Details = append(row.Details, Detail{Label: p.T("field." + f), Value: truncate(sv, 280)})
 		}
@@ -523,6 +560,10 @@ type MeetingData struct {
 	WindowOpen bool
 	// AnsweredQuestions are the questions the hosts answered.
 	AnsweredQuestions []readmodels.Question
+	// Sheets are the concept-development sheets and MindMap the mind map,
+	// with their structure (pages_notes.go).
+	Sheets  []ConceptSheet
+	MindMap []*MindNode
 }
 
 // PageLink is a link to a page of a long list.
@@ -564,12 +605,18 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Only the page's utterances need their versions.
-	m, rev, err := s.meetingAt(ctx, domain.MeetingID(r.PathValue("id")), v, readmodels.Window{Offset: (page - 1) * utterancePageSize, Limit: utterancePageSize})
+	id, window := domain.MeetingID(r.PathValue("id")), readmodels.Window{Offset: (page - 1) * utterancePageSize, Limit: utterancePageSize}
+	var rev uint64 // as of an earlier point: 0, not cached
+	m, info, asOf, err := s.meetingAsOf(ctx, r, id, v, window)
+	if !asOf {
+		m, rev, err = s.meetingAt(ctx, id, v, window)
+	}
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return
 	}
-	d := MeetingData{Meeting: m, Now: time.Now()}
+	setAsOf(p, r, info)
+	d := MeetingData{Meeting: m, Now: time.Now(), Sheets: conceptSheets(m.Notes), MindMap: mindMap(m.Notes)}
 	if t := m.Transcript; t != nil {
 		if t.Published != nil {
 			d.WindowOpen = t.Published.EditWindowOpen(d.Now)
@@ -687,6 +734,8 @@ func utteranceRow(u readmodels.Utterance) UtteranceRow {
 type ProposalData struct {
 	Proposal readmodels.ProposalTally
 	Chart    *signatureChart
+	// Counties are its valid signatures by county (nil: none yet).
+	Counties *CountyMap
 	Now      time.Time
 }
 
@@ -700,18 +749,28 @@ func (s *server) pageProposal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.View = v
-	pr, err := s.proposal(ctx, domain.ProposalID(r.PathValue("id")), v)
+	pr, _, info, at, err := s.proposalAt(ctx, r, domain.ProposalID(r.PathValue("id")), v)
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return
 	}
 	p.Title = pr.Title
-	deltas, err := s.signatureDeltas(ctx, domain.ProposalID(pr.ProposalID))
+	deltas, err := s.signatureDeltas(ctx, domain.ProposalID(pr.ProposalID), at)
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return
 	}
-	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, time.Time{}), Now: time.Now()}
+	setAsOf(p, r, info)
+	var until time.Time
+	if info != nil && !info.At.IsZero() {
+		until = info.At
+	}
+	counties, err := s.proposalCounties(ctx, p, domain.ProposalID(pr.ProposalID), pr.Cases, at)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, until), Counties: counties, Now: time.Now()}
 	s.render(w, r, "proposal", p)
 }
 
@@ -737,11 +796,12 @@ func (s *server) pageMonthly(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.queryContext(r)
 	defer cancel()
 	p := newPage(w, r, "")
-	m, err := s.monthly(ctx, domain.MonthlyMeetingID(r.PathValue("id")))
+	m, info, err := s.monthlyAt(ctx, r, domain.MonthlyMeetingID(r.PathValue("id")))
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return
 	}
+	setAsOf(p, r, info)
 	d := MonthlyData{Monthly: m, Titles: map[string]string{}}
 	for _, c := range m.Candidates {
 		d.Titles[c.CandidateID] = c.Title

@@ -41,10 +41,13 @@ func TestNormalisationShownOnce(t *testing.T) {
 		if !strings.Contains(u1, "所以我就很高興來（笑）。") || strings.Contains(u1, "<del") || strings.Contains(u1, "<ins") {
 			t.Errorf("%q: u-1 shows a normalisation as an edit: %s", c.lang, u1)
 		}
-		// u-2's real corrections show, and only they: not the commas.
+		// u-2's real corrections show, and only they: its diff (from the
+		// normalised text) holds the two words, not the commas.
 		u2 := section(body, `id="u-u-2"`)
-		if !strings.Contains(u2, "</span>備<span") || !strings.Contains(u2, "</span>被<span") || !strings.Contains(u2, "預見，組工<del>") {
-			t.Errorf("%q: u-2 diff: %s", c.lang, u2)
+		diff := u2[strings.Index(u2, `<div class="diff"`)+1:]
+		diff = diff[:strings.Index(diff, "</div>")]
+		if !strings.Contains(diff, "備") || !strings.Contains(diff, "被") || !strings.Contains(diff, "<del>") || strings.Contains(diff, ",") || strings.Count(u2, `<li class="version">`) != 2 {
+			t.Errorf("%q: u-2: %s", c.lang, u2)
 		}
 	}
 }
