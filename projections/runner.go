@@ -687,18 +687,21 @@ func (w *worker) handle(msg *message.Message) error {
 			return w.failed(fmt.Errorf("projection %s generation %d: %w", name, w.gen, err), cp+1)
 		}
 	}
-	var applyErr *ApplyError
-	n := 0
-	for i := range evs {
-		ev := &evs[i]
-		if ev.Position <= cp {
-			continue
+	n, applyErr := w.applyRun(ctx, b, evs, cp, 0)
+	if applyErr != nil && b.poisoned {
+		// The failed event may have changed a document's cached value in
+		// place (see Update): fold the events before it again from the
+		// checkpoint, so that what commits is exactly their effect.
+		first := applyErr
+		b.restart(cp)
+		n, applyErr = w.applyRun(ctx, b, evs, cp, first.Position)
+		switch {
+		case applyErr == nil:
+			applyErr = first
+		case b.poisoned:
+			b.restart(cp) // it failed earlier the second time: commit nothing
+			n = 0
 		}
-		if err := b.apply(ctx, ev, safeApply(ps.p)); err != nil {
-			applyErr = &ApplyError{Projection: name, Generation: w.gen, Position: ev.Position, EventID: ev.ID.String(), Stream: ev.Stream, Type: ev.Type, Err: err}
-			break
-		}
-		n++
 	}
 	if b.dirty() {
 		if err := w.commit(ctx, b, n); err != nil {
@@ -721,6 +724,27 @@ func (w *worker) handle(msg *message.Message) error {
 		}
 	}
 	return nil
+}
+
+// applyRun applies the events of evs after the checkpoint cp (and, if stop
+// is not 0, before position stop) to b, and stops at the first that fails.
+// It returns how many it applied and the failure.
+func (w *worker) applyRun(ctx context.Context, b *batch, evs []eventstore.Event, cp, stop eventstore.Position) (int, *ApplyError) {
+	n := 0
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Position <= cp {
+			continue
+		}
+		if stop != 0 && ev.Position >= stop {
+			break
+		}
+		if err := b.apply(ctx, ev, safeApply(w.ps.p)); err != nil {
+			return n, &ApplyError{Projection: w.ps.p.Name(), Generation: w.gen, Position: ev.Position, EventID: ev.ID.String(), Stream: ev.Stream, Type: ev.Type, Err: err}
+		}
+		n++
+	}
+	return n, nil
 }
 
 // resync reads the stored checkpoint after a failed commit: a commit whose
@@ -769,7 +793,10 @@ func safeApply(p Projection) func(ctx context.Context, tx Tx, ev eventstore.Even
 // waiters.
 func (w *worker) commit(ctx context.Context, b *batch, events int) error {
 	r, ps := w.r, w.ps
-	c := b.commitRequest()
+	c, err := b.commitRequest()
+	if err != nil {
+		return fmt.Errorf("projection %s generation %d: %w", w.ps.p.Name(), w.gen, err)
+	}
 	c.Mark = c.To
 	ps.markMu.Lock()
 	if len(c.Outbox) > 0 {
@@ -781,7 +808,7 @@ func (w *worker) commit(ctx context.Context, b *batch, events int) error {
 		}
 		c.Outbox = kept
 	}
-	err := ps.backend().Commit(ctx, c)
+	err = ps.backend().Commit(ctx, c)
 	if err == nil && c.To > ps.mark {
 		ps.mark = c.To
 	}
