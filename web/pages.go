@@ -535,6 +535,10 @@ type MeetingData struct {
 	WindowOpen bool
 	// AnsweredQuestions are the questions the hosts answered.
 	AnsweredQuestions []readmodels.Question
+	// Sheets are the concept-development sheets and MindMap the mind map,
+	// with their structure (pages_notes.go).
+	Sheets  []ConceptSheet
+	MindMap []*MindNode
 }
 
 // PageLink is a link to a page of a long list.
@@ -587,7 +591,7 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setAsOf(p, r, info)
-	d := MeetingData{Meeting: m, Now: time.Now()}
+	d := MeetingData{Meeting: m, Now: time.Now(), Sheets: conceptSheets(m.Notes), MindMap: mindMap(m.Notes)}
 	if t := m.Transcript; t != nil {
 		if t.Published != nil {
 			d.WindowOpen = t.Published.EditWindowOpen(d.Now)
