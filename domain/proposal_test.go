@@ -342,6 +342,24 @@ func TestPseudonymsHideTheIdentity(t *testing.T) {
 	Pseudonym(nil, "A123456789")
 }
 
+// TestPseudonymsReuseTheKey: the reused HMAC of Pseudonyms gives what
+// Pseudonym gives, identity after identity (a reset that left state behind
+// would change the second one on).
+func TestPseudonymsReuseTheKey(t *testing.T) {
+	ps := NewPseudonyms(testSecret)
+	for _, id := range []string{"A123456789", "join:abc#1", "", "join:abc#2", strings.Repeat("長", 100), "A123456789"} {
+		if got, want := ps.Of(id), Pseudonym(testSecret, id); got != want {
+			t.Errorf("Pseudonyms.Of(%q) = %s, want %s", id, got, want)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Errorf("NewPseudonyms with an empty secret did not panic")
+		}
+	}()
+	NewPseudonyms(nil)
+}
+
 // Property: for random interleavings of sign, duplicate-sign and invalidate
 // commands from many signers against one state, there is exactly one
 // established event once the tally reaches the threshold (none before),
@@ -473,6 +491,31 @@ func BenchmarkSignHotProposal(b *testing.B) {
 			return p.Sign(SignProposal{ProposalID: "p-1", Signer: SignerID(a.ID)}, a, t0.Add(time.Second))
 		}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestInvalidationCarriesTheCounty: the invalidation names the removed
+// signature's county (and nothing finer), so the count by county can
+// subtract it; a signature without a county gives none.
+func TestInvalidationCarriesTheCounty(t *testing.T) {
+	p := publishedProposal(t, smallConfig)
+	for n, county := range map[int]string{1: "臺北市", 2: ""} {
+		a := citizenActor(n)
+		_, err := DecideAndApply(p, func(p *Proposal) ([]Event, error) {
+			return p.Sign(SignProposal{ProposalID: p.ID(), Signer: SignerID(a.ID), County: county, District: "大安區"}, a, t0.Add(time.Duration(n)*time.Minute))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n, want := range map[int]string{1: "臺北市", 2: ""} {
+		evs, err := DecideAndApply(p, func(p *Proposal) ([]Event, error) {
+			return p.InvalidateSignature(InvalidateSignature{ProposalID: "p-1", SignatureID: SignatureIDFor("p-1", signer(n)), Reason: "冒名附議"}, staff, t0.Add(time.Hour+time.Duration(n)*time.Minute))
+		})
+		wantOK(t, evs, err)
+		if e := evs[0].(ProposalSignatureInvalidated); e.County != want {
+			t.Errorf("signature %d: invalidation county %q, want %q", n, e.County, want)
 		}
 	}
 }

@@ -698,6 +698,8 @@ func utteranceRow(u readmodels.Utterance) UtteranceRow {
 type ProposalData struct {
 	Proposal readmodels.ProposalTally
 	Chart    *signatureChart
+	// Counties are its valid signatures by county (nil: none yet).
+	Counties *CountyMap
 	Now      time.Time
 }
 
@@ -727,7 +729,12 @@ func (s *server) pageProposal(w http.ResponseWriter, r *http.Request) {
 	if info != nil && !info.At.IsZero() {
 		until = info.At
 	}
-	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, until), Now: time.Now()}
+	counties, err := s.proposalCounties(ctx, p, domain.ProposalID(pr.ProposalID), pr.Cases, at)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, until), Counties: counties, Now: time.Now()}
 	s.render(w, r, "proposal", p)
 }
 
