@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/pdis/collab-ledger/domain"
 )
@@ -100,21 +101,35 @@ type htmlVerdict struct {
 }
 
 type htmlRec struct {
-	Text     string
-	Verdicts []htmlVerdict
+	Text, TextLang string
+	Verdicts       []htmlVerdict
 }
 
 type htmlCase struct {
-	ID, Title, Stage, Lead string
-	Recs                   []htmlRec
-	Directive              string
-	Evidence               htmlEvidence
+	ID, Title, TitleLang, Stage, Lead string
+	Recs                              []htmlRec
+	DirectiveKind, Directive, DirLang string
+	Evidence                          htmlEvidence
 }
 
 type htmlOverdue struct {
-	Ministry, Proposal, ProposalID, Due, Answered string
-	DaysLate                                      int
-	Evidence                                      htmlEvidence
+	Ministry, Proposal, ProposalLang, ProposalID, Due, Answered string
+	DaysLate                                                    int
+	Evidence                                                    htmlEvidence
+}
+
+// textLang is the lang of what people wrote, s, on a page in lang:
+// "zh-Hant" for Chinese on an English page, else "" (the page's).
+func textLang(lang Lang, s string) string {
+	if lang != English {
+		return ""
+	}
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return string(Chinese)
+		}
+	}
+	return ""
 }
 
 // htmlBriefing is the briefing as the page shows it.
@@ -156,9 +171,9 @@ func briefingHTML(rep Report, lang Lang, links Links) *htmlBriefing {
 	}
 	for _, c := range b.Cases {
 		stage := domain.CaseStage(c.Stage).Name()
-		hc := htmlCase{ID: c.ID, Title: c.Title, Stage: name(stage.ZH, stage.EN), Lead: name(c.LeadZH, c.LeadEN)}
+		hc := htmlCase{ID: c.ID, Title: c.Title, TitleLang: textLang(lang, c.Title), Stage: name(stage.ZH, stage.EN), Lead: name(c.LeadZH, c.LeadEN)}
 		for _, r := range c.Recommendations {
-			hr := htmlRec{Text: r.Text}
+			hr := htmlRec{Text: r.Text, TextLang: textLang(lang, r.Text)}
 			for _, v := range r.Verdicts {
 				hv := htmlVerdict{Ministry: name(v.MinistryZH, v.MinistryEN), Awaiting: v.Verdict == ""}
 				if !hv.Awaiting {
@@ -171,16 +186,13 @@ func briefingHTML(rep Report, lang Lang, links Links) *htmlBriefing {
 		}
 		if d := c.Directive; d != nil {
 			n, _ := domain.NameOf(domain.NamesDirective, d.Kind)
-			hc.Directive = name(n.ZH, n.EN) + "：" + d.Text
-			if lang == English {
-				hc.Directive = name(n.ZH, n.EN) + ": " + d.Text
-			}
+			hc.DirectiveKind, hc.Directive, hc.DirLang = name(n.ZH, n.EN), d.Text, textLang(lang, d.Text)
 		}
 		hc.Evidence = evidence(c.Events, links, links.trail(domain.CaseStream(domain.CaseID(c.ID))))
 		hb.Cases = append(hb.Cases, hc)
 	}
 	for _, o := range b.Overdue {
-		hb.Overdue = append(hb.Overdue, htmlOverdue{Ministry: name(o.MinistryZH, o.MinistryEN), Proposal: o.Title, ProposalID: o.ProposalID,
+		hb.Overdue = append(hb.Overdue, htmlOverdue{Ministry: name(o.MinistryZH, o.MinistryEN), Proposal: o.Title, ProposalLang: textLang(lang, o.Title), ProposalID: o.ProposalID,
 			Due: o.Due, Answered: o.Answered, DaysLate: o.DaysLate,
 			Evidence: evidence(o.Events, links, links.trail(domain.ProposalStream(domain.ProposalID(o.ProposalID))))})
 	}
