@@ -15,12 +15,14 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/lease"
 	"github.com/pdis/collab-ledger/internal/lru"
 	"github.com/pdis/collab-ledger/readmodels"
 	"github.com/pdis/collab-ledger/reports"
@@ -60,6 +62,9 @@ type Config struct {
 	// head while GET /readyz still answers ready. Default
 	// DefaultReadyMaxLag.
 	ReadyMaxLag uint64
+	// Leases are the server's job leases, listed by GET /readyz and GET
+	// /api/v1/status (who runs each job); nil lists none.
+	Leases lease.Manager
 	// Queries are the read models the public pages and the JSON query API
 	// read (pages.go, api_queries.go); *projections.Runner is one. Nil
 	// serves no pages, and the query routes answer 503.
@@ -142,6 +147,10 @@ type server struct {
 	fragments *lru.Cache[fragmentKey, template.HTML]
 	// snapshots keeps folds of cases as of settled points.
 	snapshots *lru.Cache[snapshotKey, *readmodels.Snapshot]
+	// folds keeps periodic snapshots of large cases' folds, refreshing
+	// names the cases being refreshed (asof.go).
+	folds      readmodels.CaseFolds
+	refreshing sync.Map
 	// sessions, oidc and devActors serve sign-in (nil without SignIn).
 	sessions  *sessions
 	oidc      *oidcClient
