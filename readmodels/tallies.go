@@ -560,7 +560,7 @@ var talliesTable = func() *table {
 	})
 	t.ignore("the PO registry is not a tally", "registry.ministry_registered", "registry.po_registered", "registry.po_renewed", "registry.po_retired", "registry.po_role_changed")
 	t.ignore("an erasure changes no tallies fact: it deletes sealed values beside the log", "ledger.data_erased")
-	t.ignore("cases are the case board's", "case.lead_assigned", "case.co_organiser_added", "case.co_organiser_removed", "case.stage_changed",
+	t.ignore("cases are the case board's", "case.proposal_linked", "case.record_ended", "case.lead_assigned", "case.co_organiser_added", "case.co_organiser_removed", "case.stage_changed",
 		"case.stakeholder_added", "case.interview_recorded", "case.material_added", "case.recommendation_recorded", "case.reported_to_premier",
 		"case.directive_recorded", "case.response_recorded")
 	t.ignore("meetings are the case board's and the transcripts'", "meeting.scheduled", "meeting.participant_added", "meeting.attendance_recorded",
