@@ -18,6 +18,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -158,29 +159,30 @@ func (d *Directory) Apply(e Event) {
 	}
 }
 
-func refuse(rule string, kind error, format string, args ...any) error {
-	return &domain.RuleError{Rule: rule, Msg: fmt.Sprintf(format, args...), Kind: kind}
+// refuse is a refusal worded in English (en) and Traditional Chinese (zh).
+func refuse(rule string, kind error, en, zh string) error {
+	return domain.NewRuleError(kind, rule, en, zh)
 }
 
 // Decide decides cmd as by at at: the events to record, or a refusal
 // (*domain.RuleError). It changes nothing.
 func (d *Directory) Decide(cmd Command, by domain.Actor, at time.Time) ([]Event, error) {
 	if by.Role != domain.RolePDIS {
-		return nil, refuse(RuleStaffOnly, domain.ErrForbidden, "only PDIS staff keep the list of accounts")
+		return nil, refuse(RuleStaffOnly, domain.ErrForbidden, "only PDIS staff keep the list of accounts", "只有 PDIS 工作人員可以管理帳號清單")
 	}
 	switch c := cmd.(type) {
 	case Link:
 		if !ValidKey(c.Key) {
-			return nil, refuse(RuleKeyInvalid, domain.ErrRuleViolated, "an identity key is 64 lower-case hex digits")
+			return nil, refuse(RuleKeyInvalid, domain.ErrRuleViolated, "an identity key is 64 lower-case hex digits", "身分金鑰是 64 個小寫十六進位數字")
 		}
 		if err := c.Actor.Validate(); err != nil {
-			return nil, refuse(RuleActorInvalid, domain.ErrRuleViolated, "%v", err)
+			return nil, refuse(RuleActorInvalid, domain.ErrRuleViolated, err.Error(), messageZH(err))
 		}
 		if c.Actor.Role == domain.RoleCitizen || c.Actor.Role == domain.RoleProposer {
-			return nil, refuse(RuleCitizenRole, domain.ErrRuleViolated, "citizens sign in under their pseudonym and are not listed")
+			return nil, refuse(RuleCitizenRole, domain.ErrRuleViolated, "citizens sign in under their pseudonym and are not listed", "公民以假名登入，不列入帳號清單")
 		}
 		if len(c.Label) > 200 {
-			return nil, refuse(RuleActorInvalid, domain.ErrRuleViolated, "a label is at most 200 bytes")
+			return nil, refuse(RuleActorInvalid, domain.ErrRuleViolated, "a label is at most 200 bytes", "名稱最多 200 位元組")
 		}
 		if e, ok := d.byKey[c.Key]; ok && e.Actor == c.Actor && e.Label == c.Label {
 			return nil, nil // listed as asked already
@@ -188,14 +190,14 @@ func (d *Directory) Decide(cmd Command, by domain.Actor, at time.Time) ([]Event,
 		return []Event{Linked{Key: c.Key, ActorID: c.Actor.ID, Role: c.Actor.Role, Ministry: c.Actor.Ministry, Label: c.Label, At: at.UTC()}}, nil
 	case Unlink:
 		if _, ok := d.byKey[c.Key]; !ok {
-			return nil, refuse(RuleNotLinked, domain.ErrNotFound, "no account is listed under that key")
+			return nil, refuse(RuleNotLinked, domain.ErrNotFound, "no account is listed under that key", "沒有帳號列在這個金鑰下")
 		}
 		if strings.TrimSpace(c.Reason) == "" {
-			return nil, refuse(RuleReasonMissing, domain.ErrRuleViolated, "say why the account is taken off the list")
+			return nil, refuse(RuleReasonMissing, domain.ErrRuleViolated, "say why the account is taken off the list", "請說明為何把帳號移出清單")
 		}
 		return []Event{Unlinked{Key: c.Key, Reason: c.Reason, At: at.UTC()}}, nil
 	}
-	return nil, refuse("policy.unknown_command", domain.ErrForbidden, "unknown command %T", cmd)
+	return nil, refuse("policy.unknown_command", domain.ErrForbidden, fmt.Sprintf("unknown command %T", cmd), fmt.Sprintf("未知的指令 %T", cmd))
 }
 
 // decode turns a stored event into its struct.
@@ -211,4 +213,13 @@ func decode(typ string, data []byte) (Event, error) {
 		return e, err
 	}
 	return nil, fmt.Errorf("accounts: unknown event type %q", typ)
+}
+
+// messageZH is err's Chinese wording when it is a refusal of the domain.
+func messageZH(err error) string {
+	var re *domain.RuleError
+	if errors.As(err, &re) {
+		return re.Message(true)
+	}
+	return err.Error()
 }

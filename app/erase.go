@@ -40,8 +40,9 @@ func (l *Ledger) execErase(ctx context.Context, _ string, c call) (Result, error
 		return Result{}, err
 	}
 	if l.cfg.Erasable == nil {
-		return Result{}, &domain.RuleError{Rule: RuleEraseNotSealed, Kind: domain.ErrRuleViolated,
-			Msg: "this ledger keeps no sealed values (serve --secrets): there is nothing erasable"}
+		return Result{}, domain.NewRuleError(domain.ErrRuleViolated, RuleEraseNotSealed,
+			"this ledger keeps no sealed values (serve --secrets): there is nothing erasable",
+			"這個帳本沒有保存密封值（serve --secrets）：沒有可以刪除的資料")
 	}
 	erased := map[string][]string{}
 	if cmd.EventID != "" {

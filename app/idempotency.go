@@ -247,8 +247,9 @@ func (l *Ledger) replay(ctx context.Context, c call, fp []byte) (res Result, fou
 		return Result{}, true, fmt.Errorf("command %s: indexed at %d but not there", c.commandID, pos)
 	}
 	if evs[0].ID != derivedEventID(c.commandID, fp, 0) {
-		return Result{}, true, &domain.RuleError{Rule: RuleCommandIDReused, Kind: domain.ErrRuleViolated,
-			Msg: fmt.Sprintf("command ID %q was used for another command (%s on %s); send a new ID for a new command", c.commandID, evs[0].Type, evs[0].Stream)}
+		return Result{}, true, domain.NewRuleError(domain.ErrRuleViolated, RuleCommandIDReused,
+			fmt.Sprintf("command ID %q was used for another command (%s on %s); send a new ID for a new command", c.commandID, evs[0].Type, evs[0].Stream),
+			fmt.Sprintf("指令代號 %q 已用於另一個指令（%s，事件串 %s）；新的指令請使用新的代號", c.commandID, evs[0].Type, evs[0].Stream))
 	}
 	last := evs[len(evs)-1]
 	return Result{Stream: last.Stream, CommandID: c.commandID, CorrelationID: evs[0].Metadata.CorrelationID, Events: evs, Version: last.Version}, true, nil

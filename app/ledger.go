@@ -57,6 +57,10 @@ type LedgerConfig struct {
 	// Erasable is the secrets store of a sealed log, which ledger.erase
 	// deletes from; nil refuses every erasure (RuleEraseNotSealed).
 	Erasable Erasable
+	// Observe, if set, is told of every command Execute and ExecuteMany
+	// answer: its name, the error returned (nil: accepted) and how long it
+	// took. It must not block (metrics.Metrics.ObserveCommand).
+	Observe func(command string, err error, took time.Duration)
 }
 
 func (c LedgerConfig) withDefaults() LedgerConfig {
@@ -267,6 +271,16 @@ type call struct {
 // ...) come wrapped. A Result with no events means the domain found nothing
 // to change (an import of content already imported).
 func (l *Ledger) Execute(ctx context.Context, actor domain.Actor, cmd domain.Command, opts ...Option) (Result, error) {
+	if l.cfg.Observe == nil || cmd == nil {
+		return l.execute(ctx, actor, cmd, opts...)
+	}
+	start := time.Now()
+	res, err := l.execute(ctx, actor, cmd, opts...)
+	l.cfg.Observe(cmd.CommandName(), err, time.Since(start))
+	return res, err
+}
+
+func (l *Ledger) execute(ctx context.Context, actor domain.Actor, cmd domain.Command, opts ...Option) (Result, error) {
 	cmd, err := admit(actor, cmd)
 	if err != nil {
 		return Result{}, err
@@ -282,8 +296,9 @@ func (l *Ledger) Execute(ctx context.Context, actor domain.Actor, cmd domain.Com
 	}
 	if !c.at.IsZero() {
 		if now := l.cfg.Handler.Now(); c.at.After(now.Add(clockSkew)) {
-			return Result{}, &domain.RuleError{Rule: RuleOccurredAtFuture, Kind: domain.ErrRuleViolated,
-				Msg: fmt.Sprintf("occurred-at %s is after now (%s): only facts from the past are back-dated", c.at.Format(time.RFC3339), now.UTC().Format(time.RFC3339))}
+			return Result{}, domain.NewRuleError(domain.ErrRuleViolated, RuleOccurredAtFuture,
+				fmt.Sprintf("occurred-at %s is after now (%s): only facts from the past are back-dated", c.at.Format(time.RFC3339), now.UTC().Format(time.RFC3339)),
+				fmt.Sprintf("發生時間 %s 晚於現在（%s）：只有過去的事實可以補記", c.at.Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
 		}
 	}
 	if actor.Role == domain.RolePO && r.aggregate != AggregateRegistry {
@@ -319,7 +334,7 @@ func (l *Ledger) Execute(ctx context.Context, actor domain.Actor, cmd domain.Com
 // actor may not issue it or a citizen does not act under a pseudonym.
 func admit(actor domain.Actor, cmd domain.Command) (domain.Command, error) {
 	if cmd == nil {
-		return nil, &domain.RuleError{Rule: "policy.unknown_command", Msg: "no command", Kind: domain.ErrForbidden}
+		return nil, domain.NewRuleError(domain.ErrForbidden, "policy.unknown_command", "no command", "沒有指令")
 	}
 	if v := reflect.ValueOf(cmd); v.Kind() == reflect.Pointer && !v.IsNil() {
 		if elem, ok := v.Elem().Interface().(domain.Command); ok {
@@ -330,7 +345,7 @@ func admit(actor domain.Actor, cmd domain.Command) (domain.Command, error) {
 		return nil, err
 	}
 	if (actor.Role == domain.RoleCitizen || actor.Role == domain.RoleProposer) && !domain.SignerID(actor.ID).Valid() {
-		return nil, &domain.RuleError{Rule: RuleCitizenPseudonym, Msg: "a citizen acts under their keyed pseudonym (64 lower-case hex digits), never a raw identity", Kind: domain.ErrForbidden}
+		return nil, domain.NewRuleError(domain.ErrForbidden, RuleCitizenPseudonym, "a citizen acts under their keyed pseudonym (64 lower-case hex digits), never a raw identity", "公民以金鑰假名（64 個小寫十六進位數字）行事，絕不使用原始身分")
 	}
 	return cmd, nil
 }
@@ -386,7 +401,9 @@ func checkTarget(c call, id string) error {
 	if wellFormedID(id) {
 		return nil
 	}
-	return &domain.RuleError{Rule: c.cmd.CommandName() + ".id_invalid", Msg: fmt.Sprintf("%q is not an identifier: 1 to 128 characters from A-Z a-z 0-9 . _ : -", id), Kind: domain.ErrRuleViolated}
+	return domain.NewRuleError(domain.ErrRuleViolated, c.cmd.CommandName()+".id_invalid",
+		fmt.Sprintf("%q is not an identifier: 1 to 128 characters from A-Z a-z 0-9 . _ : -", id),
+		fmt.Sprintf("%q 不是有效的代號：須為 1 到 128 個 A-Z a-z 0-9 . _ : - 字元", id))
 }
 
 // wellFormedID mirrors the domain's identifier rule, to keep ill-formed IDs

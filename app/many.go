@@ -53,9 +53,15 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 		at = append(at, i)
 	}
 	if len(reqs) > 0 {
+		start := time.Now()
 		res, rerrs := l.proposals.HandleMany(ctx, reqs)
+		took := time.Since(start)
 		for k, i := range at {
 			results[i], errs[i] = res[k], rerrs[k]
+			if l.cfg.Observe != nil {
+				// Each command of a batch is answered when the batch is.
+				l.cfg.Observe(items[i].Command.CommandName(), errs[i], took)
+			}
 		}
 	}
 	return results, errs

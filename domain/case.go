@@ -961,7 +961,7 @@ func (c *Case) ReportToPremier(cmd ReportToPremier, actor Actor, at time.Time) (
 	}
 	return []Event{
 		CaseReportedToPremier{CaseID: c.id, Summary: cmd.Summary, Link: cmd.Link, Recommendations: ids, Occurred: occurred(at)},
-		CaseStageChanged{CaseID: c.id, From: c.stage, To: StageReported, Reason: "reported to the Premier", Occurred: occurred(at)},
+		CaseStageChanged{CaseID: c.id, From: c.stage, To: StageReported, Reason: string(ReasonReportedToPremier), Occurred: occurred(at)},
 	}, nil
 }
 
@@ -982,7 +982,7 @@ func (c *Case) RecordDirective(cmd RecordDirective, actor Actor, at time.Time) (
 	}
 	return []Event{
 		CaseDirectiveRecorded{CaseID: c.id, Kind: cmd.Kind, Text: cmd.Text, Occurred: occurred(at)},
-		CaseStageChanged{CaseID: c.id, From: c.stage, To: StageDirective, Reason: "the Premier's directive", Occurred: occurred(at)},
+		CaseStageChanged{CaseID: c.id, From: c.stage, To: StageDirective, Reason: string(ReasonPremiersDirective), Occurred: occurred(at)},
 	}, nil
 }
 
@@ -1011,7 +1011,7 @@ func (c *Case) RecordResponse(cmd RecordResponse, actor Actor, at time.Time) ([]
 	}
 	events := []Event{CaseResponseRecorded{CaseID: c.id, RecommendationID: r.id, Ministry: actor.Ministry, Verdict: cmd.Verdict, Reasons: cmd.Reasons, FollowUp: cmd.FollowUp, Occurred: occurred(at)}}
 	if c.stage == StageDirective {
-		events = append(events, CaseStageChanged{CaseID: c.id, From: c.stage, To: StageResponses, Reason: "first ministry response", Occurred: occurred(at)})
+		events = append(events, CaseStageChanged{CaseID: c.id, From: c.stage, To: StageResponses, Reason: string(ReasonFirstResponse), Occurred: occurred(at)})
 	}
 	return events, nil
 }

@@ -26,7 +26,7 @@ const RuleDateOutOfRange = "command.date_out_of_range"
 // the message.
 func checkDate(what string, d calendar.Date) error {
 	if d.Before(FirstDate) || d.After(LastDate) {
-		return violated(RuleDateOutOfRange, "%s %s is outside %s to %s", what, d, FirstDate, LastDate)
+		return violated(RuleDateOutOfRange, "%s %s is outside %s to %s", term(what), d, FirstDate, LastDate)
 	}
 	return nil
 }
@@ -34,7 +34,7 @@ func checkDate(what string, d calendar.Date) error {
 // checkInstant is checkDate for an instant, taken on its Taipei date.
 func checkInstant(what string, t time.Time) error {
 	if err := checkDate(what, calendar.DateOf(t)); err != nil {
-		return violated(RuleDateOutOfRange, "%s %s is outside %s to %s", what, t.Format(time.RFC3339), FirstDate, LastDate)
+		return violated(RuleDateOutOfRange, "%s %s is outside %s to %s", term(what), t.Format(time.RFC3339), FirstDate, LastDate)
 	}
 	return nil
 }

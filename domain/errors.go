@@ -43,6 +43,26 @@ type RuleError struct {
 	Msg string
 	// Kind is the sentinel the error wraps.
 	Kind error
+	// MsgZH is Msg in Traditional Chinese. Every refusal the domain decides
+	// carries it (refusalsZH); others make it with NewRuleError.
+	MsgZH string
+}
+
+// NewRuleError is a refusal decided outside the domain (by the application,
+// the tokens, the accounts or the pages), worded in English (en) and in
+// Traditional Chinese (zh); kind is one of ErrForbidden, ErrRuleViolated,
+// ErrNotFound, ErrConflictingState.
+func NewRuleError(kind error, rule, en, zh string) *RuleError {
+	return &RuleError{Rule: rule, Msg: en, MsgZH: zh, Kind: kind}
+}
+
+// Message is the refusal's message in Traditional Chinese (zh true) or in
+// English; a refusal made without a Chinese wording gives the English.
+func (e *RuleError) Message(zh bool) string {
+	if zh && e.MsgZH != "" {
+		return e.MsgZH
+	}
+	return e.Msg
 }
 
 // Error returns "<rule>: <msg>".
@@ -61,19 +81,64 @@ func RuleOf(err error) string {
 }
 
 func forbidden(rule, format string, args ...any) error {
-	return &RuleError{Rule: rule, Msg: fmt.Sprintf(format, args...), Kind: ErrForbidden}
+	return refusal(ErrForbidden, rule, format, args...)
 }
 
 func violated(rule, format string, args ...any) error {
-	return &RuleError{Rule: rule, Msg: fmt.Sprintf(format, args...), Kind: ErrRuleViolated}
+	return refusal(ErrRuleViolated, rule, format, args...)
 }
 
 func notFound(rule, format string, args ...any) error {
-	return &RuleError{Rule: rule, Msg: fmt.Sprintf(format, args...), Kind: ErrNotFound}
+	return refusal(ErrNotFound, rule, format, args...)
 }
 
 func conflict(rule, format string, args ...any) error {
-	return &RuleError{Rule: rule, Msg: fmt.Sprintf(format, args...), Kind: ErrConflictingState}
+	return refusal(ErrConflictingState, rule, format, args...)
+}
+
+// refusal decides a RuleError's message in both languages: the English
+// format with the arguments as they are, the Chinese one from refusalsZH
+// with every named domain value in its Chinese name.
+func refusal(kind error, rule, format string, args ...any) *RuleError {
+	return &RuleError{Rule: rule, Msg: fmt.Sprintf(format, args...), MsgZH: sprintfZH(format, args...), Kind: kind}
+}
+
+// message is an error worded in both languages, made by msgf; a refusal
+// formatting it in Chinese takes its Chinese wording.
+type message struct{ en, zh string }
+
+func (m *message) Error() string { return m.en }
+
+// msgf is fmt.Errorf in both languages (the Chinese format from refusalsZH).
+func msgf(format string, args ...any) error {
+	return &message{en: fmt.Sprintf(format, args...), zh: sprintfZH(format, args...)}
+}
+
+// both is the refusal's message in both languages, to be quoted by another.
+func (e *RuleError) both() *message { return &message{en: e.Msg, zh: e.Message(true)} }
+
+// sprintfZH formats args by format's Chinese wording in refusalsZH (the
+// English format if it has none, which a test forbids), naming domain
+// values, terms and nested messages in Chinese.
+func sprintfZH(format string, args ...any) string {
+	if f, ok := refusalsZH[format]; ok {
+		format = f
+	}
+	as := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case *message:
+			a = v.zh
+		case term:
+			a = v.zh()
+		case interface{ Name() Name }:
+			if n := v.Name(); n.ZH != "" {
+				a = n.ZH
+			}
+		}
+		as[i] = a
+	}
+	return fmt.Sprintf(format, as...)
 }
 
 func badEvent(aggregate string, e Event, format string, args ...any) error {

@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 
 	"github.com/google/uuid"
 )
@@ -51,17 +50,17 @@ const maxIDLen = 128
 // checkID reports whether s is a well-formed identifier.
 func checkID(kind, s string) error {
 	if s == "" {
-		return fmt.Errorf("%s ID is empty", kind)
+		return msgf("%s ID is empty", term(kind))
 	}
 	if len(s) > maxIDLen {
-		return fmt.Errorf("%s ID is longer than %d bytes", kind, maxIDLen)
+		return msgf("%s ID is longer than %d bytes", term(kind), maxIDLen)
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == ':', c == '-':
 		default:
-			return fmt.Errorf("%s ID %q has character %q; use A-Z a-z 0-9 . _ : -", kind, s, c)
+			return msgf("%s ID %q has character %q; use A-Z a-z 0-9 . _ : -", term(kind), s, c)
 		}
 	}
 	return nil

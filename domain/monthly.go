@@ -331,7 +331,7 @@ func (m *MonthlyMeeting) Open(cmd OpenMonthlyMeeting, actor Actor, at time.Time,
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, violated("monthly.open.config_invalid", "%v", err)
+		return nil, violated("monthly.open.config_invalid", "invalid configuration: %v", err)
 	}
 	if cmd.HeldOn == (calendar.Date{}) {
 		return nil, violated("monthly.open.date_required", "monthly meeting %s has no date", cmd.MeetingID)

@@ -37,6 +37,7 @@ const (
 	NamesRecording = "recording" // RecordingKind
 	NamesUtterance = "utterance" // UtteranceKind
 	NamesChange    = "change"    // UtteranceVersion.Change (Change* constants)
+	NamesReason    = "reason"    // SystemReason
 )
 
 // names is the catalogue. Where pages and reports once disagreed, the words
@@ -142,6 +143,11 @@ var names = map[string]Name{
 	"change.split":     {"拆分", "Split"},
 	"change.merged":    {"合併", "Merged"},
 	"change.inserted":  {"插入", "Inserted"},
+
+	"reason.reported to the Premier":                   {"已陳報院長", "Reported to the Premier"},
+	"reason.the Premier's directive":                   {"院長已裁示", "The Premier's directive"},
+	"reason.first ministry response":                   {"第一個部會已回應", "First ministry response"},
+	"reason.the deadline Join published (advisedTime)": {"Join 平臺公布的回應期限（advisedTime）", "The deadline Join published (advisedTime)"},
 }
 
 // NameOf returns the names of value in group (one of the Names* groups),
@@ -174,3 +180,26 @@ func (v Verdict) Name() Name { return names[NamesVerdict+"."+string(v)] }
 
 // Name returns the role's names.
 func (r Role) Name() Name { return names[NamesActor+"."+string(r)] }
+
+// SystemReason is a reason the system itself writes into an event (a stage
+// that follows from a report, a directive or a response; a deadline an
+// importer takes from its source), as opposed to the reasons people give.
+// Pages show it by its name in their language (NamesReason); a test reads
+// every Reason the domain and the importers write from the source and fails
+// on a literal that is not one of these.
+type SystemReason string
+
+// The system's reasons.
+const (
+	ReasonReportedToPremier     SystemReason = "reported to the Premier"
+	ReasonPremiersDirective     SystemReason = "the Premier's directive"
+	ReasonFirstResponse         SystemReason = "first ministry response"
+	ReasonJoinPublishedDeadline SystemReason = "the deadline Join published (advisedTime)"
+)
+
+// Name returns the reason's names.
+func (r SystemReason) Name() Name { return names[NamesReason+"."+string(r)] }
+
+// ReasonName returns the names of reason if the system wrote it, and false
+// for a reason a person gave (shown as written).
+func ReasonName(reason string) (Name, bool) { return NameOf(NamesReason, reason) }

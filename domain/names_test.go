@@ -29,6 +29,7 @@ var nameGroups = map[string]string{
 	"ConceptSection":      NamesSection,
 	"RecordingKind":       NamesRecording,
 	"UtteranceKind":       NamesUtterance,
+	"SystemReason":        NamesReason,
 }
 
 // domainValues reads the package's source and returns every constant value

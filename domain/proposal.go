@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -521,7 +520,7 @@ func (p *Proposal) Publish(cmd PublishProposal, actor Actor, at time.Time, cfg P
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, violated("proposal.publish.config_invalid", "%v", err)
+		return nil, violated("proposal.publish.config_invalid", "invalid configuration: %v", err)
 	}
 	switch {
 	case cmd.NotYetAssigned && cmd.CompetentMinistry != "":
@@ -627,14 +626,14 @@ func (p *Proposal) Sign(cmd SignProposal, actor Actor, at time.Time) ([]Event, e
 // characters, at most MaxPlaceLen bytes.
 func validPlace(s string) error {
 	if len(s) > MaxPlaceLen {
-		return fmt.Errorf("longer than %d bytes", MaxPlaceLen)
+		return msgf("longer than %d bytes", MaxPlaceLen)
 	}
 	if !utf8.ValidString(s) {
-		return fmt.Errorf("not valid UTF-8")
+		return msgf("not valid UTF-8")
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return fmt.Errorf("has control character %U", r)
+			return msgf("has control character %U", r)
 		}
 	}
 	return nil

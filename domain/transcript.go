@@ -694,7 +694,7 @@ func (t *Transcript) Publish(cmd PublishTranscript, actor Actor, at time.Time, c
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, violated("transcript.publish.config_invalid", "%v", err)
+		return nil, violated("transcript.publish.config_invalid", "invalid configuration: %v", err)
 	}
 	if cal == nil {
 		cal = calendar.WeekendsOnly()

@@ -3,7 +3,6 @@ package domain
 import (
 	"encoding/hex"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -421,7 +420,7 @@ func (t *Transcript) Import(cmd ImportTranscript, actor Actor, at time.Time, mee
 			return nil, err
 		}
 		if err := validParagraphs(name, u.Paragraphs); err != nil {
-			return nil, violated(RuleOf(err), "utterance %s: %v", u.UtteranceID, err.(*RuleError).Msg)
+			return nil, violated(RuleOf(err), "utterance %s: %v", u.UtteranceID, err.(*RuleError).both())
 		}
 		events = append(events, TranscriptUtteranceRecorded{MeetingID: t.id, UtteranceID: u.UtteranceID, Seq: i + 1, Kind: u.Kind, Speaker: sp, Paragraphs: u.Paragraphs, Occurred: occ})
 	}
@@ -484,7 +483,7 @@ func (t *Transcript) ImportVersion(cmd ImportTranscriptVersion, actor Actor, at 
 
 func violatedAt(err error, n int) error {
 	if re, ok := err.(*RuleError); ok {
-		return &RuleError{Rule: re.Rule, Msg: "change " + strconv.Itoa(n) + ": " + re.Msg, Kind: re.Kind}
+		return refusal(re.Kind, re.Rule, "change %d: %v", n, re.both())
 	}
 	return err
 }

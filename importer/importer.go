@@ -272,13 +272,20 @@ type parsedVersion struct {
 func (im *Importer) parseFile(name string, data []byte, opts Options) (*parsed, error) {
 	// A speaker the file names without declaring is taken, as undeclared,
 	// with a warning: real transcripts are untidy.
-	doc, err := akn.ParseBytes(data, akn.Options{Name: name, MaxSize: im.cfg.MaxFileSize, UndeclaredSpeakers: true})
+	// A Markdown transcript is read as Markdown; an undated one is dated
+	// from its text or its first publication, with a warning.
+	doc, err := ParseTranscript(name, data, im.cfg.MaxFileSize)
 	if err != nil {
 		return nil, err
 	}
 	p := &parsed{name: name, doc: doc}
 	if doc.Date == "" {
-		return nil, &akn.Error{File: name, Err: akn.ErrNoDate, Msg: "neither the FRBRdate, the heading nor the file name starts with YYYY-MM-DD"}
+		date, warning, ok := dateUndated(doc, opts.History, filepath.Base(name))
+		if !ok {
+			return nil, &akn.Error{File: name, Err: akn.ErrNoDate, Msg: "neither the FRBRdate, the heading, the file name, a 時間/日期 line of the text nor a stored version dates it"}
+		}
+		doc.Date = date
+		doc.Warnings = append(doc.Warnings, warning)
 	}
 	if p.date, err = dayStart(doc.Date); err != nil {
 		return nil, &akn.Error{File: name, Err: akn.ErrNoDate, Msg: err.Error()}
@@ -304,7 +311,7 @@ func (im *Importer) parseFile(name string, data []byte, opts Options) (*parsed, 
 				p.versions = append(p.versions, parsedVersion{entry: e, doc: doc})
 				continue
 			}
-			vdoc, err := akn.ParseBytes(vdata, akn.Options{Name: e.Path, MaxSize: im.cfg.MaxFileSize, UndeclaredSpeakers: true})
+			vdoc, err := ParseTranscript(e.Path, vdata, im.cfg.MaxFileSize)
 			if err != nil {
 				// A stored version that cannot be read is left out: the
 				// next one is recorded as the changes since the last one
@@ -601,7 +608,7 @@ func load[A domain.Aggregate](ctx context.Context, store eventstore.Store, strea
 }
 
 // Files expands the arguments of an import: a file stays itself, a folder
-// gives its *.xml files (not its subfolders), sorted by name.
+// gives its *.xml and *.md files (not its subfolders), sorted by name.
 func Files(args []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
@@ -619,7 +626,7 @@ func Files(args []string) ([]string, error) {
 		}
 		var names []string
 		for _, e := range ents {
-			if !e.IsDir() && strings.HasSuffix(e.Name(), ".xml") {
+			if !e.IsDir() && (strings.HasSuffix(e.Name(), ".xml") || strings.HasSuffix(e.Name(), ".md")) {
 				names = append(names, filepath.Join(a, e.Name()))
 			}
 		}

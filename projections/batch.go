@@ -18,6 +18,12 @@ type entry struct {
 	exists bool
 	dirty  bool
 	valid  bool // raw is known to be valid JSON (encoded by Put, or Encoded)
+	// val is the document decoded by Update (a *T), kept so that the
+	// batch's next Update of the same document neither decodes it again
+	// nor encodes it in between; stale says raw is not yet its encoding
+	// (encode makes it so before anything reads raw).
+	val   any
+	stale bool
 }
 
 // undo restores one document when the event that changed it fails.
@@ -51,6 +57,10 @@ type batch struct {
 	// this position.
 	emitAbove eventstore.Position
 	cur       *eventstore.Event
+	// poisoned: an event that failed may have changed a document's value
+	// (entry.val) in place, which undo cannot restore; the batch must be
+	// rebuilt from its start (see worker.handle) before it commits.
+	poisoned bool
 }
 
 func newBatch(b Backend, projection string, gen uint64, from eventstore.Position) *batch {
@@ -73,6 +83,7 @@ func (b *batch) reset() {
 	b.outboxMark = 0
 	b.from = b.last
 	b.cur = nil
+	b.poisoned = false
 }
 
 // preload loads committed documents the batch will read, in one call.
@@ -109,6 +120,9 @@ func (b *batch) apply(ctx context.Context, ev *eventstore.Event, fn func(ctx con
 	if err != nil {
 		for i := len(b.undo) - 1; i >= 0; i-- {
 			u := b.undo[i]
+			if u.prev.val != nil {
+				b.poisoned = true
+			}
 			if u.had {
 				b.docs[u.ref] = u.prev
 			} else {
@@ -127,11 +141,15 @@ func (b *batch) apply(ctx context.Context, ev *eventstore.Event, fn func(ctx con
 func (b *batch) dirty() bool { return b.last != b.from }
 
 // commitRequest builds the Commit of everything applied so far.
-func (b *batch) commitRequest() Commit {
+func (b *batch) commitRequest() (Commit, error) {
 	changes := make([]Change, 0, len(b.docs))
 	for ref, e := range b.docs {
 		if !e.dirty {
 			continue
+		}
+		e, err := b.encode(ref, e)
+		if err != nil {
+			return Commit{}, err
 		}
 		c := Change{Collection: ref.Collection, Key: ref.Key}
 		if e.exists {
@@ -142,7 +160,59 @@ func (b *batch) commitRequest() Commit {
 	slices.SortFunc(changes, func(x, y Change) int {
 		return cmp.Or(strings.Compare(x.Collection, y.Collection), strings.Compare(x.Key, y.Key))
 	})
-	return Commit{Projection: b.projection, Generation: b.gen, From: b.from, To: b.last, Changes: changes, Outbox: b.outbox}
+	return Commit{Projection: b.projection, Generation: b.gen, From: b.from, To: b.last, Changes: changes, Outbox: b.outbox}, nil
+}
+
+// encode makes e's raw the encoding of its value, if Update left it stale,
+// and keeps that in the batch (the value stays cached: both now agree).
+func (b *batch) encode(ref DocRef, e entry) (entry, error) {
+	if !e.stale {
+		return e, nil
+	}
+	raw, err := json.Marshal(e.val)
+	if err != nil {
+		return e, fmt.Errorf("encode %s/%s: %w", ref.Collection, ref.Key, err)
+	}
+	e.raw, e.valid, e.stale = raw, true, false
+	b.docs[ref] = e
+	return e, nil
+}
+
+// update is Update on a batch: the document is decoded once per batch and
+// encoded once at commit (or when something reads it as JSON), however
+// many events of the batch change it — a proposal's tally takes one
+// change per signature.
+func update[T any](ctx context.Context, b *batch, collection, key string, fn func(v *T) error) error {
+	if !validName(collection) {
+		return fmt.Errorf("put %s/%s: invalid collection name (want 1-64 of a-z 0-9 - _)", collection, key)
+	}
+	ref := DocRef{collection, key}
+	e, err := b.lookup(ctx, ref)
+	if err != nil {
+		return err
+	}
+	v, cached := e.val.(*T)
+	if !cached {
+		if e, err = b.encode(ref, e); err != nil {
+			return err
+		}
+		v = new(T)
+		if e.exists {
+			if err := json.Unmarshal(e.raw, v); err != nil {
+				return fmt.Errorf("decode %s/%s: %w", collection, key, err)
+			}
+		}
+	}
+	// Should fn fail or panic, it may have changed part of the cached
+	// value: the batch is then poisoned.
+	was := b.poisoned
+	b.poisoned = b.poisoned || cached
+	if err := fn(v); err != nil {
+		return err
+	}
+	b.poisoned = was
+	b.set(ref, entry{exists: true, dirty: true, val: v, stale: true})
+	return nil
 }
 
 func (b *batch) lookup(ctx context.Context, ref DocRef) (entry, error) {
@@ -166,9 +236,13 @@ func (b *batch) set(ref DocRef, e entry) {
 
 // Get implements Reader.
 func (b *batch) Get(ctx context.Context, collection, key string, v any) (bool, error) {
-	e, err := b.lookup(ctx, DocRef{collection, key})
+	ref := DocRef{collection, key}
+	e, err := b.lookup(ctx, ref)
 	if err != nil || !e.exists {
 		return false, err
+	}
+	if e, err = b.encode(ref, e); err != nil {
+		return true, err
 	}
 	if err := json.Unmarshal(e.raw, v); err != nil {
 		return true, fmt.Errorf("decode %s/%s: %w", collection, key, err)
@@ -233,6 +307,9 @@ func (b *batch) Scan(ctx context.Context, collection, prefix string, fn func(key
 	}
 	for ref, e := range b.docs {
 		if ref.Collection == collection && e.exists && strings.HasPrefix(ref.Key, prefix) {
+			if e, err = b.encode(ref, e); err != nil {
+				return err
+			}
 			out = append(out, kv{ref.Key, e.raw})
 		}
 	}

@@ -152,7 +152,17 @@ func Get[T any](ctx context.Context, r Reader, collection, key string) (T, bool,
 // Update reads the document (collection, key) as a T (the zero T when
 // missing), lets fn change it and stores the result. An error from fn is
 // returned and nothing is stored.
+//
+// Inside the Runner's Apply, a document that several events of one batch
+// update is decoded once and encoded once, at commit: fn then changes the
+// value the previous Update left, which is what decoding that one's
+// encoding would give, provided T survives a JSON round trip unchanged
+// (no field the JSON leaves out, as `json:"-"` or unexported ones, that fn
+// relies on).
 func Update[T any](ctx context.Context, tx Tx, collection, key string, fn func(v *T) error) error {
+	if b, ok := tx.(*batch); ok {
+		return update(ctx, b, collection, key, fn)
+	}
 	v, _, err := Get[T](ctx, tx, collection, key)
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/lease"
 )
 
 // StateRebuilding is a projection's Status while a new generation is being
@@ -78,6 +79,24 @@ type RunnerConfig struct {
 	// StalledAfter: a projection that has events to fold and has not moved
 	// its checkpoint for this long is stalled (Status.Stalled). Default 1 min.
 	StalledAfter time.Duration
+
+	// Leases, if set, makes this Runner one of several servers sharing the
+	// backend: each projection runs here only while this process holds its
+	// lease (LeaseJob), and its writes carry the lease's fencing token (a
+	// Fencer backend refuses them, in their own transaction, once the
+	// lease has passed on). The others serve reads from the shared read
+	// models, follow their checkpoints (FollowEvery) and take over when the
+	// holder dies. Nil: this process runs every projection (the in-process
+	// lease of a single server), as with the memory backend.
+	Leases lease.Manager
+	// Lease tunes the campaign for each projection's lease.
+	Lease lease.HoldConfig
+	// FollowEvery is how often a server reads back the checkpoints of the
+	// projections another server runs. Default 50 ms.
+	FollowEvery time.Duration
+	// RebuildPoll is how often the holder of a projection's lease looks for
+	// a rebuild another server asked for. Default 500 ms.
+	RebuildPoll time.Duration
 }
 
 // CommitInfo describes one commit, for RunnerConfig.OnCommit.
@@ -115,6 +134,12 @@ func (c RunnerConfig) WithDefaults() RunnerConfig {
 	}
 	if c.StalledAfter == 0 {
 		c.StalledAfter = time.Minute
+	}
+	if c.FollowEvery == 0 {
+		c.FollowEvery = 50 * time.Millisecond
+	}
+	if c.RebuildPoll == 0 {
+		c.RebuildPoll = 500 * time.Millisecond
 	}
 	r := &c.Retry
 	if r.MaxRetries == 0 {
@@ -213,6 +238,15 @@ type projState struct {
 	restarts    int
 	failedAt    eventstore.Position
 	nextRestart time.Time
+
+	// With leases (guarded by mu): the lease held here (zero: none), how
+	// to stop running under it, and why it could not start here last.
+	grant    lease.Grant
+	stopLead context.CancelFunc
+	leadErr  error
+
+	bmu sync.Mutex
+	b   Backend // where writes go: RunnerConfig.Backend, fenced under a lease
 }
 
 // worker runs one generation of one projection.
@@ -255,7 +289,7 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 		slog.LevelInfo: slog.LevelDebug,
 	})
 	for _, p := range cfg.Projections {
-		r.projs[p.Name()] = &projState{p: p}
+		r.projs[p.Name()] = &projState{p: p, b: cfg.Backend}
 		r.order = append(r.order, p.Name())
 	}
 	r.pub = cfg.Publisher
@@ -321,9 +355,11 @@ func (r *Runner) Run(ctx context.Context) error {
 		return errors.New("projection runner: Run called twice")
 	}
 	r.runCtx = ctx
-	if err := r.setup(ctx); err != nil {
-		r.sub.Close()
-		return err
+	if !r.leased() {
+		if err := r.setup(ctx); err != nil {
+			r.sub.Close()
+			return err
+		}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- r.router.Run(ctx) }()
@@ -334,7 +370,12 @@ func (r *Runner) Run(ctx context.Context) error {
 		return fmt.Errorf("projection runner: start router: %w", err)
 	}
 	close(r.ready)
-	r.log.Info("projections running", "projections", strings.Join(r.order, ","))
+	if r.leased() {
+		r.log.Info("projections: running each where its lease is held", "projections", strings.Join(r.order, ","), "holder", r.cfg.Leases.Holder())
+		r.runLeased(ctx)
+	} else {
+		r.log.Info("projections running", "projections", strings.Join(r.order, ","))
+	}
 	<-ctx.Done()
 	if err := r.router.Close(); err != nil {
 		r.log.Warn("projection runner: close router", "err", err)
@@ -354,82 +395,96 @@ func (r *Runner) Run(ctx context.Context) error {
 func (r *Runner) Ready() <-chan struct{} { return r.ready }
 
 func (r *Runner) setup(ctx context.Context) error {
-	b := r.cfg.Backend
 	head, err := r.cfg.Store.Head(ctx)
 	if err != nil {
 		return fmt.Errorf("projection runner: read log head: %w", err)
 	}
 	for _, name := range r.order {
-		ps := r.projs[name]
-		log := r.log.With("projection", name)
-		mark, err := b.InitMark(ctx, name, head)
+		if err := r.setupOne(ctx, r.projs[name], head); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setupOne sets a projection up (creating its first generation, or starting
+// a rebuild when its Version changed, or resuming a failed one) and starts
+// its workers.
+func (r *Runner) setupOne(ctx context.Context, ps *projState, head eventstore.Position) error {
+	b := ps.backend()
+	name := ps.p.Name()
+	log := r.log.With("projection", name)
+	mark, err := b.InitMark(ctx, name, head)
+	if err != nil {
+		return fmt.Errorf("projection %s: integration mark: %w", name, err)
+	}
+	ps.markMu.Lock()
+	ps.mark = mark
+	ps.markMu.Unlock()
+	gens, err := b.Generations(ctx, name)
+	if err != nil {
+		return fmt.Errorf("projection %s: read generations: %w", name, err)
+	}
+	version := ps.p.Version()
+	var resume *Checkpoint
+	for _, g := range gens.All {
+		if g.Generation == gens.Active {
+			continue
+		}
+		if g.Version == version && resume == nil {
+			resume = &g
+			continue
+		}
+		// An interrupted rebuild for another version, or a second one.
+		if err := b.DropGeneration(ctx, name, g.Generation); err != nil {
+			return fmt.Errorf("projection %s: drop stale generation %d: %w", name, g.Generation, err)
+		}
+	}
+	active, hasActive := gens.Get(gens.Active)
+	switch {
+	case !hasActive:
+		cp, err := b.CreateGeneration(ctx, name, version)
 		if err != nil {
-			return fmt.Errorf("projection %s: integration mark: %w", name, err)
+			return fmt.Errorf("projection %s: create generation: %w", name, err)
 		}
-		ps.mark = mark
-		gens, err := b.Generations(ctx, name)
-		if err != nil {
-			return fmt.Errorf("projection %s: read generations: %w", name, err)
+		log.Info("projection: building first generation", "generation", cp.Generation, "head", head)
+		if err := r.startWorker(ctx, ps, cp, false, 0); err != nil {
+			return err
 		}
-		version := ps.p.Version()
-		var resume *Checkpoint
-		for _, g := range gens.All {
-			if g.Generation == gens.Active {
-				continue
-			}
-			if g.Version == version && resume == nil {
-				resume = &g
-				continue
-			}
-			// An interrupted rebuild for another version, or a second one.
-			if err := b.DropGeneration(ctx, name, g.Generation); err != nil {
-				return fmt.Errorf("projection %s: drop stale generation %d: %w", name, g.Generation, err)
-			}
-		}
-		active, hasActive := gens.Get(gens.Active)
-		switch {
-		case !hasActive:
+	case active.Version != version:
+		ps.mu.Lock()
+		ps.frozen = active
+		ps.mu.Unlock()
+		ps.visible.Publish(active.Position)
+		log.Info("projection: version changed, rebuilding beside the current read model",
+			"generation", active.Generation, "stored_version", active.Version, "version", version)
+		if resume == nil {
 			cp, err := b.CreateGeneration(ctx, name, version)
 			if err != nil {
 				return fmt.Errorf("projection %s: create generation: %w", name, err)
 			}
-			log.Info("projection: building first generation", "generation", cp.Generation, "head", head)
-			if err := r.startWorker(ctx, ps, cp, false, 0); err != nil {
-				return err
-			}
-		case active.Version != version:
-			ps.frozen = active
-			ps.visible.Publish(active.Position)
-			log.Info("projection: version changed, rebuilding beside the current read model",
-				"generation", active.Generation, "stored_version", active.Version, "version", version)
-			if resume == nil {
-				cp, err := b.CreateGeneration(ctx, name, version)
-				if err != nil {
-					return fmt.Errorf("projection %s: create generation: %w", name, err)
-				}
-				resume = &cp
-			}
-			if err := r.startWorker(ctx, ps, *resume, true, max(head, active.Position)); err != nil {
-				return err
-			}
-			resume = nil
-		default:
-			if active.State == StateFailed {
-				log.Info("projection: resuming after failure", "generation", active.Generation,
-					"checkpoint", active.Position, "failed_at", active.ErrorPosition, "error", active.Error)
-			}
-			if err := r.startWorker(ctx, ps, active, false, 0); err != nil {
-				return err
-			}
+			resume = &cp
 		}
-		if resume != nil {
-			// A rebuild of this version was under way: go on with it.
-			if err := r.startWorker(ctx, ps, *resume, true, max(head, active.Position)); err != nil {
-				return err
-			}
+		if err := r.startWorker(ctx, ps, *resume, true, max(head, active.Position)); err != nil {
+			return err
 		}
-		r.flushOutbox(ctx, ps, true)
+		resume = nil
+	default:
+		if active.State == StateFailed {
+			log.Info("projection: resuming after failure", "generation", active.Generation,
+				"checkpoint", active.Position, "failed_at", active.ErrorPosition, "error", active.Error)
+		}
+		if err := r.startWorker(ctx, ps, active, false, 0); err != nil {
+			return err
+		}
 	}
+	if resume != nil {
+		// A rebuild of this version was under way: go on with it.
+		if err := r.startWorker(ctx, ps, *resume, true, max(head, active.Position)); err != nil {
+			return err
+		}
+	}
+	r.flushOutbox(ctx, ps, true)
 	return nil
 }
 
@@ -442,7 +497,7 @@ func (r *Runner) startWorker(ctx context.Context, ps *projState, cp Checkpoint, 
 		state = StateBuilding
 	}
 	if cp.State != state {
-		if err := r.cfg.Backend.SetState(ctx, name, cp.Generation, state, "", 0); err != nil {
+		if err := ps.backend().SetState(ctx, name, cp.Generation, state, "", 0); err != nil {
 			return fmt.Errorf("projection %s generation %d: set state: %w", name, cp.Generation, err)
 		}
 	}
@@ -541,12 +596,15 @@ func (r *Runner) giveUp(topic string, at eventstore.Position) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.runCtx), 10*time.Second)
 	defer cancel()
-	if err := r.cfg.Backend.SetState(ctx, name, w.gen, StateFailed, err.Error(), pos); err != nil {
+	if err := ps.backend().SetState(ctx, name, w.gen, StateFailed, err.Error(), pos); err != nil {
 		r.log.Error("projection: record failure", "projection", name, "generation", w.gen, "err", err)
 	}
 	if r.cfg.RestartAfter < 0 {
 		r.log.Error("projection failed: fix the cause and restart it; it resumes at this event", attrs...)
 		return
+	}
+	if isStale(err) {
+		return // the lease passed on: the new holder goes on
 	}
 	ps.mu.Lock()
 	wait := r.cfg.RestartAfter
@@ -610,7 +668,7 @@ func (w *worker) handle(msg *message.Message) error {
 	cp := eventstore.Position(w.cp.Load())
 	b := w.batch
 	if b == nil {
-		b = newBatch(r.cfg.Backend, name, w.gen, cp)
+		b = newBatch(ps.backend(), name, w.gen, cp)
 		w.batch = b
 	} else {
 		b.restart(cp)
@@ -629,22 +687,27 @@ func (w *worker) handle(msg *message.Message) error {
 			return w.failed(fmt.Errorf("projection %s generation %d: %w", name, w.gen, err), cp+1)
 		}
 	}
-	var applyErr *ApplyError
-	n := 0
-	for i := range evs {
-		ev := &evs[i]
-		if ev.Position <= cp {
-			continue
+	n, applyErr := w.applyRun(ctx, b, evs, cp, 0)
+	if applyErr != nil && b.poisoned {
+		// The failed event may have changed a document's cached value in
+		// place (see Update): fold the events before it again from the
+		// checkpoint, so that what commits is exactly their effect.
+		first := applyErr
+		b.restart(cp)
+		n, applyErr = w.applyRun(ctx, b, evs, cp, first.Position)
+		switch {
+		case applyErr == nil:
+			applyErr = first
+		case b.poisoned:
+			b.restart(cp) // it failed earlier the second time: commit nothing
+			n = 0
 		}
-		if err := b.apply(ctx, ev, safeApply(ps.p)); err != nil {
-			applyErr = &ApplyError{Projection: name, Generation: w.gen, Position: ev.Position, EventID: ev.ID.String(), Stream: ev.Stream, Type: ev.Type, Err: err}
-			break
-		}
-		n++
 	}
 	if b.dirty() {
 		if err := w.commit(ctx, b, n); err != nil {
-			w.resync(ctx)
+			if !isStale(err) {
+				w.resync(ctx)
+			}
 			return w.failed(err, cp+1)
 		}
 	}
@@ -661,6 +724,27 @@ func (w *worker) handle(msg *message.Message) error {
 		}
 	}
 	return nil
+}
+
+// applyRun applies the events of evs after the checkpoint cp (and, if stop
+// is not 0, before position stop) to b, and stops at the first that fails.
+// It returns how many it applied and the failure.
+func (w *worker) applyRun(ctx context.Context, b *batch, evs []eventstore.Event, cp, stop eventstore.Position) (int, *ApplyError) {
+	n := 0
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Position <= cp {
+			continue
+		}
+		if stop != 0 && ev.Position >= stop {
+			break
+		}
+		if err := b.apply(ctx, ev, safeApply(w.ps.p)); err != nil {
+			return n, &ApplyError{Projection: w.ps.p.Name(), Generation: w.gen, Position: ev.Position, EventID: ev.ID.String(), Stream: ev.Stream, Type: ev.Type, Err: err}
+		}
+		n++
+	}
+	return n, nil
 }
 
 // resync reads the stored checkpoint after a failed commit: a commit whose
@@ -709,7 +793,10 @@ func safeApply(p Projection) func(ctx context.Context, tx Tx, ev eventstore.Even
 // waiters.
 func (w *worker) commit(ctx context.Context, b *batch, events int) error {
 	r, ps := w.r, w.ps
-	c := b.commitRequest()
+	c, err := b.commitRequest()
+	if err != nil {
+		return fmt.Errorf("projection %s generation %d: %w", w.ps.p.Name(), w.gen, err)
+	}
 	c.Mark = c.To
 	ps.markMu.Lock()
 	if len(c.Outbox) > 0 {
@@ -721,12 +808,15 @@ func (w *worker) commit(ctx context.Context, b *batch, events int) error {
 		}
 		c.Outbox = kept
 	}
-	err := r.cfg.Backend.Commit(ctx, c)
+	err = ps.backend().Commit(ctx, c)
 	if err == nil && c.To > ps.mark {
 		ps.mark = c.To
 	}
 	ps.markMu.Unlock()
 	if err != nil {
+		if isStale(err) {
+			r.stale(ps, err)
+		}
 		return fmt.Errorf("projection %s generation %d: commit %d..%d: %w", c.Projection, c.Generation, c.From+1, c.To, err)
 	}
 	w.cp.Store(uint64(c.To))
@@ -762,7 +852,7 @@ func (r *Runner) publish(ctx context.Context, ps *projState, evs []IntegrationEv
 	defer ps.pubMu.Unlock()
 	if ps.pubPending.Load() {
 		// Older ones first.
-		pending, err := r.cfg.Backend.Outbox(ctx, ps.p.Name())
+		pending, err := ps.backend().Outbox(ctx, ps.p.Name())
 		if err != nil {
 			r.log.Error("projection: read outbox", "projection", ps.p.Name(), "err", err)
 			return
@@ -778,7 +868,7 @@ func (r *Runner) flushOutbox(ctx context.Context, ps *projState, force bool) {
 	if !force && !ps.pubPending.Load() {
 		return
 	}
-	pending, err := r.cfg.Backend.Outbox(ctx, ps.p.Name())
+	pending, err := ps.backend().Outbox(ctx, ps.p.Name())
 	if err != nil {
 		r.log.Error("projection: read outbox", "projection", ps.p.Name(), "err", err)
 		return
@@ -802,7 +892,7 @@ func (r *Runner) sendLocked(ctx context.Context, ps *projState, evs []Integratio
 		r.log.Error("projection: publish integration events; will retry", "projection", ps.p.Name(), "count", len(msgs), "err", err)
 		return
 	}
-	if err := r.cfg.Backend.DeleteOutbox(ctx, ps.p.Name(), ids); err != nil {
+	if err := ps.backend().DeleteOutbox(ctx, ps.p.Name(), ids); err != nil {
 		ps.pubPending.Store(true)
 		r.log.Error("projection: forget published integration events", "projection", ps.p.Name(), "err", err)
 		return
@@ -840,7 +930,7 @@ func (w *worker) maybeSwitch(ctx context.Context) error {
 		return nil
 	}
 	name := ps.p.Name()
-	if err := w.r.cfg.Backend.Activate(ctx, name, w.gen); err != nil {
+	if err := ps.backend().Activate(ctx, name, w.gen); err != nil {
 		return err
 	}
 	ps.mu.Lock()
@@ -873,6 +963,9 @@ func (r *Runner) Rebuild(ctx context.Context, projection string) (uint64, error)
 	if err != nil {
 		return 0, err
 	}
+	if !r.leading(ps) {
+		return r.requestRebuild(ctx, ps)
+	}
 	ps.ctl.Lock()
 	defer ps.ctl.Unlock()
 	ps.mu.Lock()
@@ -884,7 +977,7 @@ func (r *Runner) Rebuild(ctx context.Context, projection string) (uint64, error)
 	}
 	if old != nil {
 		old.stop()
-		if err := r.cfg.Backend.DropGeneration(ctx, projection, old.gen); err != nil {
+		if err := ps.backend().DropGeneration(ctx, projection, old.gen); err != nil {
 			return 0, fmt.Errorf("rebuild %s: drop failed rebuild: %w", projection, err)
 		}
 	}
@@ -892,7 +985,7 @@ func (r *Runner) Rebuild(ctx context.Context, projection string) (uint64, error)
 	if err != nil {
 		return 0, fmt.Errorf("rebuild %s: read head: %w", projection, err)
 	}
-	cp, err := r.cfg.Backend.CreateGeneration(ctx, projection, ps.p.Version())
+	cp, err := ps.backend().CreateGeneration(ctx, projection, ps.p.Version())
 	if err != nil {
 		return 0, fmt.Errorf("rebuild %s: %w", projection, err)
 	}
@@ -1004,6 +1097,9 @@ func (r *Runner) WaitActive(ctx context.Context, projection string, gen uint64) 
 	ps, err := r.waitReady(ctx, projection)
 	if err != nil {
 		return err
+	}
+	if !r.leading(ps) {
+		return r.waitActiveStored(ctx, projection, gen)
 	}
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()

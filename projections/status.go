@@ -42,6 +42,16 @@ type Status struct {
 	// not moved for RunnerConfig.StalledAfter (since LastMoved).
 	Stalled   bool      `json:"stalled,omitempty"`
 	LastMoved time.Time `json:"lastMoved,omitzero"`
+	// Holder is the server that runs the projection (holds its lease;
+	// LocalHolder without leases), "" when none does right now (its holder
+	// died and no other has taken over yet). LeaseToken is the lease's
+	// fencing token; HeldHere says whether the server answering runs it.
+	Holder     string `json:"holder"`
+	LeaseToken uint64 `json:"leaseToken,omitempty"`
+	HeldHere   bool   `json:"heldHere"`
+	// Problem says what is wrong with who runs it, if anything (no holder,
+	// or it could not start here).
+	Problem string `json:"problem,omitempty"`
 }
 
 // RebuildStatus is the progress of a generation built beside the active one.
@@ -68,9 +78,15 @@ func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 		return out, nil
 	}
 	now := time.Now()
+	if err := r.leaseStatus(ctx, out); err != nil {
+		return nil, err
+	}
 	for i := range out {
 		s := &out[i]
 		ps := r.projs[s.Projection]
+		if !s.HeldHere {
+			continue // run elsewhere: as stored (leaseStatus)
+		}
 		ps.mu.Lock()
 		active, building := ps.active, ps.building
 		s.Restarts = ps.restarts

@@ -80,6 +80,9 @@ type Snapshot struct {
 	// that meeting's sessions); nil for LogAsOf (every stream).
 	Streams []string `json:"streams"`
 	models  map[string]*memTx
+	// own counts the events folded of the subject's own streams (not of
+	// the streams only its first event is read of).
+	own int
 }
 
 // Clock says which clock an as-of view uses.
@@ -301,20 +304,31 @@ const readPage = 1 << 16
 // foldStreams reads streams up to at, merges them by position and folds
 // them into a new snapshot.
 func foldStreams(ctx context.Context, store eventstore.Store, streams []string, at AsOf) (*Snapshot, error) {
-	snap := &Snapshot{At: at, Clock: ClockOf(at), Streams: streams, models: map[string]*memTx{}}
+	return foldStreamsHeads(ctx, store, streams, nil, at)
+}
+
+// foldStreamsHeads is foldStreams of streams and of the first event of each
+// of heads; the snapshot counts in own the events of streams it folded.
+func foldStreamsHeads(ctx context.Context, store eventstore.Store, streams, heads []string, at AsOf) (*Snapshot, error) {
+	all := append(slices.Clip(streams), heads...)
+	snap := &Snapshot{At: at, Clock: ClockOf(at), Streams: all, models: map[string]*memTx{}}
 	// Read the streams, a few at a time.
-	per := make([][]eventstore.Event, len(streams))
-	dec := make([][]domain.Event, len(streams))
-	errs := make([]error, len(streams))
+	per := make([][]eventstore.Event, len(all))
+	dec := make([][]domain.Event, len(all))
+	errs := make([]error, len(all))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
-	for i, st := range streams {
+	for i, st := range all {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			per[i], errs[i] = readStream(ctx, store, st, at)
+			if i < len(streams) {
+				per[i], errs[i] = readStream(ctx, store, st, at)
+			} else {
+				per[i], errs[i] = readHead(ctx, store, st, at)
+			}
 			if errs[i] == nil {
 				dec[i], errs[i] = decodeAll(per[i], at)
 			}
@@ -325,8 +339,15 @@ func foldStreams(ctx context.Context, store eventstore.Store, streams []string, 
 		return nil, err
 	}
 	events := merge(per, dec, at)
-	for _, evs := range per {
+	for i, evs := range per {
 		snap.Read += len(evs)
+		if i < len(streams) {
+			for j := range evs {
+				if at.Includes(&evs[j]) {
+					snap.own++
+				}
+			}
+		}
 	}
 	if err := snap.fold(ctx, events); err != nil {
 		return nil, err
@@ -455,6 +476,19 @@ func readStream(ctx context.Context, store eventstore.Store, stream string, at A
 		}
 		from += uint64(len(evs))
 	}
+}
+
+// readHead reads the first event of a stream, if it is part of the view
+// at.
+func readHead(ctx context.Context, store eventstore.Store, stream string, at AsOf) ([]eventstore.Event, error) {
+	evs, err := store.ReadStream(ctx, stream, 1, 1)
+	if err != nil {
+		return nil, fmt.Errorf("read %s from 1: %w", stream, err)
+	}
+	if len(evs) == 0 || !at.Includes(&evs[0]) {
+		return nil, nil
+	}
+	return evs, nil
 }
 
 // fold applies events, in order, to each projection, each in its own

@@ -101,14 +101,17 @@ func (s *Service) grant(req Request) (Grant, error) {
 	identity := strings.TrimSpace(req.Identity)
 	switch {
 	case citizenRole(req.Role) && id != "":
-		return Grant{}, &domain.RuleError{Rule: RuleIdentityRequired, Kind: domain.ErrRuleViolated,
-			Msg: fmt.Sprintf("a %s's token is asked for by their verified identity; the server computes their pseudonym", req.Role)}
+		return Grant{}, domain.NewRuleError(domain.ErrRuleViolated, RuleIdentityRequired,
+			fmt.Sprintf("a %s's token is asked for by their verified identity; the server computes their pseudonym", req.Role),
+			fmt.Sprintf("%s 的權杖須以其驗證過的身分申請；假名由伺服器算出", req.Role.Name().ZH))
 	case citizenRole(req.Role) && identity == "":
-		return Grant{}, &domain.RuleError{Rule: RuleIdentityRequired, Kind: domain.ErrRuleViolated,
-			Msg: fmt.Sprintf("a %s's token needs their verified identity", req.Role)}
+		return Grant{}, domain.NewRuleError(domain.ErrRuleViolated, RuleIdentityRequired,
+			fmt.Sprintf("a %s's token needs their verified identity", req.Role),
+			fmt.Sprintf("%s 的權杖需要其驗證過的身分", req.Role.Name().ZH))
 	case !citizenRole(req.Role) && identity != "":
-		return Grant{}, &domain.RuleError{Rule: RuleIdentityOnlyForCitizens, Kind: domain.ErrRuleViolated,
-			Msg: "only a citizen's or proposer's token is asked for by identity; give the actor ID"}
+		return Grant{}, domain.NewRuleError(domain.ErrRuleViolated, RuleIdentityOnlyForCitizens,
+			"only a citizen's or proposer's token is asked for by identity; give the actor ID",
+			"只有公民或提案人的權杖以身分申請；其他角色請提供行動者代號")
 	case citizenRole(req.Role):
 		if len(s.cfg.Secret) == 0 {
 			return Grant{}, ErrNoSecret

@@ -168,14 +168,15 @@ type Grant struct {
 // (RuleGrantInvalid, RulePseudonymRequired).
 func NewGrant(actor domain.Actor, lifetime time.Duration) (Grant, error) {
 	if err := actor.Validate(); err != nil {
-		return Grant{}, &domain.RuleError{Rule: RuleGrantInvalid, Msg: err.Error(), Kind: domain.ErrRuleViolated}
+		return Grant{}, refusedAs(RuleGrantInvalid, domain.ErrRuleViolated, err, "", "")
 	}
 	if citizenRole(actor.Role) && !domain.SignerID(actor.ID).Valid() {
-		return Grant{}, &domain.RuleError{Rule: RulePseudonymRequired, Kind: domain.ErrRuleViolated,
-			Msg: fmt.Sprintf("a %s's token stands for their pseudonym, computed by the server from their identity; %q is not one", actor.Role, actor.ID)}
+		return Grant{}, domain.NewRuleError(domain.ErrRuleViolated, RulePseudonymRequired,
+			fmt.Sprintf("a %s's token stands for their pseudonym, computed by the server from their identity; %q is not one", actor.Role, actor.ID),
+			fmt.Sprintf("%s 的權杖代表其假名，由伺服器從其身分算出；%q 不是假名", actor.Role.Name().ZH, actor.ID))
 	}
 	if lifetime < 0 {
-		return Grant{}, &domain.RuleError{Rule: RuleLifetimeNegative, Kind: domain.ErrRuleViolated, Msg: fmt.Sprintf("a token's lifetime %s is negative", lifetime)}
+		return Grant{}, domain.NewRuleError(domain.ErrRuleViolated, RuleLifetimeNegative, fmt.Sprintf("a token's lifetime %s is negative", lifetime), fmt.Sprintf("權杖的有效期間 %s 是負的", lifetime))
 	}
 	return Grant{actor: actor, lifetime: lifetime}, nil
 }
@@ -352,25 +353,26 @@ func (s *Set) Lookup(p HashPrefix) (Record, error) {
 			continue
 		}
 		if found >= 0 {
-			return Record{}, &domain.RuleError{Rule: RuleAmbiguous, Kind: domain.ErrConflictingState,
-				Msg: fmt.Sprintf("more than one token's hash starts with %s; give more digits", p)}
+			return Record{}, domain.NewRuleError(domain.ErrConflictingState, RuleAmbiguous,
+				fmt.Sprintf("more than one token's hash starts with %s; give more digits", p),
+				fmt.Sprintf("不只一個權杖的雜湊值以 %s 開頭；請多給幾位數字", p))
 		}
 		found = i
 	}
 	if found < 0 {
-		return Record{}, &domain.RuleError{Rule: RuleNotFound, Kind: domain.ErrNotFound, Msg: fmt.Sprintf("no token's hash starts with %s", p)}
+		return Record{}, domain.NewRuleError(domain.ErrNotFound, RuleNotFound, fmt.Sprintf("no token's hash starts with %s", p), fmt.Sprintf("沒有權杖的雜湊值以 %s 開頭", p))
 	}
 	return s.Records()[found], nil
 }
 
 // ---- decisions ----
 
-func staffOnly(by domain.Actor, what string) error {
+func staffOnly(by domain.Actor, what, whatZH string) error {
 	if err := by.Validate(); err != nil {
 		return err
 	}
 	if by.Role != domain.RolePDIS {
-		return &domain.RuleError{Rule: RuleStaffOnly, Kind: domain.ErrForbidden, Msg: "only PDIS staff " + what + " tokens"}
+		return domain.NewRuleError(domain.ErrForbidden, RuleStaffOnly, "only PDIS staff "+what+" tokens", "只有 PDIS 工作人員可以"+whatZH+"權杖")
 	}
 	return nil
 }
@@ -382,14 +384,14 @@ func staffOnly(by domain.Actor, what string) error {
 // token expires with the registration, at the end of its last year in
 // Taipei, if not earlier.
 func (s *Set) Issue(h Hash, g Grant, by domain.Actor, at time.Time, reg *domain.Registry) ([]domain.Event, error) {
-	if err := staffOnly(by, "issue"); err != nil {
+	if err := staffOnly(by, "issue", "核發"); err != nil {
 		return nil, err
 	}
 	if g.actor.ID == "" {
-		return nil, &domain.RuleError{Rule: RuleGrantInvalid, Kind: domain.ErrRuleViolated, Msg: "a token needs a grant (tokens.NewGrant)"}
+		return nil, domain.NewRuleError(domain.ErrRuleViolated, RuleGrantInvalid, "a token needs a grant (tokens.NewGrant)", "權杖需要授權內容（tokens.NewGrant）")
 	}
 	if _, dup := s.byHash[h]; dup {
-		return nil, &domain.RuleError{Rule: RuleHashExists, Kind: domain.ErrConflictingState, Msg: "a token with this hash exists"}
+		return nil, domain.NewRuleError(domain.ErrConflictingState, RuleHashExists, "a token with this hash exists", "已有相同雜湊值的權杖")
 	}
 	at = at.UTC().Round(0)
 	var expires time.Time
@@ -404,7 +406,7 @@ func (s *Set) Issue(h Hash, g Grant, by domain.Actor, at time.Time, reg *domain.
 			// The grant, not the staff member, is refused.
 			var re *domain.RuleError
 			if errors.As(err, &re) {
-				return nil, &domain.RuleError{Rule: re.Rule, Msg: "a PO's token stands for a registered PO: " + re.Msg, Kind: domain.ErrRuleViolated}
+				return nil, refusedAs(re.Rule, domain.ErrRuleViolated, re, "a PO's token stands for a registered PO: ", "PO 的權杖只代表已登錄的 PO：")
 			}
 			return nil, err
 		}
@@ -422,7 +424,7 @@ func (s *Set) Issue(h Hash, g Grant, by domain.Actor, at time.Time, reg *domain.
 // Revoke decides the revocation of the one token whose hash starts with p,
 // by staff at at.
 func (s *Set) Revoke(p HashPrefix, reason string, by domain.Actor, at time.Time) ([]domain.Event, error) {
-	if err := staffOnly(by, "revoke"); err != nil {
+	if err := staffOnly(by, "revoke", "撤銷"); err != nil {
 		return nil, err
 	}
 	r, err := s.Lookup(p)
@@ -430,8 +432,9 @@ func (s *Set) Revoke(p HashPrefix, reason string, by domain.Actor, at time.Time)
 		return nil, err
 	}
 	if r.Revoked != nil {
-		return nil, &domain.RuleError{Rule: RuleAlreadyRevoked, Kind: domain.ErrConflictingState,
-			Msg: fmt.Sprintf("token %s was revoked at %s", r.Hash.Short(), r.Revoked.RevokedAt.Format(time.RFC3339))}
+		return nil, domain.NewRuleError(domain.ErrConflictingState, RuleAlreadyRevoked,
+			fmt.Sprintf("token %s was revoked at %s", r.Hash.Short(), r.Revoked.RevokedAt.Format(time.RFC3339)),
+			fmt.Sprintf("權杖 %s 已於 %s 撤銷", r.Hash.Short(), r.Revoked.RevokedAt.Format(time.RFC3339)))
 	}
 	return []domain.Event{Revoked{Hash: r.Hash, Reason: strings.TrimSpace(reason), RevokedAt: at.UTC().Round(0)}}, nil
 }
@@ -448,4 +451,15 @@ func (s *Set) RevokeHolder(holder domain.Actor, issuedBefore time.Time, reason s
 		}
 	}
 	return out
+}
+
+// refusedAs is a refusal under rule and kind that quotes err (a refusal of
+// the domain, in both its languages, or another error), after a prefix in
+// each language.
+func refusedAs(rule string, kind error, err error, en, zh string) *domain.RuleError {
+	var re *domain.RuleError
+	if errors.As(err, &re) {
+		return domain.NewRuleError(kind, rule, en+re.Msg, zh+re.Message(true))
+	}
+	return domain.NewRuleError(kind, rule, en+err.Error(), zh+err.Error())
 }

@@ -119,6 +119,7 @@ func (s *server) registerAPI(mux *http.ServeMux) []string {
 	s.registerQueries(handle)
 	s.registerTokens(handle)
 	s.registerFeeds(handle)
+	s.registerMetrics(handle)
 	if s.cfg.Ledger == nil {
 		return patterns
 	}

@@ -95,18 +95,28 @@ type TrailView struct {
 // MeetingView is the body of GET /api/v1/meetings/{id}.
 type MeetingView struct {
 	View    readmodels.View          `json:"view"`
+	AsOf    *AsOfInfo                `json:"asOf,omitempty"`
 	Meeting readmodels.MeetingRecord `json:"meeting"`
 }
 
 // ProposalView is the body of GET /api/v1/proposals/{id}.
 type ProposalView struct {
 	View     readmodels.View          `json:"view"`
+	AsOf     *AsOfInfo                `json:"asOf,omitempty"`
 	Proposal readmodels.ProposalTally `json:"proposal"`
+}
+
+// MonthlyView is the body of GET /api/v1/monthly/{id}: the vote, and with
+// ?asof= which point it shows.
+type MonthlyView struct {
+	readmodels.MonthlyTally
+	AsOf *AsOfInfo `json:"asOf,omitempty"`
 }
 
 // InvalidationList is the body of GET /api/v1/proposals/{id}/invalidations.
 type InvalidationList struct {
 	View          readmodels.View           `json:"view"`
+	AsOf          *AsOfInfo                 `json:"asOf,omitempty"`
 	Invalidations []readmodels.Invalidation `json:"invalidations"`
 }
 
@@ -122,7 +132,7 @@ const maxTrailLimit = 500
 // 503 when the server runs no read models), so that the API is the same
 // everywhere.
 func (s *server) registerQueries(handle func(string, http.HandlerFunc)) {
-	handle("GET "+CasesPath, s.query(s.apiCases))
+	handle("GET "+CasesPath, s.liveOnly(s.query(s.apiCases)))
 	handle("GET "+CasePath, s.query(func(ctx context.Context, r *http.Request) (any, readmodels.View, error) { return s.caseView(ctx, r) }))
 	handle("GET "+CaseTrailPath, s.query(func(ctx context.Context, r *http.Request) (any, readmodels.View, error) {
 		return s.caseTrailView(ctx, r)
@@ -132,7 +142,7 @@ func (s *server) registerQueries(handle func(string, http.HandlerFunc)) {
 	handle("GET "+ProposalPath, s.query(s.apiProposal))
 	handle("GET "+InvalidationsPath, s.query(s.apiInvalidations))
 	handle("GET "+MonthlyPath, s.query(s.apiMonthly))
-	handle("GET "+DueResponsesPath, s.query(s.apiDue))
+	handle("GET "+DueResponsesPath, s.liveOnly(s.query(s.apiDue)))
 }
 
 // queryFunc answers a query: the body and the view it answers for.
@@ -204,7 +214,7 @@ func asOfOf(r *http.Request) (at readmodels.AsOf, ok bool, err error) {
 	}
 	if n, perr := strconv.ParseUint(v, 10, 64); perr == nil {
 		if n == 0 {
-			return at, false, badRequest("asof: a log position starts at 1")
+			return at, false, asOfRefused(RuleAsOfMalformed, "asof: a log position starts at 1", "asof.bad.position")
 		}
 		return readmodels.AsOf{Position: eventstore.Position(n)}, true, nil
 	}
@@ -213,7 +223,7 @@ func asOfOf(r *http.Request) (at readmodels.AsOf, ok bool, err error) {
 		// A date is the whole of that day in Taipei: as of its end.
 		d, derr := calendar.ParseDate(v)
 		if derr != nil {
-			return at, false, badRequest("asof must be a log position, a date (2024-06-01) or an RFC 3339 time")
+			return at, false, asOfRefused(RuleAsOfMalformed, "asof must be a log position, a date (2024-06-01) or an RFC 3339 time", "asof.bad.value")
 		}
 		t = d.End().Add(-time.Nanosecond)
 	}
@@ -223,7 +233,7 @@ func asOfOf(r *http.Request) (at readmodels.AsOf, ok bool, err error) {
 	case "occurred":
 		return readmodels.AsOf{OccurredAt: t}, true, nil
 	}
-	return at, false, badRequest("clock must be recorded or occurred")
+	return at, false, asOfRefused(RuleAsOfClock, "clock must be recorded or occurred", "asof.bad.clock")
 }
 
 // describeAsOf returns what an as-of answer says about its point.
@@ -447,7 +457,11 @@ func (s *server) caseView(ctx context.Context, r *http.Request) (CaseView, readm
 // caseViewOf reads a case's card from board (live, or as of info's point).
 func caseViewOf(ctx context.Context, board projections.Reader, id domain.CaseID, v readmodels.View, info *AsOfInfo) (CaseView, error) {
 	c, ok, err := readmodels.Case(ctx, board, id, v)
-	if err == nil && !ok {
+	switch {
+	case err == nil && !ok && info != nil:
+		// The index knows the case: it was opened after the point asked.
+		err = notYet("case", string(id), info)
+	case err == nil && !ok:
 		err = notFound("case " + string(id))
 	}
 	return CaseView{View: v, AsOf: info, Case: c}, err
@@ -468,7 +482,10 @@ func (s *server) caseTrailView(ctx context.Context, r *http.Request) (TrailView,
 		return TrailView{}, v, err
 	}
 	page, ok, err := readmodels.CaseTrail(ctx, trail, id, tq)
-	if err == nil && !ok {
+	switch {
+	case err == nil && !ok && info != nil:
+		err = notYet("case", string(id), info)
+	case err == nil && !ok:
 		err = notFound("case " + string(id))
 	}
 	return TrailView{View: v, AsOf: info, Page: page}, v, err
@@ -502,8 +519,12 @@ func (s *server) apiMeeting(ctx context.Context, r *http.Request) (any, readmode
 	if err != nil {
 		return nil, v, err
 	}
-	m, err := s.meeting(ctx, domain.MeetingID(r.PathValue("id")), v)
-	return MeetingView{View: v, Meeting: m}, v, err
+	id := domain.MeetingID(r.PathValue("id"))
+	m, info, ok, err := s.meetingAsOf(ctx, r, id, v)
+	if !ok {
+		m, err = s.meeting(ctx, id, v)
+	}
+	return MeetingView{View: v, AsOf: info, Meeting: m}, v, err
 }
 
 // meeting returns a meeting's record, or a not-found error.
@@ -531,8 +552,8 @@ func (s *server) apiProposal(ctx context.Context, r *http.Request) (any, readmod
 	if err != nil {
 		return nil, v, err
 	}
-	p, err := s.proposal(ctx, domain.ProposalID(r.PathValue("id")), v)
-	return ProposalView{View: v, Proposal: p}, v, err
+	p, _, info, _, err := s.proposalAt(ctx, r, domain.ProposalID(r.PathValue("id")), v)
+	return ProposalView{View: v, AsOf: info, Proposal: p}, v, err
 }
 
 // proposal returns a proposal's tally, or a not-found error.
@@ -554,20 +575,20 @@ func (s *server) apiInvalidations(ctx context.Context, r *http.Request) (any, re
 		return nil, v, err
 	}
 	id := domain.ProposalID(r.PathValue("id"))
-	if _, err := s.proposal(ctx, id, v); err != nil {
+	_, rd, info, _, err := s.proposalAt(ctx, r, id, v)
+	if err != nil {
 		return nil, v, err
 	}
-	rd, _ := s.reader(readmodels.TalliesName)
 	list, err := readmodels.Invalidations(ctx, rd, id, v)
 	if list == nil {
 		list = []readmodels.Invalidation{}
 	}
-	return InvalidationList{View: v, Invalidations: list}, v, err
+	return InvalidationList{View: v, AsOf: info, Invalidations: list}, v, err
 }
 
 func (s *server) apiMonthly(ctx context.Context, r *http.Request) (any, readmodels.View, error) {
-	m, err := s.monthly(ctx, domain.MonthlyMeetingID(r.PathValue("id")))
-	return m, readmodels.Public, err
+	m, info, err := s.monthlyAt(ctx, r, domain.MonthlyMeetingID(r.PathValue("id")))
+	return MonthlyView{MonthlyTally: m, AsOf: info}, readmodels.Public, err
 }
 
 // monthly returns a monthly meeting's vote, or a not-found error.

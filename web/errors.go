@@ -76,6 +76,9 @@ type apiError struct {
 	status int
 	detail ErrorDetail
 	cause  error
+	// page, if set, is what an error page says about it, in the page's
+	// language.
+	page func(p *Page, r *http.Request) ErrorData
 }
 
 func (e *apiError) Error() string {

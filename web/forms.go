@@ -365,20 +365,16 @@ func snake(s string) string {
 }
 
 // ruleMessage is a refusal's message in the page's language: the
-// catalogue's "rule.<code>" when it has one, else the domain's own words.
-func ruleMessage(p *Page, rule, msg string) string {
-	if m, ok := catalogue[p.Lang]["rule."+rule]; ok {
+// catalogue's "rule.<code>" when it has one (worded for a person at a
+// form), else the refusal's own words in that language.
+func ruleMessage(p *Page, re *domain.RuleError) string {
+	if m, ok := catalogue[p.Lang]["rule."+re.Rule]; ok {
 		return m
 	}
-	if strings.HasSuffix(rule, ".id_invalid") {
+	if strings.HasSuffix(re.Rule, ".id_invalid") {
 		return p.T("rule.id_invalid")
 	}
-	if p.Lang == LangZhHant {
-		if _, ok := catalogue[LangEn]["rule."+rule]; !ok {
-			return p.T("form.refused.untranslated") + msg
-		}
-	}
-	return msg
+	return re.Message(p.Lang == LangZhHant)
 }
 
 // fieldViews renders the form's fields with the values posted or asked
@@ -456,7 +452,7 @@ func (s *server) formPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !formAllowed(name, sess.actor) {
-		s.pageError(w, r, p, &domain.RuleError{Rule: "policy.role", Msg: "not for this role", Kind: domain.ErrForbidden})
+		s.pageError(w, r, p, domain.NewRuleError(domain.ErrForbidden, "policy.role", "not for this role", "這個角色不能使用"))
 		return
 	}
 	q := r.URL.Query()
@@ -515,7 +511,7 @@ func (s *server) formPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !formAllowed(name, actor) {
-		s.pageError(w, r, p, &domain.RuleError{Rule: "policy.role", Msg: "not for this role", Kind: domain.ErrForbidden})
+		s.pageError(w, r, p, domain.NewRuleError(domain.ErrForbidden, "policy.role", "not for this role", "這個角色不能使用"))
 		return
 	}
 	body, made, ferrs := formBody(name, fields, r.PostFormValue, s.now())
@@ -556,7 +552,7 @@ type MadeID struct {
 func (s *server) refusal(w http.ResponseWriter, r *http.Request, p *Page, err error, refused func([]FieldError), fields []formField) {
 	var re *domain.RuleError
 	if errors.As(err, &re) {
-		refused([]FieldError{{Field: fieldOfRule(fields, re.Rule, re.Msg), Message: ruleMessage(p, re.Rule, re.Msg)}})
+		refused([]FieldError{{Field: fieldOfRule(fields, re.Rule, re.Msg), Message: ruleMessage(p, re)}})
 		return
 	}
 	s.pageError(w, r, p, err)

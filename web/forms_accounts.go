@@ -43,7 +43,7 @@ var accountFields = []formField{
 
 func (s *server) renderAccounts(w http.ResponseWriter, r *http.Request, p *Page, sess *session, values func(string) string, cid string, errs []FieldError, status int) {
 	if sess.actor.Role != domain.RolePDIS || s.cfg.SignIn.Accounts == nil {
-		s.pageError(w, r, p, &domain.RuleError{Rule: accounts.RuleStaffOnly, Msg: "staff only", Kind: domain.ErrForbidden})
+		s.pageError(w, r, p, domain.NewRuleError(domain.ErrForbidden, accounts.RuleStaffOnly, "staff only", "僅限 PDIS 工作人員"))
 		return
 	}
 	list, err := s.cfg.SignIn.Accounts.Entries(r.Context())
@@ -103,7 +103,7 @@ func (s *server) accountsPost(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(re.Msg, "ministry") {
 			field = "f-ministry"
 		}
-		s.renderAccounts(w, r, p, sess, r.PostFormValue, cid, []FieldError{{Field: field, Message: ruleMessage(p, re.Rule, re.Msg)}}, http.StatusUnprocessableEntity)
+		s.renderAccounts(w, r, p, sess, r.PostFormValue, cid, []FieldError{{Field: field, Message: ruleMessage(p, re)}}, http.StatusUnprocessableEntity)
 		return
 	}
 	s.sessions.remember(sess, cid, doneForm{Command: "accounts"})

@@ -163,7 +163,7 @@ func (s *server) editPost(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, err)
 		return
 	}
-	v.Errors = []FieldError{{Field: "f-paragraphs", Message: ruleMessage(p, re.Rule, re.Msg)}}
+	v.Errors = []FieldError{{Field: "f-paragraphs", Message: ruleMessage(p, re)}}
 	v.Preview = diffParagraphs(v.Current, plainParagraphs(proposed))
 	s.renderEdit(w, r, p, v, http.StatusUnprocessableEntity)
 }

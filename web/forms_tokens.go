@@ -51,7 +51,7 @@ func (s *server) tokensPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) renderTokens(w http.ResponseWriter, r *http.Request, p *Page, sess *session, values func(string) string, cid string, errs []FieldError, issued string, status int) {
 	if sess.actor.Role != domain.RolePDIS {
-		s.pageError(w, r, p, &domain.RuleError{Rule: tokens.RuleStaffOnly, Msg: "staff only", Kind: domain.ErrForbidden})
+		s.pageError(w, r, p, domain.NewRuleError(domain.ErrForbidden, tokens.RuleStaffOnly, "staff only", "僅限 PDIS 工作人員"))
 		return
 	}
 	list, err := s.cfg.Tokens.List(r.Context())
@@ -83,7 +83,7 @@ func (s *server) tokensPost(w http.ResponseWriter, r *http.Request) {
 			s.pageError(w, r, p, err)
 			return
 		}
-		s.renderTokens(w, r, p, sess, r.PostFormValue, cid, []FieldError{{Field: field, Message: ruleMessage(p, re.Rule, re.Msg)}}, "", http.StatusUnprocessableEntity)
+		s.renderTokens(w, r, p, sess, r.PostFormValue, cid, []FieldError{{Field: field, Message: ruleMessage(p, re)}}, "", http.StatusUnprocessableEntity)
 	}
 	if hash := get("revoke"); hash != "" {
 		if _, err := s.cfg.Tokens.Revoke(ctx, actor, hash, get("reason")); err != nil {

@@ -1,8 +1,17 @@
 package web
 
 import (
+	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/readmodels"
@@ -85,5 +94,77 @@ func TestLanguageNegotiation(t *testing.T) {
 		if got != c.want || chosen != c.chosen {
 			t.Errorf("%s cookie %q accept %q: %s %v, want %s %v", c.url, c.cookie, c.accept, got, chosen, c.want, c.chosen)
 		}
+	}
+}
+
+// TestEveryRuleErrorIsBilingual reads every Go source of the module: a
+// refusal made outside the domain goes through domain.NewRuleError with a
+// Chinese wording (never a RuleError built by hand, never an empty or
+// Chinese-less literal), so that a form or page in Traditional Chinese never
+// shows an English refusal. The domain's own refusals are checked by
+// domain.TestEveryRefusalHasBothLanguages.
+func TestEveryRuleErrorIsBilingual(t *testing.T) {
+	fset := token.NewFileSet()
+	calls := 0
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != ".." {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || filepath.ToSlash(path) == "../domain/errors.go" {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.CompositeLit:
+				if sel, ok := x.Type.(*ast.SelectorExpr); ok && sel.Sel.Name == "RuleError" {
+					t.Errorf("%s: a RuleError built by hand has no Chinese wording; use domain.NewRuleError", fset.Position(x.Pos()))
+				}
+			case *ast.CallExpr:
+				sel, ok := x.Fun.(*ast.SelectorExpr)
+				if !ok || sel.Sel.Name != "NewRuleError" || len(x.Args) != 4 {
+					return true
+				}
+				calls++
+				if lit, ok := x.Args[3].(*ast.BasicLit); ok {
+					s, _ := strconv.Unquote(lit.Value)
+					if !strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+						t.Errorf("%s: the Chinese wording %q has no Chinese", fset.Position(x.Pos()), s)
+					}
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls < 20 {
+		t.Fatalf("found %d calls of domain.NewRuleError; the walk lost them", calls)
+	}
+}
+
+// TestRefusalInPageLanguage: a form's refusal reads in the page's
+// language, with the domain's Chinese wording on a Chinese page.
+func TestRefusalInPageLanguage(t *testing.T) {
+	err := domain.Authorize("case.open", domain.Actor{ID: "x", Role: domain.RoleCitizen})
+	var re *domain.RuleError
+	if !errors.As(err, &re) {
+		t.Fatalf("%v is not a refusal", err)
+	}
+	zh := ruleMessage(&Page{Lang: LangZhHant}, re)
+	en := ruleMessage(&Page{Lang: LangEn}, re)
+	if !strings.Contains(zh, "不能執行") || strings.Contains(zh, "may not") {
+		t.Errorf("Chinese page: %q", zh)
+	}
+	if !strings.Contains(en, "may not") {
+		t.Errorf("English page: %q", en)
 	}
 }

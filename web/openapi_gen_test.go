@@ -24,7 +24,6 @@ import (
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
-	"github.com/pdis/collab-ledger/readmodels"
 	"github.com/pdis/collab-ledger/tokens"
 )
 
@@ -491,6 +490,7 @@ func renderOpenAPI() ([]byte, error) {
 	)))
 
 	g.queryPaths(paths)
+	g.opsPaths(paths)
 
 	schemas := ym()
 	for _, c := range commands {
@@ -640,7 +640,7 @@ func (g *generator) queryPaths(paths *yaml.Node) {
 	str := func() *yaml.Node { return ym("type", "string") }
 	integer := func(lo, hi int) *yaml.Node { return ym("type", "integer", "minimum", lo, "maximum", hi) }
 	view := param("view", "query", "public (the default) or auditor (needs an auditor's or PDIS staff's bearer token).", ym("type", "string", "enum", []string{"public", "auditor"}))
-	asof := param("asof", "query", "Show the case as of this point: a log position, or an RFC 3339 time on the clock given by clock.", str())
+	asof := param("asof", "query", "Show it as of this point: a log position, a date (the end of that day in Taipei) or an RFC 3339 time, on the clock given by clock. Before it existed: 404 with rule query.asof.not_yet; malformed: 400 with rule query.asof.malformed.", str())
 	clock := param("clock", "query", "The clock of an asof time: recorded (what the ledger had recorded then; the default) or occurred (what had happened by then).", ym("type", "string", "enum", []string{"recorded", "occurred"}))
 	after := param("after", "query", "Return entries after this log position (the next of the previous page).", ym("type", "integer", "minimum", 0))
 	limit := param("limit", "query", "At most this many entries (default 100).", integer(1, maxTrailLimit))
@@ -681,13 +681,13 @@ func (g *generator) queryPaths(paths *yaml.Node) {
 	yset(paths, SubjectTrailPath, op("getSubjectTrail", "One subject's trail: proposal-{id}, po-monthly-{id}, meeting-{id} or case-{id}.",
 		[]*yaml.Node{param("subject", "path", "The subject (a stream name).", str()), view, after, limit, step}, reflect.TypeFor[TrailView](), "A page of the trail.", "400", "401", "403", "404", "503"))
 	yset(paths, MeetingPath, op("getMeeting", "A meeting: participants, recordings, the transcript with every version, notes and questions.",
-		[]*yaml.Node{id("The meeting."), view}, reflect.TypeFor[MeetingView](), "The meeting.", "400", "401", "403", "404", "503"))
+		[]*yaml.Node{id("The meeting."), view, asof, clock}, reflect.TypeFor[MeetingView](), "The meeting.", "400", "401", "403", "404", "503"))
 	yset(paths, ProposalPath, op("getProposal", "A proposal's tally: signatures, milestones, establishment or expiry, the response and its deadline.",
-		[]*yaml.Node{id("The proposal."), view}, reflect.TypeFor[ProposalView](), "The proposal.", "400", "401", "403", "404", "503"))
+		[]*yaml.Node{id("The proposal."), view, asof, clock}, reflect.TypeFor[ProposalView](), "The proposal.", "400", "401", "403", "404", "503"))
 	yset(paths, InvalidationsPath, op("getInvalidations", "The signatures removed from a proposal's tally (signers and reasons: auditor view).",
-		[]*yaml.Node{id("The proposal."), view}, reflect.TypeFor[InvalidationList](), "The invalidations, in log order.", "400", "401", "403", "404", "503"))
+		[]*yaml.Node{id("The proposal."), view, asof, clock}, reflect.TypeFor[InvalidationList](), "The invalidations, in log order.", "400", "401", "403", "404", "503"))
 	yset(paths, MonthlyPath, op("getMonthly", "A PO monthly meeting's vote: candidates, ballots, tally, selected topics.",
-		[]*yaml.Node{id("The monthly meeting.")}, reflect.TypeFor[readmodels.MonthlyTally](), "The vote.", "404", "503"))
+		[]*yaml.Node{id("The monthly meeting."), asof, clock}, reflect.TypeFor[MonthlyView](), "The vote.", "400", "404", "503"))
 	yset(paths, DueResponsesPath, op("listDueResponses", "Open response deadlines of established proposals, earliest first.",
 		[]*yaml.Node{param("until", "query", "Only deadlines before this RFC 3339 time.", ym("type", "string", "format", "date-time"))}, reflect.TypeFor[DueList](), "The open deadlines.", "400", "503"))
 }

@@ -142,6 +142,10 @@ type Page struct {
 	DevBanner bool
 	// Names shows ministry codes as names (M, MS); render sets it.
 	Names *MinistryNames
+	// AsOf is set when the page shows an earlier moment: the banner says
+	// which (asof.go). AsOfForm is set on pages that can show one.
+	AsOf     *AsOfBanner
+	AsOfForm *AsOfForm
 }
 
 // T returns the label key in the page's language.
@@ -161,6 +165,18 @@ func (p *Page) L(kind string, value any) string {
 		return m
 	}
 	return v
+}
+
+// Reason shows a reason in the page's language when the system wrote it
+// (domain.SystemReason), and as written when a person gave it.
+func (p *Page) Reason(s string) string {
+	if n, ok := domain.ReasonName(s); ok {
+		if p.Lang == LangEn {
+			return n.EN
+		}
+		return n.ZH
+	}
+	return s
 }
 
 // Actor names who recorded something: their role, and their ID where the
@@ -239,6 +255,9 @@ type ErrorData struct {
 	Message string
 	Code    string
 	Rule    string
+	// LiveURL, if set, links to what to see instead (LiveText).
+	LiveURL  string
+	LiveText string
 }
 
 // pageError renders the error page err calls for, in the page's language.
@@ -263,6 +282,10 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, p *Page, err 
 		}
 		p.Title = p.T("error.title")
 		p.Data = ErrorData{Heading: p.T("error.title"), Message: p.T("error.body")}
+	}
+	if e.page != nil && e.status < 500 {
+		p.Data = e.page(p, r)
+		p.Title = p.Data.(ErrorData).Heading
 	}
 	d := p.Data.(ErrorData)
 	d.Code, d.Rule = e.detail.Code, e.detail.Rule
@@ -323,13 +346,10 @@ func (s *server) pageIndex(w http.ResponseWriter, r *http.Request) {
 // CaseData is the case page's data.
 type CaseData struct {
 	Case readmodels.CaseCard
-	// AsOf is set for an as-of view; AsOfText says which point and clock.
-	AsOf     *AsOfInfo
-	AsOfText string
-	// AsOfValue and Clock fill the as-of form.
-	AsOfValue string
-	Clock     string
-	Trail     []TrailRow
+	// AsOf is set for an as-of view (the page's banner says which point
+	// and clock).
+	AsOf  *AsOfInfo
+	Trail []TrailRow
 	// TrailHTML is the trail's rows as markup (trailHTML).
 	TrailHTML template.HTML
 	// TrailFrom numbers the first entry shown; NextURL pages on.
@@ -399,18 +419,8 @@ func (s *server) pageCase(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, err)
 		return
 	}
-	d := CaseData{Case: cv.Case, AsOf: cv.AsOf, Now: time.Now(), Clock: r.URL.Query().Get("clock"), AsOfValue: r.URL.Query().Get("asof"),
-		Sources: s.recommendationSources(ctx, cv.Case)}
-	if cv.AsOf != nil {
-		switch cv.AsOf.Clock {
-		case "position":
-			d.AsOfText = p.TF("case.asof.position", cv.AsOf.Position)
-		case "recorded":
-			d.AsOfText = p.TF("case.asof.recorded", formatTime(cv.AsOf.At))
-		default:
-			d.AsOfText = p.TF("case.asof.occurred", formatTime(cv.AsOf.At))
-		}
-	}
+	d := CaseData{Case: cv.Case, AsOf: cv.AsOf, Now: time.Now(), Sources: s.recommendationSources(ctx, cv.Case)}
+	setAsOf(p, r, cv.AsOf)
 	d.TrailFrom = 1
 	if n, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && n > 0 {
 		d.TrailFrom = n
@@ -474,6 +484,8 @@ func trailRow(p *Page, e readmodels.Entry) TrailRow {
 				sv = p.L("stage", sv)
 			case "verdict":
 				sv = p.L("verdict", sv)
+			case "reason":
+				sv = p.Reason(sv)
 			}
 			row.Details = append(row.Details, Detail{Label: p.T("field." + f), Value: truncate(sv, 280)})
 		}
@@ -564,11 +576,17 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Only the page's utterances need their versions.
-	m, rev, err := s.meetingAt(ctx, domain.MeetingID(r.PathValue("id")), v, readmodels.Window{Offset: (page - 1) * utterancePageSize, Limit: utterancePageSize})
+	id, window := domain.MeetingID(r.PathValue("id")), readmodels.Window{Offset: (page - 1) * utterancePageSize, Limit: utterancePageSize}
+	var rev uint64 // as of an earlier point: 0, not cached
+	m, info, asOf, err := s.meetingAsOf(ctx, r, id, v, window)
+	if !asOf {
+		m, rev, err = s.meetingAt(ctx, id, v, window)
+	}
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return
 	}
+	setAsOf(p, r, info)
 	d := MeetingData{Meeting: m, Now: time.Now()}
 	if t := m.Transcript; t != nil {
 		if t.Published != nil {
@@ -689,18 +707,23 @@ func (s *server) pageProposal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.View = v
-	pr, err := s.proposal(ctx, domain.ProposalID(r.PathValue("id")), v)
+	pr, _, info, at, err := s.proposalAt(ctx, r, domain.ProposalID(r.PathValue("id")), v)
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return
 	}
 	p.Title = pr.Title
-	deltas, err := s.signatureDeltas(ctx, domain.ProposalID(pr.ProposalID))
+	deltas, err := s.signatureDeltas(ctx, domain.ProposalID(pr.ProposalID), at)
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return
 	}
-	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, time.Time{}), Now: time.Now()}
+	setAsOf(p, r, info)
+	var until time.Time
+	if info != nil && !info.At.IsZero() {
+		until = info.At
+	}
+	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, until), Now: time.Now()}
 	s.render(w, r, "proposal", p)
 }
 
@@ -726,11 +749,12 @@ func (s *server) pageMonthly(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.queryContext(r)
 	defer cancel()
 	p := newPage(w, r, "")
-	m, err := s.monthly(ctx, domain.MonthlyMeetingID(r.PathValue("id")))
+	m, info, err := s.monthlyAt(ctx, r, domain.MonthlyMeetingID(r.PathValue("id")))
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return
 	}
+	setAsOf(p, r, info)
 	d := MonthlyData{Monthly: m, Titles: map[string]string{}}
 	for _, c := range m.Candidates {
 		d.Titles[c.CandidateID] = c.Title

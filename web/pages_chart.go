@@ -57,8 +57,9 @@ type signatureDelta struct {
 }
 
 // signatureDeltas reads the proposal's stream for its signatures and
-// invalidations, in the order they happened.
-func (s *server) signatureDeltas(ctx context.Context, id domain.ProposalID) ([]signatureDelta, error) {
+// invalidations (those part of the view at, if set), in the order they
+// happened.
+func (s *server) signatureDeltas(ctx context.Context, id domain.ProposalID, at *readmodels.AsOf) ([]signatureDelta, error) {
 	var out []signatureDelta
 	signed, invalidated := (domain.ProposalSigned{}).EventType(), (domain.ProposalSignatureInvalidated{}).EventType()
 	for from := uint64(1); ; {
@@ -67,6 +68,9 @@ func (s *server) signatureDeltas(ctx context.Context, id domain.ProposalID) ([]s
 			return nil, fmt.Errorf("signature chart of %s: %w", id, err)
 		}
 		for _, ev := range evs {
+			if at != nil && !at.Includes(&ev) {
+				continue
+			}
 			d := 0
 			switch ev.Type {
 			case signed:

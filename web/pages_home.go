@@ -24,13 +24,14 @@ func init() {
 
 // registerPublicPages adds the home page and the lists (pages_lists.go).
 func (s *server) registerPublicPages(mux *http.ServeMux) {
-	mux.HandleFunc("GET /{$}", s.pageHome)
-	mux.HandleFunc("GET /cases", s.pageIndex)
-	mux.HandleFunc("GET /proposals", s.pageProposals)
-	mux.HandleFunc("GET /meetings", s.pageMeetings)
-	mux.HandleFunc("GET /monthly", s.pageMonthlies)
-	mux.HandleFunc("GET /ministries", s.pageMinistries)
-	mux.HandleFunc("GET /ministries/{id}", s.pageMinistry)
+	// These show the present only: ?asof= is refused, not ignored (asof.go).
+	mux.HandleFunc("GET /{$}", s.liveOnly(s.pageHome))
+	mux.HandleFunc("GET /cases", s.liveOnly(s.pageIndex))
+	mux.HandleFunc("GET /proposals", s.liveOnly(s.pageProposals))
+	mux.HandleFunc("GET /meetings", s.liveOnly(s.pageMeetings))
+	mux.HandleFunc("GET /monthly", s.liveOnly(s.pageMonthlies))
+	mux.HandleFunc("GET /ministries", s.liveOnly(s.pageMinistries))
+	mux.HandleFunc("GET /ministries/{id}", s.liveOnly(s.pageMinistry))
 	s.registerSearch(mux)
 }
 

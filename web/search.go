@@ -34,9 +34,9 @@ var searchKinds = []string{"utterance", "note", "question", "proposal", "case", 
 const SearchPath = "/api/v1/search"
 
 func (s *server) registerSearch(mux *http.ServeMux) {
-	mux.HandleFunc("GET /search", s.pageSearch)
-	mux.HandleFunc("GET "+SearchPath, s.query(s.apiSearch))
-	mux.HandleFunc("GET /meetings/{id}/utterances/{uid}", s.pageUtterance)
+	mux.HandleFunc("GET /search", s.liveOnly(s.pageSearch))
+	mux.HandleFunc("GET "+SearchPath, s.liveOnly(s.query(s.apiSearch)))
+	mux.HandleFunc("GET /meetings/{id}/utterances/{uid}", s.liveOnly(s.pageUtterance))
 }
 
 // searchQueryOf reads a search's parameters; msg turns a problem into a

@@ -240,7 +240,7 @@ func (s *server) sessionActor(ctx context.Context, sess *session) (domain.Actor,
 		return domain.Actor{}, err
 	}
 	if !ok || e.Actor != sess.actor {
-		return domain.Actor{}, &domain.RuleError{Rule: RuleAccountUnlisted, Msg: "this identity is no longer listed as " + sess.actor.String() + "; sign in again", Kind: domain.ErrForbidden}
+		return domain.Actor{}, domain.NewRuleError(domain.ErrForbidden, RuleAccountUnlisted, "this identity is no longer listed as "+sess.actor.String()+"; sign in again", "這個身分已不再列為 "+sess.actor.String()+"；請重新登入")
 	}
 	return sess.actor, nil
 }

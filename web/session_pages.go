@@ -177,7 +177,7 @@ func (s *server) signinPage(w http.ResponseWriter, r *http.Request) {
 func (s *server) devSignIn(w http.ResponseWriter, r *http.Request) {
 	p := newPage(w, r, "")
 	if !s.cfg.SignIn.Dev || !loopback(r) {
-		s.pageError(w, r, p, &domain.RuleError{Rule: "signin.dev_loopback_only", Msg: "the development sign-in works only on a loopback address", Kind: domain.ErrForbidden})
+		s.pageError(w, r, p, domain.NewRuleError(domain.ErrForbidden, "signin.dev_loopback_only", "the development sign-in works only on a loopback address", "開發用登入只在本機回送位址上提供"))
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -209,7 +209,7 @@ func (s *server) devSignIn(w http.ResponseWriter, r *http.Request) {
 func (s *server) signout(w http.ResponseWriter, r *http.Request) {
 	sess, _ := s.currentSession(r)
 	if sess != nil && !validCSRF(sess, r) {
-		s.pageError(w, r, newPage(w, r, ""), &domain.RuleError{Rule: "session.csrf", Msg: "the form's token does not match", Kind: domain.ErrForbidden})
+		s.pageError(w, r, newPage(w, r, ""), domain.NewRuleError(domain.ErrForbidden, "session.csrf", "the form's token does not match", "表單的驗證碼不符"))
 		return
 	}
 	s.endSession(w, r)
@@ -248,7 +248,7 @@ func (s *server) requirePostSession(w http.ResponseWriter, r *http.Request) (*se
 		return nil, p, false
 	}
 	if !validCSRF(sess, r) {
-		s.pageError(w, r, p, &domain.RuleError{Rule: "session.csrf", Msg: "the form's token does not match", Kind: domain.ErrForbidden})
+		s.pageError(w, r, p, domain.NewRuleError(domain.ErrForbidden, "session.csrf", "the form's token does not match", "表單的驗證碼不符"))
 		return nil, p, false
 	}
 	return sess, p, true

@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/internal/lru"
@@ -92,6 +94,9 @@ type Config struct {
 	// SignIn offers signing in and the forms of every role (session.go,
 	// forms.go); nil offers neither. The forms need Ledger and Queries.
 	SignIn *SignIn
+	// Metrics are served at GET /metrics in the Prometheus text format
+	// (metrics.go; *metrics.Metrics' Gatherer); nil serves none.
+	Metrics prometheus.Gatherer
 }
 
 // Validate reports a configuration that cannot serve.

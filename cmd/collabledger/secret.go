@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain/calendar"
@@ -154,9 +155,10 @@ type commandSide struct {
 
 // startCommandSide starts the Ledger and the token service (following the
 // log) over store; stop ends both. erasable is the secrets store of a
-// sealed log (ledger.erase deletes from it), nil for an unsealed one.
-func startCommandSide(ctx context.Context, store eventstore.Store, secret []byte, cal *calendar.Calendar, erasable app.Erasable) (*commandSide, error) {
-	ledger, err := app.NewLedger(store, app.LedgerConfig{Secret: secret, Calendar: cal, Logger: slog.Default(), Erasable: erasable})
+// sealed log (ledger.erase deletes from it), nil for an unsealed one;
+// observe, if set, is told of every command (app.LedgerConfig.Observe).
+func startCommandSide(ctx context.Context, store eventstore.Store, secret []byte, cal *calendar.Calendar, erasable app.Erasable, observe func(string, error, time.Duration)) (*commandSide, error) {
+	ledger, err := app.NewLedger(store, app.LedgerConfig{Secret: secret, Calendar: cal, Logger: slog.Default(), Erasable: erasable, Observe: observe})
 	if err != nil {
 		return nil, err
 	}

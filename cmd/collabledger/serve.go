@@ -16,6 +16,7 @@ import (
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/importer/join"
+	"github.com/pdis/collab-ledger/metrics"
 	"github.com/pdis/collab-ledger/reports"
 	"github.com/pdis/collab-ledger/web"
 )
@@ -49,6 +50,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer store.Close()
+	// Every append is counted and timed (GET /metrics), the transparency
+	// log's as well.
+	m := metrics.New()
+	store = m.Store(store)
 	// With a secrets store, the command and read sides see the events
 	// opened; the transparency log keeps the events as stored.
 	raw := store
@@ -73,7 +78,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if sealedLog != nil {
 		erasable = sealedLog.Secrets()
 	}
-	cs, err := startCommandSide(ctx, store, secret, cal, erasable)
+	cs, err := startCommandSide(ctx, store, secret, cal, erasable, m.ObserveCommand)
 	if err != nil {
 		return err
 	}
@@ -92,6 +97,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer tl.stop()
+	watchServer(m, rs, tl, raw)
 	search, stopSearch, err := startSearch(ctx, store)
 	if err != nil {
 		return err
@@ -113,7 +119,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	h, err := web.New(web.Config{Store: store, Calendar: cal, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed, Search: search,
-		Reports: reports.NewService(store, reports.ServiceOptions{Inputs: inputs})})
+		Reports: reports.NewService(store, reports.ServiceOptions{Inputs: inputs}), Metrics: m.Gatherer()})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,9 @@ package join_test
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -28,9 +31,14 @@ import (
 //
 // Each reports signatures/s (wall), the events stored and cpu-s, the CPU
 // time the process used (the machine is shared: wall time varies more).
+// "Caught up" means every read model serve runs (the projections and the
+// search index) has folded the last event.
 
 func benchJoin(b *testing.B, open func(b *testing.B) eventstore.Store, newBackend func(b *testing.B) projections.Backend, caughtUp bool) {
 	dir := realDir(b)
+	if d := os.Getenv("COLLABLEDGER_JOIN_BENCH_DIR"); d != "" {
+		dir = d // a smaller folder of the same shape, for profiling
+	}
 	if b.N > 3 {
 		b.Skipf("one operation is the whole dataset (%d iterations asked): run with -benchtime 1x", b.N)
 	}
@@ -48,7 +56,7 @@ func benchJoin(b *testing.B, open func(b *testing.B) eventstore.Store, newBacken
 			if newBackend != nil {
 				backend = newBackend(b)
 			}
-			wait = projectiontest.Follow(b, store, backend, readmodels.All(), 10*time.Minute)
+			wait = followAsServe(b, store, backend)
 		}
 		l, err := app.NewLedger(store, app.LedgerConfig{Secret: testSecret, Handler: join.HandlerConfig()})
 		if err != nil {
@@ -112,3 +120,40 @@ func BenchmarkImportJoinPostgres(b *testing.B) { benchJoin(b, openPostgresBench,
 // BenchmarkImportJoinPostgresCaughtUp: the dataset into PostgreSQL with the
 // read models in memory caught up.
 func BenchmarkImportJoinPostgresCaughtUp(b *testing.B) { benchJoin(b, openPostgresBench, nil, true) }
+
+// followAsServe follows store with every read model `collabledger serve`
+// runs — its projections (readmodels.All and the report inputs) and the
+// search index — and returns a function that waits until all of them have
+// caught up with the log's head, and says how long that took.
+func followAsServe(b *testing.B, store eventstore.Store, backend projections.Backend) func() time.Duration {
+	ps := append(readmodels.All(), readmodels.ReportInputs{})
+	waitProjections := projectiontest.Follow(b, store, backend, ps, 10*time.Minute)
+	idx, err := readmodels.NewSearch(readmodels.SearchConfig{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- idx.Run(ctx, store) }()
+	b.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			b.Errorf("search index: %v", err)
+		}
+		idx.Close()
+	})
+	return func() time.Duration {
+		start := time.Now()
+		waitProjections()
+		head, err := store.Head(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Minute)
+		defer wcancel()
+		if err := idx.WaitFor(wctx, head); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+}

@@ -229,7 +229,7 @@ func (im *Importer) after(p *Proposal, state *domain.Proposal, established bool,
 					at = p.ResponseDueAt
 				}
 				items = append(items, app.Item{Actor: domain.Actor{ID: FeedActorID, Role: domain.RoleMinistry, Ministry: domain.MinistryID(lead.ID)},
-					Command: domain.ExtendResponseDeadline{ProposalID: id, NewDueDate: day, Reason: "the deadline Join published (advisedTime)"},
+					Command: domain.ExtendResponseDeadline{ProposalID: id, NewDueDate: day, Reason: string(domain.ReasonJoinPublishedDeadline)},
 					Options: dated(at)})
 			}
 		}

@@ -25,12 +25,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/google/uuid"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/lease"
 	"github.com/pdis/collab-ledger/internal/pgstats"
 	"github.com/pdis/collab-ledger/projections"
 )
@@ -77,9 +79,63 @@ type Backend struct {
 	log     *slog.Logger
 	// stats analyzes rm_docs as it grows (see pgstats).
 	stats *pgstats.Analyzer
+	// fence, if set, is checked first in every write's transaction
+	// (Fenced); audit records each fenced write.
+	fence *lease.Fence
+	audit bool
 }
 
-var _ projections.Backend = (*Backend)(nil)
+var (
+	_ projections.Backend      = (*Backend)(nil)
+	_ projections.Fencer       = (*Backend)(nil)
+	_ projections.ActiveLister = (*Backend)(nil)
+)
+
+// Fenced implements projections.Fencer: a view of the backend on the same
+// pool whose every write first checks, in its own transaction and under a
+// share lock on the lease's row (lease.FenceSQL), that f's token is still
+// the lease's, and is refused with lease.ErrStale, writing nothing, when it
+// is not. The lease table must exist (lease.OpenPostgres on this database).
+// Closing the view leaves the pool open.
+func (b *Backend) Fenced(f lease.Fence, audit bool) projections.Backend {
+	c := &Backend{pool: b.pool, log: b.log, stats: b.stats, fence: &f, audit: audit}
+	return c
+}
+
+// write runs fn in a transaction that begins with the fence check, if the
+// backend is fenced.
+func (b *Backend) write(ctx context.Context, what func() string, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		if b.fence != nil {
+			if err := lease.CheckFence(ctx, tx, *b.fence, b.audit, what()); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
+}
+
+// ActiveCheckpoints implements projections.ActiveLister.
+func (b *Backend) ActiveCheckpoints(ctx context.Context) ([]projections.Checkpoint, error) {
+	rows, err := b.pool.Query(ctx, `SELECT c.projection, c.generation, c.version, c.position, c.state, c.error, c.error_position, c.updated_at
+		FROM rm_active a JOIN rm_checkpoints c ON c.projection = a.projection AND c.generation = a.generation`)
+	if err != nil {
+		return nil, fmt.Errorf("read active checkpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []projections.Checkpoint
+	for rows.Next() {
+		c, err := scanCheckpoint(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read active checkpoints: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read active checkpoints: %w", err)
+	}
+	return out, nil
+}
 
 // Open connects, migrates and returns the backend.
 func Open(ctx context.Context, cfg Config) (*Backend, error) {
@@ -120,6 +176,9 @@ func (b *Backend) Durable() bool { return true }
 
 // Close implements projections.Backend.
 func (b *Backend) Close() error {
+	if b.fence != nil {
+		return nil
+	}
 	b.stats.Wait()
 	if b.ownPool {
 		b.pool.Close()
@@ -139,7 +198,10 @@ func (b *Backend) collectGarbage(ctx context.Context) error {
 }
 
 func (b *Backend) dropDocs(ctx context.Context, projection string, keep uint64) {
-	_, err := b.pool.Exec(ctx, `DELETE FROM rm_docs WHERE projection = $1 AND generation <> $2`, projection, int64(keep))
+	// Only generations without a checkpoint: a generation created since
+	// (a rebuild requested meanwhile) keeps its documents.
+	_, err := b.pool.Exec(ctx, `DELETE FROM rm_docs d WHERE projection = $1 AND generation <> $2
+		AND NOT EXISTS (SELECT 1 FROM rm_checkpoints c WHERE c.projection = d.projection AND c.generation = d.generation)`, projection, int64(keep))
 	if err != nil {
 		// Harmless: Open deletes them next time.
 		b.log.Warn("postgres read models: delete documents of old generations", "projection", projection, "err", err)
@@ -188,7 +250,7 @@ func (b *Backend) Generations(ctx context.Context, projection string) (projectio
 // CreateGeneration implements projections.Backend.
 func (b *Backend) CreateGeneration(ctx context.Context, projection string, version int) (projections.Checkpoint, error) {
 	var cp projections.Checkpoint
-	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+	err := b.write(ctx, func() string { return "create generation " + projection }, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO rm_projections (projection) VALUES ($1) ON CONFLICT DO NOTHING`, projection); err != nil {
 			return err
 		}
@@ -222,7 +284,7 @@ func (b *Backend) CreateGeneration(ctx context.Context, projection string, versi
 
 // Activate implements projections.Backend.
 func (b *Backend) Activate(ctx context.Context, projection string, gen uint64) error {
-	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+	err := b.write(ctx, func() string { return fmt.Sprintf("activate %s@%d", projection, gen) }, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE rm_checkpoints SET state = 'running', error = '', error_position = 0, updated_at = now()
 			WHERE projection = $1 AND generation = $2`, projection, int64(gen))
 		if err != nil {
@@ -249,7 +311,7 @@ func (b *Backend) Activate(ctx context.Context, projection string, gen uint64) e
 
 // DropGeneration implements projections.Backend.
 func (b *Backend) DropGeneration(ctx context.Context, projection string, gen uint64) error {
-	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+	err := b.write(ctx, func() string { return fmt.Sprintf("drop %s@%d", projection, gen) }, func(tx pgx.Tx) error {
 		var active bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rm_active WHERE projection = $1 AND generation = $2)`, projection, int64(gen)).Scan(&active); err != nil {
 			return err
@@ -274,8 +336,13 @@ func (b *Backend) SetState(ctx context.Context, projection string, gen uint64, s
 	if state != projections.StateFailed {
 		errMsg, errPos = "", 0
 	}
-	tag, err := b.pool.Exec(ctx, `UPDATE rm_checkpoints SET state = $3, error = $4, error_position = $5, updated_at = now()
-		WHERE projection = $1 AND generation = $2`, projection, int64(gen), string(state), errMsg, int64(errPos))
+	var tag pgconn.CommandTag
+	err := b.write(ctx, func() string { return fmt.Sprintf("state %s@%d %s", projection, gen, state) }, func(tx pgx.Tx) error {
+		var err error
+		tag, err = tx.Exec(ctx, `UPDATE rm_checkpoints SET state = $3, error = $4, error_position = $5, updated_at = now()
+			WHERE projection = $1 AND generation = $2`, projection, int64(gen), string(state), errMsg, int64(errPos))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("set state of %s generation %d: %w", projection, gen, err)
 	}
@@ -453,7 +520,8 @@ func (b *Backend) Commit(ctx context.Context, c projections.Commit) error {
 		batch.Queue(`INSERT INTO rm_projections AS p (projection, mark) VALUES ($1, $2)
 			ON CONFLICT (projection) DO UPDATE SET mark = greatest(coalesce(p.mark, 0), EXCLUDED.mark)`, proj, int64(c.Mark))
 	}
-	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+	what := func() string { return fmt.Sprintf("commit %s@%d %d..%d", c.Projection, c.Generation, c.From, c.To) }
+	err := b.write(ctx, what, func(tx pgx.Tx) error {
 		br := tx.SendBatch(ctx, batch)
 		for i := range batch.Len() {
 			tag, err := br.Exec()
@@ -478,9 +546,11 @@ func (b *Backend) Commit(ctx context.Context, c projections.Commit) error {
 // InitMark implements projections.Backend.
 func (b *Backend) InitMark(ctx context.Context, projection string, pos eventstore.Position) (eventstore.Position, error) {
 	var mark int64
-	err := b.pool.QueryRow(ctx, `INSERT INTO rm_projections AS p (projection, mark) VALUES ($1, $2)
-		ON CONFLICT (projection) DO UPDATE SET mark = coalesce(p.mark, EXCLUDED.mark)
-		RETURNING mark`, projection, int64(pos)).Scan(&mark)
+	err := b.write(ctx, func() string { return "mark " + projection }, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `INSERT INTO rm_projections AS p (projection, mark) VALUES ($1, $2)
+			ON CONFLICT (projection) DO UPDATE SET mark = coalesce(p.mark, EXCLUDED.mark)
+			RETURNING mark`, projection, int64(pos)).Scan(&mark)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("integration mark of %s: %w", projection, err)
 	}
@@ -521,7 +591,11 @@ func (b *Backend) Outbox(ctx context.Context, projection string) ([]projections.
 
 // DeleteOutbox implements projections.Backend.
 func (b *Backend) DeleteOutbox(ctx context.Context, projection string, ids []string) error {
-	if _, err := b.pool.Exec(ctx, `DELETE FROM rm_outbox WHERE projection = $1 AND id = ANY($2::text[])`, projection, ids); err != nil {
+	err := b.write(ctx, func() string { return "outbox " + projection }, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM rm_outbox WHERE projection = $1 AND id = ANY($2::text[])`, projection, ids)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("delete from outbox of %s: %w", projection, err)
 	}
 	return nil
