@@ -175,6 +175,9 @@ type Options struct {
 	// Process recognises the participation process from the titles
 	// (ImportFiles only; "pdis" is the one known process).
 	Process string
+	// Links, with Process, links the cases to the Join proposals they
+	// came from (link.go).
+	Links *Links
 }
 
 // Result is what happened to one file.
@@ -691,6 +694,9 @@ func (im *Importer) ImportFiles(ctx context.Context, paths []string, opts Option
 	}
 	plan := Classify(docs)
 	if err := im.recordProcess(ctx, &plan); err != nil {
+		return results, &plan.Summary, err
+	}
+	if err := im.linkAndEnd(ctx, &plan, parsedFiles, docs, opts.Links); err != nil {
 		return results, &plan.Summary, err
 	}
 	im.parallel(ctx, len(paths), im.cfg.Workers, func(i int) {
