@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -83,6 +84,21 @@ type Links struct {
 	Candidates []Candidate
 	// Reviewed are the reviewed mapping's decisions by case number.
 	Reviewed map[int]ReviewedLink
+}
+
+// Check refuses a reviewed mapping that names a proposal not among the
+// candidates (before anything is recorded).
+func (l *Links) Check() error {
+	ids := map[string]bool{}
+	for _, c := range l.Candidates {
+		ids[c.ID] = true
+	}
+	for _, n := range slices.Sorted(maps.Keys(l.Reviewed)) {
+		if r := l.Reviewed[n]; r.ProposalID != "" && !ids[r.ProposalID] {
+			return fmt.Errorf("%w: %s:%d: proposal %s is not in the Join data (or has no title)", ErrBadCaseLinks, r.File, r.Line, r.ProposalID)
+		}
+	}
+	return nil
 }
 
 // LinkHow says how a case's link was decided.
@@ -195,13 +211,13 @@ func ReadCaseLinks(r io.Reader, file string) (map[int]ReviewedLink, error) {
 	header := true
 	for {
 		rec, err := cr.Read()
-		line, _ := cr.FieldPos(0)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrBadCaseLinks, file, err)
 		}
+		line, _ := cr.FieldPos(0)
 		if header {
 			if len(rec) < 2 || strings.TrimSpace(rec[0]) != "case" || strings.TrimSpace(rec[1]) != "proposal" {
 				return nil, bad(line, "the header must be case,proposal,note")
@@ -292,14 +308,8 @@ func titleWords(title string) []string {
 // where it has the case, else the scores (see above). words gives a case's
 // word counts (caseWords of its meetings' transcripts).
 func LinkCases(cases []PlannedCase, words []map[string]int, links Links) ([]CaseLink, error) {
-	byID := map[string]*Candidate{}
-	for i := range links.Candidates {
-		byID[links.Candidates[i].ID] = &links.Candidates[i]
-	}
-	for _, r := range links.Reviewed {
-		if r.ProposalID != "" && byID[r.ProposalID] == nil {
-			return nil, fmt.Errorf("%w: %s:%d: proposal %s is not in the Join data (or has no title)", ErrBadCaseLinks, r.File, r.Line, r.ProposalID)
-		}
+	if err := links.Check(); err != nil {
+		return nil, err
 	}
 	df := map[string]int{}
 	for _, w := range words {

@@ -27,22 +27,7 @@ func loadLinks(dir, linksFile string, warn func(string)) (*importer.Links, error
 	}
 	defer f.Close()
 	links := &importer.Links{}
-	err = join.ReadProposals(f, path, func(p *join.Proposal, _ int, err error) error {
-		if err != nil {
-			warn(err.Error())
-			return nil
-		}
-		if !p.HasMetadata() || p.IsTest() {
-			return nil
-		}
-		c := importer.Candidate{ID: p.ID, Title: p.Title, PublishedAt: p.PublishedAt,
-			Established: !p.EstablishedAt.IsZero() || p.Status == "Completed" || p.Status == "Advice"}
-		if lead, ok := p.Lead(); ok {
-			c.Ministry = lead.ID
-		}
-		links.Candidates = append(links.Candidates, c)
-		return nil
-	})
+	links.Candidates, err = join.Candidates(f, path, func(err error) { warn(err.Error()) })
 	if err != nil {
 		return nil, fmt.Errorf("--join: %w", err)
 	}
@@ -63,6 +48,9 @@ func loadLinks(dir, linksFile string, warn func(string)) (*importer.Links, error
 			}
 			return nil, err
 		}
+	}
+	if err := links.Check(); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	return links, nil
 }
