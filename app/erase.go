@@ -3,37 +3,44 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/eventstore/sealed"
 )
 
 // Erasable is the secrets store an erasure deletes from: a
 // sealed.Secrets (the store beside a sealed log; see eventstore/sealed).
 type Erasable interface {
-	// Erase deletes an event's secrets (every path if none is given) and
-	// returns the paths it deleted.
+	// Get returns the secrets still kept for the given events.
+	Get(ctx context.Context, events ...uuid.UUID) (map[uuid.UUID][]sealed.Secret, error)
+	// Erase deletes an event's secrets at the given paths (every path if
+	// none is given) and returns the paths it deleted; deleting what is
+	// gone already deletes nothing.
 	Erase(ctx context.Context, event uuid.UUID, paths ...string) ([]string, error)
-	// ErasePerson deletes every secret whose value is value (canonical
-	// JSON) and returns the paths it deleted, by event.
-	ErasePerson(ctx context.Context, value []byte) (map[uuid.UUID][]string, error)
+	// FindPerson returns, by event, the paths of every secret whose value
+	// is value (canonical JSON), deleting nothing.
+	FindPerson(ctx context.Context, value []byte) (map[uuid.UUID][]string, error)
 }
 
 // RuleEraseNotSealed refuses an erasure on a ledger without a secrets
 // store: its events hold their values in the log, which cannot forget.
 const RuleEraseNotSealed = "ledger.erase.not_sealed"
 
-// execErase erases first, then records: the deletion is idempotent (a
-// retry deletes what is left, or nothing), and the DataErased event is
-// appended only after the secrets store acknowledged the deletion, so an
-// acknowledged erasure event always corresponds to an actual deletion.
-// A crash between the two leaves a deletion without its record; an
-// erasure by event ID repeated then is refused as not found, and the
-// operator records it again by the same command once told (see
-// docs/decisions/0025-salted-commitments.md, addendum).
+// execErase records first, then deletes: it finds what the secrets store
+// keeps of the target (deleting nothing), records DataErased listing each
+// event with its stream and paths, and only then deletes exactly what the
+// event lists. A crash after the record leaves values the record says are
+// erased: FinishErasures, run at start-up, deletes them (deleting is
+// idempotent). So an acknowledged erasure is always carried out, and a
+// value is never deleted without its erasure on the record
+// (docs/decisions/0037-erasure-in-place.md).
 func (l *Ledger) execErase(ctx context.Context, _ string, c call) (Result, error) {
 	cmd := c.cmd.(domain.Erase)
 	if err := domain.CheckEraseTarget(cmd); err != nil {
@@ -44,29 +51,115 @@ func (l *Ledger) execErase(ctx context.Context, _ string, c call) (Result, error
 			"this ledger keeps no sealed values (serve --secrets): there is nothing erasable",
 			"這個帳本沒有保存密封值（serve --secrets）：沒有可以刪除的資料")
 	}
-	erased := map[string][]string{}
+	found, err := l.findErasable(ctx, cmd)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := l.erasures.Handle(ctx, request(c, domain.ErasuresStream(), domain.NewErasures,
+		func(e *domain.Erasures, at time.Time) ([]domain.Event, error) {
+			return e.Decide(c.cmd, c.actor, at, found)
+		}))
+	if err != nil {
+		return res, err
+	}
+	for _, ev := range res.Events {
+		if err := l.carryOut(ctx, ev); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// findErasable returns what the secrets store keeps of the erasure's
+// target, each event with its stream where the store can look it up.
+func (l *Ledger) findErasable(ctx context.Context, cmd domain.Erase) ([]domain.ErasedField, error) {
+	byEvent := map[uuid.UUID][]string{}
 	if cmd.EventID != "" {
 		id := uuid.MustParse(cmd.EventID) // CheckEraseTarget parsed it
-		paths, err := l.cfg.Erasable.Erase(ctx, id)
+		kept, err := l.cfg.Erasable.Get(ctx, id)
 		if err != nil {
-			return Result{}, fmt.Errorf("erase event %s: %w", id, err)
+			return nil, fmt.Errorf("erase event %s: %w", id, err)
 		}
-		erased[id.String()] = paths
+		for _, s := range kept[id] {
+			byEvent[id] = append(byEvent[id], s.Path)
+		}
 	} else {
 		value, err := json.Marshal(cmd.Person)
 		if err != nil {
-			return Result{}, fmt.Errorf("erase person: %w", err)
+			return nil, fmt.Errorf("erase person: %w", err)
 		}
-		byEvent, err := l.cfg.Erasable.ErasePerson(ctx, value)
-		if err != nil {
-			return Result{}, fmt.Errorf("erase person: %w", err)
-		}
-		for id, paths := range byEvent {
-			erased[id.String()] = paths
+		if byEvent, err = l.cfg.Erasable.FindPerson(ctx, value); err != nil {
+			return nil, fmt.Errorf("erase person: %w", err)
 		}
 	}
-	return l.erasures.Handle(ctx, request(c, domain.ErasuresStream(), domain.NewErasures,
-		func(e *domain.Erasures, at time.Time) ([]domain.Event, error) {
-			return e.Decide(c.cmd, c.actor, at, erased)
-		}))
+	finder, _ := l.store.(eventstore.Finder)
+	out := make([]domain.ErasedField, 0, len(byEvent))
+	for id, paths := range byEvent {
+		f := domain.ErasedField{EventID: id.String(), Paths: slices.Clone(paths)}
+		if finder != nil {
+			ev, ok, err := finder.FindEvent(ctx, id)
+			switch {
+			case errors.Is(err, errors.ErrUnsupported):
+			case err != nil:
+				return nil, fmt.Errorf("erase: find event %s: %w", id, err)
+			case ok:
+				f.Stream = ev.Stream
+			}
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// carryOut deletes the values and salts an erasure event lists.
+func (l *Ledger) carryOut(ctx context.Context, ev eventstore.Event) error {
+	if ev.Type != (domain.DataErased{}).EventType() {
+		return nil
+	}
+	var d domain.DataErased
+	if err := json.Unmarshal(ev.Data, &d); err != nil {
+		return fmt.Errorf("erasure %s: %w", ev.ID, err)
+	}
+	for _, f := range d.Erased {
+		id, err := uuid.Parse(f.EventID)
+		if err != nil {
+			return fmt.Errorf("erasure %s: event %q: %w", ev.ID, f.EventID, err)
+		}
+		if len(f.Paths) == 0 {
+			continue // never "every path": only what was recorded
+		}
+		if _, err := l.cfg.Erasable.Erase(ctx, id, f.Paths...); err != nil {
+			return fmt.Errorf("erasure %s: erase event %s: %w", ev.ID, id, err)
+		}
+	}
+	return nil
+}
+
+// FinishErasures carries out every recorded erasure again, deleting what
+// a crash between recording an erasure and deleting its values left
+// behind; it returns how many erasures it read. Deleting is idempotent,
+// so it is safe to run at every start (serve does) and costs one read of
+// the erasures stream. A ledger without a secrets store has nothing to
+// finish.
+func (l *Ledger) FinishErasures(ctx context.Context) (int, error) {
+	if l.cfg.Erasable == nil {
+		return 0, nil
+	}
+	n := 0
+	for from := uint64(1); ; {
+		evs, err := l.store.ReadStream(ctx, domain.ErasuresStream(), from, 256)
+		if err != nil {
+			return n, fmt.Errorf("finish erasures: %w", err)
+		}
+		for _, ev := range evs {
+			if err := l.carryOut(ctx, ev); err != nil {
+				return n, fmt.Errorf("finish erasures: %w", err)
+			}
+			n++
+		}
+		if len(evs) < 256 {
+			return n, nil
+		}
+		from = evs[len(evs)-1].Version + 1
+	}
 }

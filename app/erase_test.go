@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/google/uuid"
@@ -56,5 +57,60 @@ func TestEraseNotSealed(t *testing.T) {
 	}
 	if head, _ := s.Head(context.Background()); head != 0 {
 		t.Errorf("head moved to %d", head)
+	}
+}
+
+// failingErase is a secrets store that dies before deleting: the crash
+// between recording an erasure and carrying it out.
+type failingErase struct{ app.Erasable }
+
+func (failingErase) Erase(context.Context, uuid.UUID, ...string) ([]string, error) {
+	return nil, errors.New("crash before the deletion")
+}
+
+// TestErasureCrashIsFinishedAtStart: an erasure is recorded first, naming
+// the event's stream; if the deletion then fails (a crash), the values are
+// still kept, and FinishErasures at the next start deletes exactly what
+// the record lists, once; running it again deletes nothing more.
+func TestErasureCrashIsFinishedAtStart(t *testing.T) {
+	ctx := context.Background()
+	s, _ := backends["bbolt"](t)
+	secrets := lcSecrets(t).(*sealed.Memory)
+	other := uuid.MustParse("0190c1c2-0000-7000-8000-0000000000e2")
+	if err := secrets.Put(ctx, map[uuid.UUID][]sealed.Secret{other: {{Path: "signer", Salt: make([]byte, sealed.SaltSize), Value: []byte(`"someone-else"`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	crashing, err := app.NewLedger(s, app.LedgerConfig{Secret: secret, Erasable: failingErase{secrets}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := domain.Erase{Person: "signer-lc", Reason: "當事人請求刪除", LegalBasis: "個人資料保護法第11條第3項"}
+	if _, err := crashing.Execute(ctx, lcStaff, cmd); err == nil {
+		t.Fatal("the crashing deletion reported success")
+	}
+	crashing.Close()
+	recorded, err := s.ReadStream(ctx, domain.ErasuresStream(), 1, 10)
+	if err != nil || len(recorded) != 1 || recorded[0].Type != "ledger.data_erased" {
+		t.Fatalf("the erasure was not recorded before the deletion: %d events, %v", len(recorded), err)
+	}
+	if kept, _ := secrets.Get(ctx, lcSealedEvent); len(kept[lcSealedEvent]) != 1 {
+		t.Fatal("the crashed deletion deleted")
+	}
+
+	l, err := app.NewLedger(s, app.LedgerConfig{Secret: secret, Erasable: secrets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for range 2 { // idempotent
+		if n, err := l.FinishErasures(ctx); err != nil || n != 1 {
+			t.Fatalf("finish erasures: %d, %v", n, err)
+		}
+	}
+	if kept, _ := secrets.Get(ctx, lcSealedEvent, other); len(kept[lcSealedEvent]) != 0 || len(kept[other]) != 1 {
+		t.Fatalf("after finishing: %v", kept)
+	}
+	if _, err := l.Execute(ctx, lcStaff, cmd); domain.RuleOf(err) != domain.RuleEraseTargetNotFound {
+		t.Fatalf("erasing again: %v", err)
 	}
 }

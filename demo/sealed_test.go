@@ -138,9 +138,14 @@ func TestDemoSealed(t *testing.T) {
 	// Erase one signer: their values go from the secrets store; the log,
 	// and so every hash, proof and checkpoint, is untouched.
 	value, _ := json.Marshal(signer)
-	erased, err := secrets.ErasePerson(ctx, value)
+	erased, err := secrets.FindPerson(ctx, value)
 	if err != nil || len(erased) == 0 {
-		t.Fatalf("erase %s: %v, %v", signer, erased, err)
+		t.Fatalf("find %s: %v, %v", signer, erased, err)
+	}
+	for id, paths := range erased {
+		if _, err := secrets.Erase(ctx, id, paths...); err != nil {
+			t.Fatal(err)
+		}
 	}
 	after := readAll(t, inner)
 	for i := range raw {

@@ -47,10 +47,13 @@ type Erase struct {
 // CommandName implements Command.
 func (Erase) CommandName() string { return CmdErase }
 
-// ErasedField is one event's erased fields: the event's ID and the paths
-// of the fields whose values and salts were deleted.
+// ErasedField is one event's erased fields: the event's ID, its stream
+// (so read models find what they derived from it; empty where the store
+// cannot look an event up by ID) and the paths of the fields whose values
+// and salts are deleted.
 type ErasedField struct {
 	EventID string   `json:"eventId" ledger:"public"`
+	Stream  string   `json:"stream,omitempty" ledger:"public"`
 	Paths   []string `json:"paths" ledger:"public"`
 }
 
@@ -107,12 +110,13 @@ func (e *Erasures) Apply(ev Event) error {
 	return nil
 }
 
-// Decide implements the erasures' decision for cmd. erased is what the
-// secrets store deleted for the target, by event ID (the command side
-// erases first, idempotently, then records: see docs/decisions,
-// 0025-salted-commitments.md); an erasure that deleted nothing is
-// refused as not found, and records nothing.
-func (e *Erasures) Decide(cmd Command, actor Actor, at time.Time, erased map[string][]string) ([]Event, error) {
+// Decide implements the erasures' decision for cmd. found is what the
+// secrets store keeps for the target, by event (the command side records
+// the erasure first, then deletes what it lists, and finishes an
+// unfinished one at start-up: see docs/decisions/0037-erasure-in-place.md);
+// an erasure that finds nothing is refused as not found, and records
+// nothing.
+func (e *Erasures) Decide(cmd Command, actor Actor, at time.Time, found []ErasedField) ([]Event, error) {
 	c, ok := cmd.(Erase)
 	if !ok {
 		return nil, violated("ledger.unknown_command", "%T is not an erasures command", cmd)
@@ -130,22 +134,19 @@ func (e *Erasures) Decide(cmd Command, actor Actor, at time.Time, erased map[str
 	if c.EventID != "" {
 		target = "event"
 	}
-	ids := make([]string, 0, len(erased))
-	for id, paths := range erased {
-		if len(paths) > 0 {
-			ids = append(ids, id)
+	d := DataErased{Target: target, Reason: strings.TrimSpace(c.Reason), LegalBasis: strings.TrimSpace(c.LegalBasis), Occurred: occurred(at)}
+	for _, f := range found {
+		if len(f.Paths) == 0 {
+			continue
 		}
+		f.Paths = slices.Clone(f.Paths)
+		slices.Sort(f.Paths)
+		d.Erased = append(d.Erased, f)
 	}
-	if len(ids) == 0 {
+	if len(d.Erased) == 0 {
 		return nil, notFound(RuleEraseTargetNotFound, "no sealed value of the %s named is kept (unknown, or erased already)", target)
 	}
-	slices.Sort(ids)
-	d := DataErased{Target: target, Reason: strings.TrimSpace(c.Reason), LegalBasis: strings.TrimSpace(c.LegalBasis), Occurred: occurred(at)}
-	for _, id := range ids {
-		paths := slices.Clone(erased[id])
-		slices.Sort(paths)
-		d.Erased = append(d.Erased, ErasedField{EventID: id, Paths: paths})
-	}
+	slices.SortFunc(d.Erased, func(a, b ErasedField) int { return strings.Compare(a.EventID, b.EventID) })
 	return []Event{d}, nil
 }
 

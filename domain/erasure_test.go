@@ -12,12 +12,12 @@ import (
 func TestEraseDecision(t *testing.T) {
 	const ev = "0190c1c2-0000-7000-8000-000000000001"
 	ok := Erase{Person: "signer-007", Reason: "當事人請求", LegalBasis: "個資法第11條"}
-	erased := map[string][]string{ev: {"signer", "$metadata.actorId"}, "0190c1c2-0000-7000-8000-000000000002": nil}
+	erased := []ErasedField{{EventID: ev, Stream: "proposal-p1", Paths: []string{"signer", "$metadata.actorId"}}, {EventID: "0190c1c2-0000-7000-8000-000000000002"}}
 	for _, tc := range []struct {
 		name   string
 		cmd    Erase
 		actor  Actor
-		erased map[string][]string
+		erased []ErasedField
 		kind   error
 		rule   string
 	}{
@@ -27,7 +27,7 @@ func TestEraseDecision(t *testing.T) {
 		{"no target", Erase{Reason: "x", LegalBasis: "y"}, staff, erased, ErrRuleViolated, RuleEraseOneTarget},
 		{"two targets", Erase{Person: "p", EventID: ev, Reason: "x", LegalBasis: "y"}, staff, erased, ErrRuleViolated, RuleEraseOneTarget},
 		{"an event ID that is no UUID", Erase{EventID: "e-1", Reason: "x", LegalBasis: "y"}, staff, erased, ErrRuleViolated, RuleEraseOneTarget},
-		{"nothing erased", ok, staff, map[string][]string{ev: nil}, ErrNotFound, RuleEraseTargetNotFound},
+		{"nothing erased", ok, staff, []ErasedField{{EventID: ev}}, ErrNotFound, RuleEraseTargetNotFound},
 	} {
 		evs, err := NewErasures().Decide(tc.cmd, tc.actor, t0, tc.erased)
 		if !errors.Is(err, tc.kind) || RuleOf(err) != tc.rule || evs != nil {
@@ -40,7 +40,7 @@ func TestEraseDecision(t *testing.T) {
 		t.Fatalf("erase: %v, %v", evs, err)
 	}
 	d := evs[0].(DataErased)
-	if d.Target != "person" || len(d.Erased) != 1 || d.Erased[0].EventID != ev || strings.Join(d.Erased[0].Paths, ",") != "$metadata.actorId,signer" {
+	if d.Target != "person" || len(d.Erased) != 1 || d.Erased[0].EventID != ev || d.Erased[0].Stream != "proposal-p1" || strings.Join(d.Erased[0].Paths, ",") != "$metadata.actorId,signer" {
 		t.Errorf("event = %+v", d)
 	}
 	_, _, data, err := Encode(d)

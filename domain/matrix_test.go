@@ -114,7 +114,7 @@ var matrixCases = map[string]matrixCase{
 	},
 
 	CmdErase: func(t *testing.T, r Role) ([]Event, error) {
-		return NewErasures().Decide(Erase{Person: "signer-007", Reason: "當事人請求刪除", LegalBasis: "個人資料保護法第11條第3項"}, actorFor(r), t0, map[string][]string{"0190c1c2-0000-7000-8000-000000000001": {"signer"}})
+		return NewErasures().Decide(Erase{Person: "signer-007", Reason: "當事人請求刪除", LegalBasis: "個人資料保護法第11條第3項"}, actorFor(r), t0, []ErasedField{{EventID: "0190c1c2-0000-7000-8000-000000000001", Paths: []string{"signer"}}})
 	},
 	CmdRegisterMinistry: func(t *testing.T, r Role) ([]Event, error) {
 		return testRegistry(t).RegisterMinistry(RegisterMinistry{MinistryID: "moc", Name: "文化部"}, actorFor(r), t0)

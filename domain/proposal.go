@@ -204,6 +204,10 @@ type ProposalSignatureInvalidated struct {
 	Signer      SignerID   `json:"signer" ledger:"personal"`
 	Reason      string     `json:"reason" ledger:"confidential"`
 	Count       int        `json:"count"`
+	// County is the removed signature's county as its ProposalSigned
+	// recorded it (left out when it had none), so that the public count of
+	// valid signatures by county can subtract it (decision 0033).
+	County string `json:"county,omitempty" ledger:"public"`
 	Occurred
 }
 
@@ -316,6 +320,7 @@ type signature struct {
 	id      uuid.UUID
 	signer  SignerID
 	at      time.Time
+	county  string
 	invalid bool
 }
 
@@ -427,7 +432,7 @@ func (p *Proposal) Apply(e Event) error {
 		if e.Count != p.valid+1 {
 			return badEvent(agg, e, "count %d does not follow %d", e.Count, p.valid)
 		}
-		s := &signature{id: e.SignatureID, signer: e.Signer, at: e.At}
+		s := &signature{id: e.SignatureID, signer: e.Signer, at: e.At, county: e.County}
 		p.signers[e.Signer], p.byID[e.SignatureID] = s, s
 		p.valid++
 	case ProposalMilestoneReached:
@@ -665,7 +670,7 @@ func (p *Proposal) InvalidateSignature(cmd InvalidateSignature, actor Actor, at 
 	if s.invalid {
 		return nil, conflict("proposal.invalidate_signature.already_invalid", "signature %s is already invalidated", cmd.SignatureID)
 	}
-	return []Event{ProposalSignatureInvalidated{ProposalID: p.id, SignatureID: s.id, Signer: s.signer, Reason: cmd.Reason, Count: p.valid - 1, Occurred: occurred(at)}}, nil
+	return []Event{ProposalSignatureInvalidated{ProposalID: p.id, SignatureID: s.id, Signer: s.signer, Reason: cmd.Reason, Count: p.valid - 1, County: s.county, Occurred: occurred(at)}}, nil
 }
 
 // Expire decides ExpireProposal: only after the window closed, only below

@@ -476,3 +476,28 @@ func BenchmarkSignHotProposal(b *testing.B) {
 		}
 	}
 }
+
+// TestInvalidationCarriesTheCounty: the invalidation names the removed
+// signature's county (and nothing finer), so the count by county can
+// subtract it; a signature without a county gives none.
+func TestInvalidationCarriesTheCounty(t *testing.T) {
+	p := publishedProposal(t, smallConfig)
+	for n, county := range map[int]string{1: "臺北市", 2: ""} {
+		a := citizenActor(n)
+		_, err := DecideAndApply(p, func(p *Proposal) ([]Event, error) {
+			return p.Sign(SignProposal{ProposalID: p.ID(), Signer: SignerID(a.ID), County: county, District: "大安區"}, a, t0.Add(time.Duration(n)*time.Minute))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n, want := range map[int]string{1: "臺北市", 2: ""} {
+		evs, err := DecideAndApply(p, func(p *Proposal) ([]Event, error) {
+			return p.InvalidateSignature(InvalidateSignature{ProposalID: "p-1", SignatureID: SignatureIDFor("p-1", signer(n)), Reason: "冒名附議"}, staff, t0.Add(time.Hour+time.Duration(n)*time.Minute))
+		})
+		wantOK(t, evs, err)
+		if e := evs[0].(ProposalSignatureInvalidated); e.County != want {
+			t.Errorf("signature %d: invalidation county %q, want %q", n, e.County, want)
+		}
+	}
+}

@@ -33,6 +33,8 @@ package eventstore
 import (
 	"context"
 	"iter"
+
+	"github.com/google/uuid"
 )
 
 // Position is an event's place in the global log. Positions only grow; 0 is
@@ -83,4 +85,14 @@ type AppendResult struct {
 	// Events are the stored events, with the versions, positions,
 	// recorded-at times and content hashes the store gave them.
 	Events []Event
+}
+
+// Finder is implemented by stores that can read one event by its ID (the
+// embedded and PostgreSQL stores index it; KurrentDB does not). An erasure
+// uses it to name the stream of each event it erases, so read models can
+// forget the values in place.
+type Finder interface {
+	// FindEvent returns the stored event with the given ID, and false if
+	// there is none.
+	FindEvent(ctx context.Context, id uuid.UUID) (Event, bool, error)
 }

@@ -22,6 +22,8 @@
 //	ReportInputs the events the period report (package reports) reads, by
 //	             position, for reports.Compute (ReportInputsLog); the server
 //	             runs it beside All.
+//	Counties     per proposal its valid signatures by county (never the
+//	             district), for the proposal page's map.
 //	VotedIndex   the dates of each organiser's voted meetings, for the
 //	             command side's 45-day rule (app.Ledger follows the log with
 //	             it, in memory, outside the Runner).

@@ -107,7 +107,7 @@ func (l *ledger) proposal(id domain.ProposalID, actor domain.Actor, at time.Time
 // erase records an erasure of the given event's paths (the story keeps no
 // secrets store: it records the event as the command side would after
 // deleting them).
-func (l *ledger) erase(actor domain.Actor, at time.Time, cmd domain.Erase, erased map[string][]string) app.Result {
+func (l *ledger) erase(actor domain.Actor, at time.Time, cmd domain.Erase, erased []domain.ErasedField) app.Result {
 	l.t.Helper()
 	return handle(l, l.erasures, domain.ErasuresStream(), domain.NewErasures, actor, at, func(e *domain.Erasures, at time.Time) ([]domain.Event, error) {
 		return e.Decide(cmd, actor, at, erased)

@@ -307,6 +307,6 @@ func story(l *ledger, mark func(name string)) {
 	})
 	// A lawful erasure of one event's sealed fields.
 	erasedEvent := l.last.ID.String()
-	l.erase(staff, c.tick(), domain.Erase{EventID: erasedEvent, Reason: "當事人請求刪除", LegalBasis: "個人資料保護法第11條第3項"}, map[string][]string{erasedEvent: {"$metadata.actorId"}})
+	l.erase(staff, c.tick(), domain.Erase{EventID: erasedEvent, Reason: "當事人請求刪除", LegalBasis: "個人資料保護法第11條第3項"}, []domain.ErasedField{{EventID: erasedEvent, Stream: l.last.Stream, Paths: []string{"$metadata.actorId"}}})
 	mark("end")
 }

@@ -1,8 +1,17 @@
 package web
 
-// Labels of as-of views (asof.go): the banner, the form, the "did not exist
-// yet" page and the refusals, merged into the catalogue.
+// Labels of as-of views (asof.go: the banner, the form, the "did not exist
+// yet" page and the refusals) and of the meeting's concept sheets and mind
+// map (pages_notes.go), merged into the catalogue.
 var asOfLabels = map[string][2]string{
+	"sheet.title":         {"概念發展表", "Concept-development sheets"},
+	"sheet.intro":         {"每張表由問題出發，依序是子問題、解決方案、風險、如何克服、負責單位與願景。", "Each sheet runs from the problem through its sub-problems, solutions, risks, how to overcome them and the responsible unit to the vision."},
+	"sheet.caption":       {"概念發展表：%s", "Concept sheet: %s"},
+	"sheet.section":       {"欄位", "Section"},
+	"sheet.notes":         {"便利貼", "Notes"},
+	"sheet.empty":         {"（尚無）", "(none yet)"},
+	"mindmap.title":       {"心智圖", "Mind map"},
+	"mindmap.intro":       {"每張便利貼列在它所延伸的便利貼之下。", "Each note is listed under the note it grew from."},
 	"asof.banner":         {"時點檢視", "As-of view"},
 	"asof.note":           {"本頁呈現的是%s的狀態。", "This page shows how things stood: %s."},
 	"asof.live":           {"回到目前狀態", "Back to now"},

@@ -535,6 +535,10 @@ type MeetingData struct {
 	WindowOpen bool
 	// AnsweredQuestions are the questions the hosts answered.
 	AnsweredQuestions []readmodels.Question
+	// Sheets are the concept-development sheets and MindMap the mind map,
+	// with their structure (pages_notes.go).
+	Sheets  []ConceptSheet
+	MindMap []*MindNode
 }
 
 // PageLink is a link to a page of a long list.
@@ -587,7 +591,7 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setAsOf(p, r, info)
-	d := MeetingData{Meeting: m, Now: time.Now()}
+	d := MeetingData{Meeting: m, Now: time.Now(), Sheets: conceptSheets(m.Notes), MindMap: mindMap(m.Notes)}
 	if t := m.Transcript; t != nil {
 		if t.Published != nil {
 			d.WindowOpen = t.Published.EditWindowOpen(d.Now)
@@ -694,6 +698,8 @@ func utteranceRow(u readmodels.Utterance) UtteranceRow {
 type ProposalData struct {
 	Proposal readmodels.ProposalTally
 	Chart    *signatureChart
+	// Counties are its valid signatures by county (nil: none yet).
+	Counties *CountyMap
 	Now      time.Time
 }
 
@@ -723,7 +729,12 @@ func (s *server) pageProposal(w http.ResponseWriter, r *http.Request) {
 	if info != nil && !info.At.IsZero() {
 		until = info.At
 	}
-	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, until), Now: time.Now()}
+	counties, err := s.proposalCounties(ctx, p, domain.ProposalID(pr.ProposalID), pr.Cases, at)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, until), Counties: counties, Now: time.Now()}
 	s.render(w, r, "proposal", p)
 }
 

@@ -84,7 +84,7 @@ func TestEraseThroughTheAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer secrets.Close()
-	if left, err := secrets.ErasePerson(t.Context(), []byte(`"signer-007"`)); err != nil || len(left) != 0 {
+	if left, err := secrets.FindPerson(t.Context(), []byte(`"signer-007"`)); err != nil || len(left) != 0 {
 		t.Fatalf("the secrets store still keeps signer-007: %v %v", left, err)
 	}
 }

@@ -93,7 +93,12 @@ func TestSealedExports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	erased, err := secrets.ErasePerson(ctx, []byte(`"signer-007"`))
+	erased, err := secrets.FindPerson(ctx, []byte(`"signer-007"`))
+	for id, paths := range erased {
+		if _, err := secrets.Erase(ctx, id, paths...); err != nil {
+			t.Fatal(err)
+		}
+	}
 	secrets.Close()
 	if err != nil || len(erased) != 1 { // its signer and its actor
 		t.Fatalf("erase: %v %v", erased, err)

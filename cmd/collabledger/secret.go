@@ -162,6 +162,13 @@ func startCommandSide(ctx context.Context, store eventstore.Store, secret []byte
 	if err != nil {
 		return nil, err
 	}
+	// An erasure recorded just before a crash is carried out now.
+	if n, err := ledger.FinishErasures(ctx); err != nil {
+		ledger.Close()
+		return nil, err
+	} else if n > 0 {
+		slog.Info("erasures carried out again at start-up (idempotent)", "erasures", n)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	svc := tokens.NewService(store, tokens.Config{Secret: secret, Logger: slog.Default()})
 	done := make(chan struct{})

@@ -775,3 +775,32 @@ func (s *Store) Close() error {
 	}
 	return nil
 }
+
+// FindEvent implements eventstore.Finder.
+func (s *Store) FindEvent(ctx context.Context, id uuid.UUID) (eventstore.Event, bool, error) {
+	if err := s.enter(); err != nil {
+		return eventstore.Event{}, false, fmt.Errorf("find event %s: %w", id, err)
+	}
+	defer s.leave()
+	if err := ctx.Err(); err != nil {
+		return eventstore.Event{}, false, fmt.Errorf("find event %s: %w", id, err)
+	}
+	var (
+		e     eventstore.Event
+		found bool
+	)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		pk := tx.Bucket(bucketIDs).Get(id[:])
+		if pk == nil {
+			return nil
+		}
+		var err error
+		e, err = decodeRecord(eventstore.Position(binary.BigEndian.Uint64(pk)), tx.Bucket(bucketEvents).Get(pk))
+		found = err == nil
+		return err
+	})
+	if err != nil {
+		return eventstore.Event{}, false, fmt.Errorf("find event %s: %w", id, err)
+	}
+	return e, found, nil
+}

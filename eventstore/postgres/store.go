@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -371,3 +372,22 @@ func (s *Store) Stats() Stats {
 func (s *Store) Schema() string { return s.schema }
 
 var _ eventstore.Store = (*Store)(nil)
+
+// FindEvent implements eventstore.Finder.
+func (s *Store) FindEvent(ctx context.Context, id uuid.UUID) (eventstore.Event, bool, error) {
+	if s.closed.Load() {
+		return eventstore.Event{}, false, fmt.Errorf("find event %s: %w", id, eventstore.ErrClosed)
+	}
+	rows, err := s.pool.Query(ctx, "SELECT "+eventColumns+" FROM events WHERE id = $1", id)
+	if err != nil {
+		return eventstore.Event{}, false, s.readErr(err, "find event %s", id)
+	}
+	evs, err := readEvents(rows, 1)
+	if err != nil {
+		return eventstore.Event{}, false, s.readErr(err, "find event %s", id)
+	}
+	if len(evs) == 0 {
+		return eventstore.Event{}, false, nil
+	}
+	return evs[0], true, nil
+}

@@ -264,3 +264,21 @@ func VerifyEvent(ev eventstore.Event, secrets []Secret) error {
 	errs = append(errs, Verify(ev.Data, dataSecrets))
 	return errors.Join(errs...)
 }
+
+// FindEvent implements eventstore.Finder when the inner store does: it
+// returns the event opened, as the other reads do.
+func (l *Log) FindEvent(ctx context.Context, id uuid.UUID) (eventstore.Event, bool, error) {
+	f, ok := l.inner.(eventstore.Finder)
+	if !ok {
+		return eventstore.Event{}, false, fmt.Errorf("find event %s: %w", id, errors.ErrUnsupported)
+	}
+	ev, found, err := f.FindEvent(ctx, id)
+	if err != nil || !found {
+		return ev, found, err
+	}
+	evs, err := l.openAll(ctx, []eventstore.Event{ev}, nil)
+	if err != nil {
+		return eventstore.Event{}, false, err
+	}
+	return evs[0], true, nil
+}

@@ -26,10 +26,12 @@ type Secrets interface {
 	// Erase deletes the secrets of an event at the given paths (every path
 	// if none is given) and returns the paths it deleted.
 	Erase(ctx context.Context, event uuid.UUID, paths ...string) ([]string, error)
-	// ErasePerson deletes every secret whose value is value (a person's
-	// pseudonym or actor ID as canonical JSON, quotes included) and returns
-	// what it deleted, by event.
-	ErasePerson(ctx context.Context, value []byte) (map[uuid.UUID][]string, error)
+	// FindPerson returns, by event, the paths of every secret whose value
+	// is value (a person's pseudonym or actor ID as canonical JSON, quotes
+	// included), each event's in path order. It deletes nothing: an
+	// erasure records what it will erase first, then erases each event
+	// (see app's erasure).
+	FindPerson(ctx context.Context, value []byte) (map[uuid.UUID][]string, error)
 }
 
 // Memory is a Secrets store in memory, for tests and the as-of folds.
@@ -97,30 +99,17 @@ func (s *Memory) Erase(_ context.Context, event uuid.UUID, paths ...string) ([]s
 	return erased, nil
 }
 
-// ErasePerson implements Secrets.
-func (s *Memory) ErasePerson(ctx context.Context, value []byte) (map[uuid.UUID][]string, error) {
+// FindPerson implements Secrets.
+func (s *Memory) FindPerson(_ context.Context, value []byte) (map[uuid.UUID][]string, error) {
 	s.mu.Lock()
-	var events []uuid.UUID
-	var paths [][]string
+	defer s.mu.Unlock()
+	out := map[uuid.UUID][]string{}
 	for id, secs := range s.m {
-		var ps []string
-		for _, sec := range secs {
+		for _, sec := range secs { // kept in path order
 			if bytes.Equal(sec.Value, value) {
-				ps = append(ps, sec.Path)
+				out[id] = append(out[id], sec.Path)
 			}
 		}
-		if len(ps) > 0 {
-			events, paths = append(events, id), append(paths, ps)
-		}
-	}
-	s.mu.Unlock()
-	out := map[uuid.UUID][]string{}
-	for i, id := range events {
-		erased, err := s.Erase(ctx, id, paths[i]...)
-		if err != nil {
-			return out, err
-		}
-		out[id] = erased
 	}
 	return out, nil
 }

@@ -16,6 +16,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,6 +71,7 @@ func RunWith(t *testing.T, open Opener, opt Options) {
 	t.Run("SubscribeFromStartMiddleHead", s.subscribeWhileWriting)
 	t.Run("SubscribeCancel", s.subscribeCancel)
 	t.Run("ReadLimits", s.readLimits)
+	t.Run("FindEvent", s.findEvent)
 	t.Run("Reopen", s.reopen)
 	t.Run("Closed", s.closed)
 	t.Run("Cancelled", s.cancelled)
@@ -811,6 +813,33 @@ func (s suite) readLimits(t *testing.T) {
 	}
 	if _, err := st.ReadStream(ctx, "", 1, 1); !errors.Is(err, eventstore.ErrInvalidStream) {
 		t.Fatalf("read of an invalid stream name: %v, want ErrInvalidStream", err)
+	}
+}
+
+// findEvent: a store that implements eventstore.Finder finds a stored
+// event by its ID, with its stream, version and position, and reports an
+// unknown ID as not found.
+func (s suite) findEvent(t *testing.T) {
+	st, _ := s.open(t)
+	defer st.Close()
+	f, ok := st.(eventstore.Finder)
+	if !ok {
+		t.Skip("the backend does not implement eventstore.Finder")
+	}
+	ctx := ctxFor(t)
+	pre := prefix()
+	evs := events(t, 3)
+	res := mustAppend(t, st, pre+"find", eventstore.NoStream, evs...)
+	got, found, err := f.FindEvent(ctx, evs[1].ID)
+	if err != nil || !found {
+		t.Fatalf("find a stored event: found %v, %v", found, err)
+	}
+	want := res.Events[1]
+	if got.ID != want.ID || got.Stream != pre+"find" || got.Version != 2 || got.Position != want.Position || !bytes.Equal(got.Data, want.Data) {
+		t.Fatalf("found %s %s/%d at %d, want %s %s/2 at %d", got.ID, got.Stream, got.Version, got.Position, want.ID, pre+"find", want.Position)
+	}
+	if _, found, err := f.FindEvent(ctx, uuid.New()); err != nil || found {
+		t.Fatalf("find an unknown ID: found %v, %v", found, err)
 	}
 }
 

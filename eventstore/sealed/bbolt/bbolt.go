@@ -168,37 +168,25 @@ func (s *Store) Erase(_ context.Context, event uuid.UUID, paths ...string) ([]st
 	return erased, nil
 }
 
-// ErasePerson implements sealed.Secrets. It reads the whole bucket: erasures
+// FindPerson implements sealed.Secrets. It reads the whole bucket: erasures
 // are rare staff actions.
-func (s *Store) ErasePerson(_ context.Context, value []byte) (map[uuid.UUID][]string, error) {
+func (s *Store) FindPerson(_ context.Context, value []byte) (map[uuid.UUID][]string, error) {
 	out := map[uuid.UUID][]string{}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(Bucket)
-		var keys [][]byte
-		err := b.ForEach(func(k, v []byte) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(Bucket).ForEach(func(k, v []byte) error {
 			var r record
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("secret %x: %w", k, err)
 			}
 			if bytes.Equal(r.Value, value) && len(k) > 17 {
 				id, _ := uuid.FromBytes(k[:16])
-				out[id] = append(out[id], string(k[17:]))
-				keys = append(keys, bytes.Clone(k))
+				out[id] = append(out[id], string(k[17:])) // keys in path order
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sealed secrets: erase person: %w", err)
+		return nil, fmt.Errorf("sealed secrets: find person: %w", err)
 	}
 	return out, nil
 }

@@ -102,11 +102,11 @@ func (s *Store) Erase(ctx context.Context, event uuid.UUID, paths ...string) ([]
 	return erased, nil
 }
 
-// ErasePerson implements sealed.Secrets.
-func (s *Store) ErasePerson(ctx context.Context, value []byte) (map[uuid.UUID][]string, error) {
-	rows, err := s.pool.Query(ctx, `DELETE FROM sealed_secrets WHERE value = $1 RETURNING event_id, path`, value)
+// FindPerson implements sealed.Secrets.
+func (s *Store) FindPerson(ctx context.Context, value []byte) (map[uuid.UUID][]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT event_id, path FROM sealed_secrets WHERE value = $1`, value)
 	if err != nil {
-		return nil, fmt.Errorf("sealed secrets: erase person: %w", err)
+		return nil, fmt.Errorf("sealed secrets: find person: %w", err)
 	}
 	out := map[uuid.UUID][]string{}
 	var id uuid.UUID
@@ -116,7 +116,7 @@ func (s *Store) ErasePerson(ctx context.Context, value []byte) (map[uuid.UUID][]
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sealed secrets: erase person: %w", err)
+		return nil, fmt.Errorf("sealed secrets: find person: %w", err)
 	}
 	for _, ps := range out {
 		slices.Sort(ps)

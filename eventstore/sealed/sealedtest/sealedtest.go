@@ -99,7 +99,7 @@ func Run(t *testing.T, open func(t *testing.T) sealed.Secrets) {
 		}
 	})
 
-	t.Run("ErasePerson", func(t *testing.T) {
+	t.Run("FindPerson", func(t *testing.T) {
 		s := open(t)
 		must := func(err error) {
 			t.Helper()
@@ -109,12 +109,23 @@ func Run(t *testing.T, open func(t *testing.T) sealed.Secrets) {
 		}
 		must(s.Put(ctx, map[uuid.UUID][]sealed.Secret{ev1: {sec("signer", alice), sec("reason", []byte(`"alice-pseudonym was a duplicate"`))}}))
 		must(s.Put(ctx, map[uuid.UUID][]sealed.Secret{ev2: {sec("from.actorId", alice), sec("to.actorId", bob)}}))
-		got, err := s.ErasePerson(ctx, alice)
+		got, err := s.FindPerson(ctx, alice)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 2 || !slices.Equal(got[ev1], []string{"signer"}) || !slices.Equal(got[ev2], []string{"from.actorId"}) {
-			t.Fatalf("erased %v", got)
+			t.Fatalf("found %v", got)
+		}
+		if kept, _ := get(t, s, ev1); len(kept) != 2 {
+			t.Fatalf("finding deleted: %q", paths(kept))
+		}
+		for id, ps := range got {
+			if _, err := s.Erase(ctx, id, ps...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if again, err := s.FindPerson(ctx, alice); err != nil || len(again) != 0 {
+			t.Fatalf("after erasing what was found: %v, %v", again, err)
 		}
 		left1, _ := get(t, s, ev1)
 		left2, _ := get(t, s, ev2)
