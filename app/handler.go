@@ -342,7 +342,7 @@ func (h *Handler[A]) runBatch(stream string, e *entry[A], batch []*job[A]) {
 			return
 		}
 		before := e.state.Version()
-		var all []eventstore.EventData
+		all := make([]eventstore.EventData, 0, len(live))
 		for _, j := range live {
 			j.data, j.err = nil, nil
 			evs, err := domain.DecideAndApply(e.state, func(a A) ([]domain.Event, error) { return j.req.Decide(a, j.at) })

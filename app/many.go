@@ -23,10 +23,8 @@ type Item struct {
 // executed one after another. A refused command refuses only itself.
 func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []error) {
 	results, errs := make([]Result, len(items)), make([]error, len(items))
-	var (
-		reqs []Request[*domain.Proposal]
-		at   []int
-	)
+	reqs := make([]Request[*domain.Proposal], 0, len(items))
+	at := make([]int, 0, len(items))
 	for i, it := range items {
 		id, ok := proposalTarget(it.Command)
 		if !ok {

@@ -342,6 +342,24 @@ func TestPseudonymsHideTheIdentity(t *testing.T) {
 	Pseudonym(nil, "A123456789")
 }
 
+// TestPseudonymsReuseTheKey: the reused HMAC of Pseudonyms gives what
+// Pseudonym gives, identity after identity (a reset that left state behind
+// would change the second one on).
+func TestPseudonymsReuseTheKey(t *testing.T) {
+	ps := NewPseudonyms(testSecret)
+	for _, id := range []string{"A123456789", "join:abc#1", "", "join:abc#2", strings.Repeat("長", 100), "A123456789"} {
+		if got, want := ps.Of(id), Pseudonym(testSecret, id); got != want {
+			t.Errorf("Pseudonyms.Of(%q) = %s, want %s", id, got, want)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Errorf("NewPseudonyms with an empty secret did not panic")
+		}
+	}()
+	NewPseudonyms(nil)
+}
+
 // Property: for random interleavings of sign, duplicate-sign and invalidate
 // commands from many signers against one state, there is exactly one
 // established event once the tally reaches the threshold (none before),

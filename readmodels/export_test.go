@@ -15,6 +15,8 @@ func Decoded(p projections.Projection) projections.Projection {
 		return Trail{path: decodedFold}
 	case Transcripts:
 		return Transcripts{path: decodedFold}
+	case Tallies:
+		return Tallies{path: decodedFold}
 	}
 	return p
 }
@@ -29,6 +31,8 @@ func TakesFastPath(p projections.Projection, ev eventstore.Event) bool {
 		fast = fastEntry
 	case Transcripts:
 		fast = fastTranscript
+	case Tallies:
+		fast = fastSigned
 	default:
 		return false
 	}

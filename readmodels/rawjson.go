@@ -25,9 +25,9 @@ import (
 
 var errRawJSON = errors.New("malformed JSON object")
 
-// foldPath says how a read model with fast paths (Trail, Transcripts)
-// folds an event. The fast paths write what the decoded fold writes, for
-// every event type (TestFoldsAgreeEveryEventType generates each of
+// foldPath says how a read model with fast paths (Trail, Transcripts,
+// Tallies) folds an event. The fast paths write what the decoded fold
+// writes, for every event type (TestFoldsAgreeEveryEventType generates each of
 // domain.EventTypes and folds it both ways; TestFastPathsSameDocuments does
 // the same over a recorded story).
 type foldPath uint8
@@ -55,6 +55,8 @@ func asOfModels() []projections.Projection {
 			ps[i] = Trail{path: asOfFold}
 		case Transcripts:
 			ps[i] = Transcripts{path: asOfFold}
+		case Tallies:
+			ps[i] = Tallies{path: asOfFold}
 		}
 	}
 	return ps

@@ -63,17 +63,20 @@ func TestFoldsAgreeEveryEventType(t *testing.T) {
 		}
 	}
 	// The comparison means something only if the fast paths ran: the
-	// trail's on most event types, the transcripts' on its two.
-	trail, transcripts := 0, 0
+	// trail's on most event types, the transcripts' on its two, the
+	// tallies' on signatures.
+	trail, transcripts, tallies := 0, 0, 0
 	for k := range fastTaken {
 		switch {
 		case strings.HasPrefix(k, rm.TrailName+" "):
 			trail++
 		case strings.HasPrefix(k, rm.TranscriptsName+" "):
 			transcripts++
+		case k == rm.TalliesName+" proposal.signed":
+			tallies++
 		}
 	}
-	if trail < 30 || transcripts != 2 {
+	if trail < 30 || transcripts != 2 || tallies != 1 {
 		t.Errorf("fast paths taken for %d trail and %d transcripts event types: %v", trail, transcripts, slices.Sorted(maps.Keys(fastTaken)))
 	}
 	if compared < 400 {

@@ -56,8 +56,12 @@ const (
 // watches.
 //
 // Apply is O(1) per event: a signature reads and writes its proposal's one
-// small document; invalidations are documents of their own.
-type Tallies struct{}
+// small document (decoded once per batch, see projections.Update, and the
+// signature read from its JSON: fastSigned); invalidations are documents
+// of their own.
+type Tallies struct {
+	path foldPath
+}
 
 var _ projections.Preloader = Tallies{}
 
@@ -68,8 +72,84 @@ func (Tallies) Name() string { return TalliesName }
 func (Tallies) Version() int { return 1 }
 
 // Apply implements projections.Projection.
-func (Tallies) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
+func (t Tallies) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
+	if t.path == fastFold {
+		if done, err := fastSigned(ctx, tx, ev); done {
+			return err
+		}
+	}
 	return talliesTable.apply(ctx, tx, ev)
+}
+
+// signedType is the event type of a signature: most of the log.
+var signedType = domain.ProposalSigned{}.EventType()
+
+// fastSigned folds a signature from its JSON, reading only the two fields
+// the fold uses (the proposal and the count), without decoding the event:
+// decoding is most of what a signature costs the read model. It leaves
+// (done false) anything but the plain shape — another schema version, a
+// field it does not know, a value not as canonical JSON writes it — to the
+// decoded fold.
+func fastSigned(ctx context.Context, tx projections.Tx, ev eventstore.Event) (bool, error) {
+	if ev.Type != signedType {
+		return false, nil
+	}
+	if v, _ := domain.EventSchemaVersion(ev.Type); ev.SchemaVersion != v {
+		return false, nil
+	}
+	var id string
+	count, plain := -1, true
+	err := topFields(ev.Data, func(name string, raw []byte) {
+		switch name {
+		case "proposalId":
+			var ok bool
+			if id, ok = rawString(raw); !ok {
+				plain = false
+			}
+		case "count":
+			if count = rawCount(raw); count < 0 {
+				plain = false
+			}
+		case "signatureId", "signer", "county", "district", "at", "backdateReason":
+		default:
+			plain = false
+		}
+	})
+	if err != nil || !plain || id == "" || count < 0 {
+		return false, nil
+	}
+	err = updateProposal(ctx, tx, domain.ProposalID(id), func(p *ProposalTally) error {
+		signed(p, ev, count)
+		return nil
+	})
+	if err != nil {
+		return true, fmt.Errorf("%s: %s: %w", TalliesName, ev.Type, err)
+	}
+	return true, nil
+}
+
+// rawCount is the non-negative integer a raw JSON number holds as
+// canonical JSON writes it (digits, no leading zero), or -1.
+func rawCount(raw []byte) int {
+	if len(raw) == 0 || len(raw) > 9 || (raw[0] == '0' && len(raw) > 1) {
+		return -1
+	}
+	n := 0
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// signed folds one accepted signature into its proposal's tally.
+func signed(p *ProposalTally, ev eventstore.Event, count int) {
+	s := stampOf(ev)
+	p.Signatures++
+	p.Valid = count
+	p.LastSignature = &s
 }
 
 // Preload implements projections.Preloader: the proposal's or the monthly
@@ -337,10 +417,7 @@ var talliesTable = func() *table {
 	})
 	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.ProposalSigned) error {
 		return updateProposal(ctx, tx, e.ProposalID, func(p *ProposalTally) error {
-			s := stampOf(ev)
-			p.Signatures++
-			p.Valid = e.Count
-			p.LastSignature = &s
+			signed(p, ev, e.Count)
 			return nil
 		})
 	})

@@ -137,7 +137,8 @@ func followAsServe(b *testing.B, store eventstore.Store, backend projections.Bac
 	go func() { done <- idx.Run(ctx, store) }()
 	b.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		// The store may be closed first (Cleanup runs after the loop).
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, eventstore.ErrClosed) {
 			b.Errorf("search index: %v", err)
 		}
 		idx.Close()

@@ -150,7 +150,7 @@ func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, s
 	}
 	staff := domain.Actor{ID: FeedActorID, Role: domain.RolePDIS}
 	dated := dating(p)
-	var items []app.Item
+	items := make([]app.Item, 0, len(sigs)+2)
 	switch state.Status() {
 	case domain.ProposalStatusNone:
 		proposer := domain.Pseudonym(im.cfg.Secret, ProposerRef(p.ID))
@@ -166,8 +166,9 @@ func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, s
 		}
 		items = append(items, app.Item{Actor: staff, Command: pub, Options: dated(p.PublishedAt)})
 	}
+	pseudonyms := domain.NewPseudonyms(im.cfg.Secret)
 	for _, s := range sigs {
-		signer := domain.Pseudonym(im.cfg.Secret, SignerRef(p.ID, s.N))
+		signer := pseudonyms.Of(SignerRef(p.ID, s.N))
 		if state.HasSigned(signer) {
 			o.Present++
 			continue
