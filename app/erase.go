@@ -92,7 +92,12 @@ func (l *Ledger) findErasable(ctx context.Context, cmd domain.Erase) ([]domain.E
 			return nil, fmt.Errorf("erase person: %w", err)
 		}
 	}
-	finder, _ := l.store.(eventstore.Finder)
+	// The sealed form (a sealed.Log's inner store) holds the commitments.
+	store := l.store
+	if s, ok := store.(interface{ Inner() eventstore.Store }); ok {
+		store = s.Inner()
+	}
+	finder, _ := store.(eventstore.Finder)
 	out := make([]domain.ErasedField, 0, len(byEvent))
 	for id, paths := range byEvent {
 		f := domain.ErasedField{EventID: id.String(), Paths: slices.Clone(paths)}
@@ -104,9 +109,34 @@ func (l *Ledger) findErasable(ctx context.Context, cmd domain.Erase) ([]domain.E
 				return nil, fmt.Errorf("erase: find event %s: %w", id, err)
 			case ok:
 				f.Stream = ev.Stream
+				if f.Commitments, err = commitmentsAt(ev, f.Paths); err != nil {
+					return nil, fmt.Errorf("erase: event %s: %w", id, err)
+				}
 			}
 		}
 		out = append(out, f)
+	}
+	return out, nil
+}
+
+// commitmentsAt returns the commitment of each path of a stored (sealed)
+// event, in the order of paths; nil if one is not committed (the store
+// is not sealed).
+func commitmentsAt(ev eventstore.Event, paths []string) ([]string, error) {
+	cs, err := sealed.Commitments(ev.Data)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		c, ok := cs[p]
+		if p == sealed.ActorPath {
+			c, ok = ev.Metadata.ActorID, sealed.IsErased(ev.Metadata.ActorID)
+		}
+		if !ok {
+			return nil, nil
+		}
+		out[i] = c
 	}
 	return out, nil
 }

@@ -49,12 +49,48 @@ func (Erase) CommandName() string { return CmdErase }
 
 // ErasedField is one event's erased fields: the event's ID, its stream
 // (so read models find what they derived from it; empty where the store
-// cannot look an event up by ID) and the paths of the fields whose values
-// and salts are deleted.
+// cannot look an event up by ID), the paths of the fields whose values and
+// salts are deleted, and each path's commitment as the log holds it (the
+// same place in Commitments; public, like the log), which read models put
+// where the value was, exactly as a rebuild from the log would.
 type ErasedField struct {
-	EventID string   `json:"eventId" ledger:"public"`
-	Stream  string   `json:"stream,omitempty" ledger:"public"`
-	Paths   []string `json:"paths" ledger:"public"`
+	EventID     string   `json:"eventId" ledger:"public"`
+	Stream      string   `json:"stream,omitempty" ledger:"public"`
+	Paths       []string `json:"paths" ledger:"public"`
+	Commitments []string `json:"commitments,omitempty" ledger:"public"`
+}
+
+// sortPaths sorts the paths, keeping each commitment with its path.
+func (f ErasedField) sortPaths() ErasedField {
+	type pc struct{ p, c string }
+	pairs := make([]pc, len(f.Paths))
+	for i, p := range f.Paths {
+		pairs[i].p = p
+		if i < len(f.Commitments) {
+			pairs[i].c = f.Commitments[i]
+		}
+	}
+	slices.SortFunc(pairs, func(a, b pc) int { return strings.Compare(a.p, b.p) })
+	out := ErasedField{EventID: f.EventID, Stream: f.Stream, Paths: make([]string, len(pairs))}
+	for i, x := range pairs {
+		out.Paths[i] = x.p
+	}
+	if len(f.Commitments) == len(f.Paths) {
+		out.Commitments = make([]string, len(pairs))
+		for i, x := range pairs {
+			out.Commitments[i] = x.c
+		}
+	}
+	return out
+}
+
+// Commitment returns the commitment recorded for path, if any.
+func (f ErasedField) Commitment(path string) (string, bool) {
+	i := slices.Index(f.Paths, path)
+	if i < 0 || i >= len(f.Commitments) {
+		return "", false
+	}
+	return f.Commitments[i], true
 }
 
 // DataErased: the values and salts of the listed events' sealed fields
@@ -139,9 +175,7 @@ func (e *Erasures) Decide(cmd Command, actor Actor, at time.Time, found []Erased
 		if len(f.Paths) == 0 {
 			continue
 		}
-		f.Paths = slices.Clone(f.Paths)
-		slices.Sort(f.Paths)
-		d.Erased = append(d.Erased, f)
+		d.Erased = append(d.Erased, f.sortPaths())
 	}
 	if len(d.Erased) == 0 {
 		return nil, notFound(RuleEraseTargetNotFound, "no sealed value of the %s named is kept (unknown, or erased already)", target)

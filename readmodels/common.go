@@ -62,6 +62,11 @@ type Stamp struct {
 	// Backdated is the reason a client gave for dating the event in the
 	// past (domain.Occurred.BackdateReason); views mark such events.
 	Backdated string `json:"backdated,omitempty"`
+	// Erased is set once personal or confidential fields of the event were
+	// erased (ledger.data_erased): where their values were, the read
+	// models hold the commitments the log holds, and pages say "erased on
+	// DATE (reason)".
+	Erased *Erasure `json:"erased,omitempty"`
 }
 
 // stampOf returns the Stamp of a stored event.

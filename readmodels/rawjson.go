@@ -256,6 +256,7 @@ func timeOK(t time.Time) bool {
 var trailSlowTypes = map[string]bool{
 	"proposal.submitted": true, "monthly.opened": true, "case.opened": true, "meeting.scheduled": true,
 	"meeting.note_removed": true, "meeting.question_archived": true, "transcript.utterance_deleted": true,
+	"ledger.data_erased": true,
 }
 
 // refJSON is where refsOf finds one identifier in an event's JSON: a

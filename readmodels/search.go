@@ -167,9 +167,37 @@ func (s *Search) Position() eventstore.Position { return eventstore.Position(s.p
 // searchBatch is how many events Run reads at a time.
 const searchBatch = 2000
 
+// Run gathers the documents of many reads into one bleve batch, and so one
+// segment: a batch per read made a segment per 2,000 events, and on a
+// catch-up of a million signatures (which add no document) bleve spent more
+// time merging those segments than anything else (decision 0030).
+const (
+	// searchFlushOps: a batch this large is written at once.
+	searchFlushOps = 5000
+	// searchFlushDelay: once caught up, a batch waits at most this long for
+	// more before it is written (it is written at once when the log is
+	// quiet).
+	searchFlushDelay = time.Second
+)
+
+// pendingBatch is what Run has applied but not yet written to the index.
+type pendingBatch struct {
+	b     *bleve.Batch
+	since time.Time           // when its first operation was added
+	at    eventstore.Position // the last event applied to it
+}
+
 // Run follows the log and indexes it until ctx ends. Call it once.
+//
+// Position (and WaitFor) move only once what the events up to a position
+// changed is in the index. Events that change nothing there (most of the
+// log: signatures) move it at once; the checkpoint kept in the index is
+// written with the documents, or when the log is quiet, so a restart may
+// read again events that changed nothing.
 func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 	after := s.Position()
+	p := &pendingBatch{b: s.idx.NewBatch(), at: after}
+	stored := after // the checkpoint in the index
 	for {
 		events, err := store.ReadAll(ctx, after, searchBatch)
 		if err != nil {
@@ -179,14 +207,29 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 			return fmt.Errorf("search index: read log after %d: %w", after, err)
 		}
 		if len(events) > 0 {
-			if err := s.apply(ctx, events); err != nil {
+			if err := s.apply(ctx, p, events); err != nil {
 				return err
 			}
 			after = events[len(events)-1].Position
+		}
+		caughtUp := len(events) < searchBatch
+		switch {
+		case p.b.Size() >= searchFlushOps, p.b.Size() > 0 && caughtUp && (len(events) == 0 || time.Since(p.since) >= searchFlushDelay):
+			if err := s.flush(p); err != nil {
+				return err
+			}
+			stored = p.at
+		case p.b.Size() == 0 && len(events) == 0 && stored < after:
+			p.b.SetInternal(searchCheckpoint, fmt.Appendf(nil, "%d", after))
+			if err := s.idx.Batch(p.b); err != nil {
+				return fmt.Errorf("search index: checkpoint %d: %w", after, err)
+			}
+			p.b, stored = s.idx.NewBatch(), after
+		case p.b.Size() == 0 && eventstore.Position(s.pos.Load()) < after:
 			s.pos.Store(uint64(after))
 			s.notify()
 		}
-		if len(events) < searchBatch {
+		if caughtUp {
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
@@ -194,6 +237,18 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 			}
 		}
 	}
+}
+
+// flush writes p's batch with its checkpoint, and moves Position to it.
+func (s *Search) flush(p *pendingBatch) error {
+	p.b.SetInternal(searchCheckpoint, fmt.Appendf(nil, "%d", p.at))
+	if err := s.idx.Batch(p.b); err != nil {
+		return fmt.Errorf("search index: write up to %d: %w", p.at, err)
+	}
+	p.b = s.idx.NewBatch()
+	s.pos.Store(uint64(p.at))
+	s.notify()
+	return nil
 }
 
 // notify wakes those waiting for the index to move.
@@ -221,26 +276,41 @@ func (s *Search) WaitFor(ctx context.Context, pos eventstore.Position) error {
 	}
 }
 
-// apply indexes a batch of events and its checkpoint in one bleve batch.
-func (s *Search) apply(ctx context.Context, events []eventstore.Event) error {
+// apply adds what events change in the index to p. An event that reads
+// the index (a speaker reattributed: the utterance's text is read back)
+// first has what is pending written, so that it reads what came before it.
+func (s *Search) apply(ctx context.Context, p *pendingBatch, events []eventstore.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.idx.NewBatch()
 	for _, ev := range events {
 		if _, known := domain.EventSchemaVersion(ev.Type); !known || !searchTypes[ev.Type] {
+			p.at = ev.Position
 			continue
+		}
+		if ev.Type == speakerReattributedType && p.b.Size() > 0 {
+			if err := s.flush(p); err != nil {
+				return err
+			}
 		}
 		e, err := decode(ctx, ev)
 		if err != nil {
 			return fmt.Errorf("search index: %w", err)
 		}
-		if err := s.applyOne(b, ev, e); err != nil {
+		before := p.b.Size()
+		if err := s.applyOne(p.b, ev, e); err != nil {
 			return fmt.Errorf("search index: %s at %d: %w", ev.Type, ev.Position, err)
 		}
+		if before == 0 && p.b.Size() > 0 {
+			p.since = time.Now()
+		}
+		p.at = ev.Position
 	}
-	b.SetInternal(searchCheckpoint, fmt.Appendf(nil, "%d", events[len(events)-1].Position))
-	return s.idx.Batch(b)
+	return nil
 }
+
+// speakerReattributedType is the one event type whose indexing reads the
+// index.
+var speakerReattributedType = domain.TranscriptSpeakerReattributed{}.EventType()
 
 // searchTypes are the event types the index reads.
 var searchTypes = map[string]bool{}
@@ -483,6 +553,9 @@ func (s *Search) Query(ctx context.Context, q SearchQuery) (SearchResult, error)
 	if f := res.Facets["meetings"]; f != nil && f.Terms != nil {
 		s.mu.Lock()
 		for _, t := range f.Terms.Terms() {
+			if t.Term == "" {
+				continue // the results that belong to no meeting
+			}
 			mi := s.meetings[t.Term]
 			out.Meetings = append(out.Meetings, MeetingHits{MeetingID: t.Term, Title: mi.title, CaseID: mi.caseID, Hits: t.Count})
 		}

@@ -185,7 +185,7 @@ type ProposalTally struct {
 	Title      string `json:"title"`
 	Summary    string `json:"summary,omitempty"`
 	// Proposer is the proposer's pseudonym: auditors only.
-	Proposer          string                `json:"proposer,omitempty"`
+	Proposer          string                `json:"proposer,omitempty" erase:"proposer,Submitted"`
 	CompetentMinistry string                `json:"competentMinistry,omitempty"`
 	Status            domain.ProposalStatus `json:"status"`
 	Submitted         *Stamp                `json:"submitted,omitempty"`
@@ -236,7 +236,7 @@ type MilestoneCrossing struct {
 type Establishment struct {
 	SignatureID string `json:"signatureId"`
 	// Signer is the signer's pseudonym: auditors only.
-	Signer    string `json:"signer,omitempty"`
+	Signer    string `json:"signer,omitempty" erase:"signer"`
 	Count     int    `json:"count"`
 	Threshold int    `json:"threshold"`
 	Stamp
@@ -290,8 +290,8 @@ type Missed struct {
 type Invalidation struct {
 	SignatureID string `json:"signatureId"`
 	// Signer and Reason are for auditors only.
-	Signer string `json:"signer,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	Signer string `json:"signer,omitempty" erase:"signer"`
+	Reason string `json:"reason,omitempty" erase:"reason"`
 	// Valid is the number of valid signatures after the removal.
 	Valid int `json:"valid"`
 	Stamp
@@ -636,7 +636,21 @@ var talliesTable = func() *table {
 		})
 	})
 	t.ignore("the PO registry is not a tally", "registry.ministry_registered", "registry.po_registered", "registry.po_renewed", "registry.po_retired", "registry.po_role_changed")
-	t.ignore("an erasure changes no tallies fact: it deletes sealed values beside the log", "ledger.data_erased")
+	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.DataErased) error {
+		for stream, erased := range erasuresOf(ev, e) {
+			id := domain.StreamOf(domain.StreamProposal, stream)
+			if id == "" {
+				continue
+			}
+			if err := forgetDoc[ProposalTally](ctx, tx, collProposals, id, erased); err != nil {
+				return err
+			}
+			if err := forgetDocs[Invalidation](ctx, tx, collInvalidations, id+"/", erased); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	t.ignore("cases are the case board's", "case.proposal_linked", "case.record_ended", "case.lead_assigned", "case.co_organiser_added", "case.co_organiser_removed", "case.stage_changed",
 		"case.stakeholder_added", "case.interview_recorded", "case.material_added", "case.recommendation_recorded", "case.reported_to_premier",
 		"case.directive_recorded", "case.response_recorded")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/eventstore/sealed"
 	"github.com/pdis/collab-ledger/projections"
 )
 
@@ -229,7 +230,7 @@ var trailTable = func() *table {
 	}
 	t.ignore("individual signatures are counted by the tallies; their milestones and establishment are entries", "proposal.signed")
 	t.ignore("the PO registry is no case's trail", "registry.ministry_registered", "registry.po_registered", "registry.po_renewed", "registry.po_retired", "registry.po_role_changed")
-	t.ignore("an erasure is no case's step (it deletes sealed values beside the log; pages do not mark erased fields yet)", "ledger.data_erased")
+	on(t, forgetInTrail) // an erasure is no step: it changes the entries of the events it erased
 	return t
 }()
 
@@ -687,4 +688,63 @@ func deletePath(v any, path []string) bool {
 		return found
 	}
 	return false
+}
+
+// forgetInTrail folds an erasure into the entries of the events it erased:
+// in their data the erased values give way to their commitments, as a
+// rebuild from the log would show them, and their stamps are marked (pages
+// say "erased on DATE (reason)").
+func forgetInTrail(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.DataErased) error {
+	for stream, erased := range erasuresOf(ev, e) {
+		subject := stream
+		if !isSubjectStream(stream) {
+			id := domain.MeetingOfStream(stream)
+			if id == "" {
+				continue
+			}
+			m, ok, err := projections.Get[trailMeeting](ctx, tx, collTrailMeeting, string(id))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			subject = m.Subject
+		}
+		var keys []string
+		err := projections.ScanAll(ctx, tx, collEntries, subject+"/", func(key string, en Entry) error {
+			if erased[en.EventID] != nil {
+				keys = append(keys, key)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, key := range keys {
+			err := projections.Update(ctx, tx, collEntries, key, func(en *Entry) error {
+				forget(en, erased)
+				values := map[string]string{}
+				er := erased[en.EventID]
+				for _, path := range er.field.Paths {
+					if c, ok := er.with(path); ok && path != sealed.ActorPath {
+						values[path] = c
+					}
+				}
+				if len(values) == 0 || len(en.Data) == 0 {
+					return nil
+				}
+				data, err := sealed.Replace(en.Data, values)
+				if err != nil {
+					return fmt.Errorf("%s: forget in %s: %w", TrailName, key, err)
+				}
+				en.Data = data
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

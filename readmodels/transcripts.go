@@ -226,8 +226,8 @@ type VersionImport struct {
 	Revision    int    `json:"revision"`
 	Source      string `json:"source"`
 	ContentHash string `json:"contentHash"`
-	Editor      string `json:"editor"`
-	Reason      string `json:"reason"`
+	Editor      string `json:"editor" erase:"editor"`
+	Reason      string `json:"reason" erase:"reason"`
 	Changes     int    `json:"changes"`
 	Stamp
 }
@@ -296,8 +296,8 @@ type UtteranceVersion struct {
 	Change string `json:"change"`
 	// Editor is the speaker who edited, or whom a staff change is
 	// attributed to; the envelope's actor (in the stamp) issued it.
-	Editor string `json:"editor,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	Editor string `json:"editor,omitempty" erase:"editor"`
+	Reason string `json:"reason,omitempty" erase:"reason"`
 	// ToVersion is the version a revert restored.
 	ToVersion int `json:"toVersion,omitempty"`
 	Stamp
@@ -307,7 +307,7 @@ type UtteranceVersion struct {
 type Reattribution struct {
 	From   domain.Speaker `json:"from"`
 	To     domain.Speaker `json:"to"`
-	Reason string         `json:"reason"`
+	Reason string         `json:"reason" erase:"reason"`
 	// Account says how the speaker's account changed, without naming it
 	// (public views drop the IDs): "linked", "unlinked", "changed", or ""
 	// when it did not.
@@ -334,8 +334,8 @@ type Reclassification struct {
 	From    domain.UtteranceKind `json:"from"`
 	To      domain.UtteranceKind `json:"to"`
 	Speaker *domain.Speaker      `json:"speaker,omitempty"`
-	Editor  string               `json:"editor"`
-	Reason  string               `json:"reason"`
+	Editor  string               `json:"editor" erase:"editor"`
+	Reason  string               `json:"reason" erase:"reason"`
 	Stamp
 }
 
@@ -346,8 +346,8 @@ type UtteranceRemoval struct {
 	How string `json:"how"`
 	// Into is the utterance it was merged into.
 	Into   string `json:"into,omitempty"`
-	Editor string `json:"editor"`
-	Reason string `json:"reason"`
+	Editor string `json:"editor" erase:"editor"`
+	Reason string `json:"reason" erase:"reason"`
 	Stamp
 }
 
@@ -369,14 +369,14 @@ type Note struct {
 type NoteRevision struct {
 	Revision int    `json:"revision"`
 	Text     string `json:"text"`
-	Reason   string `json:"reason,omitempty"`
+	Reason   string `json:"reason,omitempty" erase:"reason"`
 	Stamp
 }
 
 // Removal is the removal of a note or the archiving of a question: why,
 // and (in the stamp) who and when.
 type Removal struct {
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty" erase:"reason"`
 	Stamp
 }
 
@@ -580,7 +580,7 @@ var transcriptsTable = func() *table {
 		"proposal.established", "proposal.signature_invalidated", "proposal.expired", "proposal.response_deadline_extended",
 		"proposal.responded", "proposal.response_deadline_missed")
 	t.ignore("the PO registry is not a meeting's", "registry.ministry_registered", "registry.po_registered", "registry.po_renewed", "registry.po_retired", "registry.po_role_changed")
-	t.ignore("an erasure changes no transcripts fact: it deletes sealed values beside the log", "ledger.data_erased")
+	on(t, forgetInMeetings)
 	t.ignore("votes are the tallies'", "monthly.opened", "monthly.candidate_added", "monthly.ballot_cast", "monthly.closed")
 	t.ignore("cases are the case board's (a meeting names its case when scheduled)", "case.proposal_linked", "case.record_ended", "case.opened", "case.lead_assigned", "case.co_organiser_added",
 		"case.co_organiser_removed", "case.stage_changed", "case.stakeholder_added", "case.interview_recorded", "case.material_added",
@@ -902,4 +902,84 @@ func orderUtterances(us []Utterance, v View) (out []Utterance, live, removed int
 		out = append(out, u)
 	}
 	return out, live, removed
+}
+
+// forgetInMeetings folds an erasure: in each meeting whose events it
+// erased, the erased values give way to their commitments (as a rebuild
+// would show them) and the events' stamps are marked; the meeting's last
+// change moves to the erasure, so cached pages are drawn again.
+func forgetInMeetings(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.DataErased) error {
+	for stream, erased := range erasuresOf(ev, e) {
+		id := domain.MeetingOfStream(stream)
+		if id == "" {
+			continue
+		}
+		prefix := string(id) + "/"
+		err := errors.Join(
+			forgetDoc[MeetingRecord](ctx, tx, collMeetings, string(id), erased),
+			forgetDocs[UtteranceVersion](ctx, tx, collVersions, prefix, erased),
+			forgetDocs[Note](ctx, tx, collNotes, prefix, erased),
+			forgetDocs[Question](ctx, tx, collQuestions, prefix, erased),
+			forgetSpeakers(ctx, tx, prefix, erased),
+		)
+		if err != nil {
+			return err
+		}
+		pos := projections.Encoded(strconv.AppendUint(nil, uint64(ev.Position), 10))
+		if err := tx.Put(ctx, collChanges, string(id), pos); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forgetSpeakers forgets in a meeting's utterances: their histories, and
+// the speaker in force, which came from the last reattribution, else from
+// the utterance's origin (its part's, for a split).
+func forgetSpeakers(ctx context.Context, tx projections.Tx, prefix string, erased map[string]*erasedEvent) error {
+	forgetOne := func(u *Utterance) bool {
+		changed := forget(u, erased)
+		if u.Speaker == nil || u.Speaker.ActorID == "" {
+			return changed
+		}
+		var c string
+		var ok bool
+		if n := len(u.Reattributions); n > 0 {
+			if r := u.Reattributions[n-1]; r.Erased != nil && r.To.ActorID != u.Speaker.ActorID {
+				c, ok = r.To.ActorID, true
+			}
+		} else if o := erased[u.Origin.EventID]; o != nil {
+			path := "speaker.actorId"
+			if u.Origin.How == domain.ChangeSplit { // parts are numbered from 1
+				path = "parts." + strconv.Itoa(u.Origin.Part-1) + ".speaker.actorId"
+			}
+			c, ok = o.with(path)
+		}
+		if ok && c != u.Speaker.ActorID {
+			s := *u.Speaker
+			s.ActorID = c
+			u.Speaker = &s
+			changed = true
+		}
+		return changed
+	}
+	var keys []string
+	err := projections.ScanAll(ctx, tx, collUtterances, prefix, func(key string, u Utterance) error {
+		if forgetOne(&u) {
+			keys = append(keys, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, key := range keys {
+		if err := projections.Update(ctx, tx, collUtterances, key, func(u *Utterance) error {
+			forgetOne(u)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -120,6 +120,7 @@ func (s *server) registerAPI(mux *http.ServeMux) []string {
 	s.registerTokens(handle)
 	s.registerFeeds(handle)
 	s.registerMetrics(handle)
+	s.registerExport(handle)
 	if s.cfg.Ledger == nil {
 		return patterns
 	}

@@ -538,7 +538,7 @@ func (s *server) formPost(w http.ResponseWriter, r *http.Request) {
 			rv.Made = append(rv.Made, MadeID{Field: f.name, Label: p.T(f.label), Value: v})
 		}
 	}
-	s.sessions.remember(sess, cid, doneForm{Command: name, Result: rv})
+	s.sessions.remember(r.Context(), sess, cid, doneForm{Command: name, Result: rv})
 	http.Redirect(w, r, "/me/recorded/"+cid, http.StatusSeeOther)
 }
 

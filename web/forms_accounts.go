@@ -106,7 +106,7 @@ func (s *server) accountsPost(w http.ResponseWriter, r *http.Request) {
 		s.renderAccounts(w, r, p, sess, r.PostFormValue, cid, []FieldError{{Field: field, Message: ruleMessage(p, re)}}, http.StatusUnprocessableEntity)
 		return
 	}
-	s.sessions.remember(sess, cid, doneForm{Command: "accounts"})
+	s.sessions.remember(r.Context(), sess, cid, doneForm{Command: "accounts"})
 	http.Redirect(w, r, "/admin/accounts", http.StatusSeeOther)
 }
 

@@ -123,13 +123,7 @@ func TestFormsAccessible(t *testing.T) {
 				t.Fatal(err)
 			}
 			pages++
-			for _, v := range axeCheck(t, ctx, script) {
-				var where []string
-				for _, n := range v.Nodes {
-					where = append(where, jsonString(n.Target))
-				}
-				t.Errorf("%s at %d px: %s (%s) at %v", what, width, v.ID, v.Help, where)
-			}
+			axeReport(t, ctx, script, fmt.Sprintf("%s at %d px", what, width))
 		}
 		if err := chromedp.Run(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
 			t.Fatal(err)
@@ -207,6 +201,19 @@ func TestFormsAccessible(t *testing.T) {
 		}
 	}
 	t.Logf("%d pages checked", pages)
+}
+
+// axeReport runs axe-core on the page shown and reports each violation
+// as an error of what.
+func axeReport(t *testing.T, ctx context.Context, script, what string) {
+	t.Helper()
+	for _, v := range axeCheck(t, ctx, script) {
+		var where []string
+		for _, n := range v.Nodes {
+			where = append(where, jsonString(n.Target))
+		}
+		t.Errorf("%s: %s (%s) at %v", what, v.ID, v.Help, where)
+	}
 }
 
 func awaitPromise(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }

@@ -153,7 +153,7 @@ func (s *server) editPost(w http.ResponseWriter, r *http.Request) {
 		var res app.Result
 		res, err = s.cfg.Ledger.Execute(ctx, actor, domain.EditUtterance{MeetingID: domain.MeetingID(mid), UtteranceID: domain.UtteranceID(uid), Paragraphs: proposed}, app.WithCommandID(v.CID))
 		if err == nil {
-			s.sessions.remember(sess, v.CID, doneForm{Command: domain.CmdEditUtterance, Result: recordedView(domain.CmdEditUtterance, res)})
+			s.sessions.remember(r.Context(), sess, v.CID, doneForm{Command: domain.CmdEditUtterance, Result: recordedView(domain.CmdEditUtterance, res)})
 			http.Redirect(w, r, "/me/recorded/"+v.CID, http.StatusSeeOther)
 			return
 		}

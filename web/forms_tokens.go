@@ -90,7 +90,7 @@ func (s *server) tokensPost(w http.ResponseWriter, r *http.Request) {
 			refused("", err)
 			return
 		}
-		s.sessions.remember(sess, cid, doneForm{Command: "tokens.revoke"})
+		s.sessions.remember(r.Context(), sess, cid, doneForm{Command: "tokens.revoke"})
 		http.Redirect(w, r, "/admin/tokens", http.StatusSeeOther)
 		return
 	}
@@ -113,6 +113,6 @@ func (s *server) tokensPost(w http.ResponseWriter, r *http.Request) {
 		refused(field, err)
 		return
 	}
-	s.sessions.remember(sess, cid, doneForm{Command: "tokens.issue"})
+	s.sessions.remember(r.Context(), sess, cid, doneForm{Command: "tokens.issue"})
 	s.renderTokens(w, r, p, sess, func(string) string { return "" }, uuid.NewString(), nil, tok.Token, http.StatusOK)
 }

@@ -168,3 +168,62 @@ func TestRefusalInPageLanguage(t *testing.T) {
 		t.Errorf("English page: %q", en)
 	}
 }
+
+// TestRuleReasonsAreNamed: a reason the domain writes together with the
+// rule that decided it (a candidate skipped by a rule) is shown by that
+// rule, so every such rule in the domain's source has a "skip.<rule>"
+// label in both languages.
+func TestRuleReasonsAreNamed(t *testing.T) {
+	fset := token.NewFileSet()
+	paths, err := filepath.Glob("../domain/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := 0
+	for _, path := range paths {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			cl, ok := n.(*ast.CompositeLit)
+			if !ok {
+				return true
+			}
+			var rule string
+			hasReason := false
+			for _, el := range cl.Elts {
+				kv, ok := el.(*ast.KeyValueExpr)
+				if !ok {
+					continue
+				}
+				k, _ := kv.Key.(*ast.Ident)
+				switch {
+				case k == nil:
+				case k.Name == "Reason":
+					hasReason = true
+				case k.Name == "Rule":
+					if lit, ok := kv.Value.(*ast.BasicLit); ok {
+						rule, _ = strconv.Unquote(lit.Value)
+					}
+				}
+			}
+			if !hasReason || rule == "" {
+				return true
+			}
+			rules++
+			for _, lang := range []string{LangZhHant, LangEn} {
+				if _, ok := catalogue[lang]["skip."+rule]; !ok {
+					t.Errorf("%s: the reason written with rule %s has no %s label skip.%s", fset.Position(cl.Pos()), rule, lang, rule)
+				}
+			}
+			return true
+		})
+	}
+	if rules == 0 {
+		t.Fatal("found no reason written with its rule; the parser lost them")
+	}
+}

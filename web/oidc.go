@@ -215,7 +215,10 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		refuse("resolve identity", err)
 		return
 	}
-	s.beginSession(w, r, sess)
+	if err := s.beginSession(w, r, sess); err != nil {
+		refuse("keep the session", err)
+		return
+	}
 	http.Redirect(w, r, pend.returnTo, http.StatusSeeOther)
 }
 

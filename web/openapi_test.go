@@ -112,13 +112,13 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 	if doc.OpenAPI != "3.1.0" {
 		t.Errorf("openapi %q, want 3.1.0", doc.OpenAPI)
 	}
-	cfg := Config{Store: nil, Ledger: stubExecutor{}, Tokens: stubAuth{}, ReadSide: stubReadSide{}, Proofs: stubProofs{}, JoinFeed: stubFeed{}, Metrics: prometheus.NewRegistry()}
+	cfg := Config{Store: nil, Ledger: stubExecutor{}, Tokens: stubAuth{}, ReadSide: stubReadSide{}, Proofs: stubProofs{}, JoinFeed: stubFeed{}, Metrics: prometheus.NewRegistry(), Export: &ExportConfig{}}
 	store, err := bbolt.Open(context.Background(), bbolt.Config{Path: filepath.Join(t.TempDir(), "l.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	h, err := New(Config{Store: store, Ledger: stubExecutor{}, Tokens: stubAuth{}, ReadSide: stubReadSide{}, Proofs: stubProofs{}, JoinFeed: stubFeed{}, Metrics: prometheus.NewRegistry()})
+	h, err := New(Config{Store: store, Ledger: stubExecutor{}, Tokens: stubAuth{}, ReadSide: stubReadSide{}, Proofs: stubProofs{}, JoinFeed: stubFeed{}, Metrics: prometheus.NewRegistry(), Export: &ExportConfig{Store: store}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,14 +169,39 @@ func (p *Page) L(kind string, value any) string {
 
 // Reason shows a reason in the page's language when the system wrote it
 // (domain.SystemReason), and as written when a person gave it.
-func (p *Page) Reason(s string) string {
+func (p *Page) Reason(s string) template.HTML {
 	if n, ok := domain.ReasonName(s); ok {
-		if p.Lang == LangEn {
-			return n.EN
-		}
-		return n.ZH
+		return template.HTML(template.HTMLEscapeString(reasonIn(p.Lang, n)))
+	}
+	return p.Text(s)
+}
+
+// Skipped says why a candidate with enough votes was not selected, in the
+// page's language by the rule that kept it out ("skip.<rule>", with the
+// organiser's name), else as the domain wrote it.
+func (p *Page) Skipped(s *domain.SkippedCandidate, organiser any) template.HTML {
+	if s == nil {
+		return ""
+	}
+	if f, ok := catalogue[p.Lang]["skip."+s.Rule]; ok {
+		return template.HTML(template.HTMLEscapeString(fmt.Sprintf(f, p.MName(fmt.Sprint(organiser)))))
+	}
+	return p.Text(s.Reason)
+}
+
+// reasonText is Reason as plain text.
+func reasonText(lang, s string) string {
+	if n, ok := domain.ReasonName(s); ok {
+		return reasonIn(lang, n)
 	}
 	return s
+}
+
+func reasonIn(lang string, n domain.Name) string {
+	if lang == LangEn {
+		return n.EN
+	}
+	return n.ZH
 }
 
 // Actor names who recorded something: their role, and their ID where the
@@ -440,7 +465,7 @@ func (s *server) pageCase(w http.ResponseWriter, r *http.Request) {
 		row.Badge = marks.badge(e.Position, e.EventID)
 		d.Trail = append(d.Trail, row)
 	}
-	d.TrailHTML = trailHTML(d.Trail, p.T("case.trail.redacted"), p.T("common.backdated"))
+	d.TrailHTML = trailHTML(p, d.Trail)
 	if page.Next != 0 {
 		d.NextURL = withQuery(r.URL, map[string]string{"after": strconv.FormatUint(uint64(page.Next), 10), "n": strconv.Itoa(d.TrailFrom + len(page.Entries))}) + "#trail"
 	}
@@ -493,7 +518,7 @@ func trailRow(p *Page, e readmodels.Entry) TrailRow {
 			case "verdict":
 				sv = p.L("verdict", sv)
 			case "reason":
-				sv = p.Reason(sv)
+				sv = reasonText(p.Lang, sv)
 			}
 			row.Details = append(row.Details, Detail{Label: p.T("field." + f), Value: truncate(sv, 280)})
 		}

@@ -160,4 +160,53 @@ func TestBrowserJournalist(t *testing.T) {
 	if !strings.Contains(ministry, "逾期未回應 1") {
 		t.Errorf("the ministry's summary reads %q", ministry)
 	}
+
+	// What the case looked like before the vote: the monthly vote of
+	// 2019-03-06 selected it; as of the day before, through each page's
+	// "see an earlier moment" form on the occurred clock, the case did not
+	// exist yet, its proposal was already established, and the day after
+	// the vote the case had just had its topic set.
+	asOf := func(path, date string) chromedp.Tasks {
+		return chromedp.Tasks{
+			chromedp.Navigate(pe.srv.URL + path),
+			chromedp.WaitVisible(".asof-form", chromedp.ByQuery),
+			chromedp.SetValue(`.asof-form input[name="asof"]`, date, chromedp.ByQuery),
+			chromedp.SetValue(`.asof-form select[name="clock"]`, "occurred", chromedp.ByQuery),
+			chromedp.Click(`.asof-form button[type="submit"]`, chromedp.ByQuery),
+		}
+	}
+	var notYet, proposalBanner, proposalStatus, caseBanner, caseStage, liveURL string
+	var bannersNow int
+	err = chromedp.Run(bctx,
+		asOf("/cases/57", "2019-03-05"),
+		chromedp.WaitVisible("#error-live", chromedp.ByQuery),
+		chromedp.Text("main", &notYet, chromedp.ByQuery),
+		asOf("/proposals/p-1", "2019-03-05"),
+		chromedp.WaitVisible("#asof-banner", chromedp.ByQuery),
+		chromedp.Text("#asof-banner", &proposalBanner, chromedp.ByQuery),
+		chromedp.Text("#proposal-status", &proposalStatus, chromedp.ByQuery),
+		asOf("/cases/57", "2019-03-07"),
+		chromedp.WaitVisible("#asof-banner", chromedp.ByQuery),
+		chromedp.Text("#asof-banner", &caseBanner, chromedp.ByQuery),
+		chromedp.Text("#case-stage", &caseStage, chromedp.ByQuery),
+		chromedp.Click("#asof-live", chromedp.ByQuery),
+		chromedp.WaitVisible("#case-title", chromedp.ByQuery),
+		chromedp.Location(&liveURL),
+		chromedp.Evaluate(`document.querySelectorAll('#asof-banner').length`, &bannersNow),
+	)
+	if err != nil {
+		t.Fatalf("as of before the vote: %v", err)
+	}
+	if !strings.Contains(notYet, "案件 57 尚未存在") || !strings.Contains(notYet, "2019-03-05 23:59") {
+		t.Errorf("the case before the vote: %q", notYet)
+	}
+	if !strings.Contains(proposalBanner, "發生時鐘") || !strings.Contains(proposalBanner, "2019-03-05 23:59") || proposalStatus != "已成案" {
+		t.Errorf("the proposal before the vote: banner %q, status %q", proposalBanner, proposalStatus)
+	}
+	if !strings.Contains(caseBanner, "2019-03-07 23:59") || caseStage != "設定議題" {
+		t.Errorf("the case the day after the vote: banner %q, stage %q", caseBanner, caseStage)
+	}
+	if !strings.HasSuffix(liveURL, "/cases/57") || bannersNow != 0 {
+		t.Errorf("back to now: %s, %d banners", liveURL, bannersNow)
+	}
 }

@@ -123,13 +123,13 @@ func utteranceHTML(b *strings.Builder, l *pageLabels, row *UtteranceRow, badge t
 	case domain.UtteranceSpeech:
 		b.WriteString(`<h3 class="speaker">`)
 		if u.Speaker != nil {
-			escape(b, u.Speaker.Name)
+			escapeIn(b, l.p.Lang, u.Speaker.Name)
 		}
 		b.WriteString(`</h3>`)
 	case "heading":
 		b.WriteString(`<h3 class="heading">`)
 		for _, t := range row.Text {
-			escape(b, t)
+			escapeIn(b, l.p.Lang, t)
 		}
 		b.WriteString(`</h3>`)
 	default:
@@ -140,9 +140,7 @@ func utteranceHTML(b *strings.Builder, l *pageLabels, row *UtteranceRow, badge t
 	b.WriteString("\n    ")
 	if u.Kind != "heading" {
 		for _, t := range row.Text {
-			b.WriteString(`<p>`)
-			escape(b, t)
-			b.WriteString(`</p>`)
+			paragraphIn(b, l.p.Lang, t)
 		}
 	}
 	if badge != "" {
@@ -154,14 +152,14 @@ func utteranceHTML(b *strings.Builder, l *pageLabels, row *UtteranceRow, badge t
 		b.WriteString("\n    <p class=\"removed-note\"><strong>")
 		escape(b, l.removed)
 		b.WriteString(`</strong>: `)
-		escape(b, u.Removed.Reason)
+		escapeIn(b, l.p.Lang, u.Removed.Reason)
 		b.WriteString(`</p>`)
 	}
 	for _, ra := range u.Reattributions {
 		b.WriteString("\n    <p class=\"reattributed\">")
 		escape(b, reattributionText(l.p, ra))
 		b.WriteString(` — `)
-		escape(b, ra.Reason)
+		escapeIn(b, l.p.Lang, ra.Reason)
 		b.WriteString(` <span class="stamp">`)
 		timeTag(b, ra.OccurredAt)
 		b.WriteString(`</span></p>`)
@@ -240,13 +238,13 @@ func versionHTML(b *strings.Builder, l *pageLabels, v *VersionRow) {
 		b.WriteString(` · `)
 		escape(b, l.editor)
 		b.WriteString(`: `)
-		escape(b, v.Editor)
+		escapeIn(b, l.p.Lang, v.Editor)
 	}
 	if v.Reason != "" {
 		b.WriteString(` · `)
 		escape(b, l.reason)
 		b.WriteString(`: `)
-		escape(b, v.Reason)
+		escapeIn(b, l.p.Lang, v.Reason)
 	}
 	b.WriteString("</p>\n          ")
 	if len(v.Diff) > 0 {
@@ -263,7 +261,7 @@ func versionHTML(b *strings.Builder, l *pageLabels, v *VersionRow) {
 					b.WriteString(`<ins><span class="sr-only">`)
 					escape(b, l.ins)
 					b.WriteString(`</span>`)
-					escape(b, c.Text)
+					escapeIn(b, l.p.Lang, c.Text)
 					b.WriteString(`<span class="sr-only">`)
 					escape(b, l.insEnd)
 					b.WriteString(`</span></ins>`)
@@ -271,12 +269,12 @@ func versionHTML(b *strings.Builder, l *pageLabels, v *VersionRow) {
 					b.WriteString(`<del><span class="sr-only">`)
 					escape(b, l.del)
 					b.WriteString(`</span>`)
-					escape(b, c.Text)
+					escapeIn(b, l.p.Lang, c.Text)
 					b.WriteString(`<span class="sr-only">`)
 					escape(b, l.delEnd)
 					b.WriteString(`</span></del>`)
 				default:
-					escape(b, c.Text)
+					escapeIn(b, l.p.Lang, c.Text)
 				}
 			}
 			b.WriteString(`</p>`)
@@ -284,9 +282,7 @@ func versionHTML(b *strings.Builder, l *pageLabels, v *VersionRow) {
 		b.WriteString("\n          </div>")
 	} else {
 		for _, t := range v.Text {
-			b.WriteString(`<p>`)
-			escape(b, t)
-			b.WriteString(`</p>`)
+			paragraphIn(b, l.p.Lang, t)
 		}
 	}
 	b.WriteString("\n        </li>")
@@ -473,29 +469,35 @@ func (m *ledgerMarks) badge(pos eventstore.Position, id string) template.HTML {
 }
 
 // trailHTML writes the case trail's rows (<tr>…</tr>, as case.html showed
-// them with its template), every value escaped. redacted is the label of
-// a redacted entry.
-func trailHTML(rows []TrailRow, redacted, backdated string) template.HTML {
+// them with its template), every value escaped, each cell labelled by its
+// column for the narrow screen's reflow, what people wrote marked with its
+// language.
+func trailHTML(p *Page, rows []TrailRow) template.HTML {
+	redacted, backdated := p.T("case.trail.redacted"), p.T("common.backdated")
+	var col [6]string
+	for i, k := range []string{"common.occurred", "case.trail.step", "case.trail.detail", "common.actor", "common.recorded", "common.position"} {
+		col[i] = template.HTMLEscapeString(p.T(k))
+	}
 	var b strings.Builder
-	b.Grow(len(rows) * 700)
+	b.Grow(len(rows) * 800)
 	for i := range rows {
 		r := &rows[i]
-		b.WriteString("<tr>\n    <td><time datetime=\"")
+		b.WriteString("<tr>\n    <td data-label=\"" + col[0] + "\"><time datetime=\"")
 		escape(&b, r.OccurredISO)
 		b.WriteString(`">`)
 		escape(&b, r.OccurredText)
 		b.WriteString("</time>")
 		backdatedHTML(&b, backdated, r.Backdated)
-		b.WriteString("</td>\n    <th scope=\"row\">")
+		b.WriteString("</td>\n    <th scope=\"row\" data-label=\"" + col[1] + "\">")
 		escape(&b, r.StepLabel)
 		b.WriteString(` <code>`)
 		escape(&b, r.Type)
-		b.WriteString("</code></th>\n    <td>")
+		b.WriteString("</code></th>\n    <td data-label=\"" + col[2] + "\">")
 		for _, d := range r.Details {
 			b.WriteString(`<span class="detail">`)
 			escape(&b, d.Label)
 			b.WriteString(`: `)
-			escape(&b, d.Value)
+			escapeIn(&b, p.Lang, d.Value)
 			b.WriteString(`</span> `)
 		}
 		if r.Link != "" {
@@ -510,13 +512,13 @@ func trailHTML(rows []TrailRow, redacted, backdated string) template.HTML {
 			escape(&b, redacted)
 			b.WriteString(`)</em>`)
 		}
-		b.WriteString("</td>\n    <td>")
-		escape(&b, r.ActorText)
-		b.WriteString("</td>\n    <td><time datetime=\"")
+		b.WriteString("</td>\n    <td data-label=\"" + col[3] + "\">")
+		escapeIn(&b, p.Lang, r.ActorText)
+		b.WriteString("</td>\n    <td data-label=\"" + col[4] + "\"><time datetime=\"")
 		escape(&b, r.RecordedISO)
 		b.WriteString(`">`)
 		escape(&b, r.RecordedText)
-		b.WriteString("</time></td>\n    <td>")
+		b.WriteString("</time></td>\n    <td data-label=\"" + col[5] + "\">")
 		b.WriteString(itoa64(uint64(r.Position)))
 		if r.Badge != "" {
 			b.WriteString(" ")
@@ -525,4 +527,28 @@ func trailHTML(rows []TrailRow, redacted, backdated string) template.HTML {
 		b.WriteString("</td>\n  </tr>")
 	}
 	return template.HTML(b.String())
+}
+
+// escapeIn writes s escaped, inside <span lang="…"> when it is written in
+// another language than the page's (langAttr).
+func escapeIn(b *strings.Builder, page, s string) {
+	if a := langAttr(page, s); a != "" {
+		b.WriteString(`<span`)
+		b.WriteString(a)
+		b.WriteString(`>`)
+		escape(b, s)
+		b.WriteString(`</span>`)
+		return
+	}
+	escape(b, s)
+}
+
+// paragraphIn writes s as a <p>, marked with its language when it is not
+// the page's.
+func paragraphIn(b *strings.Builder, page, s string) {
+	b.WriteString(`<p`)
+	b.WriteString(langAttr(page, s))
+	b.WriteString(`>`)
+	escape(b, s)
+	b.WriteString(`</p>`)
 }

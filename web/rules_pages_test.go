@@ -154,8 +154,8 @@ func TestPageSignatureChartCountsValidSignatures(t *testing.T) {
 	}
 	// Hourly buckets: 09:00 (+2 → 2), 11:00 (+1 → 3), 15:00 (−1 → 2).
 	mustContain(t, "chart", body, `class="deadline"`, `class="threshold"`, "Signing closes",
-		`<time datetime="2024-09-21T01:00:00Z">2024-09-21 09:00</time></td><th scope="row">+2</th><td>2</td>`,
-		`<time datetime="2024-09-21T03:00:00Z">2024-09-21 11:00</time></td><th scope="row">+1</th><td>3</td>`,
-		`<time datetime="2024-09-21T07:00:00Z">2024-09-21 15:00</time></td><th scope="row">+0 / −1</th><td>2</td>`,
+		`<time datetime="2024-09-21T01:00:00Z">2024-09-21 09:00</time></td><th scope="row" data-label="Signed / invalidated">+2</th><td data-label="Count">2</td>`,
+		`<time datetime="2024-09-21T03:00:00Z">2024-09-21 11:00</time></td><th scope="row" data-label="Signed / invalidated">+1</th><td data-label="Count">3</td>`,
+		`<time datetime="2024-09-21T07:00:00Z">2024-09-21 15:00</time></td><th scope="row" data-label="Signed / invalidated">+0 / −1</th><td data-label="Count">2</td>`,
 		"valid signatures (invalidated ones taken off) from publication to 2024-11-19: 2 now, at most 3")
 }

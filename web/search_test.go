@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/readmodels"
 	"github.com/pdis/collab-ledger/web"
 )
@@ -23,7 +24,8 @@ func withSearch(t *testing.T) func(*web.Config) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			if err := idx.Run(ctx, cfg.Store); err != nil && !errors.Is(err, context.Canceled) {
+			// The store closes first (its cleanup was registered later).
+			if err := idx.Run(ctx, cfg.Store); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, eventstore.ErrClosed) {
 				t.Errorf("search index: %v", err)
 			}
 		}()

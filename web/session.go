@@ -5,7 +5,8 @@ package web
 // A person signs in (oidc.go, or the development sign-in of
 // session_dev.go) and gets a server-side session: a random 32-byte ID in a
 // cookie, the server keeping only the ID's SHA-256 with the actor the
-// session acts as. The cookie is HttpOnly and SameSite=Lax, Secure (and
+// session acts as, in SignIn.Sessions (PostgreSQL: every server sees it;
+// a bbolt file: it survives a restart; decision 0036). The cookie is HttpOnly and SameSite=Lax, Secure (and
 // named __Host-session) whenever the ledger is reached over HTTPS, and has
 // no Max-Age: it ends with the browser, and the server ends the session
 // after SignIn.SessionTTL in any case. Every sign-in makes a new ID and
@@ -17,10 +18,15 @@ package web
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -28,6 +34,7 @@ import (
 
 	"github.com/pdis/collab-ledger/accounts"
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/sessionstore"
 )
 
 // SignIn configures signing in to the pages. A nil SignIn in Config serves
@@ -48,6 +55,10 @@ type SignIn struct {
 	// DevActors are offered ready-made by the development sign-in (the
 	// demo's people).
 	DevActors []DevActor
+	// Sessions keeps the sessions: sessionstore.Postgres to share them
+	// between servers, sessionstore.Bolt to keep them over a restart of
+	// the embedded server. Nil: in memory (lost at restart).
+	Sessions sessionstore.Store
 	// SessionTTL ends a session this long after sign-in. Default 8 hours.
 	SessionTTL time.Duration
 	// Now is the clock. Default time.Now.
@@ -70,12 +81,16 @@ type session struct {
 	// citizens and development sign-ins.
 	identityKey string
 	// issuer and subject are shown to the person on their own page, so
-	// that they can tell staff which identity to list; never stored.
+	// that they can tell staff which identity to list; kept only sealed
+	// with a key derived from the session's ID (sealedIdentity).
 	issuer, subject string
-	dev             bool
-	csrf            string
-	created         time.Time
-	expires         time.Time
+	sealedIdentity  []byte
+	// key is the SHA-256 of the session's ID, what the store keys it by.
+	key     sessionstore.Key
+	dev     bool
+	csrf    string
+	created time.Time
+	expires time.Time
 	// done maps the command IDs of forms already recorded to where they
 	// led, so that a form posted twice records once.
 	done  map[string]doneForm
@@ -84,20 +99,29 @@ type session struct {
 
 // doneForm is what a recorded form led to.
 type doneForm struct {
-	Command string
-	Result  RecordedView
+	Command string       `json:"command"`
+	Result  RecordedView `json:"result"`
 }
 
-// sessions keeps the sessions in memory, keyed by the SHA-256 of their ID.
+// sessions keeps the sessions in a sessionstore.Store (SignIn.Sessions:
+// PostgreSQL shared by every server, a bbolt file beside the embedded
+// store, or memory), keyed by the SHA-256 of their ID. What is kept names
+// nobody by itself: the identity a person signed in with is sealed with a
+// key derived from the session's ID, which only their browser holds.
 type sessions struct {
-	mu  sync.Mutex
-	m   map[[32]byte]*session
-	ttl time.Duration
-	now func() time.Time
+	store sessionstore.Store
+	ttl   time.Duration
+	now   func() time.Time
+	log   *slog.Logger
+	// mu serialises this process's read-modify-write of a session's
+	// recorded forms. Two servers recording forms of one session at the
+	// same instant may each keep only their own; the ledger still records
+	// each command once (its command ID).
+	mu sync.Mutex
 }
 
-func newSessions(ttl time.Duration, now func() time.Time) *sessions {
-	return &sessions{m: map[[32]byte]*session{}, ttl: ttl, now: now}
+func newSessions(store sessionstore.Store, ttl time.Duration, now func() time.Time, log *slog.Logger) *sessions {
+	return &sessions{store: store, ttl: ttl, now: now, log: log}
 }
 
 func randomToken() string {
@@ -108,46 +132,140 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// start makes a new session for actor and returns its ID.
-func (ss *sessions) start(s *session) string {
+// storedSession is a session as kept.
+type storedSession struct {
+	Actor       domain.Actor `json:"actor"`
+	IdentityKey string       `json:"identityKey,omitempty"`
+	// Identity is issuer NUL subject, sealed (AES-256-GCM, nonce first)
+	// with identityKeyOf(the session's ID).
+	Identity []byte       `json:"identity,omitempty"`
+	Dev      bool         `json:"dev,omitempty"`
+	CSRF     string       `json:"csrf"`
+	Created  time.Time    `json:"created"`
+	Expires  time.Time    `json:"expires"`
+	Done     []storedForm `json:"done,omitempty"`
+}
+
+// storedForm is a recorded form, in the order recorded.
+type storedForm struct {
+	CID  string   `json:"cid"`
+	Form doneForm `json:"form"`
+}
+
+// identityKeyOf is the key a session's identity is sealed with.
+func identityKeyOf(id string) []byte {
+	k := sha256.Sum256([]byte("collab-ledger session identity\x00" + id))
+	return k[:]
+}
+
+func identityAEAD(id string) cipher.AEAD {
+	block, err := aes.NewCipher(identityKeyOf(id))
+	if err != nil {
+		panic("aes: " + err.Error()) // a 32-byte key never fails
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic("gcm: " + err.Error())
+	}
+	return aead
+}
+
+// sealIdentity seals issuer and subject for the session of id; nil if both
+// are empty.
+func sealIdentity(id, issuer, subject string) []byte {
+	if issuer == "" && subject == "" {
+		return nil
+	}
+	aead := identityAEAD(id)
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		panic("crypto/rand: " + err.Error())
+	}
+	return aead.Seal(nonce, nonce, []byte(issuer+"\x00"+subject), nil)
+}
+
+// openIdentity opens what sealIdentity sealed ("", "" if it cannot).
+func openIdentity(id string, sealed []byte) (issuer, subject string) {
+	aead := identityAEAD(id)
+	if len(sealed) < aead.NonceSize() {
+		return "", ""
+	}
+	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], nil)
+	if err != nil {
+		return "", ""
+	}
+	issuer, subject, _ = strings.Cut(string(plain), "\x00")
+	return issuer, subject
+}
+
+// put keeps s.
+func (ss *sessions) put(ctx context.Context, s *session) error {
+	st := storedSession{Actor: s.actor, IdentityKey: s.identityKey, Identity: s.sealedIdentity, Dev: s.dev, CSRF: s.csrf, Created: s.created, Expires: s.expires}
+	for _, cid := range s.order {
+		st.Done = append(st.Done, storedForm{CID: cid, Form: s.done[cid]})
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("session: encode: %w", err)
+	}
+	return ss.store.Put(ctx, s.key, sessionstore.Record{Expires: s.expires, Data: data})
+}
+
+// start keeps a new session and returns its ID.
+func (ss *sessions) start(ctx context.Context, s *session) (string, error) {
 	id := randomToken()
 	now := ss.now()
-	s.csrf, s.created, s.expires, s.done = randomToken(), now, now.Add(ss.ttl), map[string]doneForm{}
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	for k, old := range ss.m { // sweep the expired
-		if !now.Before(old.expires) {
-			delete(ss.m, k)
-		}
+	s.key = sha256.Sum256([]byte(id))
+	s.csrf, s.created, s.expires, s.done, s.order = randomToken(), now, now.Add(ss.ttl), map[string]doneForm{}, nil
+	s.sealedIdentity = sealIdentity(id, s.issuer, s.subject)
+	if err := ss.store.Sweep(ctx, now); err != nil { // the expired go
+		ss.log.Warn("sessions: sweep", "err", err)
 	}
-	ss.m[sha256.Sum256([]byte(id))] = s
-	return id
+	if err := ss.put(ctx, s); err != nil {
+		return "", err
+	}
+	return id, nil
 }
 
 // get returns the live session of id, or nil.
-func (ss *sessions) get(id string) *session {
+func (ss *sessions) get(ctx context.Context, id string) *session {
 	if id == "" {
 		return nil
 	}
-	k := sha256.Sum256([]byte(id))
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	s, ok := ss.m[k]
+	key := sha256.Sum256([]byte(id))
+	rec, ok, err := ss.store.Get(ctx, key, ss.now())
+	if err != nil {
+		ss.log.Error("sessions: get", "err", err)
+		return nil
+	}
 	if !ok {
 		return nil
 	}
-	if !ss.now().Before(s.expires) {
-		delete(ss.m, k)
+	var st storedSession
+	if err := json.Unmarshal(rec.Data, &st); err != nil {
+		ss.log.Error("sessions: decode", "err", err)
 		return nil
+	}
+	if !ss.now().Before(st.Expires) {
+		return nil
+	}
+	s := &session{key: key, actor: st.Actor, identityKey: st.IdentityKey, sealedIdentity: st.Identity, dev: st.Dev, csrf: st.CSRF,
+		created: st.Created, expires: st.Expires, done: make(map[string]doneForm, len(st.Done))}
+	s.issuer, s.subject = openIdentity(id, st.Identity)
+	for _, f := range st.Done {
+		if _, dup := s.done[f.CID]; !dup {
+			s.order = append(s.order, f.CID)
+		}
+		s.done[f.CID] = f.Form
 	}
 	return s
 }
 
 // end ends the session of id.
-func (ss *sessions) end(id string) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	delete(ss.m, sha256.Sum256([]byte(id)))
+func (ss *sessions) end(ctx context.Context, id string) {
+	if err := ss.store.Delete(ctx, sha256.Sum256([]byte(id))); err != nil {
+		ss.log.Error("sessions: end", "err", err)
+	}
 }
 
 // recorded returns what the form with command ID cid led to, if recorded.
@@ -158,8 +276,9 @@ func (ss *sessions) recorded(s *session, cid string) (doneForm, bool) {
 	return d, ok
 }
 
-// remember records that the form with command ID cid led to d.
-func (ss *sessions) remember(s *session, cid string, d doneForm) {
+// remember records that the form with command ID cid led to d, and keeps
+// it with the session, so that any server answers the form posted again.
+func (ss *sessions) remember(ctx context.Context, s *session, cid string, d doneForm) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if _, ok := s.done[cid]; !ok {
@@ -169,6 +288,9 @@ func (ss *sessions) remember(s *session, cid string, d doneForm) {
 	for len(s.order) > maxDoneForms {
 		delete(s.done, s.order[0])
 		s.order = s.order[1:]
+	}
+	if err := ss.put(ctx, s); err != nil {
+		ss.log.Error("sessions: remember a recorded form", "err", err)
 	}
 }
 
@@ -199,24 +321,28 @@ func (s *server) currentSession(r *http.Request) (*session, string) {
 	if err != nil {
 		return nil, ""
 	}
-	return s.sessions.get(c.Value), c.Value
+	return s.sessions.get(r.Context(), c.Value), c.Value
 }
 
 // beginSession ends the browser's current session, if any, starts sess and
 // sets its cookie: a new ID at every sign-in.
-func (s *server) beginSession(w http.ResponseWriter, r *http.Request, sess *session) {
+func (s *server) beginSession(w http.ResponseWriter, r *http.Request, sess *session) error {
 	if _, old := s.currentSession(r); old != "" {
-		s.sessions.end(old)
+		s.sessions.end(r.Context(), old)
 	}
-	id := s.sessions.start(sess)
+	id, err := s.sessions.start(r.Context(), sess)
+	if err != nil {
+		return err
+	}
 	http.SetCookie(w, &http.Cookie{Name: s.sessionCookieName(r), Value: id, Path: "/", HttpOnly: true,
 		Secure: s.secureRequest(r), SameSite: http.SameSiteLaxMode})
+	return nil
 }
 
 // endSession ends the browser's session and clears its cookie.
 func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 	if _, id := s.currentSession(r); id != "" {
-		s.sessions.end(id)
+		s.sessions.end(r.Context(), id)
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.sessionCookieName(r), Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: s.secureRequest(r), SameSite: http.SameSiteLaxMode})

@@ -202,7 +202,10 @@ func (s *server) devSignIn(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, badRequest("pick a role and an actor ID (and a ministry for a PO or a ministry)"))
 		return
 	}
-	s.beginSession(w, r, &session{actor: actor, dev: true})
+	if err := s.beginSession(w, r, &session{actor: actor, dev: true}); err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
 	http.Redirect(w, r, localPath(r.PostFormValue("return")), http.StatusSeeOther)
 }
 

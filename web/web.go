@@ -24,6 +24,7 @@ import (
 	"github.com/pdis/collab-ledger/internal/lru"
 	"github.com/pdis/collab-ledger/readmodels"
 	"github.com/pdis/collab-ledger/reports"
+	"github.com/pdis/collab-ledger/sessionstore"
 )
 
 // Config is what the handler serves from.
@@ -97,6 +98,9 @@ type Config struct {
 	// Metrics are served at GET /metrics in the Prometheus text format
 	// (metrics.go; *metrics.Metrics' Gatherer); nil serves none.
 	Metrics prometheus.Gatherer
+	// Export streams the log at GET /api/v1/export to auditors and staff
+	// (export.go); nil serves none. It needs Tokens.
+	Export *ExportConfig
 }
 
 // Validate reports a configuration that cannot serve.
@@ -106,6 +110,9 @@ func (c Config) Validate() error {
 	}
 	if c.Ledger != nil && c.Tokens == nil {
 		return errors.New("web config: a ledger needs an authenticator for its tokens")
+	}
+	if c.Export != nil && (c.Tokens == nil || c.Export.Store == nil) {
+		return errors.New("web config: the export needs an authenticator for its tokens and the log as stored")
 	}
 	if c.JoinFeed != nil && c.Tokens == nil {
 		return errors.New("web config: the Join feed needs an authenticator for its tokens")
@@ -195,7 +202,11 @@ func New(cfg Config) (http.Handler, error) {
 		if now == nil {
 			now = time.Now
 		}
-		s.sessions = newSessions(si.SessionTTL, now)
+		store := si.Sessions
+		if store == nil {
+			store = sessionstore.NewMemory()
+		}
+		s.sessions = newSessions(store, si.SessionTTL, now, cfg.Logger)
 		if si.OIDC != nil {
 			s.oidc = newOIDCClient(*si.OIDC)
 		}

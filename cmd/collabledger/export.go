@@ -5,13 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
-
-	"github.com/google/uuid"
+	"strconv"
 
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/export"
 	"github.com/pdis/collab-ledger/eventstore/sealed"
+	"github.com/pdis/collab-ledger/web"
 )
 
 // runExport writes the log, up to its head when the command starts, as JSON
@@ -24,11 +25,15 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	after := fs.Uint64("after", 0, "export only events after this global position")
 	auditor := fs.Bool("auditor", false, "auditor export: each sealed event's line also carries the values and salts of its committed fields (needs --secrets); without it the export is public: commitments only")
 	secretsURL := secretsFlag(fs)
+	server, token := remoteFlags(fs, "an auditor's or PDIS staff token")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: export takes no arguments, got %q", errUsage, fs.Args())
+	}
+	if *server != "" {
+		return exportRemote(ctx, *server, *token, *after, *auditor, *out, stdout, stderr)
 	}
 	if *auditor && *secretsURL == "" {
 		return fmt.Errorf("%w: export --auditor needs --secrets (the secrets store)", errUsage)
@@ -61,30 +66,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		dst = f
 	}
 	w := export.NewWriter(dst)
-	pos := eventstore.Position(*after)
-	for pos < head {
-		batch, err := store.ReadAll(ctx, pos, 4096)
-		if err != nil {
-			return fmt.Errorf("export after %d: %w", pos, err)
-		}
-		if len(batch) == 0 {
-			break
-		}
-		kept, err := secretsOf(ctx, secrets, batch)
-		if err != nil {
-			return fmt.Errorf("export after %d: %w", pos, err)
-		}
-		for _, e := range batch {
-			if e.Position > head {
-				break
-			}
-			if err := w.WriteWithSecrets(e, kept[e.ID]); err != nil {
-				return err
-			}
-			pos = e.Position
-		}
-	}
-	if err := w.Flush(); err != nil {
+	if err := export.Log(ctx, store, secrets, eventstore.Position(*after), head, w, nil); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	if f, ok := dst.(*os.File); ok && f != os.Stdout {
@@ -96,20 +78,38 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// secretsOf reads the kept secrets of the sealed events of batch (none
-// without a secrets store: a public export).
-func secretsOf(ctx context.Context, secrets sealed.Secrets, batch []eventstore.Event) (map[uuid.UUID][]sealed.Secret, error) {
-	if secrets == nil {
-		return nil, nil
+// exportRemote writes the export a running server streams (GET
+// /api/v1/export): the same lines `export` writes from the store; with
+// auditor, the auditor export (an auditor's token, a server run with
+// --export-secrets).
+func exportRemote(ctx context.Context, server, token string, after uint64, auditor bool, out string, stdout, stderr io.Writer) error {
+	q := url.Values{"from": {strconv.FormatUint(after+1, 10)}}
+	if auditor {
+		q.Set("secrets", "true")
 	}
-	var ids []uuid.UUID
-	for _, e := range batch {
-		if sealed.IsSealed(e.Data) {
-			ids = append(ids, e.ID)
+	resp, err := openRemote(ctx, server, token, web.ExportPath, q)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	defer resp.Body.Close()
+	dst := stdout
+	if out != "-" {
+		f, err := os.Create(out)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
 		}
+		defer f.Close()
+		dst = f
 	}
-	if len(ids) == 0 {
-		return nil, nil
+	n, err := io.Copy(dst, resp.Body)
+	if err != nil {
+		return fmt.Errorf("export from %s: cut after %d bytes: %w", server, n, err)
 	}
-	return secrets.Get(ctx, ids...)
+	if f, ok := dst.(*os.File); ok && f != os.Stdout {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		fmt.Fprintf(stderr, "exported up to position %s from %s to %s\n", resp.Header.Get("X-Ledger-Head"), server, out)
+	}
+	return nil
 }

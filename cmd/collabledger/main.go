@@ -27,7 +27,7 @@ import (
 	"syscall"
 
 	"github.com/pdis/collab-ledger/eventstore"
-	_ "github.com/pdis/collab-ledger/eventstore/bbolt"     // file: URLs
+	"github.com/pdis/collab-ledger/eventstore/bbolt"       // file: URLs
 	_ "github.com/pdis/collab-ledger/eventstore/kurrentdb" // esdb: URLs
 	_ "github.com/pdis/collab-ledger/eventstore/postgres"  // postgres: URLs
 	"github.com/pdis/collab-ledger/transparency"
@@ -76,6 +76,36 @@ func main() {
 // errUsage marks a command line that could not be understood.
 var errUsage = errors.New("usage")
 
+// errStoreInUse: the embedded store's file is held by a running server
+// (bbolt lets one process open it). Its text is the stable code
+// store_in_use.
+var errStoreInUse = errors.New("store_in_use")
+
+// serverInstead is, for each command that can ask a running server instead
+// of opening the embedded store, how.
+var serverInstead = map[string]string{
+	"export":  "collabledger export --server URL --token AUDITOR_TOKEN [--after N] [--auditor]",
+	"verify":  "collabledger verify --server URL --token AUDITOR_TOKEN --key PUBKEY",
+	"trail":   "collabledger trail --server URL --case ID [--token AUDITOR_TOKEN --view auditor]",
+	"report":  "collabledger report --server URL --from … --to …",
+	"status":  "collabledger status --server URL",
+	"rebuild": "collabledger rebuild NAME --server URL --token STAFF_TOKEN",
+	"tokens":  "collabledger tokens … --server URL --token STAFF_TOKEN",
+}
+
+// storeInUse explains a command's failure to open the embedded store
+// while a server holds it: which command asks the server instead, or that
+// this one needs the server stopped.
+func storeInUse(command string, err error) error {
+	if !errors.Is(err, bbolt.ErrLocked) {
+		return err
+	}
+	if how, ok := serverInstead[command]; ok {
+		return fmt.Errorf("%w: the embedded store is held by a running collabledger serve (%v); ask the server instead: %s", errStoreInUse, err, how)
+	}
+	return fmt.Errorf("%w: the embedded store is held by a running collabledger serve (%v); %s needs it stopped (stop the server, run it, start the server again)", errStoreInUse, err, command)
+}
+
 func exitCode(err error) int {
 	switch {
 	case errors.Is(err, flag.ErrHelp), errors.Is(err, errUsage):
@@ -92,7 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] && c.run != nil {
-			return c.run(ctx, args[1:], stdout, stderr)
+			return storeInUse(c.name, c.run(ctx, args[1:], stdout, stderr))
 		}
 	}
 	usage(stderr)

@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/pdis/collab-ledger/eventstore"
@@ -29,6 +31,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	at := fs.Uint64("at", 0, "compute at this log position (a report's checkpoint) instead of the head")
 	out := fs.String("out", "-", "file to write, - for standard output")
 	baseURL := fs.String("base-url", "", "html: the server the page links to (https://ledger.example): language switch, each figure's query, each event's trail entry; none without it")
+	server, token := remoteFlags(fs, "a token (the report is public; none needed)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,6 +53,10 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "html", "md", "markdown", "csv", "json":
 	default:
 		return fmt.Errorf("%w: report: unknown format %q (%s)", errUsage, *format, strings.Join(reports.Formats, ", "))
+	}
+	if *server != "" {
+		return remoteReport(ctx, *server, *token, *out, stdout, stderr, url.Values{"from": {*from}, "to": {*to}, "ministry": {*ministry},
+			"format": {strings.Replace(*format, "markdown", "md", 1)}, "lang": {string(l)}, "at": {atParam(*at)}})
 	}
 	store, err := openStore(ctx, *storeURL)
 	if err != nil {
@@ -86,6 +93,45 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("report: %w", err)
 		}
 		fmt.Fprintf(stderr, "report computed at position %d (%d events) written to %s\n", rep.At, rep.Events, *out)
+	}
+	return nil
+}
+
+// atParam is a position as a query parameter, "" for the head.
+func atParam(at uint64) string {
+	if at == 0 {
+		return ""
+	}
+	return strconv.FormatUint(at, 10)
+}
+
+// remoteReport writes the report a running server computes (GET
+// /reports, the same rendering as the CLI's).
+func remoteReport(ctx context.Context, server, token, out string, stdout, stderr io.Writer, q url.Values) error {
+	for k, v := range q {
+		if len(v) == 0 || v[0] == "" {
+			delete(q, k)
+		}
+	}
+	resp, err := openRemote(ctx, server, token, "/reports", q)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer resp.Body.Close()
+	dst := stdout
+	if out != "-" {
+		f, err := os.Create(out)
+		if err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		defer f.Close()
+		dst = f
+	}
+	if _, err := io.Copy(dst, resp.Body); err != nil {
+		return fmt.Errorf("report from %s: %w", server, err)
+	}
+	if out != "-" {
+		fmt.Fprintf(stderr, "report computed by %s at position %s written to %s\n", server, resp.Header.Get("X-Ledger-Position"), out)
 	}
 	return nil
 }

@@ -33,11 +33,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tlFlags := addTransparencyFlags(fs)
 	demoMode := demoFlag(fs)
 	siFlags := addSignInFlags(fs)
+	exportSecrets := fs.Bool("export-secrets", false, "serve the auditor export (GET /api/v1/export?secrets=true, with the sealed values and salts) to auditors' tokens; needs --secrets")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: serve takes no arguments, got %q", errUsage, fs.Args())
+	}
+	if *exportSecrets && *secretsURL == "" {
+		return fmt.Errorf("%w: serve --export-secrets needs --secrets (the secrets store)", errUsage)
 	}
 	// The checkpoint stream takes only checkpoints signed with the
 	// server's key: the guard is part of the store's configuration.
@@ -74,9 +78,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	var erasable app.Erasable // ledger.erase deletes from the secrets store
+	var erasable app.Erasable                 // ledger.erase deletes from the secrets store
+	exported := &web.ExportConfig{Store: raw} // the log as stored
 	if sealedLog != nil {
 		erasable = sealedLog.Secrets()
+		if *exportSecrets {
+			exported.Secrets = sealedLog.Secrets()
+		}
 	}
 	cs, err := startCommandSide(ctx, store, secret, cal, erasable, m.ObserveCommand)
 	if err != nil {
@@ -111,6 +119,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if signIn != nil {
+		sessions, where, closeSessions, err := openSessions(ctx, *storeURL, *rsFlags.readModels)
+		if err != nil {
+			return err
+		}
+		defer closeSessions()
+		signIn.Sessions = sessions
+		slog.Info("sessions", "kept", where)
+	}
 	// The report to the Premier (/reports) is computed at a position it
 	// names, so that it can be recomputed later: from the report-inputs
 	// read model up to its checkpoint, else by folding the log.
@@ -119,7 +136,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	h, err := web.New(web.Config{Store: store, Calendar: cal, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed, Search: search,
-		Reports: reports.NewService(store, reports.ServiceOptions{Inputs: inputs}), Metrics: m.Gatherer()})
+		Reports: reports.NewService(store, reports.ServiceOptions{Inputs: inputs}), Metrics: m.Gatherer(), Export: exported})
 	if err != nil {
 		return err
 	}

@@ -254,14 +254,7 @@ func doJSON(ctx context.Context, method, url, token string, in, v any) error {
 		return err
 	}
 	if resp.StatusCode/100 != 2 {
-		var e web.ErrorBody
-		if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
-			if e.Error.Rule != "" {
-				return fmt.Errorf("%s %s: %d %s (%s): %s", method, url, resp.StatusCode, e.Error.Code, e.Error.Rule, e.Error.Message)
-			}
-			return fmt.Errorf("%s %s: %d %s: %s", method, url, resp.StatusCode, e.Error.Code, e.Error.Message)
-		}
-		return fmt.Errorf("%s %s: %s", method, url, resp.Status)
+		return remoteError(method, url, resp, body)
 	}
 	return json.Unmarshal(body, v)
 }

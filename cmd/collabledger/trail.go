@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -22,8 +23,9 @@ import (
 
 // runTrail prints a case's accountability trail — how its outcome arose —
 // live or as of a position or time, as text or JSON. It folds the log into
-// memory read models itself, so it needs the store (stop a server that holds
-// the embedded file, or read a running server's /api/v1/cases/{id}/trail).
+// memory read models itself from the store; with --server it reads a
+// running server's /api/v1/cases/{id}/trail instead (the embedded store is
+// held by its server).
 func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("trail", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -34,6 +36,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	view := fs.String("view", "public", "public, or auditor (everything, with removals and their reasons)")
 	format := fs.String("format", "text", "text or json")
 	lang := fs.String("lang", web.LangZhHant, "the text's language: zh-Hant or en (who and what, as the case page says them)")
+	server, token := remoteFlags(fs, "an auditor's or PDIS staff token for --view auditor")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,6 +53,13 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	at, err := parseAsOf(*asOf, *clock)
 	if err != nil {
 		return err
+	}
+	if *server != "" {
+		page, err := remoteTrail(ctx, *server, *token, *caseID, v, *asOf, *clock)
+		if err != nil {
+			return err
+		}
+		return writeTrail(stdout, *format, *lang, *caseID, at, page)
 	}
 	store, err := openStore(ctx, *storeURL)
 	if err != nil {
@@ -87,14 +97,53 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !ok {
 		return fmt.Errorf("trail: no case %q", *caseID)
 	}
-	if *format == "json" {
-		enc := json.NewEncoder(stdout)
+	return writeTrail(stdout, *format, *lang, *caseID, at, page)
+}
+
+// writeTrail writes a case's trail as JSON or as text.
+func writeTrail(w io.Writer, format, lang, caseID string, at readmodels.AsOf, page readmodels.TrailPage) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		return enc.Encode(page)
 	}
-	printTrail(stdout, *lang, *caseID, at, page)
+	printTrail(w, lang, caseID, at, page)
 	return nil
+}
+
+// remoteTrail reads a case's whole trail from a running server's API
+// (GET /api/v1/cases/{id}/trail), page after page.
+func remoteTrail(ctx context.Context, server, token, caseID string, v readmodels.View, asOf, clock string) (readmodels.TrailPage, error) {
+	var all readmodels.TrailPage
+	path := strings.Replace(web.CaseTrailPath, "{id}", url.PathEscape(caseID), 1)
+	var after eventstore.Position
+	for {
+		q := url.Values{"view": {string(v)}, "limit": {"500"}}
+		if after > 0 {
+			q.Set("after", strconv.FormatUint(uint64(after), 10))
+		}
+		if asOf != "" {
+			q.Set("asof", asOf)
+			q.Set("clock", clock)
+		}
+		resp, err := openRemote(ctx, server, token, path, q)
+		if err != nil {
+			return all, fmt.Errorf("trail: %w", err)
+		}
+		var tv web.TrailView
+		err = json.NewDecoder(resp.Body).Decode(&tv)
+		resp.Body.Close()
+		if err != nil {
+			return all, fmt.Errorf("trail from %s: %w", server, err)
+		}
+		all.Subjects = tv.Page.Subjects
+		all.Entries = append(all.Entries, tv.Page.Entries...)
+		if tv.Page.Next == 0 || tv.Page.Next <= after {
+			return all, nil
+		}
+		after = tv.Page.Next
+	}
 }
 
 // parseAsOf reads --as-of: empty (live), a position, or a time on a clock.

@@ -23,6 +23,7 @@ import (
 	"github.com/pdis/collab-ledger/eventstore/export"
 	"github.com/pdis/collab-ledger/eventstore/kurrentdb"
 	"github.com/pdis/collab-ledger/transparency"
+	"github.com/pdis/collab-ledger/web"
 )
 
 // listFlag is a repeatable string flag.
@@ -36,9 +37,10 @@ var errVerify = errors.New("verification failed")
 
 const verifyUsage = `collabledger verify checks the ledger without trusting its operator:
 
-  collabledger verify [--store URL | --export FILE] --key PUBKEY [--checkpoint FILE]...
+  collabledger verify [--store URL | --export FILE | --server URL --token T] --key PUBKEY [--checkpoint FILE]...
       recompute every content hash, rebuild the tree and check it against every
-      signed checkpoint in the log (and each --checkpoint given)
+      signed checkpoint in the log (and each --checkpoint given); with --server, the
+      log as a running server streams it (GET /api/v1/export, an auditor's token)
   collabledger verify [--store URL | --export FILE | --server URL] --key PUBKEY --event ID | --position N
       prove one event is in the latest signed checkpoint
   collabledger verify [--store URL | --export FILE | --server URL] --key PUBKEY --consistency OLD NEW
@@ -62,7 +64,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Usage = func() { fmt.Fprint(stderr, verifyUsage); fs.PrintDefaults() }
 	storeURL := storeFlag(fs)
 	exportFile := fs.String("export", "", "verify this export file (- for standard input) instead of a store: offline, with only the public key")
-	server := fs.String("server", "", "with --event, --position or --consistency: ask this server's proof API (http://host:port) and check its answer")
+	server := fs.String("server", "", "with --event, --position or --consistency: ask this server's proof API (http://host:port) and check its answer; with --token alone: verify the whole log as the server exports it (GET /api/v1/export)")
+	token := fs.String("token", os.Getenv("COLLABLEDGER_TOKEN"), "an auditor's or PDIS staff token, with --server: verify the server's export (env COLLABLEDGER_TOKEN)")
 	var keys, checkpoints listFlag
 	fs.Var(&keys, "key", "public key file (`collabledger keygen`'s "+verifierKeyFile+"); repeat for several")
 	fs.Var(&checkpoints, "checkpoint", "a signed checkpoint kept outside the log (saved earlier, or from GET /api/v1/checkpoints/latest); repeatable")
@@ -116,11 +119,16 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	v := &verification{ctx: ctx, stdout: stdout, stderr: stderr, cfg: cfg}
 
+	if *server != "" && ref == nil && !*consistency && *token != "" {
+		v.server, v.token = *server, *token
+		_, err := v.run("", "")
+		return err
+	}
 	if *server != "" {
 		c := &proofClient{base: strings.TrimRight(*server, "/"), http: &http.Client{Timeout: 30 * time.Second}}
 		if ref == nil && !*consistency {
 			if policy == nil {
-				return fmt.Errorf("%w: --server checks single proofs (give --event, --position or --consistency) or, with --policy, the served checkpoint's cosignatures", errUsage)
+				return fmt.Errorf("%w: --server checks single proofs (give --event, --position or --consistency), with --policy the served checkpoint's cosignatures, or with --token the whole exported log", errUsage)
 			}
 			return v.remoteWitnessed(c, policy)
 		}
@@ -150,6 +158,8 @@ type verification struct {
 	ctx            context.Context
 	stdout, stderr io.Writer
 	cfg            transparency.VerifyConfig
+	// server and token: verify the log a running server exports.
+	server, token string
 }
 
 // run verifies the whole log from a store or an export and reports.
@@ -159,7 +169,16 @@ func (v *verification) run(storeURL, exportFile string) (*transparency.Report, e
 		err    error
 		source string
 	)
-	if exportFile != "" {
+	switch {
+	case v.server != "":
+		source = "export of " + v.server
+		resp, rerr := openRemote(v.ctx, v.server, v.token, web.ExportPath, nil)
+		if rerr != nil {
+			return nil, fmt.Errorf("verify: %w", rerr)
+		}
+		defer resp.Body.Close()
+		report, err = transparency.VerifyExport(v.ctx, bufio.NewReaderSize(resp.Body, 1<<20), v.cfg)
+	case exportFile != "":
 		source = "export " + exportFile
 		var r io.Reader = os.Stdin
 		if exportFile != "-" {
@@ -171,7 +190,7 @@ func (v *verification) run(storeURL, exportFile string) (*transparency.Report, e
 			r = f
 		}
 		report, err = transparency.VerifyExport(v.ctx, bufio.NewReaderSize(r, 1<<20), v.cfg)
-	} else {
+	default:
 		source = "store " + eventstore.Redact(storeURL)
 		store, serr := openStore(v.ctx, storeURL)
 		if serr != nil {

@@ -406,3 +406,26 @@ func randomSalt(path string) ([]byte, error) {
 	}
 	return salt, nil
 }
+
+// Replace returns data (a JSON object) in canonical form with the field at
+// each concrete path ("signer", "parts.0.speaker.actorId") set to the given
+// string; absent fields are left absent. Read models use it to put an
+// erased field's commitment where its value was, so that what they hold
+// equals what a rebuild from the log (which opens it without the value)
+// would.
+func Replace(data []byte, values map[string]string) ([]byte, error) {
+	doc, err := decodeObject(data)
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range slices.Sorted(maps.Keys(values)) {
+		err := visit(doc, strings.Split(path, "."), "", func(parent any, key, _ string) error {
+			set(parent, key, values[path])
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return canonical(doc)
+}
