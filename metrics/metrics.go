@@ -2,8 +2,8 @@
 // data model (github.com/prometheus/client_golang): what the store appends,
 // how long commands take and how they end, how far each read model is
 // behind the log, how old the latest signed checkpoint is, and how often
-// job leases change hands. web serves them at GET /metrics in the
-// Prometheus text format (decision 0036).
+// job leases change hands (internal/lease counts them). web serves them
+// at GET /metrics in the Prometheus text format (decision 0036).
 //
 //	m := metrics.New()
 //	store = m.Store(store)                      // appends: count, events, latency
@@ -26,6 +26,7 @@ import (
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/lease"
 	"github.com/pdis/collab-ledger/projections"
 )
 
@@ -53,17 +54,6 @@ const (
 	AppendError    = "error"
 )
 
-// Lease changes (label "change" of collabledger_lease_changes_total).
-const (
-	// LeaseAcquired: this server took a job's lease.
-	LeaseAcquired = "acquired"
-	// LeaseLost: this server's lease expired or was taken over before it
-	// let it go.
-	LeaseLost = "lost"
-	// LeaseReleased: this server let a job's lease go (shutting down).
-	LeaseReleased = "released"
-)
-
 // gatherTimeout bounds what one scrape waits for a watched function.
 const gatherTimeout = 2 * time.Second
 
@@ -78,8 +68,6 @@ type Metrics struct {
 
 	commands       *prometheus.CounterVec
 	commandSeconds *prometheus.HistogramVec
-
-	leaseChanges *prometheus.CounterVec
 }
 
 // New returns a fresh set of metrics.
@@ -97,9 +85,10 @@ func New() *Metrics {
 	m.commandSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "command_duration_seconds",
 		Help: "Time a command takes from admission to its answer, by command and outcome.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)},
 		[]string{"command", "outcome"})
-	m.leaseChanges = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "lease_changes_total",
-		Help: "Changes of this server's job leases, by job and change (acquired, lost, released)."}, []string{"job", "change"})
-	m.reg.MustRegister(m.appends, m.appendedEvents, m.appendSeconds, m.commands, m.commandSeconds, m.leaseChanges,
+	leaseChanges := prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Name: "lease_changes_total",
+		Help: "Job leases (a projection's, the checkpoint publisher's, the deadline announcer's) this process acquired, lost or released since it started."},
+		func() float64 { return float64(lease.Changes()) })
+	m.reg.MustRegister(m.appends, m.appendedEvents, m.appendSeconds, m.commands, m.commandSeconds, leaseChanges,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -128,13 +117,6 @@ func Outcome(err error) (outcome, code string) {
 		return OutcomeRefused, re.Rule
 	}
 	return OutcomeError, eventstore.Code(err)
-}
-
-// LeaseChanged records a change of one of this server's job leases (job is
-// the job's name: a projection, "checkpoints", "deadlines"; change one of
-// LeaseAcquired, LeaseLost, LeaseReleased). The lease code calls it.
-func (m *Metrics) LeaseChanged(job, change string) {
-	m.leaseChanges.WithLabelValues(job, change).Inc()
 }
 
 // Store returns s with its appends counted and timed. Everything else

@@ -330,17 +330,10 @@ func (r *Runner) leaseStatus(ctx context.Context, out []Status) error {
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
-	byJob := map[string]lease.Info{}
-	for _, in := range infos {
-		byJob[in.Job] = in
-	}
+	SetHolders(out, infos)
 	now := time.Now()
 	for i := range out {
 		s := &out[i]
-		in, ok := byJob[LeaseJob(s.Projection)]
-		if ok && !in.Expired {
-			s.Holder, s.LeaseToken = in.Holder, in.Token
-		}
 		ps := r.projs[s.Projection]
 		ps.mu.Lock()
 		here := ps.grant.Token != 0
@@ -366,6 +359,20 @@ func (r *Runner) leaseStatus(ctx context.Context, out []Status) error {
 		}
 	}
 	return nil
+}
+
+// SetHolders fills each status's Holder and LeaseToken from the stored
+// leases (a lease that expired has no holder).
+func SetHolders(out []Status, infos []lease.Info) {
+	byJob := map[string]lease.Info{}
+	for _, in := range infos {
+		byJob[in.Job] = in
+	}
+	for i := range out {
+		if in, ok := byJob[LeaseJob(out[i].Projection)]; ok && !in.Expired {
+			out[i].Holder, out[i].LeaseToken = in.Holder, in.Token
+		}
+	}
 }
 
 // isStale reports whether err is a write refused for a stale token.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
-	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/sealed"
 	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/projections/projectiontest"
@@ -71,13 +70,11 @@ func TestErasureForgetsEverywhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ledger.Close()
-	var last eventstore.Position
 	for _, person := range []string{signer, speaker} {
 		res, err := ledger.Execute(ctx, staff, domain.Erase{Person: person, Reason: "當事人請求刪除", LegalBasis: "個人資料保護法第11條第3項"})
 		if err != nil {
 			t.Fatalf("erase %s: %v", person, err)
 		}
-		last = res.Events[len(res.Events)-1].Position
 		var d domain.DataErased
 		if err := json.Unmarshal(res.Events[0].Data, &d); err != nil {
 			t.Fatal(err)
@@ -100,7 +97,7 @@ func TestErasureForgetsEverywhere(t *testing.T) {
 	if err != nil {
 		t.Fatalf("erase the invalidation: %v", err)
 	}
-	last = res.Events[len(res.Events)-1].Position
+	last := res.Events[len(res.Events)-1].Position
 	waitAll(t, ctx, r, last)
 	after := dumpAll(t, ctx, live)
 	for _, v := range []string{signer, speaker, "duplicate account"} {

@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -97,6 +98,9 @@ type Log struct {
 	// cosigs are the witnesses' cosignatures of the latest checkpoint
 	// (state.Checkpoint), as read from the log or added by the publisher.
 	cosigs []Cosignature
+	// cpVersion is CheckpointStream's version as last read (see
+	// CheckpointStreamVersion).
+	cpVersion atomic.Uint64
 }
 
 // frontier holds the roots of the complete subtrees that make up a tree of
@@ -254,6 +258,12 @@ func (l *Log) Append(ctx context.Context, events ...eventstore.Event) error {
 		if err := l.store.Commit(ctx, b); err != nil {
 			return fmt.Errorf("append %d leaves at %d: %w", len(b.Leaves), b.From.Size, err)
 		}
+		for i := len(b.Leaves) - 1; i >= 0; i-- {
+			if ev := &events[i]; ev.Stream == CheckpointStream {
+				l.cpVersion.Store(ev.Version)
+				break
+			}
+		}
 		l.mu.Lock()
 		l.state, l.front, l.cosigs = st, fr, cosigs
 		l.mu.Unlock()
@@ -261,6 +271,11 @@ func (l *Log) Append(ctx context.Context, events ...eventstore.Event) error {
 	}
 	return stop
 }
+
+// CheckpointStreamVersion is the version of CheckpointStream's last event
+// the tree has read since this process started (0: none yet): the
+// expected version a publisher that must not race another appends with.
+func (l *Log) CheckpointStreamVersion() uint64 { return l.cpVersion.Load() }
 
 // addCosignature adds c to cosigs unless that witness key's cosignature is
 // there already; it never changes cosigs' backing array in place.

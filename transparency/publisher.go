@@ -42,6 +42,15 @@ type PublisherConfig struct {
 	WitnessTimeout time.Duration
 	// Logger receives the publisher's messages. Default slog.Default().
 	Logger *slog.Logger
+	// Exclusive appends each checkpoint with CheckpointStream's exact
+	// version as the tree last read it, so that the store refuses it
+	// (eventstore.ErrConflict, in the append's own transaction) when
+	// another publisher appended meanwhile: with several servers, a
+	// publisher that lost its lease (lease job "checkpoint-publisher")
+	// cannot append after the one that took over has. Until the tree has
+	// read a checkpoint event since this process started, it appends
+	// with Any.
+	Exclusive bool
 }
 
 // WithDefaults returns c with unset fields filled in.
@@ -235,9 +244,16 @@ func (p *Publisher) Publish(ctx context.Context) (Checkpoint, bool, error) {
 	if err != nil {
 		return Checkpoint{}, false, err
 	}
-	res, err := p.cfg.Store.Append(ctx, CheckpointStream, eventstore.Any, ev)
+	exp := eventstore.Any
+	if v := p.cfg.Log.CheckpointStreamVersion(); p.cfg.Exclusive && v > 0 {
+		exp = eventstore.Exact(v)
+	}
+	res, err := p.cfg.Store.Append(ctx, CheckpointStream, exp, ev)
 	if errors.Is(err, eventstore.ErrDuplicateEvent) {
 		return cp, false, nil
+	}
+	if errors.Is(err, eventstore.ErrConflict) {
+		return Checkpoint{}, false, fmt.Errorf("publish checkpoint of size %d: another publisher appended to %s meanwhile (this server no longer holds the lease?): %w", cp.Size, CheckpointStream, err)
 	}
 	if err != nil {
 		return Checkpoint{}, false, fmt.Errorf("publish checkpoint of size %d: %w", cp.Size, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/pdis/collab-ledger/internal/lease"
 	"github.com/pdis/collab-ledger/projections"
 )
 
@@ -26,6 +27,9 @@ type ReadSide interface {
 type StatusReport struct {
 	Head        uint64               `json:"head"`
 	Projections []projections.Status `json:"projections"`
+	// Leases are the jobs' leases: which server runs each projection, the
+	// checkpoint publisher and the deadline job (Config.Leases).
+	Leases []lease.Info `json:"leases,omitempty"`
 }
 
 // RebuildStarted is the body of a 202 answer to a rebuild.
@@ -57,8 +61,21 @@ func (s *server) status(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.cfg.Logger, err)
 		return
 	}
+	leases, err := s.leases(ctx)
+	if err != nil {
+		writeError(w, r, s.cfg.Logger, err)
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, StatusReport{Head: uint64(head), Projections: st})
+	writeJSON(w, http.StatusOK, StatusReport{Head: uint64(head), Projections: st, Leases: leases})
+}
+
+// leases lists the jobs' leases (none without Config.Leases).
+func (s *server) leases(ctx context.Context) ([]lease.Info, error) {
+	if s.cfg.Leases == nil {
+		return nil, nil
+	}
+	return s.cfg.Leases.Leases(ctx)
 }
 
 // rebuild starts building a projection's read model again beside the one

@@ -24,6 +24,7 @@ import (
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/bbolt"
+	"github.com/pdis/collab-ledger/eventstore/sealed"
 	"github.com/pdis/collab-ledger/tokens"
 	"github.com/pdis/collab-ledger/web"
 )
@@ -76,6 +77,13 @@ type apiEnv struct {
 }
 
 func newAPI(t *testing.T, tweak func(*web.Config)) *apiEnv {
+	return newAPIWith(t, nil, tweak)
+}
+
+// newAPIWith is newAPI with the personal data sealed into secrets (nil:
+// not sealed): the store is a sealed.Log over the embedded store, and
+// ledger.erase deletes from secrets.
+func newAPIWith(t *testing.T, secrets *sealed.Memory, tweak func(*web.Config)) *apiEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -86,10 +94,17 @@ func newAPI(t *testing.T, tweak func(*web.Config)) *apiEnv {
 	e := &apiEnv{t: t, raw: raw, store: &faultyStore{Store: raw}}
 	e.now.Store(&apiNow)
 	clock := func() time.Time { return *e.now.Load() }
-	e.ledger, err = app.NewLedger(e.store, app.LedgerConfig{
+	var ledgerStore eventstore.Store = e.store
+	var erasable app.Erasable
+	if secrets != nil {
+		log := sealed.NewLog(raw, secrets, sealed.Policy{Fields: domain.PrivateFields, Actor: domain.IsPseudonymousRole})
+		e.store, ledgerStore, erasable = &faultyStore{Store: log}, log, secrets
+	}
+	e.ledger, err = app.NewLedger(ledgerStore, app.LedgerConfig{
 		Proposal: domain.ProposalConfig{Threshold: 2, Window: domain.Period{Days: 60}, Milestones: []int{1}, ResponseDeadline: domain.Period{Months: 2}},
 		Secret:   apiSecret,
 		Handler:  app.Config{Now: clock, Logger: quiet},
+		Erasable: erasable,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/bbolt"
+	"github.com/pdis/collab-ledger/internal/lease"
 	"github.com/pdis/collab-ledger/metrics"
 	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/tokens"
@@ -83,7 +84,7 @@ next:
 // commands are executed: appends and events stored, commands by outcome
 // (accepted; refused with the rule's code; an error with the store's
 // code), their latency, and a read model's lag while it is held back and
-// once it catches up. From off the host, /metrics needs an auditor's or
+// once it catches up; a job's lease changing hands. From off the host, /metrics needs an auditor's or
 // staff's token.
 func TestMetricsMove(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -172,7 +173,14 @@ func TestMetricsMove(t *testing.T) {
 	}
 	staff := issue(staffActor)
 
+	// A job's lease taken and given up in this process (internal/lease).
+	leases0, _ := func() (float64, bool) { _, s := get(srv.URL, ""); return s.value("collabledger_lease_changes_total") }()
+	lctx, stopLease := context.WithCancel(ctx)
+	lease.Hold(lctx, lease.NewLocal("server-a"), "metrics-test", lease.HoldConfig{Logger: quiet}, func(context.Context, lease.Grant) { stopLease() })
 	_, before := get(srv.URL, "")
+	if v, _ := before.value("collabledger_lease_changes_total"); v < leases0+2 {
+		t.Errorf("lease changes: %v, want ≥ %v (acquired, then given up)", v, leases0+2)
+	}
 	appends0, _ := before.value("collabledger_appends_total", "outcome", "ok")
 	events0, _ := before.value("collabledger_appended_events_total")
 	if _, ok := before.value("go_goroutines"); !ok {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
+	"github.com/pdis/collab-ledger/eventstore/sealed"
 	"github.com/pdis/collab-ledger/readmodels"
 )
 
@@ -214,7 +215,31 @@ func (p *Page) Actor(a readmodels.Actor) string {
 	if a.ID == "" {
 		return role
 	}
+	if sealed.IsErased(a.ID) { // the commitment left where an erased ID was
+		return role + " " + p.T("common.erased.value")
+	}
 	return role + " " + a.ID
+}
+
+// Kept returns a recorded value as the page shows it: the value, or, where
+// an erasure left its commitment, when and why it was erased.
+func (p *Page) Kept(s string, e *readmodels.Erasure) string {
+	if !sealed.IsErased(s) {
+		return s
+	}
+	if e == nil {
+		return p.T("common.erased.value")
+	}
+	return p.Erased(e)
+}
+
+// Erased says when and why an event's personal data was erased, in the
+// page's language with the date in Taipei ("" if it was not).
+func (p *Page) Erased(e *readmodels.Erasure) string {
+	if e == nil {
+		return ""
+	}
+	return p.TF("common.erased.on", formatDate(e.On), e.Reason, e.LegalBasis)
 }
 
 // newPage starts a page for r, setting the language cookie when ?lang=
@@ -530,6 +555,14 @@ func trailRow(p *Page, e readmodels.Entry) TrailRow {
 			row.Details = append(row.Details, Detail{Label: p.T("trail.recordedby"), Value: row.ActorText})
 			row.ActorText = data.Speaker.Name
 		}
+	}
+	if e.Erased != nil {
+		for i := range row.Details {
+			if sealed.IsErased(row.Details[i].Value) {
+				row.Details[i].Value = p.T("common.erased.value")
+			}
+		}
+		row.Details = append(row.Details, Detail{Label: p.T("common.erased"), Value: p.Erased(e.Erased)})
 	}
 	switch {
 	case e.Refs.MeetingID != "":

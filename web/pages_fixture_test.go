@@ -13,6 +13,7 @@ import (
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
+	"github.com/pdis/collab-ledger/eventstore/sealed"
 	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/readmodels"
 	"github.com/pdis/collab-ledger/web"
@@ -53,10 +54,17 @@ func newPagesEnv(t *testing.T, tweaks ...func(*web.Config)) *pagesEnv {
 // memory).
 func newPagesEnvOn(t *testing.T, backend projections.Backend, tweaks ...func(*web.Config)) *pagesEnv {
 	t.Helper()
+	return newPagesEnvWith(t, nil, backend, tweaks...)
+}
+
+// newPagesEnvWith is newPagesEnvOn with personal data sealed into secrets
+// (nil: not sealed; see newAPIWith).
+func newPagesEnvWith(t *testing.T, secrets *sealed.Memory, backend projections.Backend, tweaks ...func(*web.Config)) *pagesEnv {
+	t.Helper()
 	pe := &pagesEnv{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	pe.apiEnv = newAPI(t, func(cfg *web.Config) {
+	pe.apiEnv = newAPIWith(t, secrets, func(cfg *web.Config) {
 		r, err := projections.NewRunner(projections.RunnerConfig{Store: cfg.Store, Backend: backend, Projections: readmodels.All(),
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {

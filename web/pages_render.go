@@ -152,7 +152,7 @@ func utteranceHTML(b *strings.Builder, l *pageLabels, row *UtteranceRow, badge t
 		b.WriteString("\n    <p class=\"removed-note\"><strong>")
 		escape(b, l.removed)
 		b.WriteString(`</strong>: `)
-		escapeIn(b, l.p.Lang, u.Removed.Reason)
+		escapeIn(b, l.p.Lang, l.p.Kept(u.Removed.Reason, u.Removed.Erased))
 		b.WriteString(`</p>`)
 	}
 	for _, ra := range u.Reattributions {
@@ -238,13 +238,18 @@ func versionHTML(b *strings.Builder, l *pageLabels, v *VersionRow) {
 		b.WriteString(` · `)
 		escape(b, l.editor)
 		b.WriteString(`: `)
-		escapeIn(b, l.p.Lang, v.Editor)
+		escapeIn(b, l.p.Lang, l.p.Kept(v.Editor, nil))
 	}
 	if v.Reason != "" {
 		b.WriteString(` · `)
 		escape(b, l.reason)
 		b.WriteString(`: `)
-		escapeIn(b, l.p.Lang, v.Reason)
+		escapeIn(b, l.p.Lang, l.p.Kept(v.Reason, nil))
+	}
+	if v.Erased != nil {
+		b.WriteString(` · <span class="erased">`)
+		escape(b, l.p.Erased(v.Erased))
+		b.WriteString(`</span>`)
 	}
 	b.WriteString("</p>\n          ")
 	if len(v.Diff) > 0 {

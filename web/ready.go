@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/lease"
 	"github.com/pdis/collab-ledger/projections"
 )
 
@@ -28,9 +29,13 @@ type Readiness struct {
 	Head uint64 `json:"head"`
 	// Problems says, one line each, why the server is not ready.
 	Problems []string `json:"problems,omitempty"`
-	// Jobs is each projection's state: position (checkpoint), lag, state,
-	// its last failure and automatic restarts, whether it is stalled.
+	// Jobs is each projection's state: which server runs it (holder),
+	// position (checkpoint), lag, state, its last failure and automatic
+	// restarts, whether it is stalled.
 	Jobs []projections.Status `json:"jobs"`
+	// Leases are every job's lease, the checkpoint publisher's and the
+	// deadline job's included: holder, fencing token, expiry.
+	Leases []lease.Info `json:"leases,omitempty"`
 }
 
 func (s *server) ready(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +55,13 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 			rd.Problems = append(rd.Problems, "projections: the status could not be read")
 		}
 		rd.Jobs = append(rd.Jobs, st...)
-		rd.Problems = append(rd.Problems, jobProblems(st, s.cfg.ReadyMaxLag)...)
+		rd.Problems = append(rd.Problems, JobProblems(st, s.cfg.ReadyMaxLag)...)
+	}
+	if leases, err := s.leases(ctx); err != nil {
+		s.cfg.Logger.Error("readiness check: leases", "err", err)
+		rd.Problems = append(rd.Problems, "leases: could not be read")
+	} else {
+		rd.Leases = leases
 	}
 	status := http.StatusOK
 	if len(rd.Problems) > 0 {
@@ -59,8 +70,9 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, rd)
 }
 
-// jobProblems names what keeps the projections in st from being ready.
-func jobProblems(st []projections.Status, maxLag uint64) []string {
+// JobProblems names what keeps the projections in st from being ready
+// (`collabledger status` fails with the same).
+func JobProblems(st []projections.Status, maxLag uint64) []string {
 	var out []string
 	for _, p := range st {
 		switch {

@@ -125,6 +125,11 @@ func (s *server) tasksOf(r *http.Request, p *Page, actor domain.Actor) ([]Task, 
 			}
 		}
 	}
+	staged, err := s.stagesWaiting(r, p, actor)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, staged...)
 	// Their own words, while the window is open.
 	now := s.now()
 	meetings, err := readmodels.MeetingList(ctx, s.cfg.Queries.Reader(readmodels.TranscriptsName), readmodels.Public)
@@ -166,4 +171,102 @@ func windowDue(p *Page, pub *readmodels.Publication) string {
 		due += " (" + p.T("calendar.provisional") + ")"
 	}
 	return due
+}
+
+// stagesWaiting lists the stages of cases and meetings that wait on actor:
+// for PDIS staff, a case without a lead, a case whose recommendations are
+// ready to report, a case whose every recommendation is answered (to
+// close), a meeting that has begun and is not closed, a transcript to
+// publish, a question neither answered nor archived; for the secretariat, a
+// case reported to the Premier awaiting the directive; for a stenographer,
+// a meeting that has begun without a transcript and a transcript to
+// publish. Each links to its form with the IDs filled in.
+func (s *server) stagesWaiting(r *http.Request, p *Page, actor domain.Actor) ([]Task, error) {
+	if actor.Role != domain.RolePDIS && actor.Role != domain.RoleSecretariat && actor.Role != domain.RoleStenographer {
+		return nil, nil
+	}
+	ctx, cancel := s.queryContext(r)
+	defer cancel()
+	var out []Task
+	act := func(cmd string, params ...string) string {
+		q := url.Values{}
+		for i := 0; i+1 < len(params); i += 2 {
+			q.Set(params[i], params[i+1])
+		}
+		return "/act/" + cmd + "?" + q.Encode()
+	}
+	if actor.Role != domain.RoleStenographer {
+		board := s.cfg.Queries.Reader(readmodels.CaseBoardName)
+		cases, err := readmodels.Cases(ctx, board, readmodels.CaseFilter{Open: true})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cases {
+			switch {
+			case actor.Role == domain.RoleSecretariat:
+				if c.Stage == domain.StageReported {
+					out = append(out, Task{Text: p.TF("task.directive", c.Title), Link: act(domain.CmdRecordDirective, "caseId", c.CaseID)})
+				}
+			case c.Lead == "" && c.Source != domain.SourceImported:
+				out = append(out, Task{Text: p.TF("task.assign_lead", c.Title), Link: act(domain.CmdAssignLead, "caseId", c.CaseID)})
+			case c.Stage == domain.StageMeetings || c.Stage == domain.StageResponses:
+				card, ok, err := readmodels.Case(ctx, board, domain.CaseID(c.CaseID), readmodels.Public)
+				if err != nil {
+					return nil, err
+				}
+				if !ok || len(card.Recommendations) == 0 {
+					continue
+				}
+				if c.Stage == domain.StageMeetings {
+					out = append(out, Task{Text: p.TF("task.report", c.Title, len(card.Recommendations)), Link: act(domain.CmdReportToPremier, "caseId", c.CaseID)})
+				} else if len(card.Unanswered) == 0 {
+					out = append(out, Task{Text: p.TF("task.close_case", c.Title), Link: act(domain.CmdChangeStage, "caseId", c.CaseID, "to", string(domain.StageClosed))})
+				}
+			}
+		}
+		if actor.Role == domain.RoleSecretariat {
+			return out, nil
+		}
+	}
+	transcripts := s.cfg.Queries.Reader(readmodels.TranscriptsName)
+	meetings, err := readmodels.MeetingList(ctx, transcripts, readmodels.Public)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	for _, m := range meetings {
+		if m.Imported || m.StartsAt.IsZero() || now.Before(m.StartsAt) {
+			continue // a meeting to come, or one from the archive
+		}
+		title := m.Title
+		if title == "" {
+			title = m.MeetingID
+		}
+		switch t := m.Transcript; {
+		case t == nil && actor.Role == domain.RoleStenographer:
+			out = append(out, Task{Text: p.TF("task.start_transcript", title), Link: act(domain.CmdStartTranscript, "meetingId", m.MeetingID)})
+		case t != nil && t.Published == nil && t.Imported == nil:
+			out = append(out, Task{Text: p.TF("task.publish_transcript", title), Link: act(domain.CmdPublishTranscript, "meetingId", m.MeetingID)})
+		}
+		if actor.Role != domain.RolePDIS {
+			continue
+		}
+		if m.Closed == nil {
+			out = append(out, Task{Text: p.TF("task.close_meeting", title), Link: act(domain.CmdCloseMeeting, "meetingId", m.MeetingID)})
+		}
+		full, ok, err := readmodels.Meeting(ctx, transcripts, domain.MeetingID(m.MeetingID), readmodels.Auditor)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		for _, q := range full.Questions {
+			if q.Answer == nil && q.Archived == nil {
+				out = append(out, Task{Text: p.TF("task.answer_question", title, firstWords([]string{q.Text})),
+					Link: act(domain.CmdAnswerQuestion, "meetingId", m.MeetingID, "questionId", q.QuestionID)})
+			}
+		}
+	}
+	return out, nil
 }

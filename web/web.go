@@ -21,6 +21,7 @@ import (
 
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/lease"
 	"github.com/pdis/collab-ledger/internal/lru"
 	"github.com/pdis/collab-ledger/readmodels"
 	"github.com/pdis/collab-ledger/reports"
@@ -60,6 +61,9 @@ type Config struct {
 	// head while GET /readyz still answers ready. Default
 	// DefaultReadyMaxLag.
 	ReadyMaxLag uint64
+	// Leases are the server's job leases, listed by GET /readyz and GET
+	// /api/v1/status (who runs each job); nil lists none.
+	Leases lease.Manager
 	// Queries are the read models the public pages and the JSON query API
 	// read (pages.go, api_queries.go); *projections.Runner is one. Nil
 	// serves no pages, and the query routes answer 503.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/bbolt"
+	"github.com/pdis/collab-ledger/internal/lease"
 	"github.com/pdis/collab-ledger/transparency"
 )
 
@@ -149,7 +150,7 @@ func TestServePublishesThroughGuard(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tl, err := startTransparency(ctx, s, "memory", flags, key)
+	tl, err := startTransparency(ctx, s, "memory", flags, key, lease.NewLocal(""))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/lease"
 	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/projections/nats"
 	pgreadmodels "github.com/pdis/collab-ledger/projections/postgres"
@@ -29,6 +30,9 @@ type readSideFlags struct {
 	integration *string
 	topic       *string
 	deadlines   *time.Duration
+	serverID    *string
+	leaseTTL    *time.Duration
+	leaseAudit  *bool
 }
 
 func addReadSideFlags(fs *flag.FlagSet) readSideFlags {
@@ -37,6 +41,9 @@ func addReadSideFlags(fs *flag.FlagSet) readSideFlags {
 		integration: fs.String("integration", envOr("COLLABLEDGER_INTEGRATION", "memory"), "where milestone and deadline events go: memory (in-process channel) or nats://host:4222 (JetStream) (env COLLABLEDGER_INTEGRATION)"),
 		topic:       fs.String("topic", projections.DefaultTopic, "topic (NATS subject) of the integration events"),
 		deadlines:   fs.Duration("deadline-check", time.Minute, "how often response deadlines are checked (near: announced; passed: recorded as missed)"),
+		serverID:    fs.String("server-id", os.Getenv("COLLABLEDGER_SERVER_ID"), "this server's name among several on one PostgreSQL, as /readyz and status show the holder of each job (env COLLABLEDGER_SERVER_ID); default: host name, process ID and a random suffix"),
+		leaseTTL:    fs.Duration("lease-ttl", lease.DefaultTTL, "with PostgreSQL read models: how long a server's lease on a job (a projection, the checkpoint publisher, the deadline job) lasts unless renewed; another server takes over a dead one's jobs within about this long"),
+		leaseAudit:  fs.Bool("lease-audit", false, "record every fenced read-model write in cl_lease_writes (the failover test's proof that no stale write went through; the table only grows)"),
 	}
 }
 
@@ -49,7 +56,29 @@ func projectionList() []projections.Projection {
 // readSide is the server's running projections and the deadline job.
 type readSide struct {
 	runner *projections.Runner
+	// leases decide which server runs each job: in the read-model
+	// database with PostgreSQL read models, else in-process.
+	leases lease.Manager
 	stop   func()
+}
+
+// jobLeases are the leases of a server's jobs: in PostgreSQL beside
+// PostgreSQL read models (shared is true: the Runner runs each projection
+// only where its lease is held), else the in-process lease.
+func jobLeases(ctx context.Context, backend projections.Backend, f readSideFlags) (m lease.Manager, shared bool, err error) {
+	holder := *f.serverID
+	if holder == "" {
+		holder = lease.NewHolderID()
+	}
+	pg, ok := backend.(*pgreadmodels.Backend)
+	if !ok {
+		return lease.NewLocal(holder), false, nil
+	}
+	m, err = lease.OpenPostgres(ctx, lease.PostgresConfig{Pool: pg.Pool(), Holder: holder, TTL: *f.leaseTTL, Audit: *f.leaseAudit, Logger: slog.Default()})
+	if err != nil {
+		return nil, false, err
+	}
+	return m, true, nil
 }
 
 // reportInputs is the report-inputs read model the server's /reports
@@ -103,10 +132,19 @@ func startReadSide(ctx context.Context, store eventstore.Store, f readSideFlags,
 		closeBackend()
 		return nil, fmt.Errorf("%w: --integration must be memory or nats://host:port, got %q", errUsage, where)
 	}
-	runner, err := projections.NewRunner(projections.RunnerConfig{
+	leases, shared, err := jobLeases(ctx, backend, f)
+	if err != nil {
+		closeBackend()
+		return nil, err
+	}
+	cfg := projections.RunnerConfig{
 		Store: store, Backend: backend, Projections: projectionList(),
 		Publisher: pub, Topic: *f.topic, Logger: slog.Default(),
-	})
+	}
+	if shared {
+		cfg.Leases = leases
+	}
+	runner, err := projections.NewRunner(cfg)
 	if err != nil {
 		closeBackend()
 		return nil, err
@@ -134,12 +172,14 @@ func startReadSide(ctx context.Context, store eventstore.Store, f readSideFlags,
 		}
 		go func() {
 			defer close(jobDone)
-			checkDeadlines(ctx, runner, d, ledger, *f.deadlines)
+			lease.Hold(ctx, leases, DeadlinesJob, lease.HoldConfig{}, func(ctx context.Context, _ lease.Grant) {
+				checkDeadlines(ctx, runner, d, ledger, *f.deadlines)
+			})
 		}()
 	} else {
 		close(jobDone)
 	}
-	return &readSide{runner: runner, stop: func() {
+	return &readSide{runner: runner, leases: leases, stop: func() {
 		cancel()
 		<-done
 		<-jobDone
@@ -149,6 +189,10 @@ func startReadSide(ctx context.Context, store eventstore.Store, f readSideFlags,
 		closeBackend()
 	}}, nil
 }
+
+// DeadlinesJob is the deadline job's lease: one server at a time announces
+// near deadlines and records missed ones.
+const DeadlinesJob = "deadlines"
 
 // deadlineActor is who records a missed response deadline on the ledger's
 // own initiative.

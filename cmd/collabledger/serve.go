@@ -100,7 +100,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer rs.stop()
-	tl, err := startTransparency(ctx, raw, *rsFlags.readModels, tlFlags, key)
+	tl, err := startTransparency(ctx, raw, *rsFlags.readModels, tlFlags, key, rs.leases)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	h, err := web.New(web.Config{Store: store, Calendar: cal, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed, Search: search,
+	h, err := web.New(web.Config{Store: store, Calendar: cal, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Leases: rs.leases, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed, Search: search,
 		Reports: reports.NewService(store, reports.ServiceOptions{Inputs: inputs}), Metrics: m.Gatherer(), Export: exported})
 	if err != nil {
 		return err

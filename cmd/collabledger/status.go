@@ -13,7 +13,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pdis/collab-ledger/internal/lease"
 	"github.com/pdis/collab-ledger/projections"
+	pgreadmodels "github.com/pdis/collab-ledger/projections/postgres"
 	"github.com/pdis/collab-ledger/web"
 )
 
@@ -27,6 +29,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	storeURL := storeFlag(fs)
 	readModels := fs.String("read-models", envOr("COLLABLEDGER_READ_MODELS", "memory"), "the server's --read-models, when asking the stores directly")
 	asJSON := fs.Bool("json", false, "print JSON")
+	maxLag := fs.Uint64("max-lag", web.DefaultReadyMaxLag, "fail when a projection is more events than this behind the log (as /readyz)")
 	calendarDir := fs.String("calendar", os.Getenv("COLLABLEDGER_CALENDAR"), "the server's --calendar, when asking the stores directly")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -72,20 +75,32 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if rep.Projections, err = projections.ReadStatus(ctx, store, backend, projectionList()); err != nil {
 			return fmt.Errorf("status: %w", err)
 		}
+		if pg, ok := backend.(*pgreadmodels.Backend); ok {
+			if rep.Leases, err = lease.ReadLeases(ctx, pg.Pool()); err != nil {
+				return fmt.Errorf("status: %w", err)
+			}
+			projections.SetHolders(rep.Projections, rep.Leases)
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printStatus(stdout, rep)
 	}
-	printStatus(stdout, rep)
+	if problems := web.JobProblems(rep.Projections, *maxLag); len(problems) > 0 {
+		return fmt.Errorf("status: not ready: %s", strings.Join(problems, "; "))
+	}
 	return nil
 }
 
 func printStatus(w io.Writer, rep web.StatusReport) {
 	fmt.Fprintf(w, "log head %d\n", rep.Head)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROJECTION\tSTATE\tCHECKPOINT\tLAG\tGENERATION\tNOTE")
+	fmt.Fprintln(tw, "PROJECTION\tSTATE\tCHECKPOINT\tLAG\tGENERATION\tHOLDER\tNOTE")
 	for _, p := range rep.Projections {
 		note := ""
 		if p.Error != "" {
@@ -100,9 +115,26 @@ func printStatus(w io.Writer, rep web.StatusReport) {
 		if p.Rebuild != nil {
 			note = strings.TrimSpace(fmt.Sprintf("%s rebuilding generation %d: at %d, lag %d %s", note, p.Rebuild.Generation, p.Rebuild.Checkpoint, p.Rebuild.Lag, p.Rebuild.Error))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", p.Projection, p.State, p.Checkpoint, p.Lag, p.Generation, note)
+		holder := p.Holder
+		if holder == "" {
+			holder = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", p.Projection, p.State, p.Checkpoint, p.Lag, p.Generation, holder, note)
 	}
 	tw.Flush()
+	if len(rep.Leases) > 0 {
+		fmt.Fprintln(w, "leases")
+		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "JOB\tHOLDER\tTOKEN\tEXPIRES")
+		for _, l := range rep.Leases {
+			exp := l.ExpiresAt.Format(time.RFC3339)
+			if l.Expired {
+				exp += " (expired: no holder)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", l.Job, l.Holder, l.Token, exp)
+		}
+		tw.Flush()
+	}
 }
 
 // runRebuild rebuilds one projection's read model beside the one in use,

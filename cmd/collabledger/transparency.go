@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/lease"
 	"github.com/pdis/collab-ledger/transparency"
 )
 
@@ -62,6 +63,10 @@ func storeKeyPath(storeURL string) string {
 	}
 	return filepath.Join(dir, base+keyFileSuffix)
 }
+
+// PublisherJob is the checkpoint publisher's lease: one server at a time
+// signs and appends checkpoints.
+const PublisherJob = "checkpoint-publisher"
 
 // transparencyLog is the server's Merkle tree over every event and its
 // checkpoint publisher.
@@ -140,7 +145,7 @@ func loadCheckpointKey(f transparencyFlags, storeURL string) (checkpointKey, err
 // PostgreSQL beside PostgreSQL read models), follows it, and publishes
 // signed checkpoints with key at the interval. The tree tells key's guard
 // of every checkpoint it reads.
-func startTransparency(ctx context.Context, store eventstore.Store, readModels string, f transparencyFlags, key checkpointKey) (*transparencyLog, error) {
+func startTransparency(ctx context.Context, store eventstore.Store, readModels string, f transparencyFlags, key checkpointKey, leases lease.Manager) (*transparencyLog, error) {
 	signer, verifiers := key.signer, key.verifiers
 	var hashes transparency.HashStore = transparency.NewMemoryStore()
 	closeHashes := func() {}
@@ -186,7 +191,7 @@ func startTransparency(ctx context.Context, store eventstore.Store, readModels s
 	}()
 	if signer != nil {
 		pub, err := transparency.NewPublisher(transparency.PublisherConfig{Log: tl, Store: store, Signer: signer, Interval: *f.interval,
-			Witnesses: witnesses, Logger: slog.Default()})
+			Witnesses: witnesses, Logger: slog.Default(), Exclusive: true})
 		if err != nil {
 			cancel()
 			<-done
@@ -195,9 +200,12 @@ func startTransparency(ctx context.Context, store eventstore.Store, readModels s
 		}
 		go func() {
 			defer func() { done <- struct{}{} }()
-			if err := pub.Run(ctx); err != nil && ctx.Err() == nil {
-				slog.Error("checkpoint publisher stopped", "err", err)
-			}
+			// one server at a time publishes (lease job PublisherJob)
+			lease.Hold(ctx, leases, PublisherJob, lease.HoldConfig{}, func(ctx context.Context, _ lease.Grant) {
+				if err := pub.Run(ctx); err != nil && ctx.Err() == nil {
+					slog.Error("checkpoint publisher stopped", "err", err)
+				}
+			})
 		}()
 	} else {
 		done <- struct{}{}
