@@ -40,6 +40,8 @@ func init() {
 	register[CaseReportedToPremier]()
 	register[CaseDirectiveRecorded]()
 	register[CaseResponseRecorded]()
+	register[CaseProposalLinked]()
+	register[CaseRecordEnded]()
 	// Meeting
 	register[MeetingScheduled]()
 	register[MeetingParticipantAdded]()
