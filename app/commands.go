@@ -106,6 +106,8 @@ var routes = map[string]route{
 	domain.CmdReportToPremier:      onCase(func(c domain.ReportToPremier) domain.CaseID { return c.CaseID }),
 	domain.CmdRecordDirective:      onCase(func(c domain.RecordDirective) domain.CaseID { return c.CaseID }),
 	domain.CmdRecordResponse:       onCase(func(c domain.RecordResponse) domain.CaseID { return c.CaseID }),
+	domain.CmdLinkCaseProposal:     onCase(func(c domain.LinkCaseProposal) domain.CaseID { return c.CaseID }),
+	domain.CmdEndCaseRecord:        onCase(func(c domain.EndCaseRecord) domain.CaseID { return c.CaseID }),
 
 	domain.CmdScheduleMeeting:  onMeeting(func(c domain.ScheduleMeeting) domain.MeetingID { return c.MeetingID }),
 	domain.CmdAddParticipant:   onMeeting(func(c domain.AddParticipant) domain.MeetingID { return c.MeetingID }),

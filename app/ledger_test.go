@@ -212,6 +212,11 @@ func lifecycle() []step {
 		ok("2019-04-23 09:04", lcStaff, domain.MergeUtterances{MeetingID: "m-2", UtteranceID: "u-4", Merged: []domain.UtteranceID{"u-5"}, Paragraphs: []string{"一。二。"}, Reason: "同一段發言"}),
 		ok("2019-04-23 09:05", lcStaff, domain.ReclassifyUtterance{MeetingID: "m-2", UtteranceID: "u-7", Kind: domain.UtteranceNarration, Reason: "旁白"}),
 
+		// A case imported from an archive: linked to its Join proposal, its
+		// record ended.
+		imported("2017-04-28 09:00", lcStaff, domain.OpenCase{CaseID: "5", Title: "開放政府聯絡人第五次協作會議", SourceKind: domain.SourceImported, Ref: "pdis-archive:第5次協作會議"}, "case.opened"),
+		imported("2017-04-28 09:00", lcStaff, domain.LinkCaseProposal{CaseID: "5", ProposalID: "p-8", Topic: "取消第八節課後輔導", Ministry: "moe", Evidence: "match score 11.8"}, "case.proposal_linked"),
+		imported("2017-04-28 09:00", lcStaff, domain.EndCaseRecord{CaseID: "5", LastRecordAt: tp("2017-04-28 09:00"), Archive: "pdis-archive"}, "case.record_ended"),
 		// Recommendations, the report, the directive, the responses, closed.
 		ok("2019-04-16 15:00", lcStaff, domain.RecordRecommendation{CaseID: "57", RecommendationID: "r1", MeetingID: "m-1", Text: "建議各部會指派專責PO", Addressees: []domain.MinistryID{"moi"}}, "case.recommendation_recorded"),
 		refused("2019-04-16 15:00", lcStaff, domain.RecordRecommendation{CaseID: "57", RecommendationID: "r2", MeetingID: "m-2", Text: "別的會議", Addressees: []domain.MinistryID{"moi"}}, domain.ErrRuleViolated, "case.record_recommendation.meeting_not_of_case"),

@@ -514,6 +514,11 @@ type Case struct {
 	materials    map[MaterialID]bool
 	recs         []*recommendation
 	recByID      map[RecommendationID]*recommendation
+	// linked is the Join proposal an imported case was linked to;
+	// recordEnded and lastRecordAt say the archive's record ended.
+	linked       ProposalID
+	recordEnded  bool
+	lastRecordAt time.Time
 }
 
 // NewCase returns the empty state of case id's stream.
@@ -606,6 +611,11 @@ func (c *Case) Apply(e Event) error {
 			return badEvent(agg, e, "transition %s → %s not allowed", e.From, e.To)
 		}
 		c.stage = e.To
+		c.recordEnded = false
+	case CaseProposalLinked:
+		c.linked = e.ProposalID
+	case CaseRecordEnded:
+		c.recordEnded, c.lastRecordAt = true, e.LastRecordAt
 	case CaseStakeholderAdded:
 		c.stakeholders[e.StakeholderID] = e.Category
 	case CaseInterviewRecorded:
@@ -1034,6 +1044,10 @@ func (c *Case) Decide(cmd Command, actor Actor, at time.Time, topic *MonthlyMeet
 		return c.RecordDirective(x, actor, at)
 	case RecordResponse:
 		return c.RecordResponse(x, actor, at)
+	case LinkCaseProposal:
+		return c.LinkProposal(x, actor, at)
+	case EndCaseRecord:
+		return c.EndRecord(x, actor, at)
 	}
 	return nil, violated("case.unknown_command", "%T is not a case command", cmd)
 }

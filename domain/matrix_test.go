@@ -75,6 +75,9 @@ var expectedPolicy = map[string]string{
 	CmdSplitUtterance:      "pdis",
 	CmdMergeUtterances:     "pdis",
 	CmdReclassifyUtterance: "pdis",
+
+	CmdLinkCaseProposal: "pdis",
+	CmdEndCaseRecord:    "pdis",
 }
 
 // matrixCase decides one command as the canonical actor of role, against a
@@ -289,6 +292,12 @@ var matrixCases = map[string]matrixCase{
 	CmdMergeUtterances: func(t *testing.T, r Role) ([]Event, error) {
 		return importedTranscript(t).Merge(MergeUtterances{MeetingID: "m-1", UtteranceID: "u-4", Merged: []UtteranceID{"u-5"}, Paragraphs: []string{"一。二。"}, Reason: "同一段發言"}, actorFor(r), tPublished.Add(time.Hour))
 	},
+	CmdLinkCaseProposal: func(t *testing.T, r Role) ([]Event, error) {
+		return importedCase(t).LinkProposal(LinkCaseProposal{CaseID: "5", ProposalID: "f57c0195-aaaa", Topic: "強制取消國中、高中的第八節課後輔導", Ministry: "edu", Evidence: "match score 11.8"}, actorFor(r), tCase)
+	},
+	CmdEndCaseRecord: func(t *testing.T, r Role) ([]Event, error) {
+		return importedCase(t).EndRecord(EndCaseRecord{CaseID: "5", LastRecordAt: tCase, Archive: "pdis-archive"}, actorFor(r), tCase)
+	},
 	CmdReclassifyUtterance: func(t *testing.T, r Role) ([]Event, error) {
 		return importedTranscript(t).Reclassify(ReclassifyUtterance{MeetingID: "m-1", UtteranceID: "u-7", Kind: UtteranceNarration, Reason: "旁白"}, actorFor(r), tPublished.Add(time.Hour))
 	},
@@ -366,6 +375,7 @@ func TestEveryCommandTypeNamesAPolicyEntry(t *testing.T) {
 		ScheduleMeeting{}, AddParticipant{}, RecordAttendance{}, AddNote{}, ReviseNote{}, RemoveNote{}, PostQuestion{}, AnswerQuestion{}, ArchiveQuestion{}, AddRecording{}, CloseMeeting{},
 		StartTranscript{}, RecordUtterance{}, PublishTranscript{}, EditUtterance{}, RevertEdit{}, ReattributeSpeaker{},
 		ImportTranscript{}, ImportTranscriptVersion{}, CorrectUtterance{}, InsertUtterance{}, DeleteUtterance{}, SplitUtterance{}, MergeUtterances{}, ReclassifyUtterance{},
+		LinkCaseProposal{}, EndCaseRecord{},
 	}
 	seen := map[string]bool{}
 	for _, c := range commands {

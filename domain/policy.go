@@ -126,6 +126,8 @@ var policy = []PolicyRule{
 	{CmdReportToPremier, []Role{RolePDIS, RoleSecretariat}, nil, "staff or the secretariat record the report to the Premier"},
 	{CmdRecordDirective, []Role{RoleSecretariat}, nil, "the secretariat records the Premier's directive"},
 	{CmdRecordResponse, []Role{RoleMinistry}, []string{RuleResponseAddressee}, "a ministry responds only to recommendations addressed to it"},
+	{CmdLinkCaseProposal, staffOnly, nil, "staff (the importer) link an imported case to the Join proposal it came from, with the evidence"},
+	{CmdEndCaseRecord, staffOnly, nil, "staff (the importer) record that the archive's record of an imported case ends"},
 
 	{CmdScheduleMeeting, staffOnly, nil, "staff schedule meetings"},
 	{CmdAddParticipant, staffOnly, nil, "staff invite participants"},

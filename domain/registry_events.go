@@ -39,6 +39,8 @@ func init() {
 	register[CaseReportedToPremier]()
 	register[CaseDirectiveRecorded]()
 	register[CaseResponseRecorded]()
+	register[CaseProposalLinked]()
+	register[CaseRecordEnded]()
 	// Meeting
 	register[MeetingScheduled]()
 	register[MeetingParticipantAdded]()

@@ -175,6 +175,9 @@ type Options struct {
 	// Process recognises the participation process from the titles
 	// (ImportFiles only; "pdis" is the one known process).
 	Process string
+	// Links, with Process, links the cases to the Join proposals they
+	// came from (link.go).
+	Links *Links
 }
 
 // Result is what happened to one file.
@@ -652,6 +655,11 @@ func (im *Importer) ImportFiles(ctx context.Context, paths []string, opts Option
 		return nil, nil, fmt.Errorf("unknown process %q (known: pdis)", opts.Process)
 	}
 	opts.MeetingID = ""
+	if opts.Links != nil {
+		if err := opts.Links.Check(); err != nil {
+			return nil, nil, err
+		}
+	}
 	results := make([]Result, len(paths))
 	parsedFiles := make([]*parsed, len(paths))
 	var mu sync.Mutex
@@ -691,6 +699,9 @@ func (im *Importer) ImportFiles(ctx context.Context, paths []string, opts Option
 	}
 	plan := Classify(docs)
 	if err := im.recordProcess(ctx, &plan); err != nil {
+		return results, &plan.Summary, err
+	}
+	if err := im.linkAndEnd(ctx, &plan, parsedFiles, docs, opts.Links); err != nil {
 		return results, &plan.Summary, err
 	}
 	im.parallel(ctx, len(paths), im.cfg.Workers, func(i int) {

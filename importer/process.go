@@ -293,6 +293,9 @@ type Summary struct {
 	// Events is how many events recording the cases and monthly meetings
 	// appended (the meetings' own are in each file's Result).
 	Events int
+	// Links lists how each case was linked to its Join proposal, and how
+	// many cases are historical (link.go).
+	Links *LinkSummary
 }
 
 var reProcessWords = regexp.MustCompile(`協作|會前會|月會|共識|聯絡人|\bPO\b`)
@@ -307,6 +310,9 @@ func (s Summary) String() string {
 	}
 	for _, u := range s.Unclassified {
 		b.WriteString("\n  not classified: " + u)
+	}
+	if s.Links != nil {
+		b.WriteString("\n" + s.Links.String())
 	}
 	return b.String()
 }

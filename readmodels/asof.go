@@ -454,8 +454,13 @@ func merge(streams [][]eventstore.Event, dec [][]domain.Event, at AsOf) []event 
 
 // readStream reads a stream, stopping after position at.Position if set.
 func readStream(ctx context.Context, store eventstore.Store, stream string, at AsOf) ([]eventstore.Event, error) {
+	return readStreamFrom(ctx, store, stream, 1, at)
+}
+
+// readStreamFrom reads a stream from version from, stopping after position
+// at.Position if set.
+func readStreamFrom(ctx context.Context, store eventstore.Store, stream string, from uint64, at AsOf) ([]eventstore.Event, error) {
 	var out []eventstore.Event
-	from := uint64(1)
 	for {
 		evs, err := store.ReadStream(ctx, stream, from, readPage)
 		if err != nil {
@@ -495,6 +500,12 @@ func readHead(ctx context.Context, store eventstore.Store, stream string, at AsO
 // goroutine and its own memTx, which it returns frozen. The events come
 // decoded, once for all of them.
 func fold(ctx context.Context, events []event, ps []projections.Projection) ([]*memTx, error) {
+	return foldOver(ctx, events, ps, nil)
+}
+
+// foldOver is fold over frozen documents, by projection name: each new
+// memTx reads through to its base what it has not changed (CaseFolds).
+func foldOver(ctx context.Context, events []event, ps []projections.Projection, bases map[string]*memTx) ([]*memTx, error) {
 	txs := make([]*memTx, len(ps))
 	errs := make([]error, len(ps))
 	var wg sync.WaitGroup
@@ -504,6 +515,7 @@ func fold(ctx context.Context, events []event, ps []projections.Projection) ([]*
 			sizes = map[string]int{collEntries: len(events)} // an entry per event
 		}
 		txs[i] = newMemTx(sizes)
+		txs[i].base = bases[p.Name()]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -554,17 +566,125 @@ func decodeAll(events []eventstore.Event, at AsOf) ([]domain.Event, error) {
 // Once frozen, reads go through JSON, as on every backend: each document
 // is encoded once, when first read, so that queries never share memory
 // with the stored values.
+//
+// A memTx may stand over a frozen base (CaseFolds' snapshots): it then
+// holds only the documents changed since (a deletion as a tombstone) and
+// reads the rest through the base, always through JSON, so that nothing it
+// changes is shared with the base.
 type memTx struct {
 	sizes  map[string]int // expected documents of large collections
-	mu     sync.Mutex     // guards docs' raw once frozen
+	mu     sync.Mutex     // guards docs' raw and merged once frozen
 	frozen bool
 	docs   map[string]map[string]*memDoc
-	sorted map[string][]string // each collection's keys, once frozen
+	sorted map[string][]string // each collection's own keys, once frozen
+	base   *memTx              // frozen; nil: none
+	merged map[string][]string // with a base: each collection's live keys, its own and the base's, once asked
 }
 
 type memDoc struct {
-	val any    // the value Put stored
-	raw []byte // its JSON, once encoded
+	val  any    // the value Put stored
+	raw  []byte // its JSON, once encoded
+	gone bool   // deleted (over a base)
+}
+
+// find returns the document of collection at key, from t or its bases,
+// and the memTx holding it; nil if there is none or it was deleted.
+func (t *memTx) find(collection, key string) (*memDoc, *memTx) {
+	for x := t; x != nil; x = x.base {
+		if d, ok := x.docs[collection][key]; ok {
+			if d.gone {
+				return nil, nil
+			}
+			return d, x
+		}
+	}
+	return nil, nil
+}
+
+// ownKeys returns the keys t itself holds in collection (tombstones
+// included), in order.
+func (t *memTx) ownKeys(collection string) []string {
+	if t.frozen {
+		return t.sorted[collection]
+	}
+	keys := make([]string, 0, len(t.docs[collection]))
+	for k := range t.docs[collection] {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// liveKeys returns every key of collection t reads, through its bases,
+// in order: the keys of the nearest level below that has them merged (or
+// of the bottom level), with the levels above's own documents and
+// tombstones over them, the highest level deciding. Frozen, the answer is
+// kept.
+func (t *memTx) liveKeys(collection string) []string {
+	if k, ok := t.mergedKeys(collection); ok {
+		return k
+	}
+	levels := []*memTx{t}
+	var acc []string
+	for x := t.base; x != nil; x = x.base {
+		if k, ok := x.mergedKeys(collection); ok {
+			acc = k
+			break
+		}
+		levels = append(levels, x)
+	}
+	// The levels' own keys, each decided by the highest level holding it.
+	gone := map[string]bool{}
+	var over []string
+	for _, x := range levels {
+		for k, d := range x.docs[collection] {
+			if _, seen := gone[k]; !seen {
+				gone[k] = d.gone
+				over = append(over, k)
+			}
+		}
+	}
+	slices.Sort(over)
+	out := make([]string, 0, len(acc)+len(over))
+	a, b := 0, 0
+	for a < len(acc) || b < len(over) {
+		switch {
+		case b == len(over) || a < len(acc) && acc[a] < over[b]:
+			out = append(out, acc[a])
+			a++
+		default:
+			if a < len(acc) && acc[a] == over[b] {
+				a++
+			}
+			if !gone[over[b]] {
+				out = append(out, over[b])
+			}
+			b++
+		}
+	}
+	if t.frozen {
+		t.mu.Lock()
+		if t.merged == nil {
+			t.merged = map[string][]string{}
+		}
+		t.merged[collection] = out
+		t.mu.Unlock()
+	}
+	return out
+}
+
+// mergeKeys merges t's keys of every collection it or its bases hold, so
+// that views over t start from them (CaseFolds does for some snapshots).
+func (t *memTx) mergeKeys() {
+	seen := map[string]bool{}
+	for x := t; x != nil; x = x.base {
+		for c := range x.docs {
+			if !seen[c] {
+				seen[c] = true
+				t.liveKeys(c)
+			}
+		}
+	}
 }
 
 var _ projections.Tx = (*memTx)(nil)
@@ -591,8 +711,40 @@ func (t *memTx) freeze() {
 	}
 }
 
+// mergedKeys returns liveKeys of a frozen memTx if it has them already.
+func (t *memTx) mergedKeys(collection string) ([]string, bool) {
+	if !t.frozen {
+		return nil, false
+	}
+	if t.base == nil {
+		return t.liveOwn(collection), true
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k, ok := t.merged[collection]
+	return k, ok
+}
+
+// liveOwn returns the keys of a memTx without a base (which holds no
+// tombstones), in order.
+func (t *memTx) liveOwn(collection string) []string {
+	if t.frozen {
+		return t.sorted[collection]
+	}
+	return t.ownKeys(collection)
+}
+
 // keys returns the keys of collection that start with prefix, in order.
 func (t *memTx) keys(collection, prefix string) []string {
+	if t.base != nil {
+		all := t.liveKeys(collection)
+		i, _ := slices.BinarySearch(all, prefix)
+		j := i
+		for j < len(all) && strings.HasPrefix(all[j], prefix) {
+			j++
+		}
+		return all[i:j:j]
+	}
 	if t.frozen {
 		all := t.sorted[collection]
 		i, _ := slices.BinarySearch(all, prefix)
@@ -628,17 +780,17 @@ func (t *memTx) json(collection, key string, d *memDoc) ([]byte, error) {
 
 // Get implements projections.Reader.
 func (t *memTx) Get(_ context.Context, collection, key string, v any) (bool, error) {
-	d, ok := t.docs[collection][key]
-	if !ok {
+	d, owner := t.find(collection, key)
+	if d == nil {
 		return false, nil
 	}
-	if !t.frozen {
+	if !t.frozen && owner == t {
 		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().Type() == reflect.TypeOf(d.val) {
 			rv.Elem().Set(reflect.ValueOf(d.val))
 			return true, nil
 		}
 	}
-	raw, err := t.json(collection, key, d)
+	raw, err := owner.json(collection, key, d)
 	if err != nil {
 		return true, err
 	}
@@ -650,12 +802,12 @@ func (t *memTx) Get(_ context.Context, collection, key string, v any) (bool, err
 
 // Scan implements projections.Reader.
 func (t *memTx) Scan(ctx context.Context, collection, prefix string, fn func(key string, raw []byte) error) error {
-	docs := t.docs[collection]
 	for _, k := range t.keys(collection, prefix) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		raw, err := t.json(collection, k, docs[k])
+		d, owner := t.find(collection, k)
+		raw, err := owner.json(collection, k, d)
 		if err != nil {
 			return err
 		}
@@ -668,7 +820,6 @@ func (t *memTx) Scan(ctx context.Context, collection, prefix string, fn func(key
 
 // scanValues implements valueReader.
 func (t *memTx) scanValues(ctx context.Context, collection, prefix string, want func(key string) bool, fn func(key string, v any, raw func() ([]byte, error)) error) error {
-	docs := t.docs[collection]
 	for _, k := range t.keys(collection, prefix) {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -676,8 +827,8 @@ func (t *memTx) scanValues(ctx context.Context, collection, prefix string, want 
 		if want != nil && !want(k) {
 			continue
 		}
-		d := docs[k]
-		if err := fn(k, d.val, func() ([]byte, error) { return t.json(collection, k, d) }); err != nil {
+		d, owner := t.find(collection, k)
+		if err := fn(k, d.val, func() ([]byte, error) { return owner.json(collection, k, d) }); err != nil {
 			return err
 		}
 	}
@@ -711,6 +862,15 @@ func (t *memTx) Put(_ context.Context, collection, key string, v any) error {
 func (t *memTx) Delete(_ context.Context, collection, key string) error {
 	if t.frozen {
 		return errors.New("as-of snapshot: read only")
+	}
+	if t.base != nil {
+		docs := t.docs[collection]
+		if docs == nil {
+			docs = map[string]*memDoc{}
+			t.docs[collection] = docs
+		}
+		docs[key] = &memDoc{gone: true}
+		return nil
 	}
 	delete(t.docs[collection], key)
 	return nil

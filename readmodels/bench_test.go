@@ -99,12 +99,7 @@ func BenchmarkAsOf(b *testing.B) {
 		b.Skipf("one operation folds 100,000 events (%d iterations asked): run with -benchtime 5x", n)
 	}
 	ctx := context.Background()
-	store, events, head := bigLedger(b)
-	r := projectiontest.Start(b, projections.RunnerConfig{Store: store, Projections: []projections.Projection{rm.Trail{}}})
-	if err := r.WaitFor(ctx, rm.TrailName, head); err != nil {
-		b.Fatal(err)
-	}
-	r.Stop(b) // the index stays readable
+	store, events, head, r := bigLedgerIndexed(b)
 	runtime.GC()
 	for _, c := range []struct {
 		name string
@@ -143,6 +138,18 @@ func BenchmarkAsOf(b *testing.B) {
 			b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
 		})
 	}
+}
+
+// bigLedgerIndexed is bigLedger with the live trail caught up with it, as
+// the as-of views' index, stopped (it stays readable).
+func bigLedgerIndexed(b *testing.B) (eventstore.Store, int, eventstore.Position, *projectiontest.Running) {
+	store, events, head := bigLedger(b)
+	r := projectiontest.Start(b, projections.RunnerConfig{Store: store, Projections: []projections.Projection{rm.Trail{}}})
+	if err := r.WaitFor(context.Background(), rm.TrailName, head); err != nil {
+		b.Fatal(err)
+	}
+	r.Stop(b)
+	return store, events, head, r
 }
 
 // cpuTime is the process's user and system CPU time so far.

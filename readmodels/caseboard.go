@@ -105,7 +105,38 @@ type CaseCard struct {
 	// Unanswered maps each recommendation to the addressees that have not
 	// responded yet.
 	Unanswered map[string][]string `json:"unanswered,omitempty"`
+	// Link is the Join proposal an imported case was linked to, with the
+	// evidence (Source.ProposalID names it too).
+	Link *ProposalLink `json:"link,omitempty"`
+	// RecordEnded says the archive's record of an imported case ends: the
+	// case is historical, at its last known stage, its outcome not in the
+	// archive.
+	RecordEnded *RecordEnd `json:"recordEnded,omitempty"`
 }
+
+// ProposalLink is the Join proposal an imported case came from.
+type ProposalLink struct {
+	ProposalID string `json:"proposalId"`
+	// Topic is the proposal's title.
+	Topic    string `json:"topic"`
+	Ministry string `json:"ministry,omitempty"`
+	Evidence string `json:"evidence"`
+	Reviewed bool   `json:"reviewed,omitempty"`
+	Stamp    Stamp  `json:"stamp"`
+}
+
+// RecordEnd is where the archive's record of an imported case ends.
+type RecordEnd struct {
+	// Stage is the last known stage.
+	Stage        domain.CaseStage `json:"stage"`
+	LastRecordAt time.Time        `json:"lastRecordAt"`
+	Archive      string           `json:"archive"`
+	Stamp        Stamp            `json:"stamp"`
+}
+
+// Historical reports whether the case is historical: the archive's record
+// of it ends, and nothing is known of its outcome.
+func (c CaseCard) Historical() bool { return c.RecordEnded != nil }
 
 // CaseSource is where a case came from.
 type CaseSource struct {
@@ -346,6 +377,20 @@ var caseBoardTable = func() *table {
 			}
 			c.Stage = e.To
 			c.Stages = append(c.Stages, StageSpan{Stage: e.To, From: e.From, Reason: e.Reason, Withdrawn: e.Withdrawn, Entered: s})
+			c.RecordEnded = nil
+			return nil
+		})
+	})
+	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.CaseProposalLinked) error {
+		return updateCase(ctx, tx, e.CaseID, ev, func(c *CaseCard) error {
+			c.Source.ProposalID = string(e.ProposalID)
+			c.Link = &ProposalLink{ProposalID: string(e.ProposalID), Topic: e.Topic, Ministry: string(e.Ministry), Evidence: e.Evidence, Reviewed: e.Reviewed, Stamp: stampOf(ev)}
+			return nil
+		})
+	})
+	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.CaseRecordEnded) error {
+		return updateCase(ctx, tx, e.CaseID, ev, func(c *CaseCard) error {
+			c.RecordEnded = &RecordEnd{Stage: e.Stage, LastRecordAt: e.LastRecordAt, Archive: e.Archive, Stamp: stampOf(ev)}
 			return nil
 		})
 	})
@@ -668,7 +713,9 @@ type CaseFilter struct {
 	Ministry string
 	// Source selects cases of this source kind.
 	Source domain.CaseSourceKind
-	// Open selects cases that are not closed.
+	// Open selects cases that are not closed and not historical (an
+	// imported case whose archive record ended is not open: its outcome is
+	// unknown).
 	Open bool
 }
 
@@ -689,6 +736,12 @@ type CaseSummary struct {
 	// categories with at least one stakeholder inventoried, or present.
 	CategoriesInventoried int `json:"categoriesInventoried"`
 	CategoriesAttended    int `json:"categoriesAttended"`
+	// Topic is the linked Join proposal's title (imported cases).
+	Topic string `json:"topic,omitempty"`
+	// Historical: the archive's record of the case ends at LastRecordAt;
+	// Stage is then its last known stage, its outcome not in the archive.
+	Historical   bool      `json:"historical,omitempty"`
+	LastRecordAt time.Time `json:"lastRecordAt,omitzero"`
 }
 
 // Cases returns the cases f selects, in the order they were opened.
@@ -699,7 +752,7 @@ func Cases(ctx context.Context, r projections.Reader, f CaseFilter) ([]CaseSumma
 	}
 	var items []item
 	err := projections.ScanAll(ctx, r, collCases, "", func(_ string, c CaseCard) error {
-		if f.Stage != "" && c.Stage != f.Stage || f.Source != "" && c.Source.Kind != f.Source || f.Open && c.Stage == domain.StageClosed {
+		if f.Stage != "" && c.Stage != f.Stage || f.Source != "" && c.Source.Kind != f.Source || f.Open && (c.Stage == domain.StageClosed || c.Historical()) {
 			return nil
 		}
 		if f.Ministry != "" && c.Lead != f.Ministry && !slices.Contains(c.CoOrganisers, f.Ministry) {
@@ -710,6 +763,12 @@ func Cases(ctx context.Context, r projections.Reader, f CaseFilter) ([]CaseSumma
 			Lead: c.Lead, CoOrganisers: c.CoOrganisers, Meetings: len(c.Meetings)}
 		if n := len(c.Stages); n > 0 {
 			s.StageSince = c.Stages[n-1].Entered.OccurredAt
+		}
+		if c.Link != nil {
+			s.Topic = c.Link.Topic
+		}
+		if c.RecordEnded != nil {
+			s.Historical, s.LastRecordAt = true, c.RecordEnded.LastRecordAt
 		}
 		var pos eventstore.Position
 		if c.Opened != nil {

@@ -17,6 +17,8 @@ func Decoded(p projections.Projection) projections.Projection {
 		return Transcripts{path: decodedFold}
 	case Tallies:
 		return Tallies{path: decodedFold}
+	case Counties:
+		return Counties{path: decodedFold}
 	}
 	return p
 }
@@ -33,6 +35,8 @@ func TakesFastPath(p projections.Projection, ev eventstore.Event) bool {
 		fast = fastTranscript
 	case Tallies:
 		fast = fastSigned
+	case Counties:
+		fast = fastCounty
 	default:
 		return false
 	}

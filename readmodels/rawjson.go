@@ -26,7 +26,7 @@ import (
 var errRawJSON = errors.New("malformed JSON object")
 
 // foldPath says how a read model with fast paths (Trail, Transcripts,
-// Tallies) folds an event. The fast paths write what the decoded fold
+// Tallies, Counties) folds an event. The fast paths write what the decoded fold
 // writes, for every event type (TestFoldsAgreeEveryEventType generates each of
 // domain.EventTypes and folds it both ways; TestFastPathsSameDocuments does
 // the same over a recorded story).
@@ -57,6 +57,8 @@ func asOfModels() []projections.Projection {
 			ps[i] = Transcripts{path: asOfFold}
 		case Tallies:
 			ps[i] = Tallies{path: asOfFold}
+		case Counties:
+			ps[i] = Counties{path: asOfFold}
 		}
 	}
 	return ps

@@ -53,13 +53,16 @@ func (ReportInputs) Name() string { return ReportInputsName }
 // Version implements projections.Projection. Bump it when
 // ReportInputTypes or the documents change: TestReportInputTypesPinned
 // fails until then.
-func (ReportInputs) Version() int { return 1 }
+//
+// Version 2 keeps proposal.submitted too: the briefing names each late
+// proposal by its title.
+func (ReportInputs) Version() int { return 2 }
 
 // reportBodyTypes are the event types the report decodes: the read model
 // keeps them with their body. A test in package reports checks that they
 // are exactly the types its computation decodes.
 var reportBodyTypes = map[string]bool{
-	"proposal.published": true, "proposal.established": true, "proposal.expired": true,
+	"proposal.submitted": true, "proposal.published": true, "proposal.established": true, "proposal.expired": true,
 	"proposal.response_deadline_extended": true, "proposal.responded": true, "proposal.response_deadline_missed": true,
 	"monthly.candidate_added": true, "monthly.ballot_cast": true, "monthly.closed": true,
 	"case.opened": true, "case.lead_assigned": true, "case.co_organiser_added": true, "case.stage_changed": true,

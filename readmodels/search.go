@@ -316,7 +316,7 @@ var speakerReattributedType = domain.TranscriptSpeakerReattributed{}.EventType()
 var searchTypes = map[string]bool{}
 
 func init() {
-	for _, t := range []string{"proposal.submitted", "case.opened", "case.recommendation_recorded", "meeting.scheduled",
+	for _, t := range []string{"proposal.submitted", "case.opened", "case.proposal_linked", "case.recommendation_recorded", "meeting.scheduled",
 		"transcript.utterance_recorded", "transcript.utterance_inserted", "transcript.utterance_edited", "transcript.edit_reverted",
 		"transcript.utterance_corrected", "transcript.speaker_reattributed", "transcript.utterance_deleted", "transcript.utterance_split",
 		"transcript.utterances_merged", "meeting.note_added", "meeting.note_revised", "meeting.note_removed",
@@ -354,6 +354,12 @@ func (s *Search) applyOne(b *bleve.Batch, ev eventstore.Event, e domain.Event) e
 	case domain.CaseOpened:
 		d := base
 		d.Kind, d.CaseID, d.Title, d.Text = "case", string(x.CaseID), x.Title, x.Title
+		return b.Index("c/"+string(x.CaseID), d)
+	case domain.CaseProposalLinked:
+		// An imported case is found by its topic, the title of the Join
+		// proposal it came from.
+		d := base
+		d.Kind, d.CaseID, d.Title, d.Text = "case", string(x.CaseID), x.Topic, x.Topic
 		return b.Index("c/"+string(x.CaseID), d)
 	case domain.CaseRecommendationRecorded:
 		d := base

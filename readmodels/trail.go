@@ -192,6 +192,8 @@ var stepOf = map[string]string{
 	"case.reported_to_premier":            StepReport,
 	"case.directive_recorded":             StepDirective,
 	"case.response_recorded":              StepResponse,
+	"case.proposal_linked":                StepCaseOpened,
+	"case.record_ended":                   StepStage,
 	"meeting.scheduled":                   StepMeeting,
 	"meeting.recording_added":             StepMeeting,
 	"meeting.closed":                      StepMeeting,

@@ -23,7 +23,7 @@ import (
 // schema version is still checked). The other types (signatures, notes,
 // utterances, ...) are skipped without being decoded.
 var decoders = map[string]func([]byte) (domain.Event, error){
-	"proposal.published": dec[domain.ProposalPublished], "proposal.established": dec[domain.ProposalEstablished],
+	"proposal.submitted": dec[domain.ProposalSubmitted], "proposal.published": dec[domain.ProposalPublished], "proposal.established": dec[domain.ProposalEstablished],
 	"proposal.expired": dec[domain.ProposalExpired], "proposal.response_deadline_extended": dec[domain.ProposalResponseDeadlineExtended],
 	"proposal.responded": dec[domain.ProposalResponded], "proposal.response_deadline_missed": dec[domain.ProposalResponseDeadlineMissed],
 	"monthly.candidate_added": dec[domain.MonthlyCandidateAdded], "monthly.ballot_cast": dec[domain.MonthlyBallotCast],
@@ -108,6 +108,12 @@ type computer struct {
 	p Period
 	f Filter
 	n int
+
+	// brief folds what the briefing reads (briefing.go); prev computes the
+	// previous period's report its headlines compare with. Both nil in
+	// prev itself.
+	brief *briefingFold
+	prev  *computer
 
 	proposals map[string]*proposal
 	published []eref
@@ -274,6 +280,9 @@ func (c *computer) addBatch(evs []eventstore.Event) error {
 	}
 	for i := range evs {
 		c.add(&evs[i], decoded[i])
+		if c.prev != nil {
+			c.prev.add(&evs[i], decoded[i])
+		}
 	}
 	return nil
 }
@@ -299,6 +308,9 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 		c.meetings[string(e.MeetingID)] = &meetingState{caseID: string(e.CaseID), subject: c.subject(meetingSubject(e)), participants: map[string]string{}}
 	}
 	r := c.refOf(ev, de)
+	if c.brief != nil && at.Before(c.p.To) {
+		c.brief.add(de, r, at)
+	}
 	switch e := de.(type) {
 	case domain.MinistryRegistered:
 		c.names[string(e.MinistryID)] = domain.MinistryInfo{ID: e.MinistryID, Name: e.Name, Parent: e.Parent}
@@ -512,6 +524,9 @@ func (c *computer) report(at uint64) Report {
 	rep.Sections = append(rep.Sections, c.caseSections()...)
 	rep.Sections = append(rep.Sections, c.meetingSection(), c.transcriptSection(), c.coverageSection())
 	rep.Sections = append(rep.Sections, c.outcomeSections()...)
+	if c.prev != nil {
+		rep.Briefing = c.briefing(rep, c.prev.report(at))
+	}
 	return rep
 }
 

@@ -158,6 +158,7 @@ func WriteMarkdown(w io.Writer, rep Report, lang Lang) error {
 	}
 	c1, c2 := label(lang, "計算時的帳本位置", "Ledger position (checkpoint)")
 	fmt.Fprintf(&b, "- %s / %s: %d (%d events)\n", c1, c2, rep.At, rep.Events)
+	writeBriefingMarkdown(&b, rep, lang)
 	f1, f2 := label(lang, "項目", "Figure")
 	v1, v2 := label(lang, "數值", "Value")
 	s1, s2 := label(lang, "來源（查詢；事件位置）", "Source (query; event positions)")
@@ -193,7 +194,10 @@ func orDash(s string) string {
 //go:embed report.html.tmpl
 var htmlSource string
 
-var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"args":  func(v ...any) []any { return v },
+	"short": shortURL,
+}).Parse(htmlSource))
 
 // Links says where a rendered page links to. The zero value makes no links:
 // a file written by the CLI is read away from the server.
@@ -312,6 +316,7 @@ type htmlPage struct {
 	Events                 int
 	SwitchURL, SwitchText  string
 	Permalink              string
+	Briefing               *htmlBriefing
 	Sections               []htmlSection
 	L                      map[string][2]string
 }
@@ -354,12 +359,13 @@ func WriteHTMLLinked(w io.Writer, rep Report, lang Lang, links Links) error {
 	for k, v := range map[string][2]string{
 		"period": {"期間", "Period"}, "ministry": {"部會", "Ministry"}, "at": {"計算時的帳本位置", "Ledger position (checkpoint)"},
 		"figure": {"項目", "Figure"}, "value": {"數值", "Value"}, "source": {"來源", "Source"}, "events": {"事件位置", "Event positions"},
-		"events_n": {"筆事件", "events folded"}, "more": {"其餘事件見查詢", "more: see the query"}, "permalink": {"以此位置重算", "recompute at this position"},
+		"events_n": {"筆事件", "events folded"}, "more": {"其餘事件見查詢", "more: see the query"}, "permalink": {"以此位置重算", "recompute at this position"}, "proof": {"證明", "proof"},
 		"trace": {"每個數字列出產生它的查詢與其計入的事件；點選位置可開啟該事件的問責軌跡。", "Each number names the query that produced it and the events it counted; a position opens that event's trail entry."},
 	} {
 		a, b := label(lang, v[0], v[1])
 		pg.L[k] = [2]string{a, b}
 	}
+	pg.Briefing = briefingHTML(rep, lang, links)
 	for _, s := range rep.Sections {
 		pg.Sections = append(pg.Sections, htmlSectionOf(rep, s, lang, links))
 	}

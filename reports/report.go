@@ -115,7 +115,11 @@ type Report struct {
 	// Events is how many events of the log are at or before At: those the
 	// report was computed over (whether it folded them all, or read the
 	// ones it uses from the report-inputs read model).
-	Events   int       `json:"events"`
+	Events int `json:"events"`
+	// Briefing leads the report: headlines against the previous period,
+	// the cases under way and who is late (briefing.go). The sections
+	// follow it as an appendix.
+	Briefing *Briefing `json:"briefing,omitempty"`
 	Sections []Section `json:"sections"`
 
 	// source is what the Service computed it from (Computed.Source).
@@ -153,7 +157,7 @@ func Compute(ctx context.Context, src Log, p Period, f Filter, at eventstore.Pos
 		}
 		head = at
 	}
-	c := newComputer(p, f)
+	c := newReportComputer(p, f)
 	var after, last eventstore.Position
 	for after < head {
 		evs, err := src.ReadAll(ctx, after, 4096)
@@ -214,7 +218,7 @@ type InputsLog interface {
 // ComputeEvents computes the report over events already in memory, in log
 // order, up to and including position at (0: all of them).
 func ComputeEvents(events []eventstore.Event, p Period, f Filter, at eventstore.Position) (Report, error) {
-	c := newComputer(p, f)
+	c := newReportComputer(p, f)
 	n := len(events)
 	for n > 0 && at > 0 && events[n-1].Position > at {
 		n--

@@ -288,7 +288,10 @@ func (s *server) caseAsOf(ctx context.Context, id domain.CaseID, at readmodels.A
 			return snap, nil
 		}
 	}
-	snap, err := readmodels.CaseAsOf(ctx, s.cfg.Store, s.cfg.Queries, id, at)
+	snap, err := s.folds.CaseAsOf(ctx, s.cfg.Store, s.cfg.Queries, id, at)
+	if err == nil && snap.Events >= foldSnapshotsFrom {
+		s.refreshFolds(id)
+	}
 	if err == nil && cacheable {
 		s.snapshots.Put(key, snap, snapshotCost*max(snap.Events, 1))
 	}

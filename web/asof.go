@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/projections"
@@ -204,4 +205,26 @@ func asOfRefused(rule, msg, key string) *apiError {
 		return ErrorData{Heading: p.T("badrequest.title"), Message: p.T(key)}
 	}
 	return e
+}
+
+// foldSnapshotsFrom is the size of a case's as-of fold from which the
+// server keeps periodic snapshots of it (readmodels.CaseFolds): below it a
+// fold from scratch is fast enough.
+const foldSnapshotsFrom = 4096
+
+// refreshFolds extends the snapshots of a case's fold in the background
+// (at most one refresh of a case at a time), so that the next view of it
+// as of any point folds only the events after the nearest one.
+func (s *server) refreshFolds(id domain.CaseID) {
+	if _, busy := s.refreshing.LoadOrStore(id, true); busy {
+		return
+	}
+	go func() {
+		defer s.refreshing.Delete(id)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if err := s.folds.Refresh(ctx, s.cfg.Store, s.cfg.Queries, id); err != nil {
+			s.cfg.Logger.Warn("as-of snapshots of a case", "case", id, "err", err)
+		}
+	}()
 }

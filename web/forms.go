@@ -476,6 +476,7 @@ func (s *server) renderForm(w http.ResponseWriter, r *http.Request, p *Page, ses
 	if intro, ok := catalogue[p.Lang]["cmd."+name+".intro"]; ok {
 		fv.Intro = intro
 	}
+	s.pickers(r, p, sess.actor, values, fv.Fields)
 	p.Data = fv
 	p.Status = status
 	s.renderForms(w, r, "form", p)

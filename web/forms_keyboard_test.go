@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -95,15 +96,7 @@ func TestEveryFormByKeyboard(t *testing.T) {
 	e := newSigninEnv(t, func(si *web.SignIn) { si.Dev = true })
 	e.publishedProposal("p-1")
 	e.caughtUp()
-	roles := []domain.Actor{
-		{ID: "alice", Role: domain.RoleCitizen},
-		{ID: "po-moi-1", Role: domain.RolePO, Ministry: "moi"},
-		{ID: "pdis-1", Role: domain.RolePDIS},
-		{ID: "steno-1", Role: domain.RoleStenographer},
-		{ID: "ey-sec-1", Role: domain.RoleSecretariat},
-		{ID: "moi-official", Role: domain.RoleMinistry, Ministry: "moi"},
-		{ID: "auditor-1", Role: domain.RoleAuditor},
-	}
+	roles := append(slices.Clone(formRoles), domain.Actor{ID: "auditor-1", Role: domain.RoleAuditor})
 	done := map[string]bool{}
 	kinds := map[string]int{}
 	for _, a := range roles {

@@ -409,6 +409,10 @@ type CaseData struct {
 	Now       time.Time
 	// Sources are each recommendation's sources (pages_chain.go).
 	Sources map[string][]SourceRow
+	// Proposal is the Join proposal the case came from, when the ledger
+	// holds it, with its signature curve (Chart).
+	Proposal *readmodels.ProposalTally
+	Chart    *signatureChart
 }
 
 // TrailRow is an entry of the trail as the page shows it, its labels and
@@ -470,6 +474,10 @@ func (s *server) pageCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := CaseData{Case: cv.Case, AsOf: cv.AsOf, Now: time.Now(), Sources: s.recommendationSources(ctx, cv.Case)}
+	if err := s.caseProposal(ctx, r, p, &d, v); err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
 	setAsOf(p, r, cv.AsOf)
 	d.TrailFrom = 1
 	if n, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && n > 0 {
@@ -634,7 +642,7 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 	p.View = v
 	page, err := intParam(r.URL.Query().Get("page"), 1, 1, 1<<20)
 	if err != nil {
-		s.pageError(w, r, p, badRequest("page: "+err.Error()))
+		s.pageError(w, r, p, badRequest(p.T("list.err.page")))
 		return
 	}
 	// Only the page's utterances need their versions.

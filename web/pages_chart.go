@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -176,4 +178,32 @@ func newSignatureChart(pg *Page, p readmodels.ProposalTally, deltas []signatureD
 	}
 	c.Desc = pg.TF("proposal.chart.desc", formatDate(c.To), valid, c.Max, p.Threshold)
 	return c
+}
+
+// caseProposal fills the case page's proposal and its signature curve when
+// the case came from a proposal the ledger holds (a voted topic, or an
+// imported case linked to its Join proposal), live or as of the page's
+// point; a proposal the ledger does not hold (yet) is named without them.
+func (s *server) caseProposal(ctx context.Context, r *http.Request, pg *Page, d *CaseData, v readmodels.View) error {
+	id := domain.ProposalID(d.Case.Source.ProposalID)
+	if id == "" {
+		return nil
+	}
+	pr, _, info, at, err := s.proposalAt(ctx, r, id, v)
+	if ae, ok := errors.AsType[*apiError](err); ok && (ae.status == http.StatusNotFound || ae.status == http.StatusConflict) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	deltas, err := s.signatureDeltas(ctx, id, at)
+	if err != nil {
+		return err
+	}
+	var until time.Time
+	if info != nil && !info.At.IsZero() {
+		until = info.At
+	}
+	d.Proposal, d.Chart = &pr, newSignatureChart(pg, pr, deltas, until)
+	return nil
 }

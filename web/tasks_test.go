@@ -77,6 +77,24 @@ func TestStagesWaiting(t *testing.T) {
 		t.Errorf("the stenographer's tasks list staff's")
 	}
 
+	// Pickers: the question to answer and the recommendation to respond to
+	// are chosen by their words, not typed as IDs.
+	b := e.browser()
+	b.post(e.url+"/signin/dev", url.Values{"role": {"pdis"}, "id": {"pdis-1"}, "return": {"/me"}})
+	if _, form := b.get(e.url + "/act/meeting.answer_question?meetingId=m-1&lang=en"); !strings.Contains(form, `<select id="f-questionId"`) ||
+		!strings.Contains(form, `<option value="q-1">班次會增加嗎？</option>`) {
+		t.Errorf("the answer form offers no picker of the meeting's questions:\n%s", form)
+	}
+	if _, form := b.get(e.url + "/act/meeting.answer_question?lang=en"); strings.Contains(form, `<select id="f-questionId"`) {
+		t.Errorf("the answer form offers a picker before it knows the meeting")
+	}
+	official := e.browser()
+	official.post(e.url+"/signin/dev", url.Values{"role": {"ministry"}, "id": {"moi-official"}, "ministry": {"moi"}, "return": {"/me"}})
+	if _, form := official.get(e.url + "/act/case.record_response?caseId=c-1&lang=en"); !strings.Contains(form, `<select id="f-recommendationId"`) ||
+		!strings.Contains(form, `<option value="r-1">增加班次</option>`) {
+		t.Errorf("the response form offers no picker of the case's recommendations:\n%s", form)
+	}
+
 	// Reported: the secretariat's turn, and staff's task is gone.
 	e.do(staff, domain.ReportToPremier{CaseID: "c-1", Summary: "結論"})
 	e.do(staff, domain.AnswerQuestion{MeetingID: "m-1", QuestionID: "q-1", Answer: "會"})
@@ -90,7 +108,7 @@ func TestStagesWaiting(t *testing.T) {
 		t.Errorf("done tasks stay on staff's list")
 	}
 	// Chinese.
-	b := e.browser()
+	b = e.browser()
 	b.post(e.url+"/signin/dev", url.Values{"role": {"secretariat"}, "id": {"ey-sec-1"}, "return": {"/me"}})
 	if _, zh := b.get(e.url + "/me?lang=zh-Hant"); !strings.Contains(zh, "記錄院長對「長照交通」的裁示") {
 		t.Errorf("the secretariat's tasks in Chinese lack the directive")

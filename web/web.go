@@ -15,6 +15,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -146,6 +147,10 @@ type server struct {
 	fragments *lru.Cache[fragmentKey, template.HTML]
 	// snapshots keeps folds of cases as of settled points.
 	snapshots *lru.Cache[snapshotKey, *readmodels.Snapshot]
+	// folds keeps periodic snapshots of large cases' folds, refreshing
+	// names the cases being refreshed (asof.go).
+	folds      readmodels.CaseFolds
+	refreshing sync.Map
 	// sessions, oidc and devActors serve sign-in (nil without SignIn).
 	sessions  *sessions
 	oidc      *oidcClient

@@ -20,7 +20,7 @@ import (
 
 // runImport imports transcripts:
 //
-//	collabledger import akn [--store URL] [--process pdis] [--history FILE] FILE|DIR…
+//	collabledger import akn [--store URL] [--process pdis [--join DIR [--case-links FILE]]] [--history FILE] FILE|DIR…
 //	collabledger import akn [--store URL] --meeting ID [--published-at T] FILE
 //	collabledger import raw [--store URL] --meeting ID [--title T --date YYYY-MM-DD] FILE
 //	collabledger import join [--store URL] DIR   (import_join.go)
@@ -96,6 +96,8 @@ func runImportAKN(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	reason := fs.String("reason", "", "why the new version was made (default: imported from FILE)")
 	maxSize := fs.Int64("max-size", akn.DefaultMaxSize, "size limit of one file, in bytes")
 	quiet := fs.Bool("quiet", false, "report only refused files and the total")
+	joinDir := fs.String("join", "", "with --process pdis: link the cases to the Join proposals of this dataset folder (proposals.jsonl; its case-links.csv, if any, is the reviewed mapping)")
+	caseLinks := fs.String("case-links", "", "with --join: the reviewed mapping (case,proposal,note) instead of the folder's case-links.csv")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -112,6 +114,16 @@ func runImportAKN(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("%w: --meeting takes exactly one file, got %d", errUsage, len(files))
 	}
 	opts := importer.Options{MeetingID: domain.MeetingID(*meeting), Editor: *editor, Reason: *reason, Process: *process}
+	if *joinDir != "" {
+		if *process == "" {
+			return fmt.Errorf("%w: --join links the cases of --process pdis", errUsage)
+		}
+		if opts.Links, err = loadLinks(*joinDir, *caseLinks, func(w string) { fmt.Fprintln(stderr, "join: "+w) }); err != nil {
+			return err
+		}
+	} else if *caseLinks != "" {
+		return fmt.Errorf("%w: --case-links goes with --join", errUsage)
+	}
 	if opts.PublishedAt, err = parseTime(*publishedAt); err != nil {
 		return fmt.Errorf("%w: --published-at: %v", errUsage, err)
 	}

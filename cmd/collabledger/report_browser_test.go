@@ -72,7 +72,7 @@ func TestReportBrowser(t *testing.T) {
 	if checkpoint != strconv.FormatUint(head, 10) || !strings.HasPrefix(checkpointText, fmt.Sprintf("%d (%d 筆事件)", head, head)) {
 		t.Errorf("the checkpoint reads %q (%q); the log's head is %d", checkpointText, checkpoint, head)
 	}
-	wantHeadings := []string{"提案", "部會回應期限（2 個月）", "各部會回應期限", "參與官每月會議", "各部會投票數", "新立案件（依來源）",
+	wantHeadings := []string{"本期重點（與前期比較）", "案件一覽", "逾期未回應名單", "附錄：各項數字與來源", "提案", "部會回應期限（2 個月）", "各部會回應期限", "參與官每月會議", "各部會投票數", "新立案件（依來源）",
 		"期末各階段案件數", "期間內各階段停留日數（合計）", "各階段平均停留日數（期間內離開該階段者）", "主辦案件最多的部會",
 		"各階段會議場次", "逐字稿", "利害關係人盤點涵蓋率", "建議與院長裁示", "部會回應（依結果）"}
 	if len(headings) != len(wantHeadings) {
@@ -232,6 +232,7 @@ func TestReportBrowser(t *testing.T) {
 		t.Errorf("no table runs over more than one of the %d pages: the check of repeated headers checked nothing", len(pr.pages))
 	}
 	t.Logf("printed: %d A4 pages; tables over several pages: %v", len(pr.pages), pr.spanning)
+	checkPrintedBriefing(t, pr, fig, head)
 
 	// The checks see what they must: a table wider than the page loses its
 	// right column, a header that is not repeated is missed.
@@ -487,4 +488,46 @@ func hasProblem(problems []string, part string) bool {
 		}
 	}
 	return false
+}
+
+// checkPrintedBriefing checks the printed report leads with the briefing:
+// the headlines on the first page alone, the cases and who is late next
+// (with their events), the figures as an appendix; and that every figure
+// prints its event positions and the short link to its proof (not only in
+// a collapsed <details>): fig is deadlines.missed narrowed, as its query
+// answered.
+func checkPrintedBriefing(t *testing.T, pr printed, fig reports.Report, head uint64) {
+	t.Helper()
+	all := strings.Join(pr.pages, "")
+	first := pr.pages[0]
+	for _, want := range []string{"本期重點（與前期比較）", "公開提案 Proposals published 5 1 +4", "成案 Proposals established 4 0 +4", "回應期限屆至 Responses due 4 0 +4", "新立案件 Cases opened 3 0 +3", "部會回應 Ministry responses 4 0 +4"} {
+		if !strings.Contains(first, squeeze(want)) {
+			t.Errorf("the first printed page lacks %q", want)
+		}
+	}
+	if strings.Contains(first, squeeze("案件一覽")) || strings.Contains(first, squeeze("附錄：各項數字與來源")) {
+		t.Error("the summary shares its page with the cases or the appendix")
+	}
+	for _, want := range []string{
+		"Join提案p1c-1結案內政部", "建議一：內政部採納；衛生福利部部分採納", "建議二：內政部不採納；交通部暫緩", "請各部會本於權責辦理：請各部會本諸權責辦理",
+		"衛福部提案c-2分工衛生福利部", "院交辦案c-3設定議題交通部",
+		"內政部提案p2p22026-03-2498尚未回應", "交通部提案p5p52026-06-1020尚未回應", "衛生福利部提案p4p42026-05-1552026-05-20",
+		"證明: /api/v1/trails/case-c-1", "證明: /api/v1/trails/proposal-p2",
+	} {
+		if !strings.Contains(all, squeeze(want)) {
+			t.Errorf("the printed briefing lacks %q", want)
+		}
+	}
+	f, ok := fig.Figure("deadlines.missed")
+	if !ok {
+		t.Fatal("no deadlines.missed")
+	}
+	var ps []string
+	for _, r := range f.Source.Events {
+		ps = append(ps, strconv.FormatUint(r.Position, 10))
+	}
+	printedEvents := squeeze("事件位置: " + strings.Join(ps, " ") + " 證明: /reports?at=" + strconv.FormatUint(head, 10) + "&figure=deadlines.missed&format=json&from=2026-01-01&to=2026-06-30")
+	if !strings.Contains(all, printedEvents) {
+		t.Errorf("the printed appendix lacks deadlines.missed's events and proof %q", printedEvents)
+	}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/internal/lease"
 	"github.com/pdis/collab-ledger/projections"
-	"github.com/pdis/collab-ledger/projections/postgres"
 	"github.com/pdis/collab-ledger/projections/projectiontest"
 )
 
@@ -234,8 +233,6 @@ func TestLeasedServersStartTogether(t *testing.T) {
 		})
 	}
 }
-
-var _ = postgres.Open
 
 // Audit passes the wrapped manager's setting on (the Runner asks for it).
 func (p *pausable) Audit() bool { return p.Manager.(*lease.Postgres).Audit() }

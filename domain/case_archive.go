@@ -1,0 +1,165 @@
+package domain
+
+import (
+	"strings"
+	"time"
+)
+
+// An imported case (SourceImported) is reconstructed from an archive that
+// says less than the ledger would: which Join proposal the case came from
+// is inferred (or reviewed) rather than recorded at the vote, and the
+// archive's record of the case stops somewhere, usually without saying how
+// it ended. Two importer commands record those facts as events, so that
+// pages and reports can say them instead of guessing (decision 0028):
+//
+//	case.import_proposal_link  the Join proposal the case came from, with
+//	                           the evidence (a match score or a reviewed
+//	                           mapping)
+//	case.import_record_end     the archive's record of the case ends: the
+//	                           case is historical, its last known stage is
+//	                           the one it was at, its outcome is not in the
+//	                           archive
+
+// Importer commands on imported cases.
+const (
+	CmdLinkCaseProposal = "case.import_proposal_link"
+	CmdEndCaseRecord    = "case.import_record_end"
+)
+
+// LinkCaseProposal records the Join proposal an imported case came from.
+// A case linked already is linked again only by a reviewed mapping (which
+// then replaces the link, keeping the previous one in the event).
+type LinkCaseProposal struct {
+	CaseID     CaseID
+	ProposalID ProposalID
+	// Topic is the proposal's title, the case's topic.
+	Topic string
+	// Ministry is the proposal's lead ministry on Join ("" if none).
+	Ministry MinistryID
+	// Evidence says why: "match score 27.2 (next 11.9): …" or
+	// "reviewed mapping case-links.csv:3".
+	Evidence string
+	// Reviewed is true when a person's reviewed mapping decided the link.
+	Reviewed bool
+}
+
+// EndCaseRecord records that the archive's record of an imported case
+// ends at LastRecordAt (its last meeting): the case is historical from
+// then on, at the stage it had reached.
+type EndCaseRecord struct {
+	CaseID       CaseID
+	LastRecordAt time.Time
+	// Archive names the archive whose record ends (pdis-archive).
+	Archive string
+}
+
+// CommandName implements Command.
+func (LinkCaseProposal) CommandName() string { return CmdLinkCaseProposal }
+
+// CommandName implements Command.
+func (EndCaseRecord) CommandName() string { return CmdEndCaseRecord }
+
+// CaseProposalLinked: an imported case was linked to the Join proposal it
+// came from.
+type CaseProposalLinked struct {
+	CaseID     CaseID     `json:"caseId"`
+	ProposalID ProposalID `json:"proposalId"`
+	Topic      string     `json:"topic" ledger:"public"`
+	Ministry   MinistryID `json:"ministry,omitempty"`
+	Evidence   string     `json:"evidence" ledger:"public"`
+	Reviewed   bool       `json:"reviewed,omitempty" ledger:"public"`
+	// Previous is the proposal a reviewed mapping replaced, if any.
+	Previous ProposalID `json:"previous,omitempty"`
+	Occurred
+}
+
+// CaseRecordEnded: the archive's record of an imported case ends; the case
+// is historical at Stage, its outcome not in the archive.
+type CaseRecordEnded struct {
+	CaseID       CaseID    `json:"caseId"`
+	Stage        CaseStage `json:"stage"`
+	LastRecordAt time.Time `json:"lastRecordAt" ledger:"public"`
+	Archive      string    `json:"archive" ledger:"public"`
+	Occurred
+}
+
+// EventType implements Event.
+func (CaseProposalLinked) EventType() string { return "case.proposal_linked" }
+
+// EventType implements Event.
+func (CaseRecordEnded) EventType() string { return "case.record_ended" }
+
+// SchemaVersion implements Event.
+func (CaseProposalLinked) SchemaVersion() int { return 1 }
+
+// SchemaVersion implements Event.
+func (CaseRecordEnded) SchemaVersion() int { return 1 }
+
+// LinkedProposal returns the Join proposal an imported case was linked to.
+func (c *Case) LinkedProposal() (ProposalID, bool) { return c.linked, c.linked != "" }
+
+// Historical reports whether the archive's record of the case has ended
+// (and no later stage change has been recorded since).
+func (c *Case) Historical() bool { return c.recordEnded }
+
+func (c *Case) requireImported(name string) error {
+	if c.source.SourceKind != SourceImported {
+		return violated(name+".not_imported", "case %s was not imported from an archive (source %s)", c.id, c.source.SourceKind)
+	}
+	return nil
+}
+
+// LinkProposal decides LinkCaseProposal. Linking again to the same
+// proposal records nothing (a re-import); another proposal needs a
+// reviewed mapping.
+func (c *Case) LinkProposal(cmd LinkCaseProposal, actor Actor, at time.Time) ([]Event, error) {
+	if err := c.begin(cmd, cmd.CaseID, actor, at, true); err != nil {
+		return nil, err
+	}
+	if err := c.requireImported(CmdLinkCaseProposal); err != nil {
+		return nil, err
+	}
+	if err := validID(CmdLinkCaseProposal, "proposal", string(cmd.ProposalID)); err != nil {
+		return nil, err
+	}
+	if cmd.Ministry != "" {
+		if err := validID(CmdLinkCaseProposal, "ministry", string(cmd.Ministry)); err != nil {
+			return nil, err
+		}
+	}
+	if strings.TrimSpace(cmd.Topic) == "" {
+		return nil, violated(CmdLinkCaseProposal+".topic_required", "the link of case %s names the proposal's title", c.id)
+	}
+	if strings.TrimSpace(cmd.Evidence) == "" {
+		return nil, violated(CmdLinkCaseProposal+".evidence_required", "the link of case %s says its evidence (a score or a reviewed mapping)", c.id)
+	}
+	if c.linked == cmd.ProposalID {
+		return nil, nil
+	}
+	if c.linked != "" && !cmd.Reviewed {
+		return nil, conflict(CmdLinkCaseProposal+".already_linked", "case %s is linked to proposal %s; only a reviewed mapping links it to another", c.id, c.linked)
+	}
+	return []Event{CaseProposalLinked{CaseID: c.id, ProposalID: cmd.ProposalID, Topic: cmd.Topic, Ministry: cmd.Ministry,
+		Evidence: cmd.Evidence, Reviewed: cmd.Reviewed, Previous: c.linked, Occurred: occurred(at)}}, nil
+}
+
+// EndRecord decides EndCaseRecord. Ending it again at the same last record
+// records nothing (a re-import); the last record cannot be in the future.
+func (c *Case) EndRecord(cmd EndCaseRecord, actor Actor, at time.Time) ([]Event, error) {
+	if err := c.begin(cmd, cmd.CaseID, actor, at, true); err != nil {
+		return nil, err
+	}
+	if err := c.requireImported(CmdEndCaseRecord); err != nil {
+		return nil, err
+	}
+	if cmd.LastRecordAt.IsZero() || cmd.LastRecordAt.After(at) {
+		return nil, violated(CmdEndCaseRecord+".last_record_invalid", "case %s: the last record (%v) must be given and not after %v", c.id, cmd.LastRecordAt, at)
+	}
+	if strings.TrimSpace(cmd.Archive) == "" {
+		return nil, violated(CmdEndCaseRecord+".archive_required", "case %s: name the archive whose record ends", c.id)
+	}
+	if c.recordEnded && c.lastRecordAt.Equal(cmd.LastRecordAt) {
+		return nil, nil
+	}
+	return []Event{CaseRecordEnded{CaseID: c.id, Stage: c.stage, LastRecordAt: cmd.LastRecordAt.UTC(), Archive: cmd.Archive, Occurred: occurred(at)}}, nil
+}

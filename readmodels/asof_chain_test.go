@@ -1,0 +1,135 @@
+package readmodels_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/projections"
+	"github.com/pdis/collab-ledger/projections/projectiontest"
+	rm "github.com/pdis/collab-ledger/readmodels"
+)
+
+// TestCaseFoldsAgree: a view of a case started from its periodic
+// snapshots (CaseFolds) equals the view folded from scratch (CaseAsOf) at
+// points all along the case on each clock (position, recorded-at,
+// occurred-at): the card, every meeting and the whole trail; after more of
+// the case is recorded (a new meeting: a new stream), Refresh extends the
+// snapshots and they still agree, up to the head.
+func TestCaseFoldsAgree(t *testing.T) {
+	ctx := context.Background()
+	store := projectiontest.NewStore(t)
+	l := newLedger(t, store)
+	l.registerNetwork(tStart)
+	bigCase(t, l, "c", 2, 120, 2, 30)
+	r := projectiontest.Start(t, projections.RunnerConfig{Store: store, Projections: []projections.Projection{rm.Trail{}}})
+	folds := &rm.CaseFolds{Every: 97}
+
+	check := func(stage string) {
+		t.Helper()
+		head, err := store.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.WaitFor(ctx, rm.TrailName, head); err != nil {
+			t.Fatal(err)
+		}
+		if err := folds.Refresh(ctx, store, r, "c"); err != nil {
+			t.Fatal(err)
+		}
+		n, covered := folds.Snapshots("c")
+		if n < 2 {
+			t.Fatalf("%s: %d snapshots", stage, n)
+		}
+		evs, err := store.ReadAll(ctx, 0, int(head))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var points []rm.AsOf
+		for i := 0; i < len(evs); i += len(evs)/23 + 1 {
+			ev := evs[i]
+			points = append(points, rm.AsOf{Position: ev.Position}, rm.AsOf{RecordedAt: ev.RecordedAt}, rm.AsOf{OccurredAt: ev.OccurredAt()})
+		}
+		points = append(points, rm.AsOf{Position: head}, rm.AsOf{RecordedAt: evs[len(evs)-1].RecordedAt})
+		used := 0
+		for _, at := range points {
+			want, werr := rm.CaseAsOf(ctx, store, r, "c", at)
+			got, gerr := folds.CaseAsOf(ctx, store, r, "c", at)
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("%s %+v: from scratch %v, from snapshots %v", stage, at, werr, gerr)
+			}
+			if werr != nil {
+				continue
+			}
+			if got.Events != want.Events || got.Position != want.Position {
+				t.Errorf("%s %+v: %d events to %d from snapshots, %d to %d from scratch", stage, at, got.Events, got.Position, want.Events, want.Position)
+			}
+			if got.Read < want.Read {
+				used++
+			}
+			for _, q := range []func(s *rm.Snapshot) (any, error){
+				func(s *rm.Snapshot) (any, error) {
+					c, _, err := rm.Case(ctx, s.Reader(rm.CaseBoardName), "c", rm.Auditor)
+					return c, err
+				},
+				func(s *rm.Snapshot) (any, error) {
+					m, _, err := rm.Meeting(ctx, s.Reader(rm.TranscriptsName), "c-m0", rm.Auditor)
+					return m, err
+				},
+				func(s *rm.Snapshot) (any, error) {
+					m, _, err := rm.Meeting(ctx, s.Reader(rm.TranscriptsName), "c-m1", rm.Auditor)
+					return m, err
+				},
+				func(s *rm.Snapshot) (any, error) {
+					m, _, err := rm.Meeting(ctx, s.Reader(rm.TranscriptsName), "c-m9", rm.Public)
+					return m, err
+				},
+				func(s *rm.Snapshot) (any, error) {
+					p, _, err := rm.CaseTrail(ctx, s.Reader(rm.TrailName), "c", rm.TrailQuery{View: rm.Auditor, Limit: 100000})
+					return p, err
+				},
+			} {
+				a, aerr := q(want)
+				b, berr := q(got)
+				if aerr != nil || berr != nil {
+					t.Fatalf("%s %+v: %v %v", stage, at, aerr, berr)
+				}
+				ja, _ := json.Marshal(a)
+				jb, _ := json.Marshal(b)
+				if string(ja) != string(jb) {
+					t.Fatalf("%s %+v: from snapshots\n%.600s\nfrom scratch\n%.600s", stage, at, jb, ja)
+				}
+			}
+		}
+		if used < len(points)/3 {
+			t.Errorf("%s: only %d of %d views started from a snapshot (%d snapshots of %d events)", stage, used, len(points), n, covered)
+		}
+	}
+	check("first")
+	// More of the case: a third meeting, a new stream after the snapshots.
+	before, _ := folds.Snapshots("c")
+	kase := l.loadCase("c")
+	at := tStart.Add(30 * day)
+	l.meeting("c-m9", staff, at, func(x *domain.Meeting, at time.Time) ([]domain.Event, error) {
+		return x.Schedule(domain.ScheduleMeeting{MeetingID: "c-m9", CaseID: "c", Kind: domain.MeetingCollaborative, Phase: domain.PhaseDefine, Title: "會議九", StartsAt: at}, staff, at, kase, domain.DefaultMonthlyConfig(), nil)
+	})
+	for i := range 150 {
+		at := at.Add(time.Duration(i) * time.Minute)
+		id := domain.NoteID(fmt.Sprintf("n-%d", i))
+		l.meeting("c-m9", staff, at, func(x *domain.Meeting, at time.Time) ([]domain.Event, error) {
+			return x.AddNote(domain.AddNote{MeetingID: "c-m9", NoteID: id, Board: domain.BoardMindMap, Text: "便利貼"}, staff, at)
+		})
+		if i%3 == 0 {
+			l.meeting("c-m9", staff, at, func(x *domain.Meeting, at time.Time) ([]domain.Event, error) {
+				return x.RemoveNote(domain.RemoveNote{MeetingID: "c-m9", NoteID: id, Reason: "重複"}, staff, at)
+			})
+		}
+	}
+	check("extended")
+	if after, _ := folds.Snapshots("c"); after <= before {
+		t.Errorf("Refresh did not extend the snapshots: %d then %d", before, after)
+	}
+}

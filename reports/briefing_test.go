@@ -1,0 +1,148 @@
+package reports_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pdis/collab-ledger/reports"
+	"github.com/pdis/collab-ledger/reports/reportstest"
+)
+
+// TestBriefingKnownAnswers checks the briefing of reportstest's story on
+// the first half of 2026 against answers worked out by hand (see
+// TestStoryKnownAnswers for the story's times):
+//
+//   - the previous period is 2025-07-01 – 2025-12-31, in which only p1 was
+//     published (2025-12-15): headlines 5 published vs 1; established 4,
+//     expired 1, due 4 (p1 03-05, p2 03-24, p4 05-15 after its extension,
+//     p5 06-10), met 1, missed 2, one monthly meeting, 3 cases opened, 3
+//     meetings held (m-pre 03-05, m-1 03-16, m-2 05-04; m-w starts 07-02),
+//     2 recommendations, 1 directive, 4 responses, all against 0;
+//   - the cases: c-1 (Join 提案 p1) closed, lead moi, r1 to moi (adopted)
+//     and mohw (partly), r2 to moi (not adopted) and mot (deferred), the
+//     directive "請各部會本諸權責辦理" within authority; c-2 (衛福部提案)
+//     at the division of labour, lead mohw; c-3 (院交辦案) topic set, lead
+//     mot (moi, then mot);
+//   - who is late, as of 2026-06-30: p2 (moi, last day 03-24, unanswered:
+//     98 days), p5 (mot, 06-10, unanswered: 20 days), p4 (mohw, 05-15,
+//     answered 05-20: 5 days). p1 was answered on time.
+//
+// With moi only: its headlines, c-1 and c-3 (moi led it) and p2.
+func TestBriefingKnownAnswers(t *testing.T) {
+	store := recordStory(t, reportstest.Options{})
+	ctx := context.Background()
+	p, err := reports.DatePeriod(reportstest.From, reportstest.To)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := reports.Compute(ctx, store, p, reports.Filter{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rep.Briefing
+	if b == nil {
+		t.Fatal("no briefing")
+	}
+	if got := b.PreviousFrom.Format("2006-01-02") + " " + b.PreviousTo.Format("2006-01-02"); got != "2025-06-30 2025-12-31" || b.AsOf != "2026-06-30" {
+		// UTC: 2025-07-01 00:00 Taipei is 2025-06-30 16:00 UTC
+		t.Errorf("previous period %s (UTC), as of %s", got, b.AsOf)
+	}
+	want := map[string][2]float64{
+		"proposals.published": {5, 1}, "proposals.established": {4, 0}, "proposals.expired": {1, 0},
+		"deadlines.due": {4, 0}, "deadlines.met": {1, 0}, "deadlines.missed": {2, 0}, "monthly.held": {1, 0},
+		"cases_by_source": {3, 0}, "meetings": {3, 0}, "recommendations": {2, 0}, "outcomes.directives": {1, 0}, "responses": {4, 0},
+	}
+	for _, h := range b.Headlines {
+		w, ok := want[h.Key]
+		if !ok {
+			t.Errorf("headline %s without an answer", h.Key)
+			continue
+		}
+		delete(want, h.Key)
+		if h.Value != w[0] || h.Previous != w[1] {
+			t.Errorf("headline %s: %v vs %v, want %v vs %v", h.Key, h.Value, h.Previous, w[0], w[1])
+		}
+		if h.Key != "deadlines.due" && h.Key != "deadlines.met" && h.Key != "deadlines.missed" && len(h.Source.Events) != int(h.Value) {
+			t.Errorf("headline %s: %d events for %v", h.Key, len(h.Source.Events), h.Value)
+		}
+		if len(h.PreviousSource.Events) != int(h.Previous) {
+			t.Errorf("headline %s: %d previous events for %v", h.Key, len(h.PreviousSource.Events), h.Previous)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("headlines missing: %v", want)
+	}
+	var cases []string
+	for _, c := range b.Cases {
+		s := fmt.Sprintf("%s %s %s %s/%s", c.ID, c.Title, c.Stage, c.Lead, c.LeadZH)
+		for _, r := range c.Recommendations {
+			s += " " + r.ID + ":" + r.Text
+			for _, v := range r.Verdicts {
+				s += " " + v.Ministry + "=" + v.Verdict
+				if v.Verdict != "" && v.Event == 0 {
+					t.Errorf("%s %s %s: a verdict without its event", c.ID, r.ID, v.Ministry)
+				}
+			}
+		}
+		if c.Directive != nil {
+			s += " directive " + c.Directive.Kind + ":" + c.Directive.Text
+		}
+		cases = append(cases, s)
+		if len(c.Events) == 0 {
+			t.Errorf("case %s names no events", c.ID)
+		}
+	}
+	wantCases := []string{
+		"c-1 Join 提案 p1 closed moi/內政部 r1:建議一 moi=adopted mohw=partly_adopted r2:建議二 moi=not_adopted mot=deferred directive within_authority:請各部會本諸權責辦理",
+		"c-2 衛福部提案 division_of_labour mohw/衛生福利部",
+		"c-3 院交辦案 topic_set mot/交通部",
+	}
+	if strings.Join(cases, "\n") != strings.Join(wantCases, "\n") {
+		t.Errorf("cases:\n%s\nwant:\n%s", strings.Join(cases, "\n"), strings.Join(wantCases, "\n"))
+	}
+	// c-1's events: opened, closed, lead, two recommendations, four
+	// responses, the directive.
+	if n := len(b.Cases[0].Events); n != 10 {
+		t.Errorf("c-1 names %d events, want 10", n)
+	}
+	var late []string
+	for _, o := range b.Overdue {
+		late = append(late, fmt.Sprintf("%s %s %s %s %s %d", o.Ministry, o.MinistryZH, o.Title, o.Due, o.Answered, o.DaysLate))
+		if len(o.Events) == 0 {
+			t.Errorf("overdue %s names no events", o.ProposalID)
+		}
+	}
+	wantLate := []string{"moi 內政部 提案 p2 2026-03-24  98", "mot 交通部 提案 p5 2026-06-10  20", "mohw 衛生福利部 提案 p4 2026-05-15 2026-05-20 5"}
+	if strings.Join(late, "\n") != strings.Join(wantLate, "\n") {
+		t.Errorf("overdue:\n%s\nwant:\n%s", strings.Join(late, "\n"), strings.Join(wantLate, "\n"))
+	}
+	// p2's events: established, recorded missed; p4's: established,
+	// extended, answered.
+	if n := len(b.Overdue[0].Events); n != 2 {
+		t.Errorf("p2 names %d events, want 2", n)
+	}
+	if n := len(b.Overdue[2].Events); n != 3 {
+		t.Errorf("p4 names %d events, want 3", n)
+	}
+
+	moi, err := reports.Compute(ctx, store, p, reports.Filter{Ministry: "moi"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range moi.Briefing.Cases {
+		ids = append(ids, c.ID)
+	}
+	if strings.Join(ids, " ") != "c-1 c-3" || len(moi.Briefing.Overdue) != 1 || moi.Briefing.Overdue[0].ProposalID != "p2" {
+		js, _ := json.Marshal(moi.Briefing)
+		t.Errorf("moi's briefing: cases %v, overdue %s", ids, js)
+	}
+	for _, h := range moi.Briefing.Headlines {
+		if h.Key == "proposals.published" && (h.Value != 2 || h.Previous != 1) {
+			t.Errorf("moi: published %v vs %v, want 2 (p2, p6) vs 1 (p1)", h.Value, h.Previous)
+		}
+	}
+}
