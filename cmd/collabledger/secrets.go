@@ -12,9 +12,9 @@ import (
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/sealed"
-	"github.com/pdis/collab-ledger/tokens"
 	sealedbolt "github.com/pdis/collab-ledger/eventstore/sealed/bbolt"
 	sealedpg "github.com/pdis/collab-ledger/eventstore/sealed/postgres"
+	"github.com/pdis/collab-ledger/tokens"
 )
 
 // secretsFlag adds --secrets: where the values and salts of sealed fields

@@ -56,7 +56,9 @@ func TestPublicExportUnlinkable(t *testing.T) {
 			json.Unmarshal(b.Bytes(), &out)
 			return out
 		}
-		cmd := func(token, name, body string) { call(token, http.MethodPost, "/api/v1/commands/"+name, body, http.StatusCreated) }
+		cmd := func(token, name, body string) {
+			call(token, http.MethodPost, "/api/v1/commands/"+name, body, http.StatusCreated)
+		}
 		cmd(staff, domain.CmdRegisterMinistry, `{"ministryId":"moi","name":"內政部"}`)
 		proposer := call(staff, http.MethodPost, "/api/v1/admin/tokens", `{"role":"proposer","identity":"F123456789"}`, http.StatusCreated)["token"].(string)
 		citizen := call(staff, http.MethodPost, "/api/v1/admin/tokens", `{"role":"citizen","identity":"A123456789"}`, http.StatusCreated)
