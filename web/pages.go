@@ -642,7 +642,7 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 	p.View = v
 	page, err := intParam(r.URL.Query().Get("page"), 1, 1, 1<<20)
 	if err != nil {
-		s.pageError(w, r, p, badRequest("page: "+err.Error()))
+		s.pageError(w, r, p, badRequest(p.T("list.err.page")))
 		return
 	}
 	// Only the page's utterances need their versions.

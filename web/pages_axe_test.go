@@ -149,3 +149,19 @@ func unmarkedChinese(t *testing.T, ctx context.Context) []string {
 	}
 	return out
 }
+
+// TestBadRequestInPageLanguage: a malformed query on a page is refused in
+// the page's language.
+func TestBadRequestInPageLanguage(t *testing.T) {
+	pe := newPagesEnv(t)
+	pe.story()
+	for path, want := range map[string]string{
+		"/meetings/m-1?page=x":         "頁碼須為正整數。",
+		"/meetings/m-1?page=x&lang=en": "The page must be a positive whole number.",
+	} {
+		code, body, _ := pe.get(path)
+		if code != 400 || !strings.Contains(body, want) {
+			t.Errorf("%s: %d, want 400 with %q", path, code, want)
+		}
+	}
+}
