@@ -71,7 +71,7 @@ var reportBodyTypes = map[string]bool{
 	"case.opened": true, "case.lead_assigned": true, "case.co_organiser_added": true, "case.stage_changed": true,
 	"case.stakeholder_added": true, "case.recommendation_recorded": true, "case.directive_recorded": true,
 	"case.response_recorded": true, "case.record_ended": true,
-	"meeting.scheduled":      true, "meeting.participant_added": true, "meeting.attendance_recorded": true,
+	"meeting.scheduled": true, "meeting.participant_added": true, "meeting.attendance_recorded": true,
 	"registry.ministry_registered": true,
 }
 
