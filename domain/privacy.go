@@ -204,6 +204,14 @@ func WithdrawableField(eventType string) (kind, path string, ok bool) {
 	return "", "", false
 }
 
+// Classify reads the `ledger` tags of an event data type declared outside
+// domain (the tokens package's events): its private (personal and
+// confidential) paths, and the text fields it leaves unclassified.
+func Classify(t reflect.Type) (private, unclassified []string) {
+	c := classify(t)
+	return c.private, c.problems
+}
+
 // ClassificationProblems returns, per event type, the text fields that
 // declare no class or a malformed one (for the test that keeps every field
 // classified).

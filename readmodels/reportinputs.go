@@ -56,7 +56,10 @@ func (ReportInputs) Name() string { return ReportInputsName }
 //
 // Version 2 keeps proposal.submitted too: the briefing names each late
 // proposal by its title.
-func (ReportInputs) Version() int { return 2 }
+//
+// Version 3 keeps case.record_ended: a historical case stops counting in
+// its stage (reports/historical.go).
+func (ReportInputs) Version() int { return 3 }
 
 // reportBodyTypes are the event types the report decodes: the read model
 // keeps them with their body. A test in package reports checks that they
@@ -67,8 +70,8 @@ var reportBodyTypes = map[string]bool{
 	"monthly.candidate_added": true, "monthly.ballot_cast": true, "monthly.closed": true,
 	"case.opened": true, "case.lead_assigned": true, "case.co_organiser_added": true, "case.stage_changed": true,
 	"case.stakeholder_added": true, "case.recommendation_recorded": true, "case.directive_recorded": true,
-	"case.response_recorded": true,
-	"meeting.scheduled":      true, "meeting.participant_added": true, "meeting.attendance_recorded": true,
+	"case.response_recorded": true, "case.record_ended": true,
+	"meeting.scheduled": true, "meeting.participant_added": true, "meeting.attendance_recorded": true,
 	"registry.ministry_registered": true,
 }
 

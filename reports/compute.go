@@ -32,6 +32,7 @@ var decoders = map[string]func([]byte) (domain.Event, error){
 	"case.co_organiser_added": dec[domain.CaseCoOrganiserAdded], "case.stage_changed": dec[domain.CaseStageChanged],
 	"case.stakeholder_added": dec[domain.CaseStakeholderAdded], "case.recommendation_recorded": dec[domain.CaseRecommendationRecorded],
 	"case.directive_recorded": dec[domain.CaseDirectiveRecorded], "case.response_recorded": dec[domain.CaseResponseRecorded],
+	"case.record_ended": dec[domain.CaseRecordEnded],
 	"meeting.scheduled": dec[domain.MeetingScheduled], "meeting.participant_added": dec[domain.MeetingParticipantAdded],
 	"meeting.attendance_recorded":  dec[domain.MeetingAttendanceRecorded],
 	"registry.ministry_registered": dec[domain.MinistryRegistered],
@@ -96,6 +97,11 @@ type caseState struct {
 	categories map[string][]eref // inventoried category → stakeholder_added
 	stakeCat   map[string]string // stakeholder → category
 	attended   map[string][]eref // category → attendance (present)
+	// ended is when the archive's record of an imported case ends (zero:
+	// it has not): from then on the case is historical, its outcome
+	// unknown, and no longer counted in a stage (historical.go).
+	ended    time.Time
+	endedRef eref
 }
 
 type meetingState struct {
@@ -403,6 +409,11 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 	case domain.CaseStageChanged:
 		if cs := c.cases[string(e.CaseID)]; cs != nil {
 			cs.stints = append(cs.stints, stint{stage: e.To, from: at, ref: r})
+			cs.ended = time.Time{}
+		}
+	case domain.CaseRecordEnded:
+		if cs := c.cases[string(e.CaseID)]; cs != nil {
+			cs.ended, cs.endedRef = at, r
 		}
 	case domain.CaseStakeholderAdded:
 		if cs := c.cases[string(e.CaseID)]; cs != nil && at.Before(c.p.To) {
@@ -732,11 +743,13 @@ func (c *computer) caseSections() []Section {
 	spent := map[domain.CaseStage]float64{}
 	spentRefs := map[domain.CaseStage][]eref{}
 	doneSum, doneN, doneRefs := map[domain.CaseStage]float64{}, map[domain.CaseStage]int{}, map[domain.CaseStage][]eref{}
+	var historical []eref
 	for _, cs := range c.caseList {
 		if !cs.openedAt.Before(c.p.To) || !c.caseInScope(cs.id) {
 			continue
 		}
 		var last stint
+		stop := cs.countedUntil(c.p.To)
 		for i, st := range cs.stints {
 			if !st.from.Before(c.p.To) {
 				break
@@ -746,6 +759,7 @@ func (c *computer) caseSections() []Section {
 			if i+1 < len(cs.stints) && cs.stints[i+1].from.Before(c.p.To) {
 				end = cs.stints[i+1].from
 			}
+			end = minTime(end, stop)
 			from := st.from
 			if from.Before(c.p.From) {
 				from = c.p.From
@@ -760,6 +774,10 @@ func (c *computer) caseSections() []Section {
 				doneRefs[st.stage] = append(doneRefs[st.stage], st.ref, cs.stints[i+1].ref)
 				doneN[st.stage]++
 			}
+		}
+		if cs.historicalBy(c.p.To) {
+			historical = append(historical, cs.endedRef)
+			continue
 		}
 		atEnd[last.stage] = append(atEnd[last.stage], last.ref)
 	}
@@ -778,6 +796,8 @@ func (c *computer) caseSections() []Section {
 			means.Figures = append(means.Figures, c.fig("cases.stage_mean_days."+string(st), n.ZH, n.EN, mean, "days", "cases.stage_mean_days", c.params("stage", string(st)), doneRefs[st]))
 		}
 	}
+
+	stages.Figures = append(stages.Figures, c.historicalFigure(historical))
 
 	// ministries carrying the most cases (as lead, cases open during the period)
 	byLead := map[string][]eref{}

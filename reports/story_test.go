@@ -143,6 +143,7 @@ func TestStoryKnownAnswers(t *testing.T) {
 		"cases.opened.ey_assignment":        {1, ev(opened, c3)},
 
 		"cases.stage.topic_set":           {1, ev(opened, c3)},
+		"cases.historical":                {0, nil},
 		"cases.stage.division_of_labour":  {1, ev(stage, c2)},
 		"cases.stage.research":            {0, none},
 		"cases.stage.pre_meeting":         {0, none},

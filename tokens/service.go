@@ -11,6 +11,7 @@ import (
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/eventstore/sealed"
 )
 
 // readBatch is how many events one read of a stream takes.
@@ -239,6 +240,9 @@ func (s *Service) Authenticate(_ context.Context, token string) (domain.Actor, e
 		return domain.Actor{}, fmt.Errorf("%w: token revoked", ErrUnauthenticated)
 	case !r.Active(s.cfg.Now()):
 		return domain.Actor{}, fmt.Errorf("%w: token expired", ErrUnauthenticated)
+	case sealed.IsErased(r.ActorID):
+		// A lawful erasure deleted the actor ID: the token stands for no one.
+		return domain.Actor{}, fmt.Errorf("%w: the token's actor was erased", ErrUnauthenticated)
 	}
 	return r.Actor(), nil
 }

@@ -31,6 +31,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -199,9 +200,12 @@ func citizenRole(r domain.Role) bool { return r == domain.RoleCitizen || r == do
 // Schema version 2; version 1 also held a free-text note, dropped when read.
 type Issued struct {
 	// Hash is the token's SHA-256.
-	Hash Hash `json:"hash"`
+	Hash Hash `json:"hash" ledger:"public"`
 	// ActorID, Role and Ministry are the actor the token authenticates.
-	ActorID  string            `json:"actorId"`
+	// The actor ID (a citizen's pseudonym) is personal: a sealed ledger
+	// keeps it beside the log, so the public export does not link a
+	// citizen's tokens to anything, and an erasure can forget it.
+	ActorID  string            `json:"actorId" ledger:"personal"`
 	Role     domain.Role       `json:"role"`
 	Ministry domain.MinistryID `json:"ministry,omitempty"`
 	// IssuedAt is when the token was made.
@@ -213,12 +217,32 @@ type Issued struct {
 // Revoked is the body of a token.revoked event.
 type Revoked struct {
 	// Hash is the revoked token's hash.
-	Hash Hash `json:"hash"`
-	// Reason says why.
-	Reason string `json:"reason,omitempty"`
+	Hash Hash `json:"hash" ledger:"public"`
+	// Reason says why (staff's words, which may name the person).
+	Reason string `json:"reason,omitempty" ledger:"confidential"`
 	// RevokedAt is when it was revoked.
 	RevokedAt time.Time `json:"revokedAt"`
 }
+
+// privateFields are the private paths of the token events, read from their
+// tags (domain.Classify).
+var privateFields = map[string][]string{
+	EventIssued:  mustClassify[Issued](),
+	EventRevoked: mustClassify[Revoked](),
+}
+
+func mustClassify[T any]() []string {
+	private, unclassified := domain.Classify(reflect.TypeFor[T]())
+	if len(unclassified) > 0 {
+		panic(fmt.Sprintf("tokens: %T has unclassified fields %v", *new(T), unclassified))
+	}
+	return private
+}
+
+// PrivateFields returns the JSON paths of the personal and confidential
+// fields of a token event type (none for other types): what a sealed
+// ledger keeps beside the log (see eventstore/sealed).
+func PrivateFields(eventType string) []string { return privateFields[eventType] }
 
 // EventType implements domain.Event.
 func (Issued) EventType() string { return EventIssued }
@@ -243,9 +267,12 @@ func (e Revoked) OccurredAt() time.Time { return e.RevokedAt }
 // Record is one issued token as the log tells it.
 type Record struct {
 	// Hash is the token's SHA-256.
-	Hash Hash `json:"hash"`
+	Hash Hash `json:"hash" ledger:"public"`
 	// ActorID, Role and Ministry are the actor the token authenticates.
-	ActorID  string            `json:"actorId"`
+	// The actor ID (a citizen's pseudonym) is personal: a sealed ledger
+	// keeps it beside the log, so the public export does not link a
+	// citizen's tokens to anything, and an erasure can forget it.
+	ActorID  string            `json:"actorId" ledger:"personal"`
 	Role     domain.Role       `json:"role"`
 	Ministry domain.MinistryID `json:"ministry,omitempty"`
 	// IssuedAt is when the token was made.

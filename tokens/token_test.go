@@ -2,10 +2,12 @@ package tokens_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/bbolt"
+	"github.com/pdis/collab-ledger/eventstore/sealed"
 	"github.com/pdis/collab-ledger/tokens"
 )
 
@@ -349,5 +352,58 @@ func TestConcurrentRevokesRecordOne(t *testing.T) {
 	evs, _ := store.ReadStream(ctx, tokens.Stream, 1, 100)
 	if len(evs) != 10 {
 		t.Fatalf("%d events, want 5 issued and 5 revoked", len(evs))
+	}
+}
+
+// TestTokenEventsClassified: every field of the token events declares who
+// may see it; the actor ID (a citizen's pseudonym) and a revocation's
+// reason are sealed, the hash, role and times are public.
+func TestTokenEventsClassified(t *testing.T) {
+	for ty, want := range map[string][]string{tokens.EventIssued: {"actorId"}, tokens.EventRevoked: {"reason"}} {
+		if got := tokens.PrivateFields(ty); !slices.Equal(got, want) {
+			t.Errorf("tokens.PrivateFields(%s) = %q, want %q", ty, got, want)
+		}
+	}
+	if got := tokens.PrivateFields("proposal.signed"); got != nil {
+		t.Errorf("PrivateFields of a domain event: %q", got)
+	}
+}
+
+// TestErasedActorsTokenStandsForNoOne: on a sealed ledger a citizen's
+// token.issued keeps their pseudonym beside the log; once it is erased, a
+// service reading the log again refuses the token.
+func TestErasedActorsTokenStandsForNoOne(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	secrets := sealed.NewMemory()
+	store := sealed.NewLog(openStore(t), secrets, sealed.Policy{Fields: tokens.PrivateFields})
+	cfg := tokens.Config{Secret: secret, Logger: quiet, Now: func() time.Time { return now }}
+	svc := tokens.NewService(store, cfg)
+	go svc.Run(ctx)
+	tok, err := svc.Issue(ctx, staff, tokens.Request{Role: domain.RoleCitizen, Identity: "A123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Authenticate(ctx, tok.Token); err != nil {
+		t.Fatalf("before the erasure: %v", err)
+	}
+	value, _ := json.Marshal(tok.Record.ActorID)
+	found, err := secrets.FindPerson(ctx, value)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("the token's actor is not sealed: %v, %v", found, err)
+	}
+	for id, paths := range found {
+		if _, err := secrets.Erase(ctx, id, paths...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again := tokens.NewService(store, cfg)
+	go again.Run(ctx)
+	if err := again.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Authenticate(ctx, tok.Token); !errors.Is(err, tokens.ErrUnauthenticated) || !strings.Contains(err.Error(), "erased") {
+		t.Fatalf("after the erasure: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/pdis/collab-ledger/eventstore/sealed"
 	sealedbolt "github.com/pdis/collab-ledger/eventstore/sealed/bbolt"
 	sealedpg "github.com/pdis/collab-ledger/eventstore/sealed/postgres"
+	"github.com/pdis/collab-ledger/tokens"
 )
 
 // secretsFlag adds --secrets: where the values and salts of sealed fields
@@ -53,7 +54,7 @@ func openSecrets(ctx context.Context, url string) (sealed.Secrets, func(), error
 
 // sealedLedger returns the store the command and read sides use: store
 // itself without a secrets store, else a sealed.Log over it that seals each
-// new event's personal and confidential fields (domain.PrivateFields) and
+// new event's personal and confidential fields (sealPolicy) and
 // opens them on reads. The transparency log and the exports keep reading
 // store, the events as stored.
 func sealedLedger(ctx context.Context, secretsURL string, store eventstore.Store) (eventstore.Store, *sealed.Log, func(), error) {
@@ -61,6 +62,18 @@ func sealedLedger(ctx context.Context, secretsURL string, store eventstore.Store
 	if err != nil || secrets == nil {
 		return store, nil, closeSecrets, err
 	}
-	log := sealed.NewLog(store, secrets, sealed.Policy{Fields: domain.PrivateFields, Actor: domain.IsPseudonymousRole})
+	log := sealed.NewLog(store, secrets, sealPolicy)
 	return log, log, closeSecrets, nil
+}
+
+// sealPolicy is what a sealed ledger keeps beside the log: the domain's
+// personal and confidential fields, the token events' (a token's actor ID,
+// a revocation's reason), and the actor IDs of citizens and proposers.
+var sealPolicy = sealed.Policy{Fields: privateFields, Actor: domain.IsPseudonymousRole}
+
+func privateFields(eventType string) []string {
+	if f := domain.PrivateFields(eventType); f != nil {
+		return f
+	}
+	return tokens.PrivateFields(eventType)
 }

@@ -211,7 +211,16 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer closeBackend()
-	runner, err := projections.NewRunner(projections.RunnerConfig{Store: store, Backend: backend, Projections: []projections.Projection{p}})
+	// Under the projection's lease, as the servers run it: when a server
+	// holds it, the rebuild is only asked for and that server builds it
+	// once; when none does, this process takes the lease and builds it.
+	cfg := projections.RunnerConfig{Store: store, Backend: backend, Projections: []projections.Projection{p}}
+	if pg, ok := backend.(*pgreadmodels.Backend); ok {
+		if cfg.Leases, err = lease.OpenPostgres(ctx, lease.PostgresConfig{Pool: pg.Pool(), Holder: "rebuild-" + lease.NewHolderID()}); err != nil {
+			return fmt.Errorf("rebuild %s: %w", name, err)
+		}
+	}
+	runner, err := projections.NewRunner(cfg)
 	if err != nil {
 		return err
 	}
