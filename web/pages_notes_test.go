@@ -54,13 +54,13 @@ func TestConceptSheetsAndMindMap(t *testing.T) {
 		sections = append(sections, m[1]+"="+m[3])
 	}
 	want := []string{
-		"problem=<ul><li>借杯容易、還杯難</li></ul>",
+		"problem=<ul><li><span lang=\"zh-Hant\">借杯容易、還杯難</span></li></ul>",
 		"sub_problem=<span class=\"empty\">(none yet)</span>",
 		"solution=<span class=\"empty\">(none yet)</span>",
-		"risk=<ul><li>店家清洗成本</li></ul>",
+		"risk=<ul><li><span lang=\"zh-Hant\">店家清洗成本</span></li></ul>",
 		"overcome=<span class=\"empty\">(none yet)</span>",
-		"responsible_unit=<ul><li>環境部</li></ul>",
-		"vision=<ul><li>借還杯像借傘一樣自然</li></ul>",
+		"responsible_unit=<ul><li><span lang=\"zh-Hant\">環境部</span></li></ul>",
+		"vision=<ul><li><span lang=\"zh-Hant\">借還杯像借傘一樣自然</span></li></ul>",
 	}
 	if strings.Join(sections, "\n") != strings.Join(want, "\n") {
 		t.Errorf("sheet A:\n%s\nwant:\n%s", strings.Join(sections, "\n"), strings.Join(want, "\n"))
@@ -70,7 +70,7 @@ func TestConceptSheetsAndMindMap(t *testing.T) {
 
 	// The mind map nests each note under its parent.
 	mind := between(t, body, `<h2 id="h-mindmap">Mind map</h2>`, "</section>")
-	nested := `<ul class="mindmap"><li>外帶飲料杯<ul class="mindmap"><li>店家：清洗人力<ul class="mindmap"><li>業者覺得被當成問題來源</li></ul></li><li>杯子要還到哪裡</li></ul></li><li>Return points near MRT stations</li></ul>`
+	nested := `<ul class="mindmap"><li><span lang="zh-Hant">外帶飲料杯</span><ul class="mindmap"><li><span lang="zh-Hant">店家：清洗人力</span><ul class="mindmap"><li><span lang="zh-Hant">業者覺得被當成問題來源</span></li></ul></li><li><span lang="zh-Hant">杯子要還到哪裡</span></li></ul></li><li>Return points near MRT stations</li></ul>`
 	if !strings.Contains(mind, nested) {
 		t.Errorf("mind map not nested as recorded:\n%s", mind)
 	}

@@ -112,10 +112,10 @@ func holdWhile(ctx context.Context, m Manager, g Grant, cfg HoldConfig, log *slo
 	jctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan struct{})
-	go func() {
+	go func(g Grant) { // its own copy: renewals below replace g
 		defer close(done)
 		run(jctx, g)
-	}()
+	}(g)
 	renew := time.NewTicker(cfg.RenewEvery)
 	defer renew.Stop()
 	stop := func(reason string) string {
