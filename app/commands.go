@@ -93,6 +93,7 @@ var routes = map[string]route{
 	domain.CmdAddCandidate:        onMonthly(func(c domain.AddCandidate) domain.MonthlyMeetingID { return c.MeetingID }),
 	domain.CmdCastBallot:          onMonthly(func(c domain.CastBallot) domain.MonthlyMeetingID { return c.MeetingID }),
 	domain.CmdCloseMonthlyMeeting: onMonthly(func(c domain.CloseMonthlyMeeting) domain.MonthlyMeetingID { return c.MeetingID }),
+	domain.CmdRecordMonthlyHeld:   onMonthly(func(c domain.RecordMonthlyHeld) domain.MonthlyMeetingID { return c.MeetingID }),
 
 	domain.CmdOpenCase:             onCase(func(c domain.OpenCase) domain.CaseID { return c.CaseID }),
 	domain.CmdAssignLead:           onCase(func(c domain.AssignLead) domain.CaseID { return c.CaseID }),
@@ -135,6 +136,7 @@ var routes = map[string]route{
 	domain.CmdSplitUtterance:      onTranscript(func(c domain.SplitUtterance) domain.MeetingID { return c.MeetingID }),
 	domain.CmdMergeUtterances:     onTranscript(func(c domain.MergeUtterances) domain.MeetingID { return c.MeetingID }),
 	domain.CmdReclassifyUtterance: onTranscript(func(c domain.ReclassifyUtterance) domain.MeetingID { return c.MeetingID }),
+	domain.CmdNormaliseTranscript: onTranscript(func(c domain.NormaliseTranscript) domain.MeetingID { return c.MeetingID }),
 }
 
 // CommandInfo describes one command the Ledger executes.

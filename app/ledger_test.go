@@ -193,6 +193,10 @@ func lifecycle() []step {
 		ok("2019-04-22 10:00", lcStaff, domain.RevertEdit{MeetingID: "m-1", UtteranceID: "u-1", ToVersion: 1, Reason: "改動語意"}, "transcript.edit_reverted"),
 		ok("2019-04-22 10:05", lcStaff, domain.ReattributeSpeaker{MeetingID: "m-1", UtteranceID: "u-2", Speaker: domain.Speaker{Name: "經濟部PO葉景豪", ActorID: "po-moea"}, Reason: "發言者誤植"}, "transcript.speaker_reattributed"),
 
+		// An archived PO monthly meeting: held, as its transcript shows; no ballots.
+		imported("2017-04-10 00:00", lcStaff, domain.OpenMonthlyMeeting{MeetingID: "2017-04", HeldOn: calendar.MustParseDate("2017-04-10"), Imported: true}, "monthly.opened"),
+		imported("2017-04-10 00:00", lcStaff, domain.RecordMonthlyHeld{MeetingID: "2017-04", Transcript: "m-2017-04", Speakers: []string{"唐鳳"}, Utterances: 40, Topics: []string{"新一代國家健保憑證規劃案"}}, "monthly.held"),
+		refused("2019-03-06 15:01", lcStaff, domain.RecordMonthlyHeld{MeetingID: "2019-03", Transcript: "m-1"}, domain.ErrConflictingState, "monthly.record_held.closed"),
 		// An archived meeting, imported with the dates it happened, and its
 		// later versions.
 		imported("2019-01-25 09:00", lcStaff, domain.ScheduleMeeting{MeetingID: "m-2", Kind: domain.MeetingOther, Title: "PO共識營（第二場）", StartsAt: tp("2019-01-25 09:00"), Imported: true}, "meeting.scheduled"),
@@ -206,6 +210,9 @@ func lifecycle() []step {
 			domain.ReattributeSpeaker{MeetingID: "m-2", UtteranceID: "u-3", Speaker: domain.Speaker{Name: "丙", Ref: "丙"}},
 		}}, "transcript.version_imported", "transcript.utterance_corrected", "transcript.speaker_reattributed"),
 		ok("2019-04-23 09:00", lcStaff, domain.CorrectUtterance{MeetingID: "m-2", UtteranceID: "u-1", Paragraphs: []string{"可以預見。"}, Reason: "錯字"}),
+		ok("2019-04-23 09:00", lcStaff, domain.CorrectUtterance{MeetingID: "m-2", UtteranceID: "u-4", Paragraphs: []string{"一,二(速記)。"}, Reason: "速記原文"}),
+		ok("2019-04-23 09:00", lcStaff, domain.NormaliseTranscript{MeetingID: "m-2", Reason: "全形標點"}, "transcript.normalised"),
+		refused("2019-04-23 09:00", lcStaff, domain.NormaliseTranscript{MeetingID: "m-2", Reason: "全形標點"}, domain.ErrConflictingState, "transcript.normalise.unchanged"),
 		ok("2019-04-23 09:01", lcStaff, domain.InsertUtterance{MeetingID: "m-2", UtteranceID: "u-8", After: "u-1", Kind: domain.UtteranceSpeech, Speaker: domain.Speaker{Name: "甲", Ref: "甲"}, Paragraphs: []string{"補上漏記的發言。"}, Reason: "漏記"}),
 		ok("2019-04-23 09:02", lcStaff, domain.DeleteUtterance{MeetingID: "m-2", UtteranceID: "u-6", Reason: "重複"}),
 		ok("2019-04-23 09:03", lcStaff, domain.SplitUtterance{MeetingID: "m-2", UtteranceID: "u-2", Paragraphs: []string{"前半。"}, Parts: []domain.UtterancePart{{UtteranceID: "u-2b", Kind: domain.UtteranceSpeech, Speaker: domain.Speaker{Name: "丙"}, Paragraphs: []string{"後半。"}}}, Reason: "兩人發言"}),

@@ -34,6 +34,7 @@ var expectedPolicy = map[string]string{
 	CmdAddCandidate:        "po pdis secretariat",
 	CmdCastBallot:          "po",
 	CmdCloseMonthlyMeeting: "pdis",
+	CmdRecordMonthlyHeld:   "pdis",
 
 	CmdOpenCase:             "pdis secretariat",
 	CmdAssignLead:           "pdis secretariat",
@@ -75,6 +76,7 @@ var expectedPolicy = map[string]string{
 	CmdSplitUtterance:      "pdis",
 	CmdMergeUtterances:     "pdis",
 	CmdReclassifyUtterance: "pdis",
+	CmdNormaliseTranscript: "pdis",
 
 	CmdLinkCaseProposal: "pdis",
 	CmdEndCaseRecord:    "pdis",
@@ -150,6 +152,9 @@ var matrixCases = map[string]matrixCase{
 	},
 	CmdCloseMonthlyMeeting: func(t *testing.T, r Role) ([]Event, error) {
 		return openMonthly(t).Close(CloseMonthlyMeeting{MeetingID: "2019-03"}, actorFor(r), tMonthly, nil, nil)
+	},
+	CmdRecordMonthlyHeld: func(t *testing.T, r Role) ([]Event, error) {
+		return importedMonthly(t).RecordHeld(RecordMonthlyHeld{MeetingID: "2017-04", Transcript: "akn-20170410-x", Speakers: []string{"唐鳳"}, Utterances: 3}, actorFor(r), tMonthly)
 	},
 
 	CmdOpenCase: func(t *testing.T, r Role) ([]Event, error) {
@@ -301,6 +306,13 @@ var matrixCases = map[string]matrixCase{
 	CmdReclassifyUtterance: func(t *testing.T, r Role) ([]Event, error) {
 		return importedTranscript(t).Reclassify(ReclassifyUtterance{MeetingID: "m-1", UtteranceID: "u-7", Kind: UtteranceNarration, Reason: "旁白"}, actorFor(r), tPublished.Add(time.Hour))
 	},
+	CmdNormaliseTranscript: func(t *testing.T, r Role) ([]Event, error) {
+		tr := importedTranscript(t)
+		do(t, tr, func(tr *Transcript) ([]Event, error) {
+			return tr.Correct(CorrectUtterance{MeetingID: "m-1", UtteranceID: "u-1", Paragraphs: []string{"可被預見,組工會(速記)"}, Reason: "速記原文"}, staff, tPublished.Add(time.Hour))
+		})
+		return tr.Normalise(NormaliseTranscript{MeetingID: "m-1", Reason: "全形標點"}, actorFor(r), tPublished.Add(2*time.Hour))
+	},
 }
 
 // TestPolicyTableIsTheIssueMatrix checks the policy table against the
@@ -370,11 +382,11 @@ func TestEveryCommandTypeNamesAPolicyEntry(t *testing.T) {
 		SubmitProposal{}, PublishProposal{}, SignProposal{}, InvalidateSignature{}, ExpireProposal{}, ExtendResponseDeadline{}, RespondToProposal{}, MarkResponseOverdue{},
 		Erase{},
 		RegisterMinistry{}, RegisterPO{}, RenewPO{}, RetirePO{}, ChangePORole{},
-		OpenMonthlyMeeting{}, AddCandidate{}, CastBallot{}, CloseMonthlyMeeting{},
+		OpenMonthlyMeeting{}, AddCandidate{}, CastBallot{}, CloseMonthlyMeeting{}, RecordMonthlyHeld{},
 		OpenCase{}, AssignLead{}, AddCoOrganiser{}, RemoveCoOrganiser{}, ChangeStage{}, AddStakeholder{}, RecordInterview{}, AddMaterial{}, RecordRecommendation{}, ReportToPremier{}, RecordDirective{}, RecordResponse{},
 		ScheduleMeeting{}, AddParticipant{}, RecordAttendance{}, AddNote{}, ReviseNote{}, RemoveNote{}, PostQuestion{}, AnswerQuestion{}, ArchiveQuestion{}, AddRecording{}, CloseMeeting{},
 		StartTranscript{}, RecordUtterance{}, PublishTranscript{}, EditUtterance{}, RevertEdit{}, ReattributeSpeaker{},
-		ImportTranscript{}, ImportTranscriptVersion{}, CorrectUtterance{}, InsertUtterance{}, DeleteUtterance{}, SplitUtterance{}, MergeUtterances{}, ReclassifyUtterance{},
+		ImportTranscript{}, ImportTranscriptVersion{}, CorrectUtterance{}, InsertUtterance{}, DeleteUtterance{}, SplitUtterance{}, MergeUtterances{}, ReclassifyUtterance{}, NormaliseTranscript{},
 		LinkCaseProposal{}, EndCaseRecord{},
 	}
 	seen := map[string]bool{}

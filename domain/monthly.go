@@ -220,6 +220,8 @@ type MonthlyMeeting struct {
 	byID       map[CandidateID]int
 	ballots    map[MinistryID][]CandidateID
 	closed     *MonthlyMeetingClosed
+	imported   bool
+	held       *MonthlyMeetingHeld
 }
 
 // NewMonthlyMeeting returns the empty state of monthly meeting id's stream.
@@ -267,7 +269,7 @@ func (m *MonthlyMeeting) Apply(e Event) error {
 		if m.opened {
 			return badEvent(agg, e, "meeting %s already opened", m.id)
 		}
-		m.opened, m.heldOn = true, e.HeldOn
+		m.opened, m.heldOn, m.imported = true, e.HeldOn, e.Imported
 		m.cfg = MonthlyConfig{MaxChoices: e.MaxChoices, TopicsSelected: e.TopicsSelected, MaxTopicsSelected: e.MaxTopicsSelected, MinDaysBetweenMeetingsSameOrganiser: e.MinDaysBetweenMeetingsSameOrganiser}
 	case MonthlyCandidateAdded:
 		if !m.opened || m.closed != nil {
@@ -291,6 +293,11 @@ func (m *MonthlyMeeting) Apply(e Event) error {
 			return badEvent(agg, e, "meeting %s not open", m.id)
 		}
 		m.closed = &e
+	case MonthlyMeetingHeld:
+		if !m.opened || !m.imported || m.held != nil {
+			return badEvent(agg, e, "meeting %s not an imported meeting still to be recorded as held", m.id)
+		}
+		m.held = &e
 	default:
 		return badEvent(agg, e, "not a monthly meeting event")
 	}
@@ -548,6 +555,8 @@ func (m *MonthlyMeeting) Decide(cmd Command, actor Actor, at time.Time, cfg Mont
 		return m.CastBallot(c, actor, at, reg)
 	case CloseMonthlyMeeting:
 		return m.Close(c, actor, at, history, cal)
+	case RecordMonthlyHeld:
+		return m.RecordHeld(c, actor, at)
 	}
 	return nil, violated("monthly.unknown_command", "%T is not a monthly meeting command", cmd)
 }

@@ -113,6 +113,7 @@ var policy = []PolicyRule{
 	{CmdAddCandidate, []Role{RolePDIS, RolePO, RoleSecretariat}, []string{RuleCandidatePOOwnMinistry, RuleCandidateSecretariatAssignments}, "staff add any candidate; a PO only its own ministry's proposals; the secretariat only Executive Yuan assignments"},
 	{CmdCastBallot, []Role{RolePO}, []string{RuleBallotActivePO, RuleBallotOwnMinistry}, "an active (registered, not retired) PO votes for their own ministry"},
 	{CmdCloseMonthlyMeeting, staffOnly, nil, "staff close the vote"},
+	{CmdRecordMonthlyHeld, staffOnly, nil, "staff (the importer) record an archived monthly meeting as held, with what its transcript shows"},
 
 	{CmdOpenCase, []Role{RolePDIS, RoleSecretariat}, []string{RuleCaseOpenSecretariatAssignments}, "staff open cases; the secretariat only from assignments"},
 	{CmdAssignLead, []Role{RolePDIS, RoleSecretariat}, nil, "staff or the secretariat assign (and reassign) the lead ministry"},
@@ -155,6 +156,7 @@ var policy = []PolicyRule{
 	{CmdSplitUtterance, staffOnly, nil, "staff split an utterance in two or more, with a reason"},
 	{CmdMergeUtterances, staffOnly, nil, "staff merge adjacent utterances, with a reason"},
 	{CmdReclassifyUtterance, staffOnly, nil, "staff change an utterance's kind (speech, narration, heading), with a reason"},
+	{CmdNormaliseTranscript, staffOnly, nil, "staff normalise a transcript's width, punctuation and spacing in one change, with a reason"},
 }
 
 var policyIndex = func() map[string]PolicyRule {

@@ -32,10 +32,10 @@ func TestPersonFieldsArePrivate(t *testing.T) {
 		"registry.po_registered poId": true, "registry.po_renewed poId": true, "registry.po_retired poId": true,
 		"registry.po_role_changed poId": true, "monthly.ballot_cast po": true,
 		// Organisers (PDIS staff) correct, split, merge, insert, reclassify
-		// and import transcripts in office; their actor is public anyway.
+		// normalise and import transcripts in office; their actor is public anyway.
 		"transcript.utterance_corrected editor": true, "transcript.utterance_inserted editor": true,
 		"transcript.utterance_reclassified editor": true, "transcript.utterance_split editor": true,
-		"transcript.utterances_merged editor": true, "transcript.version_imported editor": true,
+		"transcript.utterances_merged editor": true, "transcript.version_imported editor": true, "transcript.normalised editor": true,
 	}
 	personish := []string{"actorId", "signer", "proposer", "editor", "pseudonym", "po", "poId", "participantId"}
 	for _, name := range EventTypes() {

@@ -12,6 +12,15 @@ import "strings"
 // TestEveryRuleErrorIsBilingual (web) does the same for the refusals the
 // application, the tokens, the accounts and the pages make.
 var refusalsZH = map[string]string{
+	// monthly meetings held (imported from an archive)
+	"monthly meeting %s is not imported from an archive: it is held by its vote": "PO 月會 %s 不是自檔案匯入：它以投票完成舉行",
+	"monthly meeting %s is already recorded as held":                             "PO 月會 %s 已記錄為已舉行",
+	"%d utterances is not a count":                                               "%d 段發言不是有效的數量",
+	"%s: an entry is not valid text of at most %d characters":                    "%s：有一項不是最多 %d 個字的有效文字",
+	"%d %s, at most %d": "%d 項%s，最多 %d 項",
+	// transcript normalisation
+	"the transcript of %s is normalised already": "%s 的逐字紀錄已經正規化",
+
 	// recommendations' sources
 	"a recommendation cites at most %d sources, got %d": "一項建議最多引用 %d 個來源，收到 %d 個",
 	"%s %s cited twice":         "%s %s 被引用了兩次",

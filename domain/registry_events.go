@@ -26,6 +26,7 @@ func init() {
 	register[MonthlyCandidateAdded]()
 	register[MonthlyBallotCast]()
 	register[MonthlyMeetingClosed]()
+	register[MonthlyMeetingHeld]()
 	// Case
 	register[CaseOpened]()
 	register[CaseLeadAssigned]()
@@ -70,4 +71,5 @@ func init() {
 	register[TranscriptUtteranceSplit]()
 	register[TranscriptUtterancesMerged]()
 	register[TranscriptUtteranceReclassified]()
+	register[TranscriptNormalised]()
 }

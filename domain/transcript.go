@@ -562,6 +562,10 @@ func (t *Transcript) Apply(e Event) error {
 		}
 		t.utterances = slices.Delete(t.utterances, pos+1, pos+1+len(e.Merged))
 		u.versions = append(u.versions, newVersion(u, e, e.Paragraphs, e.Editor, ChangeMerged, e.Reason))
+	case TranscriptNormalised:
+		if err := t.applyNormalised(e); err != nil {
+			return err
+		}
 	case TranscriptUtteranceReclassified:
 		u, err := live(e.UtteranceID)
 		if err != nil {
@@ -808,7 +812,7 @@ func (t *Transcript) Decide(cmd Command, actor Actor, at time.Time, meeting *Mee
 		return t.Import(x, actor, at, meeting)
 	case ImportTranscriptVersion:
 		return t.ImportVersion(x, actor, at)
-	case CorrectUtterance, InsertUtterance, DeleteUtterance, SplitUtterance, MergeUtterances, ReclassifyUtterance:
+	case CorrectUtterance, InsertUtterance, DeleteUtterance, SplitUtterance, MergeUtterances, ReclassifyUtterance, NormaliseTranscript:
 		return t.decideChange(x, actor, at)
 	}
 	return nil, violated("transcript.unknown_command", "%T is not a transcript command", cmd)

@@ -517,6 +517,9 @@ func withDefaults(c Command, editor, reason string) Command {
 	case ReclassifyUtterance:
 		fill(&x.Editor, &x.Reason)
 		return x
+	case NormaliseTranscript:
+		fill(&x.Editor, &x.Reason)
+		return x
 	case ReattributeSpeaker:
 		if strings.TrimSpace(x.Reason) == "" {
 			x.Reason = reason
@@ -566,6 +569,8 @@ func (t *Transcript) decideChange(c Command, actor Actor, at time.Time) ([]Event
 		return t.Merge(x, actor, at)
 	case ReclassifyUtterance:
 		return t.Reclassify(x, actor, at)
+	case NormaliseTranscript:
+		return t.Normalise(x, actor, at)
 	}
 	return nil, violated(CmdImportVersion+".change_invalid", "%T is not a staff change to a transcript", c)
 }

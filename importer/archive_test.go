@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,6 +248,33 @@ func TestSeedPair(t *testing.T) {
 	t.Logf("events: %v", counts)
 	if counts["transcript.speaker_reattributed"] < 300 {
 		t.Errorf("only %d speaker assignments", counts["transcript.speaker_reattributed"])
+	}
+	// Punctuation is not an edit: the raw record's ASCII punctuation made
+	// full-width is one normalisation of the transcript (it was 368
+	// corrections of 385 utterances); what remains as corrections are the
+	// real changes, none of which the normalisation explains.
+	if counts["transcript.normalised"] != 1 {
+		t.Errorf("%d normalisations, want 1", counts["transcript.normalised"])
+	}
+	normalised := map[domain.UtteranceID][]string{}
+	for _, e := range streamEvents(t, store, domain.TranscriptStream(id)) {
+		d, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch x := d.(type) {
+		case domain.TranscriptNormalised:
+			for _, u := range x.Utterances {
+				normalised[u.UtteranceID] = u.Paragraphs
+			}
+		case domain.TranscriptUtteranceCorrected:
+			if before, ok := normalised[x.UtteranceID]; ok && slices.Equal(domain.NormaliseParagraphs(before), x.Paragraphs) {
+				t.Errorf("%s: a correction the normalisation explains: %q", x.UtteranceID, x.Paragraphs)
+			}
+		}
+	}
+	if n := counts["transcript.utterance_corrected"] + counts["transcript.utterance_split"] + counts["transcript.utterances_merged"]; n > 40 || len(normalised) < 300 {
+		t.Errorf("%d utterances rewritten besides the normalisation of %d", n, len(normalised))
 	}
 	got, err := importer.Export(ctx, store, id, time.Time{})
 	if err != nil {

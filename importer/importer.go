@@ -531,7 +531,7 @@ func (im *Importer) recordContent(ctx context.Context, m *domain.Meeting, doc *a
 				}
 				rev = t.Revision() + 1
 			}
-			changes := Changes(id, t.Current(), doc.Utterances, idPrefix(rev))
+			changes := ChangesNormalised(id, t.Current(), doc.Utterances, idPrefix(rev))
 			return t.ImportVersion(domain.ImportTranscriptVersion{MeetingID: id, Revision: rev, Source: source, ContentHash: hash, Editor: editor, Reason: reason, Changes: changes}, im.actor, at)
 		},
 	})
@@ -698,6 +698,12 @@ func (im *Importer) ImportFiles(ctx context.Context, paths []string, opts Option
 		}
 	}
 	plan := Classify(docs)
+	for i, pm := range plan.Monthly {
+		if p := parsedFiles[pm.Index]; p != nil {
+			held := heldFrom(pm.ID, MeetingIDFor(p.doc), p.doc)
+			plan.Monthly[i].Held = &held
+		}
+	}
 	if err := im.recordProcess(ctx, &plan); err != nil {
 		return results, &plan.Summary, err
 	}

@@ -266,6 +266,9 @@ type PlannedMonthly struct {
 	Date  calendar.Date
 	Index int
 	Title string
+	// Held is what its transcript shows, recorded as the meeting held
+	// (nil: not known; ImportFiles fills it).
+	Held *domain.RecordMonthlyHeld
 }
 
 // Plan is what Classify makes of the titles: the cases and monthly
@@ -540,5 +543,6 @@ func (im *Importer) recordMonthly(ctx context.Context, pm PlannedMonthly) (int, 
 	if err != nil {
 		return 0, fmt.Errorf("monthly meeting %s: %w", pm.ID, err)
 	}
-	return len(res.Events), nil
+	n, err := im.recordHeld(ctx, pm, at)
+	return len(res.Events) + n, err
 }

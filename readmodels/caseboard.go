@@ -542,7 +542,7 @@ var caseBoardTable = func() *table {
 		"proposal.responded", "proposal.response_deadline_missed")
 	t.ignore("the PO registry is not on the board", "registry.ministry_registered", "registry.po_registered", "registry.po_renewed", "registry.po_retired", "registry.po_role_changed")
 	t.ignore("an erasure changes no caseboard fact: it deletes sealed values beside the log", "ledger.data_erased")
-	t.ignore("votes are the tallies'", "monthly.opened", "monthly.candidate_added", "monthly.ballot_cast", "monthly.closed")
+	t.ignore("votes are the tallies'", "monthly.opened", "monthly.candidate_added", "monthly.ballot_cast", "monthly.closed", "monthly.held")
 	t.ignore("notes, questions and recordings are the meeting page's (transcripts read model)", "meeting.note_added", "meeting.note_revised",
 		"meeting.note_removed", "meeting.question_posted", "meeting.question_answered", "meeting.question_archived", "meeting.recording_added")
 	t.ignore("transcripts are the transcripts read model's", transcriptTypes...)

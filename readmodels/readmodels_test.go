@@ -536,8 +536,13 @@ func checkTranscripts(t *testing.T, ctx context.Context, r projections.Reader, l
 	if im.Transcript == nil || im.Transcript.Imported == nil || len(im.Transcript.Versions) != 1 || im.Transcript.Versions[0].Editor != "archivist" {
 		t.Fatalf("imported: %+v", im.Transcript)
 	}
-	if w1 := im.Transcript.Utterances[0]; w1.Version != 2 || w1.Versions[1].Editor != "archivist" || w1.Versions[1].Change != domain.ChangeCorrected {
+	// The version normalised the punctuation once, then corrected a word.
+	if w1 := im.Transcript.Utterances[0]; w1.Version != 3 || w1.Versions[1].Change != domain.ChangeNormalised || w1.Versions[1].Paragraphs[0] != "好，開始（第一案）。" ||
+		w1.Versions[2].Editor != "archivist" || w1.Versions[2].Change != domain.ChangeCorrected {
 		t.Errorf("w-1: %+v", w1)
+	}
+	if ns := im.Transcript.Normalisations; len(ns) != 1 || ns[0].Utterances != 1 || ns[0].Rules != domain.NormalisationRules {
+		t.Errorf("normalisations %+v", ns)
 	}
 	if w2 := im.Transcript.Utterances[1]; w2.Kind != domain.UtteranceNarration || w2.Speaker != nil {
 		t.Errorf("w-2: %+v", w2)

@@ -59,7 +59,9 @@ func (ReportInputs) Name() string { return ReportInputsName }
 //
 // Version 3 keeps case.record_ended: a historical case stops counting in
 // its stage (reports/historical.go).
-func (ReportInputs) Version() int { return 3 }
+//
+// Version 4 keeps monthly.held too: archived monthly meetings held.
+func (ReportInputs) Version() int { return 4 }
 
 // reportBodyTypes are the event types the report decodes: the read model
 // keeps them with their body. A test in package reports checks that they
@@ -67,7 +69,7 @@ func (ReportInputs) Version() int { return 3 }
 var reportBodyTypes = map[string]bool{
 	"proposal.submitted": true, "proposal.published": true, "proposal.established": true, "proposal.expired": true,
 	"proposal.response_deadline_extended": true, "proposal.responded": true, "proposal.response_deadline_missed": true,
-	"monthly.candidate_added": true, "monthly.ballot_cast": true, "monthly.closed": true,
+	"monthly.candidate_added": true, "monthly.ballot_cast": true, "monthly.closed": true, "monthly.held": true,
 	"case.opened": true, "case.lead_assigned": true, "case.co_organiser_added": true, "case.stage_changed": true,
 	"case.stakeholder_added": true, "case.recommendation_recorded": true, "case.directive_recorded": true,
 	"case.response_recorded": true, "case.record_ended": true,

@@ -249,14 +249,15 @@ func story(l *ledger, mark func(name string)) {
 	wm := l.loadMeeting(importedID)
 	l.transcript(importedID, staff, c.tick(), func(tr *domain.Transcript, at time.Time) ([]domain.Event, error) {
 		return tr.Import(domain.ImportTranscript{MeetingID: importedID, Source: "archive/m-2.an.xml", ContentHash: hashOf("m-2 v1"), Utterances: []domain.ImportedUtterance{
-			{UtteranceID: "w-1", Kind: domain.UtteranceSpeech, Speaker: domain.Speaker{Name: "甲", Ref: "jia"}, Paragraphs: []string{"開始。"}},
+			{UtteranceID: "w-1", Kind: domain.UtteranceSpeech, Speaker: domain.Speaker{Name: "甲", Ref: "jia"}, Paragraphs: []string{"好,開始(第一案)。"}},
 			{UtteranceID: "w-2", Kind: domain.UtteranceSpeech, Paragraphs: []string{"（與會者皆無意見）"}},
 		}}, staff, at, wm)
 	})
 	l.transcript(importedID, staff, c.tick(), func(tr *domain.Transcript, at time.Time) ([]domain.Event, error) {
 		return tr.ImportVersion(domain.ImportTranscriptVersion{MeetingID: importedID, Revision: 2, Source: "archive/m-2.v2.an.xml", ContentHash: hashOf("m-2 v2"), Editor: "archivist", Reason: "published version",
 			Changes: []domain.Command{
-				domain.CorrectUtterance{MeetingID: importedID, UtteranceID: "w-1", Paragraphs: []string{"開始吧。"}},
+				domain.NormaliseTranscript{MeetingID: importedID},
+				domain.CorrectUtterance{MeetingID: importedID, UtteranceID: "w-1", Paragraphs: []string{"好，開始吧（第一案）。"}},
 				domain.ReclassifyUtterance{MeetingID: importedID, UtteranceID: "w-2", Kind: domain.UtteranceNarration},
 			}}, staff, at)
 	})
@@ -296,6 +297,13 @@ func story(l *ledger, mark func(name string)) {
 	stage(domain.StageClosed, c.after(3*day))
 	mark("closed")
 
+	// An archived monthly meeting: held, as its transcript shows; no vote.
+	l.vote("2025-12", staff, c.tick(), func(m *domain.MonthlyMeeting, at time.Time) ([]domain.Event, error) {
+		return m.Open(domain.OpenMonthlyMeeting{MeetingID: "2025-12", HeldOn: calendar.MustParseDate("2025-12-01"), Imported: true}, staff, at, domain.DefaultMonthlyConfig())
+	})
+	l.vote("2025-12", staff, c.tick(), func(m *domain.MonthlyMeeting, at time.Time) ([]domain.Event, error) {
+		return m.RecordHeld(domain.RecordMonthlyHeld{MeetingID: "2025-12", Transcript: "akn-20251201-x", Speakers: []string{"唐鳳"}, Utterances: 9, Topics: []string{"健保卡虛擬化的進度"}}, staff, at)
+	})
 	// Around it: a proposal that expires, one whose deadline is missed.
 	l.establish("p-43", c.tick(), 100, 1)
 	l.proposal("p-43", staff, c.after(61*day), func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {

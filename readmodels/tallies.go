@@ -346,6 +346,19 @@ type MonthlyTally struct {
 	Closed *MonthlyClosing `json:"closed,omitempty"`
 	// Cases are the collaboration cases opened from its selected topics.
 	Cases []string `json:"cases,omitempty"`
+	// Held is what the transcript of a monthly meeting imported from an
+	// archive shows (its ballots are not in the archive).
+	Held *MonthlyHeld `json:"held,omitempty"`
+}
+
+// MonthlyHeld is an imported monthly meeting recorded as held.
+type MonthlyHeld struct {
+	// Transcript is the meeting whose transcript shows it.
+	Transcript string   `json:"transcript"`
+	Speakers   []string `json:"speakers,omitempty"`
+	Utterances int      `json:"utterances"`
+	Topics     []string `json:"topics,omitempty"`
+	Stamp
 }
 
 // MonthlyRules are a monthly meeting's numbers.
@@ -610,6 +623,12 @@ var talliesTable = func() *table {
 			return nil
 		})
 	})
+	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.MonthlyMeetingHeld) error {
+		return updateMonthly(ctx, tx, e.MeetingID, func(m *MonthlyTally) error {
+			m.Held = &MonthlyHeld{Transcript: string(e.Transcript), Speakers: e.Speakers, Utterances: e.Utterances, Topics: e.Topics, Stamp: stampOf(ev)}
+			return nil
+		})
+	})
 	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.MonthlyCandidateAdded) error {
 		return updateMonthly(ctx, tx, e.MeetingID, func(m *MonthlyTally) error {
 			m.Candidates = append(m.Candidates, Candidate{CandidateID: string(e.CandidateID), Kind: e.Kind, Title: e.Title, Organiser: string(e.Organiser), SourceRef: e.SourceRef, Added: stampOf(ev)})
@@ -690,7 +709,7 @@ var transcriptTypes = []string{
 	"transcript.started", "transcript.utterance_recorded", "transcript.published", "transcript.utterance_edited",
 	"transcript.edit_reverted", "transcript.speaker_reattributed", "transcript.imported", "transcript.version_imported",
 	"transcript.utterance_corrected", "transcript.utterance_inserted", "transcript.utterance_deleted",
-	"transcript.utterance_split", "transcript.utterances_merged", "transcript.utterance_reclassified",
+	"transcript.utterance_split", "transcript.utterances_merged", "transcript.utterance_reclassified", "transcript.normalised",
 }
 
 func updateProposal(ctx context.Context, tx projections.Tx, id domain.ProposalID, fn func(p *ProposalTally) error) error {

@@ -180,6 +180,7 @@ var stepOf = map[string]string{
 	"monthly.candidate_added":             StepVote,
 	"monthly.ballot_cast":                 StepVote,
 	"monthly.closed":                      StepVote,
+	"monthly.held":                        StepMeeting,
 	"case.opened":                         StepCaseOpened,
 	"case.lead_assigned":                  StepOrganisers,
 	"case.co_organiser_added":             StepOrganisers,
@@ -219,6 +220,7 @@ var stepOf = map[string]string{
 	"transcript.utterance_split":          StepTranscriptEdit,
 	"transcript.utterances_merged":        StepTranscriptEdit,
 	"transcript.utterance_reclassified":   StepTranscriptEdit,
+	"transcript.normalised":               StepTranscriptEdit,
 }
 
 var trailTable = func() *table {

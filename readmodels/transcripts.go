@@ -201,6 +201,10 @@ type Transcript struct {
 	Imported *TranscriptImport `json:"imported,omitempty"`
 	// Versions are later versions imported, in order.
 	Versions []VersionImport `json:"versions,omitempty"`
+	// Normalisations are the transcript's normalisations of width,
+	// punctuation and spacing, each one change of many utterances (their
+	// versions say Change "normalised").
+	Normalisations []Normalisation `json:"normalisations,omitempty"`
 	// Published opens the edit window.
 	Published *Publication `json:"published,omitempty"`
 	// Utterances in transcript order (filled by the query). Public views
@@ -218,6 +222,17 @@ type TranscriptImport struct {
 	Source      string `json:"source"`
 	ContentHash string `json:"contentHash"`
 	Utterances  int    `json:"utterances"`
+	Stamp
+}
+
+// Normalisation is one normalisation of a transcript's width, punctuation
+// and spacing (domain.TranscriptNormalised).
+type Normalisation struct {
+	Rules string `json:"rules"`
+	// Utterances is how many utterances it changed.
+	Utterances int    `json:"utterances"`
+	Editor     string `json:"editor"`
+	Reason     string `json:"reason"`
 	Stamp
 }
 
@@ -522,6 +537,18 @@ var transcriptsTable = func() *table {
 	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.TranscriptUtteranceCorrected) error {
 		return addVersion(ctx, tx, e.MeetingID, e.UtteranceID, UtteranceVersion{Version: e.Version, Paragraphs: e.Paragraphs, Change: domain.ChangeCorrected, Editor: e.Editor, Reason: e.Reason, Stamp: stampOf(ev)})
 	})
+	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.TranscriptNormalised) error {
+		s := stampOf(ev)
+		for _, n := range e.Utterances {
+			if err := addVersion(ctx, tx, e.MeetingID, n.UtteranceID, UtteranceVersion{Version: n.Version, Paragraphs: n.Paragraphs, Change: domain.ChangeNormalised, Editor: e.Editor, Reason: e.Reason, Stamp: s}); err != nil {
+				return err
+			}
+		}
+		return updateTranscript(ctx, tx, e.MeetingID, func(tr *Transcript) error {
+			tr.Normalisations = append(tr.Normalisations, Normalisation{Rules: e.Rules, Utterances: len(e.Utterances), Editor: e.Editor, Reason: e.Reason, Stamp: s})
+			return nil
+		})
+	})
 	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.TranscriptSpeakerReattributed) error {
 		return updateUtterance(ctx, tx, e.MeetingID, e.UtteranceID, func(u *Utterance) error {
 			to := e.To
@@ -581,7 +608,7 @@ var transcriptsTable = func() *table {
 		"proposal.responded", "proposal.response_deadline_missed")
 	t.ignore("the PO registry is not a meeting's", "registry.ministry_registered", "registry.po_registered", "registry.po_renewed", "registry.po_retired", "registry.po_role_changed")
 	on(t, forgetInMeetings)
-	t.ignore("votes are the tallies'", "monthly.opened", "monthly.candidate_added", "monthly.ballot_cast", "monthly.closed")
+	t.ignore("votes are the tallies'", "monthly.opened", "monthly.candidate_added", "monthly.ballot_cast", "monthly.closed", "monthly.held")
 	t.ignore("cases are the case board's (a meeting names its case when scheduled)", "case.proposal_linked", "case.record_ended", "case.opened", "case.lead_assigned", "case.co_organiser_added",
 		"case.co_organiser_removed", "case.stage_changed", "case.stakeholder_added", "case.interview_recorded", "case.material_added",
 		"case.recommendation_recorded", "case.reported_to_premier", "case.directive_recorded", "case.response_recorded")

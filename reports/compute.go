@@ -27,8 +27,8 @@ var decoders = map[string]func([]byte) (domain.Event, error){
 	"proposal.expired": dec[domain.ProposalExpired], "proposal.response_deadline_extended": dec[domain.ProposalResponseDeadlineExtended],
 	"proposal.responded": dec[domain.ProposalResponded], "proposal.response_deadline_missed": dec[domain.ProposalResponseDeadlineMissed],
 	"monthly.candidate_added": dec[domain.MonthlyCandidateAdded], "monthly.ballot_cast": dec[domain.MonthlyBallotCast],
-	"monthly.closed": dec[domain.MonthlyMeetingClosed],
-	"case.opened":    dec[domain.CaseOpened], "case.lead_assigned": dec[domain.CaseLeadAssigned],
+	"monthly.closed": dec[domain.MonthlyMeetingClosed], "monthly.held": dec[domain.MonthlyMeetingHeld],
+	"case.opened": dec[domain.CaseOpened], "case.lead_assigned": dec[domain.CaseLeadAssigned],
 	"case.co_organiser_added": dec[domain.CaseCoOrganiserAdded], "case.stage_changed": dec[domain.CaseStageChanged],
 	"case.stakeholder_added": dec[domain.CaseStakeholderAdded], "case.recommendation_recorded": dec[domain.CaseRecommendationRecorded],
 	"case.directive_recorded": dec[domain.CaseDirectiveRecorded], "case.response_recorded": dec[domain.CaseResponseRecorded],
@@ -131,6 +131,7 @@ type computer struct {
 	expMin    []string
 
 	monthlyClosed []eref
+	monthlyHeld   []eref // imported monthly meetings held (no ballots in the archive)
 	monthlyIDs    map[string]bool
 	selections    []eref
 	selectionsN   int
@@ -367,6 +368,10 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 	case domain.MonthlyBallotCast:
 		id := string(e.MeetingID)
 		c.ballots[id] = append(c.ballots[id], ballot{ministry: string(e.Ministry), ref: r})
+	case domain.MonthlyMeetingHeld:
+		if in {
+			c.monthlyHeld = append(c.monthlyHeld, r)
+		}
 	case domain.MonthlyMeetingClosed:
 		if in {
 			c.monthlyClosed = append(c.monthlyClosed, r)
@@ -681,7 +686,9 @@ func (c *computer) monthlySection() Section {
 	}
 	q := "monthly"
 	return Section{Key: "monthly", ZH: "參與官每月會議", EN: "PO monthly meetings", Figures: []Figure{
-		c.fig("monthly.held", "已舉行（完成投票）", "Held (vote closed)", float64(len(c.monthlyClosed)), "", q, c.params("type", "monthly.closed"), slices.Clone(c.monthlyClosed)),
+		c.fig("monthly.held", "已舉行", "Held", float64(len(c.monthlyClosed)+len(c.monthlyHeld)), "", q, c.params("type", "monthly.closed|monthly.held"), append(slices.Clone(c.monthlyClosed), c.monthlyHeld...)),
+		c.fig("monthly.voted", "完成投票", "Vote closed", float64(len(c.monthlyClosed)), "", q, c.params("type", "monthly.closed"), slices.Clone(c.monthlyClosed)),
+		c.fig("monthly.archived", "已舉行，選票不在檔案中", "Held, ballots not in the archive", float64(len(c.monthlyHeld)), "", q, c.params("type", "monthly.held"), slices.Clone(c.monthlyHeld)),
 		c.fig("monthly.candidates", "候選議題", "Candidates", float64(len(cands)), "", q, c.params("type", "monthly.candidate_added"), cands),
 		c.fig("monthly.selections", "選出議題", "Topics selected", float64(c.selectionsN), "", q, c.params("type", "monthly.closed", "field", "selected"), slices.Clone(c.selections)),
 	}}

@@ -131,6 +131,8 @@ func TestStoryKnownAnswers(t *testing.T) {
 		"deadlines.mot.missed":  {0, none},
 
 		"monthly.held":       {1, ev("monthly.closed", mm)},
+		"monthly.voted":      {1, ev("monthly.closed", mm)},
+		"monthly.archived":   {0, none},
 		"monthly.candidates": {3, ev("monthly.candidate_added", mm, mm, mm)},
 		"monthly.selections": {2, ev("monthly.closed", mm)},
 		"ballots.moi":        {1, ev("monthly.ballot_cast", mm)},

@@ -740,21 +740,32 @@ func (s *server) utterancesHTML(ctx context.Context, p *Page, meeting string, re
 }
 
 // utteranceRow prepares an utterance: its text as plain text, and every
-// version with its word diff from the one before.
+// version with its word diff from the one before. A version made by the
+// transcript's normalisation (width, punctuation, spacing) is no edit: it
+// is shown once for the whole transcript, and the next version is diffed
+// from the normalised text, so that only real wording changes show.
 func utteranceRow(u readmodels.Utterance) UtteranceRow {
 	row := UtteranceRow{Utterance: u, Text: plainParagraphs(u.Paragraphs)}
-	row.Edited = len(u.Versions) > 1 || len(u.Reattributions) > 0
 	if len(u.Versions) > 1 {
 		var prev []string
 		for i, v := range u.Versions {
-			vr := VersionRow{UtteranceVersion: v, Text: plainParagraphs(v.Paragraphs)}
+			text := plainParagraphs(v.Paragraphs)
+			if v.Change == domain.ChangeNormalised {
+				prev = text
+				continue
+			}
+			vr := VersionRow{UtteranceVersion: v, Text: text}
 			if i > 0 {
 				vr.Diff = cachedDiff(prev, vr.Text)
 			}
 			prev = vr.Text
 			row.Versions = append(row.Versions, vr)
 		}
+		if len(row.Versions) < 2 {
+			row.Versions = nil
+		}
 	}
+	row.Edited = len(row.Versions) > 1 || len(u.Reattributions) > 0
 	return row
 }
 
