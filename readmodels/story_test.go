@@ -313,6 +313,19 @@ func story(l *ledger, mark func(name string)) {
 	l.proposal("p-44", staff, c.after(100*day), func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
 		return p.MarkResponseOverdue(domain.MarkResponseOverdue{ProposalID: "p-44"}, staff, at)
 	})
+	// A case imported from an archive, linked to the proposal it came from,
+	// whose record in the archive ends.
+	const importedCase domain.CaseID = "imp-1"
+	l.kase(importedCase, staff, c.tick(), func(k *domain.Case, at time.Time) ([]domain.Event, error) {
+		return k.Open(domain.OpenCase{CaseID: importedCase, Title: "開放政府聯絡人第一次協作會議", SourceKind: domain.SourceImported, Ref: "pdis-archive:第1次協作會議"}, staff, at, nil)
+	})
+	l.kase(importedCase, staff, c.tick(), func(k *domain.Case, at time.Time) ([]domain.Event, error) {
+		return k.LinkProposal(domain.LinkCaseProposal{CaseID: importedCase, ProposalID: proposalID, Topic: "健保卡虛擬化", Ministry: "mohw", Evidence: "score 7.5"}, staff, at)
+	})
+	l.kase(importedCase, staff, c.tick(), func(k *domain.Case, at time.Time) ([]domain.Event, error) {
+		return k.EndRecord(domain.EndCaseRecord{CaseID: importedCase, LastRecordAt: at.Add(-day), Archive: "pdis-archive"}, staff, at)
+	})
+
 	// A lawful erasure of one event's sealed fields.
 	erasedEvent := l.last.ID.String()
 	l.erase(staff, c.tick(), domain.Erase{EventID: erasedEvent, Reason: "當事人請求刪除", LegalBasis: "個人資料保護法第11條第3項"}, []domain.ErasedField{{EventID: erasedEvent, Stream: l.last.Stream, Paths: []string{"$metadata.actorId"}}})
