@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"go/build"
 	"io"
 	"net/http"
@@ -106,8 +105,8 @@ func TestPublicPagesUnderLoad(t *testing.T) {
 			t.Fatalf("vegeta report %s: %v\n%s", path, err, out)
 		}
 		ms := func(k string) float64 { return float64(rep.Latencies[k]) / 1e6 }
-		t.Log(fmt.Sprintf("%-32s 200 req/s: p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms  (%d requests, %.0f kB each)",
-			path, ms("50th"), ms("99th"), ms("max"), rep.Requests, float64(len(body))/1024))
+		t.Logf("%-32s 200 req/s: p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms  (%d requests, %.0f kB each)",
+			path, ms("50th"), ms("99th"), ms("max"), rep.Requests, float64(len(body))/1024)
 		if rep.Success != 1 {
 			t.Errorf("%s: %.2f%% of requests succeeded: %v", path, 100*rep.Success, rep.Errors)
 		}
