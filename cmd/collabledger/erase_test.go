@@ -35,17 +35,7 @@ func TestEraseThroughTheAPI(t *testing.T) {
 		base := startServe(t, store, "--secrets", secretsURL, "--checkpoint-key", priv, "--secret-file", secretFile)
 		post := func(body string) (int, string) {
 			t.Helper()
-			req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/commands/ledger.erase", strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+staff)
-			req.Header.Set("Content-Type", "application/json")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			var b bytes.Buffer
-			b.ReadFrom(res.Body)
-			return res.StatusCode, b.String()
+			return callAPI(t, staff, http.MethodPost, base+"/api/v1/commands/ledger.erase", body)
 		}
 		if code, body := post(`{"person":"signer-007","legalBasis":"個人資料保護法第11條第3項"}`); code != http.StatusUnprocessableEntity || !strings.Contains(body, domain.RuleEraseReasonRequired) {
 			t.Fatalf("no reason: %d %s", code, body)

@@ -39,21 +39,12 @@ func TestPublicExportUnlinkable(t *testing.T) {
 		base := startServe(t, store, "--secrets", secretsURL, "--checkpoint-key", priv, "--secret-file", secretFile)
 		call := func(token, method, route, body string, want int) map[string]any {
 			t.Helper()
-			req, _ := http.NewRequest(method, base+route, strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+token)
-			req.Header.Set("Content-Type", "application/json")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			var b bytes.Buffer
-			b.ReadFrom(res.Body)
-			if res.StatusCode != want {
-				t.Fatalf("%s %s: %d %s", method, route, res.StatusCode, b.String())
+			code, got := callAPI(t, token, method, base+route, body)
+			if code != want {
+				t.Fatalf("%s %s: %d %s", method, route, code, got)
 			}
 			var out map[string]any
-			json.Unmarshal(b.Bytes(), &out)
+			json.Unmarshal([]byte(got), &out)
 			return out
 		}
 		cmd := func(token, name, body string) {
@@ -142,4 +133,21 @@ func leaves(v any, fn func(string)) {
 			leaves(e, fn)
 		}
 	}
+}
+
+// callAPI sends a JSON body with a bearer token and returns the answer's
+// status and body.
+func callAPI(t *testing.T, token, method, url, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(res.Body)
+	return res.StatusCode, b.String()
 }
