@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"go/build"
 	"io"
 	"log/slog"
 	"net/url"
@@ -64,13 +62,7 @@ func TestPagesUnderLoad(t *testing.T) {
 	if os.Getenv("COLLABLEDGER_PAGES_LOAD") != "1" {
 		t.Skip("set COLLABLEDGER_PAGES_LOAD=1 to run the load test")
 	}
-	vegeta, err := exec.LookPath("vegeta")
-	if err != nil {
-		vegeta = filepath.Join(build.Default.GOPATH, "bin", "vegeta")
-		if _, err := os.Stat(vegeta); err != nil {
-			t.Skip("no vegeta (go install github.com/tsenart/vegeta/v12@latest)")
-		}
-	}
+	vegeta := testenv.Vegeta(t)
 	tl := newLoadLedger(t)
 	pe := newPagesEnvOn(t, loadReadModels(t), tl.tweak)
 	start := time.Now()
@@ -108,38 +100,16 @@ func TestPagesUnderLoad(t *testing.T) {
 		if !strings.HasPrefix(tg.path, "/api/") && !strings.Contains(body, "ledger-badge included") {
 			t.Fatalf("%s: no entry shows its checkpoint badge", tg.path)
 		}
-		// Bodies are not kept (-max-body 0) and results go to a file, so
-		// that neither the generator nor this process (the server) spends
-		// its CPU and memory holding a few hundred megabytes of pages.
-		results := filepath.Join(t.TempDir(), "results.bin")
 		stopEdits := func() int { return 0 }
 		if tg.edits {
 			stopEdits = pe.editWhile("90-m1", 100*time.Millisecond)
 		}
-		attack := exec.Command(vegeta, "attack", "-rate", fmt.Sprintf("%d/s", tg.rate), "-duration", "10s", "-keepalive=true",
-			"-max-body", "0", "-output", results)
-		attack.Stdin = strings.NewReader("GET " + pe.srv.URL + tg.path + "\n")
-		if out, err := generator(attack).CombinedOutput(); err != nil {
-			t.Fatalf("vegeta attack %s: %v\n%s", tg.path, err, out)
-		}
+		rep := testenv.Attack(t, vegeta, tg.rate, 10*time.Second, pe.srv.URL+tg.path, generator)
 		note := ""
 		if n := stopEdits(); tg.edits {
 			note = fmt.Sprintf(", %d corrections meanwhile", n)
 		}
-		out, err := exec.Command(vegeta, "report", "-type=json", results).Output()
-		if err != nil {
-			t.Fatalf("vegeta report %s: %v", tg.path, err)
-		}
-		var rep struct {
-			Latencies map[string]int64 `json:"latencies"`
-			Requests  int              `json:"requests"`
-			Success   float64          `json:"success"`
-			Errors    []string         `json:"errors"`
-		}
-		if err := json.Unmarshal(out, &rep); err != nil {
-			t.Fatalf("vegeta report %s: %v\n%s", tg.path, err, out)
-		}
-		ms := func(k string) float64 { return float64(rep.Latencies[k]) / 1e6 }
+		ms := rep.Ms
 		t.Logf("%-52s %3d req/s: p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms  (%d requests, %.0f kB each, %s%s)",
 			tg.path, tg.rate, ms("50th"), ms("99th"), ms("max"), rep.Requests, float64(len(body))/1024, server, note)
 		if rep.Success != 1 {

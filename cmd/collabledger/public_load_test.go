@@ -1,13 +1,10 @@
 package main
 
 import (
-	"encoding/json"
-	"go/build"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,13 +27,7 @@ func TestPublicPagesUnderLoad(t *testing.T) {
 	if os.Getenv("COLLABLEDGER_PUBLIC_LOAD") != "1" {
 		t.Skip("set COLLABLEDGER_PUBLIC_LOAD=1 to run the public pages' load test")
 	}
-	vegeta, err := exec.LookPath("vegeta")
-	if err != nil {
-		vegeta = filepath.Join(build.Default.GOPATH, "bin", "vegeta")
-		if _, err := os.Stat(vegeta); err != nil {
-			t.Skip("no vegeta (go install github.com/tsenart/vegeta/v12@latest)")
-		}
-	}
+	vegeta := testenv.Vegeta(t)
 	shared := testenv.SharedDir(t)
 	dir := t.TempDir()
 	store := "file:" + filepath.Join(dir, "ledger.db")
@@ -85,26 +76,8 @@ func TestPublicPagesUnderLoad(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("%s: %d %.300s", path, code, body)
 		}
-		results := filepath.Join(t.TempDir(), "results.bin")
-		attack := exec.Command(vegeta, "attack", "-rate", "200/s", "-duration", "10s", "-keepalive=true", "-max-body", "0", "-output", results)
-		attack.Stdin = strings.NewReader("GET " + base + path + "\n")
-		if out, err := attack.CombinedOutput(); err != nil {
-			t.Fatalf("vegeta attack %s: %v\n%s", path, err, out)
-		}
-		out, err := exec.Command(vegeta, "report", "-type=json", results).Output()
-		if err != nil {
-			t.Fatalf("vegeta report %s: %v", path, err)
-		}
-		var rep struct {
-			Latencies map[string]int64 `json:"latencies"`
-			Requests  int              `json:"requests"`
-			Success   float64          `json:"success"`
-			Errors    []string         `json:"errors"`
-		}
-		if err := json.Unmarshal(out, &rep); err != nil {
-			t.Fatalf("vegeta report %s: %v\n%s", path, err, out)
-		}
-		ms := func(k string) float64 { return float64(rep.Latencies[k]) / 1e6 }
+		rep := testenv.Attack(t, vegeta, 200, 10*time.Second, base+path, nil)
+		ms := rep.Ms
 		t.Logf("%-32s 200 req/s: p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms  (%d requests, %.0f kB each)",
 			path, ms("50th"), ms("99th"), ms("max"), rep.Requests, float64(len(body))/1024)
 		if rep.Success != 1 {
