@@ -105,6 +105,8 @@ func proposalTarget(cmd domain.Command) (domain.ProposalID, bool) {
 		return c.ProposalID, true
 	case domain.RespondToProposal:
 		return c.ProposalID, true
+	case domain.AddProposalResponse:
+		return c.ProposalID, true
 	case domain.MarkResponseOverdue:
 		return c.ProposalID, true
 	}
