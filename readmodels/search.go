@@ -10,17 +10,17 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
-	"github.com/blevesearch/bleve/v2/search/query"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/internal/lru"
 )
 
 // Search is the full-text read model: proposals (title and summary),
@@ -50,6 +50,12 @@ type Search struct {
 	meetings map[string]meetingInfo
 	waitMu   sync.Mutex
 	waitCh   chan struct{}
+	// gen counts the writes that changed documents; the answers' cache is
+	// keyed by it (searchquery.go).
+	gen      atomic.Uint64
+	cache    *lru.Cache[searchKey, SearchResult]
+	flight   singleflight.Group
+	searches atomic.Uint64 // how many searches ran
 }
 
 type meetingInfo struct{ title, caseID string }
@@ -83,6 +89,9 @@ type SearchConfig struct {
 	// Close (the index is rebuilt from the log at each start).
 	Dir    string
 	Logger *slog.Logger
+	// CacheBytes bounds the cache of answers (DefaultSearchCacheBytes for
+	// 0 or less).
+	CacheBytes int
 }
 
 // searchCheckpoint is the internal key of the index's checkpoint.
@@ -94,6 +103,10 @@ func NewSearch(cfg SearchConfig) (*Search, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	if cfg.CacheBytes <= 0 {
+		cfg.CacheBytes = DefaultSearchCacheBytes
+	}
+	s.cache = lru.New[searchKey, SearchResult](cfg.CacheBytes)
 	dir := cfg.Dir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "collabledger-search-")
@@ -178,6 +191,12 @@ const (
 	// more before it is written (it is written at once when the log is
 	// quiet).
 	searchFlushDelay = time.Second
+	// searchFlushDelayBusy: while the log is never quiet (a bulk import),
+	// each write waits twice as long as the one before, up to this, so the
+	// import makes a few large segments rather than one a second, which
+	// bleve merged over and over (decision 0040). The first read that finds
+	// the log quiet writes at once and starts again from searchFlushDelay.
+	searchFlushDelayBusy = 16 * time.Second
 )
 
 // pendingBatch is what Run has applied but not yet written to the index.
@@ -198,6 +217,7 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 	after := s.Position()
 	p := &pendingBatch{b: s.idx.NewBatch(), at: after}
 	stored := after // the checkpoint in the index
+	delay := searchFlushDelay
 	for {
 		events, err := store.ReadAll(ctx, after, searchBatch)
 		if err != nil {
@@ -213,8 +233,14 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 			after = events[len(events)-1].Position
 		}
 		caughtUp := len(events) < searchBatch
+		if len(events) == 0 {
+			delay = searchFlushDelay
+		}
 		switch {
-		case p.b.Size() >= searchFlushOps, p.b.Size() > 0 && caughtUp && (len(events) == 0 || time.Since(p.since) >= searchFlushDelay):
+		case p.b.Size() >= searchFlushOps, p.b.Size() > 0 && caughtUp && (len(events) == 0 || time.Since(p.since) >= delay):
+			if len(events) > 0 && p.b.Size() < searchFlushOps {
+				delay = min(2*delay, searchFlushDelayBusy) // written on time while the log is busy
+			}
 			if err := s.flush(p); err != nil {
 				return err
 			}
@@ -245,6 +271,7 @@ func (s *Search) flush(p *pendingBatch) error {
 	if err := s.idx.Batch(p.b); err != nil {
 		return fmt.Errorf("search index: write up to %d: %w", p.at, err)
 	}
+	s.gen.Add(1) // before the position: see Query
 	p.b = s.idx.NewBatch()
 	s.pos.Store(uint64(p.at))
 	s.notify()
@@ -466,169 +493,4 @@ func stripTags(s string) string {
 		}
 	}
 	return sb.String()
-}
-
-// SearchQuery is a search.
-type SearchQuery struct {
-	// Text is what was typed: words (Chinese or English), all of which a
-	// result contains (each word's every CJK bigram); "quoted phrases" are
-	// one word.
-	Text string
-	// Kind, if set, selects one kind of result.
-	Kind   string
-	Offset int
-	Limit  int
-}
-
-// SearchHit is a result.
-type SearchHit struct {
-	SearchDoc
-	// ID is the index's document ID.
-	ID    string  `json:"id"`
-	Score float64 `json:"score"`
-	// Snippet is the text around the first place a word matched.
-	Snippet string `json:"snippet"`
-}
-
-// SearchResult is a page of results.
-type SearchResult struct {
-	Total uint64      `json:"total"`
-	Hits  []SearchHit `json:"hits"`
-	// Meetings are the meetings with the most results, most first.
-	Meetings []MeetingHits `json:"meetings,omitempty"`
-	// Position is the log position the index reflected.
-	Position eventstore.Position `json:"position"`
-	Took     time.Duration       `json:"took"`
-}
-
-// MeetingHits is a meeting and how many results it holds.
-type MeetingHits struct {
-	MeetingID string `json:"meetingId"`
-	Title     string `json:"title"`
-	CaseID    string `json:"caseId,omitempty"`
-	Hits      int    `json:"hits"`
-}
-
-// ErrEmptySearch: nothing to search for.
-var ErrEmptySearch = errors.New("nothing to search for")
-
-// Query searches the index.
-func (s *Search) Query(ctx context.Context, q SearchQuery) (SearchResult, error) {
-	words := searchWords(q.Text)
-	if len(words) == 0 {
-		return SearchResult{}, ErrEmptySearch
-	}
-	var must []query.Query
-	for _, w := range words {
-		var any []query.Query
-		for _, f := range []string{"text", "title", "speaker"} {
-			// Every bigram (or word) of w, in any order: without term
-			// vectors (a smaller index) a phrase query cannot run, and
-			// CJK bigrams all present almost always mean the phrase.
-			mq := bleve.NewMatchQuery(w)
-			mq.SetField(f)
-			mq.SetOperator(query.MatchQueryOperatorAnd)
-			any = append(any, mq)
-		}
-		must = append(must, bleve.NewDisjunctionQuery(any...))
-	}
-	if q.Kind != "" {
-		kq := bleve.NewTermQuery(q.Kind)
-		kq.SetField("kind")
-		must = append(must, kq)
-	}
-	if q.Limit <= 0 {
-		q.Limit = 20
-	}
-	pos := s.Position()
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), q.Limit, q.Offset, false)
-	req.Fields = []string{"*"}
-	req.SortBy([]string{"-_score", "-occurredAt", "_id"})
-	req.AddFacet("meetings", bleve.NewFacetRequest("meetingId", 5))
-	res, err := s.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return SearchResult{}, fmt.Errorf("search %q: %w", q.Text, err)
-	}
-	out := SearchResult{Total: res.Total, Position: pos, Took: res.Took, Hits: make([]SearchHit, 0, len(res.Hits))}
-	if f := res.Facets["meetings"]; f != nil && f.Terms != nil {
-		s.mu.Lock()
-		for _, t := range f.Terms.Terms() {
-			if t.Term == "" {
-				continue // the results that belong to no meeting
-			}
-			mi := s.meetings[t.Term]
-			out.Meetings = append(out.Meetings, MeetingHits{MeetingID: t.Term, Title: mi.title, CaseID: mi.caseID, Hits: t.Count})
-		}
-		s.mu.Unlock()
-	}
-	for _, h := range res.Hits {
-		d := docOf(h.Fields)
-		out.Hits = append(out.Hits, SearchHit{SearchDoc: d, ID: h.ID, Score: h.Score, Snippet: snippet(d.Text, words)})
-	}
-	return out, nil
-}
-
-// searchWords splits what was typed into words and "quoted phrases".
-func searchWords(text string) []string {
-	var out []string
-	for i, part := range strings.Split(text, `"`) {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		if i%2 == 1 {
-			out = append(out, part)
-			continue
-		}
-		out = append(out, strings.Fields(part)...)
-	}
-	if len(out) > 16 {
-		out = out[:16]
-	}
-	return out
-}
-
-// snippet returns up to about 120 characters of text around the first
-// word found in it.
-func snippet(text string, words []string) string {
-	lower := strings.ToLower(text)
-	at := -1
-	for _, w := range words {
-		if i := strings.Index(lower, strings.ToLower(w)); i >= 0 && (at < 0 || i < at) {
-			at = i
-		}
-	}
-	const before, width = 40, 120
-	start := 0
-	if at > 0 {
-		start = at
-		for n := 0; n < before && start > 0; n++ {
-			_, size := utf8.DecodeLastRuneInString(text[:start])
-			start -= size
-		}
-	}
-	r := []rune(text[start:])
-	out := string(r[:min(len(r), width)])
-	if start > 0 {
-		out = "…" + out
-	}
-	if len(r) > width {
-		out += "…"
-	}
-	return strings.ReplaceAll(out, "\n", " ")
-}
-
-// docOf reads a document back from a hit's stored fields.
-func docOf(f map[string]any) SearchDoc {
-	str := func(k string) string { v, _ := f[k].(string); return v }
-	d := SearchDoc{Kind: str("kind"), Title: str("title"), Text: str("text"), Speaker: str("speaker"), ProposalID: str("proposalId"),
-		CaseID: str("caseId"), MeetingID: str("meetingId"), UtteranceID: str("utteranceId"), NoteID: str("noteId"),
-		QuestionID: str("questionId"), RecommendationID: str("recommendationId")}
-	if t, err := time.Parse(time.RFC3339, str("occurredAt")); err == nil {
-		d.OccurredAt = t
-	}
-	if p, ok := f["position"].(float64); ok {
-		d.Position = uint64(p)
-	}
-	return d
 }

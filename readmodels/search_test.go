@@ -2,7 +2,6 @@ package readmodels_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -57,20 +56,7 @@ func TestSearchGathersReads(t *testing.T) {
 		To: domain.Speaker{Name: "Beatrice"}, Reason: "misheard", Occurred: domain.Occurred{At: at}})
 	appendAll("transcript-m1")
 
-	idx, err := rm.NewSearch(rm.SearchConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- idx.Run(rctx, store) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("search index: %v", err)
-		}
-		idx.Close()
-	})
+	idx := startSearch(t, ctx, store)
 	caughtUp := func() {
 		t.Helper()
 		head, err := store.Head(ctx)

@@ -343,7 +343,7 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, p *Page, err 
 		p.Data = ErrorData{Heading: p.T("forbidden.title"), Message: p.T("forbidden.body")}
 	case http.StatusBadRequest:
 		p.Title = p.T("badrequest.title")
-		p.Data = ErrorData{Heading: p.T("badrequest.title"), Message: e.detail.Message}
+		p.Data = ErrorData{Heading: p.T("badrequest.title"), Message: e.in(p.Lang).Message}
 	default:
 		if e.status >= 500 {
 			s.cfg.Logger.Error("page", "path", r.URL.Path, "status", e.status, "err", err)
@@ -351,7 +351,7 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, p *Page, err 
 		p.Title = p.T("error.title")
 		p.Data = ErrorData{Heading: p.T("error.title"), Message: p.T("error.body")}
 	}
-	if e.page != nil && e.status < 500 {
+	if e.page != nil {
 		p.Data = e.page(p, r)
 		p.Title = p.Data.(ErrorData).Heading
 	}
