@@ -206,6 +206,12 @@ const (
 	// more before it is written (it is written at once when the log is
 	// quiet).
 	searchFlushDelay = time.Second
+	// searchFlushDelayBusy: while the log is never quiet (a bulk import),
+	// each write waits twice as long as the one before, up to this, so the
+	// import makes a few large segments rather than one a second, which
+	// bleve merged over and over (decision 0040). The first read that finds
+	// the log quiet writes at once and starts again from searchFlushDelay.
+	searchFlushDelayBusy = 16 * time.Second
 )
 
 // pendingBatch is what Run has applied but not yet written to the index.
@@ -234,6 +240,7 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 	}
 	p := &pendingBatch{b: s.idx.NewBatch(), at: after, id: string(afterID)}
 	stored := after // the checkpoint in the index
+	delay := searchFlushDelay
 	for {
 		events, err := store.ReadAll(ctx, after, searchBatch)
 		if err != nil {
@@ -249,8 +256,14 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 			after, afterID = events[len(events)-1].Position, []byte(events[len(events)-1].ID.String())
 		}
 		caughtUp := len(events) < searchBatch
+		if len(events) == 0 {
+			delay = searchFlushDelay
+		}
 		switch {
-		case p.b.Size() >= searchFlushOps, p.b.Size() > 0 && caughtUp && (len(events) == 0 || time.Since(p.since) >= searchFlushDelay):
+		case p.b.Size() >= searchFlushOps, p.b.Size() > 0 && caughtUp && (len(events) == 0 || time.Since(p.since) >= delay):
+			if len(events) > 0 && p.b.Size() < searchFlushOps {
+				delay = min(2*delay, searchFlushDelayBusy) // written on time while the log is busy
+			}
 			if err := s.flush(p); err != nil {
 				return err
 			}

@@ -138,7 +138,7 @@ func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *server) unknownCommand(w http.ResponseWriter, r *http.Request) {
-	e := newAPIError(http.StatusNotFound, CodeNotFound, "no command "+r.PathValue("name")+"; see "+OpenAPIPath)
+	e := newAPIError(http.StatusNotFound, CodeNotFound, "no command "+r.PathValue("name")+"; see "+OpenAPIPath).zh("沒有指令 " + r.PathValue("name") + "；請見 " + OpenAPIPath)
 	e.detail.Rule = "policy.unknown_command"
 	writeError(w, r, s.cfg.Logger, e)
 }
@@ -200,7 +200,7 @@ func (s *server) execute(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	cmd, err := decodeCommand(name, body)
 	if err != nil {
-		return app.Result{}, 0, &apiError{status: http.StatusBadRequest, detail: ErrorDetail{Code: CodeBadRequest, Message: err.Error()}}
+		return app.Result{}, 0, newAPIError(http.StatusBadRequest, CodeBadRequest, err.Error()).zh(decodeZH(err))
 	}
 	res, err := s.cfg.Ledger.Execute(ctx, actor, asCaller(cmd, actor), opts...)
 	if err != nil {
@@ -227,7 +227,7 @@ func (s *server) authenticate(r *http.Request) (domain.Actor, error) {
 	h := r.Header.Get("Authorization")
 	scheme, token, found := strings.Cut(h, " ")
 	if h == "" || !found || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return domain.Actor{}, newAPIError(http.StatusUnauthorized, CodeUnauthenticated, "send Authorization: Bearer <token>")
+		return domain.Actor{}, newAPIError(http.StatusUnauthorized, CodeUnauthenticated, "send Authorization: Bearer <token>").zh("請以 Authorization: Bearer <權杖> 送出")
 	}
 	actor, err := s.cfg.Tokens.Authenticate(r.Context(), strings.TrimSpace(token))
 	if err != nil {
@@ -235,7 +235,7 @@ func (s *server) authenticate(r *http.Request) (domain.Actor, error) {
 		if errors.Is(err, tokens.ErrUnauthenticated) {
 			msg = err.Error()
 		}
-		return domain.Actor{}, &apiError{status: http.StatusUnauthorized, detail: ErrorDetail{Code: CodeUnauthenticated, Message: msg}, cause: err}
+		return domain.Actor{}, &apiError{status: http.StatusUnauthorized, detail: ErrorDetail{Code: CodeUnauthenticated, Message: msg}, msgZH: "權杖無效、已撤銷或已過期（" + msg + "）", cause: err}
 	}
 	return actor, nil
 }
@@ -252,23 +252,24 @@ func commandOptions(r *http.Request, actor domain.Actor) ([]app.Option, error) {
 			continue
 		}
 		if len(v) > 128 || strings.ContainsFunc(v, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
-			return nil, newAPIError(http.StatusBadRequest, CodeBadRequest, h.name+" must be 1 to 128 printable ASCII characters")
+			return nil, newAPIError(http.StatusBadRequest, CodeBadRequest, h.name+" must be 1 to 128 printable ASCII characters").zh(h.name + " 須為 1 到 128 個可列印的 ASCII 字元")
 		}
 		opts = append(opts, h.opt(v))
 	}
 	if v := r.Header.Get(HeaderOccurredAt); v != "" {
 		at, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return nil, newAPIError(http.StatusBadRequest, CodeBadRequest, HeaderOccurredAt+" must be an RFC 3339 time")
+			return nil, newAPIError(http.StatusBadRequest, CodeBadRequest, HeaderOccurredAt+" must be an RFC 3339 time").zh(HeaderOccurredAt + " 須為 RFC 3339 時間")
 		}
 		if actor.Role != domain.RolePDIS {
-			e := newAPIError(http.StatusForbidden, CodeForbidden, "only staff record acts that happened earlier")
+			e := newAPIError(http.StatusForbidden, CodeForbidden, "only staff record acts that happened earlier").zh("只有工作人員能記錄先前發生的事")
 			e.detail.Rule = RuleOccurredAtStaffOnly
 			return nil, e
 		}
 		reason := strings.TrimSpace(r.Header.Get(HeaderOccurredAtReason))
 		if reason == "" || len(reason) > 500 || !utf8.ValidString(reason) {
-			e := newAPIError(http.StatusUnprocessableEntity, CodeRuleViolated, "a back-dated command says why in "+HeaderOccurredAtReason+" (1 to 500 bytes of UTF-8; percent-encode what is not ASCII)")
+			e := newAPIError(http.StatusUnprocessableEntity, CodeRuleViolated, "a back-dated command says why in "+HeaderOccurredAtReason+" (1 to 500 bytes of UTF-8; percent-encode what is not ASCII)").
+				zh("回溯記錄的指令須在 " + HeaderOccurredAtReason + " 說明原因（1 到 500 位元組的 UTF-8；非 ASCII 字元請以百分比編碼）")
 			e.detail.Rule = RuleOccurredAtReasonRequired
 			return nil, e
 		}
@@ -284,18 +285,19 @@ func commandOptions(r *http.Request, actor domain.Actor) ([]app.Option, error) {
 func (s *server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return nil, newAPIError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "send the command as Content-Type: application/json")
+		return nil, newAPIError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "send the command as Content-Type: application/json").zh("請以 Content-Type: application/json 送出指令")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return nil, newAPIError(http.StatusRequestEntityTooLarge, CodeTooLarge, "the body is over the limit of "+byteSize(tooLarge.Limit))
+			return nil, newAPIError(http.StatusRequestEntityTooLarge, CodeTooLarge, "the body is over the limit of "+byteSize(tooLarge.Limit)).zh("內容超過上限 " + byteSize(tooLarge.Limit))
 		}
-		return nil, &apiError{status: http.StatusBadRequest, detail: ErrorDetail{Code: CodeBadRequest, Message: "could not read the body"}, cause: err}
+		return nil, &apiError{status: http.StatusBadRequest, detail: ErrorDetail{Code: CodeBadRequest, Message: "could not read the body"}, msgZH: "無法讀取請求內容", cause: err}
 	}
 	if off := invalidUTF8(body); off >= 0 {
-		return nil, newAPIError(http.StatusBadRequest, CodeInvalidUTF8, "the body is not UTF-8 at byte "+itoa(int64(off))+" (a JSON decoder would silently replace it with U+FFFD)")
+		return nil, newAPIError(http.StatusBadRequest, CodeInvalidUTF8, "the body is not UTF-8 at byte "+itoa(int64(off))+" (a JSON decoder would silently replace it with U+FFFD)").
+			zh("內容在第 " + itoa(int64(off)) + " 個位元組不是 UTF-8（JSON 解碼器會默默換成 U+FFFD）")
 	}
 	return body, nil
 }

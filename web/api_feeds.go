@@ -56,17 +56,20 @@ type FeedResult struct {
 
 // FeedProposal is what a feed did to one proposal.
 type FeedProposal struct {
-	ID          string         `json:"id"`
-	Line        int            `json:"line"`
-	Events      int            `json:"events"`
-	Signatures  int            `json:"signatures"`
-	Present     int            `json:"alreadyRecorded"`
-	Established bool           `json:"established,omitempty"`
-	Responded   bool           `json:"responded,omitempty"`
-	Extended    bool           `json:"deadlineExtended,omitempty"`
-	Expired     bool           `json:"expired,omitempty"`
-	Refused     map[string]int `json:"refusedByRule,omitempty"`
-	Warnings    []string       `json:"warnings,omitempty"`
+	ID          string `json:"id"`
+	Line        int    `json:"line"`
+	Events      int    `json:"events"`
+	Signatures  int    `json:"signatures"`
+	Present     int    `json:"alreadyRecorded"`
+	Established bool   `json:"established,omitempty"`
+	Responded   bool   `json:"responded,omitempty"`
+	// Responses counts the responses recorded: the competent ministry's
+	// and the further ones.
+	Responses int            `json:"responses,omitempty"`
+	Extended  bool           `json:"deadlineExtended,omitempty"`
+	Expired   bool           `json:"expired,omitempty"`
+	Refused   map[string]int `json:"refusedByRule,omitempty"`
+	Warnings  []string       `json:"warnings,omitempty"`
 	// ErrorCode and Error say why the proposal was not recorded, as an
 	// ErrorBody would (rule_violated, unavailable, …).
 	ErrorCode string `json:"errorCode,omitempty"`
@@ -101,38 +104,38 @@ func (s *server) recordFeed(ctx context.Context, w http.ResponseWriter, r *http.
 		return FeedResult{}, err
 	}
 	if actor.Role != domain.RolePDIS {
-		return FeedResult{}, &apiError{status: http.StatusForbidden, detail: ErrorDetail{Code: CodeForbidden, Rule: RuleFeedStaffOnly, Message: "a feed is sent with an integration's staff token"}}
+		return FeedResult{}, &apiError{status: http.StatusForbidden, detail: ErrorDetail{Code: CodeForbidden, Rule: RuleFeedStaffOnly, Message: "a feed is sent with an integration's staff token"}, msgZH: "資料饋送須以整合用的工作人員權杖送出"}
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/jsonl" && mt != "application/x-ndjson" && mt != "application/json-seq" && mt != "application/json") {
-		return FeedResult{}, newAPIError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "send the feed as Content-Type: application/jsonl")
+		return FeedResult{}, newAPIError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "send the feed as Content-Type: application/jsonl").zh("請以 Content-Type: application/jsonl 送出資料饋送")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxFeedBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return FeedResult{}, newAPIError(http.StatusRequestEntityTooLarge, CodeTooLarge, "the feed is over the limit of "+byteSize(tooLarge.Limit)+"; send it in parts")
+			return FeedResult{}, newAPIError(http.StatusRequestEntityTooLarge, CodeTooLarge, "the feed is over the limit of "+byteSize(tooLarge.Limit)+"; send it in parts").zh("資料饋送超過上限 " + byteSize(tooLarge.Limit) + "，請分批送出")
 		}
-		return FeedResult{}, &apiError{status: http.StatusBadRequest, detail: ErrorDetail{Code: CodeBadRequest, Message: "could not read the body"}, cause: err}
+		return FeedResult{}, &apiError{status: http.StatusBadRequest, detail: ErrorDetail{Code: CodeBadRequest, Message: "could not read the body"}, msgZH: "無法讀取請求內容", cause: err}
 	}
 	if off := invalidUTF8(body); off >= 0 {
-		return FeedResult{}, newAPIError(http.StatusBadRequest, CodeInvalidUTF8, "the body is not UTF-8 at byte "+itoa(int64(off)))
+		return FeedResult{}, newAPIError(http.StatusBadRequest, CodeInvalidUTF8, "the body is not UTF-8 at byte "+itoa(int64(off))).zh("內容在第 " + itoa(int64(off)) + " 個位元組不是 UTF-8")
 	}
 	recs, err := join.DecodeFeed(bytes.NewReader(body), "feed")
 	if err != nil {
-		return FeedResult{}, &apiError{status: http.StatusBadRequest, detail: ErrorDetail{Code: CodeBadRecord, Message: err.Error()}, cause: err}
+		return FeedResult{}, &apiError{status: http.StatusBadRequest, detail: ErrorDetail{Code: CodeBadRecord, Message: err.Error()}, msgZH: "資料饋送有一筆紀錄無法讀取（" + err.Error() + "）", cause: err}
 	}
 	out := FeedResult{Proposals: make([]FeedProposal, 0, len(recs))}
 	for _, rec := range recs {
 		o := s.cfg.JoinFeed.Import(ctx, rec.Proposal, rec.Signatures, rec.Source("feed"))
 		fp := FeedProposal{ID: o.ProposalID, Line: rec.Line, Events: o.Events, Signatures: o.Signatures, Present: o.Present,
-			Established: o.Established, Responded: o.Responded, Extended: o.Extended, Expired: o.Expired, Refused: o.Refused, Warnings: o.Warnings}
+			Established: o.Established, Responded: o.Responded, Responses: o.Responses, Extended: o.Extended, Expired: o.Expired, Refused: o.Refused, Warnings: o.Warnings}
 		if o.Err != nil {
 			e := classify(o.Err)
 			if e.status >= 500 {
 				s.cfg.Logger.Error("join feed", "proposal", o.ProposalID, "err", o.Err)
 			}
-			fp.ErrorCode, fp.Error = e.detail.Code, e.detail.Message
+			fp.ErrorCode, fp.Error = e.detail.Code, e.in(apiLang(r)).Message
 		}
 		out.Events += o.Events
 		out.Signatures += o.Signatures

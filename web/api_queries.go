@@ -159,14 +159,46 @@ func (s *server) query(q queryFunc) http.HandlerFunc {
 }
 
 // errNoReadModels answers queries of a server that runs no read models.
-var errNoReadModels = newAPIError(http.StatusServiceUnavailable, CodeUnavailable, "this server runs no read models")
+var errNoReadModels = newAPIError(http.StatusServiceUnavailable, CodeUnavailable, "this server runs no read models").zh("這個伺服器沒有執行讀取模型")
 
+// notFound is a 404 for what (English words and IDs: "case 57"; pages
+// say it in their language, notfound.body).
 func notFound(what string) *apiError {
-	return newAPIError(http.StatusNotFound, CodeNotFound, "no "+what)
+	return newAPIError(http.StatusNotFound, CodeNotFound, "no "+what).zh("找不到 " + notFoundZH(what))
 }
 
+// notFoundZH words a notFound's "what" in Chinese: its leading kind
+// translated, the IDs and paths as they are.
+func notFoundZH(what string) string {
+	for _, k := range []struct{ en, zh string }{
+		{"monthly meeting ", "PO 月會 "}, {"case ", "案件 "}, {"meeting ", "會議 "}, {"proposal ", "提案 "}, {"trail ", "軌跡 "},
+		{"utterance ", "發言 "}, {"page ", "第 "}, {"figure ", "報告中的數字 "}, {"signatures of ", "連署："},
+	} {
+		if rest, ok := strings.CutPrefix(what, k.en); ok {
+			rest = strings.Replace(rest, " at that point", "（在那個時間點）", 1)
+			rest = strings.Replace(rest, " in the report", "", 1)
+			if k.en == "page " {
+				return k.zh + rest + " 頁"
+			}
+			return k.zh + rest
+		}
+	}
+	return what
+}
+
+// badRequest is a 400 with msg (in English, or in the page's language when
+// only a page shows it); set its Chinese wording with zh.
 func badRequest(msg string) *apiError {
 	return newAPIError(http.StatusBadRequest, CodeBadRequest, msg)
+}
+
+// badParam is a 400 for the query parameter name, with err's words.
+func badParam(name string, err error) *apiError {
+	zh := zhOf(err)
+	if zh == "" {
+		zh = "無效（" + err.Error() + "）"
+	}
+	return badRequest(name + ": " + err.Error()).zh("參數 " + name + "：" + zh)
 }
 
 // reader returns the live reader of a read model.
@@ -185,7 +217,7 @@ func (s *server) viewOf(r *http.Request) (readmodels.View, error) {
 		return readmodels.Public, nil
 	case string(readmodels.Auditor):
 		if s.cfg.Tokens == nil {
-			e := newAPIError(http.StatusForbidden, CodeForbidden, "this server issues no tokens: the auditor view is not served")
+			e := newAPIError(http.StatusForbidden, CodeForbidden, "this server issues no tokens: the auditor view is not served").zh("這個伺服器不發權杖：不提供稽核檢視")
 			e.detail.Rule = RuleAuditorViewRole
 			return "", e
 		}
@@ -194,13 +226,13 @@ func (s *server) viewOf(r *http.Request) (readmodels.View, error) {
 			return "", err
 		}
 		if actor.Role != domain.RoleAuditor && actor.Role != domain.RolePDIS {
-			e := newAPIError(http.StatusForbidden, CodeForbidden, "the auditor view is for auditors and PDIS staff")
+			e := newAPIError(http.StatusForbidden, CodeForbidden, "the auditor view is for auditors and PDIS staff").zh("稽核檢視只給稽核人員與 PDIS 工作人員")
 			e.detail.Rule = RuleAuditorViewRole
 			return "", e
 		}
 		return readmodels.Auditor, nil
 	default:
-		return "", badRequest("view must be public or auditor")
+		return "", badRequest("view must be public or auditor").zh("view 須為 public 或 auditor")
 	}
 }
 
@@ -214,7 +246,7 @@ func asOfOf(r *http.Request) (at readmodels.AsOf, ok bool, err error) {
 	}
 	if n, perr := strconv.ParseUint(v, 10, 64); perr == nil {
 		if n == 0 {
-			return at, false, asOfRefused(RuleAsOfMalformed, "asof: a log position starts at 1", "asof.bad.position")
+			return at, false, asOfRefused(RuleAsOfMalformed, "asof: a log position starts at 1", "asof.bad.position").zh("asof：帳本的位置從 1 開始")
 		}
 		return readmodels.AsOf{Position: eventstore.Position(n)}, true, nil
 	}
@@ -223,7 +255,7 @@ func asOfOf(r *http.Request) (at readmodels.AsOf, ok bool, err error) {
 		// A date is the whole of that day in Taipei: as of its end.
 		d, derr := calendar.ParseDate(v)
 		if derr != nil {
-			return at, false, asOfRefused(RuleAsOfMalformed, "asof must be a log position, a date (2024-06-01) or an RFC 3339 time", "asof.bad.value")
+			return at, false, asOfRefused(RuleAsOfMalformed, "asof must be a log position, a date (2024-06-01) or an RFC 3339 time", "asof.bad.value").zh("asof 須為帳本的位置、日期（2024-06-01）或 RFC 3339 時間")
 		}
 		t = d.End().Add(-time.Nanosecond)
 	}
@@ -233,7 +265,7 @@ func asOfOf(r *http.Request) (at readmodels.AsOf, ok bool, err error) {
 	case "occurred":
 		return readmodels.AsOf{OccurredAt: t}, true, nil
 	}
-	return at, false, asOfRefused(RuleAsOfClock, "clock must be recorded or occurred", "asof.bad.clock")
+	return at, false, asOfRefused(RuleAsOfClock, "clock must be recorded or occurred", "asof.bad.clock").zh("clock 須為 recorded 或 occurred")
 }
 
 // describeAsOf returns what an as-of answer says about its point.
@@ -338,13 +370,13 @@ func caseQueryOf(r *http.Request) (caseQuery, error) {
 	}
 	var err error
 	if cq.year, err = intParam(q.Get("year"), 0, 0, 9999); err != nil {
-		return cq, badRequest("year: " + err.Error())
+		return cq, badParam("year", err)
 	}
 	if cq.offset, err = intParam(q.Get("offset"), 0, 0, 1<<30); err != nil {
-		return cq, badRequest("offset: " + err.Error())
+		return cq, badParam("offset", err)
 	}
 	if cq.limit, err = intParam(q.Get("limit"), 100, 1, 1000); err != nil {
-		return cq, badRequest("limit: " + err.Error())
+		return cq, badParam("limit", err)
 	}
 	return cq, nil
 }
@@ -356,7 +388,7 @@ func intParam(v string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, errors.New("must be an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi))
+		return 0, errBoth("must be an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi), "須為 "+strconv.Itoa(lo)+" 到 "+strconv.Itoa(hi)+" 的整數")
 	}
 	return n, nil
 }
@@ -404,11 +436,11 @@ func trailQueryOf(r *http.Request, v readmodels.View, def int) (readmodels.Trail
 	tq := readmodels.TrailQuery{View: v, Steps: q["step"]}
 	after, err := intParam(q.Get("after"), 0, 0, 1<<62)
 	if err != nil {
-		return tq, badRequest("after: " + err.Error())
+		return tq, badParam("after", err)
 	}
 	tq.After = eventstore.Position(after)
 	if tq.Limit, err = intParam(q.Get("limit"), def, 1, maxTrailLimit); err != nil {
-		return tq, badRequest("limit: " + err.Error())
+		return tq, badParam("limit", err)
 	}
 	return tq, nil
 }
@@ -612,7 +644,7 @@ func (s *server) apiDue(ctx context.Context, r *http.Request) (any, readmodels.V
 	if v := r.URL.Query().Get("until"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return nil, readmodels.Public, badRequest("until must be an RFC 3339 time")
+			return nil, readmodels.Public, badRequest("until must be an RFC 3339 time").zh("until 須為 RFC 3339 時間")
 		}
 		until = t
 	}

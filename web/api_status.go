@@ -81,14 +81,14 @@ func (s *server) leases(ctx context.Context) ([]lease.Info, error) {
 // rebuild starts building a projection's read model again beside the one
 // queries read, switching when it has caught up. Staff only.
 func (s *server) rebuild(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.staff(r, "admin.rebuild.staff_only", "only PDIS staff may rebuild read models"); err != nil {
+	if _, err := s.staff(r, "admin.rebuild.staff_only", "only PDIS staff may rebuild read models", "只有 PDIS 工作人員能重建讀取模型"); err != nil {
 		writeError(w, r, s.cfg.Logger, err)
 		return
 	}
 	name := r.PathValue("name")
 	gen, err := s.cfg.ReadSide.Rebuild(r.Context(), name)
 	if errors.Is(err, projections.ErrUnknownProjection) {
-		e := newAPIError(http.StatusNotFound, CodeNotFound, "no projection "+name)
+		e := newAPIError(http.StatusNotFound, CodeNotFound, "no projection "+name).zh("沒有讀取模型 " + name)
 		e.detail.Rule = "admin.rebuild.unknown_projection"
 		writeError(w, r, s.cfg.Logger, e)
 		return

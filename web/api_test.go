@@ -13,11 +13,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
@@ -410,6 +412,23 @@ func TestCommandAPIErrors(t *testing.T) {
 			if c.wwwAuthHeader && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
 				t.Errorf("401 without WWW-Authenticate: %v", r.header)
 			}
+			// The same refusal in each language (decision 0042): the
+			// code and rule stay, the message follows Accept-Language,
+			// Traditional Chinese by default as on the pages.
+			en := e.post(c.token, c.cmd, c.body, append(slices.Clone(c.headers), "Accept-Language", "en-GB,en;q=0.9")...)
+			zh := e.post(c.token, c.cmd, c.body, append(slices.Clone(c.headers), "Accept-Language", "zh-TW,zh;q=0.9,en;q=0.8")...)
+			for _, l := range []struct {
+				name string
+				r    reply
+				han  bool
+			}{{"en", en, false}, {"zh-Hant", zh, true}, {"zh-Hant", r, true}} {
+				if l.r.status != c.status || l.r.err.Code != c.code || l.r.err.Rule != r.err.Rule {
+					t.Errorf("%s: %d %+v, want %d %+v", l.name, l.r.status, l.r.err, c.status, r.err)
+				}
+				if hasHan(l.r.err.Message) != l.han || l.r.header.Get("Content-Language") != l.name {
+					t.Errorf("%s (Content-Language %q): message %q", l.name, l.r.header.Get("Content-Language"), l.r.err.Message)
+				}
+			}
 			if after := e.head(); after != head {
 				t.Fatalf("a rejected request moved the head from %d to %d", head, after)
 			}
@@ -567,4 +586,9 @@ func TestOpenAPIServed(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/yaml") || !bytes.Contains(body, []byte("openapi: 3.1.0")) {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
+}
+
+// hasHan reports whether s has a Chinese character.
+func hasHan(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
 }

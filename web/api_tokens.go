@@ -85,20 +85,23 @@ func (s *server) registerTokens(handle func(string, http.HandlerFunc)) {
 	if s.cfg.Tokens == nil {
 		return
 	}
-	handle("POST "+TokensPath, s.asStaff(RuleTokensStaffOnly, tokensStaffOnly, s.createToken))
-	handle("GET "+TokensPath, s.asStaff(RuleTokensStaffOnly, tokensStaffOnly, s.listTokens))
-	handle("POST "+TokenRevokePath, s.asStaff(RuleTokensStaffOnly, tokensStaffOnly, s.revokeToken))
+	handle("POST "+TokensPath, s.asStaff(RuleTokensStaffOnly, tokensStaffOnly, tokensStaffOnlyZH, s.createToken))
+	handle("GET "+TokensPath, s.asStaff(RuleTokensStaffOnly, tokensStaffOnly, tokensStaffOnlyZH, s.listTokens))
+	handle("POST "+TokenRevokePath, s.asStaff(RuleTokensStaffOnly, tokensStaffOnly, tokensStaffOnlyZH, s.revokeToken))
 }
 
-const tokensStaffOnly = "only PDIS staff manage tokens"
+const (
+	tokensStaffOnly   = "only PDIS staff manage tokens"
+	tokensStaffOnlyZH = "只有 PDIS 工作人員能管理權杖"
+)
 
-// asStaff serves h to PDIS staff (others get 403 naming rule, with msg),
-// writing the error it returns.
-func (s *server) asStaff(rule, msg string, h func(ctx context.Context, w http.ResponseWriter, r *http.Request, staff domain.Actor) error) http.HandlerFunc {
+// asStaff serves h to PDIS staff (others get 403 naming rule, with msg
+// in English and msgZH in Chinese), writing the error it returns.
+func (s *server) asStaff(rule, msg, msgZH string, h func(ctx context.Context, w http.ResponseWriter, r *http.Request, staff domain.Actor) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := s.queryContext(r)
 		defer cancel()
-		actor, err := s.staff(r, rule, msg)
+		actor, err := s.staff(r, rule, msg, msgZH)
 		if err == nil {
 			err = h(ctx, w, r, actor)
 		}
@@ -108,14 +111,15 @@ func (s *server) asStaff(rule, msg string, h func(ctx context.Context, w http.Re
 	}
 }
 
-// staff authenticates r and requires PDIS staff.
-func (s *server) staff(r *http.Request, rule, msg string) (domain.Actor, error) {
+// staff authenticates r and requires PDIS staff; the refusal says msg
+// (English) or msgZH.
+func (s *server) staff(r *http.Request, rule, msg, msgZH string) (domain.Actor, error) {
 	actor, err := s.authenticate(r)
 	if err != nil {
 		return actor, err
 	}
 	if actor.Role != domain.RolePDIS {
-		e := newAPIError(http.StatusForbidden, CodeForbidden, msg)
+		e := newAPIError(http.StatusForbidden, CodeForbidden, msg).zh(msgZH)
 		e.detail.Rule = rule
 		return actor, e
 	}
@@ -130,7 +134,7 @@ func (s *server) createToken(ctx context.Context, w http.ResponseWriter, r *http
 	}
 	var req TokenRequest
 	if err := strictDecode(body, &req); err != nil {
-		return newAPIError(http.StatusBadRequest, CodeBadRequest, err.Error())
+		return newAPIError(http.StatusBadRequest, CodeBadRequest, err.Error()).zh(decodeZH(err))
 	}
 	tr := tokens.Request{Role: req.Role, Ministry: req.Ministry, ActorID: req.ActorID, Identity: req.Identity}
 	lifetime := DefaultTokenLifetime
@@ -140,7 +144,7 @@ func (s *server) createToken(ctx context.Context, w http.ResponseWriter, r *http
 	if req.ExpiresIn != "" {
 		d, err := time.ParseDuration(req.ExpiresIn)
 		if err != nil || d < 0 {
-			return newAPIError(http.StatusBadRequest, CodeBadRequest, `expiresIn must be a non-negative duration such as "720h" ("0": for ever)`)
+			return newAPIError(http.StatusBadRequest, CodeBadRequest, `expiresIn must be a non-negative duration such as "720h" ("0": for ever)`).zh(`expiresIn 須為不小於零的時間長度，例如 "720h"（"0"：永久）`)
 		}
 		lifetime = d
 	}
@@ -173,7 +177,7 @@ func (s *server) revokeToken(ctx context.Context, w http.ResponseWriter, r *http
 			return err
 		}
 		if err := strictDecode(body, &req); err != nil {
-			return newAPIError(http.StatusBadRequest, CodeBadRequest, err.Error())
+			return newAPIError(http.StatusBadRequest, CodeBadRequest, err.Error()).zh(decodeZH(err))
 		}
 	}
 	rec, err := s.cfg.Tokens.Revoke(ctx, actor, r.PathValue("hash"), strings.TrimSpace(req.Reason))

@@ -84,7 +84,10 @@ func notYet(kind, id string, info *AsOfInfo) *apiError {
 	} else {
 		msg += info.At.UTC().Format("2006-01-02T15:04:05Z07:00") + " (" + info.Clock + " clock)"
 	}
-	e := newAPIError(http.StatusNotFound, CodeNotFound, msg)
+	e := newAPIError(http.StatusNotFound, CodeNotFound, msg).zh(func() string {
+		zh := &Page{Lang: LangZhHant}
+		return zh.TF("asof.notyet.body", zh.T("asof.kind."+kind), id, asOfText(zh, info))
+	}())
 	e.detail.Rule = RuleAsOfNotYet
 	e.page = func(p *Page, r *http.Request) ErrorData {
 		return ErrorData{Heading: p.T("asof.notyet.title"),
@@ -101,7 +104,8 @@ func (s *server) liveOnly(h http.HandlerFunc) http.HandlerFunc {
 			h(w, r)
 			return
 		}
-		e := newAPIError(http.StatusBadRequest, CodeBadRequest, "this list shows the present only: open a case, proposal, monthly meeting or meeting with ?asof= to see it at an earlier moment")
+		e := newAPIError(http.StatusBadRequest, CodeBadRequest, "this list shows the present only: open a case, proposal, monthly meeting or meeting with ?asof= to see it at an earlier moment").
+			zh("這個清單只顯示現在：要看較早的時刻，請以 ?asof= 打開一個案件、提案、PO 月會或會議")
 		e.detail.Rule = RuleAsOfLiveOnly
 		e.page = func(p *Page, _ *http.Request) ErrorData {
 			return ErrorData{Heading: p.T("asof.liveonly.title"), Message: p.T("asof.liveonly.body"), LiveURL: withQuery(r.URL, map[string]string{"asof": "", "clock": ""}), LiveText: p.T("asof.notyet.now")}

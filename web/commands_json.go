@@ -45,12 +45,12 @@ func decodeCommand(name string, body []byte) (domain.Command, error) {
 func decodeNested(name string, body []byte, depth int) (domain.Command, error) {
 	info, ok := app.LookupCommand(name)
 	if !ok {
-		return nil, fmt.Errorf("unknown command %q", name)
+		return nil, errBoth(fmt.Sprintf("unknown command %q", name), fmt.Sprintf("沒有指令 %q", name))
 	}
 	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 {
-		return nil, errors.New("the body is empty; send a JSON object")
+		return nil, errEmptyBody
 	} else if trimmed[0] != '{' {
-		return nil, errors.New("the body is not a JSON object")
+		return nil, errBoth("the body is not a JSON object", "內容不是 JSON 物件")
 	}
 	t := reflect.TypeOf(info.Prototype)
 	v := reflect.New(t)
@@ -62,7 +62,7 @@ func decodeNested(name string, body []byte, depth int) (domain.Command, error) {
 		return v.Elem().Interface().(domain.Command), nil
 	}
 	if depth >= maxNesting {
-		return nil, fmt.Errorf("%s: commands nested too deep", name)
+		return nil, errBoth(name+": commands nested too deep", name+"：指令巢狀太深")
 	}
 	// Take the lists of commands out, decode the rest strictly, then each
 	// listed command by its own name.
@@ -89,13 +89,13 @@ func decodeNested(name string, body []byte, depth int) (domain.Command, error) {
 	for i, val := range raw {
 		var changes []ChangeJSON
 		if err := strictDecode(val, &changes); err != nil {
-			return nil, fmt.Errorf("%s: %w", jsonName(t.Field(i)), err)
+			return nil, wrapBoth(jsonName(t.Field(i))+": ", err)
 		}
 		list := reflect.MakeSlice(t.Field(i).Type, 0, len(changes))
 		for j, ch := range changes {
 			c, err := decodeNested(ch.Command, ch.Body, depth+1)
 			if err != nil {
-				return nil, fmt.Errorf("%s[%d] (%s): %w", jsonName(t.Field(i)), j, ch.Command, err)
+				return nil, wrapBoth(fmt.Sprintf("%s[%d] (%s): ", jsonName(t.Field(i)), j, ch.Command), err)
 			}
 			list = reflect.Append(list, reflect.ValueOf(c))
 		}
@@ -111,12 +111,12 @@ func strictDecode(data []byte, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
-			return errors.New("the body is empty; send a JSON object")
+			return errEmptyBody
 		}
 		return describeJSONError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("data after the JSON object")
+		return errBoth("data after the JSON object", "JSON 物件之後還有資料")
 	}
 	return nil
 }
@@ -127,20 +127,45 @@ func describeJSONError(err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errors.New("malformed JSON: the body ends too early")
+		return errBoth("malformed JSON: the body ends too early", "JSON 格式錯誤：內容提早結束")
 	case errors.As(err, &syn):
-		return fmt.Errorf("malformed JSON at byte %d: %v", syn.Offset, syn)
+		return errBoth(fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn), fmt.Sprintf("JSON 格式錯誤，在第 %d 個位元組：%v", syn.Offset, syn))
 	case errors.As(err, &typ):
 		if typ.Field != "" {
 			path := strings.Split(typ.Field, ".")
 			for i, p := range path {
 				path[i] = jsonName(reflect.StructField{Name: p})
 			}
-			return fmt.Errorf("member %q: a JSON %s where %s is expected", strings.Join(path, "."), typ.Value, jsonKind(typ.Type))
+			return errBoth(fmt.Sprintf("member %q: a JSON %s where %s is expected", strings.Join(path, "."), typ.Value, jsonKind(typ.Type)),
+				fmt.Sprintf("成員 %q：這裡需要%s，收到的是 JSON %s", strings.Join(path, "."), jsonKindZH[jsonKind(typ.Type)], typ.Value))
 		}
-		return fmt.Errorf("a JSON %s where %s is expected", typ.Value, jsonKind(typ.Type))
+		return errBoth(fmt.Sprintf("a JSON %s where %s is expected", typ.Value, jsonKind(typ.Type)), fmt.Sprintf("這裡需要%s，收到的是 JSON %s", jsonKindZH[jsonKind(typ.Type)], typ.Value))
 	}
-	return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if f, ok := strings.CutPrefix(msg, "unknown field "); ok {
+		return errBoth(msg, "未知的成員 "+f)
+	}
+	return errBoth(msg, "JSON 無法解讀（"+msg+"）")
+}
+
+// errEmptyBody: a command's body is empty.
+var errEmptyBody = errBoth("the body is empty; send a JSON object", "內容是空的；請送出一個 JSON 物件")
+
+// jsonKindZH words jsonKind's answers in Chinese.
+var jsonKindZH = map[string]string{"a string": "字串", "true or false": "true 或 false", "a number": "數字", "an array": "陣列", "an object": "物件"}
+
+// wrapBoth prefixes err's words in both languages.
+func wrapBoth(prefix string, err error) error {
+	return errBoth(prefix+err.Error(), strings.Replace(prefix, ": ", "：", 1)+decodeZH(err))
+}
+
+// decodeZH is a decoding error's Chinese wording: its own, or a sentence
+// around its English words.
+func decodeZH(err error) string {
+	if zh := zhOf(err); zh != "" {
+		return zh
+	}
+	return "請求內容無效（" + err.Error() + "）"
 }
 
 // jsonKind names the JSON a Go type decodes from.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
@@ -74,7 +75,11 @@ type ErrorDetail struct {
 // apiError is an error with the HTTP status and body it is answered with.
 type apiError struct {
 	status int
+	// detail's Message is in English; zh is the same message in
+	// Traditional Chinese ("" only for what a test allows: messages already
+	// in the page's language).
 	detail ErrorDetail
+	msgZH  string
 	cause  error
 	// page, if set, is what an error page says about it, in the page's
 	// language.
@@ -94,6 +99,53 @@ func newAPIError(status int, code, msg string) *apiError {
 	return &apiError{status: status, detail: ErrorDetail{Code: code, Message: msg}}
 }
 
+// zh sets the message in Traditional Chinese and returns e.
+func (e *apiError) zh(msg string) *apiError {
+	e.msgZH = msg
+	return e
+}
+
+// in returns the error's detail with its message in lang (the English one
+// when it has no Chinese wording).
+func (e *apiError) in(lang string) ErrorDetail {
+	d := e.detail
+	if lang == LangZhHant && e.msgZH != "" {
+		d.Message = e.msgZH
+	}
+	return d
+}
+
+// bothLang is an error worded in both languages, for errors made below
+// the HTTP layer (decoding a command's body) that an answer shows.
+type bothLang struct{ en, zhMsg string }
+
+func (e *bothLang) Error() string { return e.en }
+
+// errBoth returns an error worded in English and Traditional Chinese.
+func errBoth(en, zh string) error { return &bothLang{en: en, zhMsg: zh} }
+
+// zhOf returns err's Traditional Chinese wording: a refusal's, or a
+// bothLang's; "" if it has none.
+func zhOf(err error) string {
+	var re *domain.RuleError
+	if errors.As(err, &re) {
+		return re.Message(true)
+	}
+	var b *bothLang
+	if errors.As(err, &b) {
+		return b.zhMsg
+	}
+	return ""
+}
+
+// apiLang is the language of the JSON API's messages: as the pages choose
+// (?lang=, the lang cookie, then Accept-Language; Traditional Chinese
+// wins ties and is the default).
+func apiLang(r *http.Request) string {
+	lang, _ := langOf(r)
+	return lang
+}
+
 // classify maps an error of the application to its answer: the domain's
 // refusals by kind (with their rule), the store's failures, timeouts.
 func classify(err error) *apiError {
@@ -103,7 +155,7 @@ func classify(err error) *apiError {
 	}
 	var re *domain.RuleError
 	if errors.As(err, &re) {
-		e := &apiError{detail: ErrorDetail{Message: re.Msg, Rule: re.Rule}, cause: err}
+		e := &apiError{detail: ErrorDetail{Message: re.Msg, Rule: re.Rule}, msgZH: re.Message(true), cause: err}
 		switch {
 		case errors.Is(err, domain.ErrForbidden):
 			e.status, e.detail.Code = http.StatusForbidden, CodeForbidden
@@ -117,31 +169,34 @@ func classify(err error) *apiError {
 		return e
 	}
 	e := &apiError{cause: err}
+	detail := func(status int, code, en, zh string) {
+		e.status, e.detail, e.msgZH = status, ErrorDetail{Code: code, Message: en}, zh
+	}
 	switch {
 	case errors.Is(err, transparency.ErrInvalidSize):
-		e.status, e.detail = http.StatusBadRequest, ErrorDetail{Code: CodeInvalidSize, Message: err.Error()}
+		detail(http.StatusBadRequest, CodeInvalidSize, err.Error(), "查核點的大小不對（"+err.Error()+"）")
 	case errors.Is(err, transparency.ErrUnknownEvent):
-		e.status, e.detail = http.StatusNotFound, ErrorDetail{Code: CodeUnknownEvent, Message: err.Error()}
+		detail(http.StatusNotFound, CodeUnknownEvent, err.Error(), "帳本中沒有這個事件（"+err.Error()+"）")
 	case errors.Is(err, transparency.ErrNoCheckpoint):
-		e.status, e.detail = http.StatusNotFound, ErrorDetail{Code: CodeNoCheckpoint, Message: err.Error()}
+		detail(http.StatusNotFound, CodeNoCheckpoint, err.Error(), "透明紀錄還沒有任何查核點（"+err.Error()+"）")
 	case errors.Is(err, transparency.ErrNotCheckpointed):
-		e.status, e.detail = http.StatusConflict, ErrorDetail{Code: CodeNotYetCheckpointed, Message: err.Error()}
+		detail(http.StatusConflict, CodeNotYetCheckpointed, err.Error(), "這個事件尚未納入查核點，請稍後再試（"+err.Error()+"）")
 	case errors.Is(err, reports.ErrBeyondHead):
-		e.status, e.detail = http.StatusBadRequest, ErrorDetail{Code: CodeBadRequest, Message: err.Error()}
+		detail(http.StatusBadRequest, CodeBadRequest, err.Error(), "要求的位置超過帳本目前的最後一筆（"+err.Error()+"）")
 	case errors.Is(err, tokens.ErrHashPrefix):
-		e.status, e.detail = http.StatusBadRequest, ErrorDetail{Code: CodeBadRequest, Message: tokens.ErrHashPrefix.Error()}
+		detail(http.StatusBadRequest, CodeBadRequest, tokens.ErrHashPrefix.Error(), "權杖雜湊的前綴無效或不只符合一個權杖（"+tokens.ErrHashPrefix.Error()+"）")
 	case errors.Is(err, tokens.ErrUnauthenticated):
-		e.status, e.detail = http.StatusUnauthorized, ErrorDetail{Code: CodeUnauthenticated, Message: "invalid token"}
+		detail(http.StatusUnauthorized, CodeUnauthenticated, "invalid token", "權杖無效")
 	case errors.Is(err, eventstore.ErrConflict), errors.Is(err, app.ErrTooManyConflicts):
-		e.status, e.detail = http.StatusConflict, ErrorDetail{Code: CodeWrongExpectedVersion, Message: "the stream kept changing under the command; try again"}
+		detail(http.StatusConflict, CodeWrongExpectedVersion, "the stream kept changing under the command; try again", "事件串在指令執行時一直變動，請再試一次")
 	case errors.Is(err, eventstore.ErrEventTooLarge):
-		e.status, e.detail = http.StatusRequestEntityTooLarge, ErrorDetail{Code: CodeTooLarge, Message: "an event of the command is over the store's size limit"}
+		detail(http.StatusRequestEntityTooLarge, CodeTooLarge, "an event of the command is over the store's size limit", "這個指令的一個事件超過儲存的大小上限")
 	case errors.Is(err, context.DeadlineExceeded):
-		e.status, e.detail = http.StatusServiceUnavailable, ErrorDetail{Code: CodeUnavailable, Message: "the request ran out of time"}
+		detail(http.StatusServiceUnavailable, CodeUnavailable, "the request ran out of time", "請求逾時")
 	case errors.Is(err, eventstore.ErrUnavailable), errors.Is(err, eventstore.ErrClosed):
-		e.status, e.detail = http.StatusServiceUnavailable, ErrorDetail{Code: CodeUnavailable, Message: "the event store is unavailable"}
+		detail(http.StatusServiceUnavailable, CodeUnavailable, "the event store is unavailable", "事件儲存暫時無法使用")
 	default:
-		e.status, e.detail = http.StatusInternalServerError, ErrorDetail{Code: CodeInternal, Message: "internal error"}
+		detail(http.StatusInternalServerError, CodeInternal, "internal error", "伺服器內部錯誤")
 	}
 	return e
 }
@@ -158,5 +213,18 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	if e.status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "5")
 	}
-	writeJSON(w, e.status, ErrorBody{Error: e.detail})
+	lang := apiLang(r)
+	w.Header().Set("Content-Language", lang)
+	addVary(w.Header(), "Accept-Language")
+	writeJSON(w, e.status, ErrorBody{Error: e.in(lang)})
+}
+
+// addVary adds names to h's Vary header, once.
+func addVary(h http.Header, names ...string) {
+	have := strings.Join(h.Values("Vary"), ",")
+	for _, n := range names {
+		if !strings.Contains(strings.ToLower(have), strings.ToLower(n)) {
+			h.Add("Vary", n)
+		}
+	}
 }

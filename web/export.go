@@ -112,7 +112,7 @@ func (s *server) exportRequest(r *http.Request) (after eventstore.Position, with
 		return 0, false, err
 	}
 	if actor.Role != domain.RoleAuditor && actor.Role != domain.RolePDIS {
-		e := newAPIError(http.StatusForbidden, CodeForbidden, "the export is for auditors and PDIS staff")
+		e := newAPIError(http.StatusForbidden, CodeForbidden, "the export is for auditors and PDIS staff").zh("匯出只給稽核人員與 PDIS 工作人員")
 		e.detail.Rule = RuleExportRole
 		return 0, false, e
 	}
@@ -120,7 +120,7 @@ func (s *server) exportRequest(r *http.Request) (after eventstore.Position, with
 	if v := strings.TrimSpace(q.Get("from")); v != "" {
 		n, perr := strconv.ParseUint(v, 10, 64)
 		if perr != nil || n == 0 {
-			return 0, false, badRequest("from must be a log position (1 or more)")
+			return 0, false, badRequest("from must be a log position (1 or more)").zh("from 須為帳本的位置（1 或以上）")
 		}
 		after = eventstore.Position(n - 1)
 	}
@@ -129,16 +129,17 @@ func (s *server) exportRequest(r *http.Request) (after eventstore.Position, with
 	case "true":
 		withSecrets = true
 	default:
-		return 0, false, badRequest("secrets must be true or false")
+		return 0, false, badRequest("secrets must be true or false").zh("secrets 須為 true 或 false")
 	}
 	if withSecrets {
 		if s.cfg.Export.Secrets == nil {
-			e := newAPIError(http.StatusForbidden, CodeForbidden, "this server does not serve the auditor export (serve --secrets … --export-secrets); the public export carries the commitments")
+			e := newAPIError(http.StatusForbidden, CodeForbidden, "this server does not serve the auditor export (serve --secrets … --export-secrets); the public export carries the commitments").
+				zh("這個伺服器不提供稽核匯出（serve --secrets … --export-secrets）；公開匯出帶有承諾值")
 			e.detail.Rule = RuleExportSecretsOff
 			return 0, false, e
 		}
 		if actor.Role != domain.RoleAuditor {
-			e := newAPIError(http.StatusForbidden, CodeForbidden, "the auditor export, with the sealed values, is for auditors")
+			e := newAPIError(http.StatusForbidden, CodeForbidden, "the auditor export, with the sealed values, is for auditors").zh("含封存值的稽核匯出只給稽核人員")
 			e.detail.Rule = RuleExportSecretsRole
 			return 0, false, e
 		}

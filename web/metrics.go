@@ -43,7 +43,7 @@ func (s *server) registerMetrics(handle func(string, http.HandlerFunc)) {
 // metricsReader admits a request from off the host by its token.
 func (s *server) metricsReader(r *http.Request) error {
 	if s.cfg.Tokens == nil {
-		e := newAPIError(http.StatusForbidden, CodeForbidden, "this server issues no tokens: "+MetricsPath+" is served on loopback only")
+		e := newAPIError(http.StatusForbidden, CodeForbidden, "this server issues no tokens: "+MetricsPath+" is served on loopback only").zh("這個伺服器不發權杖：" + MetricsPath + " 只在本機回送位址提供")
 		e.detail.Rule = RuleMetricsRole
 		return e
 	}
@@ -52,7 +52,7 @@ func (s *server) metricsReader(r *http.Request) error {
 		return err
 	}
 	if actor.Role != domain.RoleAuditor && actor.Role != domain.RolePDIS {
-		e := newAPIError(http.StatusForbidden, CodeForbidden, MetricsPath+" is for auditors and PDIS staff (or a reader on the server's own host)")
+		e := newAPIError(http.StatusForbidden, CodeForbidden, MetricsPath+" is for auditors and PDIS staff (or a reader on the server's own host)").zh(MetricsPath + " 只給稽核人員與 PDIS 工作人員（或伺服器本機的讀取者）")
 		e.detail.Rule = RuleMetricsRole
 		return e
 	}

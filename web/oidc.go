@@ -48,11 +48,11 @@ type OIDCConfig struct {
 // Validate reports a configuration that cannot sign anyone in.
 func (c *OIDCConfig) Validate() error {
 	if c.Issuer == "" || c.ClientID == "" || c.RedirectURL == "" {
-		return errors.New("oidc: issuer, client ID and redirect URL are required")
+		return errBoth("oidc: issuer, client ID and redirect URL are required", "oidc：須設定發行者（issuer）、client ID 與重新導向網址")
 	}
 	u, err := url.Parse(c.RedirectURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Path == "" || u.Path == "/" {
-		return fmt.Errorf("oidc: redirect URL %q is not an absolute http(s) URL with a path", c.RedirectURL)
+		return errBoth(fmt.Sprintf("oidc: redirect URL %q is not an absolute http(s) URL with a path", c.RedirectURL), fmt.Sprintf("oidc：重新導向網址 %q 不是含路徑的完整 http(s) 網址", c.RedirectURL))
 	}
 	return nil
 }
@@ -148,7 +148,12 @@ func (s *server) oidcStart(w http.ResponseWriter, r *http.Request) {
 	conf, _, err := s.oidc.discover(r.Context())
 	if err != nil {
 		s.cfg.Logger.Error("sign-in", "err", err)
-		s.pageError(w, r, newPage(w, r, ""), &apiError{status: http.StatusServiceUnavailable, detail: ErrorDetail{Code: CodeUnavailable, Message: "identity provider unavailable"}, cause: err})
+		e := newAPIError(http.StatusServiceUnavailable, CodeUnavailable, "identity provider unavailable: "+s.oidc.cfg.Issuer).zh("無法連線身分提供者：" + s.oidc.cfg.Issuer)
+		e.cause = err
+		e.page = func(p *Page, _ *http.Request) ErrorData {
+			return ErrorData{Heading: p.T("signin.unavailable.title"), Message: p.TF("signin.unavailable.body", s.oidc.cfg.Issuer)}
+		}
+		s.pageError(w, r, newPage(w, r, ""), e)
 		return
 	}
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
@@ -167,6 +172,13 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		p.Status = http.StatusUnauthorized
 		p.Title = p.T("signin.failed")
 		p.Data = ErrorData{Heading: p.T("signin.failed"), Message: p.T("signin.failed.body")}
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && (re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client" || re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized) {
+			// the server's configuration, not the person: say so
+			s.cfg.Logger.Error("sign-in: the provider refused the client's credentials", "issuer", s.oidc.cfg.Issuer, "client", s.oidc.cfg.ClientID, "err", err)
+			p.Status = http.StatusServiceUnavailable
+			p.Data = ErrorData{Heading: p.T("signin.failed"), Message: p.T("signin.client_refused"), Code: CodeUnavailable}
+		}
 		s.render(w, r, "error", p)
 	}
 	c, err := r.Cookie(signinStateCookie)

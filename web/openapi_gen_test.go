@@ -253,6 +253,10 @@ stable rule code of a refused command ("proposal.sign.self_only"). Every
 error comes in this format, the router's own refusals included (an
 unknown path under /api/, a method a path is not served for, a body or a
 header over the limit); every answer says X-Content-Type-Options: nosniff.
+The message is in the language asked for, as the pages choose it: ?lang=
+(zh-Hant or en), then the lang cookie, then Accept-Language; Traditional
+Chinese wins ties and is the default. Content-Language names it; code and
+rule are the same in both languages (branch on them, not on the message).
 
 Tokens: "collabledger tokens create --role po --ministry moi --actor ID"
 prints a token (clt_ and 43 base64url characters) once; the log keeps
@@ -567,7 +571,7 @@ func renderOpenAPI() ([]byte, error) {
 	yset(schemas, "ErrorDetail", ym("type", "object", "required", []string{"code", "message"}, "additionalProperties", false,
 		"properties", ym(
 			"code", ym("type", "string", "enum", allCodes()),
-			"message", ym("type", "string"),
+			"message", ym("type", "string", "description", "The error for a person, in the language asked for (?lang=, the lang cookie, Accept-Language; zh-Hant by default); Content-Language names it."),
 			"rule", ym("type", "string", "description", "The domain's stable rule code of a refused command."),
 		)))
 	yset(schemas, "CommandResult", commandResult)

@@ -286,7 +286,7 @@ func sizeParam(w http.ResponseWriter, r *http.Request, q url.Values, name string
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 1 {
-		proofBadRequest(w, r, CodeInvalidSize, name+": want a tree size, 1 or more")
+		writeError(w, r, slog.Default(), newAPIError(http.StatusBadRequest, CodeInvalidSize, name+": want a tree size, 1 or more").zh(name+"：須為樹的大小，1 或以上"))
 		return 0, false
 	}
 	return n, true
@@ -306,7 +306,16 @@ func writeProof(w http.ResponseWriter, v any, fixed bool) {
 }
 
 func proofBadRequest(w http.ResponseWriter, r *http.Request, code, msg string) {
-	writeError(w, r, slog.Default(), newAPIError(http.StatusBadRequest, code, msg))
+	writeError(w, r, slog.Default(), newAPIError(http.StatusBadRequest, code, msg).zh(proofMessagesZH[msg]))
+}
+
+// proofMessagesZH are proofBadRequest's messages in Chinese.
+var proofMessagesZH = map[string]string{
+	"give event=ID or position=N":                 "請給 event=ID 或 position=N",
+	"give event=ID or position=N, not both":       "請給 event=ID 或 position=N，不要兩者都給",
+	"event: not a UUID":                           "event：不是 UUID",
+	"position: want a global position, 1 or more": "position：須為帳本的位置，1 或以上",
+	"give from=A (and optionally to=B)":           "請給 from=A（可再給 to=B）",
 }
 
 // fail answers an error from the proof source: the transparency log's
@@ -314,7 +323,7 @@ func proofBadRequest(w http.ResponseWriter, r *http.Request, code, msg string) {
 // being unable to answer now (503).
 func (p *proofs) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if classify(err).status == http.StatusInternalServerError {
-		err = &apiError{status: http.StatusServiceUnavailable, detail: ErrorDetail{Code: CodeUnavailable, Message: "the transparency log cannot answer now"}, cause: err}
+		err = &apiError{status: http.StatusServiceUnavailable, detail: ErrorDetail{Code: CodeUnavailable, Message: "the transparency log cannot answer now"}, msgZH: "透明紀錄現在無法回答", cause: err}
 	}
 	writeError(w, r, p.log, err)
 }

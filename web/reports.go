@@ -89,24 +89,25 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := reports.DatePeriod(q.Get("from"), q.Get("to"))
 	if err != nil {
-		fail(badRequest("from and to must be dates (YYYY-MM-DD): " + err.Error()))
+		fail(badRequest("from and to must be dates (YYYY-MM-DD): " + err.Error()).zh("from 與 to 須為日期（YYYY-MM-DD）：" + err.Error()))
 		return
 	}
 	lang, err := reports.ParseLang(q.Get("lang"))
 	if err != nil {
-		fail(badRequest(err.Error()))
+		fail(badRequest(err.Error()).zh("lang 須為 zh-Hant 或 en（" + err.Error() + "）"))
 		return
 	}
 	figure := q.Get("figure")
 	if _, ok := reportContentTypes[format]; !ok || (figure != "" && format != "json") {
 		format = "json"
-		fail(badRequest(fmt.Sprintf("unknown format %q (html, md, csv, json; figure= answers json)", q.Get("format"))))
+		fail(badRequest(fmt.Sprintf("unknown format %q (html, md, csv, json; figure= answers json)", q.Get("format"))).
+			zh(fmt.Sprintf("未知的格式 %q（html、md、csv、json；figure= 只回答 json）", q.Get("format"))))
 		return
 	}
 	var at uint64
 	if v := q.Get("at"); v != "" {
 		if at, err = strconv.ParseUint(v, 10, 64); err != nil {
-			fail(badRequest("at must be a log position"))
+			fail(badRequest("at must be a log position").zh("at 須為帳本的位置"))
 			return
 		}
 	}

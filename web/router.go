@@ -45,11 +45,12 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", ReferrerPolicy)
 	if n := headerBytes(r); n > rt.s.cfg.MaxHeaderBytes {
 		rt.refuse(w, r, newAPIError(http.StatusRequestHeaderFieldsTooLarge, CodeHeadersTooLarge,
-			"the request's header is "+strconv.Itoa(n)+" bytes, over the limit of "+byteSize(int64(rt.s.cfg.MaxHeaderBytes))))
+			"the request's header is "+strconv.Itoa(n)+" bytes, over the limit of "+byteSize(int64(rt.s.cfg.MaxHeaderBytes))).
+			zh("請求標頭有 "+strconv.Itoa(n)+" 位元組，超過上限 "+byteSize(int64(rt.s.cfg.MaxHeaderBytes))))
 		return
 	}
 	if r.ContentLength > rt.maxBody {
-		rt.refuse(w, r, newAPIError(http.StatusRequestEntityTooLarge, CodeTooLarge, "the body is over the limit of "+byteSize(rt.maxBody)))
+		rt.refuse(w, r, newAPIError(http.StatusRequestEntityTooLarge, CodeTooLarge, "the body is over the limit of "+byteSize(rt.maxBody)).zh("內容超過上限 "+byteSize(rt.maxBody)))
 		return
 	}
 	handler, pattern := rt.mux.Handler(r)
@@ -58,10 +59,10 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// count under /api/.
 		if allow := rt.allowed(r); allow != "" {
 			h.Set("Allow", allow)
-			rt.refuse(w, r, newAPIError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not served at "+r.URL.Path+"; allowed: "+allow))
+			rt.refuse(w, r, newAPIError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not served at "+r.URL.Path+"; allowed: "+allow).zh(r.URL.Path+" 不接受 "+r.Method+"；可用："+allow))
 			return
 		}
-		rt.refuse(w, r, newAPIError(http.StatusNotFound, CodeNotFound, "no route "+r.URL.Path+"; see "+OpenAPIPath))
+		rt.refuse(w, r, newAPIError(http.StatusNotFound, CodeNotFound, "no route "+r.URL.Path+"; see "+OpenAPIPath).zh("沒有路徑 "+r.URL.Path+"；請見 "+OpenAPIPath))
 		return
 	}
 	if pattern == "" {
@@ -73,10 +74,10 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case http.StatusMethodNotAllowed:
 			allow := probe.header.Get("Allow")
 			h.Set("Allow", allow)
-			rt.refuse(w, r, newAPIError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not served at "+r.URL.Path+"; allowed: "+allow))
+			rt.refuse(w, r, newAPIError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not served at "+r.URL.Path+"; allowed: "+allow).zh(r.URL.Path+" 不接受 "+r.Method+"；可用："+allow))
 			return
 		case http.StatusNotFound:
-			rt.refuse(w, r, newAPIError(http.StatusNotFound, CodeNotFound, "no route "+r.URL.Path))
+			rt.refuse(w, r, newAPIError(http.StatusNotFound, CodeNotFound, "no route "+r.URL.Path).zh("沒有路徑 "+r.URL.Path))
 			return
 		}
 	}

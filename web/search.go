@@ -45,17 +45,17 @@ func searchQueryOf(r *http.Request, size int, msg func(key string) string) (read
 	q := r.URL.Query()
 	sq := readmodels.SearchQuery{Text: strings.TrimSpace(q.Get("q")), Kind: q.Get("kind"), Limit: size}
 	if len([]rune(sq.Text)) > 200 {
-		return sq, badRequest(msg("search.err.long"))
+		return sq, badRequest(msg("search.err.long")).zh(tr(LangZhHant, "search.err.long"))
 	}
 	if sq.Kind != "" && !slices.Contains(searchKinds, sq.Kind) {
-		return sq, badRequest(msg("search.err.kind"))
+		return sq, badRequest(msg("search.err.kind")).zh(tr(LangZhHant, "search.err.kind"))
 	}
 	return sq, nil
 }
 
 func (s *server) apiSearch(ctx context.Context, r *http.Request) (any, readmodels.View, error) {
 	if s.cfg.Search == nil {
-		return nil, readmodels.Public, newAPIError(http.StatusServiceUnavailable, CodeUnavailable, "this server runs no search index")
+		return nil, readmodels.Public, newAPIError(http.StatusServiceUnavailable, CodeUnavailable, "this server runs no search index").zh("這個伺服器沒有執行搜尋索引")
 	}
 	en := func(k string) string { return tr(LangEn, k) }
 	sq, err := searchQueryOf(r, 20, en)
@@ -63,14 +63,14 @@ func (s *server) apiSearch(ctx context.Context, r *http.Request) (any, readmodel
 		return nil, readmodels.Public, err
 	}
 	if sq.Offset, err = intParam(r.URL.Query().Get("offset"), 0, 0, 10000); err != nil {
-		return nil, readmodels.Public, badRequest("offset: " + err.Error())
+		return nil, readmodels.Public, badParam("offset", err)
 	}
 	if sq.Limit, err = intParam(r.URL.Query().Get("limit"), 20, 1, 100); err != nil {
-		return nil, readmodels.Public, badRequest("limit: " + err.Error())
+		return nil, readmodels.Public, badParam("limit", err)
 	}
 	res, err := s.cfg.Search.Query(ctx, sq)
 	if errors.Is(err, readmodels.ErrEmptySearch) {
-		return nil, readmodels.Public, badRequest(en("search.err.empty"))
+		return nil, readmodels.Public, badRequest(en("search.err.empty")).zh(tr(LangZhHant, "search.err.empty"))
 	}
 	return res, readmodels.Public, err
 }

@@ -181,7 +181,7 @@ func (s *server) devSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		s.pageError(w, r, p, badRequest("the form could not be read"))
+		s.pageError(w, r, p, badRequest("the form could not be read").zh("無法讀取表單"))
 		return
 	}
 	var actor domain.Actor
@@ -199,7 +199,7 @@ func (s *server) devSignIn(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := actor.Validate(); err != nil || actor.Role == domain.RoleAuditor {
-		s.pageError(w, r, p, badRequest("pick a role and an actor ID (and a ministry for a PO or a ministry)"))
+		s.pageError(w, r, p, badRequest("pick a role and an actor ID (and a ministry for a PO or a ministry)").zh("請選擇角色並填入行動者代號（PO 與部會帳號另須填部會）"))
 		return
 	}
 	if err := s.beginSession(w, r, &session{actor: actor, dev: true}); err != nil {
@@ -239,7 +239,7 @@ func (s *server) requirePostSession(w http.ResponseWriter, r *http.Request) (*se
 	p := newPage(w, r, "")
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
-		s.pageError(w, r, p, badRequest("the form could not be read"))
+		s.pageError(w, r, p, badRequest("the form could not be read").zh("無法讀取表單"))
 		return nil, p, false
 	}
 	sess, _ := s.currentSession(r)

@@ -136,7 +136,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	h, err := web.New(web.Config{Store: store, Calendar: cal, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Leases: rs.leases, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed, Search: search,
+	folds, closeFolds, err := openFolds(ctx, *storeURL, *rsFlags.readModels, store)
+	if err != nil {
+		return err
+	}
+	defer closeFolds()
+	h, err := web.New(web.Config{Store: store, Folds: folds, Calendar: cal, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Leases: rs.leases, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed, Search: search,
 		Reports: reports.NewService(store, reports.ServiceOptions{Inputs: inputs}), Metrics: m.Gatherer(), Export: exported})
 	if err != nil {
 		return err
