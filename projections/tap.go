@@ -41,7 +41,6 @@ type logTap struct {
 	gen     uint64             // bumped when the tap starts again elsewhere
 	cancel  context.CancelFunc // ends the current gen's goroutine
 	wake    chan struct{}      // the current gen's: a subscription moved on
-	reads   uint64             // events read from the store (for tests)
 }
 
 // tapReader is one subscription attached to the tap.
@@ -217,7 +216,6 @@ func (t *logTap) full() bool {
 // add appends ev to the window, drops what the window no longer holds and
 // wakes the waiting readers. Called with t.mu held.
 func (t *logTap) add(ev eventstore.Event) {
-	t.reads++
 	last := len(t.chunks) - 1
 	if last < 0 || len(t.chunks[last]) == cap(t.chunks[last]) {
 		t.chunks = append(t.chunks, make([]eventstore.Event, 0, t.chunk))
@@ -300,11 +298,4 @@ func (t *logTap) after(p eventstore.Position) []eventstore.Event {
 	c := t.chunks[ci]
 	i := sort.Search(len(c), func(i int) bool { return c[i].Position > p })
 	return c[i:len(c):len(c)]
-}
-
-// stats returns how many events the tap has read from the store.
-func (t *logTap) stats() uint64 {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.reads
 }

@@ -182,7 +182,7 @@ func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, s
 		}
 		items = append(items, app.Item{Actor: domain.Actor{ID: string(signer), Role: domain.RoleCitizen},
 			Command: domain.SignProposal{ProposalID: id, Signer: signer, County: s.County, District: s.District},
-			Options: []app.Option{app.WithOccurredAt(s.At)}})
+			At:      s.At})
 	}
 	due, established := state.ResponseDueAt(), state.IsEstablished()
 	if err := im.run(ctx, items, &o, func(ev eventstore.Event) error {
