@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,6 +57,10 @@ type Search struct {
 	cache    *lru.Cache[searchKey, SearchResult]
 	flight   singleflight.Group
 	searches atomic.Uint64 // how many searches ran
+	// began is the log's head when the index began; written and persisted
+	// are the last checkpoint written and the last on disk (searchdisk.go).
+	began              uint64
+	written, persisted atomic.Uint64
 }
 
 type meetingInfo struct{ title, caseID string }
@@ -119,11 +124,17 @@ func NewSearch(cfg SearchConfig) (*Search, error) {
 	idx, err := bleve.Open(dir)
 	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
 		idx, err = bleve.NewUsing(dir, searchMapping(), scorch.Name, scorch.Name, map[string]any{"unsafe_batch": true})
+		if err == nil {
+			err = idx.SetInternal(searchSchemaKey, []byte(strconv.Itoa(searchSchema)))
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("search index %s: %w", dir, err)
 	}
 	s.idx = idx
+	if b, err := idx.GetInternal(searchBeganKey); err == nil && len(b) > 0 {
+		s.began, _ = strconv.ParseUint(string(b), 10, 64)
+	}
 	if b, err := idx.GetInternal(searchCheckpoint); err == nil && len(b) > 0 {
 		var p uint64
 		if _, err := fmt.Sscan(string(b), &p); err == nil {
@@ -165,8 +176,12 @@ func searchMapping() mapping.IndexMapping {
 	return m
 }
 
-// Close closes the index (and removes a temporary one).
+// Close closes the index (and removes a temporary one). An index kept on
+// disk is closed once its last batch is there (10 s at most).
 func (s *Search) Close() error {
+	if !s.temp {
+		s.waitPersisted()
+	}
 	err := s.idx.Close()
 	if s.temp {
 		_ = os.RemoveAll(strings.TrimSuffix(s.dir, "/index"))
@@ -254,6 +269,7 @@ type pendingBatch struct {
 	b     *bleve.Batch
 	since time.Time           // when its first operation was added
 	at    eventstore.Position // the last event applied to it
+	id    string              // its ID
 }
 
 // Run follows the log and indexes it until ctx ends. Call it once.
@@ -265,7 +281,14 @@ type pendingBatch struct {
 // read again events that changed nothing.
 func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 	after := s.Position()
-	p := &pendingBatch{b: s.idx.NewBatch(), at: after}
+	afterID, err := s.idx.GetInternal(searchCheckpointID)
+	if err != nil {
+		return fmt.Errorf("search index: %w", err)
+	}
+	if err := s.recall(ctx, store, after); err != nil {
+		return err
+	}
+	p := &pendingBatch{b: s.idx.NewBatch(), at: after, id: string(afterID)}
 	stored := after // the checkpoint in the index
 	pace := newSearchPace(time.Now())
 	for {
@@ -280,7 +303,7 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 			if err := s.apply(ctx, p, events); err != nil {
 				return err
 			}
-			after = events[len(events)-1].Position
+			after, afterID = events[len(events)-1].Position, []byte(events[len(events)-1].ID.String())
 		}
 		caughtUp := len(events) < searchBatch
 		pace.observe(len(events), time.Now())
@@ -292,7 +315,7 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 			pace.wrote(time.Now())
 			stored = p.at
 		case p.b.Size() == 0 && len(events) == 0 && stored < after:
-			p.b.SetInternal(searchCheckpoint, fmt.Appendf(nil, "%d", after))
+			s.setCheckpoint(p.b, after, string(afterID))
 			if err := s.idx.Batch(p.b); err != nil {
 				return fmt.Errorf("search index: checkpoint %d: %w", after, err)
 			}
@@ -304,6 +327,11 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 		if caughtUp {
 			select {
 			case <-ctx.Done():
+				// Stopped while caught up: leave the checkpoint at what
+				// was read, so that a restart resumes from it.
+				if err := s.stop(p, after, string(afterID), stored); err != nil {
+					s.log.Warn("search index: stopping", "err", err)
+				}
 				return ctx.Err()
 			case <-time.After(100 * time.Millisecond):
 			}
@@ -313,7 +341,7 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 
 // flush writes p's batch with its checkpoint, and moves Position to it.
 func (s *Search) flush(p *pendingBatch) error {
-	p.b.SetInternal(searchCheckpoint, fmt.Appendf(nil, "%d", p.at))
+	s.setCheckpoint(p.b, p.at, p.id)
 	if err := s.idx.Batch(p.b); err != nil {
 		return fmt.Errorf("search index: write up to %d: %w", p.at, err)
 	}
@@ -356,8 +384,11 @@ func (s *Search) apply(ctx context.Context, p *pendingBatch, events []eventstore
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ev := range events {
+		if ev.Type == dataErasedType && uint64(ev.Position) > s.began {
+			p.b.SetInternal(searchErasureKey, []byte("1")) // written with the checkpoint
+		}
 		if _, known := domain.EventSchemaVersion(ev.Type); !known || !searchTypes[ev.Type] {
-			p.at = ev.Position
+			p.at, p.id = ev.Position, ev.ID.String()
 			continue
 		}
 		if ev.Type == speakerReattributedType && p.b.Size() > 0 {
@@ -376,10 +407,14 @@ func (s *Search) apply(ctx context.Context, p *pendingBatch, events []eventstore
 		if before == 0 && p.b.Size() > 0 {
 			p.since = time.Now()
 		}
-		p.at = ev.Position
+		p.at, p.id = ev.Position, ev.ID.String()
 	}
 	return nil
 }
+
+// dataErasedType is the erasure, which an index kept on disk is rebuilt
+// for (searchdisk.go).
+var dataErasedType = domain.DataErased{}.EventType()
 
 // speakerReattributedType is the one event type whose indexing reads the
 // index.
@@ -414,11 +449,7 @@ func (s *Search) applyOne(b *bleve.Batch, ev eventstore.Event, e domain.Event) e
 		d.Kind, d.MeetingID, d.CaseID, d.NoteID, d.Title, d.Text = "note", string(meeting), mi.caseID, string(id), mi.title, text
 		return b.Index("n/"+string(meeting)+"/"+string(id), d)
 	}
-	setSpeaker := func(meeting domain.MeetingID, id domain.UtteranceID, sp *domain.Speaker) {
-		if sp != nil {
-			s.speakers[string(meeting)+"/"+string(id)] = sp.Name
-		}
-	}
+	s.remember(e)
 	switch x := e.(type) {
 	case domain.ProposalSubmitted:
 		d := base
@@ -439,15 +470,12 @@ func (s *Search) applyOne(b *bleve.Batch, ev eventstore.Event, e domain.Event) e
 		d.Kind, d.CaseID, d.RecommendationID, d.MeetingID, d.Text = "recommendation", string(x.CaseID), string(x.RecommendationID), string(x.MeetingID), x.Text
 		return b.Index("r/"+string(x.CaseID)+"/"+string(x.RecommendationID), d)
 	case domain.MeetingScheduled:
-		s.meetings[string(x.MeetingID)] = meetingInfo{title: x.Title, caseID: string(x.CaseID)}
 		d := base
 		d.Kind, d.MeetingID, d.CaseID, d.Title, d.Text = "meeting", string(x.MeetingID), string(x.CaseID), x.Title, x.Title
 		return b.Index("m/"+string(x.MeetingID), d)
 	case domain.TranscriptUtteranceRecorded:
-		setSpeaker(x.MeetingID, x.UtteranceID, x.Speaker)
 		return utter(x.MeetingID, x.UtteranceID, x.Paragraphs)
 	case domain.TranscriptUtteranceInserted:
-		setSpeaker(x.MeetingID, x.UtteranceID, x.Speaker)
 		return utter(x.MeetingID, x.UtteranceID, x.Paragraphs)
 	case domain.TranscriptUtteranceEdited:
 		return utter(x.MeetingID, x.UtteranceID, x.Paragraphs)
@@ -457,7 +485,6 @@ func (s *Search) applyOne(b *bleve.Batch, ev eventstore.Event, e domain.Event) e
 		return utter(x.MeetingID, x.UtteranceID, x.Paragraphs)
 	case domain.TranscriptSpeakerReattributed:
 		// The text is unchanged; the speaker is stored with it.
-		s.speakers[string(x.MeetingID)+"/"+string(x.UtteranceID)] = x.To.Name
 		return s.reindexSpeaker(b, base, x.MeetingID, x.UtteranceID)
 	case domain.TranscriptUtteranceDeleted:
 		b.Delete("u/" + string(x.MeetingID) + "/" + string(x.UtteranceID))
@@ -466,7 +493,6 @@ func (s *Search) applyOne(b *bleve.Batch, ev eventstore.Event, e domain.Event) e
 			return err
 		}
 		for _, p := range x.Parts {
-			setSpeaker(x.MeetingID, p.UtteranceID, p.Speaker)
 			if err := utter(x.MeetingID, p.UtteranceID, p.Paragraphs); err != nil {
 				return err
 			}
@@ -491,6 +517,30 @@ func (s *Search) applyOne(b *bleve.Batch, ev eventstore.Event, e domain.Event) e
 		b.Delete("q/" + string(x.MeetingID) + "/" + string(x.QuestionID))
 	}
 	return nil
+}
+
+// remember keeps what indexing later events needs of e: a meeting's title
+// and case, an utterance's speaker.
+func (s *Search) remember(e domain.Event) {
+	setSpeaker := func(meeting domain.MeetingID, id domain.UtteranceID, sp *domain.Speaker) {
+		if sp != nil {
+			s.speakers[string(meeting)+"/"+string(id)] = sp.Name
+		}
+	}
+	switch x := e.(type) {
+	case domain.MeetingScheduled:
+		s.meetings[string(x.MeetingID)] = meetingInfo{title: x.Title, caseID: string(x.CaseID)}
+	case domain.TranscriptUtteranceRecorded:
+		setSpeaker(x.MeetingID, x.UtteranceID, x.Speaker)
+	case domain.TranscriptUtteranceInserted:
+		setSpeaker(x.MeetingID, x.UtteranceID, x.Speaker)
+	case domain.TranscriptSpeakerReattributed:
+		s.speakers[string(x.MeetingID)+"/"+string(x.UtteranceID)] = x.To.Name
+	case domain.TranscriptUtteranceSplit:
+		for _, p := range x.Parts {
+			setSpeaker(x.MeetingID, p.UtteranceID, p.Speaker)
+		}
+	}
 }
 
 // reindexSpeaker re-indexes an utterance under its new speaker, reading its
