@@ -98,12 +98,16 @@ func (pe *pagesEnv) do(at string, actor domain.Actor, cmd domain.Command) {
 	}
 }
 
-// caughtUp waits for the read models to reflect the log.
+// caughtUp waits for the read models to reflect the log, and the lists'
+// directory the read models.
 func (pe *pagesEnv) caughtUp() {
 	pe.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := pe.runner.WaitCaughtUp(ctx); err != nil {
+		pe.t.Fatal(err)
+	}
+	if err := web.DirectoryFresh(ctx, pe.srv.Config.Handler); err != nil {
 		pe.t.Fatal(err)
 	}
 }

@@ -160,8 +160,10 @@ type server struct {
 	sessions  *sessions
 	oidc      *oidcClient
 	devActors []DevActor
-	// dir keeps the home page's and the lists' data (directory.go).
-	dir directoryCache
+	// dir keeps the home page's and the lists' data (directory.go), and
+	// listPages their rendered pages (lists_view.go).
+	dir       directoryCache
+	listPages *lru.Cache[listPageKey, []byte]
 	// reportRenderings keeps rendered reports while Reports keeps them.
 	reportRenderings *lru.Cache[reportKey, reportRendering]
 }
@@ -200,7 +202,8 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	s := &server{cfg: cfg, meetings: readmodels.NewMeetingCache(cfg.MeetingCacheBytes),
 		fragments: lru.New[fragmentKey, template.HTML](cfg.MeetingCacheBytes / 2),
-		snapshots: lru.New[snapshotKey, *readmodels.Snapshot](cfg.AsOfCacheBytes)}
+		snapshots: lru.New[snapshotKey, *readmodels.Snapshot](cfg.AsOfCacheBytes),
+		listPages: lru.New[listPageKey, []byte](listPagesBytes)}
 	s.folds.Store, s.folds.MaxBytes, s.folds.Logger = cfg.Folds, cfg.AsOfCacheBytes, cfg.Logger
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
