@@ -33,6 +33,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tlFlags := addTransparencyFlags(fs)
 	demoMode := demoFlag(fs)
 	siFlags := addSignInFlags(fs)
+	searchIndex := searchIndexFlag(fs)
 	exportSecrets := fs.Bool("export-secrets", false, "serve the auditor export (GET /api/v1/export?secrets=true, with the sealed values and salts) to auditors' tokens; needs --secrets")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -106,7 +107,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer tl.stop()
 	watchServer(m, rs, tl, raw)
-	search, stopSearch, err := startSearch(ctx, store)
+	search, stopSearch, err := startSearch(ctx, store, searchIndexDir(*searchIndex, *storeURL))
 	if err != nil {
 		return err
 	}
