@@ -206,13 +206,63 @@ const (
 	// more before it is written (it is written at once when the log is
 	// quiet).
 	searchFlushDelay = time.Second
-	// searchFlushDelayBusy: while the log is never quiet (a bulk import),
-	// each write waits twice as long as the one before, up to this, so the
-	// import makes a few large segments rather than one a second, which
-	// bleve merged over and over (decision 0040). The first read that finds
-	// the log quiet writes at once and starts again from searchFlushDelay.
-	searchFlushDelayBusy = 16 * time.Second
+	// searchFlushDelayBulk: while the log is read in bulk (an import: at
+	// least searchBulkRate events a second), each write waits twice as
+	// long as the one before, up to this, and a moment's pause in the log
+	// does not write at once: the import makes a few large segments rather
+	// than one a second, which bleve merged over and over (decision 0040).
+	// Once the log has been quiet for searchFlushDelay, or is read at a
+	// live rate, writes are prompt again.
+	searchFlushDelayBulk = 16 * time.Second
+	// searchBulkRate: events read per second, between two writes, that
+	// make a bulk read.
+	searchBulkRate = 1000
 )
+
+// searchPace decides when Run writes what it gathered (decision 0040).
+type searchPace struct {
+	delay      time.Duration // how long a batch may wait while the log moves
+	quietSince time.Time     // when reads began to find nothing (zero: the last found something)
+	read       int           // events read since the last write
+	lastWrite  time.Time
+}
+
+func newSearchPace(now time.Time) searchPace {
+	return searchPace{delay: searchFlushDelay, lastWrite: now}
+}
+
+// observe records a read of n events at now.
+func (p *searchPace) observe(n int, now time.Time) {
+	p.read += n
+	switch {
+	case n > 0:
+		p.quietSince = time.Time{}
+	case p.quietSince.IsZero():
+		p.quietSince = now
+	case now.Sub(p.quietSince) >= searchFlushDelay:
+		p.delay = searchFlushDelay // quiet for a while: the bulk is over
+	}
+}
+
+// due reports whether a batch gathered since `since` is to be written at
+// now (the caller has caught up with the log).
+func (p *searchPace) due(now, since time.Time) bool {
+	if !p.quietSince.IsZero() {
+		return p.delay <= searchFlushDelay || now.Sub(p.quietSince) >= searchFlushDelay
+	}
+	return now.Sub(since) >= p.delay
+}
+
+// wrote records a write at now and sets how long the next batch may wait.
+func (p *searchPace) wrote(now time.Time) {
+	elapsed := now.Sub(p.lastWrite)
+	if p.quietSince.IsZero() && elapsed > 0 && float64(p.read)/elapsed.Seconds() >= searchBulkRate {
+		p.delay = min(2*p.delay, searchFlushDelayBulk)
+	} else {
+		p.delay = searchFlushDelay
+	}
+	p.read, p.lastWrite = 0, now
+}
 
 // pendingBatch is what Run has applied but not yet written to the index.
 type pendingBatch struct {
@@ -240,7 +290,7 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 	}
 	p := &pendingBatch{b: s.idx.NewBatch(), at: after, id: string(afterID)}
 	stored := after // the checkpoint in the index
-	delay := searchFlushDelay
+	pace := newSearchPace(time.Now())
 	for {
 		events, err := store.ReadAll(ctx, after, searchBatch)
 		if err != nil {
@@ -256,17 +306,13 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 			after, afterID = events[len(events)-1].Position, []byte(events[len(events)-1].ID.String())
 		}
 		caughtUp := len(events) < searchBatch
-		if len(events) == 0 {
-			delay = searchFlushDelay
-		}
+		pace.observe(len(events), time.Now())
 		switch {
-		case p.b.Size() >= searchFlushOps, p.b.Size() > 0 && caughtUp && (len(events) == 0 || time.Since(p.since) >= delay):
-			if len(events) > 0 && p.b.Size() < searchFlushOps {
-				delay = min(2*delay, searchFlushDelayBusy) // written on time while the log is busy
-			}
+		case p.b.Size() >= searchFlushOps, p.b.Size() > 0 && caughtUp && pace.due(time.Now(), p.since):
 			if err := s.flush(p); err != nil {
 				return err
 			}
+			pace.wrote(time.Now())
 			stored = p.at
 		case p.b.Size() == 0 && len(events) == 0 && stored < after:
 			s.setCheckpoint(p.b, after, string(afterID))
