@@ -133,23 +133,33 @@ func (s *server) directory(ctx context.Context) (*directory, error) {
 
 // directoryKey reads what the directory would be built from now.
 func (s *server) directoryKey(ctx context.Context) (directoryKey, error) {
-	var k directoryKey
-	if cs, ok := s.cfg.Queries.(changeStamper); ok {
-		for i, name := range directoryModels {
-			p, err := cs.Changed(name)
-			if err != nil {
-				return k, fmt.Errorf("directory: %w", err)
-			}
-			k.changed[i] = p
-		}
+	if k, ok := s.changeStamps(); ok {
 		return k, nil
 	}
 	head, err := s.cfg.Store.Head(ctx)
 	if err != nil {
-		return k, fmt.Errorf("directory: head: %w", err)
+		return directoryKey{}, fmt.Errorf("directory: head: %w", err)
 	}
-	k.head = head
-	return k, nil
+	return directoryKey{head: head}, nil
+}
+
+// changeStamps returns the directory's read models' Changed positions;
+// ok is false when the read models cannot tell (Queries is no
+// changeStamper, or does not run one of them): the log's head keys the
+// directory then.
+func (s *server) changeStamps() (k directoryKey, ok bool) {
+	cs, ok := s.cfg.Queries.(changeStamper)
+	if !ok {
+		return k, false
+	}
+	for i, name := range directoryModels {
+		p, err := cs.Changed(name)
+		if err != nil {
+			return directoryKey{}, false
+		}
+		k.changed[i] = p
+	}
+	return k, true
 }
 
 // rebuildDirectory starts a rebuild in the background, unless one runs or
@@ -181,7 +191,7 @@ func (s *server) rebuildDirectory() {
 // the log's head, so that a server just started does not show its lists
 // half caught up when they are about to be whole.
 func (s *server) buildDirectory(ctx context.Context, first bool) (*directory, error) {
-	_, stamped := s.cfg.Queries.(changeStamper)
+	_, stamped := s.changeStamps()
 	var head eventstore.Position
 	if first || !stamped {
 		var err error
@@ -205,10 +215,7 @@ func (s *server) buildDirectory(ctx context.Context, first bool) (*directory, er
 	// at least as new as it, so a later change moves the key past it.
 	key := directoryKey{head: head}
 	if stamped {
-		var err error
-		if key, err = s.directoryKey(ctx); err != nil {
-			return nil, err
-		}
+		key, _ = s.changeStamps()
 	}
 	d, err := s.readDirectory(ctx, key)
 	if err != nil {
@@ -216,7 +223,7 @@ func (s *server) buildDirectory(ctx context.Context, first bool) (*directory, er
 	}
 	d.seq = s.dir.builds.Add(1)
 	s.dir.cur.Store(d)
-	s.cfg.Logger.Debug("directory: built", "build", d.seq, "took", time.Since(d.built), "proposals", len(d.proposals), "meetings", len(d.meetings))
+	s.cfg.Logger.Info("directory: built", "build", d.seq, "took", time.Since(d.built), "proposals", len(d.proposals), "meetings", len(d.meetings))
 	return d, nil
 }
 

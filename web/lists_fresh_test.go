@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -179,4 +180,26 @@ func TestListsPaging(t *testing.T) {
 	mustContain(t, "English pager", en, `<nav class="pager" aria-label="Pages">`)
 	_, zh, _ := pe.get("/proposals?sort=title&page=2&lang=zh-Hant")
 	mustContain(t, "Chinese pager", zh, `<nav class="pager" aria-label="分頁">`)
+}
+
+// TestListPagesKeptOnlyForTheSignedOut: the home page and the lists kept
+// rendered for people not signed in are never answered to someone signed
+// in (whose pages name them and carry their sign-out form), nor the other
+// way round.
+func TestListPagesKeptOnlyForTheSignedOut(t *testing.T) {
+	e := newSigninEnv(t, func(si *web.SignIn) { si.OIDC = nil; si.Dev = true })
+	anon, alice := e.browser(), e.browser()
+	if resp, _ := alice.post(e.url+"/signin/dev", url.Values{"role": {"citizen"}, "id": {"alice"}, "return": {"/me"}}); resp.Request.URL.Path != "/me" {
+		t.Fatalf("development sign-in: at %s", resp.Request.URL.Path)
+	}
+	for _, path := range []string{"/", "/proposals", "/meetings", "/monthly", "/ministries"} {
+		for range 2 {
+			if _, page := anon.get(e.url + path); !strings.Contains(page, `id="signin-link"`) || strings.Contains(page, `id="me-link"`) {
+				t.Errorf("%s signed out: no sign-in link, or someone's", path)
+			}
+			if _, page := alice.get(e.url + path); !strings.Contains(page, `id="me-link"`) || strings.Contains(page, `id="signin-link"`) {
+				t.Errorf("%s signed in: the signed-out page", path)
+			}
+		}
+	}
 }

@@ -147,6 +147,8 @@ type Page struct {
 	// which (asof.go). AsOfForm is set on pages that can show one.
 	AsOf     *AsOfBanner
 	AsOfForm *AsOfForm
+	// decorated says decorate has run (a kept list page looks first).
+	decorated bool
 }
 
 // T returns the label key in the page's language.
