@@ -420,17 +420,23 @@ func fieldViews(p *Page, fields []formField, values func(string) string, errs ma
 				v.Hint = p.T("form.list.hint")
 			}
 		}
-		var ids []string
-		if v.Hint != "" && v.Type != "checkbox" {
-			ids = append(ids, v.ID+"-hint")
-		}
-		if v.Error != "" {
-			ids = append(ids, v.ID+"-error")
-		}
-		v.Described = strings.Join(ids, " ")
+		described(&v)
 		out = append(out, v)
 	}
 	return out
+}
+
+// described sets the ids of a field's hint and error, for
+// aria-describedby.
+func described(v *FieldView) {
+	var ids []string
+	if v.Hint != "" && v.Type != "checkbox" {
+		ids = append(ids, v.ID+"-hint")
+	}
+	if v.Error != "" {
+		ids = append(ids, v.ID+"-error")
+	}
+	v.Described = strings.Join(ids, " ")
 }
 
 // formAllowed reports whether the actor's role may issue the command.
@@ -490,6 +496,17 @@ func (s *server) renderForm(w http.ResponseWriter, r *http.Request, p *Page, ses
 		// ask for where to look first
 		fv.Step, fv.Submit, fv.Intro = true, p.T("form.continue"), p.T("form.step.intro")
 		fv.Fields = slices.DeleteFunc(fv.Fields, func(f FieldView) bool { return !slices.Contains(waiting, f.Name) })
+		for i := range fv.Fields {
+			if f := &fv.Fields[i]; r.Method == http.MethodGet && r.URL.Query().Has(f.Name) {
+				// "Continue" with nothing chosen
+				f.Error = p.T("picker.choose.first")
+				fv.Errors = append(fv.Errors, FieldError{Field: f.ID, Message: f.Error})
+				described(f)
+			}
+		}
+		if len(fv.Errors) > 0 {
+			p.Title = p.T("form.error.prefix") + p.T("cmd."+name)
+		}
 	}
 	p.Data = fv
 	p.Status = status

@@ -207,8 +207,8 @@ func TestEveryFormByKeyboard(t *testing.T) {
 			run("step?", chromedp.Evaluate(`document.querySelector("#form.step") !== null`, &step))
 			if step {
 				// a form that first asks where to look: Enter opens the
-				// whole form with it chosen
-				run("Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible("#form:not(.step)", chromedp.ByQuery))
+				// whole form with it chosen (or, nothing chosen, says so)
+				run("Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible("#form:not(.step), #error-summary", chromedp.ByQuery))
 				steps++
 				continue
 			}

@@ -169,6 +169,7 @@ func (s *server) pickers(r *http.Request, p *Page, actor domain.Actor, command s
 			if len(opts) == 0 {
 				f.Hint = strings.TrimSpace(f.Hint + " " + p.T("picker.none"))
 			}
+			described(f)
 			continue
 		}
 		if f.Value != "" && !slices.ContainsFunc(opts, func(o OptionView) bool { return o.Value == f.Value }) {
@@ -182,6 +183,7 @@ func (s *server) pickers(r *http.Request, p *Page, actor domain.Actor, command s
 			opts[j].Selected = opts[j].Value == f.Value
 		}
 		f.Type, f.Options = "select", opts
+		described(f)
 	}
 	return waiting
 }

@@ -103,6 +103,16 @@ func TestNoFormTypesAnID(t *testing.T) {
 			}
 		}
 	}
+	// "Continue" with nothing chosen: the step again, with the error
+	// summary; with the meeting chosen, the whole form.
+	b := e.browser()
+	e.devSignIn(b, domain.Actor{ID: "pdis-1", Role: domain.RolePDIS})
+	if _, page := b.get(e.url + "/act/meeting.remove_note?meetingId="); !strings.Contains(page, `id="error-summary"`) || !strings.Contains(page, `class="act step"`) {
+		t.Errorf("Continue with no meeting chosen:\n%s", page)
+	}
+	if _, page := b.get(e.url + "/act/meeting.remove_note?meetingId=m-1"); !strings.Contains(page, `<select id="f-noteId" name="noteId"`) || !strings.Contains(page, `value="note-1"`) {
+		t.Errorf("with the meeting chosen:\n%s", page)
+	}
 	if checked < 100 || steps == 0 {
 		t.Fatalf("checked %d picked fields, %d steps: the walk lost them", checked, steps)
 	}

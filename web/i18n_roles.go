@@ -11,6 +11,7 @@ var rolesLabels = map[string][2]string{
 		"The identity provider refused the ledger's client credentials (the client ID or client secret is misconfigured). You are not signed in and nothing was recorded; tell the ledger's administrators."},
 	"form.continue":            {"繼續", "Continue"},
 	"form.step.intro":          {"先選擇要處理的對象，再填寫其餘欄位。", "First choose what this is about; the rest of the form follows."},
+	"picker.choose.first":      {"請先選擇一項再繼續。", "Choose one first, then continue."},
 	"picker.none":              {"目前沒有可選的項目。", "There is nothing to choose from yet."},
 	"picker.retired":           {"已卸任", "retired"},
 	"picker.county.other":      {"其他", "other"},
