@@ -81,6 +81,7 @@ var routes = map[string]route{
 	domain.CmdExpireProposal:         onProposal(func(c domain.ExpireProposal) domain.ProposalID { return c.ProposalID }),
 	domain.CmdExtendResponseDeadline: onProposal(func(c domain.ExtendResponseDeadline) domain.ProposalID { return c.ProposalID }),
 	domain.CmdRespondToProposal:      onProposal(func(c domain.RespondToProposal) domain.ProposalID { return c.ProposalID }),
+	domain.CmdAddProposalResponse:    onProposal(func(c domain.AddProposalResponse) domain.ProposalID { return c.ProposalID }),
 	domain.CmdMarkResponseOverdue:    onProposal(func(c domain.MarkResponseOverdue) domain.ProposalID { return c.ProposalID }),
 
 	domain.CmdRegisterMinistry: onRegistry[domain.RegisterMinistry](),

@@ -175,7 +175,7 @@ type job[A domain.Aggregate] struct {
 	data  []eventstore.EventData
 	res   Result
 	err   error
-	done  chan struct{}
+	done  *sync.WaitGroup // of the HandleMany call: one Done per job
 }
 
 type entry[A domain.Aggregate] struct {
@@ -224,7 +224,11 @@ func (h *Handler[A]) Handle(ctx context.Context, req Request[A]) (Result, error)
 // the order given. A refused command refuses only itself.
 func (h *Handler[A]) HandleMany(ctx context.Context, reqs []Request[A]) ([]Result, []error) {
 	results, errs := make([]Result, len(reqs)), make([]error, len(reqs))
+	// One allocation for the call's jobs, and one WaitGroup for their
+	// answers, rather than a job and a channel per command.
+	all := make([]job[A], 0, len(reqs))
 	jobs := make([]*job[A], 0, len(reqs))
+	var done sync.WaitGroup
 	for i, req := range reqs {
 		if req.Stream == "" || req.New == nil || req.Decide == nil {
 			errs[i] = fmt.Errorf("handle command: %w: request needs a stream, New and Decide", eventstore.ErrInvalidEvent)
@@ -234,8 +238,10 @@ func (h *Handler[A]) HandleMany(ctx context.Context, reqs []Request[A]) ([]Resul
 			errs[i] = err
 			continue
 		}
-		jobs = append(jobs, h.newJob(ctx, req, i))
+		all = append(all, h.newJob(ctx, req, i, &done))
+		jobs = append(jobs, &all[len(all)-1])
 	}
+	done.Add(len(jobs))
 	h.mu.Lock()
 	for _, j := range jobs {
 		e := h.streams[j.req.Stream]
@@ -251,8 +257,8 @@ func (h *Handler[A]) HandleMany(ctx context.Context, reqs []Request[A]) ([]Resul
 		}
 	}
 	h.mu.Unlock()
+	done.Wait()
 	for _, j := range jobs {
-		<-j.done
 		if j.err != nil {
 			errs[j.index] = j.err
 			continue
@@ -264,8 +270,8 @@ func (h *Handler[A]) HandleMany(ctx context.Context, reqs []Request[A]) ([]Resul
 }
 
 // newJob prepares req's job: its time and its events' metadata.
-func (h *Handler[A]) newJob(ctx context.Context, req Request[A], index int) *job[A] {
-	j := &job[A]{ctx: ctx, req: req, at: req.At, index: index, done: make(chan struct{})}
+func (h *Handler[A]) newJob(ctx context.Context, req Request[A], index int, done *sync.WaitGroup) job[A] {
+	j := job[A]{ctx: ctx, req: req, at: req.At, index: index, done: done}
 	if j.at.IsZero() {
 		j.at = h.cfg.Now()
 	} else {
@@ -317,7 +323,7 @@ func (h *Handler[A]) drain(stream string, e *entry[A]) {
 		h.mu.Unlock()
 		h.runBatch(stream, e, batch)
 		for _, j := range batch {
-			close(j.done)
+			j.done.Done()
 		}
 	}
 }

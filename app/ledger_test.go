@@ -117,6 +117,8 @@ func lifecycle() []step {
 		ok("2019-01-08 09:00", lcStaff, domain.InvalidateSignature{ProposalID: "p-1", SignatureID: sig1, Reason: "重複帳號"}),
 		ok("2019-02-01 09:00", lcMoi, domain.ExtendResponseDeadline{ProposalID: "p-1", NewDueDate: calendar.MustParseDate("2019-05-31"), Reason: "公告延長"}),
 		ok("2019-02-20 09:00", lcMoi, domain.RespondToProposal{ProposalID: "p-1", Summary: "研議中", Link: "https://join.gov.tw/idea/detail/p-1"}),
+		ok("2019-03-20 09:00", lcMoi, domain.AddProposalResponse{ProposalID: "p-1", Summary: "後續辦理情形"}, "proposal.response_added"),
+		refused("2019-03-20 09:00", lcMoi, domain.AddProposalResponse{ProposalID: "p-1", Summary: "後續辦理情形"}, domain.ErrConflictingState, "proposal.add_response.duplicate"),
 
 		// p-2 expires below the threshold; p-3's response is overdue.
 		ok("2019-01-06 10:00", lcProposer, domain.SubmitProposal{ProposalID: "p-2", Title: "寵物友善乘車"}),

@@ -13,6 +13,9 @@ import (
 type Item struct {
 	Actor   domain.Actor
 	Command domain.Command
+	// At, when set, is as WithOccurredAt(At), without an Option per item
+	// (a feed's million signatures).
+	At      time.Time
 	Options []Option
 }
 
@@ -25,10 +28,20 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 	results, errs := make([]Result, len(items)), make([]error, len(items))
 	reqs := make([]Request[*domain.Proposal], 0, len(items))
 	at := make([]int, 0, len(items))
+	calls := make([]call, 0, len(items)) // one allocation for the closures below to share
+	var (
+		lastID     domain.ProposalID
+		lastStream string
+		lastNew    func() *domain.Proposal
+	)
 	for i, it := range items {
 		id, ok := proposalTarget(it.Command)
 		if !ok {
-			results[i], errs[i] = l.Execute(ctx, it.Actor, it.Command, it.Options...)
+			opts := it.Options
+			if !it.At.IsZero() {
+				opts = append([]Option{WithOccurredAt(it.At)}, opts...)
+			}
+			results[i], errs[i] = l.Execute(ctx, it.Actor, it.Command, opts...)
 			continue
 		}
 		cmd, err := admit(it.Actor, it.Command)
@@ -36,15 +49,20 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 			errs[i] = err
 			continue
 		}
-		c := call{actor: it.Actor, cmd: cmd}
+		calls = append(calls, call{actor: it.Actor, cmd: cmd, at: it.At})
+		c := &calls[len(calls)-1]
 		for _, o := range it.Options {
-			o(&c)
+			o(c)
 		}
-		if err := checkTarget(c, string(id)); err != nil {
+		if err := checkTarget(*c, string(id)); err != nil {
 			errs[i] = err
 			continue
 		}
-		reqs = append(reqs, request(c, domain.ProposalStream(id), func() *domain.Proposal { return domain.NewProposal(id) },
+		if id != lastID || lastNew == nil {
+			pid := id
+			lastID, lastStream, lastNew = id, domain.ProposalStream(id), func() *domain.Proposal { return domain.NewProposal(pid) }
+		}
+		reqs = append(reqs, request(*c, lastStream, lastNew,
 			func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
 				return p.Decide(c.cmd, c.actor, at, l.cfg.Proposal)
 			}))
@@ -86,6 +104,8 @@ func proposalTarget(cmd domain.Command) (domain.ProposalID, bool) {
 	case domain.ExtendResponseDeadline:
 		return c.ProposalID, true
 	case domain.RespondToProposal:
+		return c.ProposalID, true
+	case domain.AddProposalResponse:
 		return c.ProposalID, true
 	case domain.MarkResponseOverdue:
 		return c.ProposalID, true

@@ -21,7 +21,13 @@ func TestExecuteMany(t *testing.T) {
 	at := func(s string) []app.Option { return []app.Option{app.WithOccurredAt(tp(s))} }
 	sign := func(n int, when string) app.Item {
 		c := lcCitizen(n)
-		return app.Item{Actor: c, Command: domain.SignProposal{ProposalID: "pm-1", Signer: domain.SignerID(c.ID), County: "臺北市"}, Options: at(when)}
+		it := app.Item{Actor: c, Command: domain.SignProposal{ProposalID: "pm-1", Signer: domain.SignerID(c.ID), County: "臺北市"}}
+		if n == 2 {
+			it.At = tp(when) // the same as WithOccurredAt, without an Option
+		} else {
+			it.Options = at(when)
+		}
+		return it
 	}
 	items := []app.Item{
 		{Actor: lcProposer, Command: domain.SubmitProposal{ProposalID: "pm-1", Title: "批次"}, Options: at("2019-01-02 09:00")},
@@ -31,7 +37,7 @@ func TestExecuteMany(t *testing.T) {
 		{Actor: domain.Actor{ID: "A123456789", Role: domain.RoleCitizen}, Command: domain.SignProposal{ProposalID: "pm-1", Signer: "A123456789"}, Options: at("2019-01-02 10:02")},
 		sign(2, "2019-01-02 10:03"),
 		sign(3, "2019-01-02 10:04"),
-		{Actor: lcStaff, Command: domain.RegisterMinistry{MinistryID: "moi", Name: "內政部"}},
+		{Actor: lcStaff, Command: domain.RegisterMinistry{MinistryID: "moi", Name: "內政部"}, At: tp("2019-01-02 08:00")},
 	}
 	res, errs := l.ExecuteMany(ctx, items)
 	want := []string{"", "", "", domain.ErrConflictingState.Error(), app.RuleCitizenPseudonym, "", "", ""}
@@ -54,8 +60,11 @@ func TestExecuteMany(t *testing.T) {
 	if res[2].Events[0].Metadata.OccurredAt.IsZero() || res[2].Stream != domain.ProposalStream("pm-1") {
 		t.Errorf("first signature: %+v", res[2])
 	}
-	if len(res[7].Events) == 0 || res[7].Stream != domain.RegistryStream() {
+	if len(res[7].Events) == 0 || res[7].Stream != domain.RegistryStream() || !res[7].Events[0].Metadata.OccurredAt.Equal(tp("2019-01-02 08:00")) {
 		t.Errorf("registry command: %+v", res[7])
+	}
+	if len(res[5].Events) == 0 || !res[5].Events[0].Metadata.OccurredAt.Equal(tp("2019-01-02 10:03")) {
+		t.Errorf("second signer (Item.At): %+v", res[5])
 	}
 	evs, err := store.ReadStream(ctx, domain.ProposalStream("pm-1"), 1, 100)
 	if err != nil {

@@ -21,6 +21,7 @@ var expectedPolicy = map[string]string{
 	CmdExpireProposal:         "pdis",
 	CmdExtendResponseDeadline: "ministry",
 	CmdRespondToProposal:      "ministry",
+	CmdAddProposalResponse:    "ministry",
 	CmdMarkResponseOverdue:    "pdis",
 
 	CmdErase:            "pdis",
@@ -110,6 +111,15 @@ var matrixCases = map[string]matrixCase{
 	},
 	CmdRespondToProposal: func(t *testing.T, r Role) ([]Event, error) {
 		return establishedProposal(t).Respond(RespondToProposal{ProposalID: "p-1", Summary: "研議中"}, actorFor(r), t0.Add(30*24*time.Hour))
+	},
+	CmdAddProposalResponse: func(t *testing.T, r Role) ([]Event, error) {
+		p := establishedProposal(t)
+		if _, err := DecideAndApply(p, func(p *Proposal) ([]Event, error) {
+			return p.Respond(RespondToProposal{ProposalID: "p-1", Summary: "研議中"}, moiMinistry, t0.Add(30*24*time.Hour))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return p.AddResponse(AddProposalResponse{ProposalID: "p-1", Summary: "後續辦理情形"}, actorFor(r), t0.Add(40*24*time.Hour))
 	},
 	CmdMarkResponseOverdue: func(t *testing.T, r Role) ([]Event, error) {
 		return establishedProposal(t).MarkResponseOverdue(MarkResponseOverdue{ProposalID: "p-1"}, actorFor(r), t0.Add(70*24*time.Hour))
@@ -379,7 +389,7 @@ func TestEveryCommandTimesEveryRole(t *testing.T) {
 // name is in the policy table and the aggregate's Decide dispatches it.
 func TestEveryCommandTypeNamesAPolicyEntry(t *testing.T) {
 	commands := []Command{
-		SubmitProposal{}, PublishProposal{}, SignProposal{}, InvalidateSignature{}, ExpireProposal{}, ExtendResponseDeadline{}, RespondToProposal{}, MarkResponseOverdue{},
+		SubmitProposal{}, PublishProposal{}, SignProposal{}, InvalidateSignature{}, ExpireProposal{}, ExtendResponseDeadline{}, RespondToProposal{}, AddProposalResponse{}, MarkResponseOverdue{},
 		Erase{},
 		RegisterMinistry{}, RegisterPO{}, RenewPO{}, RetirePO{}, ChangePORole{},
 		OpenMonthlyMeeting{}, AddCandidate{}, CastBallot{}, CloseMonthlyMeeting{}, RecordMonthlyHeld{},

@@ -99,6 +99,7 @@ var policy = []PolicyRule{
 	{CmdExpireProposal, staffOnly, nil, "staff (or the scheduler acting as staff) expire a proposal whose window closed"},
 	{CmdExtendResponseDeadline, []Role{RoleMinistry}, []string{RuleResponseOwnMinistry}, "only the competent ministry extends its deadline"},
 	{CmdRespondToProposal, []Role{RoleMinistry}, []string{RuleResponseOwnMinistry}, "only the competent ministry responds"},
+	{CmdAddProposalResponse, []Role{RoleMinistry}, nil, "a ministry adds its further response to an established proposal (another ministry's part, or a later answer); the competent ministry's first answer is proposal.respond"},
 	{CmdMarkResponseOverdue, staffOnly, nil, "staff record a missed response deadline"},
 
 	{CmdErase, staffOnly, nil, "staff erase a person's or an event's sealed personal data, with a reason and a legal basis"},

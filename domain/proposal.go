@@ -354,6 +354,9 @@ type Proposal struct {
 	responded     bool
 	respondedAt   time.Time
 	missedMarked  bool
+	// responses are the recorded responses by ministry and time
+	// (responseKey): the competent ministry's and the further ones.
+	responses map[string]bool
 }
 
 // NewProposal returns the empty state of proposal id's stream.
@@ -468,6 +471,12 @@ func (p *Proposal) Apply(e Event) error {
 			return badEvent(agg, e, "proposal %s cannot take a response", p.id)
 		}
 		p.responded, p.respondedAt = true, e.At
+		p.noteResponse(e.Ministry, e.At)
+	case ProposalResponseAdded:
+		if !p.IsEstablished() {
+			return badEvent(agg, e, "proposal %s is not established", p.id)
+		}
+		p.noteResponse(e.Ministry, e.At)
 	case ProposalResponseDeadlineMissed:
 		if !p.IsEstablished() {
 			return badEvent(agg, e, "proposal %s is not established", p.id)
@@ -791,6 +800,8 @@ func (p *Proposal) Decide(cmd Command, actor Actor, at time.Time, cfg ProposalCo
 		return p.ExtendResponseDeadline(c, actor, at)
 	case RespondToProposal:
 		return p.Respond(c, actor, at)
+	case AddProposalResponse:
+		return p.AddResponse(c, actor, at)
 	case MarkResponseOverdue:
 		return p.MarkResponseOverdue(c, actor, at)
 	}

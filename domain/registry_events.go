@@ -14,6 +14,7 @@ func init() {
 	register[ProposalExpired]()
 	register[ProposalResponseDeadlineExtended]()
 	register[ProposalResponded]()
+	register[ProposalResponseAdded]()
 	register[ProposalResponseDeadlineMissed]()
 	// PO registry
 	register[MinistryRegistered]()

@@ -717,7 +717,11 @@ func (im *Importer) ImportFiles(ctx context.Context, paths []string, opts Option
 		}
 		o := opts
 		o.Placement = plan.Placements[i]
-		done(i, im.record(ctx, p, o))
+		r := im.record(ctx, p, o)
+		if why, ok := plan.Unclassified[i]; ok && r.Err == nil {
+			r.Warnings = append(r.Warnings, "not placed in the participation process ("+why+"): recorded as a meeting of no case")
+		}
+		done(i, r)
 		parsedFiles[i] = nil // recorded: let the collector have it
 	})
 	return results, &plan.Summary, ctx.Err()

@@ -462,6 +462,22 @@ func TestProcessImport(t *testing.T) {
 	if sum.Cases != 2 || sum.Collaborative != 3 || sum.PreMeetings != 2 || sum.Working != 1 || sum.Monthly != 2 || sum.Consensus != 1 || len(sum.Unclassified) != 2 {
 		t.Errorf("summary %s", sum)
 	}
+	// What is not classified is recorded all the same (a meeting of no
+	// case), each file with a warning, listed at the end of the import.
+	warned := 0
+	for _, r := range results {
+		for _, w := range r.Warnings {
+			if strings.Contains(w, "not placed in the participation process") {
+				warned++
+				if r.Events == 0 || r.MeetingID == "" {
+					t.Errorf("%s: unclassified and not recorded", r.File)
+				}
+			}
+		}
+	}
+	if warned != len(sum.Unclassified) {
+		t.Errorf("%d files warned as unclassified, %d listed", warned, len(sum.Unclassified))
+	}
 	var stages []string
 	for _, e := range streamEvents(t, store, domain.CaseStream("35")) {
 		de, _ := domain.Decode(e.Type, e.SchemaVersion, e.Data)

@@ -40,6 +40,17 @@ const (
 	// LinkMargin is how many times the next candidate's score a sure
 	// link's score is at least.
 	LinkMargin = 1.5
+	// LinkWindow is how soon after the proposal's establishment (its
+	// publication, if it never reached its goal) a case's first meeting
+	// must be for a sure link. The process takes an established proposal
+	// up within months: the ministry answers within two months, the PO
+	// monthly meeting votes after that, the collaborative meeting follows;
+	// every link by score in 2017–2018 is within 117 days. A case years
+	// after the proposal that shares its words (case 60's special-education
+	// teaching hours, 2019, and a 2017 proposal on subjects' teaching
+	// hours) came from somewhere else, mostly a ministry's own draft on
+	// Join that the dataset does not hold.
+	LinkWindow = 180 * 24 * time.Hour
 	// unestablishedWeight multiplies the score of a proposal that never
 	// reached its goal.
 	unestablishedWeight = 0.25
@@ -62,8 +73,10 @@ type Candidate struct {
 	// Ministry is the lead ministry's ID ("" if Join named none).
 	Ministry    string
 	PublishedAt time.Time
-	// Established: the proposal reached its goal.
-	Established bool
+	// Established: the proposal reached its goal; EstablishedAt when (zero
+	// if Join's record does not say).
+	Established   bool
+	EstablishedAt time.Time
 }
 
 // ReviewedLink is one line of a reviewed mapping: case Case came from
@@ -73,6 +86,10 @@ type ReviewedLink struct {
 	Case       int
 	ProposalID string
 	Note       string
+	// Unreviewed marks a line a person has not filled in yet (an empty
+	// proposal, as WriteReviewFile leaves it): the case is decided as if
+	// the line were not there.
+	Unreviewed bool
 	// File and Line say where the decision is written.
 	File string
 	Line int
@@ -134,7 +151,25 @@ type CaseLink struct {
 	Best []ScoredCandidate
 	// Evidence is what the link event records.
 	Evidence string
+	// Why says why an unsure case was not linked (one of the Unsure…
+	// reasons).
+	Why string
+	// Unreviewed: the reviewed mapping has a line for the case that no
+	// one has filled in yet.
+	Unreviewed bool
+	// TakenBy is the case the best candidate is linked to instead (Why
+	// UnsureTaken).
+	TakenBy int
 }
+
+// Why an unsure case was not linked by score.
+const (
+	UnsureLowScore       = "best score under the threshold"
+	UnsureClose          = "the next candidate scores close to the best"
+	UnsureNotEstablished = "the best candidate never reached its goal"
+	UnsureTooLate        = "the case's first meeting is long after the best candidate's establishment"
+	UnsureTaken          = "the best candidate is linked more surely to another case"
+)
 
 // String is the case's line in the import's list.
 func (l CaseLink) String() string {
@@ -148,7 +183,13 @@ func (l CaseLink) String() string {
 	case LinkNoCandidates:
 		b.WriteString("no Join proposal published before its first meeting speaks of it")
 	default:
-		b.WriteString("unsure, not linked")
+		b.WriteString("unsure, not linked: " + l.Why)
+		if l.TakenBy != 0 {
+			fmt.Fprintf(&b, " (case %d)", l.TakenBy)
+		}
+		if l.Unreviewed {
+			b.WriteString(" (its line in the reviewed mapping is not filled in)")
+		}
 	}
 	if l.How != LinkedByReview && l.How != ReviewedNoJoin {
 		for i, c := range l.Best {
@@ -180,12 +221,27 @@ func (s LinkSummary) Count(how LinkHow) int {
 	return n
 }
 
+// Unsure counts the unsure cases by why they were not linked.
+func (s LinkSummary) Unsure() map[string]int {
+	out := map[string]int{}
+	for _, c := range s.Cases {
+		if c.How == LinkUnsure {
+			out[c.Why]++
+		}
+	}
+	return out
+}
+
 // String reports the counts and lists the cases not linked by score (the
 // ones a person should look at), then those linked by score.
 func (s LinkSummary) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cases and Join proposals: %d linked by score, %d by the reviewed mapping, %d reviewed as not from Join, %d unsure (not linked), %d without a candidate; %d cases historical (their archive record ends)",
 		s.Count(LinkedByScore), s.Count(LinkedByReview), s.Count(ReviewedNoJoin), s.Count(LinkUnsure), s.Count(LinkNoCandidates), s.Ended)
+	why := s.Unsure()
+	for _, r := range slices.Sorted(maps.Keys(why)) {
+		fmt.Fprintf(&b, "\n  unsure because %s: %d", r, why[r])
+	}
 	for _, how := range []LinkHow{LinkUnsure, LinkNoCandidates, LinkedByReview, ReviewedNoJoin, LinkedByScore} {
 		for _, c := range s.Cases {
 			if c.How == how {
@@ -199,8 +255,10 @@ func (s LinkSummary) String() string {
 // ReadCaseLinks reads a reviewed mapping: CSV with the header
 // "case,proposal,note", one line per case (the number of its
 // collaborative meetings, 第N次協作會議), the Join proposal's ID or "none",
-// and a free note; lines starting with # are comments. A line that does
-// not read, or a case twice, refuses the whole file.
+// and a free note; lines starting with # are comments. A line whose
+// proposal is empty is not reviewed yet (WriteReviewFile writes the unsure
+// cases so): it decides nothing. A line that does not read, or a case
+// twice, refuses the whole file.
 func ReadCaseLinks(r io.Reader, file string) (map[int]ReviewedLink, error) {
 	cr := csv.NewReader(r)
 	cr.Comment, cr.FieldsPerRecord, cr.TrimLeadingSpace = '#', -1, true
@@ -238,7 +296,9 @@ func ReadCaseLinks(r io.Reader, file string) (map[int]ReviewedLink, error) {
 		l := ReviewedLink{Case: n, File: file, Line: line}
 		switch p := strings.TrimSpace(rec[1]); {
 		case p == "none":
-		case p == "" || strings.ContainsAny(p, " /\t"):
+		case p == "":
+			l.Unreviewed = true
+		case strings.ContainsAny(p, " /\t"):
 			return nil, bad(line, "proposal %q: give a Join proposal ID or none", p)
 		default:
 			l.ProposalID = p
@@ -252,6 +312,33 @@ func ReadCaseLinks(r io.Reader, file string) (map[int]ReviewedLink, error) {
 		return nil, bad(1, "empty: the header must be case,proposal,note")
 	}
 	return out, nil
+}
+
+// WriteReviewFile writes the cases a person should decide (unsure, or
+// without a candidate) as a reviewed mapping to fill in: the header, then
+// for each case its title, first meeting, why it is unsure and its best
+// candidates as comments, and its line "N,," with the proposal left empty.
+// The reviewer writes a proposal ID (or none) and a note on the lines they
+// decide and saves it as the Join folder's case-links.csv (or passes it
+// with --case-links); ReadCaseLinks reads the lines left empty as not
+// reviewed.
+func WriteReviewFile(w io.Writer, links []CaseLink) error {
+	var b strings.Builder
+	b.WriteString("case,proposal,note\n")
+	b.WriteString("# Cases the process import could not link surely to the Join proposal they came from.\n")
+	b.WriteString("# Fill in each case's proposal: a Join proposal ID, or none (not from a Join proposal); a note says why.\n")
+	b.WriteString("# A line left as N,, is not reviewed: the case stays unlinked and listed.\n")
+	for _, l := range links {
+		if l.How != LinkUnsure && l.How != LinkNoCandidates {
+			continue
+		}
+		fmt.Fprintf(&b, "#\n# %s\n", strings.ReplaceAll(l.String(), "\n", "\n#"))
+		fmt.Fprintf(&b, "%d,,\n", l.Case)
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("write the mapping to review: %w", err)
+	}
+	return nil
 }
 
 // caseWords counts a case's words: each pair of adjacent Han characters
@@ -320,8 +407,13 @@ func LinkCases(cases []PlannedCase, words []map[string]int, links Links) ([]Case
 	n := float64(len(cases))
 	weight := func(w string) float64 { return max(0, math.Log(n/float64(1+df[w]))) }
 	titles := make([][]string, len(links.Candidates))
+	since := make(map[string]time.Time, len(links.Candidates))
 	for i, c := range links.Candidates {
 		titles[i] = titleWords(c.Title)
+		since[c.ID] = c.PublishedAt
+		if !c.EstablishedAt.IsZero() {
+			since[c.ID] = c.EstablishedAt
+		}
 	}
 	out := make([]CaseLink, len(cases))
 	for k, pc := range cases {
@@ -353,7 +445,9 @@ func LinkCases(cases []PlannedCase, words []map[string]int, links Links) ([]Case
 			return cmp.Or(cmp.Compare(b.Score, a.Score), strings.Compare(a.ID, b.ID))
 		})
 		l.Best = scored[:min(3, len(scored))]
-		if r, ok := links.Reviewed[pc.Number]; ok {
+		r, ok := links.Reviewed[pc.Number]
+		l.Unreviewed = ok && r.Unreviewed
+		if ok && !r.Unreviewed {
 			if r.ProposalID == "" {
 				l.How = ReviewedNoJoin
 			} else {
@@ -369,19 +463,49 @@ func LinkCases(cases []PlannedCase, words []map[string]int, links Links) ([]Case
 		switch {
 		case len(scored) == 0:
 			l.How = LinkNoCandidates
-		case scored[0].Established && scored[0].Score >= MinLinkScore && (len(scored) == 1 || scored[0].Score >= LinkMargin*scored[1].Score):
+		case !scored[0].Established:
+			l.How, l.Why = LinkUnsure, UnsureNotEstablished
+		case scored[0].Score < MinLinkScore:
+			l.How, l.Why = LinkUnsure, UnsureLowScore
+		case len(scored) > 1 && scored[0].Score < LinkMargin*scored[1].Score:
+			l.How, l.Why = LinkUnsure, UnsureClose
+		case first.Sub(since[scored[0].ID]) > LinkWindow:
+			l.How, l.Why = LinkUnsure, UnsureTooLate
+		default:
 			next := 0.0
 			if len(scored) > 1 {
 				next = scored[1].Score
 			}
 			l.How, l.ProposalID = LinkedByScore, scored[0].ID
-			l.Evidence = fmt.Sprintf("match score %.1f, next candidate %.1f (title words in the case's transcripts; published before its first meeting; established)", scored[0].Score, next)
-		default:
-			l.How = LinkUnsure
+			l.Evidence = fmt.Sprintf("match score %.1f, next candidate %.1f (title words in the case's transcripts; established %d days before the case's first meeting)", scored[0].Score, next, int(first.Sub(since[scored[0].ID]).Hours()/24))
 		}
 		out[k] = l
 	}
+	onePerProposal(out)
 	return out, nil
+}
+
+// onePerProposal keeps a proposal linked by score to one case: the one it
+// scores best with (the earlier on a tie); the others are unsure. The
+// process opened one case per proposal; two cases sharing one best
+// candidate means at least one of them speaks of it for another reason
+// (case 40, Dongsha, and case 22, the Penghu proposal's case).
+func onePerProposal(links []CaseLink) {
+	best := map[string]int{}
+	for k, l := range links {
+		if l.How != LinkedByScore {
+			continue
+		}
+		if b, ok := best[l.ProposalID]; !ok || l.Best[0].Score > links[b].Best[0].Score {
+			best[l.ProposalID] = k
+		}
+	}
+	for k, l := range links {
+		if l.How == LinkedByScore && best[l.ProposalID] != k {
+			links[k].How, links[k].ProposalID, links[k].Evidence = LinkUnsure, "", ""
+			links[k].Why, links[k].TakenBy = UnsureTaken, links[best[l.ProposalID]].Case
+		}
+	}
 }
 
 // recordLinks records each linked case's link, at its first meeting.

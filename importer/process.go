@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -39,6 +40,11 @@ const (
 	// of meeting, Topic the topic; Classify attaches it to the numbered case
 	// whose collaborative meetings speak of the topic.
 	ClassTopic ClassKind = "topic"
+	// ClassOutside: a meeting of another body or process that a title
+	// names (a vTaiwan consultation's, the Youth Advisory Committee's, the
+	// social-innovation liaison meeting's pre-meeting): not of the
+	// participation process, counted with the other meetings.
+	ClassOutside ClassKind = "outside"
 	// ClassUnclassified: none of these.
 	ClassUnclassified ClassKind = "unclassified"
 )
@@ -73,6 +79,8 @@ var (
 	reWorkPlan  = regexp.MustCompile(`開放政府聯絡人工作推動會議`)
 	reConsensus = regexp.MustCompile(`共識營|共識會議`)
 	reLeadDate  = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}\s*`)
+	// Other bodies' meetings whose pre-meetings the archive holds.
+	reOtherBody = regexp.MustCompile(`vTaiwan|青諮|青年諮詢委員會|社會創新.*聯繫會議`)
 	// A topic: 【X案】, 「X」, or X案 before the kind of meeting.
 	reTopic = regexp.MustCompile(`【([^】]+?)案?】|「([^」]+)」|([\p{Han}A-Za-z0-9]{2,12}?)案[\s-]*(?:第\s*` + numeral + `\s*次\s*)?(?:協作會議)?[\s-]*(?:會前會|工作會議|籌備會議)`)
 )
@@ -138,6 +146,9 @@ func ClassifyTitle(title string) Class {
 		return Class{Kind: ClassConsensus, Session: session}
 	}
 	n, ok := numberIn(reCase, t)
+	if body := reOtherBody.FindString(t); body != "" && (!ok || n == 0) {
+		return Class{Kind: ClassOutside, Reason: "a meeting of another body or process (" + body + "), not of the participation process"}
+	}
 	if (!ok || n == 0) && !strings.Contains(t, "記者會") {
 		if c, ok := topicClass(t); ok {
 			return c
@@ -191,14 +202,10 @@ func topicClass(t string) (Class, bool) {
 	return Class{Kind: ClassTopic, Topic: topic, Of: of, Ordinal: ord}, true
 }
 
-// topicScore is how much a text that mentions words (mentions counts
-// occurrences) speaks of topic: the occurrences of each pair of adjacent
-// Han characters of the topic, and of each Latin word whole.
-func topicScore(topic string, mentions func(string) int) int {
-	if mentions == nil {
-		return 0
-	}
-	score := 0
+// topicWords are the words of a topic as the transcripts are counted:
+// each pair of adjacent Han characters, and each Latin word whole.
+func topicWords(topic string) []string {
+	var out []string
 	rs := []rune(topic)
 	latin := ""
 	for i, r := range rs {
@@ -207,23 +214,26 @@ func topicScore(topic string, mentions func(string) int) int {
 			continue
 		}
 		if latin != "" {
-			score += mentions(latin)
+			out = append(out, latin)
 			latin = ""
 		}
 		if i+1 < len(rs) && rs[i+1] >= 0x80 {
-			score += mentions(string(rs[i : i+2]))
+			out = append(out, string(rs[i:i+2]))
 		}
 	}
 	if latin != "" {
-		score += mentions(latin)
+		out = append(out, latin)
 	}
-	return score
+	return out
 }
 
 // Topic matching: a topic-named meeting belongs to the numbered case whose
 // collaborative meetings, held from a week before to topicWindow after it,
 // speak of the topic at least minTopicScore times and at least twice as
-// much as any other such case's.
+// much as any other such case's, each word of the topic weighted by how
+// rare it is among the cases (log(1+N/df), df the cases that say it):
+// 學校志工 (school volunteers) is 志工 in case 62, not 學校 (school),
+// which every education case says.
 const (
 	topicWindow   = 150 * 24 * time.Hour
 	minTopicScore = 10
@@ -277,7 +287,11 @@ type Plan struct {
 	Cases      []PlannedCase
 	Monthly    []PlannedMonthly
 	Placements map[int]Placement
-	Summary    Summary
+	// Unclassified says, by file index, why a file that names the process
+	// could not be placed in it: its meeting is recorded all the same (a
+	// meeting of no case) and the file's result carries the warning.
+	Unclassified map[int]string
+	Summary      Summary
 }
 
 // Summary counts what was recognised and lists what was not.
@@ -293,6 +307,9 @@ type Summary struct {
 	// Other counts the meetings that are not part of the process
 	// (interviews, visits, other meetings).
 	Other int
+	// Outside lists "TITLE: reason" for the meetings of other bodies whose
+	// titles name the process's words (counted in Other).
+	Outside []string
 	// Events is how many events recording the cases and monthly meetings
 	// appended (the meetings' own are in each file's Result).
 	Events int
@@ -311,6 +328,9 @@ func (s Summary) String() string {
 	for _, u := range s.Topics {
 		b.WriteString("\n  named by topic: " + u)
 	}
+	for _, u := range s.Outside {
+		b.WriteString("\n  outside the process: " + u)
+	}
 	for _, u := range s.Unclassified {
 		b.WriteString("\n  not classified: " + u)
 	}
@@ -325,7 +345,7 @@ func (s Summary) String() string {
 // pre-meetings and working meetings in date order), one monthly meeting
 // per PO monthly meeting (ID "YYYY-MM"), and the consensus meetings.
 func Classify(files []ProcessFile) Plan {
-	plan := Plan{Placements: map[int]Placement{}}
+	plan := Plan{Placements: map[int]Placement{}, Unclassified: map[int]string{}}
 	cases := map[int]*PlannedCase{}
 	monthly := map[domain.MonthlyMeetingID]bool{}
 	var topical []topicFile
@@ -358,9 +378,13 @@ func Classify(files []ProcessFile) Plan {
 			plan.Summary.Consensus++
 		case ClassTopic:
 			topical = append(topical, topicFile{f: f, c: c, date: date})
+		case ClassOutside:
+			plan.Summary.Other++
+			plan.Summary.Outside = append(plan.Summary.Outside, f.Title+": "+c.Reason)
 		default:
 			if reProcessWords.MatchString(f.Title) {
 				plan.Summary.Unclassified = append(plan.Summary.Unclassified, f.Title+": "+c.Reason)
+				plan.Unclassified[f.Index] = c.Reason
 			} else {
 				plan.Summary.Other++
 			}
@@ -408,30 +432,78 @@ type topicFile struct {
 // collaborative meetings speak of its topic (see topicWindow), or lists it
 // as not classified, saying why.
 func (plan *Plan) attachTopics(topical []topicFile, cases map[int]*PlannedCase, files []ProcessFile) {
-	mentions := map[int]func(string) int{}
+	texts := map[int]func(string) int{}
 	for _, f := range files {
-		mentions[f.Index] = f.Mentions
+		texts[f.Index] = f.Mentions
 	}
+	// Counting a word reads the whole transcript: each count once.
+	type key struct {
+		index int
+		word  string
+	}
+	counted := map[key]int{}
+	mentions := map[int]func(string) int{}
+	for i, f := range texts {
+		if f != nil {
+			mentions[i] = func(w string) int {
+				n, ok := counted[key{i, w}]
+				if !ok {
+					n = f(w)
+					counted[key{i, w}] = n
+				}
+				return n
+			}
+		}
+	}
+	// Each case's collaborative meetings, and in how many cases a word is
+	// said (df), for the words of every topic.
+	said := map[string]int{}
 	for _, tf := range topical {
-		best, bestScore, second := 0, 0, 0
-		for _, n := range sortedKeys(cases) {
-			score := 0
-			for _, m := range cases[n].Meetings {
-				if m.Class.Kind != ClassCollaborative || m.Date.Before(tf.date.Add(-7*24*time.Hour)) || m.Date.After(tf.date.Add(topicWindow)) {
+		for _, w := range topicWords(tf.c.Topic) {
+			if _, ok := said[w]; ok {
+				continue
+			}
+			for _, pc := range cases {
+				for _, m := range pc.Meetings {
+					if mn := mentions[m.Index]; m.Class.Kind == ClassCollaborative && mn != nil && mn(w) > 0 {
+						said[w]++
+						break
+					}
+				}
+			}
+		}
+	}
+	n := float64(len(cases))
+	for _, tf := range topical {
+		best, bestCount := 0, 0
+		bestScore, second := 0.0, 0.0
+		words := topicWords(tf.c.Topic)
+		for _, k := range sortedKeys(cases) {
+			count, score := 0, 0.0
+			for _, m := range cases[k].Meetings {
+				mn := mentions[m.Index]
+				if m.Class.Kind != ClassCollaborative || mn == nil || m.Date.Before(tf.date.Add(-7*24*time.Hour)) || m.Date.After(tf.date.Add(topicWindow)) {
 					continue
 				}
-				score += topicScore(tf.c.Topic, mentions[m.Index])
+				for _, w := range words {
+					c := mn(w)
+					count += c
+					if c > 0 {
+						score += float64(c) * math.Log(1+n/float64(said[w]))
+					}
+				}
 			}
 			switch {
 			case score > bestScore:
-				best, bestScore, second = n, score, bestScore
+				best, bestCount, bestScore, second = k, count, score, bestScore
 			case score > second:
 				second = score
 			}
 		}
-		if bestScore < minTopicScore || bestScore < 2*second {
-			reason := fmt.Sprintf("a meeting named by its topic (%s); no numbered collaborative meeting within %d days speaks of it clearly (best %d mentions, next %d)", tf.c.Topic, int(topicWindow.Hours()/24), bestScore, second)
+		if bestCount < minTopicScore || bestScore < 2*second {
+			reason := fmt.Sprintf("a meeting named by its topic (%s); no numbered collaborative meeting within %d days speaks of it clearly (best %d mentions, weighted %.0f against the next case's %.0f)", tf.c.Topic, int(topicWindow.Hours()/24), bestCount, bestScore, second)
 			plan.Summary.Unclassified = append(plan.Summary.Unclassified, tf.f.Title+": "+reason)
+			plan.Unclassified[tf.f.Index] = reason
 			continue
 		}
 		pc := cases[best]
@@ -439,7 +511,7 @@ func (plan *Plan) attachTopics(topical []topicFile, cases map[int]*PlannedCase, 
 		c.Kind, c.Case = c.Of, best
 		plan.place(pc, PlannedMeeting{Index: tf.f.Index, Title: tf.f.Title, Date: tf.date, Class: c})
 		slices.SortStableFunc(pc.Meetings, func(a, b PlannedMeeting) int { return a.Date.Compare(b.Date) })
-		plan.Summary.Topics = append(plan.Summary.Topics, fmt.Sprintf("%s → case %d (%s mentioned %d times in its meetings, the next case %d)", tf.f.Title, best, c.Topic, bestScore, second))
+		plan.Summary.Topics = append(plan.Summary.Topics, fmt.Sprintf("%s → case %d (%s mentioned %d times in its meetings, weighted %.0f against the next case's %.0f)", tf.f.Title, best, c.Topic, bestCount, bestScore, second))
 	}
 }
 

@@ -312,6 +312,7 @@ func (r *Runner) followOnce(ctx context.Context) error {
 		}
 		ps.mu.Unlock()
 		if followed {
+			ps.markChanged(cp.Position)
 			ps.visible.Publish(cp.Position)
 		}
 	}

@@ -225,6 +225,10 @@ type projState struct {
 	building *worker    // a generation being built beside it
 	frozen   Checkpoint // the active generation when it is not running (version changed)
 	visible  eventstore.Notifier
+	// changed is the position of the last commit that changed the
+	// documents queries read, or where they were known to be when that is
+	// unknown here (Runner.Changed).
+	changed atomic.Uint64
 
 	// markMu serialises the commits of a projection's generations so that
 	// each integration event is announced by one of them.
@@ -455,6 +459,7 @@ func (r *Runner) setupOne(ctx context.Context, ps *projState, head eventstore.Po
 		ps.mu.Lock()
 		ps.frozen = active
 		ps.mu.Unlock()
+		ps.markChanged(active.Position)
 		ps.visible.Publish(active.Position)
 		log.Info("projection: version changed, rebuilding beside the current read model",
 			"generation", active.Generation, "stored_version", active.Version, "version", version)
@@ -513,6 +518,7 @@ func (r *Runner) startWorker(ctx context.Context, ps *projState, cp Checkpoint, 
 		ps.building = w
 	} else {
 		ps.active = w
+		ps.markChanged(cp.Position)
 		ps.visible.Publish(cp.Position)
 	}
 	ps.mu.Unlock()
@@ -831,6 +837,9 @@ func (w *worker) commit(ctx context.Context, b *batch, events int) error {
 	}
 	ps.mu.Unlock()
 	if active {
+		if len(c.Changes) > 0 {
+			ps.markChanged(c.To)
+		}
 		ps.visible.Publish(c.To)
 	}
 	if len(c.Outbox) > 0 {
@@ -937,6 +946,7 @@ func (w *worker) maybeSwitch(ctx context.Context) error {
 	ps.active, ps.building, ps.frozen = w, nil, Checkpoint{}
 	w.building, w.state = false, StateRunning
 	ps.mu.Unlock()
+	ps.markChanged(cp)
 	ps.visible.Publish(cp)
 	w.r.log.Info("projection: switched to rebuilt generation", "projection", name, "generation", w.gen, "checkpoint", cp)
 	return nil
@@ -1063,6 +1073,33 @@ func (r *Runner) WaitFor(ctx context.Context, projection string, pos eventstore.
 		}
 		if r.visible(ps) >= pos {
 			return nil
+		}
+	}
+}
+
+// Changed returns a position that moves whenever the documents queries
+// read of the projection may have changed: the checkpoint of the last
+// commit that wrote any of them (a commit of events the projection ignores,
+// such as the transparency log's checkpoints, leaves it where it was), or
+// the checkpoint queries read when this server cannot tell (a generation
+// started or switched; a read model another server runs under its lease,
+// followed through its checkpoints). Whatever a query read while Changed
+// returned p reflects at least the commit at p, so a cache of what was
+// derived from the read model, kept under p, is exact until Changed moves.
+func (r *Runner) Changed(projection string) (eventstore.Position, error) {
+	ps := r.projs[projection]
+	if ps == nil {
+		return 0, fmt.Errorf("%w: %q", ErrUnknownProjection, projection)
+	}
+	return eventstore.Position(ps.changed.Load()), nil
+}
+
+// markChanged moves the projection's Changed position to p (never back).
+func (ps *projState) markChanged(p eventstore.Position) {
+	for {
+		old := ps.changed.Load()
+		if uint64(p) <= old || ps.changed.CompareAndSwap(old, uint64(p)) {
+			return
 		}
 	}
 }

@@ -119,8 +119,14 @@ func (c SubscriberConfig) Validate() error {
 // again would cost more than the projection itself. The metadata gives the
 // first and last positions and the count, and for a single event its ID,
 // type and stream. Such messages are not meant to cross a process boundary.
+//
+// A LogSubscriber's subscriptions share one reader of the log (logTap): the
+// events a subscription receives while within its window are shared with
+// the others and must not be modified.
 type LogSubscriber struct {
 	cfg     SubscriberConfig
+	tap     *logTap
+	stopTap context.CancelFunc
 	closing chan struct{}
 	once    sync.Once
 	wg      sync.WaitGroup
@@ -136,15 +142,23 @@ func NewLogSubscriber(cfg SubscriberConfig) (*LogSubscriber, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &LogSubscriber{cfg: cfg, closing: make(chan struct{})}, nil
+	base, stop := context.WithCancel(context.Background())
+	tap := newLogTap(base, cfg.Store, cfg.MaxBatch, cfg.Prefetch, tapWindow*cfg.Prefetch)
+	return &LogSubscriber{cfg: cfg, tap: tap, stopTap: stop, closing: make(chan struct{})}, nil
 }
+
+// tapWindow is the tap's window in Prefetches: a subscription more than
+// about that far behind the furthest one reads the log on its own.
+const tapWindow = 8
+
+var errSubscriberClosed = errors.New("log subscriber: closed")
 
 // Subscribe implements message.Subscriber.
 func (s *LogSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, errors.New("log subscriber: closed")
+		return nil, errSubscriberClosed
 	}
 	out := make(chan *message.Message)
 	s.wg.Add(1)
@@ -163,6 +177,8 @@ func (s *LogSubscriber) Close() error {
 	s.mu.Unlock()
 	s.once.Do(func() { close(s.closing) })
 	s.wg.Wait()
+	s.stopTap()
+	s.tap.wg.Wait()
 	return nil
 }
 
@@ -238,20 +254,11 @@ func (s *LogSubscriber) run(ctx context.Context, topic string, out chan<- *messa
 // deliver streams the log after `after` until a Nack (nacked), a read error
 // (neither) or the end of the subscription (stop).
 func (s *LogSubscriber) deliver(ctx context.Context, topic string, after eventstore.Position, out chan<- *message.Message, log *slog.Logger) (nacked, stop bool) {
-	rctx, cancel := context.WithCancel(ctx)
-	q := newEventQueue(s.cfg.MaxBatch, s.cfg.Prefetch)
-	filled := make(chan struct{})
-	go func() {
-		defer close(filled)
-		q.fill(rctx, s.cfg.Store, after)
-	}()
-	defer func() {
-		cancel()
-		<-filled
-	}()
+	src := &logSource{s: s, ctx: ctx}
+	defer src.close()
 	next := after
 	for {
-		evs, err := q.take(rctx, s.closing)
+		evs, err := src.take(next)
 		if err != nil {
 			if ctx.Err() != nil || s.isClosing() {
 				return false, true
@@ -282,6 +289,77 @@ func (s *LogSubscriber) deliver(ctx context.Context, topic string, after eventst
 			return false, true
 		}
 	}
+}
+
+// logSource gives one delivery its events: from the shared tap while it is
+// within the tap's window, otherwise from its own reader of the store.
+type logSource struct {
+	s   *LogSubscriber
+	ctx context.Context
+	r   *tapReader  // attached to the tap, or
+	q   *eventQueue // reading on its own (through fill)
+
+	cancel context.CancelFunc
+	filled chan struct{}
+}
+
+// take returns the events after next (it is the last position taken).
+func (src *logSource) take(next eventstore.Position) ([]eventstore.Event, error) {
+	tap := src.s.tap
+	for {
+		if src.r != nil {
+			evs, ok, err := tap.take(src.ctx, src.r, src.s.closing)
+			if err != nil || ok {
+				return evs, err
+			}
+			src.r = nil // detached: read on alone
+		}
+		if src.q == nil {
+			if r, ok := tap.attach(next); ok {
+				src.r = r
+				continue
+			}
+			src.readAlone(next)
+		}
+		evs, err := src.q.take(src.ctx, src.s.closing)
+		if err != nil {
+			return nil, err
+		}
+		if r, ok := tap.attach(evs[len(evs)-1].Position); ok {
+			// Back within the tap's window.
+			src.stopReading()
+			src.r = r
+		}
+		return evs, nil
+	}
+}
+
+// readAlone starts a reader of the store after `after` for this delivery.
+func (src *logSource) readAlone(after eventstore.Position) {
+	cfg := src.s.cfg
+	ctx, cancel := context.WithCancel(src.ctx)
+	q, filled := newEventQueue(cfg.MaxBatch, cfg.Prefetch), make(chan struct{})
+	go func() {
+		defer close(filled)
+		q.fill(ctx, cfg.Store, after)
+	}()
+	src.q, src.cancel, src.filled = q, cancel, filled
+}
+
+func (src *logSource) stopReading() {
+	if src.q != nil {
+		src.cancel()
+		<-src.filled
+		src.q = nil
+	}
+}
+
+func (src *logSource) close() {
+	if src.r != nil {
+		src.s.tap.release(src.r)
+		src.r = nil
+	}
+	src.stopReading()
 }
 
 func (s *LogSubscriber) isClosing() bool {
@@ -399,7 +477,7 @@ func (q *eventQueue) take(ctx context.Context, closing <-chan struct{}) ([]event
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-closing:
-			return nil, errors.New("log subscriber: closed")
+			return nil, errSubscriberClosed
 		}
 	}
 }

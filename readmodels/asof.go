@@ -75,6 +75,9 @@ type Snapshot struct {
 	// Events counts the events folded; Read counts those read.
 	Events int `json:"events"`
 	Read   int `json:"read"`
+	// Resumed counts the events taken from a snapshot of CaseFolds rather
+	// than folded (0: folded from scratch).
+	Resumed int `json:"-"`
 	// Streams are the streams folded: the case's, its meetings' and
 	// transcripts', its source proposal's and its monthly meeting's (with
 	// that meeting's sessions); nil for LogAsOf (every stream).
@@ -578,20 +581,86 @@ type memTx struct {
 	docs   map[string]map[string]*memDoc
 	sorted map[string][]string // each collection's own keys, once frozen
 	base   *memTx              // frozen; nil: none
+	// mergeLevel: views over t merge its keys with its bases' once and
+	// keep them (merged), rather than merging through it each time.
+	mergeLevel bool
+	// stored: t is a snapshot loaded from a FoldStore, whose collections
+	// are read when first used (docs and sorted then guarded by mu).
+	stored *storedLevel
 	merged map[string][]string // with a base: each collection's live keys, its own and the base's, once asked
 }
 
 type memDoc struct {
 	val  any    // the value Put stored
-	raw  []byte // its JSON, once encoded
+	raw  []byte // its JSON, once encoded (or read)
 	gone bool   // deleted (over a base)
+	// off and n say where a stored snapshot's document is in its
+	// collection's values part (storedLevel).
+	off, n int
+}
+
+// coll returns t's own documents of collection (of a stored snapshot:
+// read when first asked); nil if it has none or they could not be read
+// (storedErr says).
+func (t *memTx) coll(collection string) map[string]*memDoc {
+	if t.stored == nil {
+		return t.docs[collection]
+	}
+	t.mu.Lock()
+	sec := t.stored.sections[collection]
+	if sec != nil && !sec.keys {
+		t.mu.Unlock()
+		t.stored.chain.ensureKeys(t.stored.model, collection, t.stored.seq)
+		t.mu.Lock()
+	}
+	docs := t.docs[collection]
+	t.mu.Unlock()
+	return docs
+}
+
+// sortedKeys returns the keys of a frozen t's own documents of
+// collection, in order.
+func (t *memTx) sortedKeys(collection string) []string {
+	if t.stored == nil {
+		return t.sorted[collection]
+	}
+	t.coll(collection)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sorted[collection]
+}
+
+// collections returns the collections t itself holds documents of.
+func (t *memTx) collections() []string {
+	var out []string
+	if t.stored != nil {
+		for c := range t.stored.sections {
+			out = append(out, c)
+		}
+		return out
+	}
+	for c := range t.docs {
+		out = append(out, c)
+	}
+	return out
+}
+
+// storedErr returns why a stored snapshot under t could not be read, if
+// one could not: its views fail rather than read as empty.
+func (t *memTx) storedErr() error {
+	for x := t; x != nil; x = x.base {
+		if x.stored != nil {
+			return x.stored.chain.failed()
+		}
+	}
+	return nil
 }
 
 // find returns the document of collection at key, from t or its bases,
 // and the memTx holding it; nil if there is none or it was deleted.
 func (t *memTx) find(collection, key string) (*memDoc, *memTx) {
 	for x := t; x != nil; x = x.base {
-		if d, ok := x.docs[collection][key]; ok {
+		if d, ok := x.coll(collection)[key]; ok {
 			if d.gone {
 				return nil, nil
 			}
@@ -605,7 +674,7 @@ func (t *memTx) find(collection, key string) (*memDoc, *memTx) {
 // included), in order.
 func (t *memTx) ownKeys(collection string) []string {
 	if t.frozen {
-		return t.sorted[collection]
+		return t.sortedKeys(collection)
 	}
 	keys := make([]string, 0, len(t.docs[collection]))
 	for k := range t.docs[collection] {
@@ -631,13 +700,19 @@ func (t *memTx) liveKeys(collection string) []string {
 			acc = k
 			break
 		}
+		if x.mergeLevel {
+			// A level that keeps its keys merged, not yet asked for
+			// these (a snapshot loaded from its store): merge them there.
+			acc = x.liveKeys(collection)
+			break
+		}
 		levels = append(levels, x)
 	}
 	// The levels' own keys, each decided by the highest level holding it.
 	gone := map[string]bool{}
 	var over []string
 	for _, x := range levels {
-		for k, d := range x.docs[collection] {
+		for k, d := range x.coll(collection) {
 			if _, seen := gone[k]; !seen {
 				gone[k] = d.gone
 				over = append(over, k)
@@ -678,7 +753,7 @@ func (t *memTx) liveKeys(collection string) []string {
 func (t *memTx) mergeKeys() {
 	seen := map[string]bool{}
 	for x := t; x != nil; x = x.base {
-		for c := range x.docs {
+		for _, c := range x.collections() {
 			if !seen[c] {
 				seen[c] = true
 				t.liveKeys(c)
@@ -729,7 +804,7 @@ func (t *memTx) mergedKeys(collection string) ([]string, bool) {
 // tombstones), in order.
 func (t *memTx) liveOwn(collection string) []string {
 	if t.frozen {
-		return t.sorted[collection]
+		return t.sortedKeys(collection)
 	}
 	return t.ownKeys(collection)
 }
@@ -746,7 +821,7 @@ func (t *memTx) keys(collection, prefix string) []string {
 		return all[i:j:j]
 	}
 	if t.frozen {
-		all := t.sorted[collection]
+		all := t.sortedKeys(collection)
 		i, _ := slices.BinarySearch(all, prefix)
 		j := i
 		for j < len(all) && strings.HasPrefix(all[j], prefix) {
@@ -768,6 +843,11 @@ func (t *memTx) keys(collection, prefix string) []string {
 func (t *memTx) json(collection, key string, d *memDoc) ([]byte, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if d.raw == nil && t.stored != nil && !d.gone {
+		if err := t.stored.chain.ensureValues(t, collection); err != nil {
+			return nil, err
+		}
+	}
 	if d.raw == nil {
 		raw, err := json.Marshal(d.val)
 		if err != nil {
@@ -782,7 +862,7 @@ func (t *memTx) json(collection, key string, d *memDoc) ([]byte, error) {
 func (t *memTx) Get(_ context.Context, collection, key string, v any) (bool, error) {
 	d, owner := t.find(collection, key)
 	if d == nil {
-		return false, nil
+		return false, t.storedErr()
 	}
 	if !t.frozen && owner == t {
 		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().Type() == reflect.TypeOf(d.val) {
@@ -802,11 +882,21 @@ func (t *memTx) Get(_ context.Context, collection, key string, v any) (bool, err
 
 // Scan implements projections.Reader.
 func (t *memTx) Scan(ctx context.Context, collection, prefix string, fn func(key string, raw []byte) error) error {
-	for _, k := range t.keys(collection, prefix) {
+	keys := t.keys(collection, prefix)
+	if err := t.storedErr(); err != nil {
+		return err
+	}
+	for _, k := range keys {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		d, owner := t.find(collection, k)
+		if d == nil {
+			if err := t.storedErr(); err != nil {
+				return err
+			}
+			continue
+		}
 		raw, err := owner.json(collection, k, d)
 		if err != nil {
 			return err
@@ -820,7 +910,11 @@ func (t *memTx) Scan(ctx context.Context, collection, prefix string, fn func(key
 
 // scanValues implements valueReader.
 func (t *memTx) scanValues(ctx context.Context, collection, prefix string, want func(key string) bool, fn func(key string, v any, raw func() ([]byte, error)) error) error {
-	for _, k := range t.keys(collection, prefix) {
+	keys := t.keys(collection, prefix)
+	if err := t.storedErr(); err != nil {
+		return err
+	}
+	for _, k := range keys {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -828,6 +922,12 @@ func (t *memTx) scanValues(ctx context.Context, collection, prefix string, want 
 			continue
 		}
 		d, owner := t.find(collection, k)
+		if d == nil {
+			if err := t.storedErr(); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := fn(k, d.val, func() ([]byte, error) { return owner.json(collection, k, d) }); err != nil {
 			return err
 		}

@@ -43,19 +43,7 @@ func BenchmarkAsOfFirstView(b *testing.B) {
 			// past a different snapshot.
 			at := first + (last-first)*eventstore.Position(i+1)/eventstore.Position(b.N) - eventstore.Position(i%7)
 			cpu := projectiontest.CPUTime()
-			snap, err := folds.CaseAsOf(ctx, store, r, "big", rm.AsOf{Position: at})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, ok, err := rm.Case(ctx, snap.Reader(rm.CaseBoardName), "big", rm.Public); err != nil || !ok {
-				b.Fatalf("case: %v %v", ok, err)
-			}
-			if _, _, err := rm.Meeting(ctx, snap.Reader(rm.TranscriptsName), "big-m0", rm.Public, rm.Window{Limit: 100}); err != nil {
-				b.Fatal(err)
-			}
-			if _, _, err := rm.CaseTrail(ctx, snap.Reader(rm.TrailName), "big", rm.TrailQuery{Limit: 50}); err != nil {
-				b.Fatal(err)
-			}
+			bigView(b, folds, store, r, rm.AsOf{Position: at})
 			times = append(times, projectiontest.CPUTime()-cpu)
 		}
 		slices.Sort(times)
@@ -63,4 +51,81 @@ func BenchmarkAsOfFirstView(b *testing.B) {
 		b.ReportMetric(float64(times[len(times)-1].Microseconds())/1000, "cpu-ms-max/op")
 	})
 	b.Logf("%d snapshots covering %d of the case's %d events, built in %s of CPU", n, covered, events, build.Round(time.Millisecond))
+}
+
+// bigView is one as-of view of case "big" of the benchmarks' log, started
+// from folds' snapshots: the fold, the case card, a meeting's first 100
+// utterances and a trail page. It returns the events taken from a
+// snapshot.
+func bigView(b *testing.B, folds *rm.CaseFolds, store eventstore.Store, r rm.Index, at rm.AsOf) int {
+	ctx := context.Background()
+	snap, err := folds.CaseAsOf(ctx, store, r, "big", at)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, ok, err := rm.Case(ctx, snap.Reader(rm.CaseBoardName), "big", rm.Public); err != nil || !ok {
+		b.Fatalf("case: %v %v", ok, err)
+	}
+	if _, _, err := rm.Meeting(ctx, snap.Reader(rm.TranscriptsName), "big-m0", rm.Public, rm.Window{Limit: 100}); err != nil {
+		b.Fatal(err)
+	}
+	if _, _, err := rm.CaseTrail(ctx, snap.Reader(rm.TrailName), "big", rm.TrailQuery{Limit: 50}); err != nil {
+		b.Fatal(err)
+	}
+	return snap.Resumed
+}
+
+// BenchmarkAsOfFirstViewAfterRestart measures the first as-of view of the
+// case of BenchmarkAsOf (about 100,000 events) after a restart: its
+// snapshots were built and saved to a FoldStore (bbolt in a file,
+// PostgreSQL when DATABASE_URL is reachable) beforehand, and each
+// operation is a new CaseFolds over that store — a restarted server — and
+// one view as of a point spread over the case: loading and checking the
+// chain against the log, folding the events after the snapshot, the case
+// card, a meeting's first 100 utterances and a trail page. It reports the
+// median and max wall and CPU time of one (CPU of this process: both
+// cores; PostgreSQL's own is not in it).
+//
+//	go test ./readmodels -run '^$' -bench BenchmarkAsOfFirstViewAfterRestart -benchtime 20x
+func BenchmarkAsOfFirstViewAfterRestart(b *testing.B) {
+	ctx := context.Background()
+	store, events, head, r := bigLedgerIndexed(b)
+	first, last := head-eventstore.Position(events), head
+	for _, kind := range []string{"bbolt", "postgres"} {
+		b.Run(kind, func(b *testing.B) {
+			fs := foldStores[kind](b)
+			cpu := projectiontest.CPUTime()
+			if err := (&rm.CaseFolds{Store: fs}).Refresh(ctx, store, r, "big"); err != nil {
+				b.Fatal(err)
+			}
+			build := projectiontest.CPUTime() - cpu
+			headers, err := fs.LoadFolds(ctx, "big")
+			if err != nil {
+				b.Fatal(err)
+			}
+			runtime.GC()
+			b.ResetTimer()
+			walls := make([]time.Duration, 0, b.N)
+			cpus := make([]time.Duration, 0, b.N)
+			for i := range b.N {
+				at := first + (last-first)*eventstore.Position(i+1)/eventstore.Position(b.N) - eventstore.Position(i%7)
+				start, cpu := time.Now(), projectiontest.CPUTime()
+				restarted := &rm.CaseFolds{Store: fs}
+				if bigView(b, restarted, store, r, rm.AsOf{Position: at}) == 0 && at-first > 4096 {
+					b.Fatalf("the view as of %d did not start from a stored snapshot", at)
+				}
+				walls = append(walls, time.Since(start))
+				cpus = append(cpus, projectiontest.CPUTime()-cpu)
+			}
+			b.StopTimer()
+			slices.Sort(walls)
+			slices.Sort(cpus)
+			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+			b.ReportMetric(ms(walls[len(walls)/2]), "wall-ms-median/op")
+			b.ReportMetric(ms(walls[len(walls)-1]), "wall-ms-max/op")
+			b.ReportMetric(ms(cpus[len(cpus)/2]), "cpu-ms-median/op")
+			b.ReportMetric(ms(cpus[len(cpus)-1]), "cpu-ms-max/op")
+			b.Logf("%s: %d snapshots of the case's %d events, built and saved in %s of CPU", kind, len(headers), events, build.Round(time.Millisecond))
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/projections/projectiontest"
 	rm "github.com/pdis/collab-ledger/readmodels"
@@ -44,68 +45,9 @@ func TestCaseFoldsAgree(t *testing.T) {
 		if n < 2 {
 			t.Fatalf("%s: %d snapshots", stage, n)
 		}
-		evs, err := store.ReadAll(ctx, 0, int(head))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var points []rm.AsOf
-		for i := 0; i < len(evs); i += len(evs)/23 + 1 {
-			ev := evs[i]
-			points = append(points, rm.AsOf{Position: ev.Position}, rm.AsOf{RecordedAt: ev.RecordedAt}, rm.AsOf{OccurredAt: ev.OccurredAt()})
-		}
-		points = append(points, rm.AsOf{Position: head}, rm.AsOf{RecordedAt: evs[len(evs)-1].RecordedAt})
-		used := 0
-		for _, at := range points {
-			want, werr := rm.CaseAsOf(ctx, store, r, "c", at)
-			got, gerr := folds.CaseAsOf(ctx, store, r, "c", at)
-			if (werr == nil) != (gerr == nil) {
-				t.Fatalf("%s %+v: from scratch %v, from snapshots %v", stage, at, werr, gerr)
-			}
-			if werr != nil {
-				continue
-			}
-			if got.Events != want.Events || got.Position != want.Position {
-				t.Errorf("%s %+v: %d events to %d from snapshots, %d to %d from scratch", stage, at, got.Events, got.Position, want.Events, want.Position)
-			}
-			if got.Read < want.Read {
-				used++
-			}
-			for _, q := range []func(s *rm.Snapshot) (any, error){
-				func(s *rm.Snapshot) (any, error) {
-					c, _, err := rm.Case(ctx, s.Reader(rm.CaseBoardName), "c", rm.Auditor)
-					return c, err
-				},
-				func(s *rm.Snapshot) (any, error) {
-					m, _, err := rm.Meeting(ctx, s.Reader(rm.TranscriptsName), "c-m0", rm.Auditor)
-					return m, err
-				},
-				func(s *rm.Snapshot) (any, error) {
-					m, _, err := rm.Meeting(ctx, s.Reader(rm.TranscriptsName), "c-m1", rm.Auditor)
-					return m, err
-				},
-				func(s *rm.Snapshot) (any, error) {
-					m, _, err := rm.Meeting(ctx, s.Reader(rm.TranscriptsName), "c-m9", rm.Public)
-					return m, err
-				},
-				func(s *rm.Snapshot) (any, error) {
-					p, _, err := rm.CaseTrail(ctx, s.Reader(rm.TrailName), "c", rm.TrailQuery{View: rm.Auditor, Limit: 100000})
-					return p, err
-				},
-			} {
-				a, aerr := q(want)
-				b, berr := q(got)
-				if aerr != nil || berr != nil {
-					t.Fatalf("%s %+v: %v %v", stage, at, aerr, berr)
-				}
-				ja, _ := json.Marshal(a)
-				jb, _ := json.Marshal(b)
-				if string(ja) != string(jb) {
-					t.Fatalf("%s %+v: from snapshots\n%.600s\nfrom scratch\n%.600s", stage, at, jb, ja)
-				}
-			}
-		}
-		if used < len(points)/3 {
-			t.Errorf("%s: only %d of %d views started from a snapshot (%d snapshots of %d events)", stage, used, len(points), n, covered)
+		used, points := compareFolds(t, stage, store, r, folds, "c", 23)
+		if used < points/3 {
+			t.Errorf("%s: only %d of %d views started from a snapshot (%d snapshots of %d events)", stage, used, points, n, covered)
 		}
 	}
 	check("first")
@@ -132,4 +74,79 @@ func TestCaseFoldsAgree(t *testing.T) {
 	if after, _ := folds.Snapshots("c"); after <= before {
 		t.Errorf("Refresh did not extend the snapshots: %d then %d", before, after)
 	}
+}
+
+// compareFolds compares views of case id (its card, meetings id-m0, id-m1
+// and id-m9, its whole trail) started from folds' snapshots with views
+// folded from scratch, at points all along the log on each clock, and
+// returns how many of the views started from a snapshot and how many were
+// compared (about 3n+2).
+func compareFolds(t *testing.T, stage string, store eventstore.Store, r rm.Index, folds *rm.CaseFolds, id domain.CaseID, n int) (used, compared int) {
+	t.Helper()
+	ctx := context.Background()
+	head, err := store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := store.ReadAll(ctx, 0, int(head))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var points []rm.AsOf
+	for i := 0; i < len(evs); i += len(evs)/n + 1 {
+		ev := evs[i]
+		points = append(points, rm.AsOf{Position: ev.Position}, rm.AsOf{RecordedAt: ev.RecordedAt}, rm.AsOf{OccurredAt: ev.OccurredAt()})
+	}
+	points = append(points, rm.AsOf{Position: head}, rm.AsOf{RecordedAt: evs[len(evs)-1].RecordedAt})
+	used = 0
+	for _, at := range points {
+		want, werr := rm.CaseAsOf(ctx, store, r, id, at)
+		got, gerr := folds.CaseAsOf(ctx, store, r, id, at)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("%s %+v: from scratch %v, from snapshots %v", stage, at, werr, gerr)
+		}
+		if werr != nil {
+			continue
+		}
+		if got.Events != want.Events || got.Position != want.Position {
+			t.Errorf("%s %+v: %d events to %d from snapshots, %d to %d from scratch", stage, at, got.Events, got.Position, want.Events, want.Position)
+		}
+		if got.Resumed > 0 {
+			used++
+		}
+		for _, q := range []func(s *rm.Snapshot) (any, error){
+			func(s *rm.Snapshot) (any, error) {
+				c, _, err := rm.Case(ctx, s.Reader(rm.CaseBoardName), id, rm.Auditor)
+				return c, err
+			},
+			func(s *rm.Snapshot) (any, error) {
+				m, _, err := rm.Meeting(ctx, s.Reader(rm.TranscriptsName), domain.MeetingID(id+"-m0"), rm.Auditor)
+				return m, err
+			},
+			func(s *rm.Snapshot) (any, error) {
+				m, _, err := rm.Meeting(ctx, s.Reader(rm.TranscriptsName), domain.MeetingID(id+"-m1"), rm.Auditor)
+				return m, err
+			},
+			func(s *rm.Snapshot) (any, error) {
+				m, _, err := rm.Meeting(ctx, s.Reader(rm.TranscriptsName), domain.MeetingID(id+"-m9"), rm.Public)
+				return m, err
+			},
+			func(s *rm.Snapshot) (any, error) {
+				p, _, err := rm.CaseTrail(ctx, s.Reader(rm.TrailName), id, rm.TrailQuery{View: rm.Auditor, Limit: 100000})
+				return p, err
+			},
+		} {
+			a, aerr := q(want)
+			b, berr := q(got)
+			if aerr != nil || berr != nil {
+				t.Fatalf("%s %+v: %v %v", stage, at, aerr, berr)
+			}
+			ja, _ := json.Marshal(a)
+			jb, _ := json.Marshal(b)
+			if string(ja) != string(jb) {
+				t.Fatalf("%s %+v: from snapshots\n%.600s\nfrom scratch\n%.600s", stage, at, jb, ja)
+			}
+		}
+	}
+	return used, len(points)
 }

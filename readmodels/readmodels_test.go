@@ -351,6 +351,11 @@ func checkTallies(t *testing.T, ctx context.Context, r projections.Reader, log [
 		!p.Response.DueAt.After(p.Response.OriginalDueAt) || p.Response.Missed != nil {
 		t.Errorf("response: %+v", p.Response)
 	}
+	if len(p.Responses) != 2 || !p.Responses[0].Competent || p.Responses[0].Ministry != "moi" || p.Responses[1].Competent ||
+		p.Responses[1].Ministry != "mohw" || p.Responses[1].Summary != "衛福部主政部分的回應" {
+		t.Errorf("every response: %+v", p.Responses)
+	}
+	checkStamp(t, "further response", p.Responses[1].Stamp, eventsOf(log, ps, "proposal.response_added")[0])
 	if !slices.Equal(p.Cases, []string{string(caseID)}) || p.Proposer != proposer.ID {
 		t.Errorf("cases %v, proposer %q", p.Cases, p.Proposer)
 	}

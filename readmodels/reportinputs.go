@@ -128,24 +128,25 @@ type reportInputDoc struct {
 // Apply implements projections.Projection: it counts every event, and
 // keeps those the report reads.
 func (ReportInputs) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
-	var tail reportInputsTail
-	if _, err := tx.Get(ctx, reportInputsLog, reportInputsTailKey, &tail); err != nil {
-		return fmt.Errorf("report inputs: read the tail: %w", err)
+	// The tail through Update: inside the Runner it is decoded once per
+	// batch, not once per event (a million signatures move it).
+	var n uint64
+	var prev eventstore.Position
+	if err := projections.Update(ctx, tx, reportInputsLog, reportInputsTailKey, func(tail *reportInputsTail) error {
+		n, prev = tail.Events+1, tail.Position
+		tail.Position, tail.Events = ev.Position, n
+		return nil
+	}); err != nil {
+		return fmt.Errorf("report inputs: the tail: %w", err)
 	}
-	n := tail.Events + 1
 	if reportKeeps(ev.Type) {
-		doc, err := encodeReportInput(&ev, n, tail.Position)
+		doc, err := encodeReportInput(&ev, n, prev)
 		if err != nil {
 			return fmt.Errorf("report inputs: event %s at %d: %w", ev.ID, ev.Position, err)
 		}
 		if err := tx.Put(ctx, reportInputsEvents, reportPositionKey(ev.Position), projections.Encoded(doc)); err != nil {
 			return fmt.Errorf("report inputs: %w", err)
 		}
-	}
-	t := strconv.AppendUint([]byte(`{"position":`), uint64(ev.Position), 10)
-	t = strconv.AppendUint(append(t, `,"events":`...), n, 10)
-	if err := tx.Put(ctx, reportInputsLog, reportInputsTailKey, projections.Encoded(append(t, '}'))); err != nil {
-		return fmt.Errorf("report inputs: %w", err)
 	}
 	return nil
 }

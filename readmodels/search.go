@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,6 +57,10 @@ type Search struct {
 	cache    *lru.Cache[searchKey, SearchResult]
 	flight   singleflight.Group
 	searches atomic.Uint64 // how many searches ran
+	// began is the log's head when the index began; written and persisted
+	// are the last checkpoint written and the last on disk (searchdisk.go).
+	began              uint64
+	written, persisted atomic.Uint64
 }
 
 type meetingInfo struct{ title, caseID string }
@@ -119,11 +124,17 @@ func NewSearch(cfg SearchConfig) (*Search, error) {
 	idx, err := bleve.Open(dir)
 	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
 		idx, err = bleve.NewUsing(dir, searchMapping(), scorch.Name, scorch.Name, map[string]any{"unsafe_batch": true})
+		if err == nil {
+			err = idx.SetInternal(searchSchemaKey, []byte(strconv.Itoa(searchSchema)))
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("search index %s: %w", dir, err)
 	}
 	s.idx = idx
+	if b, err := idx.GetInternal(searchBeganKey); err == nil && len(b) > 0 {
+		s.began, _ = strconv.ParseUint(string(b), 10, 64)
+	}
 	if b, err := idx.GetInternal(searchCheckpoint); err == nil && len(b) > 0 {
 		var p uint64
 		if _, err := fmt.Sscan(string(b), &p); err == nil {
@@ -165,8 +176,12 @@ func searchMapping() mapping.IndexMapping {
 	return m
 }
 
-// Close closes the index (and removes a temporary one).
+// Close closes the index (and removes a temporary one). An index kept on
+// disk is closed once its last batch is there (10 s at most).
 func (s *Search) Close() error {
+	if !s.temp {
+		s.waitPersisted()
+	}
 	err := s.idx.Close()
 	if s.temp {
 		_ = os.RemoveAll(strings.TrimSuffix(s.dir, "/index"))
@@ -191,13 +206,70 @@ const (
 	// more before it is written (it is written at once when the log is
 	// quiet).
 	searchFlushDelay = time.Second
+	// searchFlushDelayBulk: while the log is read in bulk (an import: at
+	// least searchBulkRate events a second), each write waits twice as
+	// long as the one before, up to this, and a moment's pause in the log
+	// does not write at once: the import makes a few large segments rather
+	// than one a second, which bleve merged over and over (decision 0040).
+	// Once the log has been quiet for searchFlushDelay, or is read at a
+	// live rate, writes are prompt again.
+	searchFlushDelayBulk = 16 * time.Second
+	// searchBulkRate: events read per second, between two writes, that
+	// make a bulk read.
+	searchBulkRate = 1000
 )
+
+// searchPace decides when Run writes what it gathered (decision 0040).
+type searchPace struct {
+	delay      time.Duration // how long a batch may wait while the log moves
+	quietSince time.Time     // when reads began to find nothing (zero: the last found something)
+	read       int           // events read since the last write
+	lastWrite  time.Time
+}
+
+func newSearchPace(now time.Time) searchPace {
+	return searchPace{delay: searchFlushDelay, lastWrite: now}
+}
+
+// observe records a read of n events at now.
+func (p *searchPace) observe(n int, now time.Time) {
+	p.read += n
+	switch {
+	case n > 0:
+		p.quietSince = time.Time{}
+	case p.quietSince.IsZero():
+		p.quietSince = now
+	case now.Sub(p.quietSince) >= searchFlushDelay:
+		p.delay = searchFlushDelay // quiet for a while: the bulk is over
+	}
+}
+
+// due reports whether a batch gathered since `since` is to be written at
+// now (the caller has caught up with the log).
+func (p *searchPace) due(now, since time.Time) bool {
+	if !p.quietSince.IsZero() {
+		return p.delay <= searchFlushDelay || now.Sub(p.quietSince) >= searchFlushDelay
+	}
+	return now.Sub(since) >= p.delay
+}
+
+// wrote records a write at now and sets how long the next batch may wait.
+func (p *searchPace) wrote(now time.Time) {
+	elapsed := now.Sub(p.lastWrite)
+	if p.quietSince.IsZero() && elapsed > 0 && float64(p.read)/elapsed.Seconds() >= searchBulkRate {
+		p.delay = min(2*p.delay, searchFlushDelayBulk)
+	} else {
+		p.delay = searchFlushDelay
+	}
+	p.read, p.lastWrite = 0, now
+}
 
 // pendingBatch is what Run has applied but not yet written to the index.
 type pendingBatch struct {
 	b     *bleve.Batch
 	since time.Time           // when its first operation was added
 	at    eventstore.Position // the last event applied to it
+	id    string              // its ID
 }
 
 // Run follows the log and indexes it until ctx ends. Call it once.
@@ -209,8 +281,16 @@ type pendingBatch struct {
 // read again events that changed nothing.
 func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 	after := s.Position()
-	p := &pendingBatch{b: s.idx.NewBatch(), at: after}
+	afterID, err := s.idx.GetInternal(searchCheckpointID)
+	if err != nil {
+		return fmt.Errorf("search index: %w", err)
+	}
+	if err := s.recall(ctx, store, after); err != nil {
+		return err
+	}
+	p := &pendingBatch{b: s.idx.NewBatch(), at: after, id: string(afterID)}
 	stored := after // the checkpoint in the index
+	pace := newSearchPace(time.Now())
 	for {
 		events, err := store.ReadAll(ctx, after, searchBatch)
 		if err != nil {
@@ -223,17 +303,19 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 			if err := s.apply(ctx, p, events); err != nil {
 				return err
 			}
-			after = events[len(events)-1].Position
+			after, afterID = events[len(events)-1].Position, []byte(events[len(events)-1].ID.String())
 		}
 		caughtUp := len(events) < searchBatch
+		pace.observe(len(events), time.Now())
 		switch {
-		case p.b.Size() >= searchFlushOps, p.b.Size() > 0 && caughtUp && (len(events) == 0 || time.Since(p.since) >= searchFlushDelay):
+		case p.b.Size() >= searchFlushOps, p.b.Size() > 0 && caughtUp && pace.due(time.Now(), p.since):
 			if err := s.flush(p); err != nil {
 				return err
 			}
+			pace.wrote(time.Now())
 			stored = p.at
 		case p.b.Size() == 0 && len(events) == 0 && stored < after:
-			p.b.SetInternal(searchCheckpoint, fmt.Appendf(nil, "%d", after))
+			s.setCheckpoint(p.b, after, string(afterID))
 			if err := s.idx.Batch(p.b); err != nil {
 				return fmt.Errorf("search index: checkpoint %d: %w", after, err)
 			}
@@ -245,6 +327,11 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 		if caughtUp {
 			select {
 			case <-ctx.Done():
+				// Stopped while caught up: leave the checkpoint at what
+				// was read, so that a restart resumes from it.
+				if err := s.stop(p, after, string(afterID), stored); err != nil {
+					s.log.Warn("search index: stopping", "err", err)
+				}
 				return ctx.Err()
 			case <-time.After(100 * time.Millisecond):
 			}
@@ -254,7 +341,7 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 
 // flush writes p's batch with its checkpoint, and moves Position to it.
 func (s *Search) flush(p *pendingBatch) error {
-	p.b.SetInternal(searchCheckpoint, fmt.Appendf(nil, "%d", p.at))
+	s.setCheckpoint(p.b, p.at, p.id)
 	if err := s.idx.Batch(p.b); err != nil {
 		return fmt.Errorf("search index: write up to %d: %w", p.at, err)
 	}
@@ -297,8 +384,11 @@ func (s *Search) apply(ctx context.Context, p *pendingBatch, events []eventstore
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ev := range events {
+		if ev.Type == dataErasedType && uint64(ev.Position) > s.began {
+			p.b.SetInternal(searchErasureKey, []byte("1")) // written with the checkpoint
+		}
 		if _, known := domain.EventSchemaVersion(ev.Type); !known || !searchTypes[ev.Type] {
-			p.at = ev.Position
+			p.at, p.id = ev.Position, ev.ID.String()
 			continue
 		}
 		if ev.Type == speakerReattributedType && p.b.Size() > 0 {
@@ -317,10 +407,14 @@ func (s *Search) apply(ctx context.Context, p *pendingBatch, events []eventstore
 		if before == 0 && p.b.Size() > 0 {
 			p.since = time.Now()
 		}
-		p.at = ev.Position
+		p.at, p.id = ev.Position, ev.ID.String()
 	}
 	return nil
 }
+
+// dataErasedType is the erasure, which an index kept on disk is rebuilt
+// for (searchdisk.go).
+var dataErasedType = domain.DataErased{}.EventType()
 
 // speakerReattributedType is the one event type whose indexing reads the
 // index.
@@ -355,11 +449,7 @@ func (s *Search) applyOne(b *bleve.Batch, ev eventstore.Event, e domain.Event) e
 		d.Kind, d.MeetingID, d.CaseID, d.NoteID, d.Title, d.Text = "note", string(meeting), mi.caseID, string(id), mi.title, text
 		return b.Index("n/"+string(meeting)+"/"+string(id), d)
 	}
-	setSpeaker := func(meeting domain.MeetingID, id domain.UtteranceID, sp *domain.Speaker) {
-		if sp != nil {
-			s.speakers[string(meeting)+"/"+string(id)] = sp.Name
-		}
-	}
+	s.remember(e)
 	switch x := e.(type) {
 	case domain.ProposalSubmitted:
 		d := base
@@ -380,15 +470,12 @@ func (s *Search) applyOne(b *bleve.Batch, ev eventstore.Event, e domain.Event) e
 		d.Kind, d.CaseID, d.RecommendationID, d.MeetingID, d.Text = "recommendation", string(x.CaseID), string(x.RecommendationID), string(x.MeetingID), x.Text
 		return b.Index("r/"+string(x.CaseID)+"/"+string(x.RecommendationID), d)
 	case domain.MeetingScheduled:
-		s.meetings[string(x.MeetingID)] = meetingInfo{title: x.Title, caseID: string(x.CaseID)}
 		d := base
 		d.Kind, d.MeetingID, d.CaseID, d.Title, d.Text = "meeting", string(x.MeetingID), string(x.CaseID), x.Title, x.Title
 		return b.Index("m/"+string(x.MeetingID), d)
 	case domain.TranscriptUtteranceRecorded:
-		setSpeaker(x.MeetingID, x.UtteranceID, x.Speaker)
 		return utter(x.MeetingID, x.UtteranceID, x.Paragraphs)
 	case domain.TranscriptUtteranceInserted:
-		setSpeaker(x.MeetingID, x.UtteranceID, x.Speaker)
 		return utter(x.MeetingID, x.UtteranceID, x.Paragraphs)
 	case domain.TranscriptUtteranceEdited:
 		return utter(x.MeetingID, x.UtteranceID, x.Paragraphs)
@@ -398,7 +485,6 @@ func (s *Search) applyOne(b *bleve.Batch, ev eventstore.Event, e domain.Event) e
 		return utter(x.MeetingID, x.UtteranceID, x.Paragraphs)
 	case domain.TranscriptSpeakerReattributed:
 		// The text is unchanged; the speaker is stored with it.
-		s.speakers[string(x.MeetingID)+"/"+string(x.UtteranceID)] = x.To.Name
 		return s.reindexSpeaker(b, base, x.MeetingID, x.UtteranceID)
 	case domain.TranscriptUtteranceDeleted:
 		b.Delete("u/" + string(x.MeetingID) + "/" + string(x.UtteranceID))
@@ -407,7 +493,6 @@ func (s *Search) applyOne(b *bleve.Batch, ev eventstore.Event, e domain.Event) e
 			return err
 		}
 		for _, p := range x.Parts {
-			setSpeaker(x.MeetingID, p.UtteranceID, p.Speaker)
 			if err := utter(x.MeetingID, p.UtteranceID, p.Paragraphs); err != nil {
 				return err
 			}
@@ -432,6 +517,30 @@ func (s *Search) applyOne(b *bleve.Batch, ev eventstore.Event, e domain.Event) e
 		b.Delete("q/" + string(x.MeetingID) + "/" + string(x.QuestionID))
 	}
 	return nil
+}
+
+// remember keeps what indexing later events needs of e: a meeting's title
+// and case, an utterance's speaker.
+func (s *Search) remember(e domain.Event) {
+	setSpeaker := func(meeting domain.MeetingID, id domain.UtteranceID, sp *domain.Speaker) {
+		if sp != nil {
+			s.speakers[string(meeting)+"/"+string(id)] = sp.Name
+		}
+	}
+	switch x := e.(type) {
+	case domain.MeetingScheduled:
+		s.meetings[string(x.MeetingID)] = meetingInfo{title: x.Title, caseID: string(x.CaseID)}
+	case domain.TranscriptUtteranceRecorded:
+		setSpeaker(x.MeetingID, x.UtteranceID, x.Speaker)
+	case domain.TranscriptUtteranceInserted:
+		setSpeaker(x.MeetingID, x.UtteranceID, x.Speaker)
+	case domain.TranscriptSpeakerReattributed:
+		s.speakers[string(x.MeetingID)+"/"+string(x.UtteranceID)] = x.To.Name
+	case domain.TranscriptUtteranceSplit:
+		for _, p := range x.Parts {
+			setSpeaker(x.MeetingID, p.UtteranceID, p.Speaker)
+		}
+	}
 }
 
 // reindexSpeaker re-indexes an utterance under its new speaker, reading its

@@ -183,7 +183,10 @@ func (s *Search) query(ctx context.Context, words []string, q SearchQuery, key s
 	}
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), q.Limit, q.Offset, false)
 	req.Fields = []string{"*"}
-	req.SortBy([]string{"-_score", "-occurredAt", "_id"})
+	// Best first; equal scores in the index's order. Sorting them by date
+	// and ID as well read both for every result, not only the page's: two
+	// thirds of a common word's search (decision 0039).
+	req.SortBy([]string{"-_score"})
 	facetKey := key
 	facetKey.offset, facetKey.limit = -1, 0
 	meetings, haveFacet := s.cache.Get(facetKey)

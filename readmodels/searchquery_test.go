@@ -34,17 +34,23 @@ func startSearch(t *testing.T, ctx context.Context, store eventstore.Store) *rm.
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(follow(t, ctx, idx, store))
+	return idx
+}
+
+// follow runs idx over store; the function it returns stops it and closes
+// idx (once).
+func follow(t *testing.T, ctx context.Context, idx *rm.Search, store eventstore.Store) func() {
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- idx.Run(rctx, store) }()
-	t.Cleanup(func() {
+	return sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("search index: %v", err)
 		}
 		idx.Close()
 	})
-	return idx
 }
 
 // append appends events to a stream and waits for the index to read them.

@@ -294,6 +294,9 @@ func story(l *ledger, mark func(name string)) {
 	l.proposal(proposalID, moiMinistry, c.tick(), func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
 		return p.Respond(domain.RespondToProposal{ProposalID: proposalID, Summary: "see case 57", Link: "https://example.org/resp"}, moiMinistry, at)
 	})
+	l.proposal(proposalID, mohwMinistry, c.tick(), func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
+		return p.AddResponse(domain.AddProposalResponse{ProposalID: proposalID, Summary: "衛福部主政部分的回應"}, mohwMinistry, at)
+	})
 	stage(domain.StageClosed, c.after(3*day))
 	mark("closed")
 

@@ -69,7 +69,11 @@ var _ projections.Preloader = Tallies{}
 func (Tallies) Name() string { return TalliesName }
 
 // Version implements projections.Projection.
-func (Tallies) Version() int { return 1 }
+//
+// Version 2 keeps every published response of a proposal
+// (ProposalTally.Responses): the competent ministry's and the further ones
+// (proposal.response_added).
+func (Tallies) Version() int { return 2 }
 
 // Apply implements projections.Projection.
 func (t Tallies) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
@@ -236,6 +240,10 @@ type ProposalTally struct {
 	// Response is the competent ministry's deadline and response, once
 	// established.
 	Response *Response `json:"response,omitempty"`
+	// Responses are every published response in the order recorded: the
+	// competent ministry's (Competent) and the further ones, other
+	// ministries' parts and later answers (proposal.response_added).
+	Responses []PublishedResponse `json:"responses,omitempty"`
 	// Cases are the collaboration cases opened from the proposal.
 	Cases []string `json:"cases,omitempty"`
 }
@@ -298,6 +306,17 @@ type Responded struct {
 	Link    string    `json:"link,omitempty"`
 	DueAt   time.Time `json:"dueAt"`
 	OnTime  bool      `json:"onTime"`
+	Stamp
+}
+
+// PublishedResponse is one ministry's published response to a proposal.
+type PublishedResponse struct {
+	Ministry string `json:"ministry"`
+	Summary  string `json:"summary"`
+	Link     string `json:"link,omitempty"`
+	// Competent marks the competent ministry's response, the one its
+	// deadline counts (Response.Responded).
+	Competent bool `json:"competent,omitempty"`
 	Stamp
 }
 
@@ -565,6 +584,7 @@ var talliesTable = func() *table {
 				x.Response = &Response{Ministry: string(e.Ministry), OriginalDueAt: e.DueAt.UTC(), DueAt: e.DueAt.UTC()}
 			}
 			x.Response.Responded = &Responded{Summary: e.Summary, Link: e.Link, DueAt: e.DueAt.UTC(), OnTime: e.OnTime, Stamp: stampOf(ev)}
+			x.Responses = append(x.Responses, PublishedResponse{Ministry: string(e.Ministry), Summary: e.Summary, Link: e.Link, Competent: true, Stamp: stampOf(ev)})
 			p = *x
 			return nil
 		})
@@ -578,6 +598,12 @@ var talliesTable = func() *table {
 		onTime := e.OnTime
 		a.OnTime = &onTime
 		return projections.Emit(ctx, tx, AnnounceResponded, ev.Stream, a)
+	})
+	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.ProposalResponseAdded) error {
+		return updateProposal(ctx, tx, e.ProposalID, func(x *ProposalTally) error {
+			x.Responses = append(x.Responses, PublishedResponse{Ministry: string(e.Ministry), Summary: e.Summary, Link: e.Link, Stamp: stampOf(ev)})
+			return nil
+		})
 	})
 	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.ProposalResponseDeadlineMissed) error {
 		var p ProposalTally

@@ -122,7 +122,7 @@ type Refs struct {
 const (
 	StepProposal         = "proposal"          // submitted, published
 	StepSignatures       = "signatures"        // milestone, established, invalidated, expired
-	StepProposalResponse = "proposal_response" // deadline extended, responded, missed
+	StepProposalResponse = "proposal_response" // deadline extended, responded, further responses, missed
 	StepVote             = "vote"              // monthly meeting: opened, candidates, ballots, tally
 	StepCaseOpened       = "case_opened"
 	StepOrganisers       = "organisers" // lead and co-organisers
@@ -175,6 +175,7 @@ var stepOf = map[string]string{
 	"proposal.expired":                    StepSignatures,
 	"proposal.response_deadline_extended": StepProposalResponse,
 	"proposal.responded":                  StepProposalResponse,
+	"proposal.response_added":             StepProposalResponse,
 	"proposal.response_deadline_missed":   StepProposalResponse,
 	"monthly.opened":                      StepVote,
 	"monthly.candidate_added":             StepVote,

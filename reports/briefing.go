@@ -45,12 +45,17 @@ type Headline struct {
 }
 
 // CaseLine is one case under way in the period (opened before its end and
-// not closed before its start), as it stood at the period's end.
+// not closed before its start, nor its archive record ended before its
+// start), as it stood at the period's end.
 type CaseLine struct {
 	ID    string `json:"id"`
 	Title string `json:"title"`
-	// Stage is the case's stage at the period's end.
+	// Stage is the case's stage at the period's end (for a historical case,
+	// its last known stage).
 	Stage string `json:"stage"`
+	// Historical: the archive's record of the imported case ended within
+	// the period; its outcome is not in the archive (decision 0028).
+	Historical bool `json:"historical,omitempty"`
 	// Lead is the lead ministry's code at the period's end ("" none yet),
 	// LeadZH and LeadEN its names.
 	Lead            string           `json:"lead,omitempty"`
@@ -312,11 +317,14 @@ func (c *computer) briefing(rep, prev Report) *Briefing {
 	}
 	for _, cs := range c.caseList {
 		bc := c.brief.cases[cs.id]
-		if bc == nil || !c.caseInScope(cs.id) || !cs.openedAt.Before(c.p.To) || (!bc.closedAt.IsZero() && bc.closedAt.Before(c.p.From)) {
+		if bc == nil || !c.caseInScope(cs.id) || !cs.openedAt.Before(c.p.To) || (!bc.closedAt.IsZero() && bc.closedAt.Before(c.p.From)) || cs.historicalBy(c.p.From) {
 			continue
 		}
-		line := CaseLine{ID: cs.id, Title: bc.title}
+		line := CaseLine{ID: cs.id, Title: bc.title, Historical: cs.historicalBy(c.p.To)}
 		refs := []eref{cs.opened}
+		if line.Historical {
+			refs = append(refs, cs.endedRef)
+		}
 		st := cs.stints[0]
 		for _, s := range cs.stints {
 			if s.from.Before(c.p.To) {

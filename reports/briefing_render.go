@@ -29,6 +29,7 @@ var briefingLabels = map[string][2]string{
 	"cases.none":    {"期間內沒有進行中的案件。", "No case was under way in the period."},
 	"case":          {"案件", "Case"},
 	"stage":         {"階段", "Stage"},
+	"historical":    {"歷史案件：最後已知階段，結果不在檔案庫中", "historical: last known stage, the outcome is not in the archive"},
 	"lead":          {"主辦部會", "Lead ministry"},
 	"recs":          {"建議與各部會回應", "Recommendations and each ministry's verdict"},
 	"directive":     {"院長裁示", "Premier's directive"},
@@ -172,6 +173,9 @@ func briefingHTML(rep Report, lang Lang, links Links) *htmlBriefing {
 	for _, c := range b.Cases {
 		stage := domain.CaseStage(c.Stage).Name()
 		hc := htmlCase{ID: c.ID, Title: c.Title, TitleLang: textLang(lang, c.Title), Stage: name(stage.ZH, stage.EN), Lead: name(c.LeadZH, c.LeadEN)}
+		if c.Historical {
+			hc.Stage += " (" + bl(lang, "historical")[0] + ")"
+		}
 		for _, r := range c.Recommendations {
 			hr := htmlRec{Text: r.Text, TextLang: textLang(lang, r.Text)}
 			for _, v := range r.Verdicts {
@@ -271,7 +275,11 @@ func writeBriefingMarkdown(b *strings.Builder, rep Report, lang Lang) {
 			n, _ := domain.NameOf(domain.NamesDirective, c.Directive.Kind)
 			dir = name(n.ZH, n.EN) + ": " + c.Directive.Text
 		}
-		fmt.Fprintf(b, "| %s %s | %s | %s | %s | %s | %s |\n", c.ID, mdEscape(c.Title), name(st.ZH, st.EN), orDash(name(c.LeadZH, c.LeadEN)), orDash(mdEscape(strings.Join(recs, "<br>"))), mdEscape(dir), positions(c.Events))
+		stage := name(st.ZH, st.EN)
+		if c.Historical {
+			stage += " (" + bl(lang, "historical")[0] + ")"
+		}
+		fmt.Fprintf(b, "| %s %s | %s | %s | %s | %s | %s |\n", c.ID, mdEscape(c.Title), stage, orDash(name(c.LeadZH, c.LeadEN)), orDash(mdEscape(strings.Join(recs, "<br>"))), mdEscape(dir), positions(c.Events))
 	}
 	fmt.Fprintf(b, "\n## %s\n\n%s\n\n", h("overdue"), hf("overdue.cap", br.AsOf))
 	if len(br.Overdue) == 0 {

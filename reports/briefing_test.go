@@ -1,11 +1,16 @@
 package reports_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pdis/collab-ledger/eventstore"
 
 	"github.com/pdis/collab-ledger/reports"
 	"github.com/pdis/collab-ledger/reports/reportstest"
@@ -145,4 +150,126 @@ func TestBriefingKnownAnswers(t *testing.T) {
 			t.Errorf("moi: published %v vs %v, want 2 (p2, p6) vs 1 (p1)", h.Value, h.Previous)
 		}
 	}
+}
+
+// TestBriefingCSVKnownAnswers: the CSV report (a zip of tables) carries the
+// briefing of the recorded half-year with the answers worked out by hand
+// in TestBriefingKnownAnswers — the headlines against the previous
+// period, a row per ministry's verdict on each recommendation, who is late
+// — each file opening with a UTF-8 byte order mark and a header row, and
+// every position a row names is the event of the ID beside it in the log.
+func TestBriefingCSVKnownAnswers(t *testing.T) {
+	store, rep := storyReport(t)
+	ctx := context.Background()
+	var buf bytes.Buffer
+	if err := reports.Write(&buf, rep, "csv", reports.Chinese); err != nil {
+		t.Fatal(err)
+	}
+	files := reportstest.Unzip(t, buf.Bytes())
+	tables := map[string][]map[string]string{}
+	for _, f := range files {
+		raw := f.Data
+		if !bytes.HasPrefix(raw, []byte("\ufeff")) {
+			t.Errorf("%s: no byte order mark", f.Name)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff")))).ReadAll()
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		for _, r := range rows[1:] {
+			m := map[string]string{}
+			for i, h := range rows[0] {
+				m[h] = r[i]
+			}
+			tables[f.Name] = append(tables[f.Name], m)
+		}
+	}
+	if len(files) != len(reports.CSVTables) {
+		t.Fatalf("%d files, want %v", len(files), reports.CSVTables)
+	}
+
+	heads := map[string]string{}
+	for _, h := range tables["2-headlines.csv"] {
+		heads[h["key"]] = h["value"] + " " + h["previous"] + " " + h["change"]
+	}
+	for key, want := range map[string]string{"proposals.published": "5 1 4", "proposals.established": "4 0 4", "deadlines.missed": "2 0 2",
+		"responses": "4 0 4", "outcomes.directives": "1 0 1", "cases_by_source": "3 0 3"} {
+		if heads[key] != want {
+			t.Errorf("headline %s: %q, want %q", key, heads[key], want)
+		}
+	}
+	var cases []string
+	for _, c := range tables["3-cases.csv"] {
+		cases = append(cases, strings.Join([]string{c["case_id"], c["stage"], c["lead_zh"], c["recommendation_id"], c["ministry"], c["verdict"], c["verdict_zh"], c["directive"]}, " "))
+		if c["proof"] != "/api/v1/trails/case-"+c["case_id"] {
+			t.Errorf("case %s: proof %q", c["case_id"], c["proof"])
+		}
+	}
+	wantCases := []string{
+		"c-1 closed 內政部 r1 moi adopted 採納 within_authority",
+		"c-1 closed 內政部 r1 mohw partly_adopted 部分採納 within_authority",
+		"c-1 closed 內政部 r2 moi not_adopted 不採納 within_authority",
+		"c-1 closed 內政部 r2 mot deferred 暫緩 within_authority",
+		"c-2 division_of_labour 衛生福利部     ",
+		"c-3 topic_set 交通部     ",
+	}
+	if strings.Join(cases, "\n") != strings.Join(wantCases, "\n") {
+		t.Errorf("cases:\n%s\nwant:\n%s", strings.Join(cases, "\n"), strings.Join(wantCases, "\n"))
+	}
+	var late []string
+	for _, o := range tables["4-overdue.csv"] {
+		late = append(late, strings.Join([]string{o["ministry"], o["ministry_zh"], o["title"], o["due"], o["answered"], o["days_late"]}, " "))
+	}
+	wantLate := []string{"moi 內政部 提案 p2 2026-03-24  98", "mot 交通部 提案 p5 2026-06-10  20", "mohw 衛生福利部 提案 p4 2026-05-15 2026-05-20 5"}
+	if strings.Join(late, "\n") != strings.Join(wantLate, "\n") {
+		t.Errorf("overdue:\n%s\nwant:\n%s", strings.Join(late, "\n"), strings.Join(wantLate, "\n"))
+	}
+
+	// Every position named is the event of the ID beside it.
+	checked := 0
+	for name, pairs := range map[string][][2]string{
+		"2-headlines.csv": {{"positions", "event_ids"}, {"previous_positions", "previous_event_ids"}},
+		"3-cases.csv":     {{"case_positions", "case_event_ids"}},
+		"4-overdue.csv":   {{"positions", "event_ids"}},
+		"5-figures.csv":   {{"positions", "event_ids"}},
+	} {
+		for _, row := range tables[name] {
+			for _, pair := range pairs {
+				ps, ids := strings.Fields(row[pair[0]]), strings.Fields(row[pair[1]])
+				if len(ps) != len(ids) {
+					t.Fatalf("%s: %d positions, %d IDs", name, len(ps), len(ids))
+				}
+				for i, s := range ps {
+					pos, err := strconv.ParseUint(s, 10, 64)
+					if err != nil {
+						t.Fatalf("%s: position %q", name, s)
+					}
+					evs, err := store.ReadAll(ctx, eventstore.Position(pos-1), 1)
+					if err != nil || len(evs) != 1 || evs[0].ID.String() != ids[i] {
+						t.Fatalf("%s: position %d is not event %s (%v)", name, pos, ids[i], err)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	if checked < 50 {
+		t.Errorf("only %d events checked", checked)
+	}
+}
+
+// storyReport records the story (recordStory) and computes its report of
+// the recorded half-year, for every ministry.
+func storyReport(t *testing.T) (eventstore.Store, reports.Report) {
+	t.Helper()
+	store := recordStory(t, reportstest.Options{})
+	p, err := reports.DatePeriod(reportstest.From, reportstest.To)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := reports.Compute(context.Background(), store, p, reports.Filter{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, rep
 }

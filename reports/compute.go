@@ -829,7 +829,11 @@ func (c *computer) caseSections() []Section {
 		zh, en := ministryName(c.names, m)
 		top.Figures = append(top.Figures, c.fig("ministries."+m, zh, en, float64(len(byLead[m])/2), "", "cases.by_lead", c.params("lead", m), byLead[m]))
 	}
-	return []Section{src, stages, days, means, top}
+	out := []Section{src, stages, days, means, top}
+	if imp, ok := c.importedSection(); ok {
+		out = append(out, imp)
+	}
+	return out
 }
 
 func closedAt(cs *caseState) time.Time {

@@ -1,6 +1,11 @@
 package reports
 
-import "time"
+import (
+	"slices"
+	"time"
+
+	"github.com/pdis/collab-ledger/domain"
+)
 
 // Historical cases (decision 0028): an imported case whose archive record
 // ends (case.record_ended) is historical from then on. Its outcome is not
@@ -34,4 +39,32 @@ func minTime(a, b time.Time) time.Time {
 func (c *computer) historicalFigure(refs []eref) Figure {
 	return c.fig("cases.historical", "歷史案件（檔案庫紀錄已結束，結果不在檔案庫中）", "Historical cases (the archive's record ended; the outcome is not in the archive)",
 		float64(len(refs)), "", "cases.historical", c.params(), refs)
+}
+
+// importedSection says what of the period is imported from an archive and
+// what the archive does not say (#16): the imported cases with a record in
+// the period, those whose record ended by its end (their outcome unknown),
+// and the monthly meetings held whose ballots are not in the archive. It is
+// left out when nothing of the period is imported.
+func (c *computer) importedSection() (Section, bool) {
+	var active, ended []eref
+	for _, cs := range c.caseList {
+		if cs.source != string(domain.SourceImported) || !cs.openedAt.Before(c.p.To) || !c.caseInScope(cs.id) || cs.historicalBy(c.p.From) {
+			continue
+		}
+		active = append(active, cs.opened)
+		if cs.historicalBy(c.p.To) {
+			ended = append(ended, cs.endedRef)
+		}
+	}
+	if len(active) == 0 && len(c.monthlyHeld) == 0 {
+		return Section{}, false
+	}
+	s := Section{Key: "imported", ZH: "匯入的檔案紀錄：已知與未知", EN: "Imported from the archive: what is known and what is not"}
+	s.Figures = append(s.Figures,
+		c.fig("imported.cases", "有紀錄在本期間的匯入案件", "Imported cases with a record in the period", float64(len(active)), "", "cases.imported", c.params("source", string(domain.SourceImported)), active),
+		c.fig("imported.outcome_unknown", "其中紀錄於本期間結束、結果不在檔案庫中", "Of these, record ended in the period: the outcome is not in the archive", float64(len(ended)), "", "cases.historical", c.params("ended", "in the period"), ended),
+		c.fig("imported.monthly_held", "匯入的 PO 月會（已舉行，選票不在檔案庫中）", "Imported PO monthly meetings (held; the ballots are not in the archive)", float64(len(c.monthlyHeld)), "", "monthly.held", c.params("type", "monthly.held"), slices.Clone(c.monthlyHeld)),
+	)
+	return s, true
 }

@@ -39,7 +39,8 @@ func ParseLang(s string) (Lang, error) {
 // Formats names the formats Write accepts.
 var Formats = []string{"html", "md", "csv", "json"}
 
-// Write renders rep in format ("html", "md", "csv", "json").
+// Write renders rep in format ("html", "md", "csv", "json"); "csv" is a
+// zip of one CSV file per table (WriteCSVZip).
 func Write(w io.Writer, rep Report, format string, lang Lang) error {
 	switch format {
 	case "html":
@@ -47,7 +48,7 @@ func Write(w io.Writer, rep Report, format string, lang Lang) error {
 	case "md", "markdown":
 		return WriteMarkdown(w, rep, lang)
 	case "csv":
-		return WriteCSV(w, rep)
+		return WriteCSVZip(w, rep)
 	case "json":
 		return WriteJSON(w, rep)
 	}

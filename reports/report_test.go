@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pdis/collab-ledger/reports/reportstest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -195,7 +197,7 @@ func TestGolden(t *testing.T) {
 		lang         Lang
 	}{
 		{"report.json", "json", Chinese},
-		{"report.csv", "csv", Chinese},
+		{"report-csv", "csv", Chinese},
 		{"report.zh.md", "md", Chinese},
 		{"report.en.md", "md", English},
 		{"report.zh.html", "html", Chinese},
@@ -210,6 +212,10 @@ func TestGolden(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if c.format == "csv" {
+				goldenZip(t, buf.Bytes(), filepath.Join("testdata", c.file))
+				return
 			}
 			path := filepath.Join("testdata", c.file)
 			if *update {
@@ -300,5 +306,36 @@ func TestHTMLListsAHundredEvents(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("the page lacks %s", want)
 		}
+	}
+}
+
+// goldenZip compares the CSV report's zip, file by file, with the golden
+// files in dir (one per CSVTables, in that order and no other).
+func goldenZip(t *testing.T, raw []byte, dir string) {
+	t.Helper()
+	var names []string
+	for _, f := range reportstest.Unzip(t, raw) {
+		names = append(names, f.Name)
+		got := f.Data
+		path := filepath.Join(dir, f.Name)
+		if *update {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		golden, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test ./reports -update)", err)
+		}
+		if !bytes.Equal(got, golden) {
+			t.Errorf("%s differs from the golden file; rerun with -update if intended", path)
+		}
+	}
+	if strings.Join(names, " ") != strings.Join(CSVTables, " ") {
+		t.Errorf("the zip holds %v, want %v", names, CSVTables)
 	}
 }

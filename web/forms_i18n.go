@@ -138,7 +138,7 @@ var formLabels = map[string]map[string]string{
 
 		"cmd.proposal.submit": "提出提案", "cmd.proposal.publish": "公開提案", "cmd.proposal.sign": "附議提案",
 		"cmd.proposal.invalidate_signature": "註銷附議", "cmd.proposal.expire": "提案逾期", "cmd.proposal.extend_response_deadline": "宣布延長回應期限",
-		"cmd.proposal.respond": "回應提案", "cmd.proposal.mark_response_overdue": "記錄回應逾期",
+		"cmd.proposal.respond": "回應提案", "cmd.proposal.add_response": "加入部會的其他回應", "cmd.proposal.mark_response_overdue": "記錄回應逾期",
 		"cmd.registry.register_ministry": "登錄部會", "cmd.registry.register_po": "登錄 PO", "cmd.registry.renew_po": "續任 PO",
 		"cmd.ledger.erase": "依法刪除個人資料", "field.person": "當事人（化名或帳號代號）", "field.eventId": "事件代號", "field.legalBasis": "法律依據",
 		"cmd.registry.retire_po": "PO 卸任", "cmd.registry.change_po_role": "變更 PO 職務",
@@ -292,7 +292,7 @@ var formLabels = map[string]map[string]string{
 
 		"cmd.proposal.submit": "Submit a proposal", "cmd.proposal.publish": "Publish a proposal", "cmd.proposal.sign": "Sign a proposal",
 		"cmd.proposal.invalidate_signature": "Invalidate a signature", "cmd.proposal.expire": "Expire a proposal", "cmd.proposal.extend_response_deadline": "Announce a deadline extension",
-		"cmd.proposal.respond": "Respond to a proposal", "cmd.proposal.mark_response_overdue": "Record a missed response deadline",
+		"cmd.proposal.respond": "Respond to a proposal", "cmd.proposal.add_response": "Add a ministry's further response", "cmd.proposal.mark_response_overdue": "Record a missed response deadline",
 		"cmd.registry.register_ministry": "Register a ministry", "cmd.registry.register_po": "Register a PO", "cmd.registry.renew_po": "Renew a PO",
 		"cmd.ledger.erase": "Erase personal data (lawful erasure)", "field.person": "Person (pseudonym or actor ID)", "field.eventId": "Event ID", "field.legalBasis": "Legal basis",
 		"cmd.registry.retire_po": "Retire a PO", "cmd.registry.change_po_role": "Change a PO's role",

@@ -147,6 +147,8 @@ type Page struct {
 	// which (asof.go). AsOfForm is set on pages that can show one.
 	AsOf     *AsOfBanner
 	AsOfForm *AsOfForm
+	// decorated says decorate has run (a kept list page looks first).
+	decorated bool
 }
 
 // T returns the label key in the page's language.
@@ -260,16 +262,26 @@ func newPage(w http.ResponseWriter, r *http.Request, title string) *Page {
 // render executes a page template into a buffer first, so that a template
 // error never sends half a page.
 func (s *server) render(w http.ResponseWriter, r *http.Request, name string, p *Page) {
+	s.renderKeep(w, r, name, p, nil)
+}
+
+// renderKeep is render, handing the page's bytes to keep (if not nil)
+// before sending them; keep must not hold on to them.
+func (s *server) renderKeep(w http.ResponseWriter, r *http.Request, name string, p *Page, keep func([]byte)) {
 	tmpls, err := loadPages()
 	if err != nil {
 		writeError(w, r, s.cfg.Logger, fmt.Errorf("pages: %w", err))
 		return
 	}
-	s.renderWith(w, r, tmpls[name], name, p)
+	s.renderWithKeep(w, r, tmpls[name], name, p, keep)
 }
 
 // renderWith executes tmpl (a page within layout.html) for p.
 func (s *server) renderWith(w http.ResponseWriter, r *http.Request, tmpl *template.Template, name string, p *Page) {
+	s.renderWithKeep(w, r, tmpl, name, p, nil)
+}
+
+func (s *server) renderWithKeep(w http.ResponseWriter, r *http.Request, tmpl *template.Template, name string, p *Page, keep func([]byte)) {
 	s.decorate(r, p)
 	if p.Names == nil {
 		if d, err := s.directory(r.Context()); err == nil {
@@ -282,6 +294,14 @@ func (s *server) renderWith(w http.ResponseWriter, r *http.Request, tmpl *templa
 		writeError(w, r, s.cfg.Logger, fmt.Errorf("render page %s: %w", name, err))
 		return
 	}
+	if keep != nil {
+		keep(buf.Bytes())
+	}
+	writePage(w, p, buf.Bytes())
+}
+
+// writePage sends a rendered page with its headers.
+func writePage(w http.ResponseWriter, p *Page, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", p.Lang)
@@ -294,7 +314,7 @@ func (s *server) renderWith(w http.ResponseWriter, r *http.Request, tmpl *templa
 		h.Set("Cache-Control", "no-cache")
 	}
 	w.WriteHeader(p.Status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }
 
 // ErrorData is the data of an error page: the heading and message in the

@@ -102,8 +102,8 @@ func TestSignaturesByCountyRealProposal(t *testing.T) {
 		return regexp.MustCompile(`<[^>]+>`).ReplaceAllString(m[1], "")
 	}
 	for _, c := range []struct{ lang, taipei, other, unreadable, caption, credit string }{
-		{"", "臺北市9326.4%", "其他（平臺所列，如海外）61.7%", "無法辨識（平臺匯出的文字毀損）10.3%", "各縣市有效連署數（共 352 份）", "地圖形狀：npm 套件 @svg-maps/taiwan"},
-		{"?lang=en", "Taipei City9326.4%", "Other (as the platform gave it, e.g. abroad)61.7%", "Unreadable (garbled in the platform's export)10.3%", "Valid signatures by county (352 in all)", "Map shapes: the npm package @svg-maps/taiwan"},
+		{"", "臺北市9326.4%", "其他（平臺所列，如海外）61.7%", "無法辨識（平臺匯出的文字毀損）10.3%", "各縣市有效連署數（共 352 份）", "地圖形狀：內政部國土測繪中心"},
+		{"?lang=en", "Taipei City9326.4%", "Other (as the platform gave it, e.g. abroad)61.7%", "Unreadable (garbled in the platform's export)10.3%", "Valid signatures by county (352 in all)", "Map shapes: the Ministry of the Interior"},
 	} {
 		status, body, _ := pe.get("/proposals/" + countiesProposal + c.lang)
 		if status != 200 {

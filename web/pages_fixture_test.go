@@ -98,12 +98,16 @@ func (pe *pagesEnv) do(at string, actor domain.Actor, cmd domain.Command) {
 	}
 }
 
-// caughtUp waits for the read models to reflect the log.
+// caughtUp waits for the read models to reflect the log, and the lists'
+// directory the read models.
 func (pe *pagesEnv) caughtUp() {
 	pe.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := pe.runner.WaitCaughtUp(ctx); err != nil {
+		pe.t.Fatal(err)
+	}
+	if err := web.DirectoryFresh(ctx, pe.srv.Config.Handler); err != nil {
 		pe.t.Fatal(err)
 	}
 }
@@ -173,6 +177,8 @@ func (pe *pagesEnv) story() {
 		{"2019-05-21 10:00", pgSec, domain.RecordDirective{CaseID: "57", Kind: domain.DirectiveWithinAuthority, Text: "請各部會本諸職權辦理"}},
 		{"2019-06-20 10:00", pgMoi, domain.RecordResponse{CaseID: "57", RecommendationID: "r1", Verdict: domain.VerdictPartly, Reasons: "部分採納", FollowUp: "試辦"}},
 		{"2019-06-30 10:00", staffActor, domain.ChangeStage{CaseID: "57", To: domain.StageClosed, Reason: "全部回應"}},
+		// Another ministry answers its part of p-1 (a further response).
+		{"2019-07-01 10:00", domain.Actor{ID: "mohw-official", Role: domain.RoleMinistry, Ministry: "mohw"}, domain.AddProposalResponse{ProposalID: "p-1", Summary: "衛福部補充說明健保資料的部分"}},
 	}
 	for _, s := range steps {
 		pe.do(s.at, s.actor, s.cmd)

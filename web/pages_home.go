@@ -145,18 +145,27 @@ func (s *server) pageHome(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	now := time.Now()
+	v := s.listsAt(d, time.Now())
+	k, kept := s.keptListPage(w, r, p, v)
+	if kept {
+		return
+	}
+	p.Data = v.home
+	s.renderList(w, r, "home", p, k)
+}
+
+// homeData is the home page of d at now, from its proposals' rows at now.
+func homeData(d *directory, rows []ProposalRow, now time.Time) HomeData {
 	h := HomeData{Now: now, Proposals: len(d.proposals), Cases: len(d.cases), Meetings: len(d.meetings), Votes: len(d.monthly), Ministries: len(d.names.All())}
 	overdue := map[string][]ProposalRow{}
-	for _, pt := range d.proposals {
-		row := proposalRow(pt, now)
+	for _, row := range rows {
 		switch row.State {
 		case stateCollecting:
 			h.Collecting = append(h.Collecting, row)
 		case stateAwaiting:
 			h.Awaiting = append(h.Awaiting, row)
 		case stateOverdue:
-			overdue[pt.CompetentMinistry] = append(overdue[pt.CompetentMinistry], row)
+			overdue[row.CompetentMinistry] = append(overdue[row.CompetentMinistry], row)
 		}
 	}
 	slices.SortFunc(h.Collecting, func(a, b ProposalRow) int {
@@ -168,7 +177,9 @@ func (s *server) pageHome(w http.ResponseWriter, r *http.Request) {
 	h.CollectingTotal, h.AwaitingTotal = len(h.Collecting), len(h.Awaiting)
 	h.Collecting, h.Awaiting = h.Collecting[:min(len(h.Collecting), homeListSize)], h.Awaiting[:min(len(h.Awaiting), homeListSize)]
 	for m, items := range overdue {
-		slices.SortFunc(items, func(a, b ProposalRow) int { return cmp.Compare(b.DaysLate, a.DaysLate) })
+		slices.SortFunc(items, func(a, b ProposalRow) int {
+			return cmp.Or(cmp.Compare(b.DaysLate, a.DaysLate), cmp.Compare(a.ProposalID, b.ProposalID))
+		})
 		h.Overdue = append(h.Overdue, MinistryOverdue{Ministry: m, Items: items})
 	}
 	slices.SortFunc(h.Overdue, func(a, b MinistryOverdue) int {
@@ -187,8 +198,7 @@ func (s *server) pageHome(w http.ResponseWriter, r *http.Request) {
 	if v := latestVote(d.monthly); v != nil {
 		h.Vote = v
 	}
-	p.Data = h
-	s.render(w, r, "home", p)
+	return h
 }
 
 // latestVote is the PO monthly vote held last.

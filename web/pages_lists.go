@@ -1,7 +1,6 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"net/http"
 	"slices"
@@ -114,32 +113,30 @@ func (s *server) pageProposals(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	now := time.Now()
+	v := s.listsAt(d, time.Now())
+	k, kept := s.keptListPage(w, r, p, v)
+	if kept {
+		return
+	}
 	ms := ministrySet(d, &f)
-	var rows []ProposalRow
-	for _, pt := range d.proposals {
-		row := proposalRow(pt, now)
+	var match []int
+	for _, i := range d.proposalOrder[f.Sort] {
+		pt, row := &d.proposals[i], &v.rows[i]
 		if f.State != "" && row.State != f.State || ms != nil && !ms[pt.CompetentMinistry] ||
-			year != 0 && proposalYear(pt) != year || f.Q != "" && !containsFold(pt.Title, f.Q) && !containsFold(pt.ProposalID, f.Q) {
+			year != 0 && proposalYear(*pt) != year || f.Q != "" && !containsFold(pt.Title, f.Q) && !containsFold(pt.ProposalID, f.Q) {
 			continue
 		}
-		rows = append(rows, row)
+		match = append(match, i)
 	}
-	slices.SortStableFunc(rows, func(a, b ProposalRow) int {
-		switch f.Sort {
-		case "signatures":
-			return cmp.Or(cmp.Compare(b.Valid, a.Valid), cmp.Compare(a.ProposalID, b.ProposalID))
-		case "due":
-			return cmp.Or(cmpZeroLast(a.DueAt, b.DueAt), cmp.Compare(a.ProposalID, b.ProposalID))
-		case "title":
-			return cmp.Or(strings.Compare(a.Title, b.Title), cmp.Compare(a.ProposalID, b.ProposalID))
-		}
-		return cmp.Or(proposalTime(b.ProposalTally).Compare(proposalTime(a.ProposalTally)), cmp.Compare(a.ProposalID, b.ProposalID))
-	})
 	data := ProposalsData{Filters: f, States: proposalStates, Sorts: proposalSorts}
-	data.Rows, data.Paging = paginate(r, rows, page)
+	var shown []int
+	shown, data.Paging = paginate(r, match, page)
+	data.Rows = make([]ProposalRow, len(shown))
+	for j, i := range shown {
+		data.Rows[j] = v.rows[i]
+	}
 	p.Data = data
-	s.render(w, r, "proposals", p)
+	s.renderList(w, r, "proposals", p, k)
 }
 
 // proposalTime is when a proposal was published, or submitted.
@@ -206,37 +203,34 @@ func (s *server) pageMeetings(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	k, kept := s.keptListPage(w, r, p, s.listsAt(d, time.Now()))
+	if kept {
+		return
+	}
 	ms := ministrySet(d, &f)
 	// A meeting belongs to its organiser and to its case's organisers.
-	caseOrgs := map[string][]string{}
-	for _, c := range d.cases {
-		caseOrgs[c.CaseID] = append([]string{c.Lead}, c.CoOrganisers...)
+	of := func(m *readmodels.MeetingRecord) bool {
+		return ms[m.Organiser] || slices.ContainsFunc(d.caseOrgs[m.CaseID], func(c string) bool { return ms[c] })
 	}
-	of := func(m readmodels.MeetingRecord) bool {
-		return ms[m.Organiser] || slices.ContainsFunc(caseOrgs[m.CaseID], func(c string) bool { return ms[c] })
-	}
-	var rows []readmodels.MeetingRecord
-	for _, m := range d.meetings {
+	var match []int
+	for _, i := range d.meetingOrder[f.Sort] {
+		m := &d.meetings[i]
 		if f.Kind != "" && string(m.Kind) != f.Kind || ms != nil && !of(m) ||
 			year != 0 && (m.StartsAt.IsZero() || m.StartsAt.In(taipei()).Year() != year) ||
 			f.Q != "" && !containsFold(m.Title, f.Q) && !containsFold(m.MeetingID, f.Q) {
 			continue
 		}
-		rows = append(rows, m)
+		match = append(match, i)
 	}
-	slices.SortStableFunc(rows, func(a, b readmodels.MeetingRecord) int {
-		switch f.Sort {
-		case "oldest":
-			return cmp.Or(a.StartsAt.Compare(b.StartsAt), cmp.Compare(a.MeetingID, b.MeetingID))
-		case "title":
-			return cmp.Or(strings.Compare(a.Title, b.Title), cmp.Compare(a.MeetingID, b.MeetingID))
-		}
-		return cmp.Or(b.StartsAt.Compare(a.StartsAt), cmp.Compare(a.MeetingID, b.MeetingID))
-	})
 	data := MeetingsData{Filters: f, Kinds: meetingKinds, Sorts: meetingSorts}
-	data.Rows, data.Paging = paginate(r, rows, page)
+	var shown []int
+	shown, data.Paging = paginate(r, match, page)
+	data.Rows = make([]readmodels.MeetingRecord, len(shown))
+	for j, i := range shown {
+		data.Rows[j] = d.meetings[i]
+	}
 	p.Data = data
-	s.render(w, r, "meetings", p)
+	s.renderList(w, r, "meetings", p, k)
 }
 
 // ---- monthly votes ----
@@ -262,27 +256,12 @@ func (s *server) pageMonthlies(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rows := make([]MonthlyRow, 0, len(d.monthly))
-	for _, m := range d.monthly {
-		row := MonthlyRow{MonthlyTally: m}
-		for _, c := range m.Candidates {
-			if c.Selected {
-				row.Selected = append(row.Selected, c.Title)
-			}
-		}
-		rows = append(rows, row)
+	k, kept := s.keptListPage(w, r, p, s.listsAt(d, time.Now()))
+	if kept {
+		return
 	}
-	slices.SortFunc(rows, func(a, b MonthlyRow) int {
-		if a.HeldOn == b.HeldOn {
-			return cmp.Compare(b.MeetingID, a.MeetingID)
-		}
-		if a.HeldOn.After(b.HeldOn) {
-			return -1
-		}
-		return 1
-	})
-	p.Data = MonthliesData{Rows: rows}
-	s.render(w, r, "monthlies", p)
+	p.Data = MonthliesData{Rows: d.monthlyRows}
+	s.renderList(w, r, "monthlies", p, k)
 }
 
 // ---- ministries ----
@@ -310,8 +289,9 @@ type MinistriesData struct {
 	YearText string
 }
 
-// ministryFigures counts every ministry's figures at now.
-func ministryFigures(d *directory, now time.Time) map[string]*MinistryFigures {
+// ministryFigures counts every ministry's figures at now, from d's
+// proposals' rows at now.
+func ministryFigures(d *directory, rows []ProposalRow, now time.Time) map[string]*MinistryFigures {
 	out := map[string]*MinistryFigures{}
 	get := func(code string) *MinistryFigures {
 		f := out[code]
@@ -335,13 +315,14 @@ func ministryFigures(d *directory, now time.Time) map[string]*MinistryFigures {
 			get(m).CasesCo++
 		}
 	}
-	for _, pt := range d.proposals {
-		if pt.CompetentMinistry == "" {
+	for i := range rows {
+		row := &rows[i]
+		if row.CompetentMinistry == "" {
 			continue
 		}
-		f := get(pt.CompetentMinistry)
+		f := get(row.CompetentMinistry)
 		f.Proposals++
-		switch proposalRow(pt, now).State {
+		switch row.State {
 		case stateOnTime:
 			f.OnTime++
 		case stateLate:
@@ -374,21 +355,19 @@ func (s *server) pageMinistries(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	figs := ministryFigures(d, time.Now())
-	data := MinistriesData{Year: year, YearText: r.URL.Query().Get("year")}
-	for _, f := range figs {
-		data.Rows = append(data.Rows, *f)
+	v := s.listsAt(d, time.Now())
+	k, kept := s.keptListPage(w, r, p, v)
+	if kept {
+		return
 	}
-	slices.SortFunc(data.Rows, func(a, b MinistryFigures) int {
-		return cmp.Or(cmp.Compare(b.CasesLed+b.CasesCo+b.Proposals, a.CasesLed+a.CasesCo+a.Proposals), cmp.Compare(a.Code, b.Code))
-	})
+	data := MinistriesData{Year: year, YearText: r.URL.Query().Get("year"), Rows: v.ministryRows}
 	for _, po := range d.pos {
 		if year == 0 || slices.Contains(po.Years, year) {
 			data.Registry = append(data.Registry, po)
 		}
 	}
 	p.Data = data
-	s.render(w, r, "ministries", p)
+	s.renderList(w, r, "ministries", p, k)
 }
 
 // MinistryData is a ministry's page.
@@ -432,21 +411,22 @@ func (s *server) pageMinistry(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, notFound(code))
 		return
 	}
-	now := time.Now()
-	data := MinistryData{Code: code, Name: name, Figures: *ministryFigures(d, now)[code]}
+	v := s.listsAt(d, time.Now())
+	k, kept := s.keptListPage(w, r, p, v)
+	if kept {
+		return
+	}
+	data := MinistryData{Code: code, Name: name, Figures: *v.figures[code]}
 	for _, c := range d.cases {
 		if c.Lead == code || slices.Contains(c.CoOrganisers, code) {
 			data.Cases = append(data.Cases, c)
 		}
 	}
-	for _, pt := range d.proposals {
-		if pt.CompetentMinistry == code {
-			data.Proposals = append(data.Proposals, proposalRow(pt, now))
+	for _, i := range d.proposalOrder["recent"] {
+		if d.proposals[i].CompetentMinistry == code {
+			data.Proposals = append(data.Proposals, v.rows[i])
 		}
 	}
-	slices.SortFunc(data.Proposals, func(a, b ProposalRow) int {
-		return cmp.Or(proposalTime(b.ProposalTally).Compare(proposalTime(a.ProposalTally)), cmp.Compare(a.ProposalID, b.ProposalID))
-	})
 	board := s.cfg.Queries.Reader(readmodels.CaseBoardName)
 	for _, c := range data.Cases {
 		card, ok, err := readmodels.Case(ctx, board, domain.CaseID(c.CaseID), readmodels.Public)
@@ -482,7 +462,7 @@ func (s *server) pageMinistry(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Title = p.MName(code)
 	p.Data = data
-	s.render(w, r, "ministry", p)
+	s.renderList(w, r, "ministry", p, k)
 }
 
 // withDirectory answers the error page for err, or loads the directory and

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,7 +47,7 @@ import (
 // 10 s per page: requests are sent on schedule whether or not earlier ones
 // were answered, so queueing shows in the latencies (a closed-loop tool
 // hides it). With taskset, the generator runs on a CPU of its own (the
-// last; see pinCPUs for confining the server too). It fails when a page's
+// last; COLLABLEDGER_PAGES_PIN=server confines the server to CPU 0, see testenv.PinCPUs). It fails when a page's
 // p99 is 50 ms or more, or any request fails. With wrk installed it then
 // reports each page's throughput at saturation (wrk, 4 connections, on the
 // generator's CPU), for capacity, not asserted. Opt-in, as it takes two
@@ -91,7 +90,7 @@ func TestPagesUnderLoad(t *testing.T) {
 	tl.checkpoint(t)
 	t.Logf("%d events recorded and projected, and a checkpoint signed, in %s", n, time.Since(start).Round(time.Millisecond))
 
-	server, generator := pinCPUs(t)
+	server, generator := testenv.PinCPUs(t, os.Getenv("COLLABLEDGER_PAGES_PIN") == "server")
 	for _, tg := range targets {
 		code, body, _ := pe.get(tg.path)
 		if code != 200 {
@@ -313,36 +312,6 @@ func archiveDir() (string, bool) {
 	dir = filepath.Join(dir, "data", "pdis-archive")
 	_, err := os.Stat(filepath.Join(dir, "history.jsonl"))
 	return dir, err == nil
-}
-
-// pinCPUs returns how to run the load generator on a CPU of its own (the
-// last), when taskset is at hand and the machine has two CPUs or more, and
-// a description of the placement. With COLLABLEDGER_PAGES_PIN=server the
-// server (this process) is also confined to CPU 0, away from the
-// generator's; by default it has every CPU, as a server would.
-func pinCPUs(t *testing.T) (string, func(*exec.Cmd) *exec.Cmd) {
-	taskset, err := exec.LookPath("taskset")
-	n := runtime.NumCPU()
-	if err != nil || n < 2 {
-		return "server and generator share the CPUs", func(c *exec.Cmd) *exec.Cmd { return c }
-	}
-	last := strconv.Itoa(n - 1)
-	where := "generator on CPU " + last + ", server on any"
-	if os.Getenv("COLLABLEDGER_PAGES_PIN") == "server" {
-		pid := strconv.Itoa(os.Getpid())
-		if out, err := exec.Command(taskset, "-a", "-p", "-c", "0", pid).CombinedOutput(); err != nil {
-			t.Fatalf("taskset: %v\n%s", err, out)
-		}
-		t.Cleanup(func() {
-			_ = exec.Command(taskset, "-a", "-p", "-c", "0-"+last, pid).Run()
-		})
-		where = "server on CPU 0, generator on CPU " + last
-	}
-	return where, func(c *exec.Cmd) *exec.Cmd {
-		p := exec.Command(taskset, append([]string{"-c", last}, c.Args...)...)
-		p.Stdin = c.Stdin
-		return p
-	}
 }
 
 // wrkPercentile reads a latency percentile of wrk --latency in ms.

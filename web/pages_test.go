@@ -36,6 +36,7 @@ func TestPages(t *testing.T) {
 			"建議各部會指派專責PO", "部分採納", "試辦", "請各部會本於權責辦理", "請各部會本諸職權辦理",
 			"問責軌跡：這個結果是怎麼來的", "<caption>", `scope="col"`,
 			"proposal.established", "monthly.closed", "case.stage_changed", // the trail reaches back to the proposal and the vote
+			"proposal.response_added", `id="case-further-responses"`, "衛福部補充說明健保資料的部分", // every ministry's response to the proposal
 			`href="/cases/57?lang=en"`, `hreflang="en"`,
 		)
 	})
@@ -121,7 +122,8 @@ func TestPages(t *testing.T) {
 		}
 		mustContain(t, "proposal", body, "<svg", `<title id="chart-title">Signatures over time</title>`, `<desc id="chart-desc">`, "<polyline",
 			"Signatures, invalidations and valid signatures per period", "Established on 2019-01-09 12:00 (2 of 2).",
-			"Responded on 2019-02-20 09:00", "within the deadline", `href="/cases/57"`)
+			"Responded on 2019-02-20 09:00", "within the deadline", `href="/cases/57"`,
+			`<h3 id="further-responses-h">Further responses (other ministries&#39; parts, later answers)</h3>`, "衛福部補充說明健保資料的部分")
 		_, zh, _ := pe.get("/proposals/p-1")
 		mustContain(t, "proposal zh", zh, "連署數隨時間變化", "已成案", "於期限內回應")
 	})

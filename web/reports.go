@@ -20,7 +20,7 @@ const ReportsPath = "/reports"
 // reportContentTypes are the formats /reports answers in.
 var reportContentTypes = map[string]string{
 	"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8", "markdown": "text/markdown; charset=utf-8",
-	"csv": "text/csv; charset=utf-8", "json": "application/json",
+	"csv": "application/zip", "json": "application/json",
 }
 
 // renderedReportBytes bounds the renderings of reports kept (a year's
@@ -41,6 +41,8 @@ type reportRendering struct {
 	body   []byte
 	at     uint64
 	source string
+	// filename is the file the CSV report's zip is offered as ("": none).
+	filename string
 }
 
 // registerReports serves GET /reports?from=DATE&to=DATE
@@ -152,6 +154,9 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := reportRendering{body: buf.Bytes(), at: rep.At, source: c.Source}
+	if format == "csv" {
+		out.filename = reports.CSVFileName(rep)
+	}
 	if s.cfg.Reports.Keeps(p, f, pos) {
 		s.reportRenderings.Put(key, out, len(out.body))
 	}
@@ -166,5 +171,8 @@ func writeReport(w http.ResponseWriter, format string, lang reports.Lang, out re
 	h.Set("X-Ledger-Position", strconv.FormatUint(out.at, 10))
 	h.Set("X-Report-Cache", map[bool]string{true: "hit", false: "miss"}[hit])
 	h.Set("X-Report-Source", out.source)
+	if out.filename != "" {
+		h.Set("Content-Disposition", `attachment; filename="`+out.filename+`"`)
+	}
 	_, _ = w.Write(out.body)
 }

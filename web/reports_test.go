@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -68,7 +70,7 @@ func TestReportsServed(t *testing.T) {
 	}{
 		{period, 200, "text/html; charset=utf-8", "", "miss", strconv.FormatUint(head, 10)},
 		{period + "&lang=en", 200, "text/html; charset=utf-8", "", "hit", ""},
-		{period + "&format=csv&lang=en", 200, "text/csv; charset=utf-8", "", "hit", ""},
+		{period + "&format=csv&lang=en", 200, "application/zip", "", "hit", ""},
 		{period + "&format=md", 200, "text/markdown; charset=utf-8", "", "hit", ""},
 		{period + "&format=json&ministry=moi&at=" + at, 200, "application/json", "", "miss", at},
 		{period + "&format=json&ministry=moi&at=" + at, 200, "application/json", "", "hit", at},
@@ -110,6 +112,17 @@ func TestReportsServed(t *testing.T) {
 		}
 		if c.status == 400 && strings.HasPrefix(c.ctype, "text/html") && !strings.Contains(string(body), "<html") {
 			t.Errorf("%s: the HTML format's error is not a page: %.200s", c.url, body)
+		}
+		if c.ctype == "application/zip" {
+			// The CSV report: a zip of tables, offered as a file named by
+			// its period, the briefing's cases among them.
+			if got := resp.Header.Get("Content-Disposition"); got != `attachment; filename="report-`+reportstest.From+"-"+reportstest.To+`.zip"` {
+				t.Errorf("%s: Content-Disposition %q", c.url, got)
+			}
+			zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+			if err != nil || len(zr.File) != len(reports.CSVTables) || zr.File[2].Name != "3-cases.csv" {
+				t.Errorf("%s: not the zip of the CSV tables: %v", c.url, err)
+			}
 		}
 		if c.status == 302 {
 			now := time.Now().In(calendar.Taipei)

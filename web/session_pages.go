@@ -114,9 +114,10 @@ func (s *server) renderForms(w http.ResponseWriter, r *http.Request, name string
 
 // decorate adds who is signed in, and the development banner, to a page.
 func (s *server) decorate(r *http.Request, p *Page) {
-	if s.cfg.SignIn == nil {
+	if s.cfg.SignIn == nil || p.decorated {
 		return
 	}
+	p.decorated = true
 	p.SignInOn = true
 	p.DevBanner = s.cfg.SignIn.Dev
 	if sess, _ := s.currentSession(r); sess != nil {

@@ -83,6 +83,11 @@ type Config struct {
 	// the as-of views keep (estimated at 512 bytes an event folded; a fold
 	// over a quarter of it is not kept). Default 256 MiB.
 	AsOfCacheBytes int
+	// Folds keeps the snapshots of large cases' as-of folds across
+	// restarts (readmodels.CaseFolds, decision 0043); nil keeps them in
+	// memory only. The snapshots in memory are bounded by AsOfCacheBytes
+	// too, apart from the folds above.
+	Folds readmodels.FoldStore
 	// JoinFeed records the Join feed (POST /api/v1/feeds/join, see
 	// api_feeds.go); nil serves none. It needs Tokens.
 	JoinFeed JoinImporter
@@ -155,8 +160,10 @@ type server struct {
 	sessions  *sessions
 	oidc      *oidcClient
 	devActors []DevActor
-	// dir keeps the home page's and the lists' data (directory.go).
-	dir directoryCache
+	// dir keeps the home page's and the lists' data (directory.go), and
+	// listPages their rendered pages (lists_view.go).
+	dir       directoryCache
+	listPages *lru.Cache[listPageKey, []byte]
 	// reportRenderings keeps rendered reports while Reports keeps them.
 	reportRenderings *lru.Cache[reportKey, reportRendering]
 }
@@ -195,7 +202,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	s := &server{cfg: cfg, meetings: readmodels.NewMeetingCache(cfg.MeetingCacheBytes),
 		fragments: lru.New[fragmentKey, template.HTML](cfg.MeetingCacheBytes / 2),
-		snapshots: lru.New[snapshotKey, *readmodels.Snapshot](cfg.AsOfCacheBytes)}
+		snapshots: lru.New[snapshotKey, *readmodels.Snapshot](cfg.AsOfCacheBytes),
+		listPages: lru.New[listPageKey, []byte](listPagesBytes)}
+	s.folds.Store, s.folds.MaxBytes, s.folds.Logger = cfg.Folds, cfg.AsOfCacheBytes, cfg.Logger
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
 	mux.HandleFunc("GET "+ReadyPath, s.ready)

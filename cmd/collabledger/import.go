@@ -20,7 +20,7 @@ import (
 
 // runImport imports transcripts:
 //
-//	collabledger import akn [--store URL] [--process pdis [--join DIR [--case-links FILE]]] [--history FILE] FILE|DIR…
+//	collabledger import akn [--store URL] [--process pdis [--join DIR [--case-links FILE] [--case-links-todo FILE]]] [--history FILE] FILE|DIR…
 //	collabledger import akn [--store URL] --meeting ID [--published-at T] FILE
 //	collabledger import raw [--store URL] --meeting ID [--title T --date YYYY-MM-DD] FILE
 //	collabledger import join [--store URL] DIR   (import_join.go)
@@ -98,6 +98,7 @@ func runImportAKN(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	quiet := fs.Bool("quiet", false, "report only refused files and the total")
 	joinDir := fs.String("join", "", "with --process pdis: link the cases to the Join proposals of this dataset folder (proposals.jsonl; its case-links.csv, if any, is the reviewed mapping)")
 	caseLinks := fs.String("case-links", "", "with --join: the reviewed mapping (case,proposal,note) instead of the folder's case-links.csv")
+	toReview := fs.String("case-links-todo", "", "with --join: write the cases not linked surely, with their best candidates, to this file as a mapping to fill in (case-links.csv's format; lines left empty are not reviewed)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -121,8 +122,8 @@ func runImportAKN(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if opts.Links, err = loadLinks(*joinDir, *caseLinks, func(w string) { fmt.Fprintln(stderr, "join: "+w) }); err != nil {
 			return err
 		}
-	} else if *caseLinks != "" {
-		return fmt.Errorf("%w: --case-links goes with --join", errUsage)
+	} else if *caseLinks != "" || *toReview != "" {
+		return fmt.Errorf("%w: --case-links and --case-links-todo go with --join", errUsage)
 	}
 	if opts.PublishedAt, err = parseTime(*publishedAt); err != nil {
 		return fmt.Errorf("%w: --published-at: %v", errUsage, err)
@@ -170,6 +171,12 @@ func runImportAKN(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if sum != nil {
 		fmt.Fprintln(stdout, sum)
+		if *toReview != "" && sum.Links != nil && err == nil {
+			if werr := writeReviewFile(*toReview, sum.Links.Cases); werr != nil {
+				return werr
+			}
+			fmt.Fprintf(stdout, "the cases to review are in %s: fill in their proposals and save it as %s in the Join folder (or pass it with --case-links)\n", *toReview, CaseLinksFile)
+		}
 	}
 	if len(warnings) > 0 {
 		fmt.Fprintf(stdout, "warnings (recorded all the same): %d\n", len(warnings))

@@ -54,3 +54,20 @@ func loadLinks(dir, linksFile string, warn func(string)) (*importer.Links, error
 	}
 	return links, nil
 }
+
+// writeReviewFile writes the cases a person should decide to path, as a
+// mapping to fill in (importer.WriteReviewFile).
+func writeReviewFile(path string, links []importer.CaseLink) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--case-links-todo: %w", err)
+	}
+	if err := importer.WriteReviewFile(f, links); err != nil {
+		f.Close()
+		return fmt.Errorf("--case-links-todo %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--case-links-todo %s: %w", path, err)
+	}
+	return nil
+}

@@ -26,7 +26,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	from := fs.String("from", "", "first day of the period, YYYY-MM-DD (Asia/Taipei) (required)")
 	to := fs.String("to", "", "last day of the period, YYYY-MM-DD, inclusive (required)")
 	ministry := fs.String("ministry", "", "only this ministry's figures (a ministry code, e.g. moi)")
-	format := fs.String("format", "md", "output format: "+strings.Join(reports.Formats, ", "))
+	format := fs.String("format", "md", "output format: "+strings.Join(reports.Formats, ", ")+" (csv: a zip of one CSV table per file, for --out)")
 	lang := fs.String("lang", "zh-Hant", "first language of labels: zh-Hant or en (both are always shown)")
 	at := fs.Uint64("at", 0, "compute at this log position (a report's checkpoint) instead of the head")
 	out := fs.String("out", "-", "file to write, - for standard output")

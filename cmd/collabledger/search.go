@@ -3,20 +3,43 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"log/slog"
+	"os"
 
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/readmodels"
 )
 
-// startSearch opens the search read model (a bleve index in a temporary
-// directory, rebuilt from the log at each start, whatever the store; see
-// docs/decisions/0021-search.md) and follows the log into it.
-func startSearch(ctx context.Context, store eventstore.Store) (*readmodels.Search, func(), error) {
-	idx, err := readmodels.NewSearch(readmodels.SearchConfig{Logger: slog.Default()})
+// searchIndexFlag is serve's --search-index.
+func searchIndexFlag(fs *flag.FlagSet) *string {
+	return fs.String("search-index", os.Getenv("COLLABLEDGER_SEARCH_INDEX"), "folder of the search index, kept between starts (default: beside a file: store, LEDGER.search; a temporary folder rebuilt at each start for other stores; \"temp\" for that always) (env COLLABLEDGER_SEARCH_INDEX)")
+}
+
+// searchIndexDir is where the search index lives: the flag's folder, else
+// beside a file store ("": a temporary folder).
+func searchIndexDir(flagValue, storeURL string) string {
+	switch flagValue {
+	case "temp":
+		return ""
+	case "":
+		if p := filePath(storeURL); p != "" {
+			return p + ".search"
+		}
+		return ""
+	}
+	return flagValue
+}
+
+// startSearch opens the search read model (a bleve index in dir, resumed
+// from its checkpoint, or in a temporary folder rebuilt from the log; see
+// docs/decisions/0021-search.md and 0039) and follows the log into it.
+func startSearch(ctx context.Context, store eventstore.Store, dir string) (*readmodels.Search, func(), error) {
+	idx, err := readmodels.OpenSearch(ctx, readmodels.SearchConfig{Dir: dir, Logger: slog.Default()}, store)
 	if err != nil {
 		return nil, nil, err
 	}
+	slog.Info("search index", "dir", dir, "at", idx.Position())
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -37,16 +37,21 @@ func secretPath(flagValue, storeURL string) string {
 	if flagValue != "" {
 		return flagValue
 	}
-	if u, err := url.Parse(storeURL); err == nil && strings.EqualFold(u.Scheme, "file") {
-		p := u.Opaque
-		if p == "" {
-			p = u.Path
-		}
-		if p != "" {
-			return filepath.Join(filepath.Dir(p), secretFileName)
-		}
+	if p := filePath(storeURL); p != "" {
+		return filepath.Join(filepath.Dir(p), secretFileName)
 	}
 	return filepath.Join("data", secretFileName)
+}
+
+// filePath is the path of a file: store ("": another store).
+func filePath(storeURL string) string {
+	if u, err := url.Parse(storeURL); err == nil && strings.EqualFold(u.Scheme, "file") {
+		if u.Opaque != "" {
+			return u.Opaque
+		}
+		return u.Path
+	}
+	return ""
 }
 
 // errNoSecret: the pseudonym secret file does not exist where it is

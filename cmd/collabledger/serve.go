@@ -33,6 +33,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tlFlags := addTransparencyFlags(fs)
 	demoMode := demoFlag(fs)
 	siFlags := addSignInFlags(fs)
+	searchIndex := searchIndexFlag(fs)
 	exportSecrets := fs.Bool("export-secrets", false, "serve the auditor export (GET /api/v1/export?secrets=true, with the sealed values and salts) to auditors' tokens; needs --secrets")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -106,7 +107,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer tl.stop()
 	watchServer(m, rs, tl, raw)
-	search, stopSearch, err := startSearch(ctx, store)
+	search, stopSearch, err := startSearch(ctx, store, searchIndexDir(*searchIndex, *storeURL))
 	if err != nil {
 		return err
 	}
@@ -135,7 +136,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	h, err := web.New(web.Config{Store: store, Calendar: cal, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Leases: rs.leases, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed, Search: search,
+	folds, closeFolds, err := openFolds(ctx, *storeURL, *rsFlags.readModels, store)
+	if err != nil {
+		return err
+	}
+	defer closeFolds()
+	h, err := web.New(web.Config{Store: store, Folds: folds, Calendar: cal, StoreKind: kind, Logger: slog.Default(), Ledger: cs.ledger, Tokens: cs.tokens, ReadSide: rs.runner, Leases: rs.leases, Queries: rs.runner, Proofs: tl.log, SignIn: signIn, JoinFeed: feed, Search: search,
 		Reports: reports.NewService(store, reports.ServiceOptions{Inputs: inputs}), Metrics: m.Gatherer(), Export: exported})
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,15 @@ import (
 // its base URL; the server stops when the test ends.
 func startServe(t *testing.T, store string, extra ...string) string {
 	t.Helper()
+	base, stop := serveStoppable(t, store, extra...)
+	t.Cleanup(stop)
+	return base
+}
+
+// serveStoppable runs `collabledger serve` and returns its base URL and
+// what stops it (once).
+func serveStoppable(t *testing.T, store string, extra ...string) (string, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -30,7 +40,7 @@ func startServe(t *testing.T, store string, extra ...string) string {
 		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--store", store}, extra...), pw, io.Discard)
 		pw.Close()
 	}()
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -43,10 +53,11 @@ func startServe(t *testing.T, store string, extra ...string) string {
 	})
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
+		stop()
 		t.Fatal(err)
 	}
 	go io.Copy(io.Discard, pr)
-	return regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(line)
+	return regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(line), stop
 }
 
 // TestStatusAndRebuild: the server runs every read model; status shows

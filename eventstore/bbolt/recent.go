@@ -43,10 +43,11 @@ func (t *recentEvents) add(stored [][]eventstore.Event) {
 		}
 	}
 	if n := len(t.events); n > 2*recentCap {
-		// Keep the last recentCap in a fresh slice: readers copy out under
-		// the lock, so nothing refers to the old one.
+		// Keep the last recentCap, moved to the front: readers copy out
+		// under the lock, so nothing refers to the slice, and reusing it
+		// spares a window's allocation every recentCap events.
 		t.first += eventstore.Position(n - recentCap)
-		t.events = append(make([]eventstore.Event, 0, 2*recentCap+1024), t.events[n-recentCap:]...)
+		t.events = t.events[:copy(t.events, t.events[n-recentCap:])]
 	}
 }
 

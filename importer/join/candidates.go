@@ -21,7 +21,7 @@ func Candidates(r io.Reader, file string, warn func(error)) ([]importer.Candidat
 			return nil
 		}
 		c := importer.Candidate{ID: p.ID, Title: p.Title, PublishedAt: p.PublishedAt,
-			Established: !p.EstablishedAt.IsZero() || p.Status == "Completed" || p.Status == "Advice"}
+			Established: !p.EstablishedAt.IsZero() || p.Status == "Completed" || p.Status == "Advice", EstablishedAt: p.EstablishedAt}
 		if lead, ok := p.Lead(); ok {
 			c.Ministry = lead.ID
 		}

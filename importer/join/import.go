@@ -90,8 +90,12 @@ type Outcome struct {
 	// Signatures is how many signatures were recorded now; Present how many
 	// rows were already recorded.
 	Signatures, Present int
-	// Established, Responded, Extended, Expired say what was recorded now.
+	// Established, Responded, Extended, Expired say what was recorded now
+	// (Responded: the competent ministry's response).
 	Established, Responded, Extended, Expired bool
+	// Responses counts the responses recorded now: the competent
+	// ministry's and the further ones (other ministries', later answers).
+	Responses int
 	// Refused counts the commands the domain refused, by rule code
 	// (signatures after the close Join last published, a response to a
 	// proposal that did not reach its goal): decided, not recorded.
@@ -119,6 +123,9 @@ func (o Outcome) String() string {
 		if x.on {
 			b.WriteString("; " + x.what)
 		}
+	}
+	if o.Responses > 0 {
+		fmt.Fprintf(&b, "; %d responses", o.Responses)
 	}
 	for _, code := range slices.Sorted(maps.Keys(o.Refused)) {
 		fmt.Fprintf(&b, "; %d refused by %s", o.Refused[code], code)
@@ -175,7 +182,7 @@ func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, s
 		}
 		items = append(items, app.Item{Actor: domain.Actor{ID: string(signer), Role: domain.RoleCitizen},
 			Command: domain.SignProposal{ProposalID: id, Signer: signer, County: s.County, District: s.District},
-			Options: []app.Option{app.WithOccurredAt(s.At)}})
+			At:      s.At})
 	}
 	due, established := state.ResponseDueAt(), state.IsEstablished()
 	if err := im.run(ctx, items, &o, func(ev eventstore.Event) error {
@@ -203,6 +210,9 @@ func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, s
 			o.Extended = true
 		case "proposal.responded":
 			o.Responded = true
+			o.Responses++
+		case "proposal.response_added":
+			o.Responses++
 		case "proposal.expired":
 			o.Expired = true
 		}
@@ -214,15 +224,16 @@ func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, s
 }
 
 // after plans what follows the signatures: the deadline as Join published
-// it, the first response, the expiry Join recorded.
+// it, every response, the expiry Join recorded.
 func (im *Importer) after(p *Proposal, state *domain.Proposal, established bool, due time.Time, o *Outcome) []app.Item {
 	id, dated := domain.ProposalID(p.ID), dating(p)
 	lead, hasLead := p.Lead()
 	var items []app.Item
-	if established && !state.Responded() {
+	if established {
 		// Join's deadline, when later than the rules' (an announced
-		// extension; six proposals have over 400 days).
-		if !p.ResponseDueAt.IsZero() && hasLead {
+		// extension; six proposals have over 400 days), before the
+		// competent ministry's response.
+		if !state.Responded() && !p.ResponseDueAt.IsZero() && hasLead {
 			day := calendar.DateOf(p.ResponseDueAt)
 			if day.End().After(due) {
 				at := p.EstablishedAt
@@ -234,11 +245,8 @@ func (im *Importer) after(p *Proposal, state *domain.Proposal, established bool,
 					Options: dated(at)})
 			}
 		}
-		if r, m, ok := im.firstResponse(p, hasLead, lead, o); ok {
-			items = append(items, app.Item{Actor: domain.Actor{ID: FeedActorID, Role: domain.RoleMinistry, Ministry: domain.MinistryID(m.ID)},
-				Command: domain.RespondToProposal{ProposalID: id, Summary: r.Text}, Options: dated(r.At)})
-		}
-	} else if !established && len(p.Responses) > 0 {
+		items = append(items, im.responses(p, state, hasLead, lead, o)...)
+	} else if len(p.Responses) > 0 {
 		o.Warnings = append(o.Warnings, fmt.Sprintf("%d responses on Join, but the proposal did not reach its goal in the ledger: not recorded", len(p.Responses)))
 	}
 	if p.Status == "SecondFailed" && !established && state.Status() != domain.ProposalStatusExpired {
@@ -256,29 +264,43 @@ func dating(p *Proposal) func(t time.Time) []app.Option {
 	}
 }
 
-// firstResponse is the first response by the competent ministry (the lead,
-// or, without one, whoever answered first), with that ministry.
-func (im *Importer) firstResponse(p *Proposal, hasLead bool, lead Ministry, o *Outcome) (Response, Ministry, bool) {
-	for i, r := range p.Responses {
+// responses plans every response Join published that the stream does not
+// hold yet, oldest first: the competent ministry's first answer (the lead's,
+// or, without a lead, whoever answered first) as proposal.respond, which
+// the deadline counts, and every other one (other ministries' parts, later
+// answers) as proposal.add_response. A response by a ministry the proposal
+// does not name, or without text, is not recorded and said.
+func (im *Importer) responses(p *Proposal, state *domain.Proposal, hasLead bool, lead Ministry, o *Outcome) []app.Item {
+	id, dated := domain.ProposalID(p.ID), dating(p)
+	responded := state.Responded()
+	var items []app.Item
+	var unnamed, empty int
+	for _, r := range p.Responses {
 		m, ok := p.MinistryNamed(r.Ministry)
-		if !ok {
+		switch {
+		case !ok:
+			unnamed++
+			continue
+		case strings.TrimSpace(r.Text) == "":
+			empty++
+			continue
+		case state.HasResponse(domain.MinistryID(m.ID), r.At):
 			continue
 		}
-		if hasLead && m.ID != lead.ID {
-			continue
+		actor := domain.Actor{ID: FeedActorID, Role: domain.RoleMinistry, Ministry: domain.MinistryID(m.ID)}
+		var cmd domain.Command = domain.AddProposalResponse{ProposalID: id, Summary: r.Text}
+		if !responded && (!hasLead || m.ID == lead.ID) {
+			cmd, responded = domain.RespondToProposal{ProposalID: id, Summary: r.Text}, true
 		}
-		if strings.TrimSpace(r.Text) == "" {
-			continue
-		}
-		if later := len(p.Responses) - i - 1; later > 0 {
-			o.Warnings = append(o.Warnings, fmt.Sprintf("%d later responses (Join republishes the whole answer on each update): the ledger records the first", later))
-		}
-		return r, m, true
+		items = append(items, app.Item{Actor: actor, Command: cmd, Options: dated(r.At)})
 	}
-	if len(p.Responses) > 0 {
-		o.Warnings = append(o.Warnings, fmt.Sprintf("%d responses, none by a ministry named on the proposal as its lead: not recorded", len(p.Responses)))
+	if unnamed > 0 {
+		o.Warnings = append(o.Warnings, fmt.Sprintf("%d responses by a ministry the proposal does not name: not recorded", unnamed))
 	}
-	return Response{}, Ministry{}, false
+	if empty > 0 {
+		o.Warnings = append(o.Warnings, fmt.Sprintf("%d responses without text: not recorded", empty))
+	}
+	return items
 }
 
 // run executes items and looks at every stored event; the domain's
@@ -343,7 +365,10 @@ type Summary struct {
 	Proposals, Recorded, Unchanged, WithoutMetadata, Tests, Refused int
 	Events, Signatures, Present                                     int
 	Established, Responded, Extended, Expired                       int
-	RefusedByRule                                                   map[string]int
+	// Responses counts every response recorded (Responded only the
+	// competent ministries' first).
+	Responses     int
+	RefusedByRule map[string]int
 	// Warnings are the outcomes with warnings (and the refused ones), in
 	// the order they came.
 	Warnings []Outcome
@@ -372,6 +397,7 @@ func (s *Summary) Add(o Outcome) {
 	s.Events += o.Events
 	s.Signatures += o.Signatures
 	s.Present += o.Present
+	s.Responses += o.Responses
 	for _, x := range []struct {
 		on bool
 		n  *int
@@ -405,8 +431,8 @@ func (s *Summary) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d proposals: %d recorded, %d unchanged, %d without metadata (not recorded), %d test proposals skipped, %d refused\n",
 		s.Proposals, s.Recorded, s.Unchanged, s.WithoutMetadata, s.Tests, s.Refused)
-	fmt.Fprintf(&b, "%d events; %d signatures recorded, %d already recorded; %d established, %d deadlines extended, %d responses, %d expired",
-		s.Events, s.Signatures, s.Present, s.Established, s.Extended, s.Responded, s.Expired)
+	fmt.Fprintf(&b, "%d events; %d signatures recorded, %d already recorded; %d established, %d deadlines extended, %d responses (%d the competent ministry's first), %d expired",
+		s.Events, s.Signatures, s.Present, s.Established, s.Extended, s.Responses, s.Responded, s.Expired)
 	for _, code := range slices.Sorted(maps.Keys(s.RefusedByRule)) {
 		fmt.Fprintf(&b, "\nrefused by the rules (decided, not recorded): %d × %s", s.RefusedByRule[code], code)
 	}

@@ -14,7 +14,11 @@
 //	responseDueAt → proposal.extend_response_deadline when Join's deadline
 //	                is later than the one the rules give (an announced
 //	                extension)
-//	responses     → proposal.respond by the responding ministry (the first)
+//	responses     → each its own event, by the ministry that published it,
+//	                at its time: the competent ministry's first answer
+//	                proposal.respond (the deadline counts it), every other
+//	                one (other ministries' parts, later answers)
+//	                proposal.add_response (decision 0041)
 //	status        → proposal.expire when Join said signing failed
 //	                (SecondFailed)
 //

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -62,4 +64,36 @@ func Attack(tb testing.TB, vegeta string, rate int, d time.Duration, url string,
 		tb.Fatalf("vegeta report %s: %v\n%s", url, err, out)
 	}
 	return l
+}
+
+// PinCPUs returns how to run the load generator on a CPU of its own (the
+// last), when taskset is at hand and the machine has two CPUs or more, and
+// a description of the placement. With server, the server (this process:
+// the load tests serve in-process) is also confined to CPU 0, away from the
+// generator's, until tb ends; otherwise it has every CPU, as a server
+// would.
+func PinCPUs(tb testing.TB, server bool) (string, func(*exec.Cmd) *exec.Cmd) {
+	tb.Helper()
+	taskset, err := exec.LookPath("taskset")
+	n := runtime.NumCPU()
+	if err != nil || n < 2 {
+		return "server and generator share the CPUs", func(c *exec.Cmd) *exec.Cmd { return c }
+	}
+	last := strconv.Itoa(n - 1)
+	where := "generator on CPU " + last + ", server on any"
+	if server {
+		pid := strconv.Itoa(os.Getpid())
+		if out, err := exec.Command(taskset, "-a", "-p", "-c", "0", pid).CombinedOutput(); err != nil {
+			tb.Fatalf("taskset: %v\n%s", err, out)
+		}
+		tb.Cleanup(func() {
+			_ = exec.Command(taskset, "-a", "-p", "-c", "0-"+last, pid).Run()
+		})
+		where = "server on CPU 0, generator on CPU " + last
+	}
+	return where, func(c *exec.Cmd) *exec.Cmd {
+		p := exec.Command(taskset, append([]string{"-c", last}, c.Args...)...)
+		p.Stdin = c.Stdin
+		return p
+	}
 }

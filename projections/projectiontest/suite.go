@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("VersionChangeRebuildsAtStart", s.versionChange)
 	t.Run("ConcurrentWriters", s.concurrentWriters)
 	t.Run("IntegrationEvents", s.integration)
+	t.Run("ChangedMovesWithWrites", s.changed)
 }
 
 type suite struct{ open Opener }
@@ -825,6 +826,59 @@ func (s suite) rebuildBeside(t *testing.T) {
 		t.Fatalf("status after rebuild: %+v", st)
 	}
 	SameDocs(t, "rebuilt read model", Dump(t, b, "counter", 0), Rebuilt(t, store, ctr, 0))
+}
+
+// changed: Runner.Changed moves to the commit of an event the projection
+// wrote for, stays where it was through events it ignores (as the public
+// pages' directory relies on: a checkpoint appended to the log must not
+// make it rebuild), and moves when a rebuilt generation becomes active.
+func (s suite) changed(t *testing.T) {
+	ctx := Ctx(t)
+	store := NewStore(t)
+	b, _ := s.open(t)
+	r := Start(t, projections.RunnerConfig{Store: store, Backend: b, Projections: []projections.Projection{Marker{}}})
+	changed := func() eventstore.Position {
+		t.Helper()
+		if err := r.WaitCaughtUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		p, err := r.Changed("marker")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if _, err := r.Changed("nope"); !errors.Is(err, projections.ErrUnknownProjection) {
+		t.Fatalf("Changed of an unknown projection: %v", err)
+	}
+	start := changed()
+	marked := Append(t, store, "a", "test.marked", 1)
+	if got := changed(); got != marked.Position {
+		t.Fatalf("after a marked event at %d: Changed %d (was %d)", marked.Position, got, start)
+	}
+	for range 3 {
+		Append(t, store, "b", "test.happened", 5)
+	}
+	if got := changed(); got != marked.Position {
+		t.Fatalf("after events it ignores: Changed %d, want %d (the last write)", got, marked.Position)
+	}
+	Append(t, store, "b", "test.happened", 2)
+	again := Append(t, store, "a", "test.marked", 1)
+	if got := changed(); got != again.Position {
+		t.Fatalf("after a second marked event at %d: Changed %d", again.Position, got)
+	}
+	// A rebuilt generation's documents are new to queries: it moves.
+	Append(t, store, "b", "test.happened", 3)
+	gen, err := r.Rebuild(ctx, "marker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WaitActive(ctx, "marker", gen); err != nil {
+		t.Fatal(err)
+	}
+	if got := changed(); got <= again.Position {
+		t.Fatalf("after the rebuilt generation switched: Changed %d, want past %d", got, again.Position)
+	}
 }
 
 func (s suite) versionChange(t *testing.T) {

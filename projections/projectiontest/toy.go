@@ -167,3 +167,22 @@ func (Tally) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) 
 func (Tally) Preload(ev eventstore.Event) []projections.DocRef {
 	return []projections.DocRef{{Collection: "tally", Key: ev.Stream}}
 }
+
+// Marker is a toy projection that writes only for "test.marked" events
+// (one document per event) and ignores every other: the suite's check that
+// Runner.Changed moves with writes, not with the log.
+type Marker struct{}
+
+// Name implements projections.Projection.
+func (Marker) Name() string { return "marker" }
+
+// Version implements projections.Projection.
+func (Marker) Version() int { return 1 }
+
+// Apply implements projections.Projection.
+func (Marker) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
+	if ev.Type != "test.marked" {
+		return nil
+	}
+	return tx.Put(ctx, "marks", ev.Stream+"/"+strconv.FormatUint(ev.Version, 10), map[string]any{"pos": ev.Position})
+}
