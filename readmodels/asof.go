@@ -20,7 +20,7 @@ import (
 // All returns the read models of this package, each a projection for a
 // projections.Runner.
 func All() []projections.Projection {
-	return []projections.Projection{Tallies{}, CaseBoard{}, Transcripts{}, Trail{}, Directory{}, Counties{}}
+	return []projections.Projection{Tallies{}, CaseBoard{}, Transcripts{}, Trail{}, Directory{}, Counties{}, Signatures{}}
 }
 
 // ErrUnknownCase: the case is not in the log (or not yet as of the time

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/eventstore/postgres/pgtest"
+	"github.com/pdis/collab-ledger/internal/testenv"
 	"github.com/pdis/collab-ledger/projections"
 	pgproj "github.com/pdis/collab-ledger/projections/postgres"
 	"github.com/pdis/collab-ledger/projections/projectiontest"
@@ -116,7 +116,7 @@ func BenchmarkAsOf(b *testing.B) {
 			var snap *rm.Snapshot
 			var err error
 			b.ResetTimer()
-			cpu := cpuTime()
+			cpu := testenv.CPUTime()
 			for range b.N {
 				snap, err = rm.CaseAsOf(ctx, store, r, "big", c.at)
 				if err != nil {
@@ -135,7 +135,7 @@ func BenchmarkAsOf(b *testing.B) {
 			b.ReportMetric(float64(snap.Events), "events/op")
 			// CPU time (both cores) says more than wall time on a shared
 			// machine.
-			b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64((testenv.CPUTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
 		})
 	}
 }
@@ -150,15 +150,6 @@ func bigLedgerIndexed(b *testing.B) (eventstore.Store, int, eventstore.Position,
 	}
 	r.Stop(b)
 	return store, events, head, r
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // bigLedger records the benchmarks' log: case "big" of about 100,000

@@ -10,7 +10,7 @@ import (
 // deliberately ignores every domain event type, so that a new type is
 // never dropped without a decision.
 func TestEventTypeCoverage(t *testing.T) {
-	for _, tb := range []*table{talliesTable, caseBoardTable, transcriptsTable, trailTable, directoryTable, countiesTable} {
+	for _, tb := range []*table{talliesTable, caseBoardTable, transcriptsTable, trailTable, directoryTable, countiesTable, signaturesTable} {
 		c := tb.coverage()
 		if len(c.Missing) > 0 {
 			t.Errorf("%s neither handles nor ignores %v", tb.name, c.Missing)

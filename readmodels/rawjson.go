@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,7 +49,10 @@ const (
 // asOfModels are the read models an as-of view folds: All, those with fast
 // paths on their asOfFold path.
 func asOfModels() []projections.Projection {
-	ps := All()
+	ps := slices.DeleteFunc(All(), func(p projections.Projection) bool {
+		_, staffOnly := p.(Signatures) // not an as-of view's (signatures.go)
+		return staffOnly
+	})
 	for i, p := range ps {
 		switch p.(type) {
 		case Trail:

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -54,6 +55,13 @@ type FormView struct {
 	Submit string
 	// Extra is markup a special form adds above the fields (a preview).
 	Extra any
+	// Step is set when the form first asks for where to look (the meeting
+	// whose note it names): a GET form of those fields only, which opens
+	// the whole form with them chosen.
+	Step bool
+	// Find links to where to find what a picker cannot list (a proposal's
+	// signatures, signatures.go).
+	Find string
 }
 
 // FieldView is one field of a form.
@@ -412,17 +420,23 @@ func fieldViews(p *Page, fields []formField, values func(string) string, errs ma
 				v.Hint = p.T("form.list.hint")
 			}
 		}
-		var ids []string
-		if v.Hint != "" && v.Type != "checkbox" {
-			ids = append(ids, v.ID+"-hint")
-		}
-		if v.Error != "" {
-			ids = append(ids, v.ID+"-error")
-		}
-		v.Described = strings.Join(ids, " ")
+		described(&v)
 		out = append(out, v)
 	}
 	return out
+}
+
+// described sets the ids of a field's hint and error, for
+// aria-describedby.
+func described(v *FieldView) {
+	var ids []string
+	if v.Hint != "" && v.Type != "checkbox" {
+		ids = append(ids, v.ID+"-hint")
+	}
+	if v.Error != "" {
+		ids = append(ids, v.ID+"-error")
+	}
+	v.Described = strings.Join(ids, " ")
 }
 
 // formAllowed reports whether the actor's role may issue the command.
@@ -455,8 +469,7 @@ func (s *server) formPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, domain.NewRuleError(domain.ErrForbidden, "policy.role", "not for this role", "這個角色不能使用"))
 		return
 	}
-	q := r.URL.Query()
-	s.renderForm(w, r, p, sess, name, fields, q.Get, uuid.NewString(), nil, http.StatusOK)
+	s.renderForm(w, r, p, sess, name, fields, joinedValues(r.URL.Query()), uuid.NewString(), nil, http.StatusOK)
 }
 
 // renderForm renders a command's form.
@@ -476,7 +489,25 @@ func (s *server) renderForm(w http.ResponseWriter, r *http.Request, p *Page, ses
 	if intro, ok := catalogue[p.Lang]["cmd."+name+".intro"]; ok {
 		fv.Intro = intro
 	}
-	s.pickers(r, p, sess.actor, values, fv.Fields)
+	if pid := values("proposalId"); name == domain.CmdInvalidateSignature && pid != "" {
+		fv.Find = "/admin/proposals/" + url.PathEscape(pid) + "/signatures"
+	}
+	if waiting := s.pickers(r, p, sess.actor, name, values, fv.Fields); len(waiting) > 0 && len(errs) == 0 {
+		// ask for where to look first
+		fv.Step, fv.Submit, fv.Intro = true, p.T("form.continue"), p.T("form.step.intro")
+		fv.Fields = slices.DeleteFunc(fv.Fields, func(f FieldView) bool { return !slices.Contains(waiting, f.Name) })
+		for i := range fv.Fields {
+			if f := &fv.Fields[i]; r.Method == http.MethodGet && r.URL.Query().Has(f.Name) {
+				// "Continue" with nothing chosen
+				f.Error = p.T("picker.choose.first")
+				fv.Errors = append(fv.Errors, FieldError{Field: f.ID, Message: f.Error})
+				described(f)
+			}
+		}
+		if len(fv.Errors) > 0 {
+			p.Title = p.T("form.error.prefix") + p.T("cmd."+name)
+		}
+	}
 	p.Data = fv
 	p.Status = status
 	s.renderForms(w, r, "form", p)
@@ -503,8 +534,9 @@ func (s *server) formPost(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
+	posted := joinedValues(r.PostForm)
 	refused := func(errs []FieldError) {
-		s.renderForm(w, r, p, sess, name, fields, r.PostFormValue, cid, errs, http.StatusUnprocessableEntity)
+		s.renderForm(w, r, p, sess, name, fields, posted, cid, errs, http.StatusUnprocessableEntity)
 	}
 	actor, err := s.sessionActor(ctx, sess)
 	if err != nil {
@@ -515,7 +547,7 @@ func (s *server) formPost(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, domain.NewRuleError(domain.ErrForbidden, "policy.role", "not for this role", "這個角色不能使用"))
 		return
 	}
-	body, made, ferrs := formBody(name, fields, r.PostFormValue, s.now())
+	body, made, ferrs := formBody(name, fields, posted, s.now())
 	if len(ferrs) > 0 {
 		for i := range ferrs {
 			ferrs[i].Message = p.T("form.invalid." + ferrs[i].Message)
@@ -541,6 +573,12 @@ func (s *server) formPost(w http.ResponseWriter, r *http.Request) {
 	}
 	s.sessions.remember(r.Context(), sess, cid, doneForm{Command: name, Result: rv})
 	http.Redirect(w, r, "/me/recorded/"+cid, http.StatusSeeOther)
+}
+
+// joinedValues reads a form's values, a list's (checkboxes) joined by
+// line breaks (splitList splits them again).
+func joinedValues(v url.Values) func(string) string {
+	return func(name string) string { return strings.Join(v[name], "\n") }
 }
 
 // MadeID is an ID the server made for a recorded form.

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -64,10 +65,16 @@ func (p *person) text(sel string) string {
 // returns the IDs the server made.
 func (p *person) act(cmd string, fields map[string]string) map[string]string {
 	p.t.Helper()
-	actions := []chromedp.Action{chromedp.Navigate(p.e.url + "/act/" + cmd), chromedp.WaitVisible("#form-title", chromedp.ByQuery)}
+	// The form opened as from a page that carries what it is about (the
+	// pickers then have it chosen); what a person types is typed.
+	q := url.Values{}
+	for k, v := range fields {
+		q.Set(k, v)
+	}
+	actions := []chromedp.Action{chromedp.Navigate(p.e.url + "/act/" + cmd + "?" + q.Encode()), chromedp.WaitVisible("#form-title", chromedp.ByQuery)}
 	for k, v := range fields {
 		sel := "#f-" + strings.ReplaceAll(k, ".", "\\.")
-		actions = append(actions, chromedp.SetValue(sel, v, chromedp.ByQuery))
+		actions = append(actions, chromedp.Evaluate(fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (e && e.type !== "checkbox") e.value = %q; })()`, sel, v), nil))
 	}
 	actions = append(actions, chromedp.Click("#submit", chromedp.ByQuery), chromedp.WaitVisible("#recorded-title, #error-summary", chromedp.ByQuery))
 	p.run(cmd, actions...)

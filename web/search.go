@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -25,6 +26,8 @@ import (
 type Searcher interface {
 	Query(ctx context.Context, q readmodels.SearchQuery) (readmodels.SearchResult, error)
 	Position() eventstore.Position
+	// Generation moves whenever the answers may have changed.
+	Generation() uint64
 }
 
 // searchKinds are the kinds of result a search can be narrowed to.
@@ -119,8 +122,14 @@ func (s *server) pageSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := SearchData{Q: sq.Text, Kind: sq.Kind, Kinds: searchKinds}
+	// The generation before the answer: the answer is at least as recent.
+	gen := s.cfg.Search.Generation()
 	if head, err := s.cfg.Store.Head(ctx); err == nil && head > s.cfg.Search.Position() {
 		d.Behind = uint64(head - s.cfg.Search.Position())
+	}
+	key, kept := s.keptSearchPage(w, r, p, gen, d.Behind)
+	if kept {
+		return
 	}
 	if sq.Text != "" {
 		sq.Offset = (page - 1) * searchPageSize
@@ -145,7 +154,43 @@ func (s *server) pageSearch(w http.ResponseWriter, r *http.Request) {
 		p.Title = sq.Text + " · " + p.T("search.title")
 	}
 	p.Data = d
-	s.render(w, r, "search", p)
+	var keep func([]byte)
+	if key.uri != "" {
+		keep = func(body []byte) {
+			if p.Status == http.StatusOK && p.Who == nil {
+				s.searchPages.Put(key, bytes.Clone(body), len(body)+len(key.uri))
+			}
+		}
+	}
+	s.renderKeep(w, r, "search", p, keep)
+}
+
+// searchPagesBytes bounds the rendered search pages kept.
+const searchPagesBytes = 16 << 20
+
+// searchPageKey names a rendered search page: the index's generation, how
+// far behind the log it was (the page says so), the language, and the
+// request's path and query (the words, kind and page, and the links).
+type searchPageKey struct {
+	gen, behind uint64
+	lang, uri   string
+}
+
+// keptSearchPage answers r with the search page kept for it, if there is
+// one; otherwise it returns the key to keep the page under once rendered
+// (uri empty: not to be kept). As the lists' pages (keptListPage), only
+// pages for someone not signed in are kept.
+func (s *server) keptSearchPage(w http.ResponseWriter, r *http.Request, p *Page, gen, behind uint64) (searchPageKey, bool) {
+	s.decorate(r, p)
+	if p.Who != nil || p.View != readmodels.Public {
+		return searchPageKey{}, false
+	}
+	k := searchPageKey{gen: gen, behind: behind, lang: p.Lang, uri: r.URL.RequestURI()}
+	body, ok := s.searchPages.Get(k)
+	if ok {
+		writePage(w, p, body)
+	}
+	return k, ok
 }
 
 // searchLink is where a result leads: the utterance, note or question in

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/readmodels"
 	"github.com/pdis/collab-ledger/web"
@@ -103,13 +104,14 @@ func TestSearch(t *testing.T) {
 		t.Errorf("api search: %d %s", code, js)
 	}
 	for path, want := range map[string]string{
-		"/api/v1/search?q=":             "Type something to search for",
+		"/api/v1/search?q=":             "請輸入要搜尋的字詞",
+		"/api/v1/search?q=&lang=en":     "Type something to search for",
 		"/search?q=x&kind=nope":         "搜尋種類不明",
 		"/search?q=x&kind=nope&lang=en": "Unknown kind of result",
 	} {
 		code, body, _ := pe.get(path)
 		if code != 400 || !strings.Contains(body, want) {
-			t.Errorf("%s: %d, want 400 with %q", path, code, want)
+			t.Errorf("%s: %d, want 400 with %q: %s", path, code, want, body)
 		}
 	}
 }
@@ -117,4 +119,30 @@ func TestSearch(t *testing.T) {
 func urlQuery(s string) string {
 	r := strings.NewReplacer(" ", "+", `"`, "%22", "#", "%23", "&", "%26")
 	return r.Replace(s)
+}
+
+// TestSearchPageKept: the search page is rendered once per generation of
+// the index and language for the signed-out (the same page again, the
+// other language's its own), and a new document with the words shows at
+// once (it moved the generation).
+func TestSearchPageKept(t *testing.T) {
+	pe := newPagesEnv(t, withSearch(t))
+	pe.story()
+	pe.searchCaughtUp()
+	q := "/search?q=" + urlQuery("神豬")
+	_, zh1, _ := pe.get(q)
+	_, zh2, _ := pe.get(q)
+	_, en, _ := pe.get(q + "&lang=en")
+	if zh1 != zh2 {
+		t.Error("the same search twice: two pages")
+	}
+	mustContain(t, "English", en, `lang="en"`, "Search")
+	mustContain(t, "Chinese", zh1, `href="/proposals/p-1"`)
+	mustNotContain(t, "Chinese", zh1, `href="/proposals/p-9"`)
+	proposer := domain.Actor{ID: string(domain.Pseudonym(apiSecret, "F123456780")), Role: domain.RoleProposer}
+	pe.do("2019-02-01 10:00", proposer, domain.SubmitProposal{ProposalID: "p-9", Title: "神豬新議", Summary: "再議神豬"})
+	pe.caughtUp()
+	pe.searchCaughtUp()
+	_, zh3, _ := pe.get(q)
+	mustContain(t, "after a new proposal", zh3, `href="/proposals/p-9"`, `href="/proposals/p-1"`)
 }

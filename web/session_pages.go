@@ -34,7 +34,7 @@ var (
 )
 
 // formPageNames are the forms' templates, each executed within layout.html.
-var formPageNames = []string{"signin", "me", "form", "recorded", "accounts", "edit", "tokens"}
+var formPageNames = []string{"signin", "me", "form", "recorded", "accounts", "edit", "tokens", "signatures"}
 
 // partials.html holds the error summary and the field, shared by the forms.
 
@@ -95,6 +95,7 @@ func (s *server) registerSignIn(mux *http.ServeMux) error {
 	mux.HandleFunc("GET /admin/accounts", s.accountsPage)
 	post("/admin/accounts", s.accountsPost)
 	mux.HandleFunc("GET /admin/tokens", s.tokensPage)
+	mux.HandleFunc("GET /admin/proposals/{id}/signatures", s.signaturesPage)
 	post("/admin/tokens", s.tokensPost)
 	mux.HandleFunc("GET /speak/{meeting}/{utterance}", s.editPage)
 	post("/speak/{meeting}/{utterance}", s.editPost)

@@ -164,6 +164,8 @@ type server struct {
 	// listPages their rendered pages (lists_view.go).
 	dir       directoryCache
 	listPages *lru.Cache[listPageKey, []byte]
+	// searchPages keeps rendered search pages (search.go).
+	searchPages *lru.Cache[searchPageKey, []byte]
 	// reportRenderings keeps rendered reports while Reports keeps them.
 	reportRenderings *lru.Cache[reportKey, reportRendering]
 }
@@ -203,7 +205,7 @@ func New(cfg Config) (http.Handler, error) {
 	s := &server{cfg: cfg, meetings: readmodels.NewMeetingCache(cfg.MeetingCacheBytes),
 		fragments: lru.New[fragmentKey, template.HTML](cfg.MeetingCacheBytes / 2),
 		snapshots: lru.New[snapshotKey, *readmodels.Snapshot](cfg.AsOfCacheBytes),
-		listPages: lru.New[listPageKey, []byte](listPagesBytes)}
+		listPages: lru.New[listPageKey, []byte](listPagesBytes), searchPages: lru.New[searchPageKey, []byte](searchPagesBytes)}
 	s.folds.Store, s.folds.MaxBytes, s.folds.Logger = cfg.Folds, cfg.AsOfCacheBytes, cfg.Logger
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
