@@ -98,7 +98,7 @@ func TestCaseFoldsRestart(t *testing.T) {
 
 			// A restart: a new CaseFolds, no Refresh.
 			restarted := &rm.CaseFolds{Every: 97, Store: fs}
-			used, points := compareFolds(t, "restarted", store, r, restarted, "c", 7)
+			used, points := compareFolds(t, "restarted", store, r, restarted, "c", 4)
 			if used < points/3 {
 				t.Errorf("restarted: only %d of %d views started from a stored snapshot", used, points)
 			}
@@ -123,7 +123,7 @@ func TestCaseFoldsRestart(t *testing.T) {
 			if more := storedFolds(t, fs, "c"); len(more) <= built || !bytes.Equal(more[built-1].Header, blobs[built-1].Header) {
 				t.Errorf("Refresh after a restart stored %d snapshots, %d before, or changed the last before", len(more), built)
 			}
-			if used, points := compareFolds(t, "extended", store, r, &rm.CaseFolds{Every: 97, Store: fs}, "c", 7); used < points/3 {
+			if used, points := compareFolds(t, "extended", store, r, &rm.CaseFolds{Every: 97, Store: fs}, "c", 4); used < points/3 {
 				t.Errorf("extended: only %d of %d views started from a stored snapshot", used, points)
 			}
 
@@ -211,7 +211,7 @@ func TestCaseFoldsRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			again := &rm.CaseFolds{Every: 97, Store: fs}
-			if used, points := compareFolds(t, "after the erasure", store, r, again, "c", 7); used < points/3 {
+			if used, points := compareFolds(t, "after the erasure", store, r, again, "c", 4); used < points/3 {
 				t.Errorf("after the erasure: only %d of %d views started from a stored snapshot", used, points)
 			}
 			// A server starting after an erasure drops every chain folded
@@ -318,7 +318,7 @@ func TestCaseFoldsBounded(t *testing.T) {
 	// c's next views load it again, reading its parts as they need them,
 	// start from a snapshot, agree with views from scratch, and the bound
 	// holds (d is dropped when c's parts read no longer leave room).
-	if used, points := compareFolds(t, "reloaded", store, r, folds, "c", 7); used < points/3 {
+	if used, points := compareFolds(t, "reloaded", store, r, folds, "c", 4); used < points/3 {
 		t.Errorf("reloaded: only %d of %d views started from a snapshot", used, points)
 	}
 	within("viewed c", "c")
