@@ -33,6 +33,7 @@ func TestListsKeptAcrossUnrelatedAppends(t *testing.T) {
 	mustContain(t, "collecting before", collecting, "公園增設飲水機")
 	_, home, _ := pe.get("/")
 	mustContain(t, "home before", home, "公園增設飲水機")
+	_, cases, _ := pe.get("/cases")
 	build := web.DirectoryBuild(h)
 	if build == 0 {
 		t.Fatal("no directory after the lists were read")
@@ -67,6 +68,9 @@ func TestListsKeptAcrossUnrelatedAppends(t *testing.T) {
 	}
 	if _, again, _ := pe.get("/proposals?state=collecting"); again != collecting {
 		t.Error("the collecting list read otherwise after checkpoints alone")
+	}
+	if _, again, _ := pe.get("/cases"); again != cases {
+		t.Error("the case index read otherwise after checkpoints alone")
 	}
 
 	// The second valid signature establishes p-now (threshold 2).
@@ -192,7 +196,7 @@ func TestListPagesKeptOnlyForTheSignedOut(t *testing.T) {
 	if resp, _ := alice.post(e.url+"/signin/dev", url.Values{"role": {"citizen"}, "id": {"alice"}, "return": {"/me"}}); resp.Request.URL.Path != "/me" {
 		t.Fatalf("development sign-in: at %s", resp.Request.URL.Path)
 	}
-	for _, path := range []string{"/", "/proposals", "/meetings", "/monthly", "/ministries"} {
+	for _, path := range []string{"/", "/proposals", "/meetings", "/monthly", "/ministries", "/cases"} {
 		for range 2 {
 			if _, page := anon.get(e.url + path); !strings.Contains(page, `id="signin-link"`) || strings.Contains(page, `id="me-link"`) {
 				t.Errorf("%s signed out: no sign-in link, or someone's", path)

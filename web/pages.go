@@ -396,8 +396,14 @@ func (s *server) pageIndex(w http.ResponseWriter, r *http.Request) {
 	p := newPage(w, r, "")
 	p.Title = p.T("index.title")
 	cq, err := caseQueryOf(r)
-	if err != nil {
-		s.pageError(w, r, p, err)
+	d, ok := s.withDirectory(ctx, w, r, p, err)
+	if !ok {
+		return
+	}
+	// Kept as the other lists are (lists_view.go): the case board is one
+	// of the directory's read models, so a change to it makes a new view.
+	k, kept := s.keptListPage(w, r, p, s.listsAt(d, time.Now()))
+	if kept {
 		return
 	}
 	list, err := s.listCases(ctx, cq)
@@ -408,7 +414,7 @@ func (s *server) pageIndex(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p.Data = IndexData{Query: cq, List: list, Stages: allStages, Sources: allSources,
 		Stage: q.Get("stage"), Ministry: q.Get("ministry"), Source: q.Get("source"), Year: q.Get("year"), Search: q.Get("q")}
-	s.render(w, r, "index", p)
+	s.renderList(w, r, "index", p, k)
 }
 
 // ---- the case page ----

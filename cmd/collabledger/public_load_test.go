@@ -22,7 +22,7 @@ var publicLoadPages = []string{
 	"/proposals", "/proposals?page=2", "/proposals?sort=signatures", "/proposals?state=on_time&sort=due",
 	"/proposals?ministry=315000000H&page=2",
 	"/meetings", "/meetings?page=3&sort=oldest", "/meetings?kind=collaborative",
-	"/cases", "/monthly", "/ministries", "/ministries/315000000H",
+	"/monthly", "/ministries", "/ministries/315000000H", "/cases",
 	"/search?q=" + url.QueryEscape("神豬"), "/search?q=" + url.QueryEscape("健保"), "/search?q=open+government",
 }
 
@@ -91,20 +91,10 @@ func TestPublicPagesUnderLoad(t *testing.T) {
 		}
 	}
 	// The search index goes on indexing for a while after it finds that
-	// meeting: wait until the server is idle (under 5 % of a CPU over 2 s,
-	// twice in a row), so that the figures are the pages' own.
-	for idle, deadline := 0, time.Now().Add(20*time.Minute); idle < 2; {
-		c := projectiontest.CPUTime()
-		time.Sleep(2 * time.Second)
-		if projectiontest.CPUTime()-c < 100*time.Millisecond {
-			idle++
-		} else {
-			idle = 0
-		}
-		if time.Now().After(deadline) {
-			t.Log("the server is still busy after 20 minutes: measuring all the same")
-			break
-		}
+	// meeting: wait until the server is idle, so that the figures are the
+	// pages' own.
+	if !serverIdle(20 * time.Minute) {
+		t.Log("the server is still busy after 20 minutes: measuring all the same")
 	}
 	t.Logf("served, caught up and idle in %s", time.Since(start).Round(time.Second))
 
@@ -119,6 +109,11 @@ func TestPublicPagesUnderLoad(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("%s: %d %.300s", path, code, body)
 		}
+		// A page the server could not keep up with leaves requests behind
+		// it: let them end before the next page is measured.
+		if !serverIdle(2 * time.Minute) {
+			t.Logf("%s: the server is still busy after the previous page", path)
+		}
 		cpu := projectiontest.CPUTime()
 		rep := testenv.Attack(t, vegeta, 200, 10*time.Second, base+path, generator)
 		perRequest := float64(projectiontest.CPUTime()-cpu) / float64(max(rep.Requests, 1)) / 1e6
@@ -132,6 +127,24 @@ func TestPublicPagesUnderLoad(t *testing.T) {
 			t.Errorf("%s: p99 %.2f ms at 200 req/s, target < 50 ms", path, ms("99th"))
 		}
 	}
+}
+
+// serverIdle waits, up to limit, until this process (the server) is idle:
+// under 5 % of a CPU over 2 s, twice in a row.
+func serverIdle(limit time.Duration) bool {
+	for idle, deadline := 0, time.Now().Add(limit); idle < 2; {
+		c := projectiontest.CPUTime()
+		time.Sleep(2 * time.Second)
+		if projectiontest.CPUTime()-c < 100*time.Millisecond {
+			idle++
+		} else {
+			idle = 0
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
 
 // importPublicData imports the PDIS archive and the whole Join dataset
