@@ -295,10 +295,8 @@ func (l *Ledger) execute(ctx context.Context, actor domain.Actor, cmd domain.Com
 		o(&c)
 	}
 	if !c.at.IsZero() {
-		if now := l.cfg.Handler.Now(); c.at.After(now.Add(clockSkew)) {
-			return Result{}, domain.NewRuleError(domain.ErrRuleViolated, RuleOccurredAtFuture,
-				fmt.Sprintf("occurred-at %s is after now (%s): only facts from the past are back-dated", c.at.Format(time.RFC3339), now.UTC().Format(time.RFC3339)),
-				fmt.Sprintf("發生時間 %s 晚於現在（%s）：只有過去的事實可以補記", c.at.Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
+		if err := occurredInPast(c.at, l.cfg.Handler.Now()); err != nil {
+			return Result{}, err
 		}
 	}
 	if actor.Role == domain.RolePO && r.aggregate != AggregateRegistry {
@@ -328,6 +326,18 @@ func (l *Ledger) execute(ctx context.Context, actor domain.Actor, cmd domain.Com
 	}
 	c.eventID = func(i int) uuid.UUID { return derivedEventID(c.commandID, fp, i) }
 	return r.exec(l, ctx, c)
+}
+
+// occurredInPast refuses a back-dated occurred-at that is after now (beyond
+// the allowed clock skew): only facts from the past are back-dated. A zero
+// at is not back-dated and passes.
+func occurredInPast(at, now time.Time) error {
+	if at.IsZero() || !at.After(now.Add(clockSkew)) {
+		return nil
+	}
+	return domain.NewRuleError(domain.ErrRuleViolated, RuleOccurredAtFuture,
+		fmt.Sprintf("occurred-at %s is after now (%s): only facts from the past are back-dated", at.Format(time.RFC3339), now.UTC().Format(time.RFC3339)),
+		fmt.Sprintf("發生時間 %s 晚於現在（%s）：只有過去的事實可以補記", at.Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
 }
 
 // admit takes a command by value and refuses it before any read when the

@@ -23,12 +23,38 @@ type Item struct {
 // would. Proposal commands (a feed's signatures) are queued together, so
 // those on one proposal are decided in batches against one loaded state
 // and stored with one append per batch, in the order given; the others are
-// executed one after another. A refused command refuses only itself.
+// executed alone, after the proposal commands queued before them are
+// decided: every command sees those given before it. A refused command
+// refuses only itself.
+//
+// The rules Execute applies before deciding apply here too: an occurred-at
+// after now is refused, and a command that needs more than its proposal —
+// a PO's (checked against the registry) or one with its own command ID
+// (answered once however often it is sent) — goes through Execute.
 func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []error) {
 	results, errs := make([]Result, len(items)), make([]error, len(items))
 	reqs := make([]Request[*domain.Proposal], 0, len(items))
 	at := make([]int, 0, len(items))
 	calls := make([]call, 0, len(items)) // one allocation for the closures below to share
+	now := l.cfg.Handler.Now()
+	// flush decides the queued proposal commands, so that a command
+	// executed alone after them sees what they recorded.
+	flush := func() {
+		if len(reqs) == 0 {
+			return
+		}
+		start := time.Now()
+		res, rerrs := l.proposals.HandleMany(ctx, reqs)
+		took := time.Since(start)
+		for k, i := range at {
+			results[i], errs[i] = res[k], rerrs[k]
+			if l.cfg.Observe != nil {
+				// Each command of a batch is answered when the batch is.
+				l.cfg.Observe(items[i].Command.CommandName(), errs[i], took)
+			}
+		}
+		reqs, at = reqs[:0], at[:0]
+	}
 	var (
 		lastID     domain.ProposalID
 		lastStream string
@@ -36,11 +62,15 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 	)
 	for i, it := range items {
 		id, ok := proposalTarget(it.Command)
+		if ok && it.Actor.Role == domain.RolePO {
+			ok = false
+		}
 		if !ok {
 			opts := it.Options
 			if !it.At.IsZero() {
 				opts = append([]Option{WithOccurredAt(it.At)}, opts...)
 			}
+			flush()
 			results[i], errs[i] = l.Execute(ctx, it.Actor, it.Command, opts...)
 			continue
 		}
@@ -53,6 +83,20 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 		c := &calls[len(calls)-1]
 		for _, o := range it.Options {
 			o(c)
+		}
+		if c.commandID != "" {
+			calls = calls[:len(calls)-1]
+			opts := it.Options
+			if !it.At.IsZero() {
+				opts = append([]Option{WithOccurredAt(it.At)}, opts...)
+			}
+			flush()
+			results[i], errs[i] = l.Execute(ctx, it.Actor, it.Command, opts...)
+			continue
+		}
+		if err := occurredInPast(c.at, now); err != nil {
+			errs[i] = err
+			continue
 		}
 		if err := checkTarget(*c, string(id)); err != nil {
 			errs[i] = err
@@ -68,18 +112,7 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 			}))
 		at = append(at, i)
 	}
-	if len(reqs) > 0 {
-		start := time.Now()
-		res, rerrs := l.proposals.HandleMany(ctx, reqs)
-		took := time.Since(start)
-		for k, i := range at {
-			results[i], errs[i] = res[k], rerrs[k]
-			if l.cfg.Observe != nil {
-				// Each command of a batch is answered when the batch is.
-				l.cfg.Observe(items[i].Command.CommandName(), errs[i], took)
-			}
-		}
-	}
+	flush()
 	return results, errs
 }
 

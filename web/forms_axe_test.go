@@ -75,6 +75,8 @@ func TestFormsAccessible(t *testing.T) {
 	}
 	e := newSigninEnv(t, func(si *web.SignIn) { si.Dev = true })
 	e.publishedProposal("p-1")
+	bob := domain.Actor{ID: string(domain.Pseudonym(apiSecret, "bob")), Role: domain.RoleCitizen}
+	e.do(bob, domain.SignProposal{ProposalID: "p-1", Signer: domain.SignerID(bob.ID), County: "臺北市"}) // a row of the staff's signature list
 	e.do(staffActor, domain.ScheduleMeeting{MeetingID: "m-1", Kind: domain.MeetingOther, Phase: domain.PhaseDiscover, Title: "會議", StartsAt: time.Now().Add(time.Hour)})
 	e.do(domain.Actor{ID: "steno-1", Role: domain.RoleStenographer}, domain.StartTranscript{MeetingID: "m-1"})
 	e.do(domain.Actor{ID: "steno-1", Role: domain.RoleStenographer}, domain.RecordUtterance{MeetingID: "m-1", UtteranceID: "u-1", Kind: domain.UtteranceSpeech,
@@ -193,6 +195,7 @@ func TestFormsAccessible(t *testing.T) {
 					shoot(ctx, lang, "speaker")
 				case domain.RolePDIS:
 					visit("/admin/accounts", "#accounts-title")
+					visit("/admin/proposals/p-1/signatures", "#signatures-title")
 				}
 				run("sign out", chromedp.Click("#signout", chromedp.ByQuery), chromedp.WaitVisible("#signin-link", chromedp.ByQuery))
 				cancel()
