@@ -68,7 +68,9 @@ func TestServerInsteadOfStore(t *testing.T) {
 	}
 	// The server's refusal comes in the terminal's language, not the
 	// pages' default.
-	hasHan := func(s string) bool { return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0 }
+	hasHan := func(s string) bool {
+		return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0
+	}
 	t.Setenv("LC_ALL", "")
 	t.Setenv("LC_MESSAGES", "")
 	for _, c := range []struct {
