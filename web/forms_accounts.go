@@ -52,6 +52,7 @@ func (s *server) renderAccounts(w http.ResponseWriter, r *http.Request, p *Page,
 		return
 	}
 	fv := adminForm(p, sess, "accounts.title", "/admin/accounts", accountFields, values, cid, errs, status)
+	s.pickers(r, p, sess.actor, "", values, fv.Fields) // the ministry from the registry, by name
 	fv.Command, fv.Submit = "accounts.link", p.T("accounts.link")
 	p.Data = AccountsView{FormView: fv, Entries: list}
 	s.renderForms(w, r, "accounts", p)

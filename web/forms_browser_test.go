@@ -115,8 +115,9 @@ func TestFormsWholeCase(t *testing.T) {
 		pseudonym[c] = p.text("#me-actor")
 		p.signOut()
 	}
-	// Staff: the accounts, the registry.
+	// Staff: the registry's ministry (the accounts pick it by name), the accounts, the POs.
 	p.signIn("staff", "pw-staff")
+	p.act("registry.register_ministry", map[string]string{"ministryId": "moi", "name": "內政部"})
 	for _, a := range []struct{ sub, role, id, ministry, label string }{
 		{"sub-po-moi", "po", "po-moi-1", "moi", "內政部主任PO"},
 		{"sub-steno", "stenographer", "steno-1", "", "速記"},
@@ -135,7 +136,6 @@ func TestFormsWholeCase(t *testing.T) {
 	if list := p.text("#accounts"); !strings.Contains(list, "po-moi-1") || !strings.Contains(list, "moi-official") {
 		t.Fatalf("the accounts list: %s", list)
 	}
-	p.act("registry.register_ministry", map[string]string{"ministryId": "moi", "name": "內政部"})
 	p.act("registry.register_po", map[string]string{"poId": "po-moi-1", "name": "內政部主任PO", "ministry": "moi", "role": "chief", "year": "2026"})
 	p.signOut()
 

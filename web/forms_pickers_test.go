@@ -113,6 +113,13 @@ func TestNoFormTypesAnID(t *testing.T) {
 	if _, page := b.get(e.url + "/act/meeting.remove_note?meetingId=m-1"); !strings.Contains(page, `<select id="f-noteId" name="noteId"`) || !strings.Contains(page, `value="note-1"`) {
 		t.Errorf("with the meeting chosen:\n%s", page)
 	}
+	// The staff pages outside the commands pick the ministry too.
+	for _, path := range []string{"/admin/accounts", "/admin/tokens"} {
+		resp, page := b.get(e.url + path)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `<select id="f-ministry" name="ministry"`) || !strings.Contains(page, `value="moi"`) {
+			t.Errorf("%s (%d): the ministry is not picked from the registry:\n%.3000s", path, resp.StatusCode, page)
+		}
+	}
 	if checked < 100 || steps == 0 {
 		t.Fatalf("checked %d picked fields, %d steps: the walk lost them", checked, steps)
 	}

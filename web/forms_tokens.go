@@ -60,6 +60,7 @@ func (s *server) renderTokens(w http.ResponseWriter, r *http.Request, p *Page, s
 		return
 	}
 	fv := adminForm(p, sess, "tokens.title", "/admin/tokens", tokenFields, values, cid, errs, status)
+	s.pickers(r, p, sess.actor, "", values, fv.Fields) // the ministry from the registry, by name
 	fv.Command, fv.Submit = "tokens.issue", p.T("tokens.issue")
 	p.Data = TokensView{FormView: fv, Tokens: list, Issued: issued}
 	s.renderForms(w, r, "tokens", p)
