@@ -35,6 +35,7 @@ func openRemote(ctx context.Context, server, token, path string, q url.Values) (
 	if err != nil {
 		return nil, fmt.Errorf("%w: --server %q: %v", errUsage, server, err)
 	}
+	req.Header.Set("Accept-Language", cliLanguage())
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
 	}
@@ -48,6 +49,22 @@ func openRemote(ctx context.Context, server, token, path string, q url.Values) (
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	return nil, remoteError(http.MethodGet, u, resp, body)
+}
+
+// cliLanguage is the language a server's errors are asked in: the
+// environment's (LC_ALL, LC_MESSAGES, LANG), 繁體中文 for a Chinese locale
+// and English otherwise, like the command's own messages — the server's
+// default (zh-Hant) suits pages, not a terminal.
+func cliLanguage() string {
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := os.Getenv(k); v != "" {
+			if strings.HasPrefix(strings.ToLower(v), "zh") {
+				return web.LangZhHant
+			}
+			return web.LangEn
+		}
+	}
+	return web.LangEn
 }
 
 // remoteError is a server's refusal: its error code, rule and message

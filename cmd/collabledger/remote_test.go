@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/pdis/collab-ledger/reports/reportstest"
 )
@@ -64,6 +65,23 @@ func TestServerInsteadOfStore(t *testing.T) {
 	}
 	if _, _, err := runCapture(t, "trail", "--server", base, "--case", "no-such"); err == nil || !strings.Contains(err.Error(), "404 not_found") {
 		t.Errorf("trail --server of no case: %v", err)
+	}
+	// The server's refusal comes in the terminal's language, not the
+	// pages' default.
+	hasHan := func(s string) bool {
+		return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0
+	}
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	for _, c := range []struct {
+		lang string
+		han  bool
+	}{{"en_GB.UTF-8", false}, {"zh_TW.UTF-8", true}, {"", false}} {
+		t.Setenv("LANG", c.lang)
+		_, _, err := runCapture(t, "trail", "--server", base, "--case", "no-such")
+		if err == nil || hasHan(err.Error()) != c.han {
+			t.Errorf("LANG=%q: trail --server of no case: %v; want the message in Chinese: %v", c.lang, err, c.han)
+		}
 	}
 	got, _, err := runCapture(t, append([]string{"report", "--server", base}, reportArgs...)...)
 	if err != nil || strings.TrimSpace(got) != strings.TrimSpace(wantReport) {

@@ -282,6 +282,7 @@ func doJSON(ctx context.Context, method, url, token string, in, v any) error {
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("Accept-Language", cliLanguage())
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

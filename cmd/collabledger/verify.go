@@ -348,6 +348,7 @@ func (c *proofClient) get(ctx context.Context, path string, v any) error {
 		return fmt.Errorf("%w: --server: %v", errUsage, err)
 	}
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept-Language", cliLanguage())
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("ask %s: %w", c.base, err)

@@ -60,6 +60,10 @@ type Config struct {
 type Importer struct {
 	cfg Config
 	log *slog.Logger
+	// registered holds the organisation codes known to be in the PO
+	// registry (recorded by this importer or found there), so each is
+	// registered once.
+	registered sync.Map
 }
 
 // New returns an Importer.
@@ -157,7 +161,17 @@ func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, s
 	}
 	staff := domain.Actor{ID: FeedActorID, Role: domain.RolePDIS}
 	dated := dating(p)
-	items := make([]app.Item, 0, len(sigs)+2)
+	items := make([]app.Item, 0, len(sigs)+2+len(p.Ministries))
+	// The organisations the proposal names go into the registry with
+	// Join's names, so pages show 交通部, not 315000000H.
+	var registering []string
+	for _, m := range p.Ministries {
+		if _, known := im.registered.Load(m.ID); known || m.ID == "" || strings.TrimSpace(m.Name) == "" || slices.Contains(registering, m.ID) {
+			continue
+		}
+		registering = append(registering, m.ID)
+		items = append(items, app.Item{Actor: staff, Command: domain.RegisterMinistry{MinistryID: domain.MinistryID(m.ID), Name: m.Name}, Options: dated(p.PublishedAt)})
+	}
 	switch state.Status() {
 	case domain.ProposalStatusNone:
 		proposer := domain.Pseudonym(im.cfg.Secret, ProposerRef(p.ID))
@@ -202,6 +216,9 @@ func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, s
 	}); err != nil {
 		o.Err = err
 		return o
+	}
+	for _, id := range registering {
+		im.registered.Store(id, true)
 	}
 	items = im.after(p, state, established, due, &o)
 	if err := im.run(ctx, items, &o, func(ev eventstore.Event) error {
@@ -303,6 +320,10 @@ func (im *Importer) responses(p *Proposal, state *domain.Proposal, hasLead bool,
 	return items
 }
 
+// ruleMinistryExists is the registry's refusal of an organisation
+// registered before.
+const ruleMinistryExists = "registry.register_ministry.exists"
+
 // run executes items and looks at every stored event; the domain's
 // refusals are counted by rule, other errors end the proposal.
 func (im *Importer) run(ctx context.Context, items []app.Item, o *Outcome, seen func(eventstore.Event) error) error {
@@ -315,6 +336,9 @@ func (im *Importer) run(ctx context.Context, items []app.Item, o *Outcome, seen 
 		if err != nil {
 			var re *domain.RuleError
 			if errors.As(err, &re) {
+				if re.Rule == ruleMinistryExists {
+					continue // registered before: what was wanted
+				}
 				if o.Refused == nil {
 					o.Refused = map[string]int{}
 				}

@@ -173,12 +173,45 @@ func TestImportRealProposals(t *testing.T) {
 			t.Errorf("rows after the close were not refused: %s", o)
 		}
 	}
-	head, _ := e.store.Head(ctx)
-	again, err := e.im.ImportDir(ctx, dir, join.DirOptions{Only: []string{fastest, extended, failed, lateRows, noMetadata}}, nil)
+	// The organisations the proposals name are in the registry under
+	// Join's names, each once, so pages show names rather than codes.
+	regs, err := e.store.ReadStream(ctx, domain.RegistryStream(), 1, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if head2, _ := e.store.Head(ctx); head2 != head || again.Events != 0 || again.Unchanged != 4 {
+	names := map[domain.MinistryID]string{}
+	for _, ev := range regs {
+		var m domain.MinistryRegistered
+		if ev.Type != "registry.ministry_registered" || json.Unmarshal(ev.Data, &m) != nil {
+			t.Fatalf("registry event %s", ev.Type)
+		}
+		if _, dup := names[m.MinistryID]; dup {
+			t.Errorf("%s registered twice", m.MinistryID)
+		}
+		names[m.MinistryID] = m.Name
+	}
+	for _, id := range []string{fastest, extended, failed, lateRows} {
+		rec, _ := readReal(t, dir, id)
+		for _, m := range rec.Ministries {
+			if names[domain.MinistryID(m.ID)] != m.Name {
+				t.Errorf("%s names %s %s; the registry has %q", id, m.ID, m.Name, names[domain.MinistryID(m.ID)])
+			}
+		}
+	}
+	if len(names) == 0 {
+		t.Fatal("no organisation registered")
+	}
+	head, _ := e.store.Head(ctx)
+	// Again, by an importer that does not remember what it registered.
+	fresh, err := join.New(join.Config{Ledger: e.ledger, Store: e.store, Secret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := fresh.ImportDir(ctx, dir, join.DirOptions{Only: []string{fastest, extended, failed, lateRows, noMetadata}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head2, _ := e.store.Head(ctx); head2 != head || again.Events != 0 || again.Unchanged != 4 || again.RefusedByRule["registry.register_ministry.exists"] != 0 {
 		t.Fatalf("re-import stored %d events (head %d → %d):\n%s", again.Events, head, head2, again)
 	}
 }
