@@ -78,7 +78,7 @@ func TestCitizenTokensFromAnyFolderShareOnePseudonym(t *testing.T) {
 	if first == second {
 		t.Fatal("two tokens are the same")
 	}
-	if body := postCommand(t, base, second, "proposal.sign", `{"proposalId":"p-1"}`, http.StatusConflict); !strings.Contains(body, "already") {
+	if body := postCommand(t, base, second, "proposal.sign", `{"proposalId":"p-1"}`, http.StatusConflict); !strings.Contains(body, `"rule":"proposal.sign.once_per_signer"`) {
 		t.Fatalf("a second signature by the same person: %s", body)
 	}
 }
