@@ -55,6 +55,15 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 		}
 		reqs, at = reqs[:0], at[:0]
 	}
+	// alone executes item i through Execute, after what was queued.
+	alone := func(i int, it Item) {
+		opts := it.Options
+		if !it.At.IsZero() {
+			opts = append([]Option{WithOccurredAt(it.At)}, opts...)
+		}
+		flush()
+		results[i], errs[i] = l.Execute(ctx, it.Actor, it.Command, opts...)
+	}
 	var (
 		lastID     domain.ProposalID
 		lastStream string
@@ -66,12 +75,7 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 			ok = false
 		}
 		if !ok {
-			opts := it.Options
-			if !it.At.IsZero() {
-				opts = append([]Option{WithOccurredAt(it.At)}, opts...)
-			}
-			flush()
-			results[i], errs[i] = l.Execute(ctx, it.Actor, it.Command, opts...)
+			alone(i, it)
 			continue
 		}
 		cmd, err := admit(it.Actor, it.Command)
@@ -86,12 +90,7 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 		}
 		if c.commandID != "" {
 			calls = calls[:len(calls)-1]
-			opts := it.Options
-			if !it.At.IsZero() {
-				opts = append([]Option{WithOccurredAt(it.At)}, opts...)
-			}
-			flush()
-			results[i], errs[i] = l.Execute(ctx, it.Actor, it.Command, opts...)
+			alone(i, it)
 			continue
 		}
 		if err := occurredInPast(c.at, now); err != nil {

@@ -149,7 +149,7 @@ func serverIdle(limit time.Duration) bool {
 
 // importPublicData imports the PDIS archive and the whole Join dataset
 // into store.
-func importPublicData(t *testing.T, shared, store, secretFile string) {
+func importPublicData(t testing.TB, shared, store, secretFile string) {
 	t.Helper()
 	start := time.Now()
 	if out, err := runOut("import", "akn", "--store", store, "--process", "pdis", "--quiet", filepath.Join(shared, "data", "pdis-archive")); err != nil {

@@ -40,12 +40,7 @@ func BenchmarkSearchRealData(b *testing.B) {
 		if err := os.WriteFile(secretFile, []byte(strings.Repeat("5a", 32)+"\n"), 0o600); err != nil {
 			b.Fatal(err)
 		}
-		if out, err := runOut("import", "akn", "--store", "file:"+ledger, "--process", "pdis", "--quiet", filepath.Join(shared, "data", "pdis-archive")); err != nil {
-			b.Fatalf("import the archive: %v\n%s", err, out)
-		}
-		if out, err := runOut("import", "join", "--store", "file:"+ledger, "--secret-file", secretFile, "--quiet", filepath.Join(shared, "data", "join-archive")); err != nil {
-			b.Fatalf("import Join: %v\n%s", err, out)
-		}
+		importPublicData(b, shared, "file:"+ledger, secretFile)
 	}
 	ctx := context.Background()
 	store, err := openStore(ctx, "file:"+ledger)
