@@ -119,6 +119,13 @@ func TestNoFormTypesAnID(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `<select id="f-ministry" name="ministry"`) || !strings.Contains(page, `value="moi"`) {
 			t.Errorf("%s (%d): the ministry is not picked from the registry:\n%.3000s", path, resp.StatusCode, page)
 		}
+		// Every word on the page comes from the catalogue, in both languages.
+		for _, q := range []string{"", "?lang=en"} {
+			_, page := b.get(e.url + path + q)
+			if m := regexp.MustCompile(`>\s*(tokens|accounts|field)\.[a-zA-Z.]+\s*<`).FindString(page); m != "" {
+				t.Errorf("%s%s shows a catalogue key, not its words: %s", path, q, m)
+			}
+		}
 	}
 	if checked < 100 || steps == 0 {
 		t.Fatalf("checked %d picked fields, %d steps: the walk lost them", checked, steps)
