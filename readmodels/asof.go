@@ -583,7 +583,7 @@ type memTx struct {
 	// slots: of a stored snapshot, each collection's documents, in the
 	// order of sorted (docs is then empty).
 	slots map[string][]memDoc
-	base   *memTx              // frozen; nil: none
+	base  *memTx // frozen; nil: none
 	// stored: t is a snapshot loaded from a FoldStore, whose collections
 	// are read when first used (sorted and slots then guarded by mu).
 	stored *storedLevel
