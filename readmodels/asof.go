@@ -304,6 +304,9 @@ func scanCaseStreams(ctx context.Context, store eventstore.Store, id domain.Case
 // readPage is how many events one ReadStream call returns.
 const readPage = 1 << 16
 
+// cutPage is the first page read of a stream cut at a position.
+const cutPage = 256
+
 // foldStreams reads streams up to at, merges them by position and folds
 // them into a new snapshot.
 func foldStreams(ctx context.Context, store eventstore.Store, streams []string, at AsOf) (*Snapshot, error) {
@@ -461,11 +464,17 @@ func readStream(ctx context.Context, store eventstore.Store, stream string, at A
 }
 
 // readStreamFrom reads a stream from version from, stopping after position
-// at.Position if set.
+// at.Position if set: then in pages growing from cutPage, so that a view
+// cut a few events after a snapshot does not read the rest of a long
+// stream.
 func readStreamFrom(ctx context.Context, store eventstore.Store, stream string, from uint64, at AsOf) ([]eventstore.Event, error) {
 	var out []eventstore.Event
-	for {
-		evs, err := store.ReadStream(ctx, stream, from, readPage)
+	page := readPage
+	if at.Position != 0 {
+		page = cutPage
+	}
+	for ; ; page = min(2*page, readPage) {
+		evs, err := store.ReadStream(ctx, stream, from, page)
 		if err != nil {
 			return nil, fmt.Errorf("read %s from %d: %w", stream, from, err)
 		}
@@ -479,7 +488,7 @@ func readStreamFrom(ctx context.Context, store eventstore.Store, stream string, 
 		} else {
 			out = append(out, evs...)
 		}
-		if len(evs) < readPage {
+		if len(evs) < page {
 			return out, nil
 		}
 		from += uint64(len(evs))

@@ -103,7 +103,7 @@ func (f *CaseFolds) every() int {
 	if f.Every > 0 {
 		return f.Every
 	}
-	return 2048
+	return 1024
 }
 
 func (f *CaseFolds) logger() *slog.Logger {
