@@ -31,7 +31,8 @@ func EncodeCanonical(e Event, backdateReason string) (eventType string, schemaVe
 	if backdateReason != "" {
 		s.BackdateReason = backdateReason
 	}
-	data, ok = appendSignedCanonical(make([]byte, 0, 384+len(s.County)+len(s.District)+len(s.BackdateReason)), &s)
+	// 200 bytes hold the names, punctuation, time, count and signature ID.
+	data, ok = appendSignedCanonical(make([]byte, 0, 200+len(s.ProposalID)+len(s.Signer)+len(s.County)+len(s.District)+len(s.BackdateReason)), &s)
 	if !ok {
 		return "", 0, nil, false
 	}
