@@ -124,14 +124,25 @@ func topFields(data []byte, fn func(name string, raw []byte)) error {
 func skipSpace(data []byte, i int) int { return i }
 
 // skipString returns the index after the string starting at data[i] ('"').
+//
+// It looks for each '"' with bytes.IndexByte (a string of a signature's
+// pseudonym or text is long, and three read models read every signature):
+// a quote ends the string unless an odd number of backslashes precedes it.
 func skipString(data []byte, i int) (int, bool) {
-	for j := i + 1; j < len(data); j++ {
-		switch data[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, true
+	for j := i + 1; j < len(data); {
+		k := bytes.IndexByte(data[j:], '"')
+		if k < 0 {
+			return 0, false
 		}
+		q := j + k
+		n := 0
+		for p := q - 1; p > i && data[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1, true
+		}
+		j = q + 1
 	}
 	return 0, false
 }

@@ -129,7 +129,9 @@ func fastSignature(ctx context.Context, tx projections.Tx, ev eventstore.Event) 
 		return false, nil
 	}
 	st := stampOf(ev)
-	key := id + "/" + sigTimeKey(st.OccurredAt, sigID)
+	kb := make([]byte, 0, len(id)+28+len(sigID))
+	kb = append(append(kb, id...), '/')
+	key := string(appendSigTimeKey(kb, st.OccurredAt, sigID))
 	doc := make([]byte, 0, 320+len(id)+len(signer)+len(st.Actor.ID)+len(st.Backdated))
 	doc = append(doc, `{"proposalId":`...)
 	doc = appendString(doc, id)
@@ -176,7 +178,45 @@ func (Signatures) Preload(eventstore.Event) []projections.DocRef { return nil }
 // sigTimeKey orders signatures by when they were made (UTC, fixed width),
 // then by ID.
 func sigTimeKey(at time.Time, id string) string {
-	return at.UTC().Format("20060102T150405.000000000Z") + "/" + id
+	return string(appendSigTimeKey(make([]byte, 0, 27+len(id)), at, id))
+}
+
+// sigTimeLayout is the time part of sigTimeKey.
+const sigTimeLayout = "20060102T150405.000000000Z"
+
+// appendSigTimeKey appends sigTimeKey(at, id): by hand for years 0 to
+// 9999 (time.Format was a tenth of the read model's fold in a Join
+// import), with time.AppendFormat otherwise.
+func appendSigTimeKey(b []byte, at time.Time, id string) []byte {
+	at = at.UTC()
+	year, month, day := at.Date()
+	if year < 0 || year > 9999 {
+		b = at.AppendFormat(b, sigTimeLayout)
+	} else {
+		hour, minute, sec := at.Clock()
+		b = appendDigits(b, year, 4)
+		b = appendDigits(b, int(month), 2)
+		b = appendDigits(b, day, 2)
+		b = append(b, 'T')
+		b = appendDigits(b, hour, 2)
+		b = appendDigits(b, minute, 2)
+		b = appendDigits(b, sec, 2)
+		b = append(b, '.')
+		b = appendDigits(b, at.Nanosecond(), 9)
+		b = append(b, 'Z')
+	}
+	b = append(b, '/')
+	return append(b, id...)
+}
+
+// appendDigits appends n (≥ 0) in width decimal digits, zero-padded.
+func appendDigits(b []byte, n, width int) []byte {
+	var d [9]byte
+	for i := width - 1; i >= 0; i-- {
+		d[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(b, d[:width]...)
 }
 
 var signaturesTable = func() *table {
