@@ -443,19 +443,34 @@ func (h *Handler[A]) catchUp(ctx context.Context, stream string, e *entry[A]) er
 // encode turns the domain's events into events to append.
 func (h *Handler[A]) encode(j *job[A], evs []domain.Event) ([]eventstore.EventData, error) {
 	out := make([]eventstore.EventData, len(evs))
+	_, domainCodec := h.cfg.Codec.(DomainCodec)
 	for i, ev := range evs {
+		var reason string
 		if j.req.AtReason != "" && !j.req.At.IsZero() {
-			ev = domain.WithBackdateReason(ev, j.req.AtReason)
+			reason = j.req.AtReason
 		}
-		typ, ver, data, err := h.cfg.Codec.Encode(ev)
-		if err != nil {
-			return nil, err
+		// The hot events have a hand-written encoder that writes the
+		// canonical form the store keeps (decision 0045).
+		typ, ver, data, canonical := "", 0, []byte(nil), false
+		if domainCodec {
+			typ, ver, data, canonical = domain.EncodeCanonical(ev, reason)
+		}
+		if !canonical {
+			if reason != "" {
+				ev = domain.WithBackdateReason(ev, reason)
+			}
+			var err error
+			if typ, ver, data, err = h.cfg.Codec.Encode(ev); err != nil {
+				return nil, err
+			}
 		}
 		var id uuid.UUID
 		if j.req.EventID != nil {
 			id = j.req.EventID(i)
-		} else if id, err = uuid.NewV7(); err != nil {
+		} else if v7, err := uuid.NewV7(); err != nil {
 			return nil, fmt.Errorf("event id: %w", err)
+		} else {
+			id = v7
 		}
 		md := j.md
 		if domain.IsAnonymous(ev) {
@@ -467,7 +482,7 @@ func (h *Handler[A]) encode(j *job[A], evs []domain.Event) ([]eventstore.EventDa
 			md.ActorID, md.ActorRole, md.CausationID = "", "", ""
 			md.CorrelationID = md.CommandID
 		}
-		out[i] = eventstore.EventData{ID: id, Type: typ, SchemaVersion: ver, Data: data, Metadata: md}
+		out[i] = eventstore.EventData{ID: id, Type: typ, SchemaVersion: ver, Data: data, Metadata: md, Canonical: canonical}
 	}
 	return out, nil
 }
