@@ -34,8 +34,8 @@ type memProj struct {
 }
 
 type memGen struct {
-	mu    sync.RWMutex
-	cp    Checkpoint
+	mu sync.RWMutex
+	cp Checkpoint
 	// colls keeps each collection's documents in one B-tree ordered by
 	// key: a prefix scan starts where its prefix does and stops as soon as
 	// its caller has enough, and a document is one item (no map beside the
