@@ -21,6 +21,8 @@ func Decoded(p projections.Projection) projections.Projection {
 		return Tallies{path: decodedFold}
 	case Counties:
 		return Counties{path: decodedFold}
+	case Signatures:
+		return Signatures{path: decodedFold}
 	}
 	return p
 }
@@ -39,6 +41,8 @@ func TakesFastPath(p projections.Projection, ev eventstore.Event) bool {
 		fast = fastSigned
 	case Counties:
 		fast = fastCounty
+	case Signatures:
+		fast = fastSignature
 	default:
 		return false
 	}

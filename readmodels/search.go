@@ -147,35 +147,57 @@ func NewSearch(cfg SearchConfig) (*Search, error) {
 	return s, nil
 }
 
+// searchMapping is the index's mapping. Each field indexes only what the
+// queries use (decision 0046): no "_all" field (queries name text, title
+// and speaker), no term vectors (no phrase queries, no highlighting), and
+// doc values only for meetingId (the meetings facet); building a Join
+// import's segments spent most of its time on the rest.
 func searchMapping() mapping.IndexMapping {
 	text := bleve.NewTextFieldMapping()
 	text.Analyzer = cjk.AnalyzerName
 	text.Store = true
 	text.IncludeTermVectors = false
+	text.IncludeInAll = false
+	text.DocValues = false
 	kw := bleve.NewTextFieldMapping()
 	kw.Analyzer = keyword.Name
 	kw.Store = true
+	kw.IncludeTermVectors = false
+	kw.IncludeInAll = false
+	kw.DocValues = false
+	facet := bleve.NewTextFieldMapping()
+	*facet = *kw
+	facet.DocValues = true
 	stored := bleve.NewTextFieldMapping()
 	stored.Index = false
 	stored.Store = true
+	stored.IncludeTermVectors = false
+	stored.IncludeInAll = false
+	stored.DocValues = false
 	when := bleve.NewDateTimeFieldMapping()
 	when.Store = true
+	when.IncludeInAll = false
+	when.DocValues = false
 	pos := bleve.NewNumericFieldMapping()
 	pos.Store = true
+	pos.IncludeInAll = false
+	pos.DocValues = false
 	doc := bleve.NewDocumentMapping()
 	doc.AddFieldMappingsAt("title", text)
 	doc.AddFieldMappingsAt("text", text)
 	doc.AddFieldMappingsAt("speaker", text)
 	doc.AddFieldMappingsAt("kind", kw)
-	doc.AddFieldMappingsAt("meetingId", kw) // faceted: which meetings discuss it most
+	doc.AddFieldMappingsAt("meetingId", facet) // faceted: which meetings discuss it most
 	for _, f := range []string{"proposalId", "caseId", "utteranceId", "noteId", "questionId", "recommendationId"} {
 		doc.AddFieldMappingsAt(f, stored)
 	}
 	doc.AddFieldMappingsAt("occurredAt", when)
 	doc.AddFieldMappingsAt("position", pos)
+	doc.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	m := bleve.NewIndexMapping()
 	m.DefaultMapping = doc
 	m.DefaultAnalyzer = cjk.AnalyzerName
+	m.StoreDynamic, m.IndexDynamic, m.DocValuesDynamic = false, false, false
 	return m
 }
 

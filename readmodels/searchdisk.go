@@ -22,7 +22,7 @@ import (
 // searchSchema is the version of what the index holds: its mapping and the
 // documents it makes of events. Bump it when either changes; an index on
 // disk of another version is rebuilt.
-const searchSchema = 2
+const searchSchema = 3 // 3: no _all field, term vectors or doc values but the facet's (decision 0046)
 
 var (
 	// searchSchemaKey keeps the index's searchSchema.
