@@ -190,7 +190,7 @@ func (l *ledger) establish(id domain.ProposalID, at time.Time, first, n int) {
 		return p.Submit(domain.SubmitProposal{ProposalID: id, Title: "提案 " + string(id), Summary: "摘要"}, proposer, at)
 	})
 	l.proposal(id, staff, at.Add(time.Hour), func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
-		return p.Publish(domain.PublishProposal{ProposalID: id, CompetentMinistry: "moi"}, staff, at, smallProposals)
+		return p.Publish(domain.PublishProposal{ProposalID: id, CompetentMinistry: "moi", CoOrganisers: []domain.MinistryID{"mohw"}}, staff, at, smallProposals)
 	})
 	for i := range n {
 		c := citizen(first + i)

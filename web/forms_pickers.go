@@ -89,6 +89,8 @@ var fieldPickers = map[string]*picker{
 	"competentMinistry": pickMinistry,
 	"organiser":         pickMinistry,
 	"addressees":        {multi: true, options: ministryOptions},
+	"otherLeads":        {multi: true, options: ministryOptions},
+	"coOrganisers":      {multi: true, options: ministryOptions},
 	"poId":              pickPO,
 	"candidateId":       {parent: "monthlyMeetingId", options: candidateOptions},
 	"noteId":            pickNote,
