@@ -673,6 +673,11 @@ type utterancePlace struct {
 	Removed     *UtteranceRemoval `json:"removed,omitempty"`
 }
 
+// placeOf returns an utterance's place.
+func placeOf(u Utterance) utterancePlace {
+	return utterancePlace{UtteranceID: u.UtteranceID, Seq: u.Seq, Origin: u.Origin, Removed: u.Removed}
+}
+
 // Window is a range of a transcript's utterances, in transcript order.
 type Window struct {
 	Offset, Limit int
@@ -700,8 +705,9 @@ type orderFunc func(ctx context.Context, r projections.Reader, id domain.Meeting
 // transcriptOrder reads every utterance's place and puts them in order.
 func transcriptOrder(ctx context.Context, r projections.Reader, id domain.MeetingID, v View) ([]Utterance, int, int, error) {
 	var us []Utterance
-	// Ordering needs only each utterance's place: decode that much.
-	err := scanDocs(ctx, r, collUtterances, string(id)+"/", nil, func(_ string, p utterancePlace) error {
+	// Ordering needs only each utterance's place: decode that much (or, on
+	// an as-of snapshot, take it from the utterances it holds as values).
+	err := scanDocsFrom(ctx, r, collUtterances, string(id)+"/", nil, placeOf, func(_ string, p utterancePlace) error {
 		us = append(us, Utterance{UtteranceID: p.UtteranceID, Seq: p.Seq, Origin: p.Origin, Removed: p.Removed})
 		return nil
 	})
