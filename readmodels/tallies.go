@@ -717,7 +717,7 @@ var talliesTable = func() *table {
 		}
 		return nil
 	})
-	t.ignore("cases are the case board's", "case.proposal_linked", "case.record_ended", "case.lead_assigned", "case.co_organiser_added", "case.co_organiser_removed", "case.stage_changed",
+	t.ignore("cases are the case board's", "case.proposal_linked", "case.no_proposal_recorded", "case.record_ended", "case.lead_assigned", "case.co_organiser_added", "case.co_organiser_removed", "case.stage_changed",
 		"case.stakeholder_added", "case.interview_recorded", "case.material_added", "case.recommendation_recorded", "case.reported_to_premier",
 		"case.directive_recorded", "case.response_recorded")
 	t.ignore("meetings are the case board's and the transcripts'", "meeting.scheduled", "meeting.participant_added", "meeting.attendance_recorded",
