@@ -130,7 +130,7 @@ func submittedProposal(t testing.TB) *Proposal {
 func publishedProposal(t testing.TB, cfg ProposalConfig) *Proposal {
 	p := submittedProposal(t)
 	do(t, p, func(p *Proposal) ([]Event, error) {
-		return p.Publish(PublishProposal{ProposalID: "p-1", CompetentMinistry: "moi"}, staff, t0, cfg)
+		return p.Publish(PublishProposal{ProposalID: "p-1", CompetentMinistry: "moi", CoOrganisers: []MinistryID{"mohw"}}, staff, t0, cfg)
 	})
 	return p
 }

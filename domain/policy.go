@@ -97,9 +97,9 @@ var policy = []PolicyRule{
 	{CmdSignProposal, []Role{RoleCitizen, RoleProposer}, []string{RuleSignSelfOnly}, "a citizen signs only as themself (signer == actor ID)"},
 	{CmdInvalidateSignature, staffOnly, nil, "staff invalidate a signature with a reason"},
 	{CmdExpireProposal, staffOnly, nil, "staff (or the scheduler acting as staff) expire a proposal whose window closed"},
-	{CmdExtendResponseDeadline, []Role{RoleMinistry}, []string{RuleResponseOwnMinistry}, "only the competent ministry extends its deadline"},
-	{CmdRespondToProposal, []Role{RoleMinistry}, []string{RuleResponseOwnMinistry}, "only the competent ministry responds"},
-	{CmdAddProposalResponse, []Role{RoleMinistry}, nil, "a ministry adds its further response to an established proposal (another ministry's part, or a later answer); the competent ministry's first answer is proposal.respond"},
+	{CmdExtendResponseDeadline, []Role{RoleMinistry}, []string{RuleResponseOwnMinistry}, "only a lead ministry that has not answered extends the deadline"},
+	{CmdRespondToProposal, []Role{RoleMinistry}, []string{RuleResponseOwnMinistry}, "only a lead ministry responds, each once (any ministry when none is assigned)"},
+	{CmdAddProposalResponse, []Role{RoleMinistry}, []string{RuleResponseNamedMinistry}, "a lead or co-organising ministry adds its further response to an established proposal (a co-organiser's part, or a later answer); a lead's first answer is proposal.respond"},
 	{CmdMarkResponseOverdue, staffOnly, nil, "staff record a missed response deadline"},
 
 	{CmdErase, staffOnly, nil, "staff erase a person's or an event's sealed personal data, with a reason and a legal basis"},
@@ -225,6 +225,7 @@ const (
 	RuleRoleNotAllowed                  = "policy.role_not_allowed"
 	RuleSignSelfOnly                    = "proposal.sign.self_only"
 	RuleResponseOwnMinistry             = "proposal.response.own_ministry_only"
+	RuleResponseNamedMinistry           = "proposal.add_response.named_ministry_only"
 	RuleRegistryChiefOfMinistry         = "registry.po.chief_of_same_ministry"
 	RuleCandidatePOOwnMinistry          = "monthly.candidate.po_own_ministry_proposals_only"
 	RuleCandidateSecretariatAssignments = "monthly.candidate.secretariat_assignments_only"

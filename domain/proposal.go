@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -38,13 +39,23 @@ type SubmitProposal struct {
 }
 
 // PublishProposal opens a submitted proposal for signatures and names the
-// ministry that must respond if it is established.
+// ministries that must respond if it is established (its lead ministries)
+// and the ones that answer their parts (its co-organisers).
 type PublishProposal struct {
 	ProposalID ProposalID
-	// CompetentMinistry must respond if the proposal is established. It
-	// may be empty only for a proposal fed from Join before Join named one
-	// (NotYetAssigned); any ministry may then respond.
+	// CompetentMinistry is the first lead ministry: it must respond if the
+	// proposal is established. It may be empty only for a proposal fed
+	// from Join before Join named one (NotYetAssigned); any ministry's
+	// first answer is then the response.
 	CompetentMinistry MinistryID
+	// OtherLeads are the further lead ministries, when a proposal has
+	// several (Join names up to three): each owes its own answer by the
+	// response deadline (decision 0048). Refused with NotYetAssigned.
+	OtherLeads []MinistryID
+	// CoOrganisers are the co-organising ministries: each may answer its
+	// part (proposal.add_response), none owes an answer. Join names some on
+	// proposals it has not assigned a lead yet.
+	CoOrganisers []MinistryID
 	// NotYetAssigned says that no competent ministry is named yet, as Join
 	// publishes some proposals; it is refused together with a ministry.
 	NotYetAssigned bool
@@ -85,16 +96,19 @@ type ExpireProposal struct {
 	ProposalID ProposalID
 }
 
-// ExtendResponseDeadline moves the competent ministry's response deadline to
-// the end of NewDueDate (announced extension).
+// ExtendResponseDeadline moves the proposal's response deadline to the end
+// of NewDueDate (announced extension by a lead ministry that has not
+// answered yet; the deadline is one for every lead).
 type ExtendResponseDeadline struct {
 	ProposalID ProposalID
 	NewDueDate calendar.Date
 	Reason     string
 }
 
-// RespondToProposal records the competent ministry's response to an
-// established proposal.
+// RespondToProposal records a lead ministry's response to an established
+// proposal: its first answer, which the response deadline counts (each lead
+// owes its own). Without a lead (NotYetAssigned) any ministry's first
+// answer is the response.
 type RespondToProposal struct {
 	ProposalID ProposalID
 	Summary    string
@@ -102,8 +116,9 @@ type RespondToProposal struct {
 	Link string
 }
 
-// MarkResponseOverdue records that the response deadline passed without a
-// response.
+// MarkResponseOverdue records that the response deadline passed: one
+// ProposalResponseDeadlineMissed for each lead ministry that had not
+// answered.
 type MarkResponseOverdue struct {
 	ProposalID ProposalID
 }
@@ -146,11 +161,21 @@ type ProposalSubmitted struct {
 
 // ProposalPublished: the proposal is open for signatures, under the rules
 // recorded here (a snapshot of ProposalConfig).
+//
+// Schema (version 1, fields only added): competentMinistry is the first
+// lead ministry ("" when none is assigned yet). Since decision 0048 the
+// event also names every lead in leads (competentMinistry first) and the
+// co-organisers in coOrganisers, whenever the publication names any
+// ministry; an event without them (written before) names only
+// competentMinistry, and its co-organisers are not known (LeadMinistries,
+// NamesMinistries).
 type ProposalPublished struct {
-	ProposalID        ProposalID `json:"proposalId"`
-	CompetentMinistry MinistryID `json:"competentMinistry"`
-	Threshold         int        `json:"threshold"`
-	Milestones        []int      `json:"milestones"`
+	ProposalID        ProposalID   `json:"proposalId"`
+	CompetentMinistry MinistryID   `json:"competentMinistry"`
+	Leads             []MinistryID `json:"leads,omitempty"`
+	CoOrganisers      []MinistryID `json:"coOrganisers,omitempty"`
+	Threshold         int          `json:"threshold"`
+	Milestones        []int        `json:"milestones"`
 	// SigningClosesAt is the first instant at which signatures are refused.
 	SigningClosesAt  time.Time `json:"signingClosesAt"`
 	ResponseDeadline Period    `json:"responseDeadline"`
@@ -184,15 +209,22 @@ type ProposalMilestoneReached struct {
 // ProposalEstablished: the signature SignatureID, at At, brought the valid
 // count to the threshold. Recorded exactly once per proposal; it stays a
 // historical fact even if signatures are invalidated later.
+//
+// Schema (version 1, fields only added): competentMinistry is the first
+// lead; leads (since decision 0048) every lead that owes an answer by
+// responseDueAt, left out by events written before (which owe one answer,
+// competentMinistry's: LeadMinistries).
 type ProposalEstablished struct {
 	ProposalID  ProposalID `json:"proposalId"`
 	SignatureID uuid.UUID  `json:"signatureId"`
 	Signer      SignerID   `json:"signer" ledger:"personal"`
 	Count       int        `json:"count"`
 	Threshold   int        `json:"threshold"`
-	// CompetentMinistry must respond by ResponseDueAt.
-	CompetentMinistry MinistryID `json:"competentMinistry"`
-	ResponseDueAt     time.Time  `json:"responseDueAt"`
+	// CompetentMinistry (the first lead) and every other lead in Leads
+	// must respond by ResponseDueAt.
+	CompetentMinistry MinistryID   `json:"competentMinistry"`
+	Leads             []MinistryID `json:"leads,omitempty"`
+	ResponseDueAt     time.Time    `json:"responseDueAt"`
 	Occurred
 }
 
@@ -220,8 +252,8 @@ type ProposalExpired struct {
 	Occurred
 }
 
-// ProposalResponseDeadlineExtended: the competent ministry announced a later
-// deadline.
+// ProposalResponseDeadlineExtended: a lead ministry (Ministry) announced a
+// later deadline; it is the proposal's, in force for every lead.
 type ProposalResponseDeadlineExtended struct {
 	ProposalID    ProposalID `json:"proposalId"`
 	Ministry      MinistryID `json:"ministry"`
@@ -231,8 +263,12 @@ type ProposalResponseDeadlineExtended struct {
 	Occurred
 }
 
-// ProposalResponded: the competent ministry responded; OnTime says whether
-// it met the deadline DueAt in force.
+// ProposalResponded: a lead ministry (Ministry) gave its first answer, its
+// response; OnTime says whether it met the deadline DueAt in force. Each
+// lead's first answer is one such event (decision 0048: a proposal with
+// several leads has several, one per lead; events before it have at most
+// one, the competent ministry's). Without a lead, the first answer of
+// any ministry.
 type ProposalResponded struct {
 	ProposalID ProposalID `json:"proposalId"`
 	Ministry   MinistryID `json:"ministry"`
@@ -243,8 +279,9 @@ type ProposalResponded struct {
 	Occurred
 }
 
-// ProposalResponseDeadlineMissed: the deadline DueAt passed without a
-// response.
+// ProposalResponseDeadlineMissed: the deadline DueAt passed without
+// Ministry's response: one event for each lead that had not answered
+// (decision 0048); Ministry is "" for a proposal without a lead.
 type ProposalResponseDeadlineMissed struct {
 	ProposalID ProposalID `json:"proposalId"`
 	Ministry   MinistryID `json:"ministry"`
@@ -348,12 +385,23 @@ type Proposal struct {
 	byID    map[uuid.UUID]*signature
 	valid   int
 
+	// leads are every lead ministry (competentMinistry first);
+	// coOrganisers the co-organising ministries; named says the
+	// publication named them all (decision 0048), not only the competent
+	// ministry as events before it did.
+	leads        []MinistryID
+	coOrganisers []MinistryID
+	named        bool
+
 	establishedBy uuid.UUID
 	establishedAt time.Time
 	responseDueAt time.Time
-	responded     bool
-	respondedAt   time.Time
-	missedMarked  bool
+	// answered are the ministries whose first answer is recorded as their
+	// response (ProposalResponded): leads, or without a lead the one that
+	// answered first; missed the ones recorded as having missed the
+	// deadline.
+	answered map[MinistryID]bool
+	missed   map[MinistryID]bool
 	// responses are the recorded responses by ministry and time
 	// (responseKey): the competent ministry's and the further ones.
 	responses map[string]bool
@@ -380,8 +428,19 @@ func (p *Proposal) Title() string { return p.title }
 // Proposer returns the proposer's actor ID.
 func (p *Proposal) Proposer() string { return p.proposer }
 
-// CompetentMinistry returns the ministry that must respond.
+// CompetentMinistry returns the first lead ministry ("" when none is
+// assigned).
 func (p *Proposal) CompetentMinistry() MinistryID { return p.competentMinistry }
+
+// Leads returns every lead ministry, each owing its own answer (none when
+// no lead is assigned).
+func (p *Proposal) Leads() []MinistryID { return slices.Clone(p.leads) }
+
+// CoOrganisers returns the co-organising ministries the publication named.
+func (p *Proposal) CoOrganisers() []MinistryID { return slices.Clone(p.coOrganisers) }
+
+// IsLead reports whether m is one of the proposal's lead ministries.
+func (p *Proposal) IsLead(m MinistryID) bool { return slices.Contains(p.leads, m) }
 
 // SigningClosesAt returns the first instant at which signatures are refused.
 func (p *Proposal) SigningClosesAt() time.Time { return p.signingClosesAt }
@@ -405,8 +464,59 @@ func (p *Proposal) Establishment() (uuid.UUID, time.Time, bool) {
 // establishment).
 func (p *Proposal) ResponseDueAt() time.Time { return p.responseDueAt }
 
-// Responded reports whether the competent ministry has responded.
-func (p *Proposal) Responded() bool { return p.responded }
+// Responded reports whether the proposal is answered: every lead ministry
+// has responded (without a lead: some ministry has).
+func (p *Proposal) Responded() bool {
+	if len(p.leads) == 0 {
+		return len(p.answered) > 0
+	}
+	for _, m := range p.leads {
+		if !p.answered[m] {
+			return false
+		}
+	}
+	return true
+}
+
+// LeadResponded reports whether ministry m's response (its first answer as
+// a lead) is recorded.
+func (p *Proposal) LeadResponded(m MinistryID) bool { return p.answered[m] }
+
+// mayRespond reports whether m's answer now would be a response (its first
+// as a lead, or the first of any ministry without a lead).
+func (p *Proposal) mayRespond(m MinistryID) bool {
+	if len(p.leads) == 0 {
+		return len(p.answered) == 0
+	}
+	return p.IsLead(m) && !p.answered[m]
+}
+
+// LeadMinistries returns every lead the event names: leads, or, in an event
+// written before decision 0048, competentMinistry alone (none if empty).
+func (e ProposalPublished) LeadMinistries() []MinistryID {
+	return leadsOf(e.Leads, e.CompetentMinistry)
+}
+
+// NamesMinistries reports whether the event names every lead and
+// co-organiser (decision 0048), not only the competent ministry as events
+// written before did.
+func (e ProposalPublished) NamesMinistries() bool { return len(e.Leads) > 0 || len(e.CoOrganisers) > 0 }
+
+// LeadMinistries returns every lead owing an answer: leads, or, in an event
+// written before decision 0048, competentMinistry alone (none if empty).
+func (e ProposalEstablished) LeadMinistries() []MinistryID {
+	return leadsOf(e.Leads, e.CompetentMinistry)
+}
+
+func leadsOf(leads []MinistryID, competent MinistryID) []MinistryID {
+	if len(leads) > 0 {
+		return slices.Clone(leads)
+	}
+	if competent != "" {
+		return []MinistryID{competent}
+	}
+	return nil
+}
 
 // Apply implements Aggregate.
 func (p *Proposal) Apply(e Event) error {
@@ -423,6 +533,7 @@ func (p *Proposal) Apply(e Event) error {
 		}
 		p.status = ProposalStatusPublished
 		p.competentMinistry = e.CompetentMinistry
+		p.leads, p.coOrganisers, p.named = e.LeadMinistries(), slices.Clone(e.CoOrganisers), e.NamesMinistries()
 		p.publishedAt, p.signingClosesAt = e.At, e.SigningClosesAt
 		p.threshold, p.milestones, p.responseDeadline = e.Threshold, e.Milestones, e.ResponseDeadline
 	case ProposalSigned:
@@ -467,10 +578,13 @@ func (p *Proposal) Apply(e Event) error {
 		}
 		p.responseDueAt = e.DueAt
 	case ProposalResponded:
-		if !p.IsEstablished() || p.responded {
-			return badEvent(agg, e, "proposal %s cannot take a response", p.id)
+		if !p.IsEstablished() || !p.mayRespond(e.Ministry) {
+			return badEvent(agg, e, "proposal %s cannot take a response of %s", p.id, e.Ministry)
 		}
-		p.responded, p.respondedAt = true, e.At
+		if p.answered == nil {
+			p.answered = map[MinistryID]bool{}
+		}
+		p.answered[e.Ministry] = true
 		p.noteResponse(e.Ministry, e.At)
 	case ProposalResponseAdded:
 		if !p.IsEstablished() {
@@ -481,7 +595,10 @@ func (p *Proposal) Apply(e Event) error {
 		if !p.IsEstablished() {
 			return badEvent(agg, e, "proposal %s is not established", p.id)
 		}
-		p.missedMarked = true
+		if p.missed == nil {
+			p.missed = map[MinistryID]bool{}
+		}
+		p.missed[e.Ministry] = true
 	default:
 		return badEvent(agg, e, "not a proposal event")
 	}
@@ -536,13 +653,9 @@ func (p *Proposal) Publish(cmd PublishProposal, actor Actor, at time.Time, cfg P
 	if err := cfg.Validate(); err != nil {
 		return nil, violated("proposal.publish.config_invalid", "invalid configuration: %v", err)
 	}
-	switch {
-	case cmd.NotYetAssigned && cmd.CompetentMinistry != "":
-		return nil, violated("proposal.publish.ministry_and_unassigned", "proposal %s names ministry %s and says none is assigned", cmd.ProposalID, cmd.CompetentMinistry)
-	case !cmd.NotYetAssigned:
-		if err := validID(CmdPublishProposal, "ministry", string(cmd.CompetentMinistry)); err != nil {
-			return nil, err
-		}
+	leads, err := publishedMinistries(cmd)
+	if err != nil {
+		return nil, err
 	}
 	if cmd.Threshold < 0 {
 		return nil, violated("proposal.publish.threshold_invalid", "threshold %d is negative", cmd.Threshold)
@@ -565,7 +678,7 @@ func (p *Proposal) Publish(cmd PublishProposal, actor Actor, at time.Time, cfg P
 	if p.status != ProposalStatusSubmitted {
 		return nil, conflict("proposal.publish.already_published", "proposal %s is %s", p.id, p.status)
 	}
-	return []Event{ProposalPublished{
+	pub := ProposalPublished{
 		ProposalID:        p.id,
 		CompetentMinistry: cmd.CompetentMinistry,
 		Threshold:         threshold,
@@ -573,7 +686,42 @@ func (p *Proposal) Publish(cmd PublishProposal, actor Actor, at time.Time, cfg P
 		SigningClosesAt:   closes,
 		ResponseDeadline:  cfg.ResponseDeadline,
 		Occurred:          occurred(at),
-	}}, nil
+	}
+	if len(leads) > 0 || len(cmd.CoOrganisers) > 0 {
+		pub.Leads, pub.CoOrganisers = leads, slices.Clone(cmd.CoOrganisers)
+	}
+	return []Event{pub}, nil
+}
+
+// publishedMinistries checks the ministries a publication names and
+// returns its leads, the competent ministry first: each a valid ID, none
+// named twice, no lead together with NotYetAssigned.
+func publishedMinistries(cmd PublishProposal) ([]MinistryID, error) {
+	if cmd.NotYetAssigned && (cmd.CompetentMinistry != "" || len(cmd.OtherLeads) > 0) {
+		return nil, violated("proposal.publish.ministry_and_unassigned", "proposal %s names ministry %s and says none is assigned", cmd.ProposalID, cmp.Or(cmd.CompetentMinistry, firstOf(cmd.OtherLeads)))
+	}
+	var leads []MinistryID
+	if !cmd.NotYetAssigned {
+		leads = append([]MinistryID{cmd.CompetentMinistry}, cmd.OtherLeads...)
+	}
+	seen := map[MinistryID]bool{}
+	for _, m := range slices.Concat(leads, cmd.CoOrganisers) {
+		if err := validID(CmdPublishProposal, "ministry", string(m)); err != nil {
+			return nil, err
+		}
+		if seen[m] {
+			return nil, violated("proposal.publish.ministry_repeated", "proposal %s names ministry %s twice", cmd.ProposalID, m)
+		}
+		seen[m] = true
+	}
+	return leads, nil
+}
+
+func firstOf(ms []MinistryID) MinistryID {
+	if len(ms) == 0 {
+		return ""
+	}
+	return ms[0]
 }
 
 // Sign decides SignProposal: one signature per signer, only within the
@@ -629,6 +777,7 @@ func (p *Proposal) Sign(cmd SignProposal, actor Actor, at time.Time) ([]Event, e
 			Count:             count,
 			Threshold:         p.threshold,
 			CompetentMinistry: p.competentMinistry,
+			Leads:             p.establishedLeads(),
 			ResponseDueAt:     dueAt(at, p.responseDeadline),
 			Occurred:          occurred(at),
 		})
@@ -705,24 +854,52 @@ func (p *Proposal) Expire(cmd ExpireProposal, actor Actor, at time.Time) ([]Even
 	return []Event{ProposalExpired{ProposalID: p.id, Count: p.valid, Threshold: p.threshold, Occurred: occurred(at)}}, nil
 }
 
+// establishedLeads is what ProposalEstablished records as its leads: every
+// lead when the publication named them (decision 0048), nothing for a
+// proposal published before (its competentMinistry says it all).
+func (p *Proposal) establishedLeads() []MinistryID {
+	if !p.named {
+		return nil
+	}
+	return slices.Clone(p.leads)
+}
+
+// requireResponder checks that actor's ministry may respond now: a lead (or
+// any ministry without a lead) of an established proposal that has not
+// given its response yet.
 func (p *Proposal) requireResponder(cmd string, actor Actor) error {
 	if err := p.requireExists(cmd); err != nil {
 		return err
 	}
-	if p.competentMinistry != "" && actor.Ministry != p.competentMinistry {
-		return forbidden(RuleResponseOwnMinistry, "%s is not the competent ministry %s of proposal %s", actor.Ministry, p.competentMinistry, p.id)
+	if len(p.leads) > 0 && !p.IsLead(actor.Ministry) {
+		if len(p.leads) == 1 {
+			return forbidden(RuleResponseOwnMinistry, "%s is not the competent ministry %s of proposal %s", actor.Ministry, p.competentMinistry, p.id)
+		}
+		return forbidden(RuleResponseOwnMinistry, "%s is not a lead ministry of proposal %s (%s)", actor.Ministry, p.id, joinMinistries(p.leads))
 	}
 	if !p.IsEstablished() {
 		return conflict(cmd+".not_established", "proposal %s is not established", p.id)
 	}
-	if p.responded {
+	if !p.mayRespond(actor.Ministry) {
+		if len(p.leads) > 1 {
+			return conflict(cmd+".already_responded", "%s has already responded to proposal %s", actor.Ministry, p.id)
+		}
 		return conflict(cmd+".already_responded", "proposal %s already has a response", p.id)
 	}
 	return nil
 }
 
-// ExtendResponseDeadline decides ExtendResponseDeadline: the competent
-// ministry announces a later deadline, with a reason, before responding.
+func joinMinistries(ms []MinistryID) string {
+	s := make([]string, len(ms))
+	for i, m := range ms {
+		s[i] = string(m)
+	}
+	return strings.Join(s, ", ")
+}
+
+// ExtendResponseDeadline decides ExtendResponseDeadline: a lead ministry
+// announces a later deadline, with a reason, before it responds; the
+// deadline is the proposal's, for every lead.
 func (p *Proposal) ExtendResponseDeadline(cmd ExtendResponseDeadline, actor Actor, at time.Time) ([]Event, error) {
 	if err := p.check(cmd, cmd.ProposalID, actor, at); err != nil {
 		return nil, err
@@ -758,8 +935,9 @@ func (p *Proposal) Respond(cmd RespondToProposal, actor Actor, at time.Time) ([]
 	return []Event{ProposalResponded{ProposalID: p.id, Ministry: actor.Ministry, Summary: cmd.Summary, Link: cmd.Link, DueAt: p.responseDueAt, OnTime: at.Before(p.responseDueAt), Occurred: occurred(at)}}, nil
 }
 
-// MarkResponseOverdue decides MarkResponseOverdue: once, after the deadline,
-// while there is no response.
+// MarkResponseOverdue decides MarkResponseOverdue: after the deadline, one
+// ProposalResponseDeadlineMissed for each lead that has not answered and is
+// not marked yet (without a lead: one, while no ministry has answered).
 func (p *Proposal) MarkResponseOverdue(cmd MarkResponseOverdue, actor Actor, at time.Time) ([]Event, error) {
 	if err := p.check(cmd, cmd.ProposalID, actor, at); err != nil {
 		return nil, err
@@ -770,16 +948,26 @@ func (p *Proposal) MarkResponseOverdue(cmd MarkResponseOverdue, actor Actor, at 
 	if !p.IsEstablished() {
 		return nil, conflict("proposal.mark_response_overdue.not_established", "proposal %s is not established", p.id)
 	}
-	if p.responded {
+	if p.Responded() {
 		return nil, conflict("proposal.mark_response_overdue.responded", "proposal %s has a response", p.id)
 	}
-	if p.missedMarked {
+	owing := p.leads
+	if len(owing) == 0 {
+		owing = []MinistryID{""}
+	}
+	var events []Event
+	for _, m := range owing {
+		if !p.answered[m] && !p.missed[m] {
+			events = append(events, ProposalResponseDeadlineMissed{ProposalID: p.id, Ministry: m, DueAt: p.responseDueAt, Occurred: occurred(at)})
+		}
+	}
+	if len(events) == 0 {
 		return nil, conflict("proposal.mark_response_overdue.already_marked", "proposal %s is already marked overdue", p.id)
 	}
 	if at.Before(p.responseDueAt) {
 		return nil, violated("proposal.mark_response_overdue.not_due", "the response is due at %s", p.responseDueAt.Format(time.RFC3339))
 	}
-	return []Event{ProposalResponseDeadlineMissed{ProposalID: p.id, Ministry: p.competentMinistry, DueAt: p.responseDueAt, Occurred: occurred(at)}}, nil
+	return events, nil
 }
 
 // Decide dispatches any proposal command to its decision. cfg is used only

@@ -1,17 +1,23 @@
 package domain
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
 
 // Join publishes more than one answer to an established proposal: each
 // ministry named on it answers its own part, and a ministry answers again
-// as the work goes on (decision 0041). The competent ministry's first answer
-// is proposal.respond, which meets (or misses) the deadline; every other
-// published answer is proposal.add_response → proposal.response_added, its
-// own event, so the proposal's page and trail show them all and the
-// deadline's figures still count one response per proposal.
+// as the work goes on (decision 0041). Each lead ministry's first answer is
+// proposal.respond, which meets (or misses) the deadline, one per lead
+// (decision 0048); every other published answer (co-organisers' parts, a
+// lead's later answers) is proposal.add_response → proposal.response_added,
+// its own event, so the proposal's page and trail show them all and the
+// deadline's figures count one response per lead.
+//
+// Who may add one: a lead after its response, or a co-organiser, when the
+// publication named them (decision 0048); any ministry when it did not (a
+// proposal published before, or one without any ministry named).
 
 // CmdAddProposalResponse names AddProposalResponse.
 const CmdAddProposalResponse = "proposal.add_response"
@@ -71,10 +77,11 @@ func (p *Proposal) HasResponse(m MinistryID, at time.Time) bool {
 // ministry's and the further ones.
 func (p *Proposal) Responses() int { return len(p.responses) }
 
-// AddResponse decides AddProposalResponse: by a ministry, on an established
-// proposal, not the competent ministry's first answer (that is
-// RespondToProposal, which the deadline counts), not one recorded already
-// (the same ministry at the same time).
+// AddResponse decides AddProposalResponse: by a ministry the proposal names
+// (when its publication named them), on an established proposal, not a
+// lead's first answer (that is RespondToProposal, which the deadline
+// counts; without a lead, nobody's first), not one recorded already (the
+// same ministry at the same time).
 func (p *Proposal) AddResponse(cmd AddProposalResponse, actor Actor, at time.Time) ([]Event, error) {
 	if err := p.check(cmd, cmd.ProposalID, actor, at); err != nil {
 		return nil, err
@@ -91,7 +98,13 @@ func (p *Proposal) AddResponse(cmd AddProposalResponse, actor Actor, at time.Tim
 	if !p.IsEstablished() {
 		return nil, conflict("proposal.add_response.not_established", "proposal %s is not established", p.id)
 	}
-	if !p.responded && (p.competentMinistry == "" || actor.Ministry == p.competentMinistry) {
+	if p.named && !p.IsLead(actor.Ministry) && !slices.Contains(p.coOrganisers, actor.Ministry) {
+		return nil, forbidden(RuleResponseNamedMinistry, "%s is neither a lead ministry nor a co-organiser of proposal %s", actor.Ministry, p.id)
+	}
+	if p.mayRespond(actor.Ministry) {
+		if len(p.leads) > 1 {
+			return nil, conflict("proposal.add_response.respond_first", "%s's first answer to proposal %s is its response as a lead ministry (proposal.respond), which the deadline counts", actor.Ministry, p.id)
+		}
 		return nil, conflict("proposal.add_response.respond_first", "the competent ministry's first answer to proposal %s is a response (proposal.respond), which meets its deadline", p.id)
 	}
 	if p.HasResponse(actor.Ministry, at) {

@@ -41,6 +41,11 @@ type EventData struct {
 	Data json.RawMessage
 	// Metadata says who caused the event.
 	Metadata Metadata
+	// Canonical says Data is already in RFC 8785 canonical form, written by
+	// an encoder tested to give exactly CanonicalJSON's bytes (the domain's
+	// EncodeCanonical): the store then checks only that it is an object
+	// instead of canonicalising it again. Leave it false for anything else.
+	Canonical bool
 }
 
 // NewEventData makes an EventData with a fresh UUIDv7 ID, marshalling data to

@@ -170,9 +170,12 @@ func (c Config) Prepare(stream string, events []EventData) ([]EventData, error) 
 		if c.MaxEventSize > 0 && size > c.MaxEventSize {
 			return nil, fmt.Errorf("append to %q: event %d (%s): %w: %d bytes, limit %d", stream, i, ev.Type, ErrEventTooLarge, size, c.MaxEventSize)
 		}
-		data, err := CanonicalJSON(ev.Data)
-		if err != nil {
-			return nil, fmt.Errorf("append to %q: event %d (%s): %w: data: %v", stream, i, ev.Type, ErrInvalidEvent, err)
+		data := ev.Data
+		if !ev.Canonical {
+			var err error
+			if data, err = CanonicalJSON(ev.Data); err != nil {
+				return nil, fmt.Errorf("append to %q: event %d (%s): %w: data: %v", stream, i, ev.Type, ErrInvalidEvent, err)
+			}
 		}
 		if len(data) == 0 || data[0] != '{' {
 			return nil, fmt.Errorf("append to %q: event %d (%s): %w: data must be a JSON object", stream, i, ev.Type, ErrInvalidEvent)

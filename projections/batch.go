@@ -158,7 +158,10 @@ func (b *batch) commitRequest() (Commit, error) {
 		changes = append(changes, c)
 	}
 	slices.SortFunc(changes, func(x, y Change) int {
-		return cmp.Or(strings.Compare(x.Collection, y.Collection), strings.Compare(x.Key, y.Key))
+		if x.Collection != y.Collection {
+			return strings.Compare(x.Collection, y.Collection)
+		}
+		return strings.Compare(x.Key, y.Key)
 	})
 	return Commit{Projection: b.projection, Generation: b.gen, From: b.from, To: b.last, Changes: changes, Outbox: b.outbox}, nil
 }

@@ -34,13 +34,27 @@ type memProj struct {
 }
 
 type memGen struct {
-	mu    sync.RWMutex
-	cp    Checkpoint
-	colls map[string]map[string][]byte
-	// order keeps each collection's keys sorted, so that a prefix scan
-	// starts where its prefix does and stops as soon as its caller has
-	// enough, instead of sorting the whole collection every time.
-	order map[string]*btree.BTreeG[string]
+	mu sync.RWMutex
+	cp Checkpoint
+	// colls keeps each collection's documents in one B-tree ordered by
+	// key: a prefix scan starts where its prefix does and stops as soon as
+	// its caller has enough, and a document is one item (no map beside the
+	// order: a Join import keeps millions of signatures, and a map of them
+	// cost as much again to fill and to scan for the garbage collector).
+	colls map[string]*btree.BTreeG[memKV]
+}
+
+// memKVLess orders a collection's documents by key.
+func memKVLess(a, b memKV) bool { return a.key < b.key }
+
+// get returns the document key of collection.
+func (g *memGen) get(collection, key string) ([]byte, bool) {
+	t := g.colls[collection]
+	if t == nil {
+		return nil, false
+	}
+	kv, ok := t.Get(memKV{key: key})
+	return kv.raw, ok
 }
 
 // scanChunk is how many keys a Scan takes under the lock at a time.
@@ -119,7 +133,7 @@ func (m *MemoryBackend) CreateGeneration(ctx context.Context, projection string,
 	p := m.proj(projection, true)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	g := &memGen{colls: map[string]map[string][]byte{}, order: map[string]*btree.BTreeG[string]{}}
+	g := &memGen{colls: map[string]*btree.BTreeG[memKV]{}}
 	g.cp = Checkpoint{Projection: projection, Generation: p.next, Version: version, State: StateBuilding, UpdatedAt: time.Now().UTC()}
 	p.next++
 	if p.active == 0 {
@@ -197,7 +211,7 @@ func (m *MemoryBackend) Load(ctx context.Context, projection string, gen uint64,
 		return nil, false, err
 	}
 	g.mu.RLock()
-	raw, ok := g.colls[collection][key]
+	raw, ok := g.get(collection, key)
 	g.mu.RUnlock()
 	return raw, ok, nil
 }
@@ -212,7 +226,7 @@ func (m *MemoryBackend) LoadMany(ctx context.Context, projection string, gen uin
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	for _, r := range refs {
-		if raw, ok := g.colls[r.Collection][r.Key]; ok {
+		if raw, ok := g.get(r.Collection, r.Key); ok {
 			out[r] = raw
 		}
 	}
@@ -250,17 +264,16 @@ func (m *MemoryBackend) scanPage(ctx context.Context, projection string, gen uin
 			want = min(want, limit-n)
 		}
 		g.mu.RLock()
-		docs, idx := g.colls[collection], g.order[collection]
 		var chunk []memKV
-		if idx != nil {
-			idx.AscendGreaterOrEqual(from, func(k string) bool {
-				if !strings.HasPrefix(k, prefix) {
+		if t := g.colls[collection]; t != nil {
+			t.AscendGreaterOrEqual(memKV{key: from}, func(kv memKV) bool {
+				if !strings.HasPrefix(kv.key, prefix) {
 					return false
 				}
-				if k == skip {
+				if kv.key == skip {
 					return true // after, or the last key of the previous chunk
 				}
-				chunk = append(chunk, memKV{k, docs[k]})
+				chunk = append(chunk, kv)
 				return len(chunk) < want
 			})
 		}
@@ -329,24 +342,18 @@ func (m *MemoryBackend) Commit(ctx context.Context, c Commit) error {
 		return fmt.Errorf("commit %s generation %d from %d: stored checkpoint is %d: %w", c.Projection, c.Generation, c.From, g.cp.Position, ErrCheckpointMoved)
 	}
 	for _, ch := range c.Changes {
-		docs, idx := g.colls[ch.Collection], g.order[ch.Collection]
+		t := g.colls[ch.Collection]
 		if ch.Doc == nil {
-			if _, ok := docs[ch.Key]; ok {
-				delete(docs, ch.Key)
-				idx.Delete(ch.Key)
+			if t != nil {
+				t.Delete(memKV{key: ch.Key})
 			}
 			continue
 		}
-		if docs == nil {
-			docs = map[string][]byte{}
-			g.colls[ch.Collection] = docs
-			idx = btree.NewOrderedG[string](32)
-			g.order[ch.Collection] = idx
+		if t == nil {
+			t = btree.NewG[memKV](32, memKVLess)
+			g.colls[ch.Collection] = t
 		}
-		if _, ok := docs[ch.Key]; !ok {
-			idx.ReplaceOrInsert(ch.Key)
-		}
-		docs[ch.Key] = ch.Doc
+		t.ReplaceOrInsert(memKV{ch.Key, ch.Doc})
 	}
 	g.cp.Position = c.To
 	g.cp.UpdatedAt = time.Now().UTC()

@@ -68,6 +68,39 @@ func asOfModels() []projections.Projection {
 	return ps
 }
 
+// eventFieldNames holds the JSON names of the top-level fields of every
+// event type, so that topFields passes a field's name without allocating
+// it (a Join import reads every signature's fields three times).
+var eventFieldNames = func() map[string]string {
+	names := map[string]string{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			switch {
+			case f.Anonymous && name == "":
+				walk(f.Type)
+			case name != "" && name != "-":
+				names[name] = name
+			}
+		}
+	}
+	for _, ty := range domain.EventTypes() {
+		v, _ := domain.EventSchemaVersion(ty)
+		if e, err := domain.Decode(ty, v, []byte("{}")); err == nil {
+			walk(reflect.TypeOf(e))
+		}
+	}
+	return names
+}()
+
 // topFields calls fn with the name and raw value of each top-level field of
 // the JSON object data, in order. Names with escapes are passed undecoded
 // (no identifier field has one). It fails on data that is not an object;
@@ -99,7 +132,11 @@ func topFields(data []byte, fn func(name string, raw []byte)) error {
 		if !ok {
 			return errRawJSON
 		}
-		fn(string(name), data[i:vend])
+		n, known := eventFieldNames[string(name)] // no allocation to look up
+		if !known {
+			n = string(name)
+		}
+		fn(n, data[i:vend])
 		i = skipSpace(data, vend)
 		if i >= len(data) {
 			return errRawJSON
@@ -124,14 +161,25 @@ func topFields(data []byte, fn func(name string, raw []byte)) error {
 func skipSpace(data []byte, i int) int { return i }
 
 // skipString returns the index after the string starting at data[i] ('"').
+//
+// It looks for each '"' with bytes.IndexByte (a string of a signature's
+// pseudonym or text is long, and three read models read every signature):
+// a quote ends the string unless an odd number of backslashes precedes it.
 func skipString(data []byte, i int) (int, bool) {
-	for j := i + 1; j < len(data); j++ {
-		switch data[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, true
+	for j := i + 1; j < len(data); {
+		k := bytes.IndexByte(data[j:], '"')
+		if k < 0 {
+			return 0, false
 		}
+		q := j + k
+		n := 0
+		for p := q - 1; p > i && data[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1, true
+		}
+		j = q + 1
 	}
 	return 0, false
 }

@@ -132,7 +132,7 @@ var formLabels = map[string]map[string]string{
 		"section.overcome": "克服方式", "section.responsible_unit": "權責單位", "section.vision": "願景",
 		"ukind.speech": "發言", "ukind.narration": "旁白", "ukind.heading": "標題",
 
-		"field.proposalId": "提案代號", "field.competentMinistry": "權責部會", "field.signatureId": "連署代號",
+		"field.proposalId": "提案代號", "field.competentMinistry": "權責部會", "field.otherLeads": "其他主辦部會", "field.coOrganisers": "協辦部會", "field.signatureId": "連署代號",
 		"field.newDueDate": "新的回應期限（最後一天）", "field.link": "連結", "field.ministryId": "部會代號",
 		"field.parent": "上級機關代號", "field.poId": "PO 代號", "field.role": "角色", "field.year": "年度",
 		"field.meetingId": "會議代號", "field.heldOn": "日期", "field.imported": "歷史資料匯入", "field.candidateId": "候選議題代號",
@@ -302,7 +302,7 @@ var formLabels = map[string]map[string]string{
 		"section.overcome": "How to overcome", "section.responsible_unit": "Responsible unit", "section.vision": "Vision",
 		"ukind.speech": "Speech", "ukind.narration": "Narration", "ukind.heading": "Heading",
 
-		"field.proposalId": "Proposal ID", "field.competentMinistry": "Competent ministry", "field.signatureId": "Signature ID",
+		"field.proposalId": "Proposal ID", "field.competentMinistry": "Competent ministry", "field.otherLeads": "Other lead ministries", "field.coOrganisers": "Co-organising ministries", "field.signatureId": "Signature ID",
 		"field.newDueDate": "New response deadline (last day)", "field.link": "Link", "field.ministryId": "Ministry ID",
 		"field.parent": "Parent ministry ID", "field.poId": "PO ID", "field.role": "Role", "field.year": "Year",
 		"field.meetingId": "Meeting ID", "field.heldOn": "Date", "field.imported": "Historical import", "field.candidateId": "Candidate ID",

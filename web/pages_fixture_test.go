@@ -132,7 +132,7 @@ func (pe *pagesEnv) story() {
 		{"2019-01-02 09:10", staffActor, domain.RegisterPO{POID: "po-mohw-chief", Name: "衛福部主任PO", Ministry: "mohw", Role: domain.POChief, Year: 2019}},
 
 		{"2019-01-05 10:00", proposer, domain.SubmitProposal{ProposalID: "p-1", Title: "停止神豬比重", Summary: "神豬比賽應停止"}},
-		{"2019-01-07 10:00", staffActor, domain.PublishProposal{ProposalID: "p-1", CompetentMinistry: "moi"}},
+		{"2019-01-07 10:00", staffActor, domain.PublishProposal{ProposalID: "p-1", CompetentMinistry: "moi", CoOrganisers: []domain.MinistryID{"mohw"}}},
 		{"2019-01-07 11:00", c1, domain.SignProposal{ProposalID: "p-1", Signer: domain.SignerID(c1.ID)}},
 		{"2019-01-09 12:00", c2, domain.SignProposal{ProposalID: "p-1", Signer: domain.SignerID(c2.ID)}},
 		{"2019-02-20 09:00", pgMoi, domain.RespondToProposal{ProposalID: "p-1", Summary: "研議中", Link: "https://join.gov.tw/idea/detail/p-1"}},

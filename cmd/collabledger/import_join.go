@@ -50,6 +50,7 @@ func runImportJoin(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	defer join.TuneGCForBulk()()
 	start := time.Now()
 	sum, err := im.ImportDir(ctx, fs.Arg(0), join.DirOptions{Workers: *workers}, func(o join.Outcome) {
 		if o.Err != nil || (!*quiet && o.Events > 0) {

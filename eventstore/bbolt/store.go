@@ -28,6 +28,7 @@
 package bbolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -90,6 +91,11 @@ type Config struct {
 	// InitialMmapSize is bbolt's initial memory map, large enough that
 	// readers never wait for a remap. Default 1 GiB (address space only).
 	InitialMmapSize int
+	// PageSize is the page size of a new file (an existing file keeps the
+	// one it was created with). Default 32 KiB: bbolt writes each dirty
+	// page with its own system call, so a bulk import of 4 KiB pages spent
+	// more time in pwrite than in the B+tree (decision 0045).
+	PageSize int
 
 	// beforeCommit, for tests, runs inside the write transaction just
 	// before commit; an error fails the batch.
@@ -144,6 +150,9 @@ func (c Config) WithDefaults() Config {
 	if c.InitialMmapSize == 0 {
 		c.InitialMmapSize = 1 << 30
 	}
+	if c.PageSize == 0 {
+		c.PageSize = 32 << 10
+	}
 	return c
 }
 
@@ -154,6 +163,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBatchEvents < 1 {
 		return fmt.Errorf("bbolt config: max batch events %d, want at least 1", c.MaxBatchEvents)
+	}
+	if c.PageSize < 4096 || c.PageSize > 1<<20 || c.PageSize&(c.PageSize-1) != 0 {
+		return fmt.Errorf("bbolt config: page size %d, want a power of two from 4096 to 1 MiB", c.PageSize)
 	}
 	return c.Config.Validate()
 }
@@ -206,6 +218,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		Timeout:         cfg.LockTimeout,
 		FreelistType:    bolt.FreelistMapType,
 		InitialMmapSize: cfg.InitialMmapSize,
+		PageSize:        cfg.PageSize,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (waited %s)", cfg.Path, ErrLocked, cfg.LockTimeout)
@@ -476,9 +489,15 @@ func (s *Store) commit(batch []*request, lastRecorded time.Time, buf []byte) (ti
 	return lastRecorded, buf
 }
 
+// anyStored reports whether any of events after the first has its ID
+// stored. One cursor serves every look-up (Bucket.Get makes one each).
 func anyStored(idb *bolt.Bucket, events []eventstore.EventData) bool {
+	if len(events) < 2 {
+		return false
+	}
+	c := idb.Cursor()
 	for _, ev := range events[1:] {
-		if idb.Get(ev.ID[:]) != nil {
+		if k, _ := c.Seek(ev.ID[:]); bytes.Equal(k, ev.ID[:]) {
 			return true
 		}
 	}

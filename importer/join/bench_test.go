@@ -42,6 +42,7 @@ func benchJoin(b *testing.B, open func(b *testing.B) eventstore.Store, newBacken
 	if b.N > 3 {
 		b.Skipf("one operation is the whole dataset (%d iterations asked): run with -benchtime 1x", b.N)
 	}
+	defer join.TuneGCForBulk()() // as `collabledger import join` does
 	ctx := context.Background()
 	var sigs, events int
 	var tail time.Duration

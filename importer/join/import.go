@@ -95,11 +95,12 @@ type Outcome struct {
 	// rows were already recorded.
 	Signatures, Present int
 	// Established, Responded, Extended, Expired say what was recorded now
-	// (Responded: the competent ministry's response).
+	// (Responded: a lead ministry's response).
 	Established, Responded, Extended, Expired bool
-	// Responses counts the responses recorded now: the competent
-	// ministry's and the further ones (other ministries', later answers).
-	Responses int
+	// Responses counts the responses recorded now: the lead ministries'
+	// (LeadResponses, one per lead at most) and the further ones
+	// (co-organisers', later answers).
+	Responses, LeadResponses int
 	// Refused counts the commands the domain refused, by rule code
 	// (signatures after the close Join last published, a response to a
 	// proposal that did not reach its goal): decided, not recorded.
@@ -179,13 +180,15 @@ func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, s
 			Command: domain.SubmitProposal{ProposalID: id, Title: p.Title, Summary: p.Outline}, Options: dated(p.PublishedAt)})
 		fallthrough
 	case domain.ProposalStatusSubmitted:
-		pub := domain.PublishProposal{ProposalID: id, Threshold: p.Goal, SigningClosesAt: p.SigningClosesAt}
-		if lead, ok := p.Lead(); ok {
-			pub.CompetentMinistry = domain.MinistryID(lead.ID)
+		pub := domain.PublishProposal{ProposalID: id, Threshold: p.Goal, SigningClosesAt: p.SigningClosesAt, CoOrganisers: ministryIDs(p.CoOrganisers())}
+		if leads := ministryIDs(p.Leads()); len(leads) > 0 {
+			pub.CompetentMinistry, pub.OtherLeads = leads[0], leads[1:]
 		} else {
 			pub.NotYetAssigned = true
 		}
 		items = append(items, app.Item{Actor: staff, Command: pub, Options: dated(p.PublishedAt)})
+	default:
+		o.Warnings = append(o.Warnings, differentMinistries(p, state)...)
 	}
 	pseudonyms := domain.NewPseudonyms(im.cfg.Secret)
 	for _, s := range sigs {
@@ -227,6 +230,7 @@ func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, s
 			o.Extended = true
 		case "proposal.responded":
 			o.Responded = true
+			o.LeadResponses++
 			o.Responses++
 		case "proposal.response_added":
 			o.Responses++
@@ -244,12 +248,19 @@ func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, s
 // it, every response, the expiry Join recorded.
 func (im *Importer) after(p *Proposal, state *domain.Proposal, established bool, due time.Time, o *Outcome) []app.Item {
 	id, dated := domain.ProposalID(p.ID), dating(p)
-	lead, hasLead := p.Lead()
+	leads := ledgerLeads(p, state)
 	var items []app.Item
 	if established {
 		// Join's deadline, when later than the rules' (an announced
 		// extension; six proposals have over 400 days), before the
-		// competent ministry's response.
+		// leads' responses, announced by a lead that has not answered.
+		lead, hasLead := domain.MinistryID(""), false
+		for _, m := range leads {
+			if !state.LeadResponded(m) {
+				lead, hasLead = m, true
+				break
+			}
+		}
 		if !state.Responded() && !p.ResponseDueAt.IsZero() && hasLead {
 			day := calendar.DateOf(p.ResponseDueAt)
 			if day.End().After(due) {
@@ -257,12 +268,12 @@ func (im *Importer) after(p *Proposal, state *domain.Proposal, established bool,
 				if at.IsZero() || at.After(p.ResponseDueAt) {
 					at = p.ResponseDueAt
 				}
-				items = append(items, app.Item{Actor: domain.Actor{ID: FeedActorID, Role: domain.RoleMinistry, Ministry: domain.MinistryID(lead.ID)},
+				items = append(items, app.Item{Actor: domain.Actor{ID: FeedActorID, Role: domain.RoleMinistry, Ministry: lead},
 					Command: domain.ExtendResponseDeadline{ProposalID: id, NewDueDate: day, Reason: string(domain.ReasonJoinPublishedDeadline)},
 					Options: dated(at)})
 			}
 		}
-		items = append(items, im.responses(p, state, hasLead, lead, o)...)
+		items = append(items, im.responses(p, state, leads, o)...)
 	} else if len(p.Responses) > 0 {
 		o.Warnings = append(o.Warnings, fmt.Sprintf("%d responses on Join, but the proposal did not reach its goal in the ledger: not recorded", len(p.Responses)))
 	}
@@ -282,14 +293,19 @@ func dating(p *Proposal) func(t time.Time) []app.Option {
 }
 
 // responses plans every response Join published that the stream does not
-// hold yet, oldest first: the competent ministry's first answer (the lead's,
-// or, without a lead, whoever answered first) as proposal.respond, which
-// the deadline counts, and every other one (other ministries' parts, later
-// answers) as proposal.add_response. A response by a ministry the proposal
-// does not name, or without text, is not recorded and said.
-func (im *Importer) responses(p *Proposal, state *domain.Proposal, hasLead bool, lead Ministry, o *Outcome) []app.Item {
+// hold yet, oldest first: each lead's first answer (or, without a lead,
+// whoever answered first) as proposal.respond, which the deadline counts,
+// and every other one (co-organisers' parts, later answers) as
+// proposal.add_response. The leads are the ledger's (ledgerLeads). A
+// response by a ministry the proposal does not name, or without text, is
+// not recorded and said.
+func (im *Importer) responses(p *Proposal, state *domain.Proposal, leads []domain.MinistryID, o *Outcome) []app.Item {
 	id, dated := domain.ProposalID(p.ID), dating(p)
-	responded := state.Responded()
+	answered := map[domain.MinistryID]bool{}
+	for _, m := range leads {
+		answered[m] = state.LeadResponded(m)
+	}
+	anyAnswered := state.Responded()
 	var items []app.Item
 	var unnamed, empty int
 	for _, r := range p.Responses {
@@ -306,8 +322,11 @@ func (im *Importer) responses(p *Proposal, state *domain.Proposal, hasLead bool,
 		}
 		actor := domain.Actor{ID: FeedActorID, Role: domain.RoleMinistry, Ministry: domain.MinistryID(m.ID)}
 		var cmd domain.Command = domain.AddProposalResponse{ProposalID: id, Summary: r.Text}
-		if !responded && (!hasLead || m.ID == lead.ID) {
-			cmd, responded = domain.RespondToProposal{ProposalID: id, Summary: r.Text}, true
+		switch mid := domain.MinistryID(m.ID); {
+		case len(leads) == 0 && !anyAnswered:
+			cmd, anyAnswered = domain.RespondToProposal{ProposalID: id, Summary: r.Text}, true
+		case slices.Contains(leads, mid) && !answered[mid]:
+			cmd, answered[mid] = domain.RespondToProposal{ProposalID: id, Summary: r.Text}, true
 		}
 		items = append(items, app.Item{Actor: actor, Command: cmd, Options: dated(r.At)})
 	}
@@ -318,6 +337,66 @@ func (im *Importer) responses(p *Proposal, state *domain.Proposal, hasLead bool,
 		o.Warnings = append(o.Warnings, fmt.Sprintf("%d responses without text: not recorded", empty))
 	}
 	return items
+}
+
+// ministryIDs are the ministries' IDs.
+func ministryIDs(ms []Ministry) []domain.MinistryID {
+	var out []domain.MinistryID
+	for _, m := range ms {
+		out = append(out, domain.MinistryID(m.ID))
+	}
+	return out
+}
+
+// ledgerLeads are the lead ministries the ledger holds for the proposal:
+// the stream's once published (a stream published before decision 0048,
+// or before Join named its leads, keeps the leads it was published with;
+// the ledger records no assignment after publication), the record's when
+// this import publishes it.
+func ledgerLeads(p *Proposal, state *domain.Proposal) []domain.MinistryID {
+	switch state.Status() {
+	case domain.ProposalStatusNone, domain.ProposalStatusSubmitted:
+		return ministryIDs(p.Leads())
+	}
+	return state.Leads()
+}
+
+// differentMinistries says where Join's record names other ministries than
+// the stream was published with: a stream imported before the ledger knew
+// several leads (decision 0048), or a record that named its ministries
+// after its publication was recorded. The ledger does not change a
+// publication: the leads it holds owe their answers; the others' answers
+// are recorded as further responses.
+func differentMinistries(p *Proposal, state *domain.Proposal) []string {
+	name := func(id domain.MinistryID) string {
+		for _, m := range p.Ministries {
+			if m.ID == string(id) && m.Name != "" {
+				return m.Name
+			}
+		}
+		return string(id)
+	}
+	missing := func(named []Ministry, held []domain.MinistryID) []string {
+		var out []string
+		for _, m := range named {
+			if !slices.Contains(held, domain.MinistryID(m.ID)) {
+				out = append(out, m.Name)
+			}
+		}
+		return out
+	}
+	var out []string
+	if leads := missing(p.Leads(), state.Leads()); len(leads) > 0 {
+		held := make([]string, 0, len(state.Leads()))
+		for _, m := range state.Leads() {
+			held = append(held, name(m))
+		}
+		out = append(out, fmt.Sprintf("published with lead ministries [%s]; Join also names %s as lead: not recorded as a lead (its answers are further responses)", strings.Join(held, "、"), strings.Join(leads, "、")))
+	}
+	if co := missing(p.CoOrganisers(), state.CoOrganisers()); len(co) > 0 {
+		out = append(out, fmt.Sprintf("Join names co-organiser %s, not in the publication: not recorded as a co-organiser", strings.Join(co, "、")))
+	}
+	return out
 }
 
 // ruleMinistryExists is the registry's refusal of an organisation
@@ -389,10 +468,10 @@ type Summary struct {
 	Proposals, Recorded, Unchanged, WithoutMetadata, Tests, Refused int
 	Events, Signatures, Present                                     int
 	Established, Responded, Extended, Expired                       int
-	// Responses counts every response recorded (Responded only the
-	// competent ministries' first).
-	Responses     int
-	RefusedByRule map[string]int
+	// Responses counts every response recorded (LeadResponses the lead
+	// ministries' own, one per lead; Responded the proposals with one).
+	Responses, LeadResponses int
+	RefusedByRule            map[string]int
 	// Warnings are the outcomes with warnings (and the refused ones), in
 	// the order they came.
 	Warnings []Outcome
@@ -422,6 +501,7 @@ func (s *Summary) Add(o Outcome) {
 	s.Signatures += o.Signatures
 	s.Present += o.Present
 	s.Responses += o.Responses
+	s.LeadResponses += o.LeadResponses
 	for _, x := range []struct {
 		on bool
 		n  *int
@@ -455,8 +535,8 @@ func (s *Summary) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d proposals: %d recorded, %d unchanged, %d without metadata (not recorded), %d test proposals skipped, %d refused\n",
 		s.Proposals, s.Recorded, s.Unchanged, s.WithoutMetadata, s.Tests, s.Refused)
-	fmt.Fprintf(&b, "%d events; %d signatures recorded, %d already recorded; %d established, %d deadlines extended, %d responses (%d the competent ministry's first), %d expired",
-		s.Events, s.Signatures, s.Present, s.Established, s.Extended, s.Responses, s.Responded, s.Expired)
+	fmt.Fprintf(&b, "%d events; %d signatures recorded, %d already recorded; %d established, %d deadlines extended, %d responses (%d lead ministries' own, on %d proposals), %d expired",
+		s.Events, s.Signatures, s.Present, s.Established, s.Extended, s.Responses, s.LeadResponses, s.Responded, s.Expired)
 	for _, code := range slices.Sorted(maps.Keys(s.RefusedByRule)) {
 		fmt.Fprintf(&b, "\nrefused by the rules (decided, not recorded): %d × %s", s.RefusedByRule[code], code)
 	}

@@ -6,7 +6,8 @@
 // when the thing happened on Join (the occurred clock):
 //
 //	proposal      → proposal.submit and proposal.publish at publishedAt, with
-//	                Join's goal, close and lead ministry (or none yet)
+//	                Join's goal, close, every lead ministry (or none yet)
+//	                and the co-organisers
 //	signature row → proposal.sign at its time, by the pseudonym the server
 //	                derives from Join's signer reference (the row number,
 //	                scoped to the proposal), with its county and district;
@@ -15,10 +16,10 @@
 //	                is later than the one the rules give (an announced
 //	                extension)
 //	responses     → each its own event, by the ministry that published it,
-//	                at its time: the competent ministry's first answer
-//	                proposal.respond (the deadline counts it), every other
-//	                one (other ministries' parts, later answers)
-//	                proposal.add_response (decision 0041)
+//	                at its time: each lead's first answer proposal.respond
+//	                (the deadline counts it, one per lead), every other one
+//	                (co-organisers' parts, later answers)
+//	                proposal.add_response (decisions 0041, 0048)
 //	status        → proposal.expire when Join said signing failed
 //	                (SecondFailed)
 //
@@ -134,6 +135,23 @@ func (p *Proposal) Lead() (Ministry, bool) {
 	return Ministry{}, false
 }
 
+// Leads returns every lead ministry Join named, in Join's order (the first
+// is Lead's); each owes its own answer (decision 0048).
+func (p *Proposal) Leads() []Ministry { return p.withRole("lead") }
+
+// CoOrganisers returns the co-organising ministries Join named.
+func (p *Proposal) CoOrganisers() []Ministry { return p.withRole("co") }
+
+func (p *Proposal) withRole(role string) []Ministry {
+	var out []Ministry
+	for _, m := range p.Ministries {
+		if m.Role == role {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // MinistryNamed returns the ministry of the proposal with that name.
 func (p *Proposal) MinistryNamed(name string) (Ministry, bool) {
 	for _, m := range p.Ministries {
@@ -239,6 +257,12 @@ func decodeProposal(b []byte, file string, line int) (*Proposal, error) {
 // ReadSignatures reads a signature CSV (header n,at,county,district; rows
 // numbered from 1 in order). The first bad row refuses the whole file.
 func ReadSignatures(r io.Reader, file string) ([]Signature, error) {
+	return readSignatures(r, file, 0)
+}
+
+// readSignatures is ReadSignatures with room for about rows rows made at
+// once (a hint: the file's size over a row's usual length).
+func readSignatures(r io.Reader, file string, rows int) ([]Signature, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = 4
 	cr.ReuseRecord = true
@@ -252,7 +276,7 @@ func ReadSignatures(r io.Reader, file string) ([]Signature, error) {
 	if strings.TrimPrefix(head[0], "\ufeff") != "n" || head[1] != "at" || head[2] != "county" || head[3] != "district" {
 		return nil, badRecord(file, 1, "header %q, want n,at,county,district", strings.Join(head, ","))
 	}
-	var out []Signature
+	out := make([]Signature, 0, rows)
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
