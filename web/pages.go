@@ -549,6 +549,32 @@ func withQuery(u *url.URL, set map[string]string) string {
 // detailFields are the data fields a trail row shows, in order.
 var detailFields = []string{"title", "name", "to", "ministry", "verdict", "text", "answer", "summary", "reason"}
 
+// responseVerdict is what a lead ministry's response or missed deadline
+// meant (decision 0048): within the deadline, late by so many days, or
+// missed.
+func responseVerdict(p *Page, e readmodels.Entry) (Detail, bool) {
+	var v struct {
+		DueAt  time.Time `json:"dueAt"`
+		OnTime bool      `json:"onTime"`
+	}
+	switch e.Type {
+	case "proposal.responded":
+		if json.Unmarshal(e.Data, &v) != nil {
+			return Detail{}, false
+		}
+		if v.OnTime {
+			return Detail{Label: p.T("proposal.due"), Value: p.T("proposal.ontime")}, true
+		}
+		return Detail{Label: p.T("proposal.due"), Value: p.TF("proposal.lead.late", daysLate(v.DueAt, e.OccurredAt))}, true
+	case "proposal.response_deadline_missed":
+		if json.Unmarshal(e.Data, &v) != nil {
+			return Detail{}, false
+		}
+		return Detail{Label: p.T("proposal.due"), Value: p.TF("proposal.missed", lastDay(v.DueAt))}, true
+	}
+	return Detail{}, false
+}
+
 // trailRow prepares an entry for the page: a few labelled fields of its
 // data and a link to what it is about.
 func trailRow(p *Page, e readmodels.Entry) TrailRow {
@@ -581,6 +607,9 @@ func trailRow(p *Page, e readmodels.Entry) TrailRow {
 			row.Details = append(row.Details, Detail{Label: p.T("trail.recordedby"), Value: row.ActorText})
 			row.ActorText = data.Speaker.Name
 		}
+	}
+	if d, ok := responseVerdict(p, e); ok {
+		row.Details = append(row.Details, d)
 	}
 	if e.Erased != nil {
 		for i := range row.Details {
