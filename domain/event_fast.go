@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/hex"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -75,7 +76,11 @@ func appendSignedCanonical(b []byte, s *ProposalSigned) ([]byte, bool) {
 	b = append(b, `,"proposalId":`...)
 	b = appendCanonicalString(b, string(s.ProposalID))
 	b = append(b, `,"signatureId":"`...)
-	b = append(b, s.SignatureID.String()...)
+	id := &s.SignatureID // as uuid.UUID's String writes it, without a string each
+	b = hex.AppendEncode(b, id[:4])
+	for _, part := range [...][]byte{id[4:6], id[6:8], id[8:10], id[10:]} {
+		b = hex.AppendEncode(append(b, '-'), part)
+	}
 	b = append(b, `","signer":`...)
 	b = appendCanonicalString(b, string(s.Signer))
 	return append(b, '}'), true

@@ -609,7 +609,7 @@ var transcriptsTable = func() *table {
 	t.ignore("the PO registry is not a meeting's", "registry.ministry_registered", "registry.po_registered", "registry.po_renewed", "registry.po_retired", "registry.po_role_changed")
 	on(t, forgetInMeetings)
 	t.ignore("votes are the tallies'", "monthly.opened", "monthly.candidate_added", "monthly.ballot_cast", "monthly.closed", "monthly.held")
-	t.ignore("cases are the case board's (a meeting names its case when scheduled)", "case.proposal_linked", "case.record_ended", "case.opened", "case.lead_assigned", "case.co_organiser_added",
+	t.ignore("cases are the case board's (a meeting names its case when scheduled)", "case.proposal_linked", "case.no_proposal_recorded", "case.record_ended", "case.opened", "case.lead_assigned", "case.co_organiser_added",
 		"case.co_organiser_removed", "case.stage_changed", "case.stakeholder_added", "case.interview_recorded", "case.material_added",
 		"case.recommendation_recorded", "case.reported_to_premier", "case.directive_recorded", "case.response_recorded")
 	return t
