@@ -168,8 +168,8 @@ type Result struct {
 
 type job[A domain.Aggregate] struct {
 	ctx   context.Context
-	req   Request[A]
-	index int // in the HandleMany call
+	req   *Request[A] // in the HandleMany call's slice
+	index int         // in the HandleMany call
 	at    time.Time
 	md    eventstore.Metadata
 	data  []eventstore.EventData
@@ -229,7 +229,8 @@ func (h *Handler[A]) HandleMany(ctx context.Context, reqs []Request[A]) ([]Resul
 	all := make([]job[A], 0, len(reqs))
 	jobs := make([]*job[A], 0, len(reqs))
 	var done sync.WaitGroup
-	for i, req := range reqs {
+	for i := range reqs {
+		req := &reqs[i]
 		if req.Stream == "" || req.New == nil || req.Decide == nil {
 			errs[i] = fmt.Errorf("handle command: %w: request needs a stream, New and Decide", eventstore.ErrInvalidEvent)
 			continue
@@ -270,7 +271,7 @@ func (h *Handler[A]) HandleMany(ctx context.Context, reqs []Request[A]) ([]Resul
 }
 
 // newJob prepares req's job: its time and its events' metadata.
-func (h *Handler[A]) newJob(ctx context.Context, req Request[A], index int, done *sync.WaitGroup) job[A] {
+func (h *Handler[A]) newJob(ctx context.Context, req *Request[A], index int, done *sync.WaitGroup) job[A] {
 	j := job[A]{ctx: ctx, req: req, at: req.At, index: index, done: done}
 	if j.at.IsZero() {
 		j.at = h.cfg.Now()
@@ -332,7 +333,7 @@ func (h *Handler[A]) drain(stream string, e *entry[A]) {
 func (h *Handler[A]) runBatch(stream string, e *entry[A], batch []*job[A]) {
 	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.AppendTimeout)
 	defer cancel()
-	live := batch[:0:0]
+	live := make([]*job[A], 0, len(batch))
 	for _, j := range batch {
 		if err := j.ctx.Err(); err != nil {
 			j.err = err
@@ -348,7 +349,7 @@ func (h *Handler[A]) runBatch(stream string, e *entry[A], batch []*job[A]) {
 			return
 		}
 		before := e.state.Version()
-		all := make([]eventstore.EventData, 0, len(live))
+		all := make([]eventstore.EventData, 0, len(live)+len(live)/16+1)
 		for _, j := range live {
 			j.data, j.err = nil, nil
 			evs, err := domain.DecideAndApply(e.state, func(a A) ([]domain.Event, error) { return j.req.Decide(a, j.at) })
@@ -356,7 +357,8 @@ func (h *Handler[A]) runBatch(stream string, e *entry[A], batch []*job[A]) {
 				j.err = err
 				continue
 			}
-			if j.data, err = h.encode(j, evs); err != nil {
+			start := len(all)
+			if all, err = h.encode(all, j, evs); err != nil {
 				// A programming error (an unregistered event type): the
 				// state holds events that will not be stored, so nothing of
 				// this batch is appended and the state is reloaded.
@@ -366,7 +368,7 @@ func (h *Handler[A]) runBatch(stream string, e *entry[A], batch []*job[A]) {
 				}
 				return
 			}
-			all = append(all, j.data...)
+			j.data = all[start:len(all):len(all)]
 		}
 		if len(all) == 0 {
 			for _, j := range live {
@@ -440,9 +442,8 @@ func (h *Handler[A]) catchUp(ctx context.Context, stream string, e *entry[A]) er
 	}
 }
 
-// encode turns the domain's events into events to append.
-func (h *Handler[A]) encode(j *job[A], evs []domain.Event) ([]eventstore.EventData, error) {
-	out := make([]eventstore.EventData, len(evs))
+// encode appends the events to store for the domain's events to out.
+func (h *Handler[A]) encode(out []eventstore.EventData, j *job[A], evs []domain.Event) ([]eventstore.EventData, error) {
 	_, domainCodec := h.cfg.Codec.(DomainCodec)
 	for i, ev := range evs {
 		var reason string
@@ -482,7 +483,7 @@ func (h *Handler[A]) encode(j *job[A], evs []domain.Event) ([]eventstore.EventDa
 			md.ActorID, md.ActorRole, md.CausationID = "", "", ""
 			md.CorrelationID = md.CommandID
 		}
-		out[i] = eventstore.EventData{ID: id, Type: typ, SchemaVersion: ver, Data: data, Metadata: md, Canonical: canonical}
+		out = append(out, eventstore.EventData{ID: id, Type: typ, SchemaVersion: ver, Data: data, Metadata: md, Canonical: canonical})
 	}
 	return out, nil
 }

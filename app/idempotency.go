@@ -101,15 +101,17 @@ func derivedEventID(commandID string, fp []byte, i int) uuid.UUID {
 // CommandIndex maps the client-given IDs of stored commands to the
 // position of their first event, folded from the log (see above).
 type CommandIndex struct {
-	mu      sync.RWMutex
-	first   map[string]eventstore.Position
-	pos     eventstore.Position
-	err     error
+	mu    sync.RWMutex
+	first map[string]eventstore.Position
+	pos   eventstore.Position
+	err   error
+	// changed is closed by the next fold; made only while someone waits,
+	// so a bulk import's million events make no channel each.
 	changed chan struct{}
 }
 
 func newCommandIndex() *CommandIndex {
-	return &CommandIndex{first: map[string]eventstore.Position{}, changed: make(chan struct{})}
+	return &CommandIndex{first: map[string]eventstore.Position{}}
 }
 
 // Lookup returns the position of the first event of the command with ID id.
@@ -131,12 +133,17 @@ func (x *CommandIndex) Position() eventstore.Position {
 // ctx's error.
 func (x *CommandIndex) WaitFor(ctx context.Context, p eventstore.Position) error {
 	for {
-		x.mu.RLock()
-		pos, ch, lastErr := x.pos, x.changed, x.err
-		x.mu.RUnlock()
+		x.mu.Lock()
+		pos, lastErr := x.pos, x.err
 		if pos >= p {
+			x.mu.Unlock()
 			return nil
 		}
+		if x.changed == nil {
+			x.changed = make(chan struct{})
+		}
+		ch := x.changed
+		x.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
@@ -157,8 +164,10 @@ func (x *CommandIndex) fold(ev eventstore.Event) error {
 		}
 	}
 	x.pos, x.err = ev.Position, nil
-	close(x.changed)
-	x.changed = make(chan struct{})
+	if x.changed != nil {
+		close(x.changed)
+		x.changed = nil
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/hex"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -31,7 +32,8 @@ func EncodeCanonical(e Event, backdateReason string) (eventType string, schemaVe
 	if backdateReason != "" {
 		s.BackdateReason = backdateReason
 	}
-	data, ok = appendSignedCanonical(make([]byte, 0, 384+len(s.County)+len(s.District)+len(s.BackdateReason)), &s)
+	// 200 bytes hold the names, punctuation, time, count and signature ID.
+	data, ok = appendSignedCanonical(make([]byte, 0, 200+len(s.ProposalID)+len(s.Signer)+len(s.County)+len(s.District)+len(s.BackdateReason)), &s)
 	if !ok {
 		return "", 0, nil, false
 	}
@@ -74,7 +76,11 @@ func appendSignedCanonical(b []byte, s *ProposalSigned) ([]byte, bool) {
 	b = append(b, `,"proposalId":`...)
 	b = appendCanonicalString(b, string(s.ProposalID))
 	b = append(b, `,"signatureId":"`...)
-	b = append(b, s.SignatureID.String()...)
+	id := &s.SignatureID // as uuid.UUID's String writes it, without a string each
+	b = hex.AppendEncode(b, id[:4])
+	for _, part := range [...][]byte{id[4:6], id[6:8], id[8:10], id[10:]} {
+		b = hex.AppendEncode(append(b, '-'), part)
+	}
 	b = append(b, `","signer":`...)
 	b = appendCanonicalString(b, string(s.Signer))
 	return append(b, '}'), true

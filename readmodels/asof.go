@@ -304,6 +304,9 @@ func scanCaseStreams(ctx context.Context, store eventstore.Store, id domain.Case
 // readPage is how many events one ReadStream call returns.
 const readPage = 1 << 16
 
+// cutPage is the first page read of a stream cut at a position.
+const cutPage = 256
+
 // foldStreams reads streams up to at, merges them by position and folds
 // them into a new snapshot.
 func foldStreams(ctx context.Context, store eventstore.Store, streams []string, at AsOf) (*Snapshot, error) {
@@ -461,11 +464,17 @@ func readStream(ctx context.Context, store eventstore.Store, stream string, at A
 }
 
 // readStreamFrom reads a stream from version from, stopping after position
-// at.Position if set.
+// at.Position if set: then in pages growing from cutPage, so that a view
+// cut a few events after a snapshot does not read the rest of a long
+// stream.
 func readStreamFrom(ctx context.Context, store eventstore.Store, stream string, from uint64, at AsOf) ([]eventstore.Event, error) {
 	var out []eventstore.Event
-	for {
-		evs, err := store.ReadStream(ctx, stream, from, readPage)
+	page := readPage
+	if at.Position != 0 {
+		page = cutPage
+	}
+	for ; ; page = min(2*page, readPage) {
+		evs, err := store.ReadStream(ctx, stream, from, page)
 		if err != nil {
 			return nil, fmt.Errorf("read %s from %d: %w", stream, from, err)
 		}
@@ -479,7 +488,7 @@ func readStreamFrom(ctx context.Context, store eventstore.Store, stream string, 
 		} else {
 			out = append(out, evs...)
 		}
-		if len(evs) < readPage {
+		if len(evs) < page {
 			return out, nil
 		}
 		from += uint64(len(evs))
@@ -576,18 +585,17 @@ func decodeAll(events []eventstore.Event, at AsOf) ([]domain.Event, error) {
 // changes is shared with the base.
 type memTx struct {
 	sizes  map[string]int // expected documents of large collections
-	mu     sync.Mutex     // guards docs' raw and merged once frozen
+	mu     sync.Mutex     // guards docs' raw once frozen
 	frozen bool
 	docs   map[string]map[string]*memDoc
 	sorted map[string][]string // each collection's own keys, once frozen
-	base   *memTx              // frozen; nil: none
-	// mergeLevel: views over t merge its keys with its bases' once and
-	// keep them (merged), rather than merging through it each time.
-	mergeLevel bool
+	// slots: of a stored snapshot, each collection's documents, in the
+	// order of sorted (docs is then empty).
+	slots map[string][]memDoc
+	base  *memTx // frozen; nil: none
 	// stored: t is a snapshot loaded from a FoldStore, whose collections
-	// are read when first used (docs and sorted then guarded by mu).
+	// are read when first used (sorted and slots then guarded by mu).
 	stored *storedLevel
-	merged map[string][]string // with a base: each collection's live keys, its own and the base's, once asked
 }
 
 type memDoc struct {
@@ -599,23 +607,33 @@ type memDoc struct {
 	off, n int
 }
 
-// coll returns t's own documents of collection (of a stored snapshot:
-// read when first asked); nil if it has none or they could not be read
-// (storedErr says).
-func (t *memTx) coll(collection string) map[string]*memDoc {
-	if t.stored == nil {
-		return t.docs[collection]
-	}
+// storedSection returns a stored snapshot's own keys of collection, in
+// order, and their documents (read when first asked); none if it has none
+// or they could not be read (storedErr says).
+func (t *memTx) storedSection(collection string) ([]string, []memDoc) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	sec := t.stored.sections[collection]
 	if sec != nil && !sec.keys {
 		t.mu.Unlock()
 		t.stored.chain.ensureKeys(t.stored.model, collection, t.stored.seq)
 		t.mu.Lock()
 	}
-	docs := t.docs[collection]
-	t.mu.Unlock()
-	return docs
+	return t.sorted[collection], t.slots[collection]
+}
+
+// own returns t's own document of collection at key (a tombstone
+// included), if it holds one.
+func (t *memTx) own(collection, key string) (*memDoc, bool) {
+	if t.stored == nil {
+		d, ok := t.docs[collection][key]
+		return d, ok
+	}
+	keys, slots := t.storedSection(collection)
+	if i, ok := slices.BinarySearch(keys, key); ok {
+		return &slots[i], true
+	}
+	return nil, false
 }
 
 // sortedKeys returns the keys of a frozen t's own documents of
@@ -624,25 +642,8 @@ func (t *memTx) sortedKeys(collection string) []string {
 	if t.stored == nil {
 		return t.sorted[collection]
 	}
-	t.coll(collection)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.sorted[collection]
-}
-
-// collections returns the collections t itself holds documents of.
-func (t *memTx) collections() []string {
-	var out []string
-	if t.stored != nil {
-		for c := range t.stored.sections {
-			out = append(out, c)
-		}
-		return out
-	}
-	for c := range t.docs {
-		out = append(out, c)
-	}
-	return out
+	keys, _ := t.storedSection(collection)
+	return keys
 }
 
 // storedErr returns why a stored snapshot under t could not be read, if
@@ -660,7 +661,7 @@ func (t *memTx) storedErr() error {
 // and the memTx holding it; nil if there is none or it was deleted.
 func (t *memTx) find(collection, key string) (*memDoc, *memTx) {
 	for x := t; x != nil; x = x.base {
-		if d, ok := x.coll(collection)[key]; ok {
+		if d, ok := x.own(collection, key); ok {
 			if d.gone {
 				return nil, nil
 			}
@@ -682,84 +683,6 @@ func (t *memTx) ownKeys(collection string) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// liveKeys returns every key of collection t reads, through its bases,
-// in order: the keys of the nearest level below that has them merged (or
-// of the bottom level), with the levels above's own documents and
-// tombstones over them, the highest level deciding. Frozen, the answer is
-// kept.
-func (t *memTx) liveKeys(collection string) []string {
-	if k, ok := t.mergedKeys(collection); ok {
-		return k
-	}
-	levels := []*memTx{t}
-	var acc []string
-	for x := t.base; x != nil; x = x.base {
-		if k, ok := x.mergedKeys(collection); ok {
-			acc = k
-			break
-		}
-		if x.mergeLevel {
-			// A level that keeps its keys merged, not yet asked for
-			// these (a snapshot loaded from its store): merge them there.
-			acc = x.liveKeys(collection)
-			break
-		}
-		levels = append(levels, x)
-	}
-	// The levels' own keys, each decided by the highest level holding it.
-	gone := map[string]bool{}
-	var over []string
-	for _, x := range levels {
-		for k, d := range x.coll(collection) {
-			if _, seen := gone[k]; !seen {
-				gone[k] = d.gone
-				over = append(over, k)
-			}
-		}
-	}
-	slices.Sort(over)
-	out := make([]string, 0, len(acc)+len(over))
-	a, b := 0, 0
-	for a < len(acc) || b < len(over) {
-		switch {
-		case b == len(over) || a < len(acc) && acc[a] < over[b]:
-			out = append(out, acc[a])
-			a++
-		default:
-			if a < len(acc) && acc[a] == over[b] {
-				a++
-			}
-			if !gone[over[b]] {
-				out = append(out, over[b])
-			}
-			b++
-		}
-	}
-	if t.frozen {
-		t.mu.Lock()
-		if t.merged == nil {
-			t.merged = map[string][]string{}
-		}
-		t.merged[collection] = out
-		t.mu.Unlock()
-	}
-	return out
-}
-
-// mergeKeys merges t's keys of every collection it or its bases hold, so
-// that views over t start from them (CaseFolds does for some snapshots).
-func (t *memTx) mergeKeys() {
-	seen := map[string]bool{}
-	for x := t; x != nil; x = x.base {
-		for _, c := range x.collections() {
-			if !seen[c] {
-				seen[c] = true
-				t.liveKeys(c)
-			}
-		}
-	}
 }
 
 var _ projections.Tx = (*memTx)(nil)
@@ -786,48 +709,24 @@ func (t *memTx) freeze() {
 	}
 }
 
-// mergedKeys returns liveKeys of a frozen memTx if it has them already.
-func (t *memTx) mergedKeys(collection string) ([]string, bool) {
-	if !t.frozen {
-		return nil, false
-	}
-	if t.base == nil {
-		return t.liveOwn(collection), true
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	k, ok := t.merged[collection]
-	return k, ok
-}
-
-// liveOwn returns the keys of a memTx without a base (which holds no
-// tombstones), in order.
-func (t *memTx) liveOwn(collection string) []string {
+// ownRange returns the keys t itself holds in collection (tombstones
+// included) that start with prefix, in order, and of a stored snapshot
+// their documents.
+func (t *memTx) ownRange(collection, prefix string) ([]string, []memDoc) {
 	if t.frozen {
-		return t.sortedKeys(collection)
-	}
-	return t.ownKeys(collection)
-}
-
-// keys returns the keys of collection that start with prefix, in order.
-func (t *memTx) keys(collection, prefix string) []string {
-	if t.base != nil {
-		all := t.liveKeys(collection)
+		all, slots := t.sorted[collection], []memDoc(nil)
+		if t.stored != nil {
+			all, slots = t.storedSection(collection)
+		}
 		i, _ := slices.BinarySearch(all, prefix)
 		j := i
 		for j < len(all) && strings.HasPrefix(all[j], prefix) {
 			j++
 		}
-		return all[i:j:j]
-	}
-	if t.frozen {
-		all := t.sortedKeys(collection)
-		i, _ := slices.BinarySearch(all, prefix)
-		j := i
-		for j < len(all) && strings.HasPrefix(all[j], prefix) {
-			j++
+		if slots != nil {
+			slots = slots[i:j:j]
 		}
-		return all[i:j:j]
+		return all[i:j:j], slots
 	}
 	var keys []string
 	for k := range t.docs[collection] {
@@ -836,7 +735,111 @@ func (t *memTx) keys(collection, prefix string) []string {
 		}
 	}
 	slices.Sort(keys)
-	return keys
+	return keys, nil
+}
+
+// levelRange is one level's own keys of a collection within a prefix,
+// being merged by each: keys[i] is the next; level 0 is the highest.
+type levelRange struct {
+	x     *memTx
+	docs  map[string]*memDoc // t's own documents; of a stored snapshot:
+	slots []memDoc           // keys' documents
+	keys  []string
+	i     int
+	level int
+}
+
+// doc returns the document of the range's i-th key.
+func (r *levelRange) doc(i int) *memDoc {
+	if r.slots != nil {
+		return &r.slots[i]
+	}
+	return r.docs[r.keys[i]]
+}
+
+// rangeHeap orders the levels' ranges by their next key, the highest level
+// first among equal keys.
+type rangeHeap []*levelRange
+
+func (h rangeHeap) less(a, b int) bool {
+	ka, kb := h[a].keys[h[a].i], h[b].keys[h[b].i]
+	return ka < kb || ka == kb && h[a].level < h[b].level
+}
+
+// down restores the heap's order below a.
+func (h rangeHeap) down(a int) {
+	for {
+		c := 2*a + 1
+		if c >= len(h) {
+			return
+		}
+		if c+1 < len(h) && h.less(c+1, c) {
+			c++
+		}
+		if !h.less(c, a) {
+			return
+		}
+		h[a], h[c] = h[c], h[a]
+		a = c
+	}
+}
+
+// each calls fn, in key order, for every document of collection whose key
+// starts with prefix that t reads through its bases (the highest level
+// holding a key decides; a tombstone hides it), with the memTx holding it;
+// want, if not nil, sees the key first. It merges the levels' own sorted
+// keys within the prefix as it goes, so that a page of a large collection
+// reads only its own keys (decision 0047), not the whole collection's
+// merged.
+func (t *memTx) each(ctx context.Context, collection, prefix string, want func(key string) bool, fn func(key string, d *memDoc, owner *memTx) error) error {
+	var h rangeHeap
+	level := 0
+	for x := t; x != nil; x = x.base {
+		if keys, slots := x.ownRange(collection, prefix); len(keys) > 0 {
+			h = append(h, &levelRange{x: x, docs: x.docs[collection], slots: slots, keys: keys, level: level})
+		}
+		level++
+	}
+	if err := t.storedErr(); err != nil {
+		return err
+	}
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+	for len(h) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		top, at := h[0], h[0].i
+		k := top.keys[at]
+		// Every range at k moves past it; top (the highest) decides.
+		for len(h) > 0 && h[0].keys[h[0].i] == k {
+			r := h[0]
+			if r.i++; r.i == len(r.keys) {
+				h[0] = h[len(h)-1]
+				h = h[:len(h)-1]
+			}
+			h.down(0)
+		}
+		if want != nil && !want(k) {
+			continue
+		}
+		d, owner := top.doc(at), top.x
+		if !t.frozen {
+			// Folding: fn may have changed t since the keys were taken.
+			d, owner = t.find(collection, k)
+		}
+		if d == nil || d.gone {
+			if err := t.storedErr(); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := fn(k, d, owner); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // json returns d's JSON, encoding it on first use.
@@ -882,57 +885,20 @@ func (t *memTx) Get(_ context.Context, collection, key string, v any) (bool, err
 
 // Scan implements projections.Reader.
 func (t *memTx) Scan(ctx context.Context, collection, prefix string, fn func(key string, raw []byte) error) error {
-	keys := t.keys(collection, prefix)
-	if err := t.storedErr(); err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		d, owner := t.find(collection, k)
-		if d == nil {
-			if err := t.storedErr(); err != nil {
-				return err
-			}
-			continue
-		}
+	return t.each(ctx, collection, prefix, nil, func(k string, d *memDoc, owner *memTx) error {
 		raw, err := owner.json(collection, k, d)
 		if err != nil {
 			return err
 		}
-		if err := fn(k, raw); err != nil {
-			return err
-		}
-	}
-	return nil
+		return fn(k, raw)
+	})
 }
 
 // scanValues implements valueReader.
 func (t *memTx) scanValues(ctx context.Context, collection, prefix string, want func(key string) bool, fn func(key string, v any, raw func() ([]byte, error)) error) error {
-	keys := t.keys(collection, prefix)
-	if err := t.storedErr(); err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if want != nil && !want(k) {
-			continue
-		}
-		d, owner := t.find(collection, k)
-		if d == nil {
-			if err := t.storedErr(); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := fn(k, d.val, func() ([]byte, error) { return owner.json(collection, k, d) }); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.each(ctx, collection, prefix, want, func(k string, d *memDoc, owner *memTx) error {
+		return fn(k, d.val, func() ([]byte, error) { return owner.json(collection, k, d) })
+	})
 }
 
 // Put implements projections.Tx.

@@ -14,7 +14,8 @@ import (
 
 // CaseFolds keeps periodic snapshots of cases' as-of folds, so that the
 // first as-of view of a large case folds only the events after the
-// nearest snapshot instead of the whole case (decisions 0031, 0043).
+// nearest snapshot instead of the whole case (decisions 0031, 0043,
+// 0047).
 //
 // A case's snapshots are a chain: every Every events of the case (its
 // streams merged in log order) the fold so far is frozen, each snapshot
@@ -36,7 +37,7 @@ import (
 // memory: the least recently used are dropped from memory, and loaded
 // again from the Store when next viewed.
 type CaseFolds struct {
-	// Every is the number of events between two snapshots (0: 2,048).
+	// Every is the number of events between two snapshots (0: 1,024).
 	Every int
 	// Store keeps the snapshots across restarts; nil keeps them in memory
 	// only.
@@ -83,8 +84,6 @@ type foldMark struct {
 	// streams is, per stream, the last event folded.
 	streams map[string]streamAt
 	models  map[string]*memTx // frozen
-	// merged: the snapshot keeps its keys merged with its bases'.
-	merged bool
 	// stored is the snapshot as stored (dropped once saved); size is what
 	// it costs in memory besides docBytes for each of its docs (folded
 	// here: twice its stored size, for the documents' values and JSON; of
@@ -101,14 +100,11 @@ const docBytes = 96
 // cost is what m counts against MaxBytes.
 func (m *foldMark) cost() int { return m.size + docBytes*m.docs }
 
-// mergeEvery: every mergeEvery-th snapshot keeps its keys merged.
-const mergeEvery = 4
-
 func (f *CaseFolds) every() int {
 	if f.Every > 0 {
 		return f.Every
 	}
-	return 2048
+	return 1024
 }
 
 func (f *CaseFolds) logger() *slog.Logger {
@@ -382,7 +378,7 @@ func (f *CaseFolds) Refresh(ctx context.Context, store eventstore.Store, index I
 	from := len(marks)
 	every := f.every()
 	for len(events) >= every {
-		m, err := nextMark(ctx, last, events[:every], len(marks)+1)
+		m, err := nextMark(ctx, last, events[:every])
 		if err != nil {
 			return fmt.Errorf("snapshots of case %s: %w", id, err)
 		}
@@ -394,18 +390,12 @@ func (f *CaseFolds) Refresh(ctx context.Context, store eventstore.Store, index I
 		}
 		m.stored, m.size = stored, 2*stored.Size()
 		for _, tx := range m.models {
-			tx.mergeLevel = m.merged
 			for _, docs := range tx.docs {
 				m.docs += len(docs)
 			}
 		}
 		marks = append(marks, m)
 		last, events = m, events[every:]
-		if m.merged {
-			for _, tx := range m.models {
-				tx.mergeKeys()
-			}
-		}
 	}
 	if len(marks) == from && from > 0 {
 		return nil
@@ -434,10 +424,10 @@ func (f *CaseFolds) Refresh(ctx context.Context, store eventstore.Store, index I
 	return nil
 }
 
-// nextMark folds events over the snapshot last (nil: none) into a new one,
-// the n-th of its chain.
-func nextMark(ctx context.Context, last *foldMark, events []event, n int) (*foldMark, error) {
-	m := &foldMark{streams: map[string]streamAt{}, merged: n%mergeEvery == 0}
+// nextMark folds events over the snapshot last (nil: none) into a new
+// one.
+func nextMark(ctx context.Context, last *foldMark, events []event) (*foldMark, error) {
+	m := &foldMark{streams: map[string]streamAt{}}
 	var bases map[string]*memTx
 	if last != nil {
 		m.events, m.recorded, m.occurred, bases = last.events, last.recorded, last.occurred, last.models

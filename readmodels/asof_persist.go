@@ -98,7 +98,6 @@ type markHeader struct {
 	Occurred time.Time           `json:"occurred"`
 	Streams  map[string]streamAt `json:"streams"`
 	Erasures uint64              `json:"erasures"`
-	Merged   bool                `json:"merged"`
 	// Sections counts, per read model and collection, the documents and
 	// tombstones the snapshot itself holds.
 	Sections map[string]map[string]int `json:"sections"`
@@ -113,7 +112,7 @@ func valuesPart(model, coll string) string { return model + "/" + coll + "/value
 // encodeMark encodes the snapshot m, the seq-th of case id's chain.
 func encodeMark(id domain.CaseID, seq int, erasures uint64, m *foldMark) (StoredFold, error) {
 	h := markHeader{Format: foldFormat, Schema: foldSchema(), Case: id, Seq: seq, Position: m.position, Events: m.events,
-		Recorded: m.recorded, Occurred: m.occurred, Streams: m.streams, Erasures: erasures, Merged: m.merged,
+		Recorded: m.recorded, Occurred: m.occurred, Streams: m.streams, Erasures: erasures,
 		Sections: map[string]map[string]int{}}
 	out := StoredFold{Parts: map[string][]byte{}}
 	for name, tx := range m.models {
@@ -186,27 +185,29 @@ func decodeHeader(id domain.CaseID, seq int, raw []byte, base *foldMark) (markHe
 // first), its read models' documents not yet read.
 func newMark(h markHeader, header []byte, base *foldMark) *foldMark {
 	m := &foldMark{position: h.Position, events: h.Events, recorded: h.Recorded, occurred: h.Occurred, streams: h.Streams,
-		merged: h.Merged, models: map[string]*memTx{}, size: len(header)}
+		models: map[string]*memTx{}, size: len(header)}
 	for _, p := range asOfModels() {
 		tx := newMemTx(nil)
 		if base != nil {
 			tx.base = base.models[p.Name()]
 		}
-		tx.frozen, tx.mergeLevel, tx.sorted = true, h.Merged, map[string][]string{}
+		tx.frozen, tx.sorted, tx.slots = true, map[string][]string{}, map[string][]memDoc{}
 		m.models[p.Name()] = tx
 	}
 	return m
 }
 
-// decodeSection decodes a keys part of n keys: the documents (their JSON
-// not yet attached: off and n say where it is in the values part), and
-// the keys in order. first: the snapshot is its chain's first, which
-// holds no tombstone.
-func decodeSection(b []byte, n int, first bool) (map[string]*memDoc, []string, error) {
+// decodeSection decodes a keys part of n keys: the keys in order and
+// their documents (their JSON not yet attached: off and n say where it is
+// in the values part). The keys share one string, the documents one
+// slice, so that a large section costs a few allocations. first: the
+// snapshot is its chain's first, which holds no tombstone.
+func decodeSection(b []byte, n int, first bool) ([]string, []memDoc, error) {
 	if n < 0 || n > len(b) {
 		return nil, nil, fmt.Errorf("%w: %d keys in %d bytes", errBadSnapshot, n, len(b))
 	}
-	docs := make(map[string]*memDoc, n)
+	all := string(b)
+	docs := make([]memDoc, n)
 	keys := make([]string, 0, n)
 	off, at := 0, 0
 	next := func() (uint64, bool) {
@@ -217,14 +218,14 @@ func decodeSection(b []byte, n int, first bool) (map[string]*memDoc, []string, e
 		off += w
 		return v, true
 	}
-	for range n {
+	for i := range n {
 		l, ok := next()
 		if !ok || l > uint64(len(b)-off) || off+int(l) >= len(b) {
 			return nil, nil, fmt.Errorf("%w: keys truncated at byte %d", errBadSnapshot, off)
 		}
-		k := string(b[off : off+int(l)])
+		k := all[off : off+int(l)]
 		off += int(l)
-		d := &memDoc{}
+		d := &docs[i]
 		flag := b[off]
 		off++
 		switch flag {
@@ -235,7 +236,7 @@ func decodeSection(b []byte, n int, first bool) (map[string]*memDoc, []string, e
 			d.gone = true
 		case 0:
 			vl, ok := next()
-			if !ok {
+			if !ok || vl > 1<<40 {
 				return nil, nil, fmt.Errorf("%w: keys truncated at byte %d", errBadSnapshot, off)
 			}
 			d.off, d.n = at, int(vl)
@@ -246,21 +247,20 @@ func decodeSection(b []byte, n int, first bool) (map[string]*memDoc, []string, e
 		if m := len(keys); m > 0 && keys[m-1] >= k {
 			return nil, nil, fmt.Errorf("%w: keys out of order", errBadSnapshot)
 		}
-		docs[k] = d
 		keys = append(keys, k)
 	}
 	if off != len(b) {
 		return nil, nil, fmt.Errorf("%w: %d bytes after the keys", errBadSnapshot, len(b)-off)
 	}
-	return docs, keys, nil
+	return keys, docs, nil
 }
 
 // attachValues gives each document of a section its JSON from the values
 // part, sharing its memory.
-func attachValues(docs map[string]*memDoc, keys []string, values []byte) error {
+func attachValues(docs []memDoc, values []byte) error {
 	end := 0
-	for _, k := range keys {
-		d := docs[k]
+	for i := range docs {
+		d := &docs[i]
 		if d.gone {
 			continue
 		}
@@ -362,13 +362,13 @@ func (c *storedChain) ensureKeys(model, coll string, seq int) {
 		tx := c.marks[s].models[model]
 		tx.mu.Lock()
 		sec := tx.stored.sections[coll]
-		docs, keys, err := decodeSection(parts[i], sec.n, tx.base == nil)
+		keys, docs, err := decodeSection(parts[i], sec.n, tx.base == nil)
 		if err != nil {
 			tx.mu.Unlock()
 			c.fail(fmt.Errorf("snapshot %d of case %s, %s/%s: %w", s, c.id, model, coll, err))
 			return
 		}
-		tx.docs[coll], tx.sorted[coll], sec.keys = docs, keys, true
+		tx.slots[coll], tx.sorted[coll], sec.keys = docs, keys, true
 		tx.mu.Unlock()
 		c.bytes.Add(int64(len(parts[i]) + docBytes*len(keys)))
 	}
@@ -391,7 +391,7 @@ func (c *storedChain) ensureValues(tx *memTx, coll string) error {
 	if err != nil {
 		return fmt.Errorf("read snapshot %d of case %s: %w", tx.stored.seq, c.id, err)
 	}
-	if err := attachValues(tx.docs[coll], tx.sorted[coll], parts[0]); err != nil {
+	if err := attachValues(tx.slots[coll], parts[0]); err != nil {
 		return fmt.Errorf("snapshot %d of case %s, %s/%s: %w", tx.stored.seq, c.id, tx.stored.model, coll, err)
 	}
 	sec.values = parts[0]

@@ -325,10 +325,20 @@ type valueReader interface {
 // an as-of snapshot the T shares memory with the snapshot: fn must not
 // change what it points to.
 func scanDocs[T any](ctx context.Context, r projections.Reader, collection, prefix string, want func(key string) bool, fn func(key string, v T) error) error {
+	return scanDocsFrom(ctx, r, collection, prefix, want, func(t T) T { return t }, fn)
+}
+
+// scanDocsFrom is scanDocs for a T that is a part of the documents' type S:
+// on an as-of snapshot, a document held as an S value is handed to fn
+// through from rather than encoded and decoded.
+func scanDocsFrom[S, T any](ctx context.Context, r projections.Reader, collection, prefix string, want func(key string) bool, from func(S) T, fn func(key string, v T) error) error {
 	if vr, ok := r.(valueReader); ok {
 		return vr.scanValues(ctx, collection, prefix, want, func(key string, v any, raw func() ([]byte, error)) error {
-			t, ok := v.(T)
-			if !ok {
+			var t T
+			s, ok := v.(S)
+			if ok {
+				t = from(s)
+			} else {
 				b, err := raw()
 				if err != nil {
 					return err

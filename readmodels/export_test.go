@@ -3,6 +3,8 @@ package readmodels
 import (
 	"context"
 
+	"github.com/blevesearch/bleve/v2"
+
 	"github.com/pdis/collab-ledger/eventstore"
 	"github.com/pdis/collab-ledger/projections"
 )
@@ -51,3 +53,22 @@ func TakesFastPath(p projections.Projection, ev eventstore.Event) bool {
 	}
 	return false
 }
+
+// SearchDocs returns every document of the index, by ID.
+func SearchDocs(s *Search) (map[string]SearchDoc, error) {
+	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 100000, 0, false)
+	req.Fields = []string{"*"}
+	res, err := s.idx.Search(req)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]SearchDoc, len(res.Hits))
+	for _, h := range res.Hits {
+		out[h.ID] = docOf(h.Fields)
+	}
+	return out, nil
+}
+
+// PlantSearchDoc writes d as the document id straight into the index, as
+// an index made when d held what the log no longer gives would hold it.
+func PlantSearchDoc(s *Search, id string, d SearchDoc) error { return s.idx.Index(id, d) }

@@ -61,6 +61,9 @@ type Search struct {
 	// are the last checkpoint written and the last on disk (searchdisk.go).
 	began              uint64
 	written, persisted atomic.Uint64
+	// store is the log Run follows (an erasure re-reads streams from it:
+	// search_erase.go).
+	store eventstore.Store
 }
 
 type meetingInfo struct{ title, caseID string }
@@ -310,6 +313,7 @@ type pendingBatch struct {
 // written with the documents, or when the log is quiet, so a restart may
 // read again events that changed nothing.
 func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
+	s.store = store
 	after := s.Position()
 	afterID, err := s.idx.GetInternal(searchCheckpointID)
 	if err != nil {
@@ -415,35 +419,45 @@ func (s *Search) apply(ctx context.Context, p *pendingBatch, events []eventstore
 	defer s.mu.Unlock()
 	for _, ev := range events {
 		if ev.Type == dataErasedType && uint64(ev.Position) > s.began {
-			p.b.SetInternal(searchErasureKey, []byte("1")) // written with the checkpoint
+			if err := s.foldErasure(ctx, p, ev); err != nil { // search_erase.go
+				return err
+			}
 		}
 		if _, known := domain.EventSchemaVersion(ev.Type); !known || !searchTypes[ev.Type] {
 			p.at, p.id = ev.Position, ev.ID.String()
 			continue
 		}
-		if ev.Type == speakerReattributedType && p.b.Size() > 0 {
-			if err := s.flush(p); err != nil {
-				return err
-			}
-		}
-		e, err := decode(ctx, ev)
-		if err != nil {
-			return fmt.Errorf("search index: %w", err)
-		}
-		before := p.b.Size()
-		if err := s.applyOne(p.b, ev, e); err != nil {
-			return fmt.Errorf("search index: %s at %d: %w", ev.Type, ev.Position, err)
-		}
-		if before == 0 && p.b.Size() > 0 {
-			p.since = time.Now()
+		if err := s.add(ctx, p, ev); err != nil {
+			return err
 		}
 		p.at, p.id = ev.Position, ev.ID.String()
 	}
 	return nil
 }
 
-// dataErasedType is the erasure, which an index kept on disk is rebuilt
-// for (searchdisk.go).
+// add adds what ev (of a type the index reads) changes in the index to p.
+func (s *Search) add(ctx context.Context, p *pendingBatch, ev eventstore.Event) error {
+	if ev.Type == speakerReattributedType && p.b.Size() > 0 {
+		if err := s.flush(p); err != nil {
+			return err
+		}
+	}
+	e, err := decode(ctx, ev)
+	if err != nil {
+		return fmt.Errorf("search index: %w", err)
+	}
+	before := p.b.Size()
+	if err := s.applyOne(p.b, ev, e); err != nil {
+		return fmt.Errorf("search index: %s at %d: %w", ev.Type, ev.Position, err)
+	}
+	if before == 0 && p.b.Size() > 0 {
+		p.since = time.Now()
+	}
+	return nil
+}
+
+// dataErasedType is the erasure, which the index carries out in place
+// (search_erase.go).
 var dataErasedType = domain.DataErased{}.EventType()
 
 // speakerReattributedType is the one event type whose indexing reads the

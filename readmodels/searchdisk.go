@@ -30,8 +30,10 @@ var (
 	// searchCheckpointID keeps the ID of the event at the checkpoint.
 	searchCheckpointID = []byte("collabledger.checkpoint.id")
 	// searchErasureKey is set when the index reads an erasure recorded
-	// after it began: the erased values may be in its documents, and a
-	// rebuild (the log then gives their commitments) is what removes them.
+	// after it began that names an event without its stream: the erased
+	// values may be in documents it cannot find, and a rebuild (the log
+	// then gives their commitments) is what removes them. An erasure
+	// naming streams is carried out in place (search_erase.go).
 	searchErasureKey = []byte("collabledger.erasure")
 	// searchBeganKey keeps the log's head when the index began: what was
 	// erased by then was never in it.
@@ -43,7 +45,8 @@ var (
 // is not that log's index as this version makes it: made by another
 // version, or for another log (the event at its checkpoint is not the one
 // it recorded: a store replaced or restored from a backup), or when it has
-// read an erasure. Without cfg.Dir it is NewSearch.
+// read an erasure it could not carry out in place (search_erase.go).
+// Without cfg.Dir it is NewSearch.
 func OpenSearch(ctx context.Context, cfg SearchConfig, store eventstore.Store) (*Search, error) {
 	s, err := NewSearch(cfg)
 	if err != nil || cfg.Dir == "" {
@@ -96,7 +99,7 @@ func (s *Search) stale(ctx context.Context, store eventstore.Store) (string, err
 		return fmt.Sprintf("made by version %q, this is %d", schema, searchSchema), nil
 	}
 	if erased, err := s.idx.GetInternal(searchErasureKey); err != nil || len(erased) > 0 {
-		return "it has read an erasure", err
+		return "it has read an erasure naming an event without its stream", err
 	}
 	pos := s.Position()
 	if pos == 0 {

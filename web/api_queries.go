@@ -76,6 +76,10 @@ type AsOfInfo struct {
 	At         time.Time           `json:"at,omitzero"`
 	LastFolded eventstore.Position `json:"lastFolded"`
 	Events     int                 `json:"events"`
+	// Resumed counts the events of a case's view taken from a snapshot of
+	// its fold (kept in memory or beside the read models, decisions 0043,
+	// 0047) rather than folded for this answer; 0: folded from scratch.
+	Resumed int `json:"resumed,omitempty"`
 }
 
 // CaseView is the body of GET /api/v1/cases/{id}.
@@ -270,7 +274,7 @@ func asOfOf(r *http.Request) (at readmodels.AsOf, ok bool, err error) {
 
 // describeAsOf returns what an as-of answer says about its point.
 func describeAsOf(at readmodels.AsOf, snap *readmodels.Snapshot) *AsOfInfo {
-	info := &AsOfInfo{LastFolded: snap.Position, Events: snap.Events}
+	info := &AsOfInfo{LastFolded: snap.Position, Events: snap.Events, Resumed: snap.Resumed}
 	switch {
 	case at.Position != 0:
 		info.Clock, info.Position = "position", at.Position

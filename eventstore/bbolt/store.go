@@ -28,6 +28,7 @@
 package bbolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -488,9 +489,15 @@ func (s *Store) commit(batch []*request, lastRecorded time.Time, buf []byte) (ti
 	return lastRecorded, buf
 }
 
+// anyStored reports whether any of events after the first has its ID
+// stored. One cursor serves every look-up (Bucket.Get makes one each).
 func anyStored(idb *bolt.Bucket, events []eventstore.EventData) bool {
+	if len(events) < 2 {
+		return false
+	}
+	c := idb.Cursor()
 	for _, ev := range events[1:] {
-		if idb.Get(ev.ID[:]) != nil {
+		if k, _ := c.Seek(ev.ID[:]); bytes.Equal(k, ev.ID[:]) {
 			return true
 		}
 	}

@@ -151,6 +151,11 @@ func (im *Importer) ImportDir(ctx context.Context, dir string, opts DirOptions, 
 	return sum, nil
 }
 
+// sigRowBytes is about the shortest signature row of the dataset
+// ("12,2016-05-01T12:00:00+08:00,臺北市,中正區" is 46 bytes): the rows a
+// file's size can hold, to make room for them at once.
+const sigRowBytes = 40
+
 // importFromDir reads a proposal's signature file, if any, and imports it.
 func (im *Importer) importFromDir(ctx context.Context, dir string, p *Proposal, source string) Outcome {
 	path := filepath.Join(dir, SignaturesDir, p.ID+".csv")
@@ -161,7 +166,11 @@ func (im *Importer) importFromDir(ctx context.Context, dir string, p *Proposal, 
 	case err != nil:
 		return Outcome{ProposalID: p.ID, Source: source, Err: fmt.Errorf("join import: %w", err)}
 	default:
-		sigs, err = ReadSignatures(f, path)
+		var rows int
+		if fi, serr := f.Stat(); serr == nil {
+			rows = int(fi.Size() / sigRowBytes)
+		}
+		sigs, err = readSignatures(f, path, rows)
 		f.Close()
 		if err != nil {
 			return Outcome{ProposalID: p.ID, Title: p.Title, Source: source, Err: err}

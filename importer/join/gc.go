@@ -8,11 +8,11 @@ import (
 // Bulk-import tuning of the garbage collector (decision 0045): a bulk import
 // allocates a few hundred bytes per signature that die at once, and with Go's
 // default (GOGC=100) the collector ran every few megabytes and took a fifth
-// of the import's CPU. BulkGCPercent lets the heap grow to five times what is
+// of the import's CPU. BulkGCPercent lets the heap grow to three times what is
 // live between collections; BulkMemoryLimit keeps it under a bound all the
 // same (the collector works harder as the heap nears it).
 const (
-	BulkGCPercent   = 400
+	BulkGCPercent   = 200
 	BulkMemoryLimit = 6 << 30
 )
 

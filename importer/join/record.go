@@ -257,6 +257,12 @@ func decodeProposal(b []byte, file string, line int) (*Proposal, error) {
 // ReadSignatures reads a signature CSV (header n,at,county,district; rows
 // numbered from 1 in order). The first bad row refuses the whole file.
 func ReadSignatures(r io.Reader, file string) ([]Signature, error) {
+	return readSignatures(r, file, 0)
+}
+
+// readSignatures is ReadSignatures with room for about rows rows made at
+// once (a hint: the file's size over a row's usual length).
+func readSignatures(r io.Reader, file string, rows int) ([]Signature, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = 4
 	cr.ReuseRecord = true
@@ -270,7 +276,7 @@ func ReadSignatures(r io.Reader, file string) ([]Signature, error) {
 	if strings.TrimPrefix(head[0], "\ufeff") != "n" || head[1] != "at" || head[2] != "county" || head[3] != "district" {
 		return nil, badRecord(file, 1, "header %q, want n,at,county,district", strings.Join(head, ","))
 	}
-	var out []Signature
+	out := make([]Signature, 0, rows)
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
