@@ -110,6 +110,7 @@ var routes = map[string]route{
 	domain.CmdRecordResponse:       onCase(func(c domain.RecordResponse) domain.CaseID { return c.CaseID }),
 	domain.CmdLinkCaseProposal:     onCase(func(c domain.LinkCaseProposal) domain.CaseID { return c.CaseID }),
 	domain.CmdEndCaseRecord:        onCase(func(c domain.EndCaseRecord) domain.CaseID { return c.CaseID }),
+	domain.CmdRecordNoProposal:     onCase(func(c domain.RecordNoProposal) domain.CaseID { return c.CaseID }),
 
 	domain.CmdScheduleMeeting:  onMeeting(func(c domain.ScheduleMeeting) domain.MeetingID { return c.MeetingID }),
 	domain.CmdAddParticipant:   onMeeting(func(c domain.AddParticipant) domain.MeetingID { return c.MeetingID }),

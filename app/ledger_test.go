@@ -226,6 +226,9 @@ func lifecycle() []step {
 		imported("2017-04-28 09:00", lcStaff, domain.OpenCase{CaseID: "5", Title: "開放政府聯絡人第五次協作會議", SourceKind: domain.SourceImported, Ref: "pdis-archive:第5次協作會議"}, "case.opened"),
 		imported("2017-04-28 09:00", lcStaff, domain.LinkCaseProposal{CaseID: "5", ProposalID: "p-8", Topic: "取消第八節課後輔導", Ministry: "moe", Evidence: "match score 11.8"}, "case.proposal_linked"),
 		imported("2017-04-28 09:00", lcStaff, domain.EndCaseRecord{CaseID: "5", LastRecordAt: tp("2017-04-28 09:00"), Archive: "pdis-archive"}, "case.record_ended"),
+		// Another, which a person reviewed: from no Join proposal.
+		imported("2019-04-02 09:00", lcStaff, domain.OpenCase{CaseID: "47", Title: "開放政府第47次議題協作會議", SourceKind: domain.SourceImported, Ref: "pdis-archive:第47次協作會議"}, "case.opened"),
+		imported("2019-04-02 09:00", lcStaff, domain.RecordNoProposal{CaseID: "47", Evidence: "reviewed mapping pdis-join.csv:30 (民航局's own draft rules)"}, "case.no_proposal_recorded"),
 		// Recommendations, the report, the directive, the responses, closed.
 		ok("2019-04-16 15:00", lcStaff, domain.RecordRecommendation{CaseID: "57", RecommendationID: "r1", MeetingID: "m-1", Text: "建議各部會指派專責PO", Addressees: []domain.MinistryID{"moi"}}, "case.recommendation_recorded"),
 		refused("2019-04-16 15:00", lcStaff, domain.RecordRecommendation{CaseID: "57", RecommendationID: "r2", MeetingID: "m-2", Text: "別的會議", Addressees: []domain.MinistryID{"moi"}}, domain.ErrRuleViolated, "case.record_recommendation.meeting_not_of_case"),

@@ -515,8 +515,10 @@ type Case struct {
 	recs         []*recommendation
 	recByID      map[RecommendationID]*recommendation
 	// linked is the Join proposal an imported case was linked to;
+	// noProposal: a person reviewed it as from no Join proposal;
 	// recordEnded and lastRecordAt say the archive's record ended.
 	linked       ProposalID
+	noProposal   bool
 	recordEnded  bool
 	lastRecordAt time.Time
 }
@@ -613,7 +615,9 @@ func (c *Case) Apply(e Event) error {
 		c.stage = e.To
 		c.recordEnded = false
 	case CaseProposalLinked:
-		c.linked = e.ProposalID
+		c.linked, c.noProposal = e.ProposalID, false
+	case CaseNoProposalRecorded:
+		c.linked, c.noProposal = "", true
 	case CaseRecordEnded:
 		c.recordEnded, c.lastRecordAt = true, e.LastRecordAt
 	case CaseStakeholderAdded:
@@ -1048,6 +1052,8 @@ func (c *Case) Decide(cmd Command, actor Actor, at time.Time, topic *MonthlyMeet
 		return c.LinkProposal(x, actor, at)
 	case EndCaseRecord:
 		return c.EndRecord(x, actor, at)
+	case RecordNoProposal:
+		return c.RecordNoProposal(x, actor, at)
 	}
 	return nil, violated("case.unknown_command", "%T is not a case command", cmd)
 }

@@ -19,11 +19,17 @@ import (
 //	                           case is historical, its last known stage is
 //	                           the one it was at, its outcome is not in the
 //	                           archive
+//	case.import_no_proposal    a person reviewed the case and found it came
+//	                           from no Join proposal in the dataset (a
+//	                           ministry's own topic, a proposal after the
+//	                           dataset ends…), with the evidence (decision
+//	                           0049)
 
 // Importer commands on imported cases.
 const (
 	CmdLinkCaseProposal = "case.import_proposal_link"
 	CmdEndCaseRecord    = "case.import_record_end"
+	CmdRecordNoProposal = "case.import_no_proposal"
 )
 
 // LinkCaseProposal records the Join proposal an imported case came from.
@@ -52,6 +58,21 @@ type EndCaseRecord struct {
 	// Archive names the archive whose record ends (pdis-archive).
 	Archive string
 }
+
+// RecordNoProposal records that a person reviewed an imported case and
+// found it came from no Join proposal in the dataset. It replaces a link
+// the case had (the event keeps it); a case so reviewed is linked again
+// only by a reviewed mapping.
+type RecordNoProposal struct {
+	CaseID CaseID
+	// Evidence says where the review is written and why:
+	// "reviewed mapping docs/case-links/pdis-join.csv:40 (2019-05-17
+	// transcript: 故宮's own project…)".
+	Evidence string
+}
+
+// CommandName implements Command.
+func (RecordNoProposal) CommandName() string { return CmdRecordNoProposal }
 
 // CommandName implements Command.
 func (LinkCaseProposal) CommandName() string { return CmdLinkCaseProposal }
@@ -83,6 +104,22 @@ type CaseRecordEnded struct {
 	Occurred
 }
 
+// CaseNoProposalRecorded: a person reviewed an imported case and found it
+// came from no Join proposal in the dataset.
+type CaseNoProposalRecorded struct {
+	CaseID   CaseID `json:"caseId"`
+	Evidence string `json:"evidence" ledger:"public"`
+	// Previous is the proposal the case was linked to before, if any.
+	Previous ProposalID `json:"previous,omitempty"`
+	Occurred
+}
+
+// EventType implements Event.
+func (CaseNoProposalRecorded) EventType() string { return "case.no_proposal_recorded" }
+
+// SchemaVersion implements Event.
+func (CaseNoProposalRecorded) SchemaVersion() int { return 1 }
+
 // EventType implements Event.
 func (CaseProposalLinked) EventType() string { return "case.proposal_linked" }
 
@@ -97,6 +134,10 @@ func (CaseRecordEnded) SchemaVersion() int { return 1 }
 
 // LinkedProposal returns the Join proposal an imported case was linked to.
 func (c *Case) LinkedProposal() (ProposalID, bool) { return c.linked, c.linked != "" }
+
+// NoProposal reports whether a person reviewed the imported case and
+// found it came from no Join proposal in the dataset.
+func (c *Case) NoProposal() bool { return c.noProposal }
 
 // Historical reports whether the archive's record of the case has ended
 // (and no later stage change has been recorded since).
@@ -139,8 +180,29 @@ func (c *Case) LinkProposal(cmd LinkCaseProposal, actor Actor, at time.Time) ([]
 	if c.linked != "" && !cmd.Reviewed {
 		return nil, conflict(CmdLinkCaseProposal+".already_linked", "case %s is linked to proposal %s; only a reviewed mapping links it to another", c.id, c.linked)
 	}
+	if c.noProposal && !cmd.Reviewed {
+		return nil, conflict(CmdLinkCaseProposal+".reviewed_none", "case %s was reviewed as not from a Join proposal; only a reviewed mapping links it", c.id)
+	}
 	return []Event{CaseProposalLinked{CaseID: c.id, ProposalID: cmd.ProposalID, Topic: cmd.Topic, Ministry: cmd.Ministry,
 		Evidence: cmd.Evidence, Reviewed: cmd.Reviewed, Previous: c.linked, Occurred: occurred(at)}}, nil
+}
+
+// RecordNoProposal decides RecordNoProposal. Recording it again records
+// nothing (a re-import).
+func (c *Case) RecordNoProposal(cmd RecordNoProposal, actor Actor, at time.Time) ([]Event, error) {
+	if err := c.begin(cmd, cmd.CaseID, actor, at, true); err != nil {
+		return nil, err
+	}
+	if err := c.requireImported(CmdRecordNoProposal); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(cmd.Evidence) == "" {
+		return nil, violated(CmdRecordNoProposal+".evidence_required", "case %s: say where the review is written and why", c.id)
+	}
+	if c.noProposal && c.linked == "" {
+		return nil, nil
+	}
+	return []Event{CaseNoProposalRecorded{CaseID: c.id, Evidence: cmd.Evidence, Previous: c.linked, Occurred: occurred(at)}}, nil
 }
 
 // EndRecord decides EndCaseRecord. Ending it again at the same last record

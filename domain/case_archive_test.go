@@ -58,6 +58,39 @@ func TestLinkCaseProposal(t *testing.T) {
 	wantRule(t, evs, err, ErrRuleViolated, CmdLinkCaseProposal+".not_imported")
 }
 
+// TestRecordNoProposal: a reviewed "none" replaces a link (keeping it in
+// the event), is recorded once, and stops a link by score; a reviewed
+// mapping links the case again; a live case is never so reviewed.
+func TestRecordNoProposal(t *testing.T) {
+	c := importedCase(t)
+	do(t, c, func(c *Case) ([]Event, error) {
+		return c.LinkProposal(LinkCaseProposal{CaseID: "5", ProposalID: "p-1", Topic: "x", Evidence: "match score 7"}, staff, tCase)
+	})
+	none := RecordNoProposal{CaseID: "5", Evidence: "reviewed mapping pdis-join.csv:9 (a ministry's own topic)"}
+	evs := do(t, c, func(c *Case) ([]Event, error) { return c.RecordNoProposal(none, staff, tCase) })
+	if e, ok := evs[0].(CaseNoProposalRecorded); len(evs) != 1 || !ok || e.Previous != "p-1" || e.Evidence != none.Evidence {
+		t.Fatalf("none: %+v", evs)
+	}
+	if _, linked := c.LinkedProposal(); linked || !c.NoProposal() {
+		t.Errorf("after none: linked %v, none %v", linked, c.NoProposal())
+	}
+	if evs, err := c.RecordNoProposal(none, staff, tCase); err != nil || len(evs) != 0 {
+		t.Errorf("none again: %v %v, want nothing", evs, err)
+	}
+	byScore := LinkCaseProposal{CaseID: "5", ProposalID: "p-1", Topic: "x", Evidence: "match score 7"}
+	evs, err := c.LinkProposal(byScore, staff, tCase)
+	wantRule(t, evs, err, ErrConflictingState, CmdLinkCaseProposal+".reviewed_none")
+	byScore.Reviewed = true
+	do(t, c, func(c *Case) ([]Event, error) { return c.LinkProposal(byScore, staff, tCase) })
+	if p, ok := c.LinkedProposal(); !ok || p != "p-1" || c.NoProposal() {
+		t.Errorf("relinked by review: %q %v, none %v", p, ok, c.NoProposal())
+	}
+	evs, err = importedCase(t).RecordNoProposal(RecordNoProposal{CaseID: "5", Evidence: " "}, staff, tCase)
+	wantRule(t, evs, err, ErrRuleViolated, CmdRecordNoProposal+".evidence_required")
+	evs, err = openedCase(t).RecordNoProposal(RecordNoProposal{CaseID: "57", Evidence: "x"}, staff, tCase)
+	wantRule(t, evs, err, ErrRuleViolated, CmdRecordNoProposal+".not_imported")
+}
+
 // TestEndCaseRecord: the record ends at the stage reached; again at the
 // same last record: nothing; a later stage change makes the case current
 // again; a live case's record never ends this way.

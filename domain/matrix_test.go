@@ -81,6 +81,7 @@ var expectedPolicy = map[string]string{
 
 	CmdLinkCaseProposal: "pdis",
 	CmdEndCaseRecord:    "pdis",
+	CmdRecordNoProposal: "pdis",
 }
 
 // matrixCase decides one command as the canonical actor of role, against a
@@ -313,6 +314,9 @@ var matrixCases = map[string]matrixCase{
 	CmdEndCaseRecord: func(t *testing.T, r Role) ([]Event, error) {
 		return importedCase(t).EndRecord(EndCaseRecord{CaseID: "5", LastRecordAt: tCase, Archive: "pdis-archive"}, actorFor(r), tCase)
 	},
+	CmdRecordNoProposal: func(t *testing.T, r Role) ([]Event, error) {
+		return importedCase(t).RecordNoProposal(RecordNoProposal{CaseID: "5", Evidence: "reviewed mapping pdis-join.csv:9 (a ministry's own topic)"}, actorFor(r), tCase)
+	},
 	CmdReclassifyUtterance: func(t *testing.T, r Role) ([]Event, error) {
 		return importedTranscript(t).Reclassify(ReclassifyUtterance{MeetingID: "m-1", UtteranceID: "u-7", Kind: UtteranceNarration, Reason: "旁白"}, actorFor(r), tPublished.Add(time.Hour))
 	},
@@ -397,7 +401,7 @@ func TestEveryCommandTypeNamesAPolicyEntry(t *testing.T) {
 		ScheduleMeeting{}, AddParticipant{}, RecordAttendance{}, AddNote{}, ReviseNote{}, RemoveNote{}, PostQuestion{}, AnswerQuestion{}, ArchiveQuestion{}, AddRecording{}, CloseMeeting{},
 		StartTranscript{}, RecordUtterance{}, PublishTranscript{}, EditUtterance{}, RevertEdit{}, ReattributeSpeaker{},
 		ImportTranscript{}, ImportTranscriptVersion{}, CorrectUtterance{}, InsertUtterance{}, DeleteUtterance{}, SplitUtterance{}, MergeUtterances{}, ReclassifyUtterance{}, NormaliseTranscript{},
-		LinkCaseProposal{}, EndCaseRecord{},
+		LinkCaseProposal{}, EndCaseRecord{}, RecordNoProposal{},
 	}
 	seen := map[string]bool{}
 	for _, c := range commands {

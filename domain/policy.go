@@ -130,6 +130,7 @@ var policy = []PolicyRule{
 	{CmdRecordResponse, []Role{RoleMinistry}, []string{RuleResponseAddressee}, "a ministry responds only to recommendations addressed to it"},
 	{CmdLinkCaseProposal, staffOnly, nil, "staff (the importer) link an imported case to the Join proposal it came from, with the evidence"},
 	{CmdEndCaseRecord, staffOnly, nil, "staff (the importer) record that the archive's record of an imported case ends"},
+	{CmdRecordNoProposal, staffOnly, nil, "staff (the importer, from a reviewed mapping) record that an imported case came from no Join proposal in the dataset"},
 
 	{CmdScheduleMeeting, staffOnly, nil, "staff schedule meetings"},
 	{CmdAddParticipant, staffOnly, nil, "staff invite participants"},

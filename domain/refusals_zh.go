@@ -28,12 +28,14 @@ var refusalsZH = map[string]string{
 	"source %s %s is not of meeting %s or case %s (or no longer public)": "來源 %s %s 不屬於會議 %s 或案件 %s（或已不再公開）",
 
 	// imported cases (case_archive.go)
-	"case %s was not imported from an archive (source %s)":                          "案件 %s 不是從檔案庫匯入的（來源：%s）",
-	"the link of case %s names the proposal's title":                                "案件 %s 的連結須寫明提案標題",
-	"the link of case %s says its evidence (a score or a reviewed mapping)":         "案件 %s 的連結須說明依據（比對分數或經審閱的對照表）",
-	"case %s is linked to proposal %s; only a reviewed mapping links it to another": "案件 %s 已連結到提案 %s；只有經審閱的對照表能改連到其他提案",
-	"case %s: the last record (%v) must be given and not after %v":                  "案件 %s：須提供最後一筆紀錄的時間（%v），且不得晚於 %v",
-	"case %s: name the archive whose record ends":                                   "案件 %s：須寫明紀錄結束的檔案庫",
+	"case %s was not imported from an archive (source %s)":                               "案件 %s 不是從檔案庫匯入的（來源：%s）",
+	"the link of case %s names the proposal's title":                                     "案件 %s 的連結須寫明提案標題",
+	"the link of case %s says its evidence (a score or a reviewed mapping)":              "案件 %s 的連結須說明依據（比對分數或經審閱的對照表）",
+	"case %s is linked to proposal %s; only a reviewed mapping links it to another":      "案件 %s 已連結到提案 %s；只有經審閱的對照表能改連到其他提案",
+	"case %s was reviewed as not from a Join proposal; only a reviewed mapping links it": "案件 %s 經審閱並非出自提點子提案；只有經審閱的對照表能將它連結到提案",
+	"case %s: say where the review is written and why":                                   "案件 %s：請說明審閱寫在哪裡、依據為何",
+	"case %s: the last record (%v) must be given and not after %v":                       "案件 %s：須提供最後一筆紀錄的時間（%v），且不得晚於 %v",
+	"case %s: name the archive whose record ends":                                        "案件 %s：須寫明紀錄結束的檔案庫",
 
 	// cases
 	"command for case %s decided on case %s":                              "給案件 %s 的指令被用在案件 %s 上",

@@ -43,6 +43,7 @@ func init() {
 	register[CaseResponseRecorded]()
 	register[CaseProposalLinked]()
 	register[CaseRecordEnded]()
+	register[CaseNoProposalRecorded]()
 	// Meeting
 	register[MeetingScheduled]()
 	register[MeetingParticipantAdded]()

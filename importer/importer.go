@@ -655,11 +655,6 @@ func (im *Importer) ImportFiles(ctx context.Context, paths []string, opts Option
 		return nil, nil, fmt.Errorf("unknown process %q (known: pdis)", opts.Process)
 	}
 	opts.MeetingID = ""
-	if opts.Links != nil {
-		if err := opts.Links.Check(); err != nil {
-			return nil, nil, err
-		}
-	}
 	results := make([]Result, len(paths))
 	parsedFiles := make([]*parsed, len(paths))
 	var mu sync.Mutex

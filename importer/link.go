@@ -31,7 +31,12 @@ import (
 // proposals). A case is linked by score only when it is sure: the best
 // candidate is established, scores at least MinLinkScore, and at least
 // LinkMargin times the next. Otherwise a reviewed mapping decides, and the
-// import lists the case with its best candidates.
+// import lists the case with its best candidates. A reviewed mapping
+// decides before the scores: a proposal ID (linked by review), none
+// (recorded as from no Join proposal in the dataset), or a proposal this
+// dataset does not hold (the held-back part of Join, or one without a
+// title): the case is left unlinked and the import says why (decision
+// 0049).
 
 // Link thresholds.
 const (
@@ -103,19 +108,14 @@ type Links struct {
 	Reviewed map[int]ReviewedLink
 }
 
-// Check refuses a reviewed mapping that names a proposal not among the
-// candidates (before anything is recorded).
-func (l *Links) Check() error {
-	ids := map[string]bool{}
-	for _, c := range l.Candidates {
-		ids[c.ID] = true
+// evidence is what a reviewed line's decision records: where it is
+// written, and its note.
+func (r ReviewedLink) evidence() string {
+	e := fmt.Sprintf("reviewed mapping %s:%d", r.File, r.Line)
+	if r.Note != "" {
+		e += " (" + r.Note + ")"
 	}
-	for _, n := range slices.Sorted(maps.Keys(l.Reviewed)) {
-		if r := l.Reviewed[n]; r.ProposalID != "" && !ids[r.ProposalID] {
-			return fmt.Errorf("%w: %s:%d: proposal %s is not in the Join data (or has no title)", ErrBadCaseLinks, r.File, r.Line, r.ProposalID)
-		}
-	}
-	return nil
+	return e
 }
 
 // LinkHow says how a case's link was decided.
@@ -123,9 +123,13 @@ type LinkHow string
 
 // How a case was linked, or why not.
 const (
-	LinkedByScore    LinkHow = "score"
-	LinkedByReview   LinkHow = "reviewed"
-	ReviewedNoJoin   LinkHow = "reviewed_none"
+	LinkedByScore  LinkHow = "score"
+	LinkedByReview LinkHow = "reviewed"
+	ReviewedNoJoin LinkHow = "reviewed_none"
+	// ReviewedNotHeld: the reviewed mapping names a proposal this Join
+	// dataset does not hold (held back for acceptance, or without a
+	// title); the case is not linked.
+	ReviewedNotHeld  LinkHow = "reviewed_not_held"
 	LinkUnsure       LinkHow = "unsure"
 	LinkNoCandidates LinkHow = "no_candidate"
 )
@@ -147,16 +151,21 @@ type CaseLink struct {
 	How    LinkHow
 	// ProposalID is the proposal linked ("" if none).
 	ProposalID string
+	// NotHeld is the proposal a reviewed mapping names that the dataset
+	// does not hold (How ReviewedNotHeld).
+	NotHeld string
 	// Best are the best candidates by score, best first (at most 3).
 	Best []ScoredCandidate
-	// Evidence is what the link event records.
+	// Evidence is what the link event (or the reviewed "none") records.
 	Evidence string
 	// Why says why an unsure case was not linked (one of the Unsure…
 	// reasons).
 	Why string
 	// Unreviewed: the reviewed mapping has a line for the case that no
-	// one has filled in yet.
+	// one has filled in yet; Note is that line's note, if any (why the
+	// reviewer could not decide).
 	Unreviewed bool
+	Note       string
 	// TakenBy is the case the best candidate is linked to instead (Why
 	// UnsureTaken).
 	TakenBy int
@@ -179,7 +188,9 @@ func (l CaseLink) String() string {
 	case LinkedByScore, LinkedByReview:
 		fmt.Fprintf(&b, "linked to %s (%s)", l.ProposalID, l.Evidence)
 	case ReviewedNoJoin:
-		b.WriteString("reviewed: not from a Join proposal")
+		fmt.Fprintf(&b, "reviewed: not from a Join proposal in the dataset (%s)", l.Evidence)
+	case ReviewedNotHeld:
+		fmt.Fprintf(&b, "reviewed: from proposal %s, which is not in this dataset (held back, or without a title): not linked (%s)", l.NotHeld, l.Evidence)
 	case LinkNoCandidates:
 		b.WriteString("no Join proposal published before its first meeting speaks of it")
 	default:
@@ -187,11 +198,14 @@ func (l CaseLink) String() string {
 		if l.TakenBy != 0 {
 			fmt.Fprintf(&b, " (case %d)", l.TakenBy)
 		}
-		if l.Unreviewed {
+		switch {
+		case l.Unreviewed && l.Note != "":
+			b.WriteString(" (its line in the reviewed mapping is not decided: " + l.Note + ")")
+		case l.Unreviewed:
 			b.WriteString(" (its line in the reviewed mapping is not filled in)")
 		}
 	}
-	if l.How != LinkedByReview && l.How != ReviewedNoJoin {
+	if l.How == LinkUnsure || l.How == LinkNoCandidates || l.How == LinkedByScore {
 		for i, c := range l.Best {
 			est := ""
 			if !c.Established {
@@ -208,6 +222,9 @@ type LinkSummary struct {
 	Cases []CaseLink
 	// Ended is how many cases' archive record ended (historical).
 	Ended int
+	// Strays are the reviewed mapping's lines naming a case the archive
+	// does not hold (they decide nothing).
+	Strays []ReviewedLink
 }
 
 // Count returns how many cases were decided each way.
@@ -236,13 +253,16 @@ func (s LinkSummary) Unsure() map[string]int {
 // ones a person should look at), then those linked by score.
 func (s LinkSummary) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "cases and Join proposals: %d linked by score, %d by the reviewed mapping, %d reviewed as not from Join, %d unsure (not linked), %d without a candidate; %d cases historical (their archive record ends)",
-		s.Count(LinkedByScore), s.Count(LinkedByReview), s.Count(ReviewedNoJoin), s.Count(LinkUnsure), s.Count(LinkNoCandidates), s.Ended)
+	fmt.Fprintf(&b, "cases and Join proposals: %d linked by score, %d by the reviewed mapping, %d reviewed as not from a Join proposal in the dataset, %d reviewed to a proposal not in this dataset (not linked), %d unsure (not linked), %d without a candidate; %d cases historical (their archive record ends)",
+		s.Count(LinkedByScore), s.Count(LinkedByReview), s.Count(ReviewedNoJoin), s.Count(ReviewedNotHeld), s.Count(LinkUnsure), s.Count(LinkNoCandidates), s.Ended)
 	why := s.Unsure()
 	for _, r := range slices.Sorted(maps.Keys(why)) {
 		fmt.Fprintf(&b, "\n  unsure because %s: %d", r, why[r])
 	}
-	for _, how := range []LinkHow{LinkUnsure, LinkNoCandidates, LinkedByReview, ReviewedNoJoin, LinkedByScore} {
+	for _, r := range s.Strays {
+		fmt.Fprintf(&b, "\n  the reviewed mapping's line %s:%d names case %d, which the archive does not hold: it decides nothing", r.File, r.Line, r.Case)
+	}
+	for _, how := range []LinkHow{LinkUnsure, LinkNoCandidates, ReviewedNotHeld, LinkedByReview, ReviewedNoJoin, LinkedByScore} {
 		for _, c := range s.Cases {
 			if c.How == how {
 				b.WriteString("\n  " + c.String())
@@ -394,10 +414,7 @@ func titleWords(title string) []string {
 // LinkCases decides each planned case's proposal: the reviewed mapping
 // where it has the case, else the scores (see above). words gives a case's
 // word counts (caseWords of its meetings' transcripts).
-func LinkCases(cases []PlannedCase, words []map[string]int, links Links) ([]CaseLink, error) {
-	if err := links.Check(); err != nil {
-		return nil, err
-	}
+func LinkCases(cases []PlannedCase, words []map[string]int, links Links) []CaseLink {
 	df := map[string]int{}
 	for _, w := range words {
 		for k := range w {
@@ -408,7 +425,9 @@ func LinkCases(cases []PlannedCase, words []map[string]int, links Links) ([]Case
 	weight := func(w string) float64 { return max(0, math.Log(n/float64(1+df[w]))) }
 	titles := make([][]string, len(links.Candidates))
 	since := make(map[string]time.Time, len(links.Candidates))
+	held := make(map[string]bool, len(links.Candidates))
 	for i, c := range links.Candidates {
+		held[c.ID] = true
 		titles[i] = titleWords(c.Title)
 		since[c.ID] = c.PublishedAt
 		if !c.EstablishedAt.IsZero() {
@@ -446,16 +465,18 @@ func LinkCases(cases []PlannedCase, words []map[string]int, links Links) ([]Case
 		})
 		l.Best = scored[:min(3, len(scored))]
 		r, ok := links.Reviewed[pc.Number]
-		l.Unreviewed = ok && r.Unreviewed
+		if ok && r.Unreviewed {
+			l.Unreviewed, l.Note = true, r.Note
+		}
 		if ok && !r.Unreviewed {
-			if r.ProposalID == "" {
+			l.Evidence = r.evidence()
+			switch {
+			case r.ProposalID == "":
 				l.How = ReviewedNoJoin
-			} else {
+			case !held[r.ProposalID]:
+				l.How, l.NotHeld = ReviewedNotHeld, r.ProposalID
+			default:
 				l.How, l.ProposalID = LinkedByReview, r.ProposalID
-				l.Evidence = fmt.Sprintf("reviewed mapping %s:%d", r.File, r.Line)
-				if r.Note != "" {
-					l.Evidence += " (" + r.Note + ")"
-				}
 			}
 			out[k] = l
 			continue
@@ -482,21 +503,27 @@ func LinkCases(cases []PlannedCase, words []map[string]int, links Links) ([]Case
 		out[k] = l
 	}
 	onePerProposal(out)
-	return out, nil
+	return out
 }
 
-// onePerProposal keeps a proposal linked by score to one case: the one it
-// scores best with (the earlier on a tie); the others are unsure. The
-// process opened one case per proposal; two cases sharing one best
-// candidate means at least one of them speaks of it for another reason
-// (case 40, Dongsha, and case 22, the Penghu proposal's case).
+// onePerProposal keeps a proposal linked by score to one case: the one a
+// reviewed mapping links it to, else the one it scores best with (the
+// earlier on a tie); the others are unsure. The process opened one case
+// per proposal; two cases sharing one best candidate means at least one of
+// them speaks of it for another reason (case 40, Dongsha, and case 22, the
+// Penghu proposal's case).
 func onePerProposal(links []CaseLink) {
 	best := map[string]int{}
+	for k, l := range links {
+		if l.How == LinkedByReview {
+			best[l.ProposalID] = k
+		}
+	}
 	for k, l := range links {
 		if l.How != LinkedByScore {
 			continue
 		}
-		if b, ok := best[l.ProposalID]; !ok || l.Best[0].Score > links[b].Best[0].Score {
+		if b, ok := best[l.ProposalID]; !ok || links[b].How == LinkedByScore && l.Best[0].Score > links[b].Best[0].Score {
 			best[l.ProposalID] = k
 		}
 	}
@@ -508,7 +535,8 @@ func onePerProposal(links []CaseLink) {
 	}
 }
 
-// recordLinks records each linked case's link, at its first meeting.
+// recordLinks records each linked case's link, and each case reviewed as
+// from no Join proposal, at its first meeting.
 func (im *Importer) recordLinks(ctx context.Context, links []CaseLink, cands []Candidate) (int, error) {
 	byID := map[string]Candidate{}
 	for _, c := range cands {
@@ -516,6 +544,16 @@ func (im *Importer) recordLinks(ctx context.Context, links []CaseLink, cands []C
 	}
 	n := 0
 	for _, l := range links {
+		if l.How == ReviewedNoJoin {
+			cmd := domain.RecordNoProposal{CaseID: l.CaseID, Evidence: l.Evidence}
+			k, err := im.decideCase(ctx, l.CaseID, l.First, func(cs *domain.Case, at time.Time) ([]domain.Event, error) {
+				return cs.RecordNoProposal(cmd, im.actor, at)
+			})
+			n += k
+			if err != nil {
+				return n, err
+			}
+		}
 		if l.ProposalID == "" {
 			continue
 		}
@@ -593,11 +631,17 @@ func (im *Importer) linkAndEnd(ctx context.Context, plan *Plan, files []*parsed,
 				}
 			})
 		}
-		decided, err := LinkCases(plan.Cases, words, *links)
-		if err != nil {
-			return err
-		}
+		decided := LinkCases(plan.Cases, words, *links)
 		sum.Cases = decided
+		numbers := map[int]bool{}
+		for _, pc := range plan.Cases {
+			numbers[pc.Number] = true
+		}
+		for _, n := range slices.Sorted(maps.Keys(links.Reviewed)) {
+			if !numbers[n] {
+				sum.Strays = append(sum.Strays, links.Reviewed[n])
+			}
+		}
 		n, err := im.recordLinks(ctx, decided, links.Candidates)
 		plan.Summary.Events += n
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,22 +70,14 @@ func caseEvents(t testing.TB, store eventstore.Store, id string) map[string][]js
 // scores 4.9, under the threshold; case 24: two opposite time-zone
 // proposals score 13.7 and 12.2); the reviewed mapping then links those;
 // every case whose record ends is historical; re-importing records
-// nothing; a mapping naming an unknown proposal refuses the import before
-// anything is recorded.
+// nothing; a mapping naming a proposal the dataset does not hold (the
+// held-back part of Join) leaves the case unlinked and says so.
 func TestCasesLinkedToProposals(t *testing.T) {
 	files := processFiles(t)
 	cands := joinCandidates(t)
 	store := openBolt(t)
 	ctx := context.Background()
 	im := importer.New(store, importer.Config{})
-
-	bad := &importer.Links{Candidates: cands, Reviewed: map[int]importer.ReviewedLink{3: {Case: 3, ProposalID: "no-such-proposal", File: "case-links.csv", Line: 2}}}
-	if _, _, err := im.ImportFiles(ctx, files, importer.Options{Process: "pdis", Links: bad}, nil); !errors.Is(err, importer.ErrBadCaseLinks) || !strings.Contains(err.Error(), "case-links.csv:2") {
-		t.Fatalf("a mapping naming an unknown proposal: %v", err)
-	}
-	if head, _ := store.Head(ctx); head != 0 {
-		t.Fatalf("the refused import recorded %d events", head)
-	}
 
 	_, sum, err := im.ImportFiles(ctx, files, importer.Options{Process: "pdis", Links: &importer.Links{Candidates: cands}}, nil)
 	if err != nil {
@@ -220,8 +213,13 @@ func TestCasesLinkedToProposals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after, _ := store.Head(ctx); after != head+2 || sum.Links.Count(importer.LinkedByReview) != 2 || sum.Links.Count(importer.ReviewedNoJoin) != 1 {
-		t.Errorf("the re-import with the mapping appended %d events, want the 2 reviewed links:\n%s", after-head, sum.Links)
+	if after, _ := store.Head(ctx); after != head+3 || sum.Links.Count(importer.LinkedByReview) != 2 || sum.Links.Count(importer.ReviewedNoJoin) != 1 {
+		t.Errorf("the re-import with the mapping appended %d events, want the 2 reviewed links and the reviewed none:\n%s", after-head, sum.Links)
+	}
+	var none domain.CaseNoProposalRecorded
+	if evs := caseEvents(t, store, "60")["case.no_proposal_recorded"]; len(evs) != 1 || json.Unmarshal(evs[0], &none) != nil ||
+		!strings.Contains(none.Evidence, "教育部於 Join 預告的特教法規草案") || !regexp.MustCompile(`case 60 \([^)]*\): reviewed: not from a Join proposal in the dataset \(reviewed mapping case-links.csv:`).MatchString(sum.Links.String()) {
+		t.Errorf("case 60, reviewed none: %+v\n%s", none, sum.Links)
 	}
 	line := 1 + strings.Count(filled[:strings.Index(filled, "\n1,8ddb")+1], "\n")
 	if err := json.Unmarshal(caseEvents(t, store, "1")["case.proposal_linked"][0], &linked); err != nil || !linked.Reviewed ||
@@ -236,6 +234,25 @@ func TestCasesLinkedToProposals(t *testing.T) {
 	}
 	if c68.How != importer.LinkUnsure || !c68.Unreviewed || !strings.Contains(sum.Links.String(), "case 68 (") || len(caseEvents(t, store, "68")["case.proposal_linked"]) != 0 {
 		t.Errorf("case 68, left unreviewed: %s", c68)
+	}
+
+	// A reviewer names a proposal this dataset does not hold (Join's
+	// held-back part), and a case the archive does not hold: the import
+	// goes on, records nothing for either, and says both.
+	held := strings.Replace(filled, "\n68,,\n", "\n68,00000000-held-back,read in its transcript\n999,none,no such case\n", 1)
+	head, _ = store.Head(ctx)
+	_, sum, err = im.ImportFiles(ctx, files, importer.Options{Process: "pdis", Links: &importer.Links{Candidates: cands, Reviewed: readBack(held)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := store.Head(ctx); after != head || sum.Links.Count(importer.ReviewedNotHeld) != 1 || len(sum.Links.Strays) != 1 || sum.Links.Strays[0].Case != 999 {
+		t.Errorf("a held-back proposal and a stray case appended %d events:\n%s", after-head, sum.Links)
+	}
+	for _, want := range []string{"reviewed: from proposal 00000000-held-back, which is not in this dataset (held back, or without a title): not linked (reviewed mapping case-links.csv:",
+		"names case 999, which the archive does not hold", "1 reviewed to a proposal not in this dataset"} {
+		if !strings.Contains(sum.Links.String(), want) {
+			t.Errorf("the list lacks %q:\n%s", want, sum.Links)
+		}
 	}
 }
 

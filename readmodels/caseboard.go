@@ -108,6 +108,9 @@ type CaseCard struct {
 	// Link is the Join proposal an imported case was linked to, with the
 	// evidence (Source.ProposalID names it too).
 	Link *ProposalLink `json:"link,omitempty"`
+	// NoProposal says a person reviewed the imported case and found it
+	// came from no Join proposal in the dataset.
+	NoProposal *NoProposal `json:"noProposal,omitempty"`
 	// RecordEnded says the archive's record of an imported case ends: the
 	// case is historical, at its last known stage, its outcome not in the
 	// archive.
@@ -122,6 +125,14 @@ type ProposalLink struct {
 	Ministry string `json:"ministry,omitempty"`
 	Evidence string `json:"evidence"`
 	Reviewed bool   `json:"reviewed,omitempty"`
+	Stamp    Stamp  `json:"stamp"`
+}
+
+// NoProposal is a person's review of an imported case: it came from no
+// Join proposal in the dataset.
+type NoProposal struct {
+	// Evidence says where the review is written and why.
+	Evidence string `json:"evidence"`
 	Stamp    Stamp  `json:"stamp"`
 }
 
@@ -385,6 +396,14 @@ var caseBoardTable = func() *table {
 		return updateCase(ctx, tx, e.CaseID, ev, func(c *CaseCard) error {
 			c.Source.ProposalID = string(e.ProposalID)
 			c.Link = &ProposalLink{ProposalID: string(e.ProposalID), Topic: e.Topic, Ministry: string(e.Ministry), Evidence: e.Evidence, Reviewed: e.Reviewed, Stamp: stampOf(ev)}
+			c.NoProposal = nil
+			return nil
+		})
+	})
+	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.CaseNoProposalRecorded) error {
+		return updateCase(ctx, tx, e.CaseID, ev, func(c *CaseCard) error {
+			c.Source.ProposalID, c.Link = "", nil
+			c.NoProposal = &NoProposal{Evidence: e.Evidence, Stamp: stampOf(ev)}
 			return nil
 		})
 	})

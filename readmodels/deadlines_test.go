@@ -90,8 +90,8 @@ func TestDeadlines(t *testing.T) {
 	waitAll(t, ctx, r, l.last.Position)
 	check(job, now, 0, 0, 0)
 	p, _, _ = rm.Proposal(ctx, r.Reader(rm.TalliesName), id, rm.Public)
-	if p.Response.Missed == nil || !p.Response.Missed.DueAt.Equal(newDue) {
-		t.Errorf("missed: %+v", p.Response.Missed)
+	if len(p.Response.Leads) != 1 || p.Response.Leads[0].Missed == nil || !p.Response.Leads[0].Missed.DueAt.Equal(newDue) {
+		t.Errorf("missed: %+v", p.Response.Leads)
 	}
 	projectiontest.Eventually(t, 10*time.Second, "announcements", func() bool {
 		c := heard.counts()

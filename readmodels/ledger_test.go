@@ -186,11 +186,17 @@ func (l *ledger) registerNetwork(at time.Time) {
 // establish submits, publishes and signs proposal id with n citizens
 // (numbered from first), one every hour from at.
 func (l *ledger) establish(id domain.ProposalID, at time.Time, first, n int) {
+	l.establishWith(domain.PublishProposal{ProposalID: id, CompetentMinistry: "moi", CoOrganisers: []domain.MinistryID{"mohw"}}, at, first, n)
+}
+
+// establishWith is establish with the ministries pub names.
+func (l *ledger) establishWith(pub domain.PublishProposal, at time.Time, first, n int) {
+	id := pub.ProposalID
 	l.proposal(id, proposer, at, func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
 		return p.Submit(domain.SubmitProposal{ProposalID: id, Title: "提案 " + string(id), Summary: "摘要"}, proposer, at)
 	})
 	l.proposal(id, staff, at.Add(time.Hour), func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
-		return p.Publish(domain.PublishProposal{ProposalID: id, CompetentMinistry: "moi", CoOrganisers: []domain.MinistryID{"mohw"}}, staff, at, smallProposals)
+		return p.Publish(pub, staff, at, smallProposals)
 	})
 	for i := range n {
 		c := citizen(first + i)

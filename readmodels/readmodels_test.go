@@ -347,8 +347,8 @@ func checkTallies(t *testing.T, ctx context.Context, r projections.Reader, log [
 		t.Fatalf("established: %+v", p.Established)
 	}
 	checkStamp(t, "established", p.Established.Stamp, est)
-	if p.Response == nil || len(p.Response.Extensions) != 1 || p.Response.Responded == nil || !p.Response.Responded.OnTime ||
-		!p.Response.DueAt.After(p.Response.OriginalDueAt) || p.Response.Missed != nil {
+	if p.Response == nil || len(p.Response.Extensions) != 1 || !p.Response.Answered() || !p.Response.OnTime() || len(p.Response.Leads) != 1 ||
+		p.Response.Leads[0].Ministry != "moi" || !p.Response.DueAt.After(p.Response.OriginalDueAt) || p.Response.MissedRecorded() {
 		t.Errorf("response: %+v", p.Response)
 	}
 	if len(p.Responses) != 2 || !p.Responses[0].Competent || p.Responses[0].Ministry != "moi" || p.Responses[1].Competent ||
@@ -385,7 +385,7 @@ func checkTallies(t *testing.T, ctx context.Context, r projections.Reader, log [
 	// The other proposals: one expired, one missed its deadline.
 	p43, _, _ := rm.Proposal(ctx, r, "p-43", rm.Public)
 	p44, _, _ := rm.Proposal(ctx, r, "p-44", rm.Public)
-	if p43.Status != domain.ProposalStatusExpired || p43.Expired == nil || p44.Response == nil || p44.Response.Missed == nil {
+	if p43.Status != domain.ProposalStatusExpired || p43.Expired == nil || p44.Response == nil || !p44.Response.MissedRecorded() {
 		t.Errorf("p-43 %+v, p-44 %+v", p43.Expired, p44.Response)
 	}
 	due, err := rm.DueResponses(ctx, r, time.Time{})

@@ -325,6 +325,17 @@ func story(l *ledger, mark func(name string)) {
 	l.kase(importedCase, staff, c.tick(), func(k *domain.Case, at time.Time) ([]domain.Event, error) {
 		return k.LinkProposal(domain.LinkCaseProposal{CaseID: importedCase, ProposalID: proposalID, Topic: "健保卡虛擬化", Ministry: "mohw", Evidence: "score 7.5"}, staff, at)
 	})
+	// A second imported case a person reviewed: from no Join proposal.
+	const reviewedCase domain.CaseID = "imp-2"
+	l.kase(reviewedCase, staff, c.tick(), func(k *domain.Case, at time.Time) ([]domain.Event, error) {
+		return k.Open(domain.OpenCase{CaseID: reviewedCase, Title: "開放政府第47次議題協作會議", SourceKind: domain.SourceImported, Ref: "pdis-archive:第47次協作會議"}, staff, at, nil)
+	})
+	l.kase(reviewedCase, staff, c.tick(), func(k *domain.Case, at time.Time) ([]domain.Event, error) {
+		return k.RecordNoProposal(domain.RecordNoProposal{CaseID: reviewedCase, Evidence: "reviewed mapping pdis-join.csv:30 (民航局's own draft rules)"}, staff, at)
+	})
+	l.kase(reviewedCase, staff, c.tick(), func(k *domain.Case, at time.Time) ([]domain.Event, error) {
+		return k.EndRecord(domain.EndCaseRecord{CaseID: reviewedCase, LastRecordAt: at.Add(-day), Archive: "pdis-archive"}, staff, at)
+	})
 	l.kase(importedCase, staff, c.tick(), func(k *domain.Case, at time.Time) ([]domain.Event, error) {
 		return k.EndRecord(domain.EndCaseRecord{CaseID: importedCase, LastRecordAt: at.Add(-day), Archive: "pdis-archive"}, staff, at)
 	})

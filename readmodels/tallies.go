@@ -27,12 +27,13 @@ const (
 	AnnounceEstablished = "proposal.established"
 	// AnnounceExpired: the signing window closed below the threshold.
 	AnnounceExpired = "proposal.expired"
-	// AnnounceDeadlineExtended: the competent ministry extended its response
+	// AnnounceDeadlineExtended: a lead ministry extended the response
 	// deadline.
 	AnnounceDeadlineExtended = "proposal.response_deadline_extended"
-	// AnnounceResponded: the competent ministry responded.
+	// AnnounceResponded: a lead ministry responded (Ministry; one each).
 	AnnounceResponded = "proposal.responded"
-	// AnnounceDeadlineMissed: the response deadline was recorded as missed.
+	// AnnounceDeadlineMissed: the response deadline was recorded as missed
+	// by a lead ministry (Ministry; one for each that had not answered).
 	AnnounceDeadlineMissed = "proposal.response_deadline_missed"
 	// AnnounceDeadlineNear: the response is due within the configured days.
 	// Published by Deadlines, not by the projection.
@@ -72,8 +73,9 @@ func (Tallies) Name() string { return TalliesName }
 //
 // Version 2 keeps every published response of a proposal
 // (ProposalTally.Responses): the competent ministry's and the further ones
-// (proposal.response_added).
-func (Tallies) Version() int { return 2 }
+// (proposal.response_added). Version 3 keeps every lead ministry's own
+// answer (Response.Leads) and the co-organisers (decision 0048).
+func (Tallies) Version() int { return 3 }
 
 // Apply implements projections.Projection.
 func (t Tallies) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
@@ -97,7 +99,7 @@ func fastSigned(ctx context.Context, tx projections.Tx, ev eventstore.Event) (bo
 		return false, nil
 	}
 	err := updateProposal(ctx, tx, sf.proposal, func(p *ProposalTally) error {
-		signed(p, ev, sf.count)
+		signedStamped(p, stampWith(ev, sf.backdated), sf.count)
 		return nil
 	})
 	if err != nil {
@@ -111,6 +113,8 @@ type plainSignature struct {
 	proposal domain.ProposalID
 	count    int
 	county   string
+	// backdated is the event's backdateReason.
+	backdated string
 }
 
 // signedFields reads a signature event's proposal, count and county from
@@ -141,7 +145,11 @@ func signedFields(ev eventstore.Event) (plainSignature, bool) {
 			if sf.county, ok = rawString(raw); !ok {
 				plain = false
 			}
-		case "signatureId", "signer", "district", "at", "backdateReason":
+		case "backdateReason":
+			if sf.backdated, ok = rawString(raw); !ok {
+				plain = false
+			}
+		case "signatureId", "signer", "district", "at":
 		default:
 			plain = false
 		}
@@ -171,7 +179,11 @@ func rawCount(raw []byte) int {
 
 // signed folds one accepted signature into its proposal's tally.
 func signed(p *ProposalTally, ev eventstore.Event, count int) {
-	s := stampOf(ev)
+	signedStamped(p, stampOf(ev), count)
+}
+
+// signedStamped is signed with the event's stamp.
+func signedStamped(p *ProposalTally, s Stamp, count int) {
 	p.Signatures++
 	p.Valid = count
 	p.LastSignature = &s
@@ -210,8 +222,13 @@ type ProposalTally struct {
 	Title      string `json:"title"`
 	Summary    string `json:"summary,omitempty"`
 	// Proposer is the proposer's pseudonym: auditors only.
-	Proposer          string                `json:"proposer,omitempty" erase:"proposer,Submitted"`
+	Proposer string `json:"proposer,omitempty" erase:"proposer,Submitted"`
+	// CompetentMinistry is the first lead ministry; Leads every lead,
+	// each owing its own answer (decision 0048), CoOrganisers the
+	// co-organising ministries the publication named.
 	CompetentMinistry string                `json:"competentMinistry,omitempty"`
+	Leads             []string              `json:"leads,omitempty"`
+	CoOrganisers      []string              `json:"coOrganisers,omitempty"`
 	Status            domain.ProposalStatus `json:"status"`
 	Submitted         *Stamp                `json:"submitted,omitempty"`
 	Published         *Stamp                `json:"published,omitempty"`
@@ -237,12 +254,12 @@ type ProposalTally struct {
 	LastSignature *Stamp         `json:"lastSignature,omitempty"`
 	Established   *Establishment `json:"established,omitempty"`
 	Expired       *Expiry        `json:"expired,omitempty"`
-	// Response is the competent ministry's deadline and response, once
+	// Response is the response deadline and each lead's answer, once
 	// established.
 	Response *Response `json:"response,omitempty"`
 	// Responses are every published response in the order recorded: the
-	// competent ministry's (Competent) and the further ones, other
-	// ministries' parts and later answers (proposal.response_added).
+	// lead ministries' own (Competent) and the further ones, co-organisers'
+	// parts and later answers (proposal.response_added).
 	Responses []PublishedResponse `json:"responses,omitempty"`
 	// Cases are the collaboration cases opened from the proposal.
 	Cases []string `json:"cases,omitempty"`
@@ -279,17 +296,113 @@ type Expiry struct {
 }
 
 // Response is an established proposal's response deadline and what became
-// of it.
+// of it: each lead ministry owes its own answer by DueAt (decision 0048).
 type Response struct {
+	// Ministry is the first lead ("" when none is assigned).
 	Ministry string `json:"ministry"`
 	// OriginalDueAt is the deadline set at establishment; DueAt the one in
 	// force.
 	OriginalDueAt time.Time   `json:"originalDueAt"`
 	DueAt         time.Time   `json:"dueAt"`
 	Extensions    []Extension `json:"extensions,omitempty"`
-	Responded     *Responded  `json:"responded,omitempty"`
-	// Missed is set when the deadline was recorded as missed.
+	// Leads are the lead ministries' answers, in the publication's order.
+	// Without a lead, it is empty until some ministry answers (its answer
+	// is then the response) or the deadline is missed (Ministry "").
+	Leads []LeadResponse `json:"leads,omitempty"`
+}
+
+// LeadResponse is one lead ministry's answer: its response, or that it
+// missed the deadline (recorded), or neither yet.
+type LeadResponse struct {
+	Ministry  string     `json:"ministry"`
+	Responded *Responded `json:"responded,omitempty"`
+	// Missed is set when the deadline was recorded as missed by it; it
+	// stays when the ministry answers late.
 	Missed *Missed `json:"missed,omitempty"`
+}
+
+// Answered reports whether every lead has answered (without a lead: some
+// ministry has).
+func (r *Response) Answered() bool {
+	if r == nil || len(r.Leads) == 0 {
+		return false
+	}
+	for _, l := range r.Leads {
+		if l.Responded == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// OnTime reports whether every lead answered, each before the deadline.
+func (r *Response) OnTime() bool {
+	if !r.Answered() {
+		return false
+	}
+	for _, l := range r.Leads {
+		if !l.Responded.OnTime {
+			return false
+		}
+	}
+	return true
+}
+
+// Settled reports whether no lead still owes an answer without its miss
+// being recorded: each answered or recorded as missed.
+func (r *Response) Settled() bool {
+	if r == nil || len(r.Leads) == 0 {
+		return false
+	}
+	for _, l := range r.Leads {
+		if l.Responded == nil && l.Missed == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// MissedRecorded reports whether a lead that has not answered was recorded
+// as having missed the deadline.
+func (r *Response) MissedRecorded() bool {
+	for _, l := range r.Leads {
+		if l.Responded == nil && l.Missed != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// lead returns m's answer, adding it when the proposal has no lead (the
+// first ministry answering is its responder).
+func (r *Response) lead(m string) *LeadResponse {
+	for i := range r.Leads {
+		if r.Leads[i].Ministry == m {
+			return &r.Leads[i]
+		}
+	}
+	for i := range r.Leads {
+		if r.Leads[i].Ministry == "" && r.Leads[i].Responded == nil {
+			// Without a lead, the deadline missed by nobody in
+			// particular is the answering ministry's.
+			r.Leads[i].Ministry = m
+			return &r.Leads[i]
+		}
+	}
+	r.Leads = append(r.Leads, LeadResponse{Ministry: m})
+	return &r.Leads[len(r.Leads)-1]
+}
+
+// newResponse is the response deadline due at due for the leads.
+func newResponse(leads []domain.MinistryID, due time.Time) *Response {
+	r := &Response{OriginalDueAt: due, DueAt: due}
+	for _, m := range leads {
+		r.Leads = append(r.Leads, LeadResponse{Ministry: string(m)})
+	}
+	if len(leads) > 0 {
+		r.Ministry = string(leads[0])
+	}
+	return r
 }
 
 // Extension is an announced extension of the response deadline.
@@ -300,7 +413,7 @@ type Extension struct {
 	Stamp
 }
 
-// Responded is the competent ministry's response.
+// Responded is a lead ministry's response (its first answer).
 type Responded struct {
 	Summary string    `json:"summary"`
 	Link    string    `json:"link,omitempty"`
@@ -314,13 +427,13 @@ type PublishedResponse struct {
 	Ministry string `json:"ministry"`
 	Summary  string `json:"summary"`
 	Link     string `json:"link,omitempty"`
-	// Competent marks the competent ministry's response, the one its
-	// deadline counts (Response.Responded).
+	// Competent marks a lead ministry's response, the one the deadline
+	// counts (its LeadResponse.Responded).
 	Competent bool `json:"competent,omitempty"`
 	Stamp
 }
 
-// Missed records that the deadline passed without a response.
+// Missed records that the deadline passed without the ministry's response.
 type Missed struct {
 	DueAt time.Time `json:"dueAt"`
 	Stamp
@@ -340,9 +453,12 @@ type Invalidation struct {
 // DueResponse is an open response deadline: an established proposal with
 // no response and not yet recorded as missed.
 type DueResponse struct {
-	ProposalID string    `json:"proposalId"`
-	Ministry   string    `json:"ministry"`
-	DueAt      time.Time `json:"dueAt"`
+	ProposalID string `json:"proposalId"`
+	// Ministry is the first lead; Owing every lead that owes its answer
+	// (decision 0048: not answered, not recorded as missed).
+	Ministry string    `json:"ministry"`
+	Owing    []string  `json:"owing,omitempty"`
+	DueAt    time.Time `json:"dueAt"`
 	// Since is the event that set the deadline in force (the establishment
 	// or the latest extension); announcements about this deadline derive
 	// their IDs from it.
@@ -426,6 +542,9 @@ type MonthlyClosing struct {
 type ProposalAnnouncement struct {
 	ProposalID        string `json:"proposalId"`
 	CompetentMinistry string `json:"competentMinistry,omitempty"`
+	// Ministry is the lead ministry that responded or missed the deadline
+	// (responded and missed announcements).
+	Ministry string `json:"ministry,omitempty"`
 	// Milestone is the count reached (milestone announcements).
 	Milestone int `json:"milestone,omitempty"`
 	// Established is true for the threshold's milestone announcement.
@@ -460,6 +579,7 @@ var talliesTable = func() *table {
 			s := stampOf(ev)
 			p.Published, p.Status = &s, domain.ProposalStatusPublished
 			p.CompetentMinistry = string(e.CompetentMinistry)
+			p.Leads, p.CoOrganisers = ministryStrings(e.LeadMinistries()), ministryStrings(e.CoOrganisers)
 			p.Threshold, p.SigningClosesAt, p.ResponsePeriod = e.Threshold, e.SigningClosesAt.UTC(), e.ResponseDeadline
 			p.Milestones = make([]Milestone, len(e.Milestones))
 			for i, m := range e.Milestones {
@@ -503,15 +623,14 @@ var talliesTable = func() *table {
 		err := updateProposal(ctx, tx, e.ProposalID, func(x *ProposalTally) error {
 			x.Status = domain.ProposalStatusEstablished
 			x.Established = &Establishment{SignatureID: e.SignatureID.String(), Signer: string(e.Signer), Count: e.Count, Threshold: e.Threshold, Stamp: s}
-			due := e.ResponseDueAt.UTC()
-			x.Response = &Response{Ministry: string(e.CompetentMinistry), OriginalDueAt: due, DueAt: due}
+			x.Response = newResponse(e.LeadMinistries(), e.ResponseDueAt.UTC())
 			p = *x
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		if err := putDue(ctx, tx, DueResponse{ProposalID: string(e.ProposalID), Ministry: string(e.CompetentMinistry), DueAt: e.ResponseDueAt.UTC(), Since: s}); err != nil {
+		if err := putDue(ctx, tx, DueResponse{ProposalID: string(e.ProposalID), Ministry: string(e.CompetentMinistry), Owing: p.Response.owing(), DueAt: e.ResponseDueAt.UTC(), Since: s}); err != nil {
 			return err
 		}
 		a := announcement(ev, &p)
@@ -556,7 +675,7 @@ var talliesTable = func() *table {
 		var old time.Time
 		err := updateProposal(ctx, tx, e.ProposalID, func(x *ProposalTally) error {
 			if x.Response == nil {
-				x.Response = &Response{Ministry: string(e.Ministry), OriginalDueAt: e.PreviousDueAt.UTC()}
+				x.Response = newResponse(nil, e.PreviousDueAt.UTC())
 			}
 			old = x.Response.DueAt
 			x.Response.DueAt = e.DueAt.UTC()
@@ -570,8 +689,8 @@ var talliesTable = func() *table {
 		if err := deleteDue(ctx, tx, e.ProposalID, old, e.PreviousDueAt); err != nil {
 			return err
 		}
-		if p.Response.Responded == nil && p.Response.Missed == nil {
-			if err := putDue(ctx, tx, DueResponse{ProposalID: string(e.ProposalID), Ministry: p.Response.Ministry, DueAt: e.DueAt.UTC(), Since: s}); err != nil {
+		if !p.Response.Settled() {
+			if err := putDue(ctx, tx, DueResponse{ProposalID: string(e.ProposalID), Ministry: p.Response.Ministry, Owing: p.Response.owing(), DueAt: e.DueAt.UTC(), Since: s}); err != nil {
 				return err
 			}
 		}
@@ -581,9 +700,9 @@ var talliesTable = func() *table {
 		var p ProposalTally
 		err := updateProposal(ctx, tx, e.ProposalID, func(x *ProposalTally) error {
 			if x.Response == nil {
-				x.Response = &Response{Ministry: string(e.Ministry), OriginalDueAt: e.DueAt.UTC(), DueAt: e.DueAt.UTC()}
+				x.Response = newResponse(nil, e.DueAt.UTC())
 			}
-			x.Response.Responded = &Responded{Summary: e.Summary, Link: e.Link, DueAt: e.DueAt.UTC(), OnTime: e.OnTime, Stamp: stampOf(ev)}
+			x.Response.lead(string(e.Ministry)).Responded = &Responded{Summary: e.Summary, Link: e.Link, DueAt: e.DueAt.UTC(), OnTime: e.OnTime, Stamp: stampOf(ev)}
 			x.Responses = append(x.Responses, PublishedResponse{Ministry: string(e.Ministry), Summary: e.Summary, Link: e.Link, Competent: true, Stamp: stampOf(ev)})
 			p = *x
 			return nil
@@ -591,10 +710,11 @@ var talliesTable = func() *table {
 		if err != nil {
 			return err
 		}
-		if err := deleteDue(ctx, tx, e.ProposalID, p.Response.DueAt, e.DueAt); err != nil {
+		if err := settleDue(ctx, tx, e.ProposalID, p.Response, e.DueAt); err != nil {
 			return err
 		}
 		a := announcement(ev, &p)
+		a.Ministry = string(e.Ministry)
 		onTime := e.OnTime
 		a.OnTime = &onTime
 		return projections.Emit(ctx, tx, AnnounceResponded, ev.Stream, a)
@@ -609,19 +729,21 @@ var talliesTable = func() *table {
 		var p ProposalTally
 		err := updateProposal(ctx, tx, e.ProposalID, func(x *ProposalTally) error {
 			if x.Response == nil {
-				x.Response = &Response{Ministry: string(e.Ministry), OriginalDueAt: e.DueAt.UTC(), DueAt: e.DueAt.UTC()}
+				x.Response = newResponse(nil, e.DueAt.UTC())
 			}
-			x.Response.Missed = &Missed{DueAt: e.DueAt.UTC(), Stamp: stampOf(ev)}
+			x.Response.lead(string(e.Ministry)).Missed = &Missed{DueAt: e.DueAt.UTC(), Stamp: stampOf(ev)}
 			p = *x
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		if err := deleteDue(ctx, tx, e.ProposalID, p.Response.DueAt, e.DueAt); err != nil {
+		if err := settleDue(ctx, tx, e.ProposalID, p.Response, e.DueAt); err != nil {
 			return err
 		}
-		return projections.Emit(ctx, tx, AnnounceDeadlineMissed, ev.Stream, announcement(ev, &p))
+		a := announcement(ev, &p)
+		a.Ministry = string(e.Ministry)
+		return projections.Emit(ctx, tx, AnnounceDeadlineMissed, missedKey(ev.Stream, e.Ministry, p.CompetentMinistry), a)
 	})
 	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.CaseOpened) error {
 		if e.CandidateKind == domain.CandidateEstablishedProposal && e.SourceRef != "" {
@@ -717,7 +839,7 @@ var talliesTable = func() *table {
 		}
 		return nil
 	})
-	t.ignore("cases are the case board's", "case.proposal_linked", "case.record_ended", "case.lead_assigned", "case.co_organiser_added", "case.co_organiser_removed", "case.stage_changed",
+	t.ignore("cases are the case board's", "case.proposal_linked", "case.no_proposal_recorded", "case.record_ended", "case.lead_assigned", "case.co_organiser_added", "case.co_organiser_removed", "case.stage_changed",
 		"case.stakeholder_added", "case.interview_recorded", "case.material_added", "case.recommendation_recorded", "case.reported_to_premier",
 		"case.directive_recorded", "case.response_recorded")
 	t.ignore("meetings are the case board's and the transcripts'", "meeting.scheduled", "meeting.participant_added", "meeting.attendance_recorded",
@@ -767,6 +889,25 @@ func announcement(ev eventstore.Event, p *ProposalTally) ProposalAnnouncement {
 	return a
 }
 
+// missedKey is a missed deadline's announcement key: the stream for the
+// first lead (as before decision 0048) or none, the stream and the lead
+// after a slash for the other leads (one announcement each).
+func missedKey(stream string, m domain.MinistryID, first string) string {
+	if m == "" || string(m) == first {
+		return stream
+	}
+	return stream + "/" + string(m)
+}
+
+// ministryStrings are the ministries as strings.
+func ministryStrings(ms []domain.MinistryID) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, string(m))
+	}
+	return out
+}
+
 // dueKey orders open deadlines by due time.
 func dueKey(due time.Time, id string) string {
 	return due.UTC().Format("20060102T150405.000000Z") + "/" + id
@@ -774,6 +915,34 @@ func dueKey(due time.Time, id string) string {
 
 func putDue(ctx context.Context, tx projections.Tx, d DueResponse) error {
 	return tx.Put(ctx, collDue, dueKey(d.DueAt, d.ProposalID), d)
+}
+
+// settleDue removes the open deadline of a proposal once no lead owes its
+// answer (Response.Settled), and otherwise keeps it with the leads that
+// still do.
+func settleDue(ctx context.Context, tx projections.Tx, id domain.ProposalID, r *Response, evDue time.Time) error {
+	if r.Settled() {
+		return deleteDue(ctx, tx, id, r.DueAt, evDue)
+	}
+	var d DueResponse
+	ok, err := tx.Get(ctx, collDue, dueKey(r.DueAt, string(id)), &d)
+	if err != nil || !ok {
+		return err
+	}
+	d.Owing = r.owing()
+	return putDue(ctx, tx, d)
+}
+
+// owing are the leads that owe their answer: not answered, not recorded
+// as missed.
+func (r *Response) owing() []string {
+	var out []string
+	for _, l := range r.Leads {
+		if l.Responded == nil && l.Missed == nil && l.Ministry != "" {
+			out = append(out, l.Ministry)
+		}
+	}
+	return out
 }
 
 // deleteDue removes the open deadline(s) of a proposal at the given times

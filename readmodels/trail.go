@@ -196,6 +196,7 @@ var stepOf = map[string]string{
 	"case.response_recorded":              StepResponse,
 	"case.proposal_linked":                StepCaseOpened,
 	"case.record_ended":                   StepStage,
+	"case.no_proposal_recorded":           StepCaseOpened,
 	"meeting.scheduled":                   StepMeeting,
 	"meeting.recording_added":             StepMeeting,
 	"meeting.closed":                      StepMeeting,

@@ -151,12 +151,11 @@ type briefRec struct {
 // briefProposal is what the briefing keeps of a proposal, as of the
 // period's end.
 type briefProposal struct {
-	title      string
-	ministry   string
-	dueAt      time.Time // the response deadline in force (zero: not established)
-	answeredAt time.Time
-	answerLate bool
-	refs       []eref // establishment, extensions, response, miss
+	title string
+	dueAt time.Time // the response deadline in force (zero: not established)
+	refs  []eref    // establishment, extensions
+	// answers are each lead's (decision 0048).
+	answers leadAnswers
 }
 
 // briefingFold is the briefing's part of the fold: the titles, the texts
@@ -187,16 +186,19 @@ func (b *briefingFold) add(de domain.Event, r eref, at time.Time) {
 		b.proposal(string(e.ProposalID)).title = e.Title
 	case domain.ProposalEstablished:
 		p := b.proposal(string(e.ProposalID))
-		p.ministry, p.dueAt, p.refs = string(e.CompetentMinistry), e.ResponseDueAt, append(p.refs, r)
+		p.answers.setLeads(e.LeadMinistries())
+		p.dueAt, p.refs = e.ResponseDueAt, append(p.refs, r)
 	case domain.ProposalResponseDeadlineExtended:
 		p := b.proposal(string(e.ProposalID))
 		p.dueAt, p.refs = e.DueAt, append(p.refs, r)
 	case domain.ProposalResponded:
 		p := b.proposal(string(e.ProposalID))
-		p.answeredAt, p.answerLate, p.dueAt, p.refs = at, !e.OnTime, e.DueAt, append(p.refs, r)
+		p.answers.respond(string(e.Ministry), e.OnTime, at, r)
+		p.dueAt = e.DueAt
 	case domain.ProposalResponseDeadlineMissed:
 		p := b.proposal(string(e.ProposalID))
-		p.dueAt, p.refs = e.DueAt, append(p.refs, r)
+		p.answers.miss(string(e.Ministry), r)
+		p.dueAt = e.DueAt
 	case domain.CaseOpened:
 		b.cases[string(e.CaseID)] = &briefCase{title: e.Title, recByID: map[string]*briefRec{}}
 	case domain.CaseStageChanged:
@@ -367,23 +369,30 @@ func (c *computer) briefing(rep, prev Report) *Briefing {
 	slices.Sort(ids)
 	for _, id := range ids {
 		bp := c.brief.proposals[id]
-		if bp.dueAt.IsZero() || !c.ministryOK(bp.ministry) {
+		if bp.dueAt.IsZero() {
 			continue
 		}
 		due := calendar.DateOf(bp.dueAt.Add(-time.Nanosecond)) // the last day that counts
-		o := Overdue{Ministry: bp.ministry, ProposalID: id, Title: bp.title, Due: due.String()}
-		o.MinistryZH, o.MinistryEN = ministryName(c.names, bp.ministry)
-		switch {
-		case !bp.answeredAt.IsZero() && bp.answerLate && c.p.contains(bp.answeredAt):
-			answered := calendar.DateOf(bp.answeredAt)
-			o.Answered, o.DaysLate = answered.String(), answered.DaysSince(due)
-		case bp.answeredAt.IsZero() && due.Before(lastDay):
-			o.DaysLate = lastDay.DaysSince(due)
-		default:
-			continue
+		// Each lead owes its own answer (decision 0048).
+		for _, m := range bp.answers.leads {
+			a := bp.answers.answer(m)
+			if !c.ministryOK(m) {
+				continue
+			}
+			o := Overdue{Ministry: m, ProposalID: id, Title: bp.title, Due: due.String()}
+			o.MinistryZH, o.MinistryEN = ministryName(c.names, m)
+			switch {
+			case a.responded && !a.onTime && c.p.contains(a.respondedAt):
+				answered := calendar.DateOf(a.respondedAt)
+				o.Answered, o.DaysLate = answered.String(), answered.DaysSince(due)
+			case !a.responded && due.Before(lastDay):
+				o.DaysLate = lastDay.DaysSince(due)
+			default:
+				continue
+			}
+			o.Events = c.sortRefs(slices.Concat(bp.refs, a.refs))
+			b.Overdue = append(b.Overdue, o)
 		}
-		o.Events = c.sortRefs(slices.Clone(bp.refs))
-		b.Overdue = append(b.Overdue, o)
 	}
 	slices.SortStableFunc(b.Overdue, func(x, y Overdue) int {
 		return cmp.Or(cmp.Compare(y.DaysLate, x.DaysLate), cmp.Compare(x.Ministry, y.Ministry), cmp.Compare(x.ProposalID, y.ProposalID))

@@ -67,16 +67,35 @@ func decode(ev *eventstore.Event) (domain.Event, error) {
 }
 
 type proposal struct {
-	ministry  string
+	ministry  string // the first lead
 	published bool
 	pubAt     time.Time
 	pubRef    eref
 	estAt     time.Time
 	dueAt     time.Time
-	refs      []eref // establishment, extensions, response, miss
-	responded bool
-	onTime    bool
-	missed    bool
+	refs      []eref // establishment, extensions
+	// answers are each lead's response or miss (decision 0048).
+	answers leadAnswers
+}
+
+// outcome is the fate of a proposal's deadline: "met" when every lead
+// answered on time, "missed" when a lead answered late or its miss was
+// recorded, "open" otherwise; refs are its events.
+func (pr *proposal) outcome() (string, []eref) {
+	refs := slices.Concat(pr.refs, pr.answers.allRefs())
+	met, missed := true, false
+	for _, m := range pr.answers.leads {
+		a := pr.answers.answer(m)
+		met = met && a.responded && a.onTime
+		missed = missed || a.missed || a.responded && !a.onTime
+	}
+	switch {
+	case met:
+		return "met", refs
+	case missed:
+		return "missed", refs
+	}
+	return "open", refs
 }
 
 type stint struct {
@@ -331,6 +350,7 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 	case domain.ProposalEstablished:
 		pr := c.proposal(string(e.ProposalID), string(e.CompetentMinistry))
 		pr.ministry = string(e.CompetentMinistry)
+		pr.answers.setLeads(e.LeadMinistries())
 		pr.estAt, pr.dueAt = at, e.ResponseDueAt
 		pr.refs = append(pr.refs, r)
 		if in {
@@ -354,14 +374,12 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 		pr.refs = append(pr.refs, r)
 	case domain.ProposalResponded:
 		pr := c.proposal(string(e.ProposalID), string(e.Ministry))
-		pr.responded, pr.onTime = true, e.OnTime
+		pr.answers.respond(string(e.Ministry), e.OnTime, at, r)
 		pr.dueAt = e.DueAt
-		pr.refs = append(pr.refs, r)
 	case domain.ProposalResponseDeadlineMissed:
 		pr := c.proposal(string(e.ProposalID), string(e.Ministry))
-		pr.missed = true
+		pr.answers.miss(string(e.Ministry), r)
 		pr.dueAt = e.DueAt
-		pr.refs = append(pr.refs, r)
 	case domain.MonthlyCandidateAdded:
 		id := string(e.MeetingID)
 		c.candidates[id] = append(c.candidates[id], candidate{organiser: string(e.Organiser), ref: r})
@@ -598,17 +616,18 @@ func (c *computer) publicationsOf(refs []eref) []eref {
 func (c *computer) deadlineSection() Section {
 	var due, met, missed, open []eref
 	for _, pr := range c.proposals {
-		if pr.estAt.IsZero() || !c.p.contains(pr.dueAt) || !c.ministryOK(pr.ministry) {
+		if pr.estAt.IsZero() || !c.p.contains(pr.dueAt) || !pr.answers.anyLead(c.ministryOK) {
 			continue
 		}
-		due = append(due, pr.refs...)
-		switch {
-		case pr.responded && pr.onTime:
-			met = append(met, pr.refs...)
-		case pr.responded || pr.missed:
-			missed = append(missed, pr.refs...)
+		outcome, refs := pr.outcome()
+		due = append(due, refs...)
+		switch outcome {
+		case "met":
+			met = append(met, refs...)
+		case "missed":
+			missed = append(missed, refs...)
 		default:
-			open = append(open, pr.refs...)
+			open = append(open, refs...)
 		}
 	}
 	count := func(refs []eref) float64 { return float64(len(c.establishmentsIn(refs))) }
@@ -622,25 +641,32 @@ func (c *computer) deadlineSection() Section {
 }
 
 // deadlineMinistrySection breaks the response deadlines due in the period
-// down by competent ministry.
+// down by lead ministry: each lead's own answer (decision 0048).
 func (c *computer) deadlineMinistrySection() Section {
 	type tally struct{ due, met, missed []eref }
 	by := map[string]*tally{}
 	for _, pr := range c.proposals {
-		if pr.estAt.IsZero() || !c.p.contains(pr.dueAt) || !c.ministryOK(pr.ministry) {
+		if pr.estAt.IsZero() || !c.p.contains(pr.dueAt) {
 			continue
 		}
-		t := by[pr.ministry]
-		if t == nil {
-			t = &tally{}
-			by[pr.ministry] = t
-		}
-		t.due = append(t.due, pr.refs...)
-		switch {
-		case pr.responded && pr.onTime:
-			t.met = append(t.met, pr.refs...)
-		case pr.responded || pr.missed:
-			t.missed = append(t.missed, pr.refs...)
+		for _, m := range pr.answers.leads {
+			if !c.ministryOK(m) {
+				continue
+			}
+			t := by[m]
+			if t == nil {
+				t = &tally{}
+				by[m] = t
+			}
+			a := pr.answers.answer(m)
+			refs := slices.Concat(pr.refs, a.refs)
+			t.due = append(t.due, refs...)
+			switch {
+			case a.responded && a.onTime:
+				t.met = append(t.met, refs...)
+			case a.responded || a.missed:
+				t.missed = append(t.missed, refs...)
+			}
 		}
 	}
 	count := func(refs []eref) float64 { return float64(len(c.establishmentsIn(refs))) }

@@ -29,10 +29,7 @@ func at(s string) domain.Occurred { return domain.Occurred{At: d(s)} }
 // expectations): events are encoded by the domain and given fixed IDs,
 // streams, positions and times, so the golden files do not move.
 func fixture() []eventstore.Event {
-	type ev struct {
-		stream string
-		e      domain.Event
-	}
+	type ev = logEvent
 	sel := func(c, org string) domain.SelectedTopic {
 		return domain.SelectedTopic{CandidateID: domain.CandidateID(c), Organiser: domain.MinistryID(org), MeetingMonth: "2026-03"}
 	}
@@ -77,12 +74,25 @@ func fixture() []eventstore.Event {
 		{"transcript-m1", domain.TranscriptUtteranceEdited{MeetingID: "m1", UtteranceID: "u1", Version: 3, Editor: "speaker", Paragraphs: []string{"y"}, Occurred: at("07-02")}},
 		{"case-1", domain.CaseResponseRecorded{CaseID: "1", RecommendationID: "r1", Ministry: "mot", Verdict: domain.VerdictPartly, Reasons: "r", Occurred: at("07-05")}},
 	}
+	return logOf("report-fixture", evs)
+}
+
+// logEvent is an event of a fixture log and its stream (a nil event: a
+// signature, never decoded).
+type logEvent struct {
+	stream string
+	e      domain.Event
+}
+
+// logOf encodes evs as a log: fixed IDs (named by prefix and the place),
+// streams, positions and times.
+func logOf(prefix string, evs []logEvent) []eventstore.Event {
 	out := make([]eventstore.Event, 0, len(evs))
 	versions := map[string]uint64{}
 	for i, x := range evs {
 		versions[x.stream]++
 		e := eventstore.Event{
-			ID:       uuid.NewSHA1(uuid.NameSpaceURL, fmt.Appendf(nil, "report-fixture/%d", i+1)),
+			ID:       uuid.NewSHA1(uuid.NameSpaceURL, fmt.Appendf(nil, "%s/%d", prefix, i+1)),
 			Stream:   x.stream,
 			Version:  versions[x.stream],
 			Position: eventstore.Position(i + 1),

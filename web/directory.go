@@ -256,6 +256,9 @@ func (s *server) readDirectory(ctx context.Context, key directoryKey) (*director
 	// ledger knows one).
 	for _, p := range d.proposals {
 		d.names.add(p.CompetentMinistry)
+		for _, m := range slices.Concat(p.Leads, p.CoOrganisers) {
+			d.names.add(m)
+		}
 	}
 	for _, c := range d.cases {
 		d.names.add(c.Lead)

@@ -212,7 +212,7 @@ func proposalOptions(c *pickContext, _ string) ([]OptionView, error) {
 		case domain.CmdInvalidateSignature:
 			return pr.Valid > 0
 		case domain.CmdRespondToProposal, domain.CmdExtendResponseDeadline, domain.CmdMarkResponseOverdue:
-			return pr.Status == domain.ProposalStatusEstablished && (c.actor.Role != domain.RoleMinistry || pr.CompetentMinistry == string(c.actor.Ministry))
+			return pr.Status == domain.ProposalStatusEstablished && (c.actor.Role != domain.RoleMinistry || len(pr.Leads) == 0 || slices.Contains(pr.Leads, string(c.actor.Ministry)))
 		}
 		return true
 	}

@@ -7,6 +7,7 @@ var archiveLabels = map[string][2]string{
 	"case.archivetitle":          {"檔案庫中的名稱", "Name in the archive"},
 	"case.link.evidence":         {"連結依據", "Why linked"},
 	"case.link.reviewed":         {"經人工審閱的對照表", "a reviewed mapping"},
+	"case.noproposal":            {"經人工審閱：並非出自本資料集中的提點子提案", "Reviewed: not from a Join proposal in the dataset"},
 	"case.proposalministry":      {"提案的主責機關", "The proposal's lead ministry"},
 	"case.response":              {"主責機關對提案的回應", "The lead ministry's response to the proposal"},
 	"case.response.none":         {"帳本中沒有這項提案的回應。", "The ledger holds no response to this proposal."},

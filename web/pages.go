@@ -549,6 +549,32 @@ func withQuery(u *url.URL, set map[string]string) string {
 // detailFields are the data fields a trail row shows, in order.
 var detailFields = []string{"title", "name", "to", "ministry", "verdict", "text", "answer", "summary", "reason"}
 
+// responseVerdict is what a lead ministry's response or missed deadline
+// meant (decision 0048): within the deadline, late by so many days, or
+// missed.
+func responseVerdict(p *Page, e readmodels.Entry) (Detail, bool) {
+	var v struct {
+		DueAt  time.Time `json:"dueAt"`
+		OnTime bool      `json:"onTime"`
+	}
+	switch e.Type {
+	case "proposal.responded":
+		if json.Unmarshal(e.Data, &v) != nil {
+			return Detail{}, false
+		}
+		if v.OnTime {
+			return Detail{Label: p.T("proposal.due"), Value: p.T("proposal.ontime")}, true
+		}
+		return Detail{Label: p.T("proposal.due"), Value: p.TF("proposal.lead.late", daysLate(v.DueAt, e.OccurredAt))}, true
+	case "proposal.response_deadline_missed":
+		if json.Unmarshal(e.Data, &v) != nil {
+			return Detail{}, false
+		}
+		return Detail{Label: p.T("proposal.due"), Value: p.TF("proposal.missed", lastDay(v.DueAt))}, true
+	}
+	return Detail{}, false
+}
+
 // trailRow prepares an entry for the page: a few labelled fields of its
 // data and a link to what it is about.
 func trailRow(p *Page, e readmodels.Entry) TrailRow {
@@ -581,6 +607,9 @@ func trailRow(p *Page, e readmodels.Entry) TrailRow {
 			row.Details = append(row.Details, Detail{Label: p.T("trail.recordedby"), Value: row.ActorText})
 			row.ActorText = data.Speaker.Name
 		}
+	}
+	if d, ok := responseVerdict(p, e); ok {
+		row.Details = append(row.Details, d)
 	}
 	if e.Erased != nil {
 		for i := range row.Details {
@@ -621,8 +650,8 @@ type MeetingData struct {
 	Meeting readmodels.MeetingRecord
 	// UtterancesHTML is the page's utterances as markup (utteranceHTML).
 	UtterancesHTML template.HTML
-	// Pages link the utterance pages when there is more than one.
-	Pages      []PageLink
+	// Pager links the utterance pages when there is more than one.
+	Pager      Pager
 	Now        time.Time
 	WindowOpen bool
 	// AnsweredQuestions are the questions the hosts answered.
@@ -696,11 +725,7 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 		}
 		lo, hi := (page-1)*utterancePageSize, min(page*utterancePageSize, n)
 		d.UtterancesHTML = s.utterancesHTML(ctx, p, m.MeetingID, rev, page, t.Utterances[lo:hi])
-		if pages > 1 {
-			for i := 1; i <= pages; i++ {
-				d.Pages = append(d.Pages, PageLink{N: i, URL: withQuery(r.URL, map[string]string{"page": strconv.Itoa(i)}) + "#transcript", Current: i == page})
-			}
-		}
+		d.Pager = newPager(r, page, pages, "#transcript")
 		d.Meeting.Transcript = nil // the rows carry the page's utterances
 		tc := *t
 		tc.Utterances = nil

@@ -72,6 +72,70 @@ type ProposalRow struct {
 	// whole days past it for an overdue response.
 	DueAt    time.Time
 	DaysLate int
+	// Answers are each lead ministry's answer at now (decision 0048): the
+	// proposal is on time when every lead answered on time, late when
+	// every lead answered and one late, overdue while a lead owes its
+	// answer past the deadline.
+	Answers []LeadRow
+	// Own is the ministry's own answer, on a ministry's page.
+	Own *LeadRow
+}
+
+// LeadRow is one lead ministry's answer to an established proposal at
+// some moment: State is stateOnTime, stateLate (answered DaysLate days
+// after the deadline), stateOverdue (not answered, DaysLate days past it)
+// or stateAwaiting. Ministry is "" for a proposal without a lead that
+// nobody answered.
+type LeadRow struct {
+	Ministry  string                `json:"ministry"`
+	State     string                `json:"state"`
+	DaysLate  int                   `json:"daysLate,omitempty"`
+	Responded *readmodels.Responded `json:"responded,omitempty"`
+	Missed    *readmodels.Missed    `json:"missed,omitempty"`
+}
+
+// leadRows are r's leads' answers at now (nil without a deadline).
+func leadRows(r *readmodels.Response, now time.Time) []LeadRow {
+	if r == nil {
+		return nil
+	}
+	leads := r.Leads
+	if len(leads) == 0 {
+		leads = []readmodels.LeadResponse{{}}
+	}
+	out := make([]LeadRow, len(leads))
+	for i, l := range leads {
+		row := LeadRow{Ministry: l.Ministry, Responded: l.Responded, Missed: l.Missed}
+		switch {
+		case l.Responded != nil && l.Responded.OnTime:
+			row.State = stateOnTime
+		case l.Responded != nil:
+			row.State, row.DaysLate = stateLate, daysLate(l.Responded.DueAt, l.Responded.OccurredAt)
+		case l.Missed != nil || !now.Before(r.DueAt):
+			row.State, row.DaysLate = stateOverdue, daysLate(r.DueAt, now)
+		default:
+			row.State = stateAwaiting
+		}
+		out[i] = row
+	}
+	return out
+}
+
+// leadsState is a proposal's state from its leads' (stateOnTime,
+// stateLate, stateOverdue, stateAwaiting).
+func leadsState(leads []LeadRow) string {
+	state := stateOnTime
+	for _, l := range leads {
+		switch {
+		case l.State == stateOverdue:
+			return stateOverdue
+		case l.State == stateAwaiting:
+			state = stateAwaiting
+		case l.State == stateLate && state == stateOnTime:
+			state = stateLate
+		}
+	}
+	return state
 }
 
 // MinistryOverdue is one ministry's responses past due.
@@ -102,16 +166,9 @@ func proposalRow(p readmodels.ProposalTally, now time.Time) ProposalRow {
 	switch {
 	case p.Response != nil:
 		row.DueAt = p.Response.DueAt
-		switch {
-		case p.Response.Responded != nil && p.Response.Responded.OnTime:
-			row.State = stateOnTime
-		case p.Response.Responded != nil:
-			row.State = stateLate
-		case p.Response.Missed != nil || !now.Before(p.Response.DueAt):
-			row.State = stateOverdue
+		row.Answers = leadRows(p.Response, now)
+		if row.State = leadsState(row.Answers); row.State == stateOverdue {
 			row.DaysLate = daysLate(p.Response.DueAt, now)
-		default:
-			row.State = stateAwaiting
 		}
 	case p.Expired != nil:
 		row.State = stateExpired
@@ -165,7 +222,12 @@ func homeData(d *directory, rows []ProposalRow, now time.Time) HomeData {
 		case stateAwaiting:
 			h.Awaiting = append(h.Awaiting, row)
 		case stateOverdue:
-			overdue[row.CompetentMinistry] = append(overdue[row.CompetentMinistry], row)
+			// Each lead owing its answer past the deadline.
+			for _, l := range row.Answers {
+				if l.State == stateOverdue {
+					overdue[l.Ministry] = append(overdue[l.Ministry], row)
+				}
+			}
 		}
 	}
 	slices.SortFunc(h.Collecting, func(a, b ProposalRow) int {

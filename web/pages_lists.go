@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -34,9 +33,11 @@ type ListFilters struct {
 
 // ListPaging is a list's page and the links to the others.
 type ListPaging struct {
+	// Total is how many rows the list has, From the first row's number
+	// on this page (from 1).
 	Total int
 	From  int
-	Pages []PageLink
+	Pager Pager
 }
 
 // paginate returns page (from 1) of items and its links.
@@ -47,11 +48,7 @@ func paginate[T any](r *http.Request, items []T, page int) ([]T, ListPaging) {
 	lo := min((page-1)*listPageSize, n)
 	hi := min(lo+listPageSize, n)
 	pg.From = lo + 1
-	if pages > 1 {
-		for i := 1; i <= pages; i++ {
-			pg.Pages = append(pg.Pages, PageLink{N: i, URL: withQuery(r.URL, map[string]string{"page": strconv.Itoa(i)}), Current: i == page})
-		}
-	}
+	pg.Pager = newPager(r, page, pages, "")
 	return items[lo:hi], pg
 }
 
@@ -122,7 +119,7 @@ func (s *server) pageProposals(w http.ResponseWriter, r *http.Request) {
 	var match []int
 	for _, i := range d.proposalOrder[f.Sort] {
 		pt, row := &d.proposals[i], &v.rows[i]
-		if f.State != "" && row.State != f.State || ms != nil && !ms[pt.CompetentMinistry] ||
+		if f.State != "" && row.State != f.State || ms != nil && !namesAny(ms, pt) ||
 			year != 0 && proposalYear(*pt) != year || f.Q != "" && !containsFold(pt.Title, f.Q) && !containsFold(pt.ProposalID, f.Q) {
 			continue
 		}
@@ -273,11 +270,38 @@ type MinistryFigures struct {
 	Parent string
 	// CasesLed and CasesCo count the cases it leads and co-organises.
 	CasesLed, CasesCo int
-	// Proposals counts the proposals it is competent for; OnTime, Late,
-	// Overdue and Awaiting their responses.
+	// Proposals counts the proposals it is a lead ministry of; OnTime,
+	// Late, Overdue and Awaiting its own answers to them (decision 0048).
 	Proposals, OnTime, Late, Overdue, Awaiting int
 	// POs counts its active POs this year.
 	POs int
+}
+
+// count counts a proposal the ministry leads, by the state of its own
+// answer.
+func (f *MinistryFigures) count(state string) {
+	f.Proposals++
+	switch state {
+	case stateOnTime:
+		f.OnTime++
+	case stateLate:
+		f.Late++
+	case stateOverdue:
+		f.Overdue++
+	case stateAwaiting:
+		f.Awaiting++
+	}
+}
+
+// namesAny reports whether a proposal names one of ms as a lead or a
+// co-organiser.
+func namesAny(ms map[string]bool, p *readmodels.ProposalTally) bool {
+	for _, m := range slices.Concat(p.Leads, p.CoOrganisers) {
+		if ms[m] {
+			return true
+		}
+	}
+	return ms[p.CompetentMinistry]
 }
 
 // MinistriesData is the ministries page's data.
@@ -316,21 +340,16 @@ func ministryFigures(d *directory, rows []ProposalRow, now time.Time) map[string
 		}
 	}
 	for i := range rows {
-		row := &rows[i]
-		if row.CompetentMinistry == "" {
-			continue
+		// Each lead answers for itself (decision 0048).
+		for _, l := range rows[i].Answers {
+			if l.Ministry != "" {
+				get(l.Ministry).count(l.State)
+			}
 		}
-		f := get(row.CompetentMinistry)
-		f.Proposals++
-		switch row.State {
-		case stateOnTime:
-			f.OnTime++
-		case stateLate:
-			f.Late++
-		case stateOverdue:
-			f.Overdue++
-		case stateAwaiting:
-			f.Awaiting++
+		if len(rows[i].Answers) == 0 {
+			for _, m := range rows[i].ProposalTally.Leads {
+				get(m).Proposals++
+			}
 		}
 	}
 	year := now.In(taipei()).Year()
@@ -423,9 +442,18 @@ func (s *server) pageMinistry(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, i := range d.proposalOrder["recent"] {
-		if d.proposals[i].CompetentMinistry == code {
-			data.Proposals = append(data.Proposals, v.rows[i])
+		// The proposals it leads, each with its own answer (decision 0048).
+		if !slices.Contains(d.proposals[i].Leads, code) {
+			continue
 		}
+		row := v.rows[i]
+		for _, l := range row.Answers {
+			if l.Ministry == code {
+				row.Own = &l
+				row.State, row.DaysLate = l.State, l.DaysLate
+			}
+		}
+		data.Proposals = append(data.Proposals, row)
 	}
 	board := s.cfg.Queries.Reader(readmodels.CaseBoardName)
 	for _, c := range data.Cases {

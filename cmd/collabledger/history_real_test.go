@@ -102,42 +102,13 @@ func TestImportedHistoryTold(t *testing.T) {
 	full := filepath.Join(shared, "data", "join-archive")
 	recs := joinSubset(t, full, filepath.Join(tmp, "join"), artc, hengchun)
 
-	runOut := func(args ...string) string {
-		t.Helper()
-		var out bytes.Buffer
-		if err := run(ctx, args, &out, io.Discard); err != nil {
-			t.Fatalf("%s: %v\n%s", strings.Join(args[:2], " "), err, out.String())
-		}
-		return out.String()
-	}
+	runOut := func(args ...string) string { t.Helper(); return runOK(ctx, t, args...) }
 	start := time.Now()
 	runOut("import", "join", "--store", store, "--quiet", filepath.Join(tmp, "join"))
 	archive := filepath.Join(shared, "data", "pdis-archive")
-	// The process's files: po-process.txt's, and the meetings named by
-	// their topic (學校志工案 工作會議) it does not list.
-	list, err := os.ReadFile(filepath.Join(archive, "po-process.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := map[string]bool{}
-	for _, name := range strings.Fields(string(list)) {
-		names[name] = true
-	}
-	named, err := filepath.Glob(filepath.Join(archive, "transcripts", "*.an.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, path := range named {
-		if base := filepath.Base(path); regexp.MustCompile(`案.*(會前會|工作會議)`).MatchString(base) {
-			names[base] = true
-		}
-	}
 	args := []string{"import", "akn", "--store", store, "--quiet", "--process", "pdis", "--join", full,
 		"--history", filepath.Join(archive, "history.jsonl"), "--case-links-todo", filepath.Join(tmp, "todo.csv")}
-	for name := range names {
-		args = append(args, filepath.Join(archive, "transcripts", name))
-	}
-	out := runOut(args...)
+	out := runOut(append(args, processTranscripts(t, archive, `案.*(會前會|工作會議)`)...)...)
 	t.Logf("imported in %s", time.Since(start).Round(time.Millisecond))
 	for _, want := range []string{"case 2 (", "linked to " + artc, "case 12 (", "linked to " + hengchun, "unsure because", "the cases to review are in"} {
 		if !strings.Contains(out, want) {
@@ -156,32 +127,8 @@ func TestImportedHistoryTold(t *testing.T) {
 	check2019(t, rep)
 
 	base := startServe(t, store)
-	get := func(path string) string {
-		t.Helper()
-		res, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode != 200 {
-			t.Fatalf("%s: %d %.300s", path, res.StatusCode, b)
-		}
-		return string(b)
-	}
-	// The read models catch up (and the server stops promptly at the end).
-	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
-		res, err := http.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the read models did not catch up in 3 minutes")
-		}
-	}
+	get := func(path string) string { t.Helper(); return getOK(t, base+path) }
+	waitReady(t, base)
 	var page string
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
 		res, err := http.Get(base + "/cases/2?lang=en")
@@ -231,6 +178,80 @@ func TestImportedHistoryTold(t *testing.T) {
 		t.Errorf("the proposal page does not list its 5 further responses")
 	}
 
+}
+
+// processTranscripts are the participation process's transcripts in the
+// archive: po-process.txt's, and the meetings it does not list whose name
+// matches pattern (the meetings named by their topic, 學校志工案 工作會議).
+func processTranscripts(t *testing.T, archive, pattern string) []string {
+	t.Helper()
+	list, err := os.ReadFile(filepath.Join(archive, "po-process.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, name := range strings.Fields(string(list)) {
+		names[name] = true
+	}
+	named, err := filepath.Glob(filepath.Join(archive, "transcripts", "*.an.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range named {
+		if base := filepath.Base(path); regexp.MustCompile(pattern).MatchString(base) {
+			names[base] = true
+		}
+	}
+	var out []string
+	for name := range names {
+		out = append(out, filepath.Join(archive, "transcripts", name))
+	}
+	return out
+}
+
+// runOK runs the command line args and returns its output; it fails the
+// test if the command fails.
+func runOK(ctx context.Context, t *testing.T, args ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := run(ctx, args, &out, io.Discard); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args[:2], " "), err, out.String())
+	}
+	return out.String()
+}
+
+// getOK returns the body of GET url; it fails the test on any answer but
+// 200.
+func getOK(t *testing.T, url string) string {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		t.Fatalf("%s: %d %.300s", url, res.StatusCode, b)
+	}
+	return string(b)
+}
+
+// waitReady waits until the server at base answers ready: its read
+// models caught up (and so it stops promptly at the end).
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		res, err := http.Get(base + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the read models did not catch up in 3 minutes")
+		}
+	}
 }
 
 // firstRunes is s's first n characters.

@@ -49,9 +49,6 @@ func loadLinks(dir, linksFile string, warn func(string)) (*importer.Links, error
 			return nil, err
 		}
 	}
-	if err := links.Check(); err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
 	return links, nil
 }
 
