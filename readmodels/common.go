@@ -71,13 +71,24 @@ type Stamp struct {
 
 // stampOf returns the Stamp of a stored event.
 func stampOf(ev eventstore.Event) Stamp {
+	return stampWith(ev, backdateReason(ev))
+}
+
+// stampWith is stampOf for a fast path that has read the event's
+// backdateReason from its JSON already (reason): domain.BackdateReason would
+// decode the event again. reason counts only for an event dated on the
+// occurred clock, as in backdateReason.
+func stampWith(ev eventstore.Event, reason string) Stamp {
+	if ev.Metadata.OccurredAt.IsZero() {
+		reason = ""
+	}
 	return Stamp{
 		Position:   ev.Position,
 		EventID:    ev.ID.String(),
 		Actor:      Actor{ID: ev.Metadata.ActorID, Role: ev.Metadata.ActorRole},
 		OccurredAt: ev.OccurredAt().UTC(),
 		RecordedAt: ev.RecordedAt.UTC(),
-		Backdated:  backdateReason(ev),
+		Backdated:  reason,
 	}
 }
 
