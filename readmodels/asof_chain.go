@@ -14,7 +14,8 @@ import (
 
 // CaseFolds keeps periodic snapshots of cases' as-of folds, so that the
 // first as-of view of a large case folds only the events after the
-// nearest snapshot instead of the whole case (decisions 0031, 0043).
+// nearest snapshot instead of the whole case (decisions 0031, 0043,
+// 0047).
 //
 // A case's snapshots are a chain: every Every events of the case (its
 // streams merged in log order) the fold so far is frozen, each snapshot
@@ -36,7 +37,7 @@ import (
 // memory: the least recently used are dropped from memory, and loaded
 // again from the Store when next viewed.
 type CaseFolds struct {
-	// Every is the number of events between two snapshots (0: 2,048).
+	// Every is the number of events between two snapshots (0: 1,024).
 	Every int
 	// Store keeps the snapshots across restarts; nil keeps them in memory
 	// only.

@@ -135,6 +135,22 @@ func compareFolds(t *testing.T, stage string, store eventstore.Store, r rm.Index
 				p, _, err := rm.CaseTrail(ctx, s.Reader(rm.TrailName), id, rm.TrailQuery{View: rm.Auditor, Limit: 100000})
 				return p, err
 			},
+			// A page of a transcript: its order from the utterances'
+			// places (decoded from a stored snapshot, or taken from the
+			// values a fold holds), the page's utterances in full.
+			func(s *rm.Snapshot) (any, error) {
+				m, _, err := rm.Meeting(ctx, s.Reader(rm.TranscriptsName), domain.MeetingID(id+"-m0"), rm.Public, rm.Window{Offset: 20, Limit: 30})
+				return m, err
+			},
+			func(s *rm.Snapshot) (any, error) {
+				m, _, err := rm.Meeting(ctx, s.Reader(rm.TranscriptsName), domain.MeetingID(id+"-m1"), rm.Auditor, rm.Window{Limit: 50})
+				return m, err
+			},
+			// The trail a page at a time, after a point.
+			func(s *rm.Snapshot) (any, error) {
+				p, _, err := rm.CaseTrail(ctx, s.Reader(rm.TrailName), id, rm.TrailQuery{Limit: 40, After: s.Position / 2})
+				return p, err
+			},
 		} {
 			a, aerr := q(want)
 			b, berr := q(got)

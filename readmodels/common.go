@@ -71,13 +71,24 @@ type Stamp struct {
 
 // stampOf returns the Stamp of a stored event.
 func stampOf(ev eventstore.Event) Stamp {
+	return stampWith(ev, backdateReason(ev))
+}
+
+// stampWith is stampOf for a fast path that has read the event's
+// backdateReason from its JSON already (reason): domain.BackdateReason would
+// decode the event again. reason counts only for an event dated on the
+// occurred clock, as in backdateReason.
+func stampWith(ev eventstore.Event, reason string) Stamp {
+	if ev.Metadata.OccurredAt.IsZero() {
+		reason = ""
+	}
 	return Stamp{
 		Position:   ev.Position,
 		EventID:    ev.ID.String(),
 		Actor:      Actor{ID: ev.Metadata.ActorID, Role: ev.Metadata.ActorRole},
 		OccurredAt: ev.OccurredAt().UTC(),
 		RecordedAt: ev.RecordedAt.UTC(),
-		Backdated:  backdateReason(ev),
+		Backdated:  reason,
 	}
 }
 
@@ -314,10 +325,20 @@ type valueReader interface {
 // an as-of snapshot the T shares memory with the snapshot: fn must not
 // change what it points to.
 func scanDocs[T any](ctx context.Context, r projections.Reader, collection, prefix string, want func(key string) bool, fn func(key string, v T) error) error {
+	return scanDocsFrom(ctx, r, collection, prefix, want, func(t T) T { return t }, fn)
+}
+
+// scanDocsFrom is scanDocs for a T that is a part of the documents' type S:
+// on an as-of snapshot, a document held as an S value is handed to fn
+// through from rather than encoded and decoded.
+func scanDocsFrom[S, T any](ctx context.Context, r projections.Reader, collection, prefix string, want func(key string) bool, from func(S) T, fn func(key string, v T) error) error {
 	if vr, ok := r.(valueReader); ok {
 		return vr.scanValues(ctx, collection, prefix, want, func(key string, v any, raw func() ([]byte, error)) error {
-			t, ok := v.(T)
-			if !ok {
+			var t T
+			s, ok := v.(S)
+			if ok {
+				t = from(s)
+			} else {
 				b, err := raw()
 				if err != nil {
 					return err

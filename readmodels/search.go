@@ -242,6 +242,11 @@ const (
 	// searchBulkRate: events read per second, between two writes, that
 	// make a bulk read.
 	searchBulkRate = 1000
+	// searchQuietBulk: in a bulk read, a pause in the log this long writes
+	// what was gathered (the import may have ended: its last documents are
+	// then searchable this long after it, decision 0046), without leaving
+	// the bulk pace; a pause of searchFlushDelay ends the bulk.
+	searchQuietBulk = 400 * time.Millisecond
 )
 
 // searchPace decides when Run writes what it gathered (decision 0040).
@@ -273,7 +278,7 @@ func (p *searchPace) observe(n int, now time.Time) {
 // now (the caller has caught up with the log).
 func (p *searchPace) due(now, since time.Time) bool {
 	if !p.quietSince.IsZero() {
-		return p.delay <= searchFlushDelay || now.Sub(p.quietSince) >= searchFlushDelay
+		return p.delay <= searchFlushDelay || now.Sub(p.quietSince) >= searchQuietBulk
 	}
 	return now.Sub(since) >= p.delay
 }
@@ -281,9 +286,12 @@ func (p *searchPace) due(now, since time.Time) bool {
 // wrote records a write at now and sets how long the next batch may wait.
 func (p *searchPace) wrote(now time.Time) {
 	elapsed := now.Sub(p.lastWrite)
-	if p.quietSince.IsZero() && elapsed > 0 && float64(p.read)/elapsed.Seconds() >= searchBulkRate {
+	switch {
+	case p.quietSince.IsZero() && elapsed > 0 && float64(p.read)/elapsed.Seconds() >= searchBulkRate:
 		p.delay = min(2*p.delay, searchFlushDelayBulk)
-	} else {
+	case !p.quietSince.IsZero() && p.delay > searchFlushDelay && now.Sub(p.quietSince) < searchFlushDelay:
+		// a pause in a bulk read: the pace stays
+	default:
 		p.delay = searchFlushDelay
 	}
 	p.read, p.lastWrite = 0, now

@@ -103,7 +103,7 @@ func fastSignature(ctx context.Context, tx projections.Tx, ev eventstore.Event) 
 	if !timeOK(ev.RecordedAt) || !timeOK(ev.OccurredAt()) {
 		return false, nil
 	}
-	var id, sigID, signer, county string
+	var id, sigID, signer, county, backdated string
 	plain := true
 	err := topFields(ev.Data, func(name string, raw []byte) {
 		var ok bool
@@ -120,7 +120,9 @@ func fastSignature(ctx context.Context, tx projections.Tx, ev eventstore.Event) 
 			signer, ok = rawString(raw)
 		case "county":
 			county, ok = rawString(raw)
-		case "count", "district", "at", "backdateReason":
+		case "backdateReason":
+			backdated, ok = rawString(raw)
+		case "count", "district", "at":
 			ok = true
 		}
 		plain = plain && ok
@@ -128,7 +130,7 @@ func fastSignature(ctx context.Context, tx projections.Tx, ev eventstore.Event) 
 	if err != nil || !plain || id == "" || sigID == "" {
 		return false, nil
 	}
-	st := stampOf(ev)
+	st := stampWith(ev, backdated)
 	kb := make([]byte, 0, len(id)+28+len(sigID))
 	kb = append(append(kb, id...), '/')
 	key := string(appendSigTimeKey(kb, st.OccurredAt, sigID))

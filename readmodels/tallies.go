@@ -99,7 +99,7 @@ func fastSigned(ctx context.Context, tx projections.Tx, ev eventstore.Event) (bo
 		return false, nil
 	}
 	err := updateProposal(ctx, tx, sf.proposal, func(p *ProposalTally) error {
-		signed(p, ev, sf.count)
+		signedStamped(p, stampWith(ev, sf.backdated), sf.count)
 		return nil
 	})
 	if err != nil {
@@ -113,6 +113,8 @@ type plainSignature struct {
 	proposal domain.ProposalID
 	count    int
 	county   string
+	// backdated is the event's backdateReason.
+	backdated string
 }
 
 // signedFields reads a signature event's proposal, count and county from
@@ -143,7 +145,11 @@ func signedFields(ev eventstore.Event) (plainSignature, bool) {
 			if sf.county, ok = rawString(raw); !ok {
 				plain = false
 			}
-		case "signatureId", "signer", "district", "at", "backdateReason":
+		case "backdateReason":
+			if sf.backdated, ok = rawString(raw); !ok {
+				plain = false
+			}
+		case "signatureId", "signer", "district", "at":
 		default:
 			plain = false
 		}
@@ -173,7 +179,11 @@ func rawCount(raw []byte) int {
 
 // signed folds one accepted signature into its proposal's tally.
 func signed(p *ProposalTally, ev eventstore.Event, count int) {
-	s := stampOf(ev)
+	signedStamped(p, stampOf(ev), count)
+}
+
+// signedStamped is signed with the event's stamp.
+func signedStamped(p *ProposalTally, s Stamp, count int) {
 	p.Signatures++
 	p.Valid = count
 	p.LastSignature = &s

@@ -665,12 +665,38 @@ func putUtterance(ctx context.Context, tx projections.Tx, meeting domain.Meeting
 // when read in full (a generation switched between the two reads).
 var errUtteranceVanished = errors.New("utterance not found")
 
-// utterancePlace is the part of an Utterance that orders it.
+// utterancePlace is the part of an Utterance that orders it: where it was
+// placed (not by whom or when) and its removal.
 type utterancePlace struct {
 	UtteranceID string            `json:"utteranceId"`
 	Seq         int               `json:"seq,omitempty"`
-	Origin      Origin            `json:"origin"`
+	Origin      placeOrigin       `json:"origin"`
 	Removed     *UtteranceRemoval `json:"removed,omitempty"`
+}
+
+// placeOrigin is the part of an Origin that places an utterance: decoding
+// only that much (not the stamp's actor, event and times) halves the cost
+// of ordering a long transcript.
+type placeOrigin struct {
+	How       string              `json:"how"`
+	After     string              `json:"after,omitempty"`
+	SplitFrom string              `json:"splitFrom,omitempty"`
+	Part      int                 `json:"part,omitempty"`
+	Position  eventstore.Position `json:"position"`
+}
+
+// placeOf returns an utterance's place.
+func placeOf(u Utterance) utterancePlace {
+	o := u.Origin
+	return utterancePlace{UtteranceID: u.UtteranceID, Seq: u.Seq, Removed: u.Removed,
+		Origin: placeOrigin{How: o.How, After: o.After, SplitFrom: o.SplitFrom, Part: o.Part, Position: o.Position}}
+}
+
+// utterance returns the place as an Utterance with only its ID and place.
+func (p utterancePlace) utterance() Utterance {
+	o := p.Origin
+	return Utterance{UtteranceID: p.UtteranceID, Seq: p.Seq, Removed: p.Removed,
+		Origin: Origin{How: o.How, After: o.After, SplitFrom: o.SplitFrom, Part: o.Part, Stamp: Stamp{Position: o.Position}}}
 }
 
 // Window is a range of a transcript's utterances, in transcript order.
@@ -683,7 +709,8 @@ type Window struct {
 // whether the meeting is known.
 //
 // With a Window, only the utterances inside it are read in full, with their
-// versions and current text; those outside it carry only their ID and place:
+// versions and current text; those outside it carry only their ID and place
+// (their origin's how, after, split, part and position, and their removal):
 // a page showing 100 utterances of a long transcript reads those only.
 func Meeting(ctx context.Context, r projections.Reader, id domain.MeetingID, v View, window ...Window) (MeetingRecord, bool, error) {
 	var w *Window
@@ -700,9 +727,10 @@ type orderFunc func(ctx context.Context, r projections.Reader, id domain.Meeting
 // transcriptOrder reads every utterance's place and puts them in order.
 func transcriptOrder(ctx context.Context, r projections.Reader, id domain.MeetingID, v View) ([]Utterance, int, int, error) {
 	var us []Utterance
-	// Ordering needs only each utterance's place: decode that much.
-	err := scanDocs(ctx, r, collUtterances, string(id)+"/", nil, func(_ string, p utterancePlace) error {
-		us = append(us, Utterance{UtteranceID: p.UtteranceID, Seq: p.Seq, Origin: p.Origin, Removed: p.Removed})
+	// Ordering needs only each utterance's place: decode that much (or, on
+	// an as-of snapshot, take it from the utterances it holds as values).
+	err := scanDocsFrom(ctx, r, collUtterances, string(id)+"/", nil, placeOf, func(_ string, p utterancePlace) error {
+		us = append(us, p.utterance())
 		return nil
 	})
 	if err != nil {

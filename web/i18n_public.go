@@ -156,6 +156,13 @@ var publicLabels = map[string][2]string{
 	"ministry.proposals":         {"主管的提案", "Proposals it answers for"},
 	"ministry.proposals.caption": {"本機關為主管機關的提案與回應", "Proposals this ministry is competent for, and its responses"},
 	"ministry.responded":         {"回應日", "Answered on"},
+	// The pager of the long lists (pager.go).
+	"pager.at":    {"第 %d 頁，共 %d 頁", "Page %d of %d"},
+	"pager.n":     {"第 %d 頁", "Page %d"},
+	"pager.first": {"第一頁", "First"},
+	"pager.prev":  {"上一頁", "Previous"},
+	"pager.next":  {"下一頁", "Next"},
+	"pager.last":  {"最後一頁", "Last"},
 }
 
 func init() {

@@ -650,8 +650,8 @@ type MeetingData struct {
 	Meeting readmodels.MeetingRecord
 	// UtterancesHTML is the page's utterances as markup (utteranceHTML).
 	UtterancesHTML template.HTML
-	// Pages link the utterance pages when there is more than one.
-	Pages      []PageLink
+	// Pager links the utterance pages when there is more than one.
+	Pager      Pager
 	Now        time.Time
 	WindowOpen bool
 	// AnsweredQuestions are the questions the hosts answered.
@@ -725,11 +725,7 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 		}
 		lo, hi := (page-1)*utterancePageSize, min(page*utterancePageSize, n)
 		d.UtterancesHTML = s.utterancesHTML(ctx, p, m.MeetingID, rev, page, t.Utterances[lo:hi])
-		if pages > 1 {
-			for i := 1; i <= pages; i++ {
-				d.Pages = append(d.Pages, PageLink{N: i, URL: withQuery(r.URL, map[string]string{"page": strconv.Itoa(i)}) + "#transcript", Current: i == page})
-			}
-		}
+		d.Pager = newPager(r, page, pages, "#transcript")
 		d.Meeting.Transcript = nil // the rows carry the page's utterances
 		tc := *t
 		tc.Utterances = nil

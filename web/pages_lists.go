@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -34,9 +33,11 @@ type ListFilters struct {
 
 // ListPaging is a list's page and the links to the others.
 type ListPaging struct {
+	// Total is how many rows the list has, From the first row's number
+	// on this page (from 1).
 	Total int
 	From  int
-	Pages []PageLink
+	Pager Pager
 }
 
 // paginate returns page (from 1) of items and its links.
@@ -47,11 +48,7 @@ func paginate[T any](r *http.Request, items []T, page int) ([]T, ListPaging) {
 	lo := min((page-1)*listPageSize, n)
 	hi := min(lo+listPageSize, n)
 	pg.From = lo + 1
-	if pages > 1 {
-		for i := 1; i <= pages; i++ {
-			pg.Pages = append(pg.Pages, PageLink{N: i, URL: withQuery(r.URL, map[string]string{"page": strconv.Itoa(i)}), Current: i == page})
-		}
-	}
+	pg.Pager = newPager(r, page, pages, "")
 	return items[lo:hi], pg
 }
 

@@ -144,11 +144,7 @@ func (s *server) pageSearch(w http.ResponseWriter, r *http.Request) {
 		}
 		total := int(min(res.Total, 500*searchPageSize))
 		d.Paging = ListPaging{Total: int(res.Total), From: sq.Offset + 1}
-		if pages := (total + searchPageSize - 1) / searchPageSize; pages > 1 {
-			for i := max(1, page-5); i <= min(pages, page+5); i++ {
-				d.Paging.Pages = append(d.Paging.Pages, PageLink{N: i, URL: withQuery(r.URL, map[string]string{"page": strconv.Itoa(i)}), Current: i == page})
-			}
-		}
+		d.Paging.Pager = newPager(r, page, (total+searchPageSize-1)/searchPageSize, "")
 	}
 	if sq.Text != "" {
 		p.Title = sq.Text + " · " + p.T("search.title")
