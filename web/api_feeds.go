@@ -62,14 +62,16 @@ type FeedProposal struct {
 	Signatures  int    `json:"signatures"`
 	Present     int    `json:"alreadyRecorded"`
 	Established bool   `json:"established,omitempty"`
-	Responded   bool   `json:"responded,omitempty"`
-	// Responses counts the responses recorded: the competent ministry's
-	// and the further ones.
-	Responses int            `json:"responses,omitempty"`
-	Extended  bool           `json:"deadlineExtended,omitempty"`
-	Expired   bool           `json:"expired,omitempty"`
-	Refused   map[string]int `json:"refusedByRule,omitempty"`
-	Warnings  []string       `json:"warnings,omitempty"`
+	// Responded: a lead ministry's response was recorded.
+	Responded bool `json:"responded,omitempty"`
+	// Responses counts the responses recorded: the lead ministries' own
+	// (LeadResponses, one per lead, decision 0048) and the further ones.
+	Responses     int            `json:"responses,omitempty"`
+	LeadResponses int            `json:"leadResponses,omitempty"`
+	Extended      bool           `json:"deadlineExtended,omitempty"`
+	Expired       bool           `json:"expired,omitempty"`
+	Refused       map[string]int `json:"refusedByRule,omitempty"`
+	Warnings      []string       `json:"warnings,omitempty"`
 	// ErrorCode and Error say why the proposal was not recorded, as an
 	// ErrorBody would (rule_violated, unavailable, …).
 	ErrorCode string `json:"errorCode,omitempty"`
@@ -129,7 +131,7 @@ func (s *server) recordFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	for _, rec := range recs {
 		o := s.cfg.JoinFeed.Import(ctx, rec.Proposal, rec.Signatures, rec.Source("feed"))
 		fp := FeedProposal{ID: o.ProposalID, Line: rec.Line, Events: o.Events, Signatures: o.Signatures, Present: o.Present,
-			Established: o.Established, Responded: o.Responded, Responses: o.Responses, Extended: o.Extended, Expired: o.Expired, Refused: o.Refused, Warnings: o.Warnings}
+			Established: o.Established, Responded: o.Responded, Responses: o.Responses, LeadResponses: o.LeadResponses, Extended: o.Extended, Expired: o.Expired, Refused: o.Refused, Warnings: o.Warnings}
 		if o.Err != nil {
 			e := classify(o.Err)
 			if e.status >= 500 {
