@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/gowebpki/jcs"
 
 	"github.com/pdis/collab-ledger/eventstore"
@@ -196,6 +198,31 @@ func TestCanonicalEnvelopeMetadataSubsets(t *testing.T) {
 		}
 		if eventstore.ContentHash(e) != sha256.Sum256(want) {
 			t.Fatalf("metadata %06b: hash is not SHA-256 of the canonical bytes", mask)
+		}
+	}
+}
+
+// TestPrepareTakesCanonicalData: data marked Canonical is kept as given (its
+// encoder wrote the canonical form); it must still be an object; data not
+// marked is canonicalised.
+func TestPrepareTakesCanonicalData(t *testing.T) {
+	cfg := eventstore.Config{}.WithDefaults()
+	ev := func(data string, canonical bool) eventstore.EventData {
+		return eventstore.EventData{ID: uuid.New(), Type: "t.x", SchemaVersion: 1, Data: []byte(data), Canonical: canonical}
+	}
+	out, err := cfg.Prepare("s-1", []eventstore.EventData{ev(`{"a":1,"b":"x"}`, true), ev(`{ "b":"x", "a":1.0 }`, false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(out[0].Data); got != `{"a":1,"b":"x"}` {
+		t.Errorf("canonical data became %s", got)
+	}
+	if got := string(out[1].Data); got != `{"a":1,"b":"x"}` {
+		t.Errorf("data not marked canonical became %s, want it canonicalised", got)
+	}
+	for _, bad := range []string{``, `[1]`, `"x"`} {
+		if _, err := cfg.Prepare("s-1", []eventstore.EventData{ev(bad, true)}); !errors.Is(err, eventstore.ErrInvalidEvent) {
+			t.Errorf("canonical data %q: %v, want ErrInvalidEvent", bad, err)
 		}
 	}
 }

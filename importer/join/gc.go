@@ -19,7 +19,9 @@ const (
 // TuneGCForBulk sets the collector for a bulk import and returns a function
 // that restores the previous settings. An operator's GOGC or GOMEMLIMIT in
 // the environment wins: each is left as it is when set. `collabledger import
-// join` and the import benchmarks call it the same way.
+// join` calls it, and so do the benchmarks of the import alone; not the
+// caught-up ones, whose process also holds serve's read models, for which a
+// larger heap cost more (page faults, zeroing) than it saved.
 func TuneGCForBulk() (restore func()) {
 	pct, limit := -2, int64(-1)
 	if os.Getenv("GOGC") == "" {
