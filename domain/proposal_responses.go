@@ -23,9 +23,9 @@ import (
 const CmdAddProposalResponse = "proposal.add_response"
 
 // AddProposalResponse records a further published response to an
-// established proposal by the actor's ministry: another ministry's answer
-// to its part, or a later answer of a ministry that answered before. The
-// competent ministry's first answer is RespondToProposal.
+// established proposal by the actor's ministry: a co-organiser's answer to
+// its part, or a later answer of a lead that responded before. A lead's
+// first answer is RespondToProposal.
 type AddProposalResponse struct {
 	ProposalID ProposalID
 	Summary    string
@@ -36,8 +36,8 @@ type AddProposalResponse struct {
 // CommandName implements Command.
 func (AddProposalResponse) CommandName() string { return CmdAddProposalResponse }
 
-// ProposalResponseAdded: a ministry published a further response (not the
-// competent ministry's first, which is ProposalResponded).
+// ProposalResponseAdded: a ministry published a further response (not a
+// lead's first, which is ProposalResponded).
 type ProposalResponseAdded struct {
 	ProposalID ProposalID `json:"proposalId"`
 	Ministry   MinistryID `json:"ministry"`

@@ -111,8 +111,8 @@ func fastSignature(ctx context.Context, tx projections.Tx, ev eventstore.Event) 
 		case "proposalId":
 			id, ok = rawString(raw)
 		case "signatureId":
-			var u uuid.UUID
-			if sigID, ok = rawString(raw); ok {
+			if sigID, ok = rawString(raw); ok && !canonicalUUID(sigID) {
+				var u uuid.UUID
 				u, ok = parseUUID(sigID)
 				sigID = u.String()
 			}
@@ -131,9 +131,13 @@ func fastSignature(ctx context.Context, tx projections.Tx, ev eventstore.Event) 
 		return false, nil
 	}
 	st := stampWith(ev, backdated)
-	kb := make([]byte, 0, len(id)+28+len(sigID))
-	kb = append(append(kb, id...), '/')
-	key := string(appendSigTimeKey(kb, st.OccurredAt, sigID))
+	var kb strings.Builder // the key in one allocation
+	kb.Grow(len(id) + 28 + len(sigID))
+	kb.WriteString(id)
+	kb.WriteByte('/')
+	var tk [64]byte
+	kb.Write(appendSigTimeKey(tk[:0], st.OccurredAt, sigID))
+	key := kb.String()
 	doc := make([]byte, 0, 320+len(id)+len(signer)+len(st.Actor.ID)+len(st.Backdated))
 	doc = append(doc, `{"proposalId":`...)
 	doc = appendString(doc, id)
@@ -160,6 +164,29 @@ func fastSignature(ctx context.Context, tx projections.Tx, ev eventstore.Event) 
 		return true, fmt.Errorf("%s: %s: %w", SignaturesName, ev.Type, err)
 	}
 	return true, nil
+}
+
+// canonicalUUID reports whether s is a UUID as uuid.UUID.String writes it
+// (lower-case hex, dashes at 8, 13, 18 and 23): parsing it and writing it
+// again would give s.
+func canonicalUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // parseUUID parses a UUID as encoding/json decodes one (uuid.UUID's

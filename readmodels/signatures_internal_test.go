@@ -2,8 +2,11 @@ package readmodels
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // TestSigTimeKeyAsFormat checks the hand-written time key against
@@ -23,6 +26,26 @@ func TestSigTimeKeyAsFormat(t *testing.T) {
 		want := at.UTC().Format(sigTimeLayout) + "/id-1"
 		if got := sigTimeKey(at, "id-1"); got != want {
 			t.Fatalf("sigTimeKey(%v) = %q, want %q", at, got, want)
+		}
+	}
+}
+
+// TestCanonicalUUID: a UUID taken as it is must be what parsing it and
+// writing it again gives; any other spelling is parsed.
+func TestCanonicalUUID(t *testing.T) {
+	u := uuid.New().String()
+	for _, c := range []struct {
+		s    string
+		want bool
+	}{
+		{u, true}, {strings.ToUpper(u), false}, {"urn:uuid:" + u, false}, {"{" + u + "}", false},
+		{strings.ReplaceAll(u, "-", ""), false}, {u[:35] + "g", false}, {u[:8] + "x" + u[9:], false}, {"", false},
+	} {
+		if got := canonicalUUID(c.s); got != c.want {
+			t.Errorf("canonicalUUID(%q) = %v, want %v", c.s, got, c.want)
+		}
+		if p, err := uuid.Parse(c.s); c.want && (err != nil || p.String() != c.s) {
+			t.Errorf("%q is not canonical after all: %v, %v", c.s, p, err)
 		}
 	}
 }
