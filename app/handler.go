@@ -540,13 +540,14 @@ func (h *Handler[A]) decideSigns(b *signRun, e *entry[A], jobs []*job[A], all []
 	if !ok {
 		return all, fmt.Errorf("decide signatures: %w (%T)", ErrNotProposals, e.state)
 	}
-	b.run = b.run[:0]
+	n := len(jobs)
+	b.run = slices.Grow(b.run[:0], n)
 	for _, j := range jobs {
 		b.run = append(b.run, domain.Signing{Cmd: *j.req.Sign, Actor: j.req.Actor, At: j.at})
 	}
-	n := len(jobs)
 	b.ends, b.errs = slices.Grow(b.ends[:0], n)[:n], slices.Grow(b.errs[:0], n)[:n]
-	evs, err := p.SignMany(b.evs[:0], b.run, b.ends, b.errs)
+	// A signature makes one event, now and then two or three.
+	evs, err := p.SignMany(slices.Grow(b.evs[:0], n+n/16+2), b.run, b.ends, b.errs)
 	b.evs = evs
 	if err != nil {
 		return all, fmt.Errorf("decide signatures: %w", err)
