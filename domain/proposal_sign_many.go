@@ -1,8 +1,11 @@
 package domain
 
 import (
+	"crypto/sha1"
 	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Signing is one signature of a run decided by (*Proposal).SignMany: the
@@ -46,6 +49,24 @@ func (p *Proposal) SignMany(out []Event, run []Signing, ends []int, errs []error
 		out, ends[i], errs[i] = evs, len(evs), nil
 	}
 	return out, nil
+}
+
+// signatureID is SignatureIDFor's UUIDv5, computed as uuid.NewSHA1 does but
+// in a buffer on the stack: it is decided for every signature of a feed
+// (decision 0045). IDs too long for the buffer go the general way.
+func signatureID(proposal ProposalID, signer SignerID) uuid.UUID {
+	var buf [16 + 256]byte
+	n := len(signatureNamespace) + len(proposal) + 1 + len(signer)
+	if n > len(buf) {
+		return uuid.NewSHA1(signatureNamespace, []byte(string(proposal)+"\x00"+string(signer)))
+	}
+	b := append(append(append(append(buf[:0], signatureNamespace[:]...), proposal...), 0), signer...)
+	sum := sha1.Sum(b)
+	var id uuid.UUID
+	copy(id[:], sum[:])
+	id[6] = (id[6] & 0x0f) | 0x50 // version 5
+	id[8] = (id[8] & 0x3f) | 0x80 // RFC 4122 variant
+	return id
 }
 
 // appendSign is Sign appending its events to out.
