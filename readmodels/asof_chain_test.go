@@ -3,6 +3,7 @@ package readmodels_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -78,7 +79,8 @@ func TestCaseFoldsAgree(t *testing.T) {
 
 // compareFolds compares views of case id (its card, meetings id-m0, id-m1
 // and id-m9, its whole trail) started from folds' snapshots with views
-// folded from scratch, at points all along the log on each clock, and
+// folded from scratch, and its meetings id-m0 and id-m9 with each folded
+// alone (MeetingAsOf), at points all along the log on each clock, and
 // returns how many of the views started from a snapshot and how many were
 // compared (about 3n+2).
 func compareFolds(t *testing.T, stage string, store eventstore.Store, r rm.Index, folds *rm.CaseFolds, id domain.CaseID, n int) (used, compared int) {
@@ -161,6 +163,35 @@ func compareFolds(t *testing.T, stage string, store eventstore.Store, r rm.Index
 			jb, _ := json.Marshal(b)
 			if string(ja) != string(jb) {
 				t.Fatalf("%s %+v: from snapshots\n%.600s\nfrom scratch\n%.600s", stage, at, jb, ja)
+			}
+		}
+		// A meeting of the case, read from the case's fold, is the meeting
+		// folded alone (MeetingAsOf), or did not exist yet in both.
+		for _, mid := range []domain.MeetingID{domain.MeetingID(id + "-m0"), domain.MeetingID(id + "-m9")} {
+			alone, err := rm.MeetingAsOf(ctx, store, mid, at)
+			if err != nil && !errors.Is(err, rm.ErrNotYet) {
+				t.Fatal(err)
+			}
+			for _, w := range [][]rm.Window{nil, {{Offset: 10, Limit: 25}}} {
+				b, found, berr := rm.Meeting(ctx, got.Reader(rm.TranscriptsName), mid, rm.Auditor, w...)
+				if berr != nil {
+					t.Fatal(berr)
+				}
+				if err != nil {
+					if found {
+						t.Fatalf("%s %+v: meeting %s in the case's fold, not yet alone", stage, at, mid)
+					}
+					continue
+				}
+				a, _, aerr := rm.Meeting(ctx, alone.Reader(rm.TranscriptsName), mid, rm.Auditor, w...)
+				if aerr != nil {
+					t.Fatal(aerr)
+				}
+				ja, _ := json.Marshal(a)
+				jb, _ := json.Marshal(b)
+				if string(ja) != string(jb) {
+					t.Fatalf("%s %+v: meeting %s %v from the case's fold\n%.600s\nalone\n%.600s", stage, at, mid, w, jb, ja)
+				}
 			}
 		}
 	}

@@ -182,10 +182,22 @@ func (s *server) meetingAsOf(ctx context.Context, r *http.Request, id domain.Mee
 		return m, nil, false, nil
 	}
 	// Unknown now: not found, as live.
-	if _, err := s.meeting(ctx, id, v, readmodels.Window{Limit: 1}); err != nil {
+	live, err := s.meeting(ctx, id, v, readmodels.Window{Limit: 1})
+	if err != nil {
 		return m, nil, true, err
 	}
-	snap, err := readmodels.MeetingAsOf(ctx, s.cfg.Store, id, at)
+	var snap *readmodels.Snapshot
+	if live.CaseID != "" {
+		// A case's meeting is read from the case's fold as of the point,
+		// which starts from the case's snapshots (decision 0047), not
+		// folded alone from scratch (equal: TestCaseFoldsAgree).
+		snap, err = s.caseAsOf(ctx, domain.CaseID(live.CaseID), at)
+		if errors.Is(err, readmodels.ErrUnknownCase) {
+			err = readmodels.ErrNotYet
+		}
+	} else {
+		snap, err = readmodels.MeetingAsOf(ctx, s.cfg.Store, id, at)
+	}
 	if errors.Is(err, readmodels.ErrNotYet) {
 		return m, nil, true, notYet("meeting", string(id), describeAsOf(at, &readmodels.Snapshot{}))
 	}

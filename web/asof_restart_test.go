@@ -47,10 +47,10 @@ func (c *countingFolds) SaveFolds(ctx context.Context, id domain.CaseID, from in
 // case of about 4,500 events from scratch on its first as-of view and
 // saves the case's snapshots in the background; a restarted server over
 // the same store, read models and fold store (nothing in memory) answers
-// the case's page, card and trail as of other points from the persisted
-// snapshots — it reads their parts, folds only the events after one
-// (asOf.resumed), rebuilds nothing — and answers exactly as a server
-// folding from scratch.
+// the case's page, card and trail, and its meeting's page and JSON, as of
+// other points from the persisted snapshots — it reads their parts, folds
+// only the events after one (asOf.resumed), rebuilds nothing — and answers
+// exactly as a server folding from scratch.
 func TestAsOfCaseAfterRestart(t *testing.T) {
 	ctx := context.Background()
 	bolt, err := asofstore.OpenBolt(filepath.Join(t.TempDir(), "ledger.db.asof"))
@@ -119,7 +119,29 @@ func TestAsOfCaseAfterRestart(t *testing.T) {
 		return srv
 	}
 	second := &countingFolds{FoldStore: bolt}
-	restarted, scratch := serve(second), serve(nil)
+	restarted := serve(second)
+	// same checks that the restarted server answers path as a server with
+	// no snapshots (a new one each time: a server keeps snapshots in memory
+	// after its first view of a large case) folding the case from scratch.
+	same := func(path string) {
+		t.Helper()
+		var got, want map[string]any
+		getJSON(restarted, path, &got)
+		getJSON(serve(nil), path, &want)
+		asOf, _ := got["asOf"].(map[string]any)
+		if resumed, _ := asOf["resumed"].(float64); resumed < 1024 {
+			t.Errorf("%s after a restart: asOf %v, want events resumed from a stored snapshot", path, asOf)
+		}
+		if scratch, _ := want["asOf"].(map[string]any); scratch["resumed"] != nil {
+			t.Fatalf("%s: the server without snapshots resumed: %v", path, scratch)
+		}
+		delete(asOf, "resumed")
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) {
+			t.Errorf("%s after a restart:\n%.800s\nfrom scratch:\n%.800s", path, g, w)
+		}
+	}
 
 	// The case's page as of a point, the restarted server's first request.
 	res, err := http.Get(restarted.URL + "/cases/big?asof=" + point(0.5) + "&lang=en")
@@ -141,20 +163,27 @@ func TestAsOfCaseAfterRestart(t *testing.T) {
 	for _, frac := range []float64{0.3, 0.5, 0.71, 0.97} {
 		for _, path := range []string{"/api/v1/cases/big?asof=" + point(frac), "/api/v1/cases/big/trail?limit=50&asof=" + point(frac),
 			"/api/v1/cases/big/trail?limit=20&after=" + point(frac/2) + "&asof=" + point(frac)} {
-			var got, want map[string]any
-			getJSON(restarted, path, &got)
-			getJSON(scratch, path, &want)
-			asOf, _ := got["asOf"].(map[string]any)
-			if resumed, _ := asOf["resumed"].(float64); resumed < 1024 {
-				t.Errorf("%s after a restart: asOf %v, want events resumed from a stored snapshot", path, asOf)
-			}
-			delete(asOf, "resumed")
-			g, _ := json.Marshal(got)
-			w, _ := json.Marshal(want)
-			if string(g) != string(w) {
-				t.Errorf("%s after a restart:\n%s\nfrom scratch:\n%s", path, g, w)
-			}
+			same(path)
 		}
+	}
+	// A meeting of the case as of a point: read from the case's stored
+	// snapshots too (its page, then its JSON), as from scratch.
+	parts := second.parts.Load()
+	res, err = http.Get(restarted.URL + "/meetings/big-m0?asof=" + point(0.62) + "&lang=en&page=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("meeting page after a restart: %d", res.StatusCode)
+	}
+	mustContain(t, "meeting page after a restart", string(page), `id="asof-banner"`, "log position "+point(0.62), `id="u-u-200"`)
+	if second.parts.Load() == parts {
+		t.Errorf("meeting page after a restart: no part of the stored snapshots read")
+	}
+	for _, frac := range []float64{0.4, 0.62, 0.88} {
+		same("/api/v1/meetings/big-m0?asof=" + point(frac))
 	}
 	if n := second.saves.Load(); n != 0 {
 		t.Errorf("after a restart the snapshots were saved %d times: the stored chain was not used as it was", n)

@@ -12,7 +12,7 @@ var archiveLabels = map[string][2]string{
 	"case.response":              {"主責機關對提案的回應", "The lead ministry's response to the proposal"},
 	"case.response.none":         {"帳本中沒有這項提案的回應。", "The ledger holds no response to this proposal."},
 	"case.historical":            {"歷史案件：檔案庫中的紀錄止於 %s，最後已知的階段是「%s」。結果不在檔案庫中。", "Historical case: the archive's record ends on %s, at the last known stage “%s”. The outcome is not in the archive."},
-	"case.historical.short":      {"歷史案件（結果不在檔案庫中）", "historical (outcome not in the archive)"},
+	"case.historical.short":      {"歷史案件，結果不在檔案庫中", "historical: outcome not in the archive"},
 	"case.stage.lastknown":       {"最後已知階段", "last known stage"},
 	"proposal.responses.further": {"其他回應（其他部會負責的部分、後續的答覆）", "Further responses (other ministries' parts, later answers)"},
 	"case.proposal.notheld":      {"帳本尚未匯入這項提案（提點子資料），因此沒有連署曲線。", "The ledger has not imported this proposal (Join data), so there is no signature curve."},

@@ -70,6 +70,8 @@ var publicLabels = map[string][2]string{
 	"home.vote":                  {"本月 PO 月會投票", "This month's PO vote"},
 	"home.vote.closed":           {"已開票", "closed"},
 	"home.vote.open":             {"投票中", "voting open"},
+	"home.vote.latest":           {"最近一次 PO 月會投票", "The latest PO monthly vote"},
+	"home.vote.held":             {"已舉行（自檔案匯入，選票不在檔案中）", "held (imported from the archive; its ballots are not in it)"},
 	"home.vote.caption":          {"候選議題與得票", "Candidate topics and their votes"},
 	"home.vote.candidate":        {"候選議題", "Candidate topic"},
 	"home.vote.organiser":        {"主辦機關", "Organising ministry"},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/readmodels"
 )
 
@@ -55,8 +56,11 @@ type HomeData struct {
 	// held.
 	Upcoming []readmodels.MeetingRecord
 	Recent   []readmodels.MeetingRecord
-	// Vote is the latest PO monthly vote (nil: none yet).
-	Vote *readmodels.MonthlyTally
+	// Vote is the latest PO monthly vote (nil: none yet); VoteThisMonth
+	// tells whether it is this month's (in Taipei), else the page calls it
+	// the latest rather than this month's.
+	Vote          *readmodels.MonthlyTally
+	VoteThisMonth bool
 	// Counts of everything, for the lists' links.
 	Proposals, Cases, Meetings, Votes, Ministries int
 }
@@ -258,7 +262,9 @@ func homeData(d *directory, rows []ProposalRow, now time.Time) HomeData {
 	slices.SortFunc(h.Recent, func(a, b readmodels.MeetingRecord) int { return b.StartsAt.Compare(a.StartsAt) })
 	h.Upcoming, h.Recent = h.Upcoming[:min(len(h.Upcoming), homeListSize)], h.Recent[:min(len(h.Recent), 5)]
 	if v := latestVote(d.monthly); v != nil {
+		today := calendar.DateOf(now)
 		h.Vote = v
+		h.VoteThisMonth = v.HeldOn.Year() == today.Year() && v.HeldOn.Month() == today.Month()
 	}
 	return h
 }

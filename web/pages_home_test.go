@@ -10,6 +10,7 @@ import (
 
 	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/internal/testenv"
 )
 
@@ -209,4 +210,36 @@ func TestBrowserJournalist(t *testing.T) {
 	if !strings.HasSuffix(liveURL, "/cases/57") || bannersNow != 0 {
 		t.Errorf("back to now: %s, %d banners", liveURL, bannersNow)
 	}
+}
+
+// TestHomeImportedMonthlyNotOpen: a PO monthly meeting imported from the
+// archive (held, its ballots not in it) never reads as open, on the home
+// page or the list, and a vote of another month is called the latest,
+// not this month's.
+func TestHomeImportedMonthlyNotOpen(t *testing.T) {
+	pe := newPagesEnv(t)
+	pe.story()
+	pe.do("2021-04-20 10:00", staffActor, domain.OpenMonthlyMeeting{MeetingID: "2021-04", HeldOn: calendar.NewDate(2021, time.April, 15), Imported: true})
+	pe.caughtUp()
+
+	code, home, _ := pe.get("/?lang=en")
+	if code != 200 {
+		t.Fatalf("home: %d", code)
+	}
+	i := strings.Index(home, `id="vote"`)
+	if i < 0 {
+		t.Fatal("no vote section")
+	}
+	vote := home[i : i+strings.Index(home[i:], "</section>")]
+	mustContain(t, "vote", vote, "2021-04", "The latest PO monthly vote", "its ballots are not in it")
+	mustNotContain(t, "vote", vote, "voting open", "This month", "<table")
+
+	_, list, _ := pe.get("/monthly?lang=en")
+	j := strings.Index(list, `/monthly/2021-04"`)
+	if j < 0 {
+		t.Fatal("monthly list: no 2021-04")
+	}
+	row := list[j : j+strings.Index(list[j:], "</tr>")]
+	mustContain(t, "monthly row", row, "its ballots are not in it")
+	mustNotContain(t, "monthly row", row, "voting open")
 }

@@ -97,7 +97,7 @@ func runImportAKN(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	maxSize := fs.Int64("max-size", akn.DefaultMaxSize, "size limit of one file, in bytes")
 	quiet := fs.Bool("quiet", false, "report only refused files and the total")
 	joinDir := fs.String("join", "", "with --process pdis: link the cases to the Join proposals of this dataset folder (proposals.jsonl; its case-links.csv, if any, is the reviewed mapping)")
-	caseLinks := fs.String("case-links", "", "with --join: the reviewed mapping (case,proposal,note) instead of the folder's case-links.csv")
+	caseLinks := fs.String("case-links", "", "with --join: the reviewed mapping (case,proposal,note; a proposal ID, none, or empty: not decided) instead of the folder's case-links.csv; the real archive's is docs/case-links/pdis-join.csv. A proposal the dataset does not hold (held back) leaves the case unlinked, listed")
 	toReview := fs.String("case-links-todo", "", "with --join: write the cases not linked surely, with their best candidates, to this file as a mapping to fill in (case-links.csv's format; lines left empty are not reviewed)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -18,7 +18,7 @@ func runImportJoin(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flag.NewFlagSet("import join", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: collabledger import join [flags] DIR\n\nImports Join's proposals and signatures from a folder in the join-archive layout\n(proposals.jsonl and signatures/<ID>.csv): each proposal submitted and published\nwith Join's numbers, every signature at its time under a pseudonym derived from\nJoin's row number with the pseudonym secret, the establishment, Join's deadline,\nthe first response and Join's expiry, each decided by the domain. Importing again\nrecords only what is new; a bad record is named by file and line and changes\nnothing; the others go on.\n\nFlags:")
+		fmt.Fprintln(stderr, "usage: collabledger import join [flags] DIR\n\nImports Join's proposals and signatures from a folder in the join-archive layout\n(proposals.jsonl and signatures/<ID>.csv): each proposal submitted and published\nwith Join's numbers, every signature at its time under a pseudonym derived from\nJoin's row number with the pseudonym secret, the establishment, Join's deadline,\neach lead ministry's response and every further one, and Join's expiry, each decided by the domain. Importing again\nrecords only what is new; a bad record is named by file and line and changes\nnothing; the others go on.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	storeURL := storeFlag(fs)
