@@ -36,7 +36,7 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 	reqs := make([]Request[*domain.Proposal], 0, len(items))
 	at := make([]int, 0, len(items))
 	calls := make([]call, 0, len(items)) // one allocation for the closures below to share
-	var signs []domain.SignProposal // the signatures' commands, which their requests point into
+	var signs []domain.SignProposal      // the signatures' commands, which their requests point into
 	now := l.cfg.Handler.Now()
 	// flush decides the queued proposal commands, so that a command
 	// executed alone after them sees what they recorded.
