@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -149,6 +150,12 @@ type Request[A domain.Aggregate] struct {
 	// 0) instead of a random one: for commands whose ID the client chose
 	// (see idempotency.go).
 	EventID func(i int) uuid.UUID
+	// Sign, when set on a request of a Handler of proposals, is the
+	// signature the request decides instead of Decide: the handler decides
+	// the consecutive signatures of a batch with one
+	// (*domain.Proposal).SignMany call, each by Sign's rules against the
+	// state the ones before it left (a feed's signatures; decision 0045).
+	Sign *domain.SignProposal
 }
 
 // Result is what a command stored.
@@ -231,8 +238,8 @@ func (h *Handler[A]) HandleMany(ctx context.Context, reqs []Request[A]) ([]Resul
 	var done sync.WaitGroup
 	for i := range reqs {
 		req := &reqs[i]
-		if req.Stream == "" || req.New == nil || req.Decide == nil {
-			errs[i] = fmt.Errorf("handle command: %w: request needs a stream, New and Decide", eventstore.ErrInvalidEvent)
+		if req.Stream == "" || req.New == nil || (req.Decide == nil && req.Sign == nil) {
+			errs[i] = fmt.Errorf("handle command: %w: request needs a stream, New and Decide or Sign", eventstore.ErrInvalidEvent)
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -350,7 +357,31 @@ func (h *Handler[A]) runBatch(stream string, e *entry[A], batch []*job[A]) {
 		}
 		before := e.state.Version()
 		all := make([]eventstore.EventData, 0, len(live)+len(live)/16+1)
-		for _, j := range live {
+		var signs signRun
+		for k := 0; k < len(live); {
+			j := live[k]
+			if j.req.Sign != nil {
+				// A run of signatures: decided with one SignMany call.
+				m := k + 1
+				for m < len(live) && live[m].req.Sign != nil {
+					m++
+				}
+				var err error
+				if all, err = h.decideSigns(&signs, e, live[k:m], all); err != nil {
+					// A programming error (an event that does not apply,
+					// an unregistered event type): the state holds events
+					// that will not be stored, so nothing of this batch is
+					// appended and the state is reloaded.
+					e.loaded = false
+					for _, j := range live {
+						j.err = fmt.Errorf("%s: %w", stream, err)
+					}
+					return
+				}
+				k = m
+				continue
+			}
+			k++
 			j.data, j.err = nil, nil
 			evs, err := domain.DecideAndApply(e.state, func(a A) ([]domain.Event, error) { return j.req.Decide(a, j.at) })
 			if err != nil {
@@ -486,4 +517,53 @@ func (h *Handler[A]) encode(out []eventstore.EventData, j *job[A], evs []domain.
 		out = append(out, eventstore.EventData{ID: id, Type: typ, SchemaVersion: ver, Data: data, Metadata: md, Canonical: canonical})
 	}
 	return out, nil
+}
+
+// signRun is the buffers a batch's runs of signatures are decided in,
+// reused from run to run.
+type signRun struct {
+	run  []domain.Signing
+	evs  []domain.Event
+	ends []int
+	errs []error
+}
+
+// ErrNotProposals: a request with Sign was given to a Handler of another
+// aggregate.
+var ErrNotProposals = errors.New("a signature request for a handler of another aggregate")
+
+// decideSigns decides the jobs' signatures with one SignMany call on the
+// stream's proposal, sets each job's refusal, and appends the accepted ones'
+// events to all, encoded. An error is a programming error (see runBatch).
+func (h *Handler[A]) decideSigns(b *signRun, e *entry[A], jobs []*job[A], all []eventstore.EventData) ([]eventstore.EventData, error) {
+	p, ok := any(e.state).(*domain.Proposal)
+	if !ok {
+		return all, fmt.Errorf("decide signatures: %w (%T)", ErrNotProposals, e.state)
+	}
+	n := len(jobs)
+	b.run = slices.Grow(b.run[:0], n)
+	for _, j := range jobs {
+		b.run = append(b.run, domain.Signing{Cmd: *j.req.Sign, Actor: j.req.Actor, At: j.at})
+	}
+	b.ends, b.errs = slices.Grow(b.ends[:0], n)[:n], slices.Grow(b.errs[:0], n)[:n]
+	// A signature makes one event, now and then two or three.
+	evs, err := p.SignMany(slices.Grow(b.evs[:0], n+n/16+2), b.run, b.ends, b.errs)
+	b.evs = evs
+	if err != nil {
+		return all, fmt.Errorf("decide signatures: %w", err)
+	}
+	start := 0
+	for i, j := range jobs {
+		j.data, j.err = nil, b.errs[i]
+		if j.err == nil {
+			from := len(all)
+			if all, err = h.encode(all, j, evs[start:b.ends[i]]); err != nil {
+				return all, err
+			}
+			j.data = all[from:len(all):len(all)]
+		}
+		start = b.ends[i]
+	}
+	clear(b.evs) // the events are encoded: let them go
+	return all, nil
 }

@@ -36,6 +36,7 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 	reqs := make([]Request[*domain.Proposal], 0, len(items))
 	at := make([]int, 0, len(items))
 	calls := make([]call, 0, len(items)) // one allocation for the closures below to share
+	var signs []domain.SignProposal      // the signatures' commands, which their requests point into
 	now := l.cfg.Handler.Now()
 	// flush decides the queued proposal commands, so that a command
 	// executed alone after them sees what they recorded.
@@ -104,6 +105,19 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 		if id != lastID || lastNew == nil {
 			pid := id
 			lastID, lastStream, lastNew = id, domain.ProposalStream(id), func() *domain.Proposal { return domain.NewProposal(pid) }
+		}
+		if sc, ok := c.cmd.(domain.SignProposal); ok {
+			// A signature: decided with the batch's other signatures by
+			// one SignMany call, without a closure of its own.
+			if signs == nil {
+				signs = make([]domain.SignProposal, 0, len(items)-i) // never grown: requests point into it
+			}
+			signs = append(signs, sc)
+			req := request(*c, lastStream, lastNew, nil)
+			req.Sign = &signs[len(signs)-1]
+			reqs = append(reqs, req)
+			at = append(at, i)
+			continue
 		}
 		reqs = append(reqs, request(*c, lastStream, lastNew,
 			func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {

@@ -177,5 +177,5 @@ var signatureNamespace = uuid.MustParse("6f1d7a3e-4b7e-5c1a-9a43-0c2b8e5d1f60")
 // both, so that the same signature always has the same ID (one signature per
 // signer per proposal) and retries are recognisable.
 func SignatureIDFor(proposal ProposalID, signer SignerID) uuid.UUID {
-	return uuid.NewSHA1(signatureNamespace, []byte(string(proposal)+"\x00"+string(signer)))
+	return signatureID(proposal, signer)
 }

@@ -730,59 +730,7 @@ func firstOf(ms []MinistryID) MinistryID {
 // records it (once each). Signatures after establishment are accepted until
 // the window closes and never re-establish.
 func (p *Proposal) Sign(cmd SignProposal, actor Actor, at time.Time) ([]Event, error) {
-	if err := p.check(cmd, cmd.ProposalID, actor, at); err != nil {
-		return nil, err
-	}
-	if !cmd.Signer.Valid() {
-		return nil, violated("proposal.sign.signer_not_pseudonym", "signer must be a pseudonym (64 hex digits), never a raw identity")
-	}
-	if string(cmd.Signer) != actor.ID {
-		return nil, forbidden(RuleSignSelfOnly, "actor %s may sign only as themself", actor.ID)
-	}
-	if err := validPlace(cmd.County); err != nil {
-		return nil, violated("proposal.sign.county_invalid", "county: %v", err)
-	}
-	if err := validPlace(cmd.District); err != nil {
-		return nil, violated("proposal.sign.district_invalid", "district: %v", err)
-	}
-	if err := p.requireExists(CmdSignProposal); err != nil {
-		return nil, err
-	}
-	switch p.status {
-	case ProposalStatusSubmitted:
-		return nil, conflict("proposal.sign.not_published", "proposal %s is not published", p.id)
-	case ProposalStatusExpired:
-		return nil, violated("proposal.sign.window_closed", "proposal %s expired", p.id)
-	}
-	if !at.Before(p.signingClosesAt) {
-		return nil, violated("proposal.sign.window_closed", "signing on proposal %s closed at %s", p.id, p.signingClosesAt.Format(time.RFC3339))
-	}
-	if at.Before(p.publishedAt) {
-		return nil, violated("proposal.sign.before_publication", "proposal %s was published at %s", p.id, p.publishedAt.Format(time.RFC3339))
-	}
-	if _, dup := p.signers[cmd.Signer]; dup {
-		return nil, conflict("proposal.sign.once_per_signer", "signer has already signed proposal %s", p.id)
-	}
-	id := SignatureIDFor(p.id, cmd.Signer)
-	count := p.valid + 1
-	events := []Event{ProposalSigned{ProposalID: p.id, SignatureID: id, Signer: cmd.Signer, Count: count, County: cmd.County, District: cmd.District, Occurred: occurred(at)}}
-	for i := p.milestonesDone; i < len(p.milestones) && count >= p.milestones[i]; i++ {
-		events = append(events, ProposalMilestoneReached{ProposalID: p.id, Milestone: p.milestones[i], SignatureID: id, Occurred: occurred(at)})
-	}
-	if !p.IsEstablished() && count >= p.threshold {
-		events = append(events, ProposalEstablished{
-			ProposalID:        p.id,
-			SignatureID:       id,
-			Signer:            cmd.Signer,
-			Count:             count,
-			Threshold:         p.threshold,
-			CompetentMinistry: p.competentMinistry,
-			Leads:             p.establishedLeads(),
-			ResponseDueAt:     dueAt(at, p.responseDeadline),
-			Occurred:          occurred(at),
-		})
-	}
-	return events, nil
+	return p.appendSign(nil, cmd, actor, at)
 }
 
 // validPlace checks a county or district: valid UTF-8 without control
