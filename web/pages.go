@@ -383,6 +383,9 @@ type IndexData struct {
 	Source   string
 	Year     string
 	Search   string
+	// Sorts are the orders the sort control offers, Sort the one shown.
+	Sorts []string
+	Sort  string
 }
 
 var allStages = []domain.CaseStage{domain.StageTopicSet, domain.StageDivisionOfLabour, domain.StageResearch, domain.StagePreMeeting,
@@ -412,7 +415,7 @@ func (s *server) pageIndex(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	p.Data = IndexData{Query: cq, List: list, Stages: allStages, Sources: allSources,
+	p.Data = IndexData{Query: cq, List: list, Stages: allStages, Sources: allSources, Sorts: caseSorts, Sort: cq.sort,
 		Stage: q.Get("stage"), Ministry: q.Get("ministry"), Source: q.Get("source"), Year: q.Get("year"), Search: q.Get("q")}
 	s.renderList(w, r, "index", p, k)
 }
