@@ -84,6 +84,7 @@ var publicLabels = map[string][2]string{
 	"proposals.caption":          {"符合條件的提案", "Proposals matching the filters"},
 	"proposals.valid":            {"有效連署", "Valid signatures"},
 	"proposals.published":        {"公開日", "Published"},
+	"proposal.closedbelow":       {"連署期滿，未達門檻", "Signing closed below the threshold"},
 	"proposals.nolist":           {"不明：帳本中沒有 Join 的連署名單", "not known: the ledger holds no signature list from Join"},
 	"pstate.submitted":           {"已提出", "Submitted"},
 	"pstate.collecting":          {"連署中", "Collecting signatures"},

@@ -832,6 +832,10 @@ type ProposalData struct {
 	// Counties are its valid signatures by county (nil: none yet).
 	Counties *CountyMap
 	Now      time.Time
+	// Row is the proposal as the lists classify it at the page's moment
+	// (now, or the as-of moment): a proposal whose signing closed below the
+	// threshold without a recorded expiry reads as closed, not collecting.
+	Row ProposalRow
 }
 
 func (s *server) pageProposal(w http.ResponseWriter, r *http.Request) {
@@ -865,7 +869,12 @@ func (s *server) pageProposal(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, err)
 		return
 	}
-	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, until), Counties: counties, Now: time.Now()}
+	now := time.Now()
+	moment := now
+	if !until.IsZero() {
+		moment = until
+	}
+	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, until), Counties: counties, Now: now, Row: proposalRow(pr, moment)}
 	s.render(w, r, "proposal", p)
 }
 

@@ -37,4 +37,17 @@ func TestJoinProposalWithoutSignatureList(t *testing.T) {
 		t.Fatal("no row for p-1")
 	}
 	mustNotContain(t, "p-1 row", body[i:i+strings.Index(body[i:], "</tr>")], "not known")
+
+	// Its own page: signing closed in 2018 below the threshold, so it is
+	// neither "collecting signatures" nor signable, and its count is not
+	// known rather than 0 — in both languages, and as of a day while it
+	// was still open, collecting.
+	_, body, _ = pe.get("/proposals/j-nolist?lang=en")
+	mustContain(t, "proposal page", body, `<dd id="proposal-status">Signing closed below the threshold</dd>`,
+		`<dd id="proposal-valid">not known: the ledger holds no signature list from Join</dd>`)
+	mustNotContain(t, "proposal page", body, "Collecting signatures", `id="sign-link"`)
+	_, body, _ = pe.get("/proposals/j-nolist")
+	mustContain(t, "proposal page (zh)", body, `<dd id="proposal-status">連署期滿，未達門檻</dd>`, "不明：帳本中沒有 Join 的連署名單")
+	_, body, _ = pe.get("/proposals/j-nolist?lang=en&asof=2018-10-01&clock=occurred")
+	mustContain(t, "proposal page as of 2018-10-01", body, `<dd id="proposal-status">Collecting signatures</dd>`, `<dd id="proposal-valid">0</dd>`)
 }
