@@ -151,14 +151,16 @@ func NewLogSubscriber(cfg SubscriberConfig) (*LogSubscriber, error) {
 // about that far behind the furthest one reads the log on its own.
 const tapWindow = 8
 
-var errSubscriberClosed = errors.New("log subscriber: closed")
+// ErrSubscriberClosed is returned by a subscription or a Follower of a
+// LogSubscriber (or Runner) that was closed.
+var ErrSubscriberClosed = errors.New("log subscriber: closed")
 
 // Subscribe implements message.Subscriber.
 func (s *LogSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, errSubscriberClosed
+		return nil, ErrSubscriberClosed
 	}
 	out := make(chan *message.Message)
 	s.wg.Add(1)
@@ -477,7 +479,7 @@ func (q *eventQueue) take(ctx context.Context, closing <-chan struct{}) ([]event
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-closing:
-			return nil, errSubscriberClosed
+			return nil, ErrSubscriberClosed
 		}
 	}
 }

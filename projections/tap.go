@@ -282,7 +282,7 @@ func (t *logTap) take(ctx context.Context, r *tapReader, closing <-chan struct{}
 		case <-ctx.Done():
 			return nil, false, ctx.Err()
 		case <-closing:
-			return nil, false, errSubscriberClosed
+			return nil, false, ErrSubscriberClosed
 		}
 		t.mu.Lock()
 	}

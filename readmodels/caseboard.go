@@ -740,17 +740,21 @@ type CaseFilter struct {
 
 // CaseSummary is a case as the board's list shows it.
 type CaseSummary struct {
-	CaseID       string                `json:"caseId"`
-	Title        string                `json:"title"`
-	Source       domain.CaseSourceKind `json:"source"`
-	ProposalID   string                `json:"proposalId,omitempty"`
-	Stage        domain.CaseStage      `json:"stage"`
-	StageSince   time.Time             `json:"stageSince"`
-	Lead         string                `json:"lead,omitempty"`
-	CoOrganisers []string              `json:"coOrganisers,omitempty"`
-	Meetings     int                   `json:"meetings"`
-	Opened       time.Time             `json:"opened"`
-	LastChange   time.Time             `json:"lastChange"`
+	CaseID     string                `json:"caseId"`
+	Title      string                `json:"title"`
+	Source     domain.CaseSourceKind `json:"source"`
+	ProposalID string                `json:"proposalId,omitempty"`
+	Stage      domain.CaseStage      `json:"stage"`
+	StageSince time.Time             `json:"stageSince"`
+	Lead       string                `json:"lead,omitempty"`
+	// LinkedLead is, for an imported case with no lead assigned, the lead
+	// ministry of the Join proposal it was linked to (the link event's);
+	// "" when it has a lead, is not linked or the proposal named none.
+	LinkedLead   string    `json:"linkedLead,omitempty"`
+	CoOrganisers []string  `json:"coOrganisers,omitempty"`
+	Meetings     int       `json:"meetings"`
+	Opened       time.Time `json:"opened"`
+	LastChange   time.Time `json:"lastChange"`
 	// CategoriesInventoried and CategoriesAttended count stakeholder
 	// categories with at least one stakeholder inventoried, or present.
 	CategoriesInventoried int `json:"categoriesInventoried"`
@@ -785,6 +789,9 @@ func Cases(ctx context.Context, r projections.Reader, f CaseFilter) ([]CaseSumma
 		}
 		if c.Link != nil {
 			s.Topic = c.Link.Topic
+			if c.Lead == "" {
+				s.LinkedLead = c.Link.Ministry
+			}
 		}
 		if c.RecordEnded != nil {
 			s.Historical, s.LastRecordAt = true, c.RecordEnded.LastRecordAt

@@ -71,7 +71,7 @@ func BenchmarkJoinReadSide(b *testing.B) {
 		rctx, cancel := context.WithCancel(ctx)
 		rdone, sdone := make(chan error, 1), make(chan error, 1)
 		go func() { rdone <- r.Run(rctx) }()
-		go func() { sdone <- idx.Run(rctx, store) }()
+		go func() { sdone <- idx.RunFed(rctx, store, r) }()
 		wctx, wcancel := context.WithTimeout(ctx, 10*time.Minute)
 		pc := make(chan error, 1)
 		go func() {

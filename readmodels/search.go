@@ -313,6 +313,14 @@ type pendingBatch struct {
 // written with the documents, or when the log is quiet, so a restart may
 // read again events that changed nothing.
 func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
+	return s.RunFed(ctx, store, nil)
+}
+
+// RunFed is Run reading the log from feed, the projections' shared reader
+// of it (decision 0046), rather than on its own; with a nil feed, or once
+// the feed's subscriber is closed, it reads store. The index's checkpoint,
+// its resumption and erasures are the same either way.
+func (s *Search) RunFed(ctx context.Context, store eventstore.Store, feed SearchFeed) error {
 	s.store = store
 	after := s.Position()
 	afterID, err := s.idx.GetInternal(searchCheckpointID)
@@ -325,8 +333,13 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 	p := &pendingBatch{b: s.idx.NewBatch(), at: after, id: string(afterID)}
 	stored := after // the checkpoint in the index
 	pace := newSearchPace(time.Now())
+	log, err := newSearchLog(ctx, store, feed, after)
+	if err != nil {
+		return err
+	}
+	defer log.close()
 	for {
-		events, err := store.ReadAll(ctx, after, searchBatch)
+		events, caughtUp, err := log.read(ctx, after)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -339,7 +352,6 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 			}
 			after, afterID = events[len(events)-1].Position, []byte(events[len(events)-1].ID.String())
 		}
-		caughtUp := len(events) < searchBatch
 		pace.observe(len(events), time.Now())
 		switch {
 		case p.b.Size() >= searchFlushOps, p.b.Size() > 0 && caughtUp && pace.due(time.Now(), p.since):
@@ -358,17 +370,13 @@ func (s *Search) Run(ctx context.Context, store eventstore.Store) error {
 			s.pos.Store(uint64(after))
 			s.notify()
 		}
-		if caughtUp {
-			select {
-			case <-ctx.Done():
-				// Stopped while caught up: leave the checkpoint at what
-				// was read, so that a restart resumes from it.
-				if err := s.stop(p, after, string(afterID), stored); err != nil {
-					s.log.Warn("search index: stopping", "err", err)
-				}
-				return ctx.Err()
-			case <-time.After(100 * time.Millisecond):
+		if caughtUp && !log.wait(ctx) {
+			// Stopped while caught up: leave the checkpoint at what was
+			// read, so that a restart resumes from it.
+			if err := s.stop(p, after, string(afterID), stored); err != nil {
+				s.log.Warn("search index: stopping", "err", err)
 			}
+			return ctx.Err()
 		}
 	}
 }

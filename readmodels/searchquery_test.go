@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/projections"
 	"github.com/pdis/collab-ledger/projections/projectiontest"
 	rm "github.com/pdis/collab-ledger/readmodels"
 )
@@ -38,16 +40,26 @@ func startSearch(t *testing.T, ctx context.Context, store eventstore.Store) *rm.
 	return idx
 }
 
-// follow runs idx over store; the function it returns stops it and closes
-// idx (once).
+// follow runs idx over store as serve does, reading the log from the
+// shared reader of a projections Runner (running the tallies); the function
+// it returns stops both and closes idx (once).
 func follow(t *testing.T, ctx context.Context, idx *rm.Search, store eventstore.Store) func() {
+	r, err := projections.NewRunner(projections.RunnerConfig{Store: store, Projections: []projections.Projection{rm.Tallies{}},
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- idx.Run(rctx, store) }()
+	done, rdone := make(chan error, 1), make(chan error, 1)
+	go func() { rdone <- r.Run(rctx) }()
+	go func() { done <- idx.RunFed(rctx, store, r) }()
 	return sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("search index: %v", err)
+		}
+		if err := <-rdone; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("projections: %v", err)
 		}
 		idx.Close()
 	})

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -362,7 +363,45 @@ type caseQuery struct {
 	filter        readmodels.CaseFilter
 	year          int
 	q             string
+	sort          string
 	offset, limit int
+}
+
+// The case board's orders: by case number (the default) or the most
+// recent activity first.
+const (
+	caseSortNumber   = "number"
+	caseSortActivity = "activity"
+)
+
+var caseSorts = []string{caseSortNumber, caseSortActivity}
+
+// compareCaseNumbers orders case IDs by number: numeric IDs by value,
+// before any other, which compare as text.
+func compareCaseNumbers(a, b string) int {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	switch {
+	case errA == nil && errB == nil:
+		return cmp.Compare(x, y)
+	case errA == nil:
+		return -1
+	case errB == nil:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// sortCases orders cases as sort says (caseSorts).
+func sortCases(cases []readmodels.CaseSummary, sort string) {
+	slices.SortStableFunc(cases, func(a, b readmodels.CaseSummary) int {
+		if sort == caseSortActivity {
+			if c := b.LastChange.Compare(a.LastChange); c != 0 {
+				return c
+			}
+		}
+		return compareCaseNumbers(a.CaseID, b.CaseID)
+	})
 }
 
 func caseQueryOf(r *http.Request) (caseQuery, error) {
@@ -370,7 +409,11 @@ func caseQueryOf(r *http.Request) (caseQuery, error) {
 	cq := caseQuery{
 		filter: readmodels.CaseFilter{Stage: domain.CaseStage(q.Get("stage")), Ministry: q.Get("ministry"), Source: domain.CaseSourceKind(q.Get("source")), Open: q.Get("open") == "true"},
 		q:      strings.TrimSpace(q.Get("q")),
+		sort:   cmp.Or(q.Get("sort"), caseSortNumber),
 		limit:  100,
+	}
+	if !slices.Contains(caseSorts, cq.sort) {
+		return cq, badParam("sort", errBoth("must be one of: "+strings.Join(caseSorts, ", "), "須為以下之一："+strings.Join(caseSorts, "、")))
 	}
 	var err error
 	if cq.year, err = intParam(q.Get("year"), 0, 0, 9999); err != nil {
@@ -414,6 +457,7 @@ func (s *server) listCases(ctx context.Context, cq caseQuery) (CaseList, error) 
 	if err != nil {
 		return CaseList{}, err
 	}
+	sortCases(all, cq.sort)
 	out := CaseList{Cases: []readmodels.CaseSummary{}}
 	needle := strings.ToLower(cq.q)
 	for _, c := range all {

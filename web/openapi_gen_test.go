@@ -668,13 +668,14 @@ func (g *generator) queryPaths(paths *yaml.Node) {
 		return ym("get", o)
 	}
 	id := func(desc string) *yaml.Node { return param("id", "path", desc, str()) }
-	yset(paths, CasesPath, op("listCases", "The case board: cases in the order opened, filtered.", []*yaml.Node{
+	yset(paths, CasesPath, op("listCases", "The case board: cases by case number (or the most recent activity first), filtered.", []*yaml.Node{
 		param("stage", "query", "Cases in this stage.", g.schemaOf(reflect.TypeFor[domain.CaseStage]())),
 		param("ministry", "query", "Cases this ministry leads or co-organises.", str()),
 		param("source", "query", "Cases of this source.", g.schemaOf(reflect.TypeFor[domain.CaseSourceKind]())),
 		param("year", "query", "Cases opened in this year (Taipei time).", integer(0, 9999)),
 		param("q", "query", "Cases whose title contains this text.", str()),
 		param("open", "query", "true: only cases not closed.", ym("type", "boolean")),
+		param("sort", "query", "number (the default): by case number; activity: the most recent activity first.", ym("type", "string", "enum", ys("number", "activity"))),
 		param("offset", "query", "Skip this many cases.", ym("type", "integer", "minimum", 0)),
 		param("limit", "query", "At most this many cases (default 100).", integer(1, 1000)),
 	}, reflect.TypeFor[CaseList](), "The cases selected.", "400", "503"))

@@ -383,6 +383,9 @@ type IndexData struct {
 	Source   string
 	Year     string
 	Search   string
+	// Sorts are the orders the sort control offers, Sort the one shown.
+	Sorts []string
+	Sort  string
 }
 
 var allStages = []domain.CaseStage{domain.StageTopicSet, domain.StageDivisionOfLabour, domain.StageResearch, domain.StagePreMeeting,
@@ -412,7 +415,7 @@ func (s *server) pageIndex(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	p.Data = IndexData{Query: cq, List: list, Stages: allStages, Sources: allSources,
+	p.Data = IndexData{Query: cq, List: list, Stages: allStages, Sources: allSources, Sorts: caseSorts, Sort: cq.sort,
 		Stage: q.Get("stage"), Ministry: q.Get("ministry"), Source: q.Get("source"), Year: q.Get("year"), Search: q.Get("q")}
 	s.renderList(w, r, "index", p, k)
 }
@@ -829,6 +832,10 @@ type ProposalData struct {
 	// Counties are its valid signatures by county (nil: none yet).
 	Counties *CountyMap
 	Now      time.Time
+	// Row is the proposal as the lists classify it at the page's moment
+	// (now, or the as-of moment): a proposal whose signing closed below the
+	// threshold without a recorded expiry reads as closed, not collecting.
+	Row ProposalRow
 }
 
 func (s *server) pageProposal(w http.ResponseWriter, r *http.Request) {
@@ -862,7 +869,12 @@ func (s *server) pageProposal(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, p, err)
 		return
 	}
-	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, until), Counties: counties, Now: time.Now()}
+	now := time.Now()
+	moment := now
+	if !until.IsZero() {
+		moment = until
+	}
+	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, until), Counties: counties, Now: now, Row: proposalRow(pr, moment)}
 	s.render(w, r, "proposal", p)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
+	"github.com/pdis/collab-ledger/importer/join"
 	"github.com/pdis/collab-ledger/readmodels"
 )
 
@@ -83,6 +84,11 @@ type ProposalRow struct {
 	Answers []LeadRow
 	// Own is the ministry's own answer, on a ministry's page.
 	Own *LeadRow
+	// NoSignatureList: Join published it, its signing is over and the
+	// ledger holds none of its signatures: Join's list of them never
+	// reached the ledger (the archive has no list for 189 proposals), so
+	// its count is not known rather than 0.
+	NoSignatureList bool
 }
 
 // LeadRow is one lead ministry's answer to an established proposal at
@@ -185,6 +191,8 @@ func proposalRow(p readmodels.ProposalTally, now time.Time) ProposalRow {
 	default:
 		row.State = stateSubmitted
 	}
+	row.NoSignatureList = p.Signatures == 0 && p.Published != nil && p.Published.Actor.ID == join.FeedActorID &&
+		row.State != stateCollecting && row.State != stateSubmitted
 	return row
 }
 

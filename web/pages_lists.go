@@ -2,12 +2,14 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/readmodels"
 )
 
@@ -507,3 +509,20 @@ func (s *server) withDirectory(ctx context.Context, w http.ResponseWriter, r *ht
 	p.Names = d.names
 	return d, true
 }
+
+// meetingStart is a meeting's start as the pages show it. A meeting
+// imported from an archive starting at the very start of its day (Taipei)
+// shows its date only: the archive gives a meeting's date, not its time,
+// and the importer records the start of that day.
+func meetingStart(t time.Time, imported bool) template.HTML {
+	if t.IsZero() {
+		return ""
+	}
+	if local := t.In(calendar.Taipei); imported && local.Equal(time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, calendar.Taipei)) {
+		d := formatDate(t)
+		return template.HTML(`<time datetime="` + d + `">` + d + `</time>`)
+	}
+	return template.HTML(`<time datetime="` + template.HTMLEscapeString(isoTime(t)) + `">` + template.HTMLEscapeString(formatTime(t)) + `</time>`)
+}
+
+func init() { pageFuncs["meetingstart"] = meetingStart }

@@ -34,7 +34,10 @@ func searchIndexDir(flagValue, storeURL string) string {
 // startSearch opens the search read model (a bleve index in dir, resumed
 // from its checkpoint, or in a temporary folder rebuilt from the log; see
 // docs/decisions/0021-search.md and 0039) and follows the log into it.
-func startSearch(ctx context.Context, store eventstore.Store, dir string) (*readmodels.Search, func(), error) {
+//
+// It reads the log through feed, the read side's shared reader (decision
+// 0046), or on its own if feed is nil.
+func startSearch(ctx context.Context, store eventstore.Store, feed readmodels.SearchFeed, dir string) (*readmodels.Search, func(), error) {
 	idx, err := readmodels.OpenSearch(ctx, readmodels.SearchConfig{Dir: dir, Logger: slog.Default()}, store)
 	if err != nil {
 		return nil, nil, err
@@ -44,7 +47,7 @@ func startSearch(ctx context.Context, store eventstore.Store, dir string) (*read
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := idx.Run(ctx, store); err != nil && !errors.Is(err, context.Canceled) {
+		if err := idx.RunFed(ctx, store, feed); err != nil && !errors.Is(err, context.Canceled) {
 			slog.Error("search index stopped", "err", err)
 		}
 	}()

@@ -107,7 +107,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer tl.stop()
 	watchServer(m, rs, tl, raw)
-	search, stopSearch, err := startSearch(ctx, store, searchIndexDir(*searchIndex, *storeURL))
+	search, stopSearch, err := startSearch(ctx, store, rs.runner, searchIndexDir(*searchIndex, *storeURL))
 	if err != nil {
 		return err
 	}

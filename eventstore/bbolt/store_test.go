@@ -236,3 +236,86 @@ func TestStreamChains(t *testing.T) {
 		}
 	}
 }
+
+// TestSameIDTwiceInOneBatch: two appends of one group commit carrying the
+// same event ID: the same stream and expectation get the stored event back
+// (an idempotent retry), another stream a duplicate error, and the event is
+// stored once. (It guards any change to when the commit writes its ID index.)
+func TestSameIDTwiceInOneBatch(t *testing.T) {
+	gate := make(chan struct{})
+	var once sync.Once
+	s := openAt(t, filepath.Join(t.TempDir(), "ledger.db"), func(c *Config) {
+		c.beforeCommit = func() error {
+			once.Do(func() { <-gate })
+			return nil
+		}
+	})
+	defer s.Close()
+	ctx := context.Background()
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.Append(ctx, "first", eventstore.Any, storetest.Event(t, "test.happened", 0))
+		first <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the first commit is now held in beforeCommit
+	ev := storetest.Event(t, "test.happened", 1)
+	others := []eventstore.EventData{storetest.Event(t, "test.happened", 2), storetest.Event(t, "test.happened", 3)}
+	type outcome struct {
+		res eventstore.AppendResult
+		err error
+	}
+	calls := []struct {
+		stream string
+		events []eventstore.EventData
+	}{
+		{"same", []eventstore.EventData{ev}},
+		{"other", []eventstore.EventData{others[0]}},
+		{"same", []eventstore.EventData{ev}},
+		{"elsewhere", []eventstore.EventData{others[1], ev}},
+	}
+	out := make([]outcome, len(calls))
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i].res, out[i].err = s.Append(ctx, c.stream, eventstore.Any, c.events...)
+		}()
+		time.Sleep(10 * time.Millisecond) // queue them in this order
+	}
+	close(gate)
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if commits, _ := s.Stats(); commits != 2 {
+		t.Fatalf("%d commits, want 2 (the held one and one batch of the rest)", commits)
+	}
+	for i := range 3 {
+		if out[i].err != nil {
+			t.Fatalf("append %d: %v", i, out[i].err)
+		}
+	}
+	if out[0].res.Position != out[2].res.Position || out[0].res.Version != 1 {
+		t.Fatalf("retry in the same batch: %+v, first %+v", out[2].res, out[0].res)
+	}
+	if !errors.Is(out[3].err, eventstore.ErrDuplicateEvent) {
+		t.Fatalf("same ID in another stream in the same batch: %v, want ErrDuplicateEvent", out[3].err)
+	}
+	if h, _ := s.Head(ctx); h != 3 {
+		t.Fatalf("head %d, want 3 (first, same, other)", h)
+	}
+	got, ok, err := s.FindEvent(ctx, ev.ID)
+	if err != nil || !ok || got.Stream != "same" || got.Position != out[0].res.Position {
+		t.Fatalf("FindEvent: %+v %v %v", got, ok, err)
+	}
+	if got, ok, _ := s.FindEvent(ctx, others[0].ID); !ok || got.Stream != "other" {
+		t.Fatalf("FindEvent other: %+v %v", got, ok)
+	}
+	if _, ok, _ := s.FindEvent(ctx, others[1].ID); ok {
+		t.Fatal("the refused append's other event is stored")
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

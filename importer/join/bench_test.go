@@ -133,14 +133,14 @@ func BenchmarkImportJoinPostgresCaughtUp(b *testing.B) { benchJoin(b, openPostgr
 // caught up with the log's head, and says how long that took.
 func followAsServe(b *testing.B, store eventstore.Store, backend projections.Backend) func() time.Duration {
 	ps := append(readmodels.All(), readmodels.ReportInputs{})
-	waitProjections := projectiontest.Follow(b, store, backend, ps, 10*time.Minute)
+	runner, waitProjections := projectiontest.FollowRunner(b, store, backend, ps, 10*time.Minute)
 	idx, err := readmodels.NewSearch(readmodels.SearchConfig{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- idx.Run(ctx, store) }()
+	go func() { done <- idx.RunFed(ctx, store, runner) }()
 	b.Cleanup(func() {
 		cancel()
 		// The store may be closed first (Cleanup runs after the loop).

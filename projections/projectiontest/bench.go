@@ -246,6 +246,13 @@ func BenchLiveLag(b *testing.B, store eventstore.Store, p projections.Projection
 // with the log's head, returning how long that took: the import
 // benchmarks' "with the read models caught up" figures.
 func Follow(b *testing.B, store eventstore.Store, backend projections.Backend, ps []projections.Projection, limit time.Duration) func() time.Duration {
+	_, wait := FollowRunner(b, store, backend, ps, limit)
+	return wait
+}
+
+// FollowRunner is Follow, returning the running Runner as well (whose
+// shared reader of the log the search index can follow: Runner.Follow).
+func FollowRunner(b *testing.B, store eventstore.Store, backend projections.Backend, ps []projections.Projection, limit time.Duration) (*projections.Runner, func() time.Duration) {
 	r, err := projections.NewRunner(projections.RunnerConfig{Store: store, Backend: backend, Projections: ps,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -260,7 +267,7 @@ func Follow(b *testing.B, store eventstore.Store, backend projections.Backend, p
 			b.Errorf("projections: %v", err)
 		}
 	})
-	return func() time.Duration {
+	return r, func() time.Duration {
 		start := time.Now()
 		wctx, wcancel := context.WithTimeout(ctx, limit)
 		defer wcancel()
