@@ -332,6 +332,19 @@ func scanDocs[T any](ctx context.Context, r projections.Reader, collection, pref
 // on an as-of snapshot, a document held as an S value is handed to fn
 // through from rather than encoded and decoded.
 func scanDocsFrom[S, T any](ctx context.Context, r projections.Reader, collection, prefix string, want func(key string) bool, from func(S) T, fn func(key string, v T) error) error {
+	return scanDocsDecoded(ctx, r, collection, prefix, want, from, decodeJSON[T], fn)
+}
+
+// decodeJSON decodes a document's JSON as a T with encoding/json.
+func decodeJSON[T any](raw []byte) (T, error) {
+	var t T
+	err := json.Unmarshal(raw, &t)
+	return t, err
+}
+
+// scanDocsDecoded is scanDocsFrom with the documents' JSON decoded by
+// decode (a hand-written decoder of a T, such as decodePlace).
+func scanDocsDecoded[S, T any](ctx context.Context, r projections.Reader, collection, prefix string, want func(key string) bool, from func(S) T, decode func(raw []byte) (T, error), fn func(key string, v T) error) error {
 	if vr, ok := r.(valueReader); ok {
 		return vr.scanValues(ctx, collection, prefix, want, func(key string, v any, raw func() ([]byte, error)) error {
 			var t T
@@ -343,7 +356,7 @@ func scanDocsFrom[S, T any](ctx context.Context, r projections.Reader, collectio
 				if err != nil {
 					return err
 				}
-				if err := json.Unmarshal(b, &t); err != nil {
+				if t, err = decode(b); err != nil {
 					return fmt.Errorf("decode %s/%s: %w", collection, key, err)
 				}
 			}
@@ -354,8 +367,8 @@ func scanDocsFrom[S, T any](ctx context.Context, r projections.Reader, collectio
 		if want != nil && !want(key) {
 			return nil
 		}
-		var t T
-		if err := json.Unmarshal(raw, &t); err != nil {
+		t, err := decode(raw)
+		if err != nil {
 			return fmt.Errorf("decode %s/%s: %w", collection, key, err)
 		}
 		return fn(key, t)
