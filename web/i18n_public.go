@@ -105,6 +105,8 @@ var publicLabels = map[string][2]string{
 	"list.count":                 {"共 %d 筆", "%d in all"},
 	"list.sort":                  {"排序", "Sort"},
 	"list.unmatched":             {"沒有名稱或代碼符合「%s」的機關。", "No ministry's name or code matches “%s”."},
+	"list.pastend":               {"沒有第 %d 頁：這份清單的最後一頁是第 %d 頁。", "There is no page %d: the last page of this list is page %d."},
+	"list.lastpage":              {"前往最後一頁", "Go to the last page"},
 	"list.empty":                 {"沒有符合條件的項目。", "Nothing matches."},
 	"list.dayslate":              {"逾期 %d 日", "%d days late"},
 	"list.err.year":              {"年度須為 0 到 9999 的整數。", "The year must be a whole number from 0 to 9999."},

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,12 @@ type ListPaging struct {
 	Total int
 	From  int
 	Pager Pager
+	// PastEnd says the page asked for is past the last one of a list that
+	// has rows (page Page of Pages): the page says so and links the last
+	// page (LastURL), rather than "nothing matches".
+	PastEnd     bool
+	Page, Pages int
+	LastURL     string
 }
 
 // paginate returns page (from 1) of items and its links.
@@ -51,6 +58,10 @@ func paginate[T any](r *http.Request, items []T, page int) ([]T, ListPaging) {
 	hi := min(lo+listPageSize, n)
 	pg.From = lo + 1
 	pg.Pager = newPager(r, page, pages, "")
+	if n > 0 && lo == n {
+		pg.PastEnd, pg.Page, pg.Pages = true, page, pages
+		pg.LastURL = withQuery(r.URL, map[string]string{"page": strconv.Itoa(pages)})
+	}
 	return items[lo:hi], pg
 }
 

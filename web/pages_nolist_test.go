@@ -51,3 +51,24 @@ func TestJoinProposalWithoutSignatureList(t *testing.T) {
 	_, body, _ = pe.get("/proposals/j-nolist?lang=en&asof=2018-10-01&clock=occurred")
 	mustContain(t, "proposal page as of 2018-10-01", body, `<dd id="proposal-status">Collecting signatures</dd>`, `<dd id="proposal-valid">0</dd>`)
 }
+
+// TestListPagePastTheEnd: a list page past the last one says so and links
+// the last page, in both languages, rather than "nothing matches" under a
+// count of rows; a list with no rows still says nothing matches.
+func TestListPagePastTheEnd(t *testing.T) {
+	pe := newPagesEnv(t)
+	pe.story()
+	pe.caughtUp()
+	for _, path := range []string{"/proposals", "/meetings"} {
+		_, body, _ := pe.get(path + "?page=99&lang=en")
+		mustContain(t, path+" page 99", body, `id="past-end"`, "There is no page 99: the last page of this list is page 1.", `href="`+path+`?page=1"`)
+		mustNotContain(t, path+" page 99", body, "Nothing matches.")
+		_, body, _ = pe.get(path + "?page=99")
+		mustContain(t, path+" page 99 (zh)", body, "沒有第 99 頁：這份清單的最後一頁是第 1 頁。", "前往最後一頁")
+		_, body, _ = pe.get(path + "?page=1&lang=en")
+		mustNotContain(t, path+" page 1", body, `id="past-end"`)
+	}
+	_, body, _ := pe.get("/proposals?q=no-such-title-anywhere&page=3&lang=en")
+	mustContain(t, "an empty list", body, "Nothing matches.")
+	mustNotContain(t, "an empty list", body, `id="past-end"`)
+}
