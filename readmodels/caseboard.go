@@ -767,6 +767,15 @@ type CaseSummary struct {
 	LastRecordAt time.Time `json:"lastRecordAt,omitzero"`
 }
 
+// Leader is the ministry the case is shown under as its lead: its assigned
+// lead, else the linked Join proposal's (LinkedLead), else "".
+func (c CaseSummary) Leader() string {
+	if c.Lead != "" {
+		return c.Lead
+	}
+	return c.LinkedLead
+}
+
 // Cases returns the cases f selects, in the order they were opened.
 func Cases(ctx context.Context, r projections.Reader, f CaseFilter) ([]CaseSummary, error) {
 	type item struct {

@@ -461,7 +461,7 @@ func (s *server) listCases(ctx context.Context, cq caseQuery) (CaseList, error) 
 	out := CaseList{Cases: []readmodels.CaseSummary{}}
 	needle := strings.ToLower(cq.q)
 	for _, c := range all {
-		if ministries != nil && !ministries[c.Lead] && !slices.ContainsFunc(c.CoOrganisers, func(m string) bool { return ministries[m] }) {
+		if ministries != nil && !ministries[c.Leader()] && !slices.ContainsFunc(c.CoOrganisers, func(m string) bool { return ministries[m] }) {
 			continue
 		}
 		if cq.year != 0 && c.Opened.In(taipei()).Year() != cq.year {

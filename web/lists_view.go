@@ -152,7 +152,7 @@ func (d *directory) orders() {
 	}
 	d.caseOrgs = make(map[string][]string, len(d.cases))
 	for _, c := range d.cases {
-		d.caseOrgs[c.CaseID] = append([]string{c.Lead}, c.CoOrganisers...)
+		d.caseOrgs[c.CaseID] = append([]string{c.Leader()}, c.CoOrganisers...)
 	}
 	d.monthlyRows = make([]MonthlyRow, 0, len(d.monthly))
 	for _, m := range d.monthly {

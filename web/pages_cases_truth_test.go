@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -53,6 +54,18 @@ func TestCasesLeadAndOrder(t *testing.T) {
 	_, body, _ = pe.get("/cases?lang=en&sort=activity")
 	mustContain(t, "order stated", body, "Most recent activity first", `<option value="activity" selected>`)
 	order(body, "90", "100", "91")
+
+	// The ministry filter and the ministry's page find a case by the lead
+	// it is shown under, the linked proposal's, by code or name.
+	for _, path := range []string{"/cases?lang=en&ministry=moi", "/cases?lang=en&ministry=" + url.QueryEscape("內政部"), "/ministries/moi?lang=en"} {
+		_, body, _ = pe.get(path)
+		if !strings.Contains(body, `href="/cases/90"`) {
+			t.Errorf("%s does not list case 90, linked to a proposal the Ministry of the Interior leads", path)
+		}
+		if strings.Contains(body, `href="/cases/91"`) {
+			t.Errorf("%s lists case 91, which has no lead", path)
+		}
+	}
 
 	if code, _, _ := pe.get("/cases?sort=sideways"); code != 400 {
 		t.Errorf("/cases?sort=sideways: %d, want 400", code)

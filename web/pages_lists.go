@@ -450,7 +450,7 @@ func (s *server) pageMinistry(w http.ResponseWriter, r *http.Request) {
 	}
 	data := MinistryData{Code: code, Name: name, Figures: *v.figures[code]}
 	for _, c := range d.cases {
-		if c.Lead == code || slices.Contains(c.CoOrganisers, code) {
+		if c.Leader() == code || slices.Contains(c.CoOrganisers, code) {
 			data.Cases = append(data.Cases, c)
 		}
 	}
