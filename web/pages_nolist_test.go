@@ -45,11 +45,11 @@ func TestJoinProposalWithoutSignatureList(t *testing.T) {
 	_, body, _ = pe.get("/proposals/j-nolist?lang=en")
 	mustContain(t, "proposal page", body, `<dd id="proposal-status">Signing closed below the threshold</dd>`,
 		`<dd id="proposal-valid">not known: the ledger holds no signature list from Join</dd>`)
-	mustNotContain(t, "proposal page", body, "Collecting signatures", `id="sign-link"`)
+	mustNotContain(t, "proposal page", body, "Collecting signatures", `id="sign-link"`, `id="h-chart"`, "Invalidated")
 	_, body, _ = pe.get("/proposals/j-nolist")
 	mustContain(t, "proposal page (zh)", body, `<dd id="proposal-status">連署期滿，未達門檻</dd>`, "不明：帳本中沒有 Join 的連署名單")
 	_, body, _ = pe.get("/proposals/j-nolist?lang=en&asof=2018-10-01&clock=occurred")
-	mustContain(t, "proposal page as of 2018-10-01", body, `<dd id="proposal-status">Collecting signatures</dd>`, `<dd id="proposal-valid">0</dd>`)
+	mustContain(t, "proposal page as of 2018-10-01", body, `<dd id="proposal-status">Collecting signatures</dd>`, `<dd id="proposal-valid">0</dd>`, `id="h-chart"`)
 }
 
 // TestListPagePastTheEnd: a list page past the last one says so and links
