@@ -240,18 +240,50 @@ func getOK(t *testing.T, url string) string {
 // models caught up (and so it stops promptly at the end).
 func waitReady(t *testing.T, base string) {
 	t.Helper()
-	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
-		res, err := http.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return
-			}
+	var last string
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		if caughtUp(base, &last) {
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the read models did not catch up in 3 minutes")
+			t.Fatalf("the read models did not catch up in 3 minutes; last /readyz: %.2000s", last)
 		}
 	}
+}
+
+// caughtUp reports whether the server at base is ready and every one of its
+// projections has folded the whole log (lag 0): /readyz alone answers ready
+// within web.DefaultReadyMaxLag events of the head, which on a small ledger
+// is before anything is folded. last is set to the body read.
+func caughtUp(base string, last *string) bool {
+	res, err := http.Get(base + "/readyz")
+	if err != nil {
+		*last = err.Error()
+		return false
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	*last = string(body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		return false
+	}
+	var rd struct {
+		Head uint64
+		Jobs []struct {
+			Projection string
+			Checkpoint uint64
+			Lag        uint64
+		}
+	}
+	if err := json.Unmarshal(body, &rd); err != nil || len(rd.Jobs) == 0 {
+		return false
+	}
+	for _, j := range rd.Jobs {
+		if j.Lag != 0 || j.Checkpoint < rd.Head {
+			return false
+		}
+	}
+	return true
 }
 
 // firstRunes is s's first n characters.
