@@ -118,9 +118,9 @@ type htmlOverdue struct {
 	Ministry, Proposal, ProposalLang, ProposalID, Due, Answered string
 	// DueISO is the deadline's instant for <time datetime> (Due itself
 	// when a stored report lacks it).
-	DueISO string
-	DaysLate                                                    int
-	Evidence                                                    htmlEvidence
+	DueISO   string
+	DaysLate int
+	Evidence htmlEvidence
 }
 
 // textLang is the lang of what people wrote, s, on a page in lang:
