@@ -32,8 +32,9 @@ var decoders = map[string]func([]byte) (domain.Event, error){
 	"case.co_organiser_added": dec[domain.CaseCoOrganiserAdded], "case.stage_changed": dec[domain.CaseStageChanged],
 	"case.stakeholder_added": dec[domain.CaseStakeholderAdded], "case.recommendation_recorded": dec[domain.CaseRecommendationRecorded],
 	"case.directive_recorded": dec[domain.CaseDirectiveRecorded], "case.response_recorded": dec[domain.CaseResponseRecorded],
-	"case.record_ended": dec[domain.CaseRecordEnded],
-	"meeting.scheduled": dec[domain.MeetingScheduled], "meeting.participant_added": dec[domain.MeetingParticipantAdded],
+	"case.record_ended": dec[domain.CaseRecordEnded], "case.proposal_linked": dec[domain.CaseProposalLinked],
+	"case.no_proposal_recorded": dec[domain.CaseNoProposalRecorded],
+	"meeting.scheduled":         dec[domain.MeetingScheduled], "meeting.participant_added": dec[domain.MeetingParticipantAdded],
 	"meeting.attendance_recorded":  dec[domain.MeetingAttendanceRecorded],
 	"registry.ministry_registered": dec[domain.MinistryRegistered],
 }
@@ -138,6 +139,11 @@ type caseState struct {
 	// unknown, and no longer counted in a stage (historical.go).
 	ended    time.Time
 	endedRef eref
+	// link is, for an imported case as the period ended, what is known of
+	// the Join proposal it came from (linkByScore, linkByReview,
+	// linkNone; "" unsure: nothing recorded), linkRef the event saying it.
+	link    string
+	linkRef eref
 }
 
 type meetingState struct {
@@ -462,6 +468,17 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 	case domain.CaseRecordEnded:
 		if cs := c.cases[string(e.CaseID)]; cs != nil {
 			cs.ended, cs.endedRef = at, r
+		}
+	case domain.CaseProposalLinked:
+		if cs := c.cases[string(e.CaseID)]; cs != nil && at.Before(c.p.To) {
+			cs.link, cs.linkRef = linkByScore, r
+			if e.Reviewed {
+				cs.link = linkByReview
+			}
+		}
+	case domain.CaseNoProposalRecorded:
+		if cs := c.cases[string(e.CaseID)]; cs != nil && at.Before(c.p.To) {
+			cs.link, cs.linkRef = linkNone, r
 		}
 	case domain.CaseStakeholderAdded:
 		if cs := c.cases[string(e.CaseID)]; cs != nil && at.Before(c.p.To) {
