@@ -59,6 +59,7 @@ var publicLabels = map[string][2]string{
 	"home.awaiting.caption":      {"已成案、等待主管機關回應的提案（共 %d 件，依期限排序）", "Established proposals awaiting the competent ministry's response (%d in all, soonest due first)"},
 	"home.awaiting.none":         {"目前沒有等待回應的提案。", "No established proposal is awaiting a response."},
 	"home.due":                   {"回應期限（最後一日）", "Response due (last day)"},
+	"proposal.due.lastday":       {"回應期限（最後一日）", "Due (last day)"},
 	"home.overdue":               {"逾期未回應（依機關）", "Responses overdue, by ministry"},
 	"home.overdue.caption":       {"超過回應期限仍未回應的提案，依機關分列", "Proposals past their response deadline with no response, by ministry"},
 	"home.overdue.item":          {"提案", "Proposal"},
