@@ -433,8 +433,19 @@ func (l *Ledger) execProposal(ctx context.Context, id string, c call) (Result, e
 		return Result{}, err
 	}
 	pid := domain.ProposalID(id)
+	var reg *loaded[*domain.Registry]
+	if _, ok := c.cmd.(domain.AssignLeads); ok {
+		// The leads assigned must be registered ministries.
+		var err error
+		if reg, err = l.depRegistry.load(ctx, domain.RegistryStream(), domain.NewRegistry); err != nil {
+			return Result{}, err
+		}
+	}
 	return l.proposals.Handle(ctx, request(c, domain.ProposalStream(pid), func() *domain.Proposal { return domain.NewProposal(pid) },
 		func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
+			if x, ok := c.cmd.(domain.AssignLeads); ok {
+				return reg.read(func(r *domain.Registry) ([]domain.Event, error) { return p.AssignLeads(x, c.actor, at, r) })
+			}
 			return p.Decide(c.cmd, c.actor, at, l.cfg.Proposal)
 		}))
 }
