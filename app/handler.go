@@ -299,7 +299,9 @@ func (h *Handler[A]) newJob(ctx context.Context, req *Request[A], index int, don
 	if j.at.IsZero() {
 		j.at = h.cfg.Now()
 	} else {
-		j.md.OccurredAt = req.At
+		// As the store keeps it (eventstore.Config.Prepare), so that the
+		// embedded store need not copy the events to normalise it.
+		j.md.OccurredAt = req.At.UTC().Truncate(time.Microsecond)
 	}
 	j.md.ActorID, j.md.ActorRole = req.Actor.ID, string(req.Actor.Role)
 	j.md.CommandID, j.md.CorrelationID, j.md.CausationID = req.CommandID, req.CorrelationID, req.CausationID
