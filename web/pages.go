@@ -653,6 +653,9 @@ type MeetingData struct {
 	Meeting readmodels.MeetingRecord
 	// UtterancesHTML is the page's utterances as markup (utteranceHTML).
 	UtterancesHTML template.HTML
+	// Ledger says once how many of the page's utterances the latest
+	// signed checkpoint includes (nil: no transparency log).
+	Ledger *LedgerSummary
 	// Pager links the utterance pages when there is more than one.
 	Pager      Pager
 	Now        time.Time
@@ -727,7 +730,7 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		lo, hi := (page-1)*utterancePageSize, min(page*utterancePageSize, n)
-		d.UtterancesHTML = s.utterancesHTML(ctx, p, m.MeetingID, rev, page, t.Utterances[lo:hi])
+		d.UtterancesHTML, d.Ledger = s.utterancesHTML(ctx, p, m.MeetingID, rev, page, t.Utterances[lo:hi])
 		d.Pager = newPager(r, page, pages, "#transcript")
 		d.Meeting.Transcript = nil // the rows carry the page's utterances
 		tc := *t
@@ -764,14 +767,16 @@ type fragmentKey struct {
 // the server's cache while the meeting (at revision rev, the one its record
 // was read at; 0: unknown, not cached), the page and the latest checkpoint
 // are the same: one safe fragment, every value in it escaped by
-// utteranceHTML.
-func (s *server) utterancesHTML(ctx context.Context, p *Page, meeting string, rev uint64, page int, us []readmodels.Utterance) template.HTML {
-	marks := s.ledgerMarks(ctx, p, utteranceEventIDs(us))
+// utteranceHTML. It also returns the page's one line about the checkpoint.
+func (s *server) utterancesHTML(ctx context.Context, p *Page, meeting string, rev uint64, page int, us []readmodels.Utterance) (template.HTML, *LedgerSummary) {
+	ids := utteranceEventIDs(us)
+	marks := s.ledgerMarks(ctx, p, ids)
+	summary := marks.summary(ids)
 	key := fragmentKey{meeting: meeting, revision: rev, page: page, view: p.View, lang: p.Lang, badges: marks.on, checkpoint: marks.size}
 	cached := rev != 0
 	if cached {
 		if h, ok := s.fragments.Get(key); ok {
-			return h
+			return h, summary
 		}
 	}
 	labels := newPageLabels(p)
@@ -782,7 +787,7 @@ func (s *server) utterancesHTML(ctx context.Context, p *Page, meeting string, re
 		var badge template.HTML
 		if len(u.Versions) > 0 {
 			last := u.Versions[len(u.Versions)-1]
-			badge = marks.badge(last.Position, last.EventID)
+			badge = marks.utteranceBadge(last.Position, last.EventID)
 		}
 		utteranceHTML(&b, labels, &row, badge)
 	}
@@ -790,7 +795,7 @@ func (s *server) utterancesHTML(ctx context.Context, p *Page, meeting string, re
 	if cached {
 		s.fragments.Put(key, h, len(h))
 	}
-	return h
+	return h, summary
 }
 
 // utteranceRow prepares an utterance: its text as plain text, and every
