@@ -578,6 +578,38 @@ func responseVerdict(p *Page, e readmodels.Entry) (Detail, bool) {
 	return Detail{}, false
 }
 
+// deadlineDetail is the deadline an entry sets, as its last day that counts
+// (calendar.LastDay): when signing closes on publication, when the
+// response is due on establishment, and an extension's old and new due
+// days.
+func deadlineDetail(p *Page, e readmodels.Entry) (Detail, bool) {
+	var v struct {
+		SigningClosesAt time.Time `json:"signingClosesAt"`
+		ResponseDueAt   time.Time `json:"responseDueAt"`
+		PreviousDueAt   time.Time `json:"previousDueAt"`
+		DueAt           time.Time `json:"dueAt"`
+	}
+	switch e.Type {
+	case "proposal.published", "proposal.established", "proposal.response_deadline_extended":
+		if json.Unmarshal(e.Data, &v) != nil {
+			return Detail{}, false
+		}
+	default:
+		return Detail{}, false
+	}
+	switch {
+	case !v.SigningClosesAt.IsZero():
+		return Detail{Label: p.T("proposal.closes"), Value: lastDay(v.SigningClosesAt)}, true
+	case !v.ResponseDueAt.IsZero():
+		return Detail{Label: p.T("proposal.due.lastday"), Value: lastDay(v.ResponseDueAt)}, true
+	case !v.DueAt.IsZero() && !v.PreviousDueAt.IsZero():
+		return Detail{Label: p.T("proposal.due.lastday"), Value: lastDay(v.PreviousDueAt) + " → " + lastDay(v.DueAt)}, true
+	case !v.DueAt.IsZero():
+		return Detail{Label: p.T("proposal.due.lastday"), Value: lastDay(v.DueAt)}, true
+	}
+	return Detail{}, false
+}
+
 // trailRow prepares an entry for the page: a few labelled fields of its
 // data and a link to what it is about.
 func trailRow(p *Page, e readmodels.Entry) TrailRow {
@@ -610,6 +642,9 @@ func trailRow(p *Page, e readmodels.Entry) TrailRow {
 			row.Details = append(row.Details, Detail{Label: p.T("trail.recordedby"), Value: row.ActorText})
 			row.ActorText = data.Speaker.Name
 		}
+	}
+	if d, ok := deadlineDetail(p, e); ok {
+		row.Details = append(row.Details, d)
 	}
 	if d, ok := responseVerdict(p, e); ok {
 		row.Details = append(row.Details, d)
