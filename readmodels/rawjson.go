@@ -727,6 +727,10 @@ type signedCacheEntry struct {
 // consecutive, so a window of them takes as many slots).
 var signedCache [signedCacheSize]atomic.Pointer[signedCacheEntry]
 
+// onSignedRead, when a test sets it (before any fold runs), is called for
+// every signature readSigned reads rather than remembers.
+var onSignedRead func(ev eventstore.Event)
+
 // readSigned returns parseSigned(ev.Data) of a signature event (of the
 // current schema version; nil for any other event), reading it once for
 // the three read models that fold it from its JSON — tallies, counties and
@@ -753,6 +757,9 @@ func readSigned(ev eventstore.Event) *signedRead {
 	slot := &signedCache[uint64(ev.Position)%signedCacheSize]
 	if e := slot.Load(); e != nil && e.pos == ev.Position && len(e.data) == len(ev.Data) && &e.data[0] == &ev.Data[0] {
 		return &e.read
+	}
+	if onSignedRead != nil {
+		onSignedRead(ev)
 	}
 	e := &signedCacheEntry{pos: ev.Position, data: ev.Data}
 	parseSignedInto(&e.read, ev.Data)
