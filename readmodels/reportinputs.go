@@ -61,7 +61,11 @@ func (ReportInputs) Name() string { return ReportInputsName }
 // its stage (reports/historical.go).
 //
 // Version 4 keeps monthly.held too: archived monthly meetings held.
-func (ReportInputs) Version() int { return 4 }
+//
+// Version 5 keeps case.proposal_linked and case.no_proposal_recorded: the
+// report says which imported cases came from which Join proposal
+// (decision 0055).
+func (ReportInputs) Version() int { return 5 }
 
 // reportBodyTypes are the event types the report decodes: the read model
 // keeps them with their body. A test in package reports checks that they
@@ -72,7 +76,7 @@ var reportBodyTypes = map[string]bool{
 	"monthly.candidate_added": true, "monthly.ballot_cast": true, "monthly.closed": true, "monthly.held": true,
 	"case.opened": true, "case.lead_assigned": true, "case.co_organiser_added": true, "case.stage_changed": true,
 	"case.stakeholder_added": true, "case.recommendation_recorded": true, "case.directive_recorded": true,
-	"case.response_recorded": true, "case.record_ended": true,
+	"case.response_recorded": true, "case.record_ended": true, "case.proposal_linked": true, "case.no_proposal_recorded": true,
 	"meeting.scheduled": true, "meeting.participant_added": true, "meeting.attendance_recorded": true,
 	"registry.ministry_registered": true,
 }

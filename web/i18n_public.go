@@ -164,8 +164,6 @@ var publicLabels = map[string][2]string{
 	"ministry.recommendation":    {"建議", "Recommendation"},
 	"ministry.verdict":           {"回應", "Response"},
 	"ministry.unanswered":        {"尚未回應", "Not answered yet"},
-	"ministry.proposals":         {"主管的提案", "Proposals it answers for"},
-	"ministry.proposals.caption": {"本機關為主管機關的提案與回應", "Proposals this ministry is competent for, and its responses"},
 	"ministry.responded":         {"回應日", "Answered on"},
 	// The pager of the long lists (pager.go).
 	"pager.at":    {"第 %d 頁，共 %d 頁", "Page %d of %d"},
