@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -155,7 +154,7 @@ type Ledger struct {
 }
 
 // NewLedger returns a Ledger over store and starts following the log for
-// its voted-meetings index. Close stops it.
+// its voted-meetings and command indexes. Close stops it.
 func NewLedger(store eventstore.Store, cfg LedgerConfig) (*Ledger, error) {
 	if store == nil {
 		return nil, errors.New("new ledger: no event store")
@@ -186,12 +185,9 @@ func NewLedger(store eventstore.Store, cfg LedgerConfig) (*Ledger, error) {
 		stop:           stop,
 		done:           make(chan struct{}),
 	}
-	var followers sync.WaitGroup
-	followers.Go(func() { l.voted.Follow(ctx, store, cfg.Logger) })
-	followers.Go(func() { l.commands.follow(ctx, store, cfg.Logger) })
 	go func() {
 		defer close(l.done)
-		followers.Wait()
+		l.follow(ctx)
 	}()
 	return l, nil
 }
