@@ -192,6 +192,8 @@ func (b *briefingFold) add(de domain.Event, r eref, at time.Time) {
 		p := b.proposal(string(e.ProposalID))
 		p.answers.setLeads(e.LeadMinistries())
 		p.dueAt, p.refs = e.ResponseDueAt, append(p.refs, r)
+	case domain.ProposalLeadsAssigned:
+		b.proposal(string(e.ProposalID)).answers.assign(e.Leads)
 	case domain.ProposalResponseDeadlineExtended:
 		p := b.proposal(string(e.ProposalID))
 		p.dueAt, p.refs = e.DueAt, append(p.refs, r)

@@ -25,7 +25,7 @@ import (
 var decoders = map[string]func([]byte) (domain.Event, error){
 	"proposal.submitted": dec[domain.ProposalSubmitted], "proposal.published": dec[domain.ProposalPublished], "proposal.established": dec[domain.ProposalEstablished],
 	"proposal.expired": dec[domain.ProposalExpired], "proposal.response_deadline_extended": dec[domain.ProposalResponseDeadlineExtended],
-	"proposal.responded": dec[domain.ProposalResponded], "proposal.response_deadline_missed": dec[domain.ProposalResponseDeadlineMissed],
+	"proposal.responded": dec[domain.ProposalResponded], "proposal.leads_assigned": dec[domain.ProposalLeadsAssigned], "proposal.response_deadline_missed": dec[domain.ProposalResponseDeadlineMissed],
 	"monthly.candidate_added": dec[domain.MonthlyCandidateAdded], "monthly.ballot_cast": dec[domain.MonthlyBallotCast],
 	"monthly.closed": dec[domain.MonthlyMeetingClosed], "monthly.held": dec[domain.MonthlyMeetingHeld],
 	"case.opened": dec[domain.CaseOpened], "case.lead_assigned": dec[domain.CaseLeadAssigned],
@@ -82,6 +82,27 @@ type proposal struct {
 	refs      []eref // establishment, extensions
 	// answers are each lead's response or miss (decision 0048).
 	answers leadAnswers
+}
+
+// assign adds the leads and co-organisers named after publication
+// (decision 0056).
+func (pr *proposal) assign(leads, coOrgs []domain.MinistryID) {
+	pr.leads = appendNew(slices.Clone(pr.leads), ministryCodes(leads)...)
+	pr.coOrgs = appendNew(slices.Clone(pr.coOrgs), ministryCodes(coOrgs)...)
+	if pr.ministry == "" && len(pr.leads) > 0 {
+		pr.ministry = pr.leads[0]
+	}
+	pr.answers.assign(leads)
+}
+
+// appendNew appends to s each of ms it does not hold.
+func appendNew(s []string, ms ...string) []string {
+	for _, m := range ms {
+		if !slices.Contains(s, m) {
+			s = append(s, m)
+		}
+	}
+	return s
 }
 
 // outcome is the fate of a proposal's deadline: "met" when every lead
@@ -165,17 +186,16 @@ type computer struct {
 
 	proposals map[string]*proposal
 	// published, estRefs and expRefs are the period's publications,
-	// establishments and expiries; pubMin, estMin and expMin the lead
-	// ministries of each (every lead: decision 0048), pubCo the
-	// co-organisers each publication names.
+	// establishments and expiries; pubPr, estPr and expPr the proposal of
+	// each, whose leads and co-organisers (as of the report's position:
+	// leads assigned later too, decision 0056) the ministry filter reads.
 	published []eref
-	pubMin    [][]string
-	pubCo     [][]string
+	pubPr     []*proposal
 	estRefs   []eref
-	estMin    [][]string
+	estPr     []*proposal
 	estDays   []float64
 	expRefs   []eref
-	expMin    [][]string
+	expPr     []*proposal
 
 	monthlyClosed []eref
 	monthlyHeld   []eref // imported monthly meetings held (no ballots in the archive)
@@ -374,8 +394,7 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 		c.proposals[string(e.ProposalID)] = pr
 		if in {
 			c.published = append(c.published, r)
-			c.pubMin = append(c.pubMin, pr.leads)
-			c.pubCo = append(c.pubCo, pr.coOrgs)
+			c.pubPr = append(c.pubPr, pr)
 		}
 	case domain.ProposalEstablished:
 		pr := c.proposal(string(e.ProposalID), string(e.CompetentMinistry))
@@ -386,18 +405,23 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 		pr.refs = append(pr.refs, r)
 		if in {
 			c.estRefs = append(c.estRefs, r)
-			c.estMin = append(c.estMin, pr.leads)
+			c.estPr = append(c.estPr, pr)
 			days := -1.0
 			if pr.published {
 				days = at.Sub(pr.pubAt).Hours() / 24
 			}
 			c.estDays = append(c.estDays, days)
 		}
+	case domain.ProposalLeadsAssigned:
+		// further leads named after publication (decision 0056): each owes
+		// its own answer from then on
+		pr := c.proposal(string(e.ProposalID), "")
+		pr.assign(e.Leads, e.CoOrganisers)
 	case domain.ProposalExpired:
 		pr := c.proposal(string(e.ProposalID), "")
 		if in {
 			c.expRefs = append(c.expRefs, r)
-			c.expMin = append(c.expMin, pr.leads)
+			c.expPr = append(c.expPr, pr)
 		}
 	case domain.ProposalResponseDeadlineExtended:
 		pr := c.proposal(string(e.ProposalID), string(e.Ministry))
@@ -577,12 +601,12 @@ func (c *computer) anyOK(ministries []string) bool {
 	return c.f.Ministry == "" || slices.Contains(ministries, c.f.Ministry)
 }
 
-// filterRefs keeps the refs whose ministries (each ref's) the filter
-// accepts.
-func (c *computer) filterRefs(refs []eref, ministries [][]string) []eref {
+// filterRefs keeps the refs whose proposal (each ref's) has a lead the
+// filter accepts.
+func (c *computer) filterRefs(refs []eref, prs []*proposal) []eref {
 	out := []eref{}
 	for i, r := range refs {
-		if c.anyOK(ministries[i]) {
+		if c.anyOK(prs[i].leads) {
 			out = append(out, r)
 		}
 	}
@@ -627,9 +651,9 @@ func (c *computer) report(at uint64) Report {
 }
 
 func (c *computer) proposalSection() Section {
-	pub := c.filterRefs(c.published, c.pubMin)
-	est := c.filterRefs(c.estRefs, c.estMin)
-	exp := c.filterRefs(c.expRefs, c.expMin)
+	pub := c.filterRefs(c.published, c.pubPr)
+	est := c.filterRefs(c.estRefs, c.estPr)
+	exp := c.filterRefs(c.expRefs, c.expPr)
 	share := 0.0
 	if n := len(est) + len(exp); n > 0 {
 		share = 100 * float64(len(est)) / float64(n)
@@ -638,7 +662,7 @@ func (c *computer) proposalSection() Section {
 	var n int
 	var dayRefs []eref
 	for i, d := range c.estDays {
-		if d >= 0 && c.anyOK(c.estMin[i]) {
+		if d >= 0 && c.anyOK(c.estPr[i].leads) {
 			sum += d
 			n++
 			dayRefs = append(dayRefs, c.estRefs[i])
@@ -662,7 +686,7 @@ func (c *computer) proposalSection() Section {
 		// said apart.
 		var co []eref
 		for i, r := range c.published {
-			if !slices.Contains(c.pubMin[i], c.f.Ministry) && slices.Contains(c.pubCo[i], c.f.Ministry) {
+			if pr := c.pubPr[i]; !slices.Contains(pr.leads, c.f.Ministry) && slices.Contains(pr.coOrgs, c.f.Ministry) {
 				co = append(co, r)
 			}
 		}
