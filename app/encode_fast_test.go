@@ -122,7 +122,7 @@ func TestHandlerStoresCanonicalSignatures(t *testing.T) {
 		Count: 7, County: `臺北"市\`, District: "中正\n區", Occurred: domain.Occurred{At: time.Date(2017, 3, 4, 5, 6, 7, 891_000, time.UTC)}}
 	h := NewHandler[*domain.Proposal](nil, Config{})
 	j := &job[*domain.Proposal]{req: &Request[*domain.Proposal]{At: e.At, AtReason: "imported from Join"}}
-	out, err := h.encode(nil, j, []domain.Event{e})
+	out, err := h.encode(nil, j, []domain.Event{e}, newRandomBlock(1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"sync"
@@ -236,6 +237,7 @@ func (h *Handler[A]) HandleMany(ctx context.Context, reqs []Request[A]) ([]Resul
 	all := make([]job[A], 0, len(reqs))
 	jobs := make([]*job[A], 0, len(reqs))
 	var done sync.WaitGroup
+	ids := newRandomBlock(len(reqs)) // the command IDs not given
 	for i := range reqs {
 		req := &reqs[i]
 		if req.Stream == "" || req.New == nil || (req.Decide == nil && req.Sign == nil) {
@@ -246,7 +248,12 @@ func (h *Handler[A]) HandleMany(ctx context.Context, reqs []Request[A]) ([]Resul
 			errs[i] = err
 			continue
 		}
-		all = append(all, h.newJob(ctx, req, i, &done))
+		j, err := h.newJob(ctx, req, i, &done, ids)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		all = append(all, j)
 		jobs = append(jobs, &all[len(all)-1])
 	}
 	done.Add(len(jobs))
@@ -277,8 +284,9 @@ func (h *Handler[A]) HandleMany(ctx context.Context, reqs []Request[A]) ([]Resul
 	return results, errs
 }
 
-// newJob prepares req's job: its time and its events' metadata.
-func (h *Handler[A]) newJob(ctx context.Context, req *Request[A], index int, done *sync.WaitGroup) job[A] {
+// newJob prepares req's job: its time and its events' metadata. A command
+// ID not given is a random UUID (version 4) from ids.
+func (h *Handler[A]) newJob(ctx context.Context, req *Request[A], index int, done *sync.WaitGroup, ids io.Reader) (job[A], error) {
 	j := job[A]{ctx: ctx, req: req, at: req.At, index: index, done: done}
 	if j.at.IsZero() {
 		j.at = h.cfg.Now()
@@ -288,12 +296,16 @@ func (h *Handler[A]) newJob(ctx context.Context, req *Request[A], index int, don
 	j.md.ActorID, j.md.ActorRole = req.Actor.ID, string(req.Actor.Role)
 	j.md.CommandID, j.md.CorrelationID, j.md.CausationID = req.CommandID, req.CorrelationID, req.CausationID
 	if j.md.CommandID == "" {
-		j.md.CommandID = uuid.NewString()
+		id, err := uuid.NewRandomFromReader(ids)
+		if err != nil {
+			return j, fmt.Errorf("command id: %w", err)
+		}
+		j.md.CommandID = id.String()
 	}
 	if j.md.CorrelationID == "" {
 		j.md.CorrelationID = j.md.CommandID
 	}
-	return j
+	return j, nil
 }
 
 // evictIdle drops cached aggregates that are not in use once the cache is
@@ -357,6 +369,7 @@ func (h *Handler[A]) runBatch(stream string, e *entry[A], batch []*job[A]) {
 		}
 		before := e.state.Version()
 		all := make([]eventstore.EventData, 0, len(live)+len(live)/16+1)
+		ids := newRandomBlock(cap(all)) // the events' IDs
 		var signs signRun
 		for k := 0; k < len(live); {
 			j := live[k]
@@ -367,7 +380,7 @@ func (h *Handler[A]) runBatch(stream string, e *entry[A], batch []*job[A]) {
 					m++
 				}
 				var err error
-				if all, err = h.decideSigns(&signs, e, live[k:m], all); err != nil {
+				if all, err = h.decideSigns(&signs, e, live[k:m], all, ids); err != nil {
 					// A programming error (an event that does not apply,
 					// an unregistered event type): the state holds events
 					// that will not be stored, so nothing of this batch is
@@ -389,7 +402,7 @@ func (h *Handler[A]) runBatch(stream string, e *entry[A], batch []*job[A]) {
 				continue
 			}
 			start := len(all)
-			if all, err = h.encode(all, j, evs); err != nil {
+			if all, err = h.encode(all, j, evs, ids); err != nil {
 				// A programming error (an unregistered event type): the
 				// state holds events that will not be stored, so nothing of
 				// this batch is appended and the state is reloaded.
@@ -474,7 +487,8 @@ func (h *Handler[A]) catchUp(ctx context.Context, stream string, e *entry[A]) er
 }
 
 // encode appends the events to store for the domain's events to out.
-func (h *Handler[A]) encode(out []eventstore.EventData, j *job[A], evs []domain.Event) ([]eventstore.EventData, error) {
+// Their IDs are random UUIDv7s from ids, unless the request derives them.
+func (h *Handler[A]) encode(out []eventstore.EventData, j *job[A], evs []domain.Event, ids io.Reader) ([]eventstore.EventData, error) {
 	_, domainCodec := h.cfg.Codec.(DomainCodec)
 	for i, ev := range evs {
 		var reason string
@@ -499,7 +513,7 @@ func (h *Handler[A]) encode(out []eventstore.EventData, j *job[A], evs []domain.
 		var id uuid.UUID
 		if j.req.EventID != nil {
 			id = j.req.EventID(i)
-		} else if v7, err := uuid.NewV7(); err != nil {
+		} else if v7, err := uuid.NewV7FromReader(ids); err != nil {
 			return nil, fmt.Errorf("event id: %w", err)
 		} else {
 			id = v7
@@ -535,7 +549,7 @@ var ErrNotProposals = errors.New("a signature request for a handler of another a
 // decideSigns decides the jobs' signatures with one SignMany call on the
 // stream's proposal, sets each job's refusal, and appends the accepted ones'
 // events to all, encoded. An error is a programming error (see runBatch).
-func (h *Handler[A]) decideSigns(b *signRun, e *entry[A], jobs []*job[A], all []eventstore.EventData) ([]eventstore.EventData, error) {
+func (h *Handler[A]) decideSigns(b *signRun, e *entry[A], jobs []*job[A], all []eventstore.EventData, ids io.Reader) ([]eventstore.EventData, error) {
 	p, ok := any(e.state).(*domain.Proposal)
 	if !ok {
 		return all, fmt.Errorf("decide signatures: %w (%T)", ErrNotProposals, e.state)
@@ -557,7 +571,7 @@ func (h *Handler[A]) decideSigns(b *signRun, e *entry[A], jobs []*job[A], all []
 		j.data, j.err = nil, b.errs[i]
 		if j.err == nil {
 			from := len(all)
-			if all, err = h.encode(all, j, evs[start:b.ends[i]]); err != nil {
+			if all, err = h.encode(all, j, evs[start:b.ends[i]], ids); err != nil {
 				return all, err
 			}
 			j.data = all[from:len(all):len(all)]

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -175,11 +174,6 @@ func (x *CommandIndex) setErr(err error) {
 	x.mu.Lock()
 	x.err = err
 	x.mu.Unlock()
-}
-
-// follow folds the log until ctx ends, subscribing again after a failure.
-func (x *CommandIndex) follow(ctx context.Context, store eventstore.Store, logger *slog.Logger) {
-	followLog(ctx, store, logger, "command index", x.Position, x.fold, x.setErr)
 }
 
 // keyLocks serialises the commands of one client-given ID within the

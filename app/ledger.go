@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -155,7 +154,7 @@ type Ledger struct {
 }
 
 // NewLedger returns a Ledger over store and starts following the log for
-// its voted-meetings index. Close stops it.
+// its voted-meetings and command indexes. Close stops it.
 func NewLedger(store eventstore.Store, cfg LedgerConfig) (*Ledger, error) {
 	if store == nil {
 		return nil, errors.New("new ledger: no event store")
@@ -186,12 +185,9 @@ func NewLedger(store eventstore.Store, cfg LedgerConfig) (*Ledger, error) {
 		stop:           stop,
 		done:           make(chan struct{}),
 	}
-	var followers sync.WaitGroup
-	followers.Go(func() { l.voted.Follow(ctx, store, cfg.Logger) })
-	followers.Go(func() { l.commands.follow(ctx, store, cfg.Logger) })
 	go func() {
 		defer close(l.done)
-		followers.Wait()
+		l.follow(ctx)
 	}()
 	return l, nil
 }
@@ -437,8 +433,19 @@ func (l *Ledger) execProposal(ctx context.Context, id string, c call) (Result, e
 		return Result{}, err
 	}
 	pid := domain.ProposalID(id)
+	var reg *loaded[*domain.Registry]
+	if _, ok := c.cmd.(domain.AssignLeads); ok {
+		// The leads assigned must be registered ministries.
+		var err error
+		if reg, err = l.depRegistry.load(ctx, domain.RegistryStream(), domain.NewRegistry); err != nil {
+			return Result{}, err
+		}
+	}
 	return l.proposals.Handle(ctx, request(c, domain.ProposalStream(pid), func() *domain.Proposal { return domain.NewProposal(pid) },
 		func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
+			if x, ok := c.cmd.(domain.AssignLeads); ok {
+				return reg.read(func(r *domain.Registry) ([]domain.Event, error) { return p.AssignLeads(x, c.actor, at, r) })
+			}
 			return p.Decide(c.cmd, c.actor, at, l.cfg.Proposal)
 		}))
 }

@@ -35,8 +35,8 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 	results, errs := make([]Result, len(items)), make([]error, len(items))
 	reqs := make([]Request[*domain.Proposal], 0, len(items))
 	at := make([]int, 0, len(items))
-	calls := make([]call, 0, len(items)) // one allocation for the closures below to share
-	var signs []domain.SignProposal      // the signatures' commands, which their requests point into
+	var signs []domain.SignProposal // the signatures' commands, which their requests point into
+	c := new(call)
 	now := l.cfg.Handler.Now()
 	// flush decides the queued proposal commands, so that a command
 	// executed alone after them sees what they recorded.
@@ -84,13 +84,13 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 			errs[i] = err
 			continue
 		}
-		calls = append(calls, call{actor: it.Actor, cmd: cmd, at: it.At})
-		c := &calls[len(calls)-1]
+		// One call serves every item while its request is built (request
+		// copies it; a closure below copies what it needs).
+		*c = call{actor: it.Actor, cmd: cmd, at: it.At}
 		for _, o := range it.Options {
 			o(c)
 		}
 		if c.commandID != "" {
-			calls = calls[:len(calls)-1]
 			alone(i, it)
 			continue
 		}
@@ -119,9 +119,10 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 			at = append(at, i)
 			continue
 		}
+		cmd, actor := c.cmd, c.actor
 		reqs = append(reqs, request(*c, lastStream, lastNew,
 			func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
-				return p.Decide(c.cmd, c.actor, at, l.cfg.Proposal)
+				return p.Decide(cmd, actor, at, l.cfg.Proposal)
 			}))
 		at = append(at, i)
 	}

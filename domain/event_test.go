@@ -79,8 +79,8 @@ func TestEveryEventTypeRoundTripsThroughTheRegistry(t *testing.T) {
 			t.Errorf("EventSchemaVersion(%s) = %d, %v", typ, v, ok)
 		}
 	}
-	if len(types) != 63 {
-		t.Errorf("%d event types, expected 63: %v", len(types), types)
+	if len(types) != 66 {
+		t.Errorf("%d event types, expected 66: %v", len(types), types)
 	}
 }
 

@@ -14,15 +14,18 @@ import (
 // expectedPolicy is the "who may do what", written out so that a
 // change to the policy table has to change this test too.
 var expectedPolicy = map[string]string{
-	CmdSubmitProposal:         "citizen proposer",
-	CmdPublishProposal:        "pdis",
-	CmdSignProposal:           "citizen proposer",
-	CmdInvalidateSignature:    "pdis",
-	CmdExpireProposal:         "pdis",
-	CmdExtendResponseDeadline: "ministry",
-	CmdRespondToProposal:      "ministry",
-	CmdAddProposalResponse:    "ministry",
-	CmdMarkResponseOverdue:    "pdis",
+	CmdSubmitProposal:             "citizen proposer",
+	CmdPublishProposal:            "pdis",
+	CmdSignProposal:               "citizen proposer",
+	CmdInvalidateSignature:        "pdis",
+	CmdExpireProposal:             "pdis",
+	CmdExtendResponseDeadline:     "ministry",
+	CmdRespondToProposal:          "ministry",
+	CmdAddProposalResponse:        "ministry",
+	CmdMarkResponseOverdue:        "pdis",
+	CmdAssignLeads:                "pdis",
+	CmdRecordSignatureListMissing: "pdis",
+	CmdRecordLateSignatures:       "pdis",
 
 	CmdErase:            "pdis",
 	CmdRegisterMinistry: "pdis",
@@ -124,6 +127,17 @@ var matrixCases = map[string]matrixCase{
 	},
 	CmdMarkResponseOverdue: func(t *testing.T, r Role) ([]Event, error) {
 		return establishedProposal(t).MarkResponseOverdue(MarkResponseOverdue{ProposalID: "p-1"}, actorFor(r), t0.Add(70*24*time.Hour))
+	},
+	CmdAssignLeads: func(t *testing.T, r Role) ([]Event, error) {
+		return unassignedProposal(t, true).AssignLeads(AssignLeads{ProposalID: "p-1", Leads: []MinistryID{"mot"}}, actorFor(r), t0.Add(30*24*time.Hour), testRegistry(t))
+	},
+	CmdRecordSignatureListMissing: func(t *testing.T, r Role) ([]Event, error) {
+		return publishedProposal(t, smallConfig).RecordSignatureListMissing(RecordSignatureListMissing{ProposalID: "p-1"}, actorFor(r), t0.Add(61*24*time.Hour))
+	},
+	CmdRecordLateSignatures: func(t *testing.T, r Role) ([]Event, error) {
+		close := establishedProposal(t)
+		at := close.SigningClosesAt()
+		return close.RecordLateSignatures(RecordLateSignatures{ProposalID: "p-1", FirstRow: 4, LastRow: 6, LastAt: at.Add(time.Hour)}, actorFor(r), at)
 	},
 
 	CmdErase: func(t *testing.T, r Role) ([]Event, error) {
@@ -394,6 +408,7 @@ func TestEveryCommandTimesEveryRole(t *testing.T) {
 func TestEveryCommandTypeNamesAPolicyEntry(t *testing.T) {
 	commands := []Command{
 		SubmitProposal{}, PublishProposal{}, SignProposal{}, InvalidateSignature{}, ExpireProposal{}, ExtendResponseDeadline{}, RespondToProposal{}, AddProposalResponse{}, MarkResponseOverdue{},
+		AssignLeads{}, RecordSignatureListMissing{}, RecordLateSignatures{},
 		Erase{},
 		RegisterMinistry{}, RegisterPO{}, RenewPO{}, RetirePO{}, ChangePORole{},
 		OpenMonthlyMeeting{}, AddCandidate{}, CastBallot{}, CloseMonthlyMeeting{}, RecordMonthlyHeld{},

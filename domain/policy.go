@@ -101,6 +101,9 @@ var policy = []PolicyRule{
 	{CmdRespondToProposal, []Role{RoleMinistry}, []string{RuleResponseOwnMinistry}, "only a lead ministry responds, each once (any ministry when none is assigned)"},
 	{CmdAddProposalResponse, []Role{RoleMinistry}, []string{RuleResponseNamedMinistry}, "a lead or co-organising ministry adds its further response to an established proposal (a co-organiser's part, or a later answer); a lead's first answer is proposal.respond"},
 	{CmdMarkResponseOverdue, staffOnly, nil, "staff record a missed response deadline"},
+	{CmdAssignLeads, staffOnly, nil, "staff assign the lead ministries (and co-organisers) of a published proposal, each owing its own answer"},
+	{CmdRecordSignatureListMissing, staffOnly, nil, "staff (the Join importer) record that the platform's record has no signature list"},
+	{CmdRecordLateSignatures, staffOnly, nil, "staff (the Join importer) record rows of the platform's signature list made after the close"},
 
 	{CmdErase, staffOnly, nil, "staff erase a person's or an event's sealed personal data, with a reason and a legal basis"},
 

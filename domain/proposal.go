@@ -405,6 +405,12 @@ type Proposal struct {
 	// responses are the recorded responses by ministry and time
 	// (responseKey): the competent ministry's and the further ones.
 	responses map[string]bool
+
+	// listMissing: the platform's record has no signature list (until a
+	// signature arrives); lateRows the runs of the platform's rows
+	// recorded as made after the close (decision 0056).
+	listMissing bool
+	lateRows    []rowRange
 }
 
 // NewProposal returns the empty state of proposal id's stream.
@@ -600,6 +606,9 @@ func (p *Proposal) Apply(e Event) error {
 		}
 		p.missed[e.Ministry] = true
 	default:
+		if ok, err := p.applyFact(e); ok {
+			return err
+		}
 		return badEvent(agg, e, "not a proposal event")
 	}
 	p.version++
@@ -919,7 +928,9 @@ func (p *Proposal) MarkResponseOverdue(cmd MarkResponseOverdue, actor Actor, at 
 }
 
 // Decide dispatches any proposal command to its decision. cfg is used only
-// by PublishProposal.
+// by PublishProposal. AssignLeads is decided here without the registry
+// (every ministry unknown): the command side decides it with the registry
+// by (*Proposal).AssignLeads.
 func (p *Proposal) Decide(cmd Command, actor Actor, at time.Time, cfg ProposalConfig) ([]Event, error) {
 	switch c := cmd.(type) {
 	case SubmitProposal:
@@ -940,6 +951,12 @@ func (p *Proposal) Decide(cmd Command, actor Actor, at time.Time, cfg ProposalCo
 		return p.AddResponse(c, actor, at)
 	case MarkResponseOverdue:
 		return p.MarkResponseOverdue(c, actor, at)
+	case RecordSignatureListMissing:
+		return p.RecordSignatureListMissing(c, actor, at)
+	case RecordLateSignatures:
+		return p.RecordLateSignatures(c, actor, at)
+	case AssignLeads:
+		return p.AssignLeads(c, actor, at, nil)
 	}
 	return nil, violated("proposal.unknown_command", "%T is not a proposal command", cmd)
 }

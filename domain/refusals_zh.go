@@ -217,6 +217,19 @@ var refusalsZH = map[string]string{
 	"no policy for command %q":                          "指令 %q 沒有權限規則",
 	"%s may not %s (allowed: %s)":                       "「%s」不能執行 %s（可執行的角色：%s）",
 
+	// proposals: lead ministries assigned after publication, and the
+	// platform's facts (decision 0056)
+	"assigning the ministries of proposal %s names at least one lead":   "指派提案 %s 的部會，至少須指定一個主辦部會",
+	"ministry %s is not in the registry":                                "部會 %s 不在名冊中",
+	"proposal %s expired: no ministry owes it an answer":                "提案 %s 已連署失敗：沒有部會須回應",
+	"proposal %s names ministry %s already":                             "提案 %s 已列出部會 %s",
+	"proposal %s is answered already":                                   "提案 %s 已獲回應",
+	"proposal %s has %d signatures recorded: its list is not missing":   "提案 %s 已記錄 %d 筆連署：它的連署名單並未缺少",
+	"the signature list of proposal %s is recorded as missing already":  "提案 %s 的連署名單已記錄為缺少",
+	"rows %d to %d are not a run of rows numbered from 1":               "第 %d 至 %d 列不是自 1 起編號的一段連續列",
+	"the last row's time %s is before the first row's %s":               "最後一列的時間 %s 早於第一列的時間 %s",
+	"row %d was made at %s, before signing on proposal %s closed at %s": "第 %d 列的時間是 %s，早於提案 %s 於 %s 截止連署",
+	"rows %d to %d of proposal %s are recorded as late already":         "提案 %[3]s 的第 %[1]d 至 %[2]d 列已記錄為截止後的連署",
 	// proposals
 	"command for proposal %s decided on proposal %s":                   "給提案 %s 的指令被用在提案 %s 上",
 	"proposal %s does not exist":                                       "提案 %s 不存在",

@@ -16,6 +16,9 @@ func init() {
 	register[ProposalResponded]()
 	register[ProposalResponseAdded]()
 	register[ProposalResponseDeadlineMissed]()
+	register[ProposalSignatureListMissing]()
+	register[ProposalLateSignaturesRecorded]()
+	register[ProposalLeadsAssigned]()
 	// PO registry
 	register[MinistryRegistered]()
 	register[PORegistered]()

@@ -263,7 +263,8 @@ var signaturesTable = func() *table {
 	})
 	t.ignore("the proposal's life, not its signatures", "proposal.submitted", "proposal.published",
 		"proposal.milestone_reached", "proposal.established", "proposal.expired", "proposal.response_deadline_extended",
-		"proposal.responded", "proposal.response_deadline_missed", "proposal.response_added")
+		"proposal.responded", "proposal.response_deadline_missed", "proposal.response_added",
+		"proposal.signature_list_missing", "proposal.late_signatures_recorded", "proposal.leads_assigned")
 	for _, ty := range domain.EventTypes() {
 		if !strings.HasPrefix(ty, "proposal.") && ty != "ledger.data_erased" {
 			t.ignore("not a proposal's event: no signature", ty)

@@ -3,9 +3,7 @@ package readmodels
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/domain/calendar"
@@ -16,9 +14,10 @@ import (
 // the command side (app.Ledger) hands its decisions: the dates of each
 // organising ministry's collaborative meetings on voted topics, folded from
 // the meeting.scheduled events (Voted: true) of the whole log. It lives in
-// memory and follows the log from the beginning (Follow), on its own rather
-// than through a projections.Runner: the command side needs it in every
-// process that decides commands, including those that run no read models.
+// memory and folds the log from the beginning (Fold), fed by the Ledger's
+// own reader of the log rather than by a projections.Runner: the command
+// side needs it in every process that decides commands, including those
+// that run no read models.
 //
 // Consistency: the index is eventually consistent with the log. The Ledger
 // makes it exact where it matters: before deciding a command that reads it
@@ -31,10 +30,12 @@ import (
 // a later meeting is scheduled and when the next vote is tallied, and an
 // auditor sees both meetings in the log.
 type VotedIndex struct {
-	mu      sync.RWMutex
-	dates   map[domain.MinistryID][]votedMeeting
-	pos     eventstore.Position
-	err     error
+	mu    sync.RWMutex
+	dates map[domain.MinistryID][]votedMeeting
+	pos   eventstore.Position
+	err   error
+	// changed is closed by the next fold; made only while someone waits,
+	// so a bulk import's million events make no channel each.
 	changed chan struct{}
 }
 
@@ -46,7 +47,7 @@ type votedMeeting struct {
 
 // NewVotedIndex returns an empty index, at position 0: Follow fills it.
 func NewVotedIndex() *VotedIndex {
-	return &VotedIndex{dates: map[domain.MinistryID][]votedMeeting{}, changed: make(chan struct{})}
+	return &VotedIndex{dates: map[domain.MinistryID][]votedMeeting{}}
 }
 
 // VotedMeetingDates implements domain.VotedMeetings.
@@ -73,12 +74,17 @@ func (v *VotedIndex) Position() eventstore.Position {
 // or with ctx's error (wrapping the index's last read error, if any).
 func (v *VotedIndex) WaitFor(ctx context.Context, p eventstore.Position) error {
 	for {
-		v.mu.RLock()
-		pos, ch, lastErr := v.pos, v.changed, v.err
-		v.mu.RUnlock()
+		v.mu.Lock()
+		pos, lastErr := v.pos, v.err
 		if pos >= p {
+			v.mu.Unlock()
 			return nil
 		}
+		if v.changed == nil {
+			v.changed = make(chan struct{})
+		}
+		ch := v.changed
+		v.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
@@ -90,8 +96,11 @@ func (v *VotedIndex) WaitFor(ctx context.Context, p eventstore.Position) error {
 	}
 }
 
-// fold applies one stored event.
-func (v *VotedIndex) fold(ev eventstore.Event) error {
+// Fold applies one stored event of the log, in position order; an event
+// at or before the index's position is ignored. Follow calls it; a process
+// that reads the log once for several indexes (app.Ledger) calls it
+// instead of Follow.
+func (v *VotedIndex) Fold(ev eventstore.Event) error {
 	var add domain.MeetingScheduled
 	isVoted := false
 	if ev.Type == (domain.MeetingScheduled{}).EventType() {
@@ -113,46 +122,17 @@ func (v *VotedIndex) fold(ev eventstore.Event) error {
 	}
 	v.pos = ev.Position
 	v.err = nil
-	close(v.changed)
-	v.changed = make(chan struct{})
+	if v.changed != nil {
+		close(v.changed)
+		v.changed = nil
+	}
 	return nil
 }
 
-func (v *VotedIndex) setErr(err error) {
+// SetErr records a failure to read the log, which WaitFor reports to its
+// waiters until the next fold.
+func (v *VotedIndex) SetErr(err error) {
 	v.mu.Lock()
 	v.err = err
 	v.mu.Unlock()
-}
-
-// Follow folds the log from where the index is until ctx ends, subscribing
-// again (after a pause) when the subscription fails.
-func (v *VotedIndex) Follow(ctx context.Context, store eventstore.Store, logger *slog.Logger) {
-	pause := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		var failed error
-		for ev, err := range store.Subscribe(ctx, v.Position()) {
-			if err != nil {
-				failed = err
-				break
-			}
-			if err := v.fold(ev); err != nil {
-				failed = err
-				break
-			}
-			pause = 100 * time.Millisecond
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		if failed != nil {
-			v.setErr(failed)
-			logger.Warn("voted meetings index: following the log failed; retrying", "err", failed, "retry_in", pause)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, 5*time.Second)
-	}
 }

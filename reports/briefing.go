@@ -104,6 +104,10 @@ type Overdue struct {
 	Title      string `json:"title"`
 	// Due is the last day that counts (Asia/Taipei), after extensions.
 	Due string `json:"due"`
+	// DueAt is the instant the deadline in force passes (24:00 Taipei at
+	// the end of Due, for a deadline of whole days); zero in a report
+	// stored before it was recorded.
+	DueAt time.Time `json:"dueAt,omitzero"`
 	// Answered is the day of the late response ("" unanswered).
 	Answered string `json:"answered,omitempty"`
 	// DaysLate counts the days after Due to Answered or, unanswered, to
@@ -188,6 +192,8 @@ func (b *briefingFold) add(de domain.Event, r eref, at time.Time) {
 		p := b.proposal(string(e.ProposalID))
 		p.answers.setLeads(e.LeadMinistries())
 		p.dueAt, p.refs = e.ResponseDueAt, append(p.refs, r)
+	case domain.ProposalLeadsAssigned:
+		b.proposal(string(e.ProposalID)).answers.assign(e.Leads)
 	case domain.ProposalResponseDeadlineExtended:
 		p := b.proposal(string(e.ProposalID))
 		p.dueAt, p.refs = e.DueAt, append(p.refs, r)
@@ -372,14 +378,14 @@ func (c *computer) briefing(rep, prev Report) *Briefing {
 		if bp.dueAt.IsZero() {
 			continue
 		}
-		due := calendar.DateOf(bp.dueAt.Add(-time.Nanosecond)) // the last day that counts
+		due := calendar.LastDay(bp.dueAt)
 		// Each lead owes its own answer (decision 0048).
 		for _, m := range bp.answers.leads {
 			a := bp.answers.answer(m)
 			if !c.ministryOK(m) {
 				continue
 			}
-			o := Overdue{Ministry: m, ProposalID: id, Title: bp.title, Due: due.String()}
+			o := Overdue{Ministry: m, ProposalID: id, Title: bp.title, Due: due.String(), DueAt: bp.dueAt.UTC()}
 			o.MinistryZH, o.MinistryEN = ministryName(c.names, m)
 			switch {
 			case a.responded && !a.onTime && c.p.contains(a.respondedAt):

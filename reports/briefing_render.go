@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/pdis/collab-ledger/domain"
@@ -115,8 +116,11 @@ type htmlCase struct {
 
 type htmlOverdue struct {
 	Ministry, Proposal, ProposalLang, ProposalID, Due, Answered string
-	DaysLate                                                    int
-	Evidence                                                    htmlEvidence
+	// DueISO is the deadline's instant for <time datetime> (Due itself
+	// when a stored report lacks it).
+	DueISO   string
+	DaysLate int
+	Evidence htmlEvidence
 }
 
 // textLang is the lang of what people wrote, s, on a page in lang:
@@ -197,7 +201,7 @@ func briefingHTML(rep Report, lang Lang, links Links) *htmlBriefing {
 	}
 	for _, o := range b.Overdue {
 		hb.Overdue = append(hb.Overdue, htmlOverdue{Ministry: name(o.MinistryZH, o.MinistryEN), Proposal: o.Title, ProposalLang: textLang(lang, o.Title), ProposalID: o.ProposalID,
-			Due: o.Due, Answered: o.Answered, DaysLate: o.DaysLate,
+			Due: o.Due, DueISO: dueISO(o), Answered: o.Answered, DaysLate: o.DaysLate,
 			Evidence: evidence(o.Events, links, links.trail(domain.ProposalStream(domain.ProposalID(o.ProposalID))))})
 	}
 	return hb
@@ -299,4 +303,14 @@ func writeBriefingMarkdown(b *strings.Builder, rep Report, lang Lang) {
 		fmt.Fprintf(b, "| %s | %s | %s | %d | %s | %s |\n", name(o.MinistryZH, o.MinistryEN), title, o.Due, o.DaysLate, answered, positions(o.Events))
 	}
 	fmt.Fprintf(b, "\n# %s\n", h("appendix"))
+}
+
+// dueISO is the machine-readable instant of an overdue line's deadline:
+// the instant itself (RFC 3339, UTC), or its last day for a report stored
+// before the instant was recorded.
+func dueISO(o Overdue) string {
+	if o.DueAt.IsZero() {
+		return o.Due
+	}
+	return o.DueAt.UTC().Format(time.RFC3339)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/eventstore"
 
 	"github.com/pdis/collab-ledger/reports"
@@ -131,6 +132,12 @@ func TestBriefingKnownAnswers(t *testing.T) {
 	}
 	if n := len(b.Overdue[2].Events); n != 3 {
 		t.Errorf("p4 names %d events, want 3", n)
+	}
+	// p4's deadline was extended to 2026-05-15: the instant is the end of
+	// that day in Taipei (00:00 of 05-16), and the last day shown is 05-15,
+	// not the day the instant's date reads.
+	if o := b.Overdue[2]; o.Due != "2026-05-15" || !o.DueAt.Equal(calendar.MustParseDate("2026-05-15").End()) {
+		t.Errorf("p4 due %s at %s, want 2026-05-15 at %s", o.Due, o.DueAt, calendar.MustParseDate("2026-05-15").End())
 	}
 
 	moi, err := reports.Compute(ctx, store, p, reports.Filter{Ministry: "moi"}, 0)

@@ -25,15 +25,16 @@ import (
 var decoders = map[string]func([]byte) (domain.Event, error){
 	"proposal.submitted": dec[domain.ProposalSubmitted], "proposal.published": dec[domain.ProposalPublished], "proposal.established": dec[domain.ProposalEstablished],
 	"proposal.expired": dec[domain.ProposalExpired], "proposal.response_deadline_extended": dec[domain.ProposalResponseDeadlineExtended],
-	"proposal.responded": dec[domain.ProposalResponded], "proposal.response_deadline_missed": dec[domain.ProposalResponseDeadlineMissed],
+	"proposal.responded": dec[domain.ProposalResponded], "proposal.leads_assigned": dec[domain.ProposalLeadsAssigned], "proposal.response_deadline_missed": dec[domain.ProposalResponseDeadlineMissed],
 	"monthly.candidate_added": dec[domain.MonthlyCandidateAdded], "monthly.ballot_cast": dec[domain.MonthlyBallotCast],
 	"monthly.closed": dec[domain.MonthlyMeetingClosed], "monthly.held": dec[domain.MonthlyMeetingHeld],
 	"case.opened": dec[domain.CaseOpened], "case.lead_assigned": dec[domain.CaseLeadAssigned],
 	"case.co_organiser_added": dec[domain.CaseCoOrganiserAdded], "case.stage_changed": dec[domain.CaseStageChanged],
 	"case.stakeholder_added": dec[domain.CaseStakeholderAdded], "case.recommendation_recorded": dec[domain.CaseRecommendationRecorded],
 	"case.directive_recorded": dec[domain.CaseDirectiveRecorded], "case.response_recorded": dec[domain.CaseResponseRecorded],
-	"case.record_ended": dec[domain.CaseRecordEnded],
-	"meeting.scheduled": dec[domain.MeetingScheduled], "meeting.participant_added": dec[domain.MeetingParticipantAdded],
+	"case.record_ended": dec[domain.CaseRecordEnded], "case.proposal_linked": dec[domain.CaseProposalLinked],
+	"case.no_proposal_recorded": dec[domain.CaseNoProposalRecorded],
+	"meeting.scheduled":         dec[domain.MeetingScheduled], "meeting.participant_added": dec[domain.MeetingParticipantAdded],
 	"meeting.attendance_recorded":  dec[domain.MeetingAttendanceRecorded],
 	"registry.ministry_registered": dec[domain.MinistryRegistered],
 }
@@ -67,7 +68,12 @@ func decode(ev *eventstore.Event) (domain.Event, error) {
 }
 
 type proposal struct {
-	ministry  string // the first lead
+	ministry string // the first lead
+	// leads are every lead ministry (decision 0048), as the establishment
+	// (else the publication) names them; coOrgs the co-organisers the
+	// publication names.
+	leads     []string
+	coOrgs    []string
 	published bool
 	pubAt     time.Time
 	pubRef    eref
@@ -78,13 +84,46 @@ type proposal struct {
 	answers leadAnswers
 }
 
+// assign adds the leads and co-organisers named after publication
+// (decision 0056).
+func (pr *proposal) assign(leads, coOrgs []domain.MinistryID) {
+	pr.leads = appendNew(slices.Clone(pr.leads), ministryCodes(leads)...)
+	pr.coOrgs = appendNew(slices.Clone(pr.coOrgs), ministryCodes(coOrgs)...)
+	if pr.ministry == "" && len(pr.leads) > 0 {
+		pr.ministry = pr.leads[0]
+	}
+	pr.answers.assign(leads)
+}
+
+// appendNew appends to s each of ms it does not hold.
+func appendNew(s []string, ms ...string) []string {
+	for _, m := range ms {
+		if !slices.Contains(s, m) {
+			s = append(s, m)
+		}
+	}
+	return s
+}
+
 // outcome is the fate of a proposal's deadline: "met" when every lead
 // answered on time, "missed" when a lead answered late or its miss was
 // recorded, "open" otherwise; refs are its events.
 func (pr *proposal) outcome() (string, []eref) {
-	refs := slices.Concat(pr.refs, pr.answers.allRefs())
+	return pr.outcomeOf(pr.answers.leads, pr.answers.allRefs())
+}
+
+// ownOutcome is the fate of lead m's own answer to the deadline (decision
+// 0048): "met", "missed" or "open", with the establishment, extensions
+// and m's own events.
+func (pr *proposal) ownOutcome(m string) (string, []eref) {
+	return pr.outcomeOf([]string{m}, pr.answers.answer(m).refs)
+}
+
+// outcomeOf is the fate of the deadline for leads, answers their events.
+func (pr *proposal) outcomeOf(leads []string, answers []eref) (string, []eref) {
+	refs := slices.Concat(pr.refs, answers)
 	met, missed := true, false
-	for _, m := range pr.answers.leads {
+	for _, m := range leads {
 		a := pr.answers.answer(m)
 		met = met && a.responded && a.onTime
 		missed = missed || a.missed || a.responded && !a.onTime
@@ -121,6 +160,11 @@ type caseState struct {
 	// unknown, and no longer counted in a stage (historical.go).
 	ended    time.Time
 	endedRef eref
+	// link is, for an imported case as the period ended, what is known of
+	// the Join proposal it came from (linkByScore, linkByReview,
+	// linkNone; "" unsure: nothing recorded), linkRef the event saying it.
+	link    string
+	linkRef eref
 }
 
 type meetingState struct {
@@ -141,13 +185,17 @@ type computer struct {
 	prev  *computer
 
 	proposals map[string]*proposal
+	// published, estRefs and expRefs are the period's publications,
+	// establishments and expiries; pubPr, estPr and expPr the proposal of
+	// each, whose leads and co-organisers (as of the report's position:
+	// leads assigned later too, decision 0056) the ministry filter reads.
 	published []eref
-	pubMin    []string
+	pubPr     []*proposal
 	estRefs   []eref
-	estMin    []string
+	estPr     []*proposal
 	estDays   []float64
 	expRefs   []eref
-	expMin    []string
+	expPr     []*proposal
 
 	monthlyClosed []eref
 	monthlyHeld   []eref // imported monthly meetings held (no ballots in the archive)
@@ -341,32 +389,39 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 	case domain.MinistryRegistered:
 		c.names[string(e.MinistryID)] = domain.MinistryInfo{ID: e.MinistryID, Name: e.Name, Parent: e.Parent}
 	case domain.ProposalPublished:
-		pr := &proposal{ministry: string(e.CompetentMinistry), published: true, pubAt: at, pubRef: r}
+		pr := &proposal{ministry: string(e.CompetentMinistry), leads: ministryCodes(e.LeadMinistries()), coOrgs: ministryCodes(e.CoOrganisers),
+			published: true, pubAt: at, pubRef: r}
 		c.proposals[string(e.ProposalID)] = pr
 		if in {
 			c.published = append(c.published, r)
-			c.pubMin = append(c.pubMin, pr.ministry)
+			c.pubPr = append(c.pubPr, pr)
 		}
 	case domain.ProposalEstablished:
 		pr := c.proposal(string(e.ProposalID), string(e.CompetentMinistry))
 		pr.ministry = string(e.CompetentMinistry)
+		pr.leads = ministryCodes(e.LeadMinistries())
 		pr.answers.setLeads(e.LeadMinistries())
 		pr.estAt, pr.dueAt = at, e.ResponseDueAt
 		pr.refs = append(pr.refs, r)
 		if in {
 			c.estRefs = append(c.estRefs, r)
-			c.estMin = append(c.estMin, pr.ministry)
+			c.estPr = append(c.estPr, pr)
 			days := -1.0
 			if pr.published {
 				days = at.Sub(pr.pubAt).Hours() / 24
 			}
 			c.estDays = append(c.estDays, days)
 		}
+	case domain.ProposalLeadsAssigned:
+		// further leads named after publication (decision 0056): each owes
+		// its own answer from then on
+		pr := c.proposal(string(e.ProposalID), "")
+		pr.assign(e.Leads, e.CoOrganisers)
 	case domain.ProposalExpired:
 		pr := c.proposal(string(e.ProposalID), "")
 		if in {
 			c.expRefs = append(c.expRefs, r)
-			c.expMin = append(c.expMin, pr.ministry)
+			c.expPr = append(c.expPr, pr)
 		}
 	case domain.ProposalResponseDeadlineExtended:
 		pr := c.proposal(string(e.ProposalID), string(e.Ministry))
@@ -438,6 +493,17 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 		if cs := c.cases[string(e.CaseID)]; cs != nil {
 			cs.ended, cs.endedRef = at, r
 		}
+	case domain.CaseProposalLinked:
+		if cs := c.cases[string(e.CaseID)]; cs != nil && at.Before(c.p.To) {
+			cs.link, cs.linkRef = linkByScore, r
+			if e.Reviewed {
+				cs.link = linkByReview
+			}
+		}
+	case domain.CaseNoProposalRecorded:
+		if cs := c.cases[string(e.CaseID)]; cs != nil && at.Before(c.p.To) {
+			cs.link, cs.linkRef = linkNone, r
+		}
 	case domain.CaseStakeholderAdded:
 		if cs := c.cases[string(e.CaseID)]; cs != nil && at.Before(c.p.To) {
 			cat := string(e.Category)
@@ -487,6 +553,9 @@ func (c *computer) proposal(id, ministry string) *proposal {
 	pr := c.proposals[id]
 	if pr == nil {
 		pr = &proposal{ministry: ministry}
+		if ministry != "" {
+			pr.leads = []string{ministry}
+		}
 		c.proposals[id] = pr
 	}
 	return pr
@@ -517,10 +586,27 @@ func (c *computer) params(extra ...string) map[string]string {
 	return m
 }
 
-func filterRefs(refs []eref, ministries []string, ok func(string) bool) []eref {
+// ministryCodes are ms as strings.
+func ministryCodes(ms []domain.MinistryID) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = string(m)
+	}
+	return out
+}
+
+// anyOK reports whether the filter accepts one of ministries (every
+// proposal when there is no filter, one without a lead too).
+func (c *computer) anyOK(ministries []string) bool {
+	return c.f.Ministry == "" || slices.Contains(ministries, c.f.Ministry)
+}
+
+// filterRefs keeps the refs whose proposal (each ref's) has a lead the
+// filter accepts.
+func (c *computer) filterRefs(refs []eref, prs []*proposal) []eref {
 	out := []eref{}
 	for i, r := range refs {
-		if ok(ministries[i]) {
+		if c.anyOK(prs[i].leads) {
 			out = append(out, r)
 		}
 	}
@@ -565,9 +651,9 @@ func (c *computer) report(at uint64) Report {
 }
 
 func (c *computer) proposalSection() Section {
-	pub := filterRefs(c.published, c.pubMin, c.ministryOK)
-	est := filterRefs(c.estRefs, c.estMin, c.ministryOK)
-	exp := filterRefs(c.expRefs, c.expMin, c.ministryOK)
+	pub := c.filterRefs(c.published, c.pubPr)
+	est := c.filterRefs(c.estRefs, c.estPr)
+	exp := c.filterRefs(c.expRefs, c.expPr)
 	share := 0.0
 	if n := len(est) + len(exp); n > 0 {
 		share = 100 * float64(len(est)) / float64(n)
@@ -576,7 +662,7 @@ func (c *computer) proposalSection() Section {
 	var n int
 	var dayRefs []eref
 	for i, d := range c.estDays {
-		if d >= 0 && c.ministryOK(c.estMin[i]) {
+		if d >= 0 && c.anyOK(c.estPr[i].leads) {
 			sum += d
 			n++
 			dayRefs = append(dayRefs, c.estRefs[i])
@@ -588,13 +674,26 @@ func (c *computer) proposalSection() Section {
 	}
 	pubOf := c.publicationsOf(dayRefs)
 	q := "proposals"
-	return Section{Key: "proposals", ZH: "提案", EN: "Proposals", Chart: true, Figures: []Figure{
+	s := Section{Key: "proposals", ZH: "提案", EN: "Proposals", Chart: true, Figures: []Figure{
 		c.fig("proposals.published", "已公開提案", "Proposals published", float64(len(pub)), "", q, c.params("type", "proposal.published"), pub),
 		c.fig("proposals.established", "已成案提案", "Proposals established", float64(len(est)), "", q, c.params("type", "proposal.established"), est),
 		c.fig("proposals.expired", "已逾期未成案提案", "Proposals expired", float64(len(exp)), "", q, c.params("type", "proposal.expired"), exp),
 		c.fig("proposals.established_share", "成案比例（成案／成案＋逾期）", "Share established (established / (established + expired))", share, "%", q, c.params("type", "proposal.established,proposal.expired"), append(slices.Clone(est), exp...)),
 		c.fig("proposals.days_to_establishment", "公開至成案平均日數", "Mean days from publication to establishment", mean, "days", "proposals.days_to_establishment", c.params(), append(slices.Clone(dayRefs), pubOf...)),
 	}}
+	if c.f.Ministry != "" {
+		// A co-organiser owes no answer: it is not counted above, but
+		// said apart.
+		var co []eref
+		for i, r := range c.published {
+			if pr := c.pubPr[i]; !slices.Contains(pr.leads, c.f.Ministry) && slices.Contains(pr.coOrgs, c.f.Ministry) {
+				co = append(co, r)
+			}
+		}
+		s.Figures = append(s.Figures, c.fig("proposals.co_organised", "已公開提案（本部會為協辦，不列入上列各數）", "Proposals published naming it co-organiser (not counted above)",
+			float64(len(co)), "", q, c.params("type", "proposal.published", "role", "co-organiser"), co))
+	}
+	return s
 }
 
 // publicationsOf returns the publication events of the proposals whose
@@ -619,7 +718,12 @@ func (c *computer) deadlineSection() Section {
 		if pr.estAt.IsZero() || !c.p.contains(pr.dueAt) || !pr.answers.anyLead(c.ministryOK) {
 			continue
 		}
+		// Under a ministry filter, the ministry's own answer: each lead
+		// owes its own (decision 0048).
 		outcome, refs := pr.outcome()
+		if c.f.Ministry != "" {
+			outcome, refs = pr.ownOutcome(c.f.Ministry)
+		}
 		due = append(due, refs...)
 		switch outcome {
 		case "met":

@@ -52,11 +52,16 @@ func (p Period) contains(t time.Time) bool {
 
 // Filter narrows a report to one ministry (empty: all).
 type Filter struct {
-	// Ministry is a ministry code ("moi"). Proposals count by competent
-	// ministry, ballots by the voting ministry, monthly candidates by
-	// organiser, cases (and their meetings, recommendations, directives)
-	// when the ministry was ever lead or co-organiser, responses by the
-	// responding ministry.
+	// Ministry is a ministry code ("moi"). Proposals (published,
+	// established, expired, days to establishment) count when the
+	// ministry is one of their lead ministries, whichever of them comes
+	// first (decision 0048); the response deadlines by the ministry's own
+	// answer as a lead; a co-organiser owes no answer, so the proposals
+	// naming the ministry co-organiser are counted apart
+	// (proposals.co_organised), in no other figure. Ballots count by the
+	// voting ministry, monthly candidates by organiser, cases (and their
+	// meetings, recommendations, directives) when the ministry was ever
+	// lead or co-organiser, responses by the responding ministry.
 	Ministry string
 }
 

@@ -90,6 +90,7 @@ var fieldPickers = map[string]*picker{
 	"organiser":         pickMinistry,
 	"addressees":        {multi: true, options: ministryOptions},
 	"otherLeads":        {multi: true, options: ministryOptions},
+	"leads":             {multi: true, options: ministryOptions},
 	"coOrganisers":      {multi: true, options: ministryOptions},
 	"poId":              pickPO,
 	"candidateId":       {parent: "monthlyMeetingId", options: candidateOptions},
@@ -211,6 +212,8 @@ func proposalOptions(c *pickContext, _ string) ([]OptionView, error) {
 			return pr.Status == domain.ProposalStatusPublished
 		case domain.CmdInvalidateSignature:
 			return pr.Valid > 0
+		case domain.CmdAssignLeads:
+			return (pr.Status == domain.ProposalStatusPublished || pr.Status == domain.ProposalStatusEstablished) && !pr.Response.Answered()
 		case domain.CmdRespondToProposal, domain.CmdExtendResponseDeadline, domain.CmdMarkResponseOverdue:
 			return pr.Status == domain.ProposalStatusEstablished && (c.actor.Role != domain.RoleMinistry || len(pr.Leads) == 0 || slices.Contains(pr.Leads, string(c.actor.Ministry)))
 		}

@@ -113,11 +113,10 @@ func formatEnd(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	l := t.In(calendar.Taipei)
-	if l.Hour() == 0 && l.Minute() == 0 && l.Second() == 0 {
-		return l.AddDate(0, 0, -1).Format("2006-01-02") + " 24:00"
+	if l := t.In(calendar.Taipei); l.Hour() != 0 || l.Minute() != 0 || l.Second() != 0 {
+		return l.Format("2006-01-02 15:04")
 	}
-	return l.Format("2006-01-02 15:04")
+	return calendar.LastDay(t).String() + " 24:00"
 }
 
 // formatDate shows t's Taipei date.
@@ -278,6 +277,13 @@ var catalogue = map[string]map[string]string{
 		"meeting.del.end":                      "（刪除結束）",
 		"ledger.included":                      "✓ 已納入第 %d 號查核點",
 		"ledger.pending":                       "尚未納入查核點",
+		"ledger.proof.link":                    "✓ 證明",
+		"ledger.summary.all":                   "✓ 全部 %d 則發言皆已納入第 %d 號查核點；每則發言旁的「證明」連結可取得其納入證明。",
+		"ledger.summary.some":                  "✓ %d 則發言（共 %d 則）已納入第 %d 號查核點，每則旁的「證明」連結可取得其納入證明；另 %d 則尚未納入查核點，已於該則標示。",
+		"ledger.summary.none":                  "%d 則發言皆尚未納入查核點。",
+		"ledger.summary.page.all":              "✓ 本頁 %d 則發言皆已納入第 %d 號查核點；每則發言旁的「證明」連結可取得其納入證明。",
+		"ledger.summary.page.some":             "✓ 本頁 %d 則發言（共 %d 則）已納入第 %d 號查核點，每則旁的「證明」連結可取得其納入證明；另 %d 則尚未納入查核點，已於該則標示。",
+		"ledger.summary.page.none":             "本頁 %d 則發言皆尚未納入查核點。",
 		"ledger.proof":                         "納入證明（JSON）：這筆紀錄在已簽署查核點的 Merkle 樹中",
 		"meeting.reattributed":                 "發言者更正：%s → %s",
 		"common.backdated":                     "事後補登",
@@ -311,7 +317,7 @@ var catalogue = map[string]map[string]string{
 		"proposal.status":                      "狀態",
 		"proposal.ministry":                    "權責機關",
 		"proposal.published":                   "公開時間",
-		"proposal.closes":                      "連署截止",
+		"proposal.closes":                      "連署截止（最後一日）",
 		"proposal.threshold":                   "成案門檻",
 		"proposal.valid":                       "有效連署",
 		"proposal.signatures":                  "連署總數",
@@ -320,7 +326,7 @@ var catalogue = map[string]map[string]string{
 		"proposal.chart.desc":                  "折線圖：從公開到 %s 的有效連署數（扣除被註銷的連署），目前 %d，最高 %d；門檻為 %d，虛線標出；直線標出連署截止。下表列出每個時段。",
 		"proposal.chart.caption":               "各時段的連署、註銷與有效連署數",
 		"proposal.chart.event":                 "新增／註銷",
-		"proposal.chart.deadline":              "連署截止",
+		"proposal.chart.deadline":              "連署截止（最後一日）",
 		"proposal.milestones":                  "里程碑",
 		"proposal.milestones.caption":          "連署里程碑與達成時間",
 		"proposal.reached":                     "達成時間",
@@ -329,7 +335,7 @@ var catalogue = map[string]map[string]string{
 		"proposal.expired":                     "已於 %s 截止，未達門檻（%d／%d）。",
 		"proposal.response":                    "機關回應",
 		"proposal.due":                         "回應期限",
-		"proposal.originaldue":                 "原訂期限",
+		"proposal.originaldue":                 "原訂期限（最後一日）",
 		"proposal.extensions":                  "延長公告",
 		"proposal.responded":                   "已於 %s 回應",
 		"proposal.ontime":                      "於期限內回應",
@@ -553,6 +559,13 @@ var catalogue = map[string]map[string]string{
 		"meeting.del.end":                      " (end of deletion)",
 		"ledger.included":                      "✓ included in checkpoint of size %d",
 		"ledger.pending":                       "not yet checkpointed",
+		"ledger.proof.link":                    "✓ proof",
+		"ledger.summary.all":                   "✓ All %d utterances are included in checkpoint of size %d; each utterance’s “proof” link gives its inclusion proof.",
+		"ledger.summary.some":                  "✓ %d of the %d utterances are included in checkpoint of size %d, each with a “proof” link to its inclusion proof; %d not yet checkpointed, marked on each.",
+		"ledger.summary.none":                  "None of the %d utterances is checkpointed yet.",
+		"ledger.summary.page.all":              "✓ All %d utterances on this page are included in checkpoint of size %d; each utterance’s “proof” link gives its inclusion proof.",
+		"ledger.summary.page.some":             "✓ %d of the %d utterances on this page are included in checkpoint of size %d, each with a “proof” link to its inclusion proof; %d not yet checkpointed, marked on each.",
+		"ledger.summary.page.none":             "None of the %d utterances on this page is checkpointed yet.",
 		"ledger.proof":                         "Inclusion proof (JSON): this record is in the Merkle tree of a signed checkpoint",
 		"meeting.reattributed":                 "Speaker corrected: %s → %s",
 		"common.backdated":                     "back-dated",
@@ -586,7 +599,7 @@ var catalogue = map[string]map[string]string{
 		"proposal.status":                      "Status",
 		"proposal.ministry":                    "Competent ministry",
 		"proposal.published":                   "Published",
-		"proposal.closes":                      "Signing closes",
+		"proposal.closes":                      "Signing closes (last day)",
 		"proposal.threshold":                   "Threshold",
 		"proposal.valid":                       "Valid signatures",
 		"proposal.signatures":                  "All signatures",
@@ -595,7 +608,7 @@ var catalogue = map[string]map[string]string{
 		"proposal.chart.desc":                  "Line chart of the valid signatures (invalidated ones taken off) from publication to %s: %d now, at most %d; the threshold of %d is the dashed line, the signing deadline the vertical one. The table below lists each period.",
 		"proposal.chart.caption":               "Signatures, invalidations and valid signatures per period",
 		"proposal.chart.event":                 "Signed / invalidated",
-		"proposal.chart.deadline":              "Signing closes",
+		"proposal.chart.deadline":              "Signing closes (last day)",
 		"proposal.milestones":                  "Milestones",
 		"proposal.milestones.caption":          "Signature milestones and when they were reached",
 		"proposal.reached":                     "Reached",
@@ -604,7 +617,7 @@ var catalogue = map[string]map[string]string{
 		"proposal.expired":                     "Expired on %s below the threshold (%d of %d).",
 		"proposal.response":                    "The ministry's response",
 		"proposal.due":                         "Due",
-		"proposal.originaldue":                 "Originally due",
+		"proposal.originaldue":                 "Originally due (last day)",
 		"proposal.extensions":                  "Extensions announced",
 		"proposal.responded":                   "Responded on %s",
 		"proposal.ontime":                      "within the deadline",

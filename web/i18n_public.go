@@ -59,6 +59,7 @@ var publicLabels = map[string][2]string{
 	"home.awaiting.caption":      {"已成案、等待主管機關回應的提案（共 %d 件，依期限排序）", "Established proposals awaiting the competent ministry's response (%d in all, soonest due first)"},
 	"home.awaiting.none":         {"目前沒有等待回應的提案。", "No established proposal is awaiting a response."},
 	"home.due":                   {"回應期限（最後一日）", "Response due (last day)"},
+	"proposal.due.lastday":       {"回應期限（最後一日）", "Due (last day)"},
 	"home.overdue":               {"逾期未回應（依機關）", "Responses overdue, by ministry"},
 	"home.overdue.caption":       {"超過回應期限仍未回應的提案，依機關分列", "Proposals past their response deadline with no response, by ministry"},
 	"home.overdue.item":          {"提案", "Proposal"},
@@ -163,8 +164,6 @@ var publicLabels = map[string][2]string{
 	"ministry.recommendation":    {"建議", "Recommendation"},
 	"ministry.verdict":           {"回應", "Response"},
 	"ministry.unanswered":        {"尚未回應", "Not answered yet"},
-	"ministry.proposals":         {"主管的提案", "Proposals it answers for"},
-	"ministry.proposals.caption": {"本機關為主管機關的提案與回應", "Proposals this ministry is competent for, and its responses"},
 	"ministry.responded":         {"回應日", "Answered on"},
 	// The pager of the long lists (pager.go).
 	"pager.at":    {"第 %d 頁，共 %d 頁", "Page %d of %d"},

@@ -176,7 +176,7 @@ func newSignatureChart(pg *Page, p readmodels.ProposalTally, deltas []signatureD
 	if !c.Deadline.IsZero() && !c.Deadline.After(c.To) && c.Deadline.After(c.From) {
 		c.DeadlineX = x(c.Deadline)
 	}
-	c.Desc = pg.TF("proposal.chart.desc", formatDate(c.To), valid, c.Max, p.Threshold)
+	c.Desc = pg.TF("proposal.chart.desc", lastDay(c.To), valid, c.Max, p.Threshold)
 	return c
 }
 

@@ -290,12 +290,13 @@ func latestVote(ms []readmodels.MonthlyTally) *readmodels.MonthlyTally {
 }
 
 // lastDay is the last day that counts for a deadline at t (the end of a
-// Taipei day): the day before a deadline at midnight.
+// Taipei day): the day before a deadline at midnight, the day itself of
+// one in the middle of a day (calendar.LastDay).
 func lastDay(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return formatDate(t.Add(-time.Nanosecond))
+	return calendar.LastDay(t).String()
 }
 
 // pathID escapes an ID for a path segment.

@@ -94,3 +94,47 @@ func TestEachLeadsLateness(t *testing.T) {
 	_, due, _ := pe.get("/api/v1/responses/due")
 	mustContain(t, "open deadlines", due, `"proposalId":"p-fb"`, `"owing":["cpc"]`)
 }
+
+// TestMinistryLeadsAndCoOrganises: a ministry's page lists, apart and
+// labelled in both languages with their counts, the proposals it leads
+// (answering for itself) and those it co-organises (owing no answer), and
+// each case with its role; the proposal list's ministry filter finds a
+// proposal by its co-organiser too. In the story p-1 (停止神豬比重) and case
+// 57 are led by 內政部 (moi) and co-organised by 衛生福利部 (mohw).
+func TestMinistryLeadsAndCoOrganises(t *testing.T) {
+	pe := newPagesEnv(t)
+	pe.story()
+
+	_, mohw, _ := pe.get("/ministries/mohw")
+	co := tableOf(mohw, "co-proposals")
+	mustContain(t, "mohw co-organised", co, "停止神豬比重", `class="role-co">協辦`, "內政部")
+	mustContain(t, "mohw zh", mohw, "協辦的提案（1 件）", "協辦機關不負回應期限", `id="ministry-cases-count">主辦 0 件、協辦 1 件。`)
+	if strings.Contains(tableOf(mohw, "proposals"), "停止神豬比重") {
+		t.Error("mohw's page lists a proposal it co-organises as one it leads")
+	}
+	cases := tableOf(mohw, "cases")
+	mustContain(t, "mohw cases", cases, `href="/cases/57"`, `class="role-co">協辦`)
+	mustNotContain(t, "mohw cases", cases, `class="role-lead"`)
+
+	_, moi, _ := pe.get("/ministries/moi?lang=en")
+	mustContain(t, "moi en", moi, "Proposals it co-organises (0)", `id="ministry-cases-count">It leads 1 and co-organises 0.`)
+	mustContain(t, "moi proposals", tableOf(moi, "proposals"), "停止神豬比重")
+	mustContain(t, "moi cases", tableOf(moi, "cases"), `href="/cases/57"`, `class="role-lead">Lead`)
+	mustNotContain(t, "moi en", moi, `id="co-proposals"`)
+
+	_, list, _ := pe.get("/proposals?ministry=mohw")
+	mustContain(t, "proposals by co-organiser", list, "停止神豬比重")
+}
+
+// tableOf is the table with id in body, or "(no id)".
+func tableOf(body, id string) string {
+	i := strings.Index(body, `id="`+id+`"`)
+	if i < 0 {
+		return "(no " + id + ")"
+	}
+	rest := body[i:]
+	if j := strings.Index(rest, "</table>"); j >= 0 {
+		return rest[:j]
+	}
+	return rest
+}

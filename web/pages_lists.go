@@ -345,11 +345,16 @@ func ministryFigures(d *directory, rows []ProposalRow, now time.Time) map[string
 		get(m.Code)
 	}
 	for _, c := range d.cases {
-		if c.Lead != "" {
-			get(c.Lead).CasesLed++
+		// The lead a case is shown under (an imported case's: its linked
+		// Join proposal's), as on the ministry's page.
+		lead := c.Leader()
+		if lead != "" {
+			get(lead).CasesLed++
 		}
 		for _, m := range c.CoOrganisers {
-			get(m).CasesCo++
+			if m != lead {
+				get(m).CasesCo++
+			}
 		}
 	}
 	for i := range rows {
@@ -407,14 +412,28 @@ type MinistryData struct {
 	Code    string
 	Name    *MinistryName
 	Figures MinistryFigures
-	Cases   []readmodels.CaseSummary
-	// Proposals it is competent for, latest first.
-	Proposals []ProposalRow
+	// Cases it leads or co-organises, each with its role; CasesLed and
+	// CasesCo count them by role.
+	Cases             []MinistryCase
+	CasesLed, CasesCo int
+	// Proposals it is a lead ministry of (each with its own answer), and
+	// CoProposals those that name it co-organiser only: it owes them no
+	// answer (decision 0048). Latest first.
+	Proposals   []ProposalRow
+	CoProposals []ProposalRow
 	// Responses are its responses to the recommendations of its cases,
 	// and the recommendations addressed to it still unanswered.
 	Responses []RecommendationRow
 	POs       []readmodels.POEntry
 	Agencies  []string
+}
+
+// MinistryCase is a case on a ministry's page: Lead is true when the
+// ministry leads it (the lead shown: its own, or its linked Join
+// proposal's), false when it co-organises it.
+type MinistryCase struct {
+	readmodels.CaseSummary
+	Lead bool
 }
 
 // RecommendationRow is a recommendation addressed to a ministry and its
@@ -450,13 +469,22 @@ func (s *server) pageMinistry(w http.ResponseWriter, r *http.Request) {
 	}
 	data := MinistryData{Code: code, Name: name, Figures: *v.figures[code]}
 	for _, c := range d.cases {
-		if c.Leader() == code || slices.Contains(c.CoOrganisers, code) {
-			data.Cases = append(data.Cases, c)
+		if lead := c.Leader() == code; lead || slices.Contains(c.CoOrganisers, code) {
+			data.Cases = append(data.Cases, MinistryCase{CaseSummary: c, Lead: lead})
+			if lead {
+				data.CasesLed++
+			} else {
+				data.CasesCo++
+			}
 		}
 	}
 	for _, i := range d.proposalOrder["recent"] {
-		// The proposals it leads, each with its own answer (decision 0048).
+		// The proposals it leads, each with its own answer (decision 0048);
+		// those it co-organises apart.
 		if !slices.Contains(d.proposals[i].Leads, code) {
+			if slices.Contains(d.proposals[i].CoOrganisers, code) {
+				data.CoProposals = append(data.CoProposals, v.rows[i])
+			}
 			continue
 		}
 		row := v.rows[i]

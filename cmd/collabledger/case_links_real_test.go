@@ -17,6 +17,7 @@ import (
 
 	"github.com/pdis/collab-ledger/importer"
 	"github.com/pdis/collab-ledger/internal/testenv"
+	"github.com/pdis/collab-ledger/reports"
 )
 
 // reviewedMapping is the team's reviewed mapping of the real archive's
@@ -138,6 +139,34 @@ func TestReviewedCaseLinks(t *testing.T) {
 	}
 	if strings.Contains(out, "which the archive does not hold") {
 		t.Errorf("a line of the mapping names a case the archive does not hold:\n%.3000s", out)
+	}
+
+	// The report over every year of the archive says the same of the
+	// imported cases, each figure with its events (decision 0055): the
+	// cases reviewed to a proposal not in the dataset are unsure there,
+	// as nothing links them.
+	all := "file:" + filepath.Join(tmp, "all.db")
+	var rep reports.Report
+	if err := json.Unmarshal([]byte(runOut("report", "--store", all, "--from", "2015-01-01", "--to", "2026-12-31", "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]int{"imported.cases": 77, "imported.link.score": got[0], "imported.link.reviewed": got[1],
+		"imported.link.none": got[2], "imported.link.unsure": got[3] + got[4]} {
+		f, ok := rep.Figure(key)
+		if !ok || f.Value != float64(want) || len(f.Source.Events) != want {
+			t.Errorf("the report's %s: %v with %d events, want %d", key, f.Value, len(f.Source.Events), want)
+		}
+	}
+	if f, _ := rep.Figure("imported.outcome_unknown"); f.Value == 0 || len(f.Source.Events) != int(f.Value) {
+		t.Errorf("the report's imported.outcome_unknown: %v with %d events", f.Value, len(f.Source.Events))
+	}
+	for lang, want := range map[string]string{
+		"en":      fmt.Sprintf("| Of these, linked to their Join proposal by a reviewed mapping / 其中依人工審閱的對照表連結至其提點子提案 | %d |", got[1]),
+		"zh-Hant": fmt.Sprintf("| 其中經人工審閱：並非出自本資料集中的提點子提案 / Of these, reviewed: not from a Join proposal in the dataset | %d |", got[2]),
+	} {
+		if md := runOut("report", "--store", all, "--from", "2015-01-01", "--to", "2026-12-31", "--lang", lang); !strings.Contains(md, want) {
+			t.Errorf("the %s report lacks %q", lang, want)
+		}
 	}
 
 	// The pages, on a ledger of cases 2, 13, 43 and 47 (the mapping decides

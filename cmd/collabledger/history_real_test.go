@@ -317,6 +317,13 @@ func check2019(t *testing.T, rep reports.Report) {
 	if imported < 10 || unknown == 0 || unknown > imported {
 		t.Errorf("imported cases with a record in 2019: %v, of which record ended in 2019: %v", imported, unknown)
 	}
+	// Where each came from (decision 0055): the four add up, and without a
+	// reviewed mapping nothing is linked by review or reviewed as none.
+	byScore, unsure := fig("imported.link.score"), fig("imported.link.unsure")
+	if byScore == 0 || unsure == 0 || byScore+unsure != imported || fig("imported.link.reviewed") != 0 || fig("imported.link.none") != 0 {
+		t.Errorf("imported cases of 2019: %v linked by score, %v by review, %v reviewed none, %v unsure; want by score and unsure adding up to %v",
+			byScore, fig("imported.link.reviewed"), fig("imported.link.none"), unsure, imported)
+	}
 	if fig("cases.opened.imported") != imported {
 		t.Errorf("%v cases opened in 2019, %v imported cases with a record in it", fig("cases.opened.imported"), imported)
 	}

@@ -218,3 +218,26 @@ func TestWorkingDayArithmeticProperties(t *testing.T) {
 		}
 	}
 }
+
+// TestLastDayOfADeadline: a deadline at the end of a Taipei day (24:00 =
+// 00:00 of the next day) counts until that day; one in the middle of a day
+// counts on that day; the Taipei day decides, not UTC's.
+func TestLastDayOfADeadline(t *testing.T) {
+	for _, c := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2018, 11, 10, 0, 0, 0, 0, Taipei), "2018-11-09"},    // Join's local midnight
+		{time.Date(2018, 11, 9, 16, 0, 0, 0, time.UTC), "2018-11-09"},  // the same instant in UTC
+		{time.Date(2018, 11, 10, 0, 0, 0, 1, Taipei), "2018-11-10"},    // just after midnight
+		{time.Date(2018, 11, 10, 17, 0, 0, 0, Taipei), "2018-11-10"},   // mid-day
+		{time.Date(2018, 11, 10, 23, 59, 59, 0, Taipei), "2018-11-10"}, // late that day
+		{time.Date(2018, 11, 10, 1, 0, 0, 0, time.UTC), "2018-11-10"},  // 09:00 Taipei
+		{d("2019-02-15").End(), "2019-02-15"},                          // a window's end
+		{Taiwan().WindowEnd(time.Date(2019, 1, 25, 10, 0, 0, 0, Taipei), 10), "2019-02-15"},
+	} {
+		if got := LastDay(c.at).String(); got != c.want {
+			t.Errorf("LastDay(%s) = %s, want %s", c.at.Format(time.RFC3339Nano), got, c.want)
+		}
+	}
+}

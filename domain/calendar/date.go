@@ -114,3 +114,11 @@ func (d *Date) UnmarshalText(b []byte) error {
 	*d = v
 	return nil
 }
+
+// LastDay returns the last day that counts for a deadline at instant t: the
+// Taipei date of the last instant before t. A deadline at the end of day D
+// (24:00, which is 00:00 of D+1 in Asia/Taipei) has D as its last day; a
+// deadline in the middle of D (D 17:00) has D too, counting until that time.
+// Every page, report and command that shows a deadline to people shows this
+// day, with the instant itself kept for machines.
+func LastDay(t time.Time) Date { return DateOf(t.Add(-time.Nanosecond)) }

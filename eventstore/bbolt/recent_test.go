@@ -87,3 +87,58 @@ func TestRecentEventsAsDecoded(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscribeReusesNoYieldedEvent: a subscription reads its batches into
+// one slice (decision 0053); the events it yielded, kept by the consumer,
+// are still what ReadAll returns after every later batch, from the file and
+// from the window of recent events, and two ranges over one subscription at
+// once each see the whole log.
+func TestSubscribeReusesNoYieldedEvent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a range that misses events fails, not hangs
+	defer cancel()
+	s := openAt(t, filepath.Join(t.TempDir(), "ledger.db"))
+	const total = 3*recentCap + 700 // older events come from the file
+	for i := 0; i < total; {
+		n := min(1+i%900, total-i)
+		evs := make([]eventstore.EventData, n)
+		for k := range evs {
+			evs[k] = eventstore.EventData{ID: uuid.New(), Type: "test.event", SchemaVersion: 1, Data: fmt.Appendf(nil, `{"n":%d}`, i+k)}
+		}
+		if _, err := s.Append(ctx, fmt.Sprintf("s-%d", i%5), eventstore.Any, evs...); err != nil {
+			t.Fatal(err)
+		}
+		i += n
+	}
+	want, err := s.ReadAll(ctx, 0, total)
+	if err != nil || len(want) != total {
+		t.Fatalf("read %d events of %d: %v", len(want), total, err)
+	}
+	sub := s.Subscribe(ctx, 0)
+	got := make([][]eventstore.Event, 2)
+	done := make(chan error, 2)
+	for r := range got {
+		go func() {
+			for ev, err := range sub {
+				if err != nil {
+					done <- err
+					return
+				}
+				got[r] = append(got[r], ev)
+				if len(got[r]) == total {
+					break
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range got {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for r := range got {
+		if !reflect.DeepEqual(got[r], want) {
+			t.Fatalf("range %d: the events yielded differ from ReadAll's", r)
+		}
+	}
+}

@@ -611,14 +611,24 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("read log after %d: %w", after, err)
 	}
+	return s.readAll(after, limit, nil)
+}
+
+// readAll is ReadAll appending to out[:0] (a fresh slice when out is nil or
+// too small): Subscribe reads every batch into the slice of the one before,
+// which it has yielded, by value, in full. Called between enter and leave.
+func (s *Store) readAll(after eventstore.Position, limit int, out []eventstore.Event) ([]eventstore.Event, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	h := s.head.Load()
 	if uint64(after) >= h {
-		return nil, nil
+		return out[:0], nil
 	}
-	out := make([]eventstore.Event, 0, min(uint64(limit), h-uint64(after)))
+	if n := int(min(uint64(limit), h-uint64(after))); cap(out) < n {
+		out = make([]eventstore.Event, 0, n)
+	}
+	out = out[:0]
 	if out, ok := s.tail.read(out, after, eventstore.Position(h), limit); ok {
 		return out, nil
 	}
@@ -657,7 +667,27 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position) iter.S
 		}
 		return err
 	}
-	return eventstore.Follow(ctx, after, s.ReadAll, wait)
+	// The batches of one subscription share one slice: Follow yields each
+	// event by value before it reads the next batch, and the events' data
+	// never lives in the slice, so a follower of a million events makes no
+	// slice per batch (decision 0053). Each range over the sequence has its
+	// own.
+	return func(yield func(eventstore.Event, error) bool) {
+		var batch []eventstore.Event
+		read := func(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Event, error) {
+			if err := s.enter(); err != nil {
+				return nil, fmt.Errorf("read log after %d: %w", after, err)
+			}
+			defer s.leave()
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("read log after %d: %w", after, err)
+			}
+			var err error
+			batch, err = s.readAll(after, limit, batch)
+			return batch, err
+		}
+		eventstore.Follow(ctx, after, read, wait)(yield)
+	}
 }
 
 // Head implements eventstore.Store.

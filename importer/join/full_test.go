@@ -15,7 +15,8 @@ import (
 // TestImportWholeDataset imports the whole Join dataset (minutes on this
 // machine: set COLLABLEDGER_JOIN_FULL=1) and accounts for every row of
 // stats.json: recorded, refused by the rules, or in a proposal without
-// metadata; then imports it again and records nothing.
+// metadata; then imports it again and records nothing, skipping the rows
+// recorded as made after the close instead of refusing them again.
 func TestImportWholeDataset(t *testing.T) {
 	if os.Getenv("COLLABLEDGER_JOIN_FULL") != "1" {
 		t.Skip("the whole dataset takes minutes: set COLLABLEDGER_JOIN_FULL=1")
@@ -62,5 +63,10 @@ func TestImportWholeDataset(t *testing.T) {
 	again, err := e.im.ImportDir(ctx, dir, join.DirOptions{}, nil)
 	if err != nil || again.Events != 0 {
 		t.Fatalf("again: %v\n%s", err, again)
+	}
+	// The rows after the close were recorded as late once, and are not
+	// decided again (decision 0056).
+	if late := sum.RefusedByRule["proposal.sign.window_closed"]; sum.Late != late || again.LatePresent != late || again.RefusedByRule["proposal.sign.window_closed"] != 0 {
+		t.Fatalf("%d rows refused after the close, %d recorded as late; again %d skipped as late, %d refused", late, sum.Late, again.LatePresent, again.RefusedByRule["proposal.sign.window_closed"])
 	}
 }

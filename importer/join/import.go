@@ -105,6 +105,15 @@ type Outcome struct {
 	// (signatures after the close Join last published, a response to a
 	// proposal that did not reach its goal): decided, not recorded.
 	Refused map[string]int
+	// Late counts the rows made after the close recorded now as such
+	// (proposal.late_signatures_recorded, in LateRuns runs of rows, each
+	// "first–last"); LatePresent the rows recorded so before, skipped
+	// without being decided again (decision 0056).
+	Late, LatePresent int
+	LateRuns          []string
+	// ListMissing says that the record's missing signature list was
+	// recorded now (proposal.signature_list_missing).
+	ListMissing bool
 	// Warnings say what the record holds that the ledger did not record,
 	// and why.
 	Warnings []string
@@ -131,6 +140,15 @@ func (o Outcome) String() string {
 	}
 	if o.Responses > 0 {
 		fmt.Fprintf(&b, "; %d responses", o.Responses)
+	}
+	if o.ListMissing {
+		b.WriteString("; signature list missing")
+	}
+	if o.Late > 0 {
+		fmt.Fprintf(&b, "; %d rows after the close recorded as late (rows %s)", o.Late, strings.Join(o.LateRuns, ", "))
+	}
+	if o.LatePresent > 0 {
+		fmt.Fprintf(&b, "; %d late rows already recorded", o.LatePresent)
 	}
 	for _, code := range slices.Sorted(maps.Keys(o.Refused)) {
 		fmt.Fprintf(&b, "; %d refused by %s", o.Refused[code], code)
@@ -191,15 +209,29 @@ func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, s
 		o.Warnings = append(o.Warnings, differentMinistries(p, state)...)
 	}
 	pseudonyms := domain.NewPseudonyms(im.cfg.Secret)
-	for _, s := range sigs {
+	// rowOf[i-firstSign] is the row of items[i], a signature.
+	firstSign := len(items)
+	var rowOf []int32
+	for k, s := range sigs {
 		signer := pseudonyms.Of(SignerRef(p.ID, s.N))
 		if state.HasSigned(signer) {
 			o.Present++
 			continue
 		}
+		if state.LateRow(s.N) {
+			o.LatePresent++ // made after the close, recorded so: not decided again
+			continue
+		}
 		items = append(items, app.Item{Actor: domain.Actor{ID: string(signer), Role: domain.RoleCitizen},
 			Command: domain.SignProposal{ProposalID: id, Signer: signer, County: s.County, District: s.District},
 			At:      s.At})
+		rowOf = append(rowOf, int32(k))
+	}
+	var late []int // the rows refused as made after the close, in order
+	lateRefusal := func(i int, rule string) {
+		if rule == ruleWindowClosed && i >= firstSign {
+			late = append(late, int(rowOf[i-firstSign]))
+		}
 	}
 	due, established := state.ResponseDueAt(), state.IsEstablished()
 	if err := im.run(ctx, items, &o, func(ev eventstore.Event) error {
@@ -216,16 +248,27 @@ func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, s
 			due, established, o.Established = e.ResponseDueAt, true, true
 		}
 		return nil
-	}); err != nil {
+	}, lateRefusal); err != nil {
 		o.Err = err
 		return o
 	}
 	for _, id := range registering {
 		im.registered.Store(id, true)
 	}
-	items = im.after(p, state, established, due, &o)
+	items = append(im.facts(p, state, sigs, late, o.Signatures), im.after(p, state, established, due, &o)...)
 	if err := im.run(ctx, items, &o, func(ev eventstore.Event) error {
 		switch ev.Type {
+		case "proposal.signature_list_missing":
+			o.ListMissing = true
+		case "proposal.late_signatures_recorded":
+			var e struct {
+				FirstRow, LastRow, Rows int
+			}
+			if err := json.Unmarshal(ev.Data, &e); err != nil {
+				return fmt.Errorf("proposal %s: read back its late rows: %w", p.ID, err)
+			}
+			o.Late += e.Rows
+			o.LateRuns = append(o.LateRuns, fmt.Sprintf("%d–%d", e.FirstRow, e.LastRow))
 		case "proposal.response_deadline_extended":
 			o.Extended = true
 		case "proposal.responded":
@@ -238,10 +281,44 @@ func (im *Importer) Import(ctx context.Context, p *Proposal, sigs []Signature, s
 			o.Expired = true
 		}
 		return nil
-	}); err != nil {
+	}, nil); err != nil {
 		o.Err = err
 	}
 	return o
+}
+
+// ruleWindowClosed is the domain's refusal of a signature made after the
+// close of signing.
+const ruleWindowClosed = "proposal.sign.window_closed"
+
+// facts plans the facts of p's record the stream does not hold
+// (decision 0056): each run of rows (consecutive numbers) the domain
+// refused as made after the close, recorded once so that no import
+// decides them again; and that the record has no signature list, when it
+// has none and the stream holds no signature (recorded signed now: signed).
+func (im *Importer) facts(p *Proposal, state *domain.Proposal, sigs []Signature, late []int, signed int) []app.Item {
+	id, dated := domain.ProposalID(p.ID), dating(p)
+	staff := domain.Actor{ID: FeedActorID, Role: domain.RolePDIS}
+	var items []app.Item
+	for i := 0; i < len(late); {
+		j := i + 1
+		for j < len(late) && sigs[late[j]].N == sigs[late[j-1]].N+1 {
+			j++
+		}
+		first, last := sigs[late[i]], sigs[late[j-1]]
+		items = append(items, app.Item{Actor: staff, Command: domain.RecordLateSignatures{ProposalID: id, FirstRow: first.N, LastRow: last.N, LastAt: last.At},
+			Options: dated(first.At)})
+		i = j
+	}
+	if p.SignatureListAbsent() && len(sigs) == 0 && signed == 0 && state.ValidSignatures() == 0 && !state.SignatureListMissing() {
+		// Dated when the archive last saw the record without a list.
+		at := p.PublishedAt
+		if p.Snapshot.After(at) {
+			at = p.Snapshot
+		}
+		items = append(items, app.Item{Actor: staff, Command: domain.RecordSignatureListMissing{ProposalID: id}, Options: dated(at)})
+	}
+	return items
 }
 
 // after plans what follows the signatures: the deadline as Join published
@@ -404,8 +481,9 @@ func differentMinistries(p *Proposal, state *domain.Proposal) []string {
 const ruleMinistryExists = "registry.register_ministry.exists"
 
 // run executes items and looks at every stored event; the domain's
-// refusals are counted by rule, other errors end the proposal.
-func (im *Importer) run(ctx context.Context, items []app.Item, o *Outcome, seen func(eventstore.Event) error) error {
+// refusals are counted by rule (and told to refused, when not nil, with
+// the item's index), other errors end the proposal.
+func (im *Importer) run(ctx context.Context, items []app.Item, o *Outcome, seen func(eventstore.Event) error, refused func(i int, rule string)) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -422,6 +500,9 @@ func (im *Importer) run(ctx context.Context, items []app.Item, o *Outcome, seen 
 					o.Refused = map[string]int{}
 				}
 				o.Refused[re.Rule]++
+				if refused != nil {
+					refused(i, re.Rule)
+				}
 				continue
 			}
 			if failed == nil {
@@ -471,7 +552,11 @@ type Summary struct {
 	// Responses counts every response recorded (LeadResponses the lead
 	// ministries' own, one per lead; Responded the proposals with one).
 	Responses, LeadResponses int
-	RefusedByRule            map[string]int
+	// ListsMissing counts the missing signature lists recorded; Late the
+	// rows after the close recorded as late, LatePresent those recorded
+	// before and skipped (decision 0056).
+	ListsMissing, Late, LatePresent int
+	RefusedByRule                   map[string]int
 	// Warnings are the outcomes with warnings (and the refused ones), in
 	// the order they came.
 	Warnings []Outcome
@@ -502,6 +587,11 @@ func (s *Summary) Add(o Outcome) {
 	s.Present += o.Present
 	s.Responses += o.Responses
 	s.LeadResponses += o.LeadResponses
+	s.Late += o.Late
+	s.LatePresent += o.LatePresent
+	if o.ListMissing {
+		s.ListsMissing++
+	}
 	for _, x := range []struct {
 		on bool
 		n  *int
@@ -537,6 +627,15 @@ func (s *Summary) String() string {
 		s.Proposals, s.Recorded, s.Unchanged, s.WithoutMetadata, s.Tests, s.Refused)
 	fmt.Fprintf(&b, "%d events; %d signatures recorded, %d already recorded; %d established, %d deadlines extended, %d responses (%d lead ministries' own, on %d proposals), %d expired",
 		s.Events, s.Signatures, s.Present, s.Established, s.Extended, s.Responses, s.LeadResponses, s.Responded, s.Expired)
+	if s.ListsMissing > 0 {
+		fmt.Fprintf(&b, "\n%d signature lists recorded as missing from the record", s.ListsMissing)
+	}
+	if s.Late > 0 {
+		fmt.Fprintf(&b, "\n%d rows after the close recorded as late", s.Late)
+	}
+	if s.LatePresent > 0 {
+		fmt.Fprintf(&b, "\n%d late rows already recorded", s.LatePresent)
+	}
 	for _, code := range slices.Sorted(maps.Keys(s.RefusedByRule)) {
 		fmt.Fprintf(&b, "\nrefused by the rules (decided, not recorded): %d × %s", s.RefusedByRule[code], code)
 	}

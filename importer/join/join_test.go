@@ -27,6 +27,7 @@ const (
 	failed     = "b935a3cd-aa48-4f9b-a7f9-4d6a456ef46c" // SecondFailed, 70 signatures
 	lateRows   = "eecb28a1-88d2-4ebf-8284-a487ab436f8b" // rows after the close Join last published
 	noMetadata = "2cdc89d5-f0b6-45e5-870c-97c9a09acfb2" // a signature list and no title
+	noList     = "e6624768-d402-48c7-ae25-8eeb9dac63f8" // a title and no signature list
 )
 
 type env struct {
@@ -102,18 +103,20 @@ func readReal(t testing.TB, dir, id string) (*join.Proposal, []join.Signature) {
 // against its record: every signature at its time with its county, the
 // establishment by the goal-th row at Join's establishedAt, the deadline
 // as Join published it, the first response, the expiry Join recorded; rows
-// after the published close are decided and refused; a list without
-// metadata is reported, not recorded. Importing again records nothing.
+// after the published close are decided and refused, and recorded once as
+// late (rows 2566–5000); a list without metadata is reported, not
+// recorded; metadata without a list records that the list is missing.
+// Importing again records nothing and decides none of the late rows again.
 func TestImportRealProposals(t *testing.T) {
 	dir := realDir(t)
 	e := newEnv(t)
 	ctx := context.Background()
 	var outcomes []join.Outcome
-	sum, err := e.im.ImportDir(ctx, dir, join.DirOptions{Only: []string{fastest, extended, failed, lateRows, noMetadata}}, func(o join.Outcome) { outcomes = append(outcomes, o) })
+	sum, err := e.im.ImportDir(ctx, dir, join.DirOptions{Only: []string{fastest, extended, failed, lateRows, noMetadata, noList}}, func(o join.Outcome) { outcomes = append(outcomes, o) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Proposals != 5 || sum.Recorded != 4 || sum.WithoutMetadata != 1 || sum.Refused != 0 {
+	if sum.Proposals != 6 || sum.Recorded != 5 || sum.WithoutMetadata != 1 || sum.Refused != 0 || sum.ListsMissing != 1 || sum.Late != 2435 {
 		t.Fatalf("summary:\n%s", sum)
 	}
 	for _, id := range []string{fastest, extended} {
@@ -165,13 +168,22 @@ func TestImportRealProposals(t *testing.T) {
 	if got, want := types(failed), "proposal.submitted proposal.published proposal.expired"; got != want {
 		t.Errorf("failed: %s\nwant %s", got, want)
 	}
+	if got, want := types(noList), "proposal.submitted proposal.published proposal.signature_list_missing"; got != want {
+		t.Errorf("no list: %s\nwant %s", got, want)
+	}
 	if n := len(e.stream(t, noMetadata)); n != 0 {
 		t.Errorf("a proposal without metadata has %d events", n)
 	}
 	for _, o := range outcomes {
-		if o.ProposalID == lateRows && o.Refused["proposal.sign.window_closed"] == 0 {
-			t.Errorf("rows after the close were not refused: %s", o)
+		if o.ProposalID == lateRows && (o.Refused["proposal.sign.window_closed"] != 2435 || o.Late != 2435 || strings.Join(o.LateRuns, " ") != "2566–5000") {
+			t.Errorf("rows after the close were not refused and recorded as late once: %s", o)
 		}
+		if o.ProposalID == noList && (!o.ListMissing || !strings.Contains(o.String(), "signature list missing")) {
+			t.Errorf("no list: %s", o)
+		}
+	}
+	if got, want := types(lateRows), "proposal.late_signatures_recorded"; !strings.Contains(got, want) {
+		t.Errorf("late rows: %s, without %s", got, want)
 	}
 	// The organisations the proposals name are in the registry under
 	// Join's names, each once, so pages show names rather than codes.
@@ -207,12 +219,20 @@ func TestImportRealProposals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := fresh.ImportDir(ctx, dir, join.DirOptions{Only: []string{fastest, extended, failed, lateRows, noMetadata}}, nil)
+	var lateAgain join.Outcome
+	again, err := fresh.ImportDir(ctx, dir, join.DirOptions{Only: []string{fastest, extended, failed, lateRows, noMetadata, noList}}, func(o join.Outcome) {
+		if o.ProposalID == lateRows {
+			lateAgain = o
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if head2, _ := e.store.Head(ctx); head2 != head || again.Events != 0 || again.Unchanged != 4 || again.RefusedByRule["registry.register_ministry.exists"] != 0 {
-		t.Fatalf("re-import stored %d events (head %d → %d):\n%s", again.Events, head, head2, again)
+	if head2, _ := e.store.Head(ctx); head2 != head || again.Events != 0 || again.Unchanged != 5 || len(again.RefusedByRule) != 0 || again.LatePresent != 2435 {
+		t.Fatalf("re-import stored %d events (head %d → %d), refused %v:\n%s", again.Events, head, head2, again.RefusedByRule, again)
+	}
+	if !strings.Contains(again.String(), "2435 late rows already recorded") || !strings.Contains(lateAgain.String(), "2435 late rows already recorded") || strings.Contains(again.String(), "refused by") {
+		t.Errorf("re-import reports:\n%s\n%s", again, lateAgain)
 	}
 }
 
@@ -303,5 +323,87 @@ func TestBadRecordsAreNamedAndChangeNothing(t *testing.T) {
 	}
 	if s.County != "高雄市" || s.District != "" || !s.At.Equal(time.Date(2018, 1, 3, 3, 0, 0, 0, time.UTC)) {
 		t.Errorf("last signature %+v", s)
+	}
+}
+
+// TestLateRowsOfARecordThatGrew: a download that stopped inside the rows
+// after the close records those; the next, longer one records only the
+// rows that are new as late, and skips the others without deciding them.
+func TestLateRowsOfARecordThatGrew(t *testing.T) {
+	dir := realDir(t)
+	e := newEnv(t)
+	ctx := context.Background()
+	rec, sigs := readReal(t, dir, lateRows)
+	first := e.im.Import(ctx, rec, sigs[:4800], "older download")
+	if first.Err != nil || first.Late != 4800-2565 || strings.Join(first.LateRuns, " ") != "2566–4800" {
+		t.Fatalf("older download: %s", first)
+	}
+	second := e.im.Import(ctx, rec, sigs, "newer download")
+	if second.Err != nil || second.Late != 200 || second.LatePresent != 4800-2565 || strings.Join(second.LateRuns, " ") != "4801–5000" || second.Refused["proposal.sign.window_closed"] != 200 {
+		t.Fatalf("newer download: %s", second)
+	}
+	third := e.im.Import(ctx, rec, sigs, "again")
+	if third.Err != nil || third.Events != 0 || third.LatePresent != 2435 || len(third.Refused) != 0 {
+		t.Fatalf("again: %s", third)
+	}
+}
+
+// TestMissingListSupersededByTheList: a record without a signature list
+// records that it is missing, once, by the import and by a feed alike; the
+// list arriving later (a record that grew) supersedes it, and the fact is
+// not recorded again.
+func TestMissingListSupersededByTheList(t *testing.T) {
+	dir := realDir(t)
+	e := newEnv(t)
+	ctx := context.Background()
+	f, err := os.Open(filepath.Join(dir, join.ProposalsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var line []byte
+	if err := join.ReadProposals(f, "proposals.jsonl", func(p *join.Proposal, _ int, err error) error {
+		if err == nil && p.ID == noList {
+			line, err = json.Marshal(p)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The same record sent as a feed: its line has no signatures member.
+	recs, err := join.DecodeFeed(strings.NewReader(string(line)+"\n"), "feed")
+	if err != nil || !recs[0].Proposal.SignatureListAbsent() {
+		t.Fatalf("feed: %v, absent %v", err, err == nil && recs[0].Proposal.SignatureListAbsent())
+	}
+	rec := recs[0].Proposal
+	o := e.im.Import(ctx, rec, nil, "feed:1")
+	if o.Err != nil || !o.ListMissing {
+		t.Fatalf("first: %s", o)
+	}
+	if o = e.im.Import(ctx, rec, nil, "feed:1"); o.Err != nil || o.Events != 0 || o.ListMissing || len(o.Refused) != 0 {
+		t.Fatalf("again: %s", o)
+	}
+	// An empty list ("signatures": 0) is not a missing one.
+	empty, err := join.DecodeFeed(strings.NewReader(`{"id":"j-empty","title":"空名單","publishedAt":"2018-01-01T10:00:00+08:00","signingClosesAt":"2018-03-02T00:00:00+08:00","goal":5000,"signatures":0}`+"\n"), "feed")
+	if err != nil || empty[0].Proposal.SignatureListAbsent() {
+		t.Fatalf("empty list: %v", err)
+	}
+	if o := e.im.Import(ctx, empty[0].Proposal, nil, "feed:1"); o.Err != nil || o.ListMissing {
+		t.Fatalf("an empty list recorded as missing: %s", o)
+	}
+	// The list arrives.
+	sigs := []join.Signature{{N: 1, At: rec.PublishedAt.Add(time.Hour), County: "臺北市"}, {N: 2, At: rec.PublishedAt.Add(2 * time.Hour)}}
+	if o = e.im.Import(ctx, rec, sigs, "grown"); o.Err != nil || o.Signatures != 2 || o.ListMissing {
+		t.Fatalf("the list: %s", o)
+	}
+	if o = e.im.Import(ctx, rec, nil, "feed:1"); o.Err != nil || o.Events != 0 || len(o.Refused) != 0 {
+		t.Fatalf("the record without its rows, after the list: %s", o)
+	}
+	var ts []string
+	for _, ev := range e.stream(t, noList) {
+		ts = append(ts, ev.Type)
+	}
+	if got, want := strings.Join(ts, " "), "proposal.submitted proposal.published proposal.signature_list_missing proposal.signed proposal.signed"; got != want {
+		t.Errorf("stream: %s\nwant %s", got, want)
 	}
 }

@@ -22,6 +22,12 @@
 //	                proposal.add_response (decisions 0041, 0048)
 //	status        → proposal.expire when Join said signing failed
 //	                (SecondFailed)
+//	rows refused  → proposal.record_late_signatures, once per run of rows
+//	after the       (decision 0056): a later import skips them rather than
+//	close           having each decided and refused again
+//	no signatures → proposal.record_signature_list_missing when the record
+//	member          has no signature list and the stream no signature
+//	                (decision 0056); a list that arrives later supersedes it
 //
 // # Idempotency and resuming
 //
@@ -119,7 +125,18 @@ type Proposal struct {
 	Cooperation     *Cooperation `json:"cooperation,omitempty"`
 	Outline         string       `json:"outline,omitempty"`
 	Snapshot        time.Time    `json:"snapshot,omitzero"`
+
+	// noList: the record, as read, has no signatures member: no signature
+	// list of the proposal was ever downloaded (an empty list has
+	// "signatures": 0).
+	noList bool
 }
+
+// SignatureListAbsent reports whether the record, as read, says that no
+// signature list of the proposal was ever downloaded (it has no signatures
+// member; Join's archive has 189 such proposals with metadata). A record
+// made in code says nothing.
+func (p *Proposal) SignatureListAbsent() bool { return p.noList }
 
 // HasMetadata reports whether the record says what the proposal is (a
 // title and a publication), not only that it exists.
@@ -251,6 +268,13 @@ func decodeProposal(b []byte, file string, line int) (*Proposal, error) {
 	if err := p.validate(file, line); err != nil {
 		return nil, err
 	}
+	var list struct {
+		Signatures json.RawMessage `json:"signatures"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil {
+		return nil, badRecord(file, line, "not a proposal record: %v", err)
+	}
+	p.noList = list.Signatures == nil
 	return &p, nil
 }
 
