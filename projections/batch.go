@@ -214,7 +214,10 @@ func update[T any](ctx context.Context, b *batch, collection, key string, fn fun
 		return err
 	}
 	b.poisoned = was
-	b.set(ref, entry{exists: true, dirty: true, val: v, stale: true})
+	// lookup left e in b.docs: it is what an undo restores (set would look
+	// it up again, and a tally's Update comes once per signature).
+	b.undo = append(b.undo, undo{ref: ref, prev: e, had: true})
+	b.docs[ref] = entry{exists: true, dirty: true, val: v, stale: true}
 	return nil
 }
 

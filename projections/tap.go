@@ -37,6 +37,7 @@ type logTap struct {
 	from    eventstore.Position  // the window holds every event after from ...
 	last    eventstore.Position  // ... up to last
 	readers map[*tapReader]struct{}
+	waiting int                // readers blocked in take (add wakes them)
 	running bool               // a goroutine is reading for the current gen
 	gen     uint64             // bumped when the tap starts again elsewhere
 	cancel  context.CancelFunc // ends the current gen's goroutine
@@ -97,8 +98,21 @@ func (t *logTap) restart(after eventstore.Position) {
 // release detaches r (its subscription ended or moved elsewhere).
 func (t *logTap) release(r *tapReader) {
 	t.mu.Lock()
-	delete(t.readers, r)
+	t.drop(r)
 	t.mu.Unlock()
+}
+
+// drop removes r from the attached readers, keeping the count of those
+// waiting. Called with t.mu held.
+func (t *logTap) drop(r *tapReader) {
+	if _, ok := t.readers[r]; !ok {
+		return
+	}
+	delete(t.readers, r)
+	if r.waiting {
+		r.waiting = false
+		t.waiting--
+	}
 }
 
 // run is one generation's reading goroutine.
@@ -236,9 +250,13 @@ func (t *logTap) add(ev eventstore.Event) {
 			}
 		}
 	}
+	if t.waiting == 0 {
+		return // nobody to wake: the usual case while the log is read in bulk
+	}
 	for r := range t.readers {
 		if r.waiting {
 			r.waiting = false
+			t.waiting--
 			signal(r.ready)
 		}
 	}
@@ -247,7 +265,7 @@ func (t *logTap) add(ev eventstore.Event) {
 // detach sends r back to reading the store. Called with t.mu held.
 func (t *logTap) detach(r *tapReader) {
 	r.detached = true
-	delete(t.readers, r)
+	t.drop(r)
 	signal(r.ready)
 }
 
@@ -275,7 +293,10 @@ func (t *logTap) take(ctx context.Context, r *tapReader, closing <-chan struct{}
 			t.mu.Unlock()
 			return evs, true, nil
 		}
-		r.waiting = true
+		if !r.waiting {
+			r.waiting = true
+			t.waiting++
+		}
 		t.mu.Unlock()
 		select {
 		case <-r.ready:

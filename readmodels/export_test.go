@@ -72,3 +72,11 @@ func SearchDocs(s *Search) (map[string]SearchDoc, error) {
 // PlantSearchDoc writes d as the document id straight into the index, as
 // an index made when d held what the log no longer gives would hold it.
 func PlantSearchDoc(s *Search, id string, d SearchDoc) error { return s.idx.Index(id, d) }
+
+// OnSignedRead sets a function called for every signature the read models
+// read from its JSON rather than take as another fold read it (readSigned),
+// until the test ends. Set it before any fold runs.
+func OnSignedRead(t interface{ Cleanup(func()) }, fn func(ev eventstore.Event)) {
+	onSignedRead = fn
+	t.Cleanup(func() { onSignedRead = nil })
+}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -625,4 +626,143 @@ func rawInt(raw []byte) bool {
 		}
 	}
 	return true
+}
+
+// signedRead is what the read models that fold a signature from its JSON
+// read of a proposal.signed event's data: each top-level field, read once
+// (readSigned) for all of them. A field that occurs more than once keeps
+// its last value and is good only if every occurrence is, as each fold's
+// own reading of the fields had it.
+type signedRead struct {
+	// malformed: the data is not a JSON object (topFields failed).
+	malformed bool
+	// unknown: a field other than a signature's.
+	unknown bool
+	// bad lists the fields whose value is not as the folds want it: a
+	// string that is not one (badProposal…) or a count that is not a
+	// non-negative integer as canonical JSON writes it (badCount).
+	bad signedBad
+	// proposal, county and backdated are the strings of proposalId,
+	// county and backdateReason ("" when absent).
+	proposal, county, backdated string
+	// countyKey is CountyOf(county), which the counties and the staff
+	// signatures both want.
+	countyKey string
+	// count is the count field, or -1 when it is absent or bad.
+	count int
+	// signatureID and signer are the raw JSON values of those fields
+	// (nil when absent): subslices of the event's data, for the staff
+	// signatures model to read (rawString) should it take them from here.
+	signatureID, signer []byte
+}
+
+// signedBad flags the fields of a signature whose value is not as the
+// fast paths want it.
+type signedBad uint8
+
+const (
+	badProposal signedBad = 1 << iota
+	badCount
+	badCounty
+	badBackdate
+)
+
+// parseSigned reads a signature event's data.
+func parseSigned(data []byte) *signedRead {
+	r := new(signedRead)
+	parseSignedInto(r, data)
+	return r
+}
+
+// parseSignedInto is parseSigned into r.
+func parseSignedInto(r *signedRead, data []byte) {
+	*r = signedRead{count: -1}
+	err := topFields(data, func(name string, raw []byte) {
+		var ok bool
+		switch name {
+		case "proposalId":
+			if r.proposal, ok = rawString(raw); !ok {
+				r.bad |= badProposal
+			}
+		case "count":
+			if r.count = rawCount(raw); r.count < 0 {
+				r.bad |= badCount
+			}
+		case "county":
+			if r.county, ok = rawString(raw); !ok {
+				r.bad |= badCounty
+			}
+		case "backdateReason":
+			if r.backdated, ok = rawString(raw); !ok {
+				r.bad |= badBackdate
+			}
+		case "signatureId":
+			r.signatureID = raw
+		case "signer":
+			r.signer = raw
+		case "district", "at":
+		default:
+			r.unknown = true
+		}
+	})
+	r.malformed = err != nil
+	r.countyKey = CountyOf(r.county)
+}
+
+// signedCacheSize is how many signatures readSigned remembers: more than
+// the projections' shared window of the log (decision 0040: 16,384 events
+// by default), within which the folds of a signature follow one another.
+const signedCacheSize = 1 << 15
+
+// signedCacheEntry is one remembered reading: of the event at pos, whose
+// data is data (the same memory, not only the same bytes).
+type signedCacheEntry struct {
+	pos  eventstore.Position
+	data []byte
+	read signedRead // in the entry: one allocation a signature
+}
+
+// signedCache holds the readings of the latest signatures by position,
+// one slot per position modulo its size (a Join import's positions are
+// consecutive, so a window of them takes as many slots).
+var signedCache [signedCacheSize]atomic.Pointer[signedCacheEntry]
+
+// onSignedRead, when a test sets it (before any fold runs), is called for
+// every signature readSigned reads rather than remembers.
+var onSignedRead func(ev eventstore.Event)
+
+// readSigned returns parseSigned(ev.Data) of a signature event (of the
+// current schema version; nil for any other event), reading it once for
+// the three read models that fold it from its JSON — tallies, counties and
+// the staff signatures — when they fold the same event shared by the
+// Runner's reader of the log (decision 0040): the event a projection gets
+// is a copy of one in the reader's window, whose data is the same memory
+// for all of them, and never written.
+//
+// A remembered reading is taken only for an event at the same position
+// whose data is the very same memory, of the same length: the entry keeps
+// that memory alive, so no other event's data can take its place, and the
+// log's events are never written after they are read (projections.Events),
+// so the bytes are those it read. Events of other stores in the same
+// process (tests) or read again by a projection on its own (another copy)
+// are read afresh. Safe for concurrent use: an entry is never changed once
+// stored, only replaced.
+func readSigned(ev eventstore.Event) *signedRead {
+	if ev.Type != signedType || len(ev.Data) == 0 {
+		return nil
+	}
+	if v, _ := domain.EventSchemaVersion(ev.Type); ev.SchemaVersion != v {
+		return nil
+	}
+	slot := &signedCache[uint64(ev.Position)%signedCacheSize]
+	if e := slot.Load(); e != nil && e.pos == ev.Position && len(e.data) == len(ev.Data) && &e.data[0] == &ev.Data[0] {
+		return &e.read
+	}
+	if onSignedRead != nil {
+		onSignedRead(ev)
+	}
+	e := &signedCacheEntry{pos: ev.Position, data: ev.Data}
+	parseSignedInto(&e.read, ev.Data)
+	slot.Store(e)
+	return &e.read
 }

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -419,6 +420,49 @@ func (g *generator) fill(v reflect.Value, name string) {
 			if f := v.Type().Field(i); f.IsExported() {
 				g.fill(v.Field(i), f.Name)
 			}
+		}
+	}
+}
+
+// TestSignatureReadOnceForTalliesAndCounties folds signatures with a Runner
+// (its shared reader of the log, decision 0040) into the tallies and the
+// counties, and counts how often a signature's JSON is read: once for both
+// folds, not once each (readSigned), with the same tallies as the decoded
+// folds give.
+func TestSignatureReadOnceForTalliesAndCounties(t *testing.T) {
+	store := projectiontest.NewStore(t)
+	l := newLedger(t, store)
+	at := time.Date(2025, 5, 1, 1, 0, 0, 0, time.UTC)
+	const per = 400
+	ids := []domain.ProposalID{"read-once-1", "read-once-2"}
+	for k, id := range ids {
+		l.establish(id, at, k*per, per)
+	}
+	var reads atomic.Int64
+	rm.OnSignedRead(t, func(ev eventstore.Event) {
+		if strings.Contains(string(ev.Data), `"read-once-`) {
+			reads.Add(1)
+		}
+	})
+	backend := projections.NewMemoryBackend()
+	run := projectiontest.Start(t, projections.RunnerConfig{Store: store, Backend: backend,
+		Projections: []projections.Projection{rm.Tallies{}, rm.Counties{}}})
+	ctx := projectiontest.Ctx(t)
+	if err := run.WaitCaughtUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	signatures := int64(len(ids) * per)
+	if n := reads.Load(); n < signatures || n > signatures*5/4 {
+		t.Errorf("%d signatures read %d times for two folds; want each once (%d)", signatures, n, signatures)
+	}
+	for _, id := range ids {
+		tally, ok, err := rm.Proposal(ctx, backend.Reader(rm.TalliesName), id, rm.Auditor)
+		if err != nil || !ok || tally.Valid != per {
+			t.Errorf("%s: tally %d valid (found %v, %v); want %d", id, tally.Valid, ok, err, per)
+		}
+		c, ok, err := rm.ProposalCounties(ctx, backend.Reader(rm.CountiesName), id)
+		if err != nil || !ok || c.Valid != per {
+			t.Errorf("%s: counties %d valid (found %v, %v); want %d", id, c.Valid, ok, err, per)
 		}
 	}
 }

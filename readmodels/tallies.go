@@ -113,6 +113,8 @@ type plainSignature struct {
 	proposal domain.ProposalID
 	count    int
 	county   string
+	// countyKey is CountyOf(county).
+	countyKey string
 	// backdated is the event's backdateReason.
 	backdated string
 }
@@ -122,43 +124,12 @@ type plainSignature struct {
 // event type or schema version, a field it does not know, a value not as
 // canonical JSON writes it — which the decoded folds then take.
 func signedFields(ev eventstore.Event) (plainSignature, bool) {
-	if ev.Type != signedType {
+	r := readSigned(ev) // read once for tallies and counties
+	if r == nil || r.malformed || r.unknown || r.bad != 0 || r.proposal == "" || r.count < 0 {
 		return plainSignature{}, false
 	}
-	if v, _ := domain.EventSchemaVersion(ev.Type); ev.SchemaVersion != v {
-		return plainSignature{}, false
-	}
-	var id string
-	sf, plain := plainSignature{count: -1}, true
-	err := topFields(ev.Data, func(name string, raw []byte) {
-		var ok bool
-		switch name {
-		case "proposalId":
-			if id, ok = rawString(raw); !ok {
-				plain = false
-			}
-		case "count":
-			if sf.count = rawCount(raw); sf.count < 0 {
-				plain = false
-			}
-		case "county":
-			if sf.county, ok = rawString(raw); !ok {
-				plain = false
-			}
-		case "backdateReason":
-			if sf.backdated, ok = rawString(raw); !ok {
-				plain = false
-			}
-		case "signatureId", "signer", "district", "at":
-		default:
-			plain = false
-		}
-	})
-	if err != nil || !plain || id == "" || sf.count < 0 {
-		return plainSignature{}, false
-	}
-	sf.proposal = domain.ProposalID(id)
-	return sf, true
+	return plainSignature{proposal: domain.ProposalID(r.proposal), count: r.count, county: r.county, countyKey: r.countyKey,
+		backdated: r.backdated}, true
 }
 
 // rawCount is the non-negative integer a raw JSON number holds as
@@ -263,6 +234,12 @@ type ProposalTally struct {
 	Responses []PublishedResponse `json:"responses,omitempty"`
 	// Cases are the collaboration cases opened from the proposal.
 	Cases []string `json:"cases,omitempty"`
+	// SignatureListMissing: the platform's record has no signature list
+	// (proposal.signature_list_missing; superseded once Signatures > 0);
+	// LateRows counts the platform's rows recorded as made after the close
+	// (decision 0056).
+	SignatureListMissing bool `json:"signatureListMissing,omitempty"`
+	LateRows             int  `json:"lateRows,omitempty"`
 }
 
 // Milestone is a configured signature count and when it was first reached.

@@ -109,6 +109,39 @@ type ProposalView struct {
 	View     readmodels.View          `json:"view"`
 	AsOf     *AsOfInfo                `json:"asOf,omitempty"`
 	Proposal readmodels.ProposalTally `json:"proposal"`
+	// LastDays are the last days that count of the proposal's deadlines,
+	// whose instants the proposal carries.
+	LastDays ProposalLastDays `json:"lastDays"`
+}
+
+// ProposalLastDays are a proposal's deadlines as the last day that counts
+// in Asia/Taipei (calendar.LastDay), as the pages show them; each is
+// absent when the proposal has no such deadline.
+type ProposalLastDays struct {
+	// SigningClosesLastDay is the last day of proposal.signingClosesAt.
+	SigningClosesLastDay calendar.Date `json:"signingClosesLastDay,omitzero"`
+	// OriginalDueLastDay is the last day of proposal.response.originalDueAt.
+	OriginalDueLastDay calendar.Date `json:"originalDueLastDay,omitzero"`
+	// DueLastDay is the last day of proposal.response.dueAt, the deadline
+	// in force.
+	DueLastDay calendar.Date `json:"dueLastDay,omitzero"`
+}
+
+// proposalLastDays are p's deadlines' last days.
+func proposalLastDays(p readmodels.ProposalTally) ProposalLastDays {
+	var d ProposalLastDays
+	if !p.SigningClosesAt.IsZero() {
+		d.SigningClosesLastDay = calendar.LastDay(p.SigningClosesAt)
+	}
+	if r := p.Response; r != nil {
+		if !r.OriginalDueAt.IsZero() {
+			d.OriginalDueLastDay = calendar.LastDay(r.OriginalDueAt)
+		}
+		if !r.DueAt.IsZero() {
+			d.DueLastDay = calendar.LastDay(r.DueAt)
+		}
+	}
+	return d
 }
 
 // MonthlyView is the body of GET /api/v1/monthly/{id}: the vote, and with
@@ -127,7 +160,7 @@ type InvalidationList struct {
 
 // DueList is the body of GET /api/v1/responses/due.
 type DueList struct {
-	Due []readmodels.DueResponse `json:"due"`
+	Due []DueRow `json:"due"`
 }
 
 // maxTrailLimit bounds a trail page.
@@ -636,7 +669,7 @@ func (s *server) apiProposal(ctx context.Context, r *http.Request) (any, readmod
 		return nil, v, err
 	}
 	p, _, info, _, err := s.proposalAt(ctx, r, domain.ProposalID(r.PathValue("id")), v)
-	return ProposalView{View: v, AsOf: info, Proposal: p}, v, err
+	return ProposalView{View: v, AsOf: info, Proposal: p, LastDays: proposalLastDays(p)}, v, err
 }
 
 // proposal returns a proposal's tally, or a not-found error.
@@ -701,8 +734,16 @@ func (s *server) apiDue(ctx context.Context, r *http.Request) (any, readmodels.V
 		return nil, readmodels.Public, err
 	}
 	due, err := readmodels.DueResponses(ctx, rd, until)
-	if due == nil {
-		due = []readmodels.DueResponse{}
+	rows := make([]DueRow, len(due))
+	for i, d := range due {
+		rows[i] = DueRow{DueResponse: d, LastDay: calendar.LastDay(d.DueAt)}
 	}
-	return DueList{Due: due}, readmodels.Public, err
+	return DueList{Due: rows}, readmodels.Public, err
+}
+
+// DueRow is an open response deadline with its last day that counts.
+type DueRow struct {
+	readmodels.DueResponse
+	// LastDay is the last day that counts of DueAt (Asia/Taipei).
+	LastDay calendar.Date `json:"lastDay"`
 }

@@ -225,6 +225,8 @@ func deadlineDoc(name string, t reflect.Type) string {
 		return "The instant the deadline passes: 24:00 Asia/Taipei at the end of its last day. A deadline of 23 November 2024 is 2024-11-24T00:00:00+08:00 (2024-11-23T16:00:00Z); pages and reports show the last day, 2024-11-23."
 	case t == reflect.TypeFor[calendar.Date]() && strings.HasSuffix(lower, "duedate"):
 		return "The last day that counts (Asia/Taipei); the deadline passes at its end, 24:00."
+	case t == reflect.TypeFor[calendar.Date]() && strings.HasSuffix(lower, "lastday"):
+		return "The last day that counts (Asia/Taipei) of the deadline's instant, as pages and reports show it: the day before for a deadline at 24:00 (2024-11-24T00:00:00+08:00 is 2024-11-23), the day itself for one during a day (2024-11-23T17:00:00+08:00 is 2024-11-23)."
 	}
 	return ""
 }

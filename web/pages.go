@@ -578,6 +578,38 @@ func responseVerdict(p *Page, e readmodels.Entry) (Detail, bool) {
 	return Detail{}, false
 }
 
+// deadlineDetail is the deadline an entry sets, as its last day that counts
+// (calendar.LastDay): when signing closes on publication, when the
+// response is due on establishment, and an extension's old and new due
+// days.
+func deadlineDetail(p *Page, e readmodels.Entry) (Detail, bool) {
+	var v struct {
+		SigningClosesAt time.Time `json:"signingClosesAt"`
+		ResponseDueAt   time.Time `json:"responseDueAt"`
+		PreviousDueAt   time.Time `json:"previousDueAt"`
+		DueAt           time.Time `json:"dueAt"`
+	}
+	switch e.Type {
+	case "proposal.published", "proposal.established", "proposal.response_deadline_extended":
+		if json.Unmarshal(e.Data, &v) != nil {
+			return Detail{}, false
+		}
+	default:
+		return Detail{}, false
+	}
+	switch {
+	case !v.SigningClosesAt.IsZero():
+		return Detail{Label: p.T("proposal.closes"), Value: lastDay(v.SigningClosesAt)}, true
+	case !v.ResponseDueAt.IsZero():
+		return Detail{Label: p.T("proposal.due.lastday"), Value: lastDay(v.ResponseDueAt)}, true
+	case !v.DueAt.IsZero() && !v.PreviousDueAt.IsZero():
+		return Detail{Label: p.T("proposal.due.lastday"), Value: lastDay(v.PreviousDueAt) + " → " + lastDay(v.DueAt)}, true
+	case !v.DueAt.IsZero():
+		return Detail{Label: p.T("proposal.due.lastday"), Value: lastDay(v.DueAt)}, true
+	}
+	return Detail{}, false
+}
+
 // trailRow prepares an entry for the page: a few labelled fields of its
 // data and a link to what it is about.
 func trailRow(p *Page, e readmodels.Entry) TrailRow {
@@ -610,6 +642,9 @@ func trailRow(p *Page, e readmodels.Entry) TrailRow {
 			row.Details = append(row.Details, Detail{Label: p.T("trail.recordedby"), Value: row.ActorText})
 			row.ActorText = data.Speaker.Name
 		}
+	}
+	if d, ok := deadlineDetail(p, e); ok {
+		row.Details = append(row.Details, d)
 	}
 	if d, ok := responseVerdict(p, e); ok {
 		row.Details = append(row.Details, d)
@@ -653,6 +688,9 @@ type MeetingData struct {
 	Meeting readmodels.MeetingRecord
 	// UtterancesHTML is the page's utterances as markup (utteranceHTML).
 	UtterancesHTML template.HTML
+	// Ledger says once how many of the page's utterances the latest
+	// signed checkpoint includes (nil: no transparency log).
+	Ledger *LedgerSummary
 	// Pager links the utterance pages when there is more than one.
 	Pager      Pager
 	Now        time.Time
@@ -727,7 +765,7 @@ func (s *server) pageMeeting(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		lo, hi := (page-1)*utterancePageSize, min(page*utterancePageSize, n)
-		d.UtterancesHTML = s.utterancesHTML(ctx, p, m.MeetingID, rev, page, t.Utterances[lo:hi])
+		d.UtterancesHTML, d.Ledger = s.utterancesHTML(ctx, p, m.MeetingID, rev, page, t.Utterances[lo:hi])
 		d.Pager = newPager(r, page, pages, "#transcript")
 		d.Meeting.Transcript = nil // the rows carry the page's utterances
 		tc := *t
@@ -764,14 +802,16 @@ type fragmentKey struct {
 // the server's cache while the meeting (at revision rev, the one its record
 // was read at; 0: unknown, not cached), the page and the latest checkpoint
 // are the same: one safe fragment, every value in it escaped by
-// utteranceHTML.
-func (s *server) utterancesHTML(ctx context.Context, p *Page, meeting string, rev uint64, page int, us []readmodels.Utterance) template.HTML {
-	marks := s.ledgerMarks(ctx, p, utteranceEventIDs(us))
+// utteranceHTML. It also returns the page's one line about the checkpoint.
+func (s *server) utterancesHTML(ctx context.Context, p *Page, meeting string, rev uint64, page int, us []readmodels.Utterance) (template.HTML, *LedgerSummary) {
+	ids := utteranceEventIDs(us)
+	marks := s.ledgerMarks(ctx, p, ids)
+	summary := marks.summary(ids)
 	key := fragmentKey{meeting: meeting, revision: rev, page: page, view: p.View, lang: p.Lang, badges: marks.on, checkpoint: marks.size}
 	cached := rev != 0
 	if cached {
 		if h, ok := s.fragments.Get(key); ok {
-			return h
+			return h, summary
 		}
 	}
 	labels := newPageLabels(p)
@@ -782,7 +822,7 @@ func (s *server) utterancesHTML(ctx context.Context, p *Page, meeting string, re
 		var badge template.HTML
 		if len(u.Versions) > 0 {
 			last := u.Versions[len(u.Versions)-1]
-			badge = marks.badge(last.Position, last.EventID)
+			badge = marks.utteranceBadge(last.Position, last.EventID)
 		}
 		utteranceHTML(&b, labels, &row, badge)
 	}
@@ -790,7 +830,7 @@ func (s *server) utterancesHTML(ctx context.Context, p *Page, meeting string, re
 	if cached {
 		s.fragments.Put(key, h, len(h))
 	}
-	return h
+	return h, summary
 }
 
 // utteranceRow prepares an utterance: its text as plain text, and every

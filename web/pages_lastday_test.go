@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pdis/collab-ledger/domain"
+	"github.com/pdis/collab-ledger/domain/calendar"
 	"github.com/pdis/collab-ledger/importer/join"
 )
 
@@ -38,5 +41,81 @@ func TestDeadlinesShowTheLastDayThatCounts(t *testing.T) {
 		if strings.Contains(body, "2018-11-09") {
 			t.Errorf("j-noon (%s): a mid-day close counts on its own day, yet the page shows 2018-11-09", c.lang)
 		}
+	}
+}
+
+// TestDeadlineLastDayInTheJSON: the JSON keeps a deadline's instant and
+// gives its last day that counts beside it — a proposal's lastDays, and
+// each open response deadline's lastDay — the day before for a deadline at
+// Taipei midnight, the day itself for one during a day.
+func TestDeadlineLastDayInTheJSON(t *testing.T) {
+	pe := newPagesEnv(t)
+	pe.leadsStory() // p-fb: due at the end of 2019-07-04, 消保處 still owing
+	feed := domain.Actor{ID: join.FeedActorID, Role: domain.RolePDIS}
+	proposer := domain.Actor{ID: string(domain.Pseudonym(apiSecret, "F123456789")), Role: domain.RoleProposer}
+	pe.do("2018-09-09 23:27", proposer, domain.SubmitProposal{ProposalID: "j-night", Title: "公共場所吸菸管理", Summary: "管理單位一併受罰"})
+	pe.do("2018-09-09 23:28", feed, domain.PublishProposal{ProposalID: "j-night", CompetentMinistry: "mohw", Threshold: 5000, SigningClosesAt: tpg("2018-11-10 00:00")})
+	pe.do("2018-09-09 23:29", proposer, domain.SubmitProposal{ProposalID: "j-noon", Title: "騎樓整平", Summary: "人行空間"})
+	pe.do("2018-09-09 23:30", feed, domain.PublishProposal{ProposalID: "j-noon", CompetentMinistry: "mohw", Threshold: 5000, SigningClosesAt: tpg("2018-11-10 17:00")})
+	pe.caughtUp()
+
+	for id, want := range map[string]string{"j-night": "2018-11-09", "j-noon": "2018-11-10"} {
+		_, body, _ := pe.get("/api/v1/proposals/" + id)
+		var v struct {
+			Proposal struct {
+				SigningClosesAt time.Time `json:"signingClosesAt"`
+			} `json:"proposal"`
+			LastDays map[string]string `json:"lastDays"`
+		}
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatalf("%s: %v: %s", id, err, body)
+		}
+		if v.LastDays["signingClosesLastDay"] != want || v.Proposal.SigningClosesAt.IsZero() {
+			t.Errorf("%s: signing closes at %s, last day %q, want %s", id, v.Proposal.SigningClosesAt, v.LastDays["signingClosesLastDay"], want)
+		}
+		if _, ok := v.LastDays["dueLastDay"]; ok {
+			t.Errorf("%s: a proposal not established has a response due: %s", id, body)
+		}
+	}
+
+	_, body, _ := pe.get("/api/v1/responses/due")
+	var due struct {
+		Due []struct {
+			ProposalID string    `json:"proposalId"`
+			DueAt      time.Time `json:"dueAt"`
+			LastDay    string    `json:"lastDay"`
+		} `json:"due"`
+	}
+	if err := json.Unmarshal([]byte(body), &due); err != nil || len(due.Due) == 0 {
+		t.Fatalf("due: %v: %s", err, body)
+	}
+	found := false
+	for _, d := range due.Due {
+		found = found || d.ProposalID == "p-fb"
+		if want := calendar.LastDay(d.DueAt).String(); d.LastDay != want || d.DueAt.IsZero() {
+			t.Errorf("%s: due at %s, last day %q, want %s", d.ProposalID, d.DueAt, d.LastDay, want)
+		}
+		if d.ProposalID == "p-fb" && (d.LastDay != "2019-07-04" || !d.DueAt.Equal(tpg("2019-07-05 00:00"))) {
+			t.Errorf("p-fb: due at %s, last day %q, want 2019-07-05 00:00 Taipei, last day 2019-07-04", d.DueAt, d.LastDay)
+		}
+	}
+	if !found {
+		t.Errorf("no open deadline of p-fb: %s", body)
+	}
+	_, body, _ = pe.get("/api/v1/proposals/p-fb")
+	var fb struct {
+		Proposal struct {
+			Response *struct {
+				OriginalDueAt time.Time `json:"originalDueAt"`
+				DueAt         time.Time `json:"dueAt"`
+			} `json:"response"`
+		} `json:"proposal"`
+		LastDays map[string]string `json:"lastDays"`
+	}
+	if err := json.Unmarshal([]byte(body), &fb); err != nil || fb.Proposal.Response == nil {
+		t.Fatalf("p-fb: %v: %s", err, body)
+	}
+	if r := fb.Proposal.Response; !r.DueAt.Equal(tpg("2019-07-05 00:00")) || fb.LastDays["dueLastDay"] != "2019-07-04" || fb.LastDays["originalDueLastDay"] != "2019-07-04" {
+		t.Errorf("p-fb: due at %s (originally %s), last days %v, want 2019-07-04", r.DueAt, r.OriginalDueAt, fb.LastDays)
 	}
 }

@@ -392,8 +392,11 @@ type ledgerMarks struct {
 	on bool
 	// covered holds the page's events the latest checkpoint includes.
 	covered map[string]uuid.UUID
-	// included is the label with the size filled in; pending the other.
-	included, pending, proof string
+	// included is the label with the size filled in; pending the other;
+	// proof the link's title; proofLink the short label of an
+	// utterance's link to its proof (the transcript says the checkpoint
+	// once, in its summary).
+	included, pending, proof, proofLink string
 	// size is the latest checkpoint's tree size.
 	size int64
 }
@@ -427,7 +430,53 @@ func (s *server) ledgerMarks(ctx context.Context, p *Page, eventIDs []string) *l
 	m.included = p.TF("ledger.included", size)
 	m.pending = p.T("ledger.pending")
 	m.proof = p.T("ledger.proof")
+	m.proofLink = p.T("ledger.proof.link")
 	return m
+}
+
+// LedgerSummary is the one line a transcript page shows about its
+// utterances' inclusion in the latest signed checkpoint, instead of the
+// same words beside every utterance.
+type LedgerSummary struct {
+	// Utterances counts the page's utterances with a recorded version;
+	// Included those the checkpoint of size Size includes.
+	Utterances, Included int
+	Size                 int64
+}
+
+// summary counts the utterances of eventIDs that the checkpoint includes;
+// nil when there is no transparency log or nothing to count.
+func (m *ledgerMarks) summary(eventIDs []string) *LedgerSummary {
+	if m == nil || !m.on || len(eventIDs) == 0 {
+		return nil
+	}
+	ls := &LedgerSummary{Utterances: len(eventIDs), Size: m.size}
+	for _, id := range eventIDs {
+		if _, ok := m.covered[strings.ToLower(id)]; ok {
+			ls.Included++
+		}
+	}
+	return ls
+}
+
+// LedgerSummary is the transcript's line about the checkpoint that
+// includes its utterances (paged: the ones on this page), in the page's
+// language.
+func (p *Page) LedgerSummary(ls *LedgerSummary, paged bool) string {
+	if ls == nil {
+		return ""
+	}
+	key := "ledger.summary"
+	if paged {
+		key = "ledger.summary.page"
+	}
+	switch {
+	case ls.Included == ls.Utterances:
+		return p.TF(key+".all", ls.Utterances, ls.Size)
+	case ls.Included == 0:
+		return p.TF(key+".none", ls.Utterances)
+	}
+	return p.TF(key+".some", ls.Included, ls.Utterances, ls.Size, ls.Utterances-ls.Included)
 }
 
 // trailEventIDs are the events of a page of trail entries.
@@ -453,6 +502,17 @@ func utteranceEventIDs(us []readmodels.Utterance) []string {
 
 // badge is the markup of the badge of the event at pos with ID id.
 func (m *ledgerMarks) badge(pos eventstore.Position, id string) template.HTML {
+	return m.mark(pos, id, false)
+}
+
+// utteranceBadge is badge for an utterance of a transcript: a short link
+// to its proof when included (the page's LedgerSummary names the
+// checkpoint once), "not yet checkpointed" when not.
+func (m *ledgerMarks) utteranceBadge(pos eventstore.Position, id string) template.HTML {
+	return m.mark(pos, id, true)
+}
+
+func (m *ledgerMarks) mark(pos eventstore.Position, id string, short bool) template.HTML {
 	if m == nil || !m.on || pos == 0 {
 		return ""
 	}
@@ -463,7 +523,11 @@ func (m *ledgerMarks) badge(pos eventstore.Position, id string) template.HTML {
 		b.WriteString(`" title="`)
 		escape(&b, m.proof)
 		b.WriteString(`">`)
-		escape(&b, m.included)
+		if short {
+			escape(&b, m.proofLink)
+		} else {
+			escape(&b, m.included)
+		}
 		b.WriteString(`</a>`)
 	} else {
 		b.WriteString(`<span class="ledger-badge pending">`)

@@ -107,6 +107,26 @@ func TestTrailCommand(t *testing.T) {
 		t.Error("the demo case's trail has no move to research")
 	}
 
+	// The proposal's establishment says when the response is due as the
+	// last day that counts (calendar.LastDay of the recorded instant), in
+	// both languages.
+	dues := 0
+	for _, e := range live.Entries {
+		var est struct{ ResponseDueAt time.Time }
+		if e.Type != "proposal.established" || json.Unmarshal(e.Data, &est) != nil || est.ResponseDueAt.IsZero() {
+			continue
+		}
+		day := calendar.LastDay(est.ResponseDueAt).String()
+		zh, english := lineOf(text, e.EventID), lineOf(en, e.EventID)
+		if !strings.Contains(zh, "回應期限（最後一日）: "+day) || !strings.Contains(english, "Due (last day): "+day) {
+			t.Errorf("the establishment (due %s) reads\n%s\n%s\nwant its last day %s in both languages", est.ResponseDueAt.Format(time.RFC3339), zh, english, day)
+		}
+		dues++
+	}
+	if dues == 0 {
+		t.Error("the demo case's trail has no establishment with a response deadline")
+	}
+
 	// As of the position where the case was opened: the directive is not there yet.
 	var opened uint64
 	for _, e := range live.Entries {
