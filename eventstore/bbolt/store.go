@@ -286,7 +286,9 @@ func (s *Store) leave() { s.ops.RUnlock() }
 
 // Append implements eventstore.Store.
 func (s *Store) Append(ctx context.Context, stream string, exp eventstore.Expectation, events ...eventstore.EventData) (eventstore.AppendResult, error) {
-	prepared, err := s.cfg.Prepare(stream, events)
+	// The writer is done with the events when Append returns (it waits for
+	// the answer even if ctx ends), so they need no copy (decision 0053).
+	prepared, err := s.cfg.PrepareShared(stream, events)
 	if err != nil {
 		return eventstore.AppendResult{}, err
 	}
