@@ -262,7 +262,8 @@ var countiesTable = func() *table {
 	})
 	t.ignore("the proposal's life, not where its signatures came from", "proposal.submitted", "proposal.published",
 		"proposal.milestone_reached", "proposal.established", "proposal.expired", "proposal.response_deadline_extended",
-		"proposal.responded", "proposal.response_added", "proposal.response_deadline_missed")
+		"proposal.responded", "proposal.response_added", "proposal.response_deadline_missed",
+		"proposal.signature_list_missing", "proposal.late_signatures_recorded", "proposal.leads_assigned")
 	for _, ty := range domain.EventTypes() {
 		if !strings.HasPrefix(ty, "proposal.") {
 			t.ignore("not a proposal's event: no signature", ty)

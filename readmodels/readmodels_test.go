@@ -324,6 +324,7 @@ func checkStamp(t testing.TB, what string, got rm.Stamp, ev eventstore.Event) {
 }
 
 func checkTallies(t *testing.T, ctx context.Context, r projections.Reader, log []eventstore.Event) {
+	checkFacts(t, ctx, r)
 	ps := domain.ProposalStream(proposalID)
 	p, ok, err := rm.Proposal(ctx, r, proposalID, rm.Auditor)
 	if err != nil || !ok {
@@ -725,5 +726,34 @@ func checkAnnouncements(t *testing.T, ctx context.Context, r *projectiontest.Run
 		if heard.counts()[w] != 1 {
 			t.Errorf("%s not announced", w)
 		}
+	}
+}
+
+// checkFacts: the tallies of decision 0056's facts — the rows after the
+// close, a missing signature list, a lead assigned after publication that
+// owes its answer, and answers it (no open deadline is left: the story's
+// check of the deadlines).
+func checkFacts(t *testing.T, ctx context.Context, r projections.Reader) {
+	t.Helper()
+	get := func(id domain.ProposalID) rm.ProposalTally {
+		p, ok, err := rm.Proposal(ctx, r, id, rm.Public)
+		if err != nil || !ok {
+			t.Fatalf("proposal %s: %v %v", id, ok, err)
+		}
+		return p
+	}
+	if p := get("p-43"); p.LateRows != 2 || p.SignatureListMissing {
+		t.Errorf("p-43: %d late rows, list missing %v", p.LateRows, p.SignatureListMissing)
+	}
+	if p := get("p-61"); !p.SignatureListMissing || p.Signatures != 0 {
+		t.Errorf("p-61: list missing %v, %d signatures", p.SignatureListMissing, p.Signatures)
+	}
+	p := get("p-62")
+	if !slices.Equal(p.Leads, []string{"mot"}) || p.CompetentMinistry != "mot" || !slices.Equal(p.CoOrganisers, []string{"mohw"}) ||
+		p.Response == nil || p.Response.Ministry != "mot" || len(p.Response.Leads) != 1 || p.Response.Leads[0].Ministry != "mot" || !p.Response.Answered() {
+		t.Errorf("p-62: leads %v (%s), co %v, response %+v", p.Leads, p.CompetentMinistry, p.CoOrganisers, p.Response)
+	}
+	if r := p.Response.Leads[0].Responded; r == nil || !r.OnTime {
+		t.Errorf("p-62: mot's answer %+v", r)
 	}
 }

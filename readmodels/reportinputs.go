@@ -65,14 +65,17 @@ func (ReportInputs) Name() string { return ReportInputsName }
 // Version 5 keeps case.proposal_linked and case.no_proposal_recorded: the
 // report says which imported cases came from which Join proposal
 // (decision 0055).
-func (ReportInputs) Version() int { return 5 }
+//
+// Version 6 keeps proposal.leads_assigned: leads named after publication
+// owe their answers, and a ministry filter follows them (decision 0056).
+func (ReportInputs) Version() int { return 6 }
 
 // reportBodyTypes are the event types the report decodes: the read model
 // keeps them with their body. A test in package reports checks that they
 // are exactly the types its computation decodes.
 var reportBodyTypes = map[string]bool{
 	"proposal.submitted": true, "proposal.published": true, "proposal.established": true, "proposal.expired": true,
-	"proposal.response_deadline_extended": true, "proposal.responded": true, "proposal.response_deadline_missed": true,
+	"proposal.response_deadline_extended": true, "proposal.responded": true, "proposal.response_deadline_missed": true, "proposal.leads_assigned": true,
 	"monthly.candidate_added": true, "monthly.ballot_cast": true, "monthly.closed": true, "monthly.held": true,
 	"case.opened": true, "case.lead_assigned": true, "case.co_organiser_added": true, "case.stage_changed": true,
 	"case.stakeholder_added": true, "case.recommendation_recorded": true, "case.directive_recorded": true,

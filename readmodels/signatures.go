@@ -1,10 +1,12 @@
 package readmodels
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,16 +19,6 @@ import (
 
 // SignaturesName is the name of the Signatures projection.
 const SignaturesName = "signatures"
-
-const (
-	// collSignatures holds <proposal>/<time key>/<signature ID> →
-	// Signature: a proposal's signatures in the order they were made.
-	collSignatures = "signatures"
-	// collSigners holds <proposal>/<signer> → the signature's key in
-	// collSignatures (a JSON string): a signer's signature, and signers by
-	// the prefix of their pseudonym.
-	collSigners = "signers"
-)
 
 // Signature is one signature of a proposal as PDIS staff see it to
 // invalidate it: when it was made, the signer's pseudonym (never the
@@ -53,17 +45,22 @@ type SignatureInvalidation struct {
 	Stamp
 }
 
-// Signatures is the staff's read model of each proposal's signatures, one
-// document per signature keyed by when it was made, and one per signer
-// keyed by the pseudonym, so that a page of signatures, a time range or
-// the signers whose pseudonym starts with a prefix is one bounded scan
-// (SignaturesOf), however many signatures a proposal has. It is not part
-// of as-of views (asOfModels): nobody asks which signatures a proposal had
-// at an earlier moment from these documents, and a case's as-of fold
-// would otherwise hold every signature of its proposal.
+// Signatures is the staff's read model of each proposal's signatures, in
+// chunks (decision 0051): a directory per proposal (collSigDirs), its
+// signatures in signing order in chunks of up to sigChunkMax
+// (collSigChunks), and its signers in buckets by the pseudonym's first
+// characters (collSignerBuckets), each with its signature's time key. A
+// page of signatures, a time range or the signers whose pseudonym starts
+// with a prefix reads the directory and a few chunks or buckets
+// (SignaturesOf), however many signatures a proposal has; a batch of a
+// proposal's signatures changes a few documents instead of writing two per
+// signature. It is not part of as-of views (asOfModels): nobody asks which
+// signatures a proposal had at an earlier moment from these documents, and
+// a case's as-of fold would otherwise hold every signature of its
+// proposal.
 //
-// A signature is read from its JSON and its documents written without
-// encoding/json (fastSignature): it is most of a Join import's log.
+// A signature is read from its JSON (fastSignature): it is most of a Join
+// import's log.
 type Signatures struct {
 	path foldPath
 }
@@ -74,7 +71,7 @@ var _ projections.Preloader = Signatures{}
 func (Signatures) Name() string { return SignaturesName }
 
 // Version implements projections.Projection.
-func (Signatures) Version() int { return 1 }
+func (Signatures) Version() int { return 2 }
 
 // Apply implements projections.Projection.
 func (s Signatures) Apply(ctx context.Context, tx projections.Tx, ev eventstore.Event) error {
@@ -87,9 +84,8 @@ func (s Signatures) Apply(ctx context.Context, tx projections.Tx, ev eventstore.
 }
 
 // fastSignature folds a signature as the decoded fold does, reading the
-// few fields it keeps from the event's JSON and writing both documents
-// without encoding/json (decision 0046): decoding the event and encoding
-// the documents were most of what the read model cost in a Join import.
+// few fields it keeps from the event's JSON (decision 0046): decoding the
+// event was most of what the read model cost in a Join import.
 // It reports false for anything but the plain shape (another event type
 // or schema version, a field it does not know, a value not as canonical
 // JSON writes it), which the decoded fold then takes.
@@ -130,37 +126,11 @@ func fastSignature(ctx context.Context, tx projections.Tx, ev eventstore.Event) 
 	if err != nil || !plain || id == "" || sigID == "" {
 		return false, nil
 	}
-	st := stampWith(ev, backdated)
-	var kb strings.Builder // the key in one allocation
-	kb.Grow(len(id) + 28 + len(sigID))
-	kb.WriteString(id)
-	kb.WriteByte('/')
-	var tk [64]byte
-	kb.Write(appendSigTimeKey(tk[:0], st.OccurredAt, sigID))
-	key := kb.String()
-	doc := make([]byte, 0, 320+len(id)+len(signer)+len(st.Actor.ID)+len(st.Backdated))
-	doc = append(doc, `{"proposalId":`...)
-	doc = appendString(doc, id)
-	doc = append(doc, `,"signatureId":`...)
-	doc = appendString(doc, sigID)
-	if signer != "" {
-		doc = append(doc, `,"signer":`...)
-		doc = appendString(doc, signer)
+	s := Signature{ProposalID: id, SignatureID: sigID, Signer: signer, Stamp: stampWith(ev, backdated)}
+	if county != "" {
+		s.County = CountyOf(county)
 	}
-	if c := CountyOf(county); county != "" && c != "" {
-		doc = append(doc, `,"county":`...)
-		doc = appendString(doc, c)
-	}
-	doc = append(doc, ',')
-	doc = appendStampFields(doc, st)
-	doc = append(doc, '}')
-	if err := tx.Put(ctx, collSignatures, key, projections.Encoded(doc)); err != nil {
-		return true, fmt.Errorf("%s: %s: %w", SignaturesName, ev.Type, err)
-	}
-	if signer == "" {
-		return true, nil
-	}
-	if err := tx.Put(ctx, collSigners, id+"/"+signer, projections.Encoded(appendString(make([]byte, 0, len(key)+2), key))); err != nil {
+	if err := addSignature(ctx, tx, s); err != nil {
 		return true, fmt.Errorf("%s: %s: %w", SignaturesName, ev.Type, err)
 	}
 	return true, nil
@@ -199,9 +169,8 @@ func parseUUID(s string) (uuid.UUID, bool) {
 	return u, true
 }
 
-// Preload implements projections.Preloader: a signature writes two new
-// documents and reads none; an invalidation reads by the signer, which
-// the stream does not name.
+// Preload implements projections.Preloader: the documents a signature
+// changes depend on its proposal's directory, which the batch reads once.
 func (Signatures) Preload(eventstore.Event) []projections.DocRef { return nil }
 
 // sigTimeKey orders signatures by when they were made (UTC, fixed width),
@@ -255,31 +224,30 @@ var signaturesTable = func() *table {
 		if e.County != "" {
 			s.County = CountyOf(e.County)
 		}
-		key := string(e.ProposalID) + "/" + sigTimeKey(s.OccurredAt, s.SignatureID)
-		if err := tx.Put(ctx, collSignatures, key, s); err != nil {
-			return err
-		}
-		if s.Signer == "" {
-			return nil
-		}
-		return tx.Put(ctx, collSigners, string(e.ProposalID)+"/"+s.Signer, key)
+		return addSignature(ctx, tx, s)
 	})
 	on(t, func(ctx context.Context, tx projections.Tx, ev eventstore.Event, e domain.ProposalSignatureInvalidated) error {
-		key, ok, err := projections.Get[string](ctx, tx, collSigners, string(e.ProposalID)+"/"+string(e.Signer))
-		if err != nil {
+		id := string(e.ProposalID)
+		d, ok, err := projections.Get[sigDir](ctx, tx, collSigDirs, id)
+		if err != nil || !ok || len(d.Chunks) == 0 {
 			return err
 		}
-		if !ok {
-			// The signer was erased before this was folded (a rebuild
-			// after an erasure): each event's commitment is salted apart,
-			// so find the signature by its ID, reading the proposal's
-			// signatures once. Rare: live, the signer is still there.
-			if key, ok, err = signatureKeyByID(ctx, tx, string(e.ProposalID), e.SignatureID.String()); err != nil || !ok {
-				return err
-			}
+		// By the signer; failing that, by the ID: the signer was erased
+		// before this was folded (a rebuild after an erasure), and each
+		// event's commitment is salted apart. Either reads the proposal's
+		// chunks once; invalidations are rare.
+		key, ok, err := findSignature(ctx, tx, &d, id, string(e.Signer), e.SignatureID.String())
+		if err != nil || !ok {
+			return err
 		}
-		return projections.Update(ctx, tx, collSignatures, key, func(s *Signature) error {
-			s.Invalidated = &SignatureInvalidation{Reason: e.Reason, Stamp: stampOf(ev)}
+		inv := &SignatureInvalidation{Reason: e.Reason, Stamp: stampOf(ev)}
+		if _, err := json.Marshal(inv); err != nil { // refused before anything changes
+			return err
+		}
+		return projections.Update(ctx, tx, collSigChunks, id+"/"+d.Chunks[d.chunk(key)], func(c *sigChunk) error {
+			if j, found := c.findKey(key); found {
+				c.Sigs[j].Invalidated = inv
+			}
 			return nil
 		})
 	})
@@ -295,7 +263,8 @@ var signaturesTable = func() *table {
 	})
 	t.ignore("the proposal's life, not its signatures", "proposal.submitted", "proposal.published",
 		"proposal.milestone_reached", "proposal.established", "proposal.expired", "proposal.response_deadline_extended",
-		"proposal.responded", "proposal.response_deadline_missed", "proposal.response_added")
+		"proposal.responded", "proposal.response_deadline_missed", "proposal.response_added",
+		"proposal.signature_list_missing", "proposal.late_signatures_recorded", "proposal.leads_assigned")
 	for _, ty := range domain.EventTypes() {
 		if !strings.HasPrefix(ty, "proposal.") && ty != "ledger.data_erased" {
 			t.ignore("not a proposal's event: no signature", ty)
@@ -304,60 +273,63 @@ var signaturesTable = func() *table {
 	return t
 }()
 
-// signatureKeyByID finds a signature of a proposal by its ID.
-func signatureKeyByID(ctx context.Context, r projections.Reader, id, sigID string) (string, bool, error) {
-	found := ""
-	err := r.Scan(ctx, collSignatures, id+"/", func(key string, _ []byte) error {
-		if strings.HasSuffix(key, "/"+sigID) {
-			found = key
-			return errStop
+// findSignature returns the time key of the signature of proposal id
+// whose signer is signer or, if none is, whose ID is sigID, reading the
+// proposal's chunks in turn.
+func findSignature(ctx context.Context, r projections.Reader, d *sigDir, id, signer, sigID string) (string, bool, error) {
+	byID := ""
+	for _, lb := range d.Chunks {
+		c, _, err := projections.Get[sigChunk](ctx, r, collSigChunks, id+"/"+lb)
+		if err != nil {
+			return "", false, err
 		}
-		return nil
-	})
-	if errors.Is(err, errStop) {
-		err = nil
+		for _, s := range c.Sigs {
+			if signer != "" && s.Signer == signer {
+				return sigTimeKey(s.OccurredAt, s.SignatureID), true, nil
+			}
+			if byID == "" && s.SignatureID == sigID {
+				byID = sigTimeKey(s.OccurredAt, s.SignatureID)
+			}
+		}
 	}
-	return found, found != "", err
+	return byID, byID != "", nil
 }
 
 // forgetSignatures puts the commitments where a proposal's erased
-// signers and reasons were, as a rebuild from the log would show them: in
-// the signatures, and in the signers' keys (an erased signer is found
-// under its commitment, as after a rebuild). It reads the proposal's
-// signatures once; erasures are rare.
+// signers and reasons were, as a rebuild from the log would show them (an
+// erased signer is found by its commitment, as after a rebuild). It reads
+// the proposal's chunks once; erasures are rare.
 func forgetSignatures(ctx context.Context, tx projections.Tx, id string, erased map[string]*erasedEvent) error {
-	type change struct{ key, was string }
-	var changed []change
-	err := projections.ScanAll(ctx, tx, collSignatures, id+"/", func(key string, s Signature) error {
-		if was := s.Signer; forget(&s, erased) {
-			changed = append(changed, change{key, was})
-		}
-		return nil
-	})
-	if err != nil {
+	d, ok, err := projections.Get[sigDir](ctx, tx, collSigDirs, id)
+	if err != nil || !ok {
 		return err
 	}
-	for _, c := range changed {
-		var now string
-		if err := projections.Update(ctx, tx, collSignatures, c.key, func(s *Signature) error {
-			forget(s, erased)
-			now = s.Signer
-			return nil
-		}); err != nil {
+	for _, lb := range d.Chunks {
+		key := id + "/" + lb
+		c, ok, err := projections.Get[sigChunk](ctx, tx, collSigChunks, key)
+		if err != nil {
 			return err
 		}
-		if now == c.was {
+		touched := false
+		for i := range c.Sigs {
+			if forget(&c.Sigs[i], erased) {
+				touched = true
+				if err := chunkable(&c.Sigs[i]); err != nil { // refused before anything changes
+					return err
+				}
+			}
+		}
+		if !ok || !touched {
 			continue
 		}
-		if c.was != "" {
-			if err := tx.Delete(ctx, collSigners, id+"/"+c.was); err != nil {
-				return err
+		err = projections.Update(ctx, tx, collSigChunks, key, func(c *sigChunk) error {
+			for i := range c.Sigs {
+				forget(&c.Sigs[i], erased)
 			}
-		}
-		if now != "" {
-			if err := tx.Put(ctx, collSigners, id+"/"+now, c.key); err != nil {
-				return err
-			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -390,7 +362,8 @@ var ErrBadSignatureQuery = errors.New("readmodels: bad signature query")
 
 // SignaturesOf returns a page of a proposal's signatures, for PDIS staff
 // (the caller checks who asks): by time, or by pseudonym prefix. Each page
-// is one bounded scan (and, by prefix, one read per signature shown).
+// reads the proposal's directory and a few chunks (by prefix, a few of the
+// signer index's buckets and the chunks of the signatures shown).
 func SignaturesOf(ctx context.Context, r projections.Reader, id domain.ProposalID, q SignatureQuery) (SignaturePage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
@@ -399,74 +372,138 @@ func SignaturesOf(ctx context.Context, r projections.Reader, id domain.ProposalI
 	if strings.Trim(q.SignerPrefix, "0123456789abcdef") != "" {
 		return SignaturePage{}, ErrBadSignatureQuery
 	}
-	base := string(id) + "/"
-	var out SignaturePage
-	var last string
-	var err error
-	if q.SignerPrefix != "" {
-		after := ""
-		if q.After != "" {
-			after = base + q.After
-		}
-		var keys, sigKeys []string
-		err = projections.ScanPage(ctx, r, collSigners, base+q.SignerPrefix, after, q.Limit+1, func(key string, raw []byte) error {
-			var k string
-			if err := json.Unmarshal(raw, &k); err != nil {
-				return err
-			}
-			keys, sigKeys = append(keys, key), append(sigKeys, k)
-			return nil
-		})
-		for _, k := range sigKeys {
-			if err != nil {
-				break
-			}
-			var s Signature
-			var ok bool
-			if s, ok, err = projections.Get[Signature](ctx, r, collSignatures, k); ok {
-				out.Signatures = append(out.Signatures, s)
-			}
-		}
-		if len(keys) > q.Limit {
-			last = strings.TrimPrefix(keys[q.Limit-1], base)
-		}
-	} else {
-		after := ""
-		switch {
-		case q.After != "":
-			after = base + q.After
-		case !q.From.IsZero():
-			after = base + sigTimeKey(q.From, "") // "<time>/" sorts before each "<time>/<ID>"
-		}
-		end := ""
-		if !q.To.IsZero() {
-			end = base + sigTimeKey(q.To, "")
-		}
-		var keys []string
-		err = projections.ScanPage(ctx, r, collSignatures, base, after, q.Limit+1, func(key string, raw []byte) error {
-			if end != "" && key >= end {
-				return errStop
-			}
-			var s Signature
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return err
-			}
-			keys = append(keys, key)
-			out.Signatures = append(out.Signatures, s)
-			return nil
-		})
-		if errors.Is(err, errStop) {
-			err = nil
-		}
-		if len(keys) > q.Limit {
-			last = strings.TrimPrefix(keys[q.Limit-1], base)
-		}
-	}
+	out, err := signaturesOf(ctx, r, string(id), q)
 	if err != nil {
 		return SignaturePage{}, fmt.Errorf("readmodels: signatures of proposal %s: %w", id, err)
 	}
-	if last != "" {
-		out.Signatures, out.Next = out.Signatures[:min(q.Limit, len(out.Signatures))], last
+	return out, nil
+}
+
+// signaturesOf is SignaturesOf of a valid query.
+func signaturesOf(ctx context.Context, r projections.Reader, id string, q SignatureQuery) (SignaturePage, error) {
+	var out SignaturePage
+	d, ok, err := projections.Get[sigDir](ctx, r, collSigDirs, id)
+	if err != nil || !ok || len(d.Chunks) == 0 {
+		return out, err
+	}
+	var keys []string
+	if q.SignerPrefix != "" {
+		sigs, err := signersFrom(ctx, r, id, q.SignerPrefix, q.After)
+		if err != nil {
+			return out, err
+		}
+		out.Signatures = sigs[:min(q.Limit+1, len(sigs))]
+		for _, s := range out.Signatures {
+			keys = append(keys, s.Signer)
+		}
+	} else {
+		after := q.After
+		if after == "" && !q.From.IsZero() {
+			after = sigTimeKey(q.From, "") // "<time>/" sorts before each "<time>/<ID>"
+		}
+		end := ""
+		if !q.To.IsZero() {
+			end = sigTimeKey(q.To, "")
+		}
+		err := signaturesFrom(ctx, r, &d, id, after, end, q.Limit+1, func(key string, s Signature) {
+			keys = append(keys, key)
+			out.Signatures = append(out.Signatures, s)
+		})
+		if err != nil {
+			return out, err
+		}
+	}
+	if len(keys) > q.Limit {
+		out.Signatures, out.Next = out.Signatures[:min(q.Limit, len(out.Signatures))], keys[q.Limit-1]
 	}
 	return out, nil
+}
+
+// chunksPerPage is how many chunks (or buckets) a query reads at a time.
+const chunksPerPage = 4
+
+// signaturesFrom calls fn with the first n signatures of proposal id whose
+// time keys sort after after and before end ("": no end), in order. It
+// reads the chunks in key order from the one the directory says holds
+// after, so that a chunk split since d was read is read too.
+func signaturesFrom(ctx context.Context, r projections.Reader, d *sigDir, id, after, end string, n int, fn func(key string, s Signature)) error {
+	from := ""
+	if i := d.chunk(after); i > 0 {
+		from = id + "/" + d.Chunks[i-1]
+	}
+	count := 0
+	err := eachChunk(ctx, r, id, from, func(key string, raw []byte) error {
+		var c sigChunk
+		if err := c.UnmarshalJSON(raw); err != nil {
+			return fmt.Errorf("decode %s/%s: %w", collSigChunks, key, err)
+		}
+		if c.ProposalID != id {
+			return nil // another proposal's (one whose ID goes on after a '/')
+		}
+		for _, s := range c.Sigs {
+			k := sigTimeKey(s.OccurredAt, s.SignatureID)
+			if k <= after {
+				continue
+			}
+			if end != "" && k >= end {
+				return errStop
+			}
+			fn(k, s)
+			if count++; count == n {
+				return errStop
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return err
+}
+
+// signersFrom returns the signatures of proposal id whose signers start
+// with prefix and sort after after, in pseudonym order (then signing
+// order). It reads every chunk of the proposal, but decodes only those
+// whose JSON holds a signer starting with prefix.
+func signersFrom(ctx context.Context, r projections.Reader, id, prefix, after string) ([]Signature, error) {
+	mark := []byte(`"signer":"` + prefix) // a signer as appendChunkSignature writes it (a prefix is hex: never escaped)
+	var out []Signature
+	err := eachChunk(ctx, r, id, "", func(key string, raw []byte) error {
+		if bytes.HasPrefix(raw, []byte(`{"proposalId":`)) && !bytes.Contains(raw, mark) {
+			return nil // as MarshalJSON writes it, with no such signer
+		}
+		var c sigChunk
+		if err := c.UnmarshalJSON(raw); err != nil {
+			return fmt.Errorf("decode %s/%s: %w", collSigChunks, key, err)
+		}
+		if c.ProposalID != id {
+			return nil // another proposal's (one whose ID goes on after a '/')
+		}
+		for _, s := range c.Sigs {
+			if strings.HasPrefix(s.Signer, prefix) && s.Signer > after {
+				out = append(out, s)
+			}
+		}
+		return nil
+	})
+	slices.SortStableFunc(out, func(a, b Signature) int { return strings.Compare(a.Signer, b.Signer) })
+	return out, err
+}
+
+// eachChunk calls fn with the chunks of proposal id from the one after
+// from ("": the first), in order, reading a few at a time; an error from
+// fn stops it and is returned.
+func eachChunk(ctx context.Context, r projections.Reader, id, from string, fn func(key string, raw []byte) error) error {
+	base := id + "/"
+	for {
+		read, last := 0, ""
+		err := projections.ScanPage(ctx, r, collSigChunks, base, from, chunksPerPage, func(key string, raw []byte) error {
+			read, last = read+1, key
+			return fn(key, raw)
+		})
+		if err != nil || read < chunksPerPage {
+			return err
+		}
+		from = last
+	}
 }

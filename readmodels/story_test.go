@@ -316,6 +316,25 @@ func story(l *ledger, mark func(name string)) {
 	l.proposal("p-44", staff, c.after(100*day), func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
 		return p.MarkResponseOverdue(domain.MarkResponseOverdue{ProposalID: "p-44"}, staff, at)
 	})
+	// Join's facts (decision 0056): rows of p-43's list made after its
+	// close; p-45 published without its signature list; p-46 published
+	// without a lead, its lead assigned once established.
+	l.proposal("p-43", staff, c.tick(), func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
+		return p.RecordLateSignatures(domain.RecordLateSignatures{ProposalID: "p-43", FirstRow: 2, LastRow: 3, LastAt: at}, staff, at)
+	})
+	l.establishWith(domain.PublishProposal{ProposalID: "p-61", NotYetAssigned: true}, c.tick(), 300, 0)
+	l.proposal("p-61", staff, c.tick(), func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
+		return p.RecordSignatureListMissing(domain.RecordSignatureListMissing{ProposalID: "p-61"}, staff, at)
+	})
+	l.establishWith(domain.PublishProposal{ProposalID: "p-62", NotYetAssigned: true, CoOrganisers: []domain.MinistryID{"mohw"}}, c.tick(), 400, 5)
+	registry := load(l, domain.RegistryStream(), domain.NewRegistry())
+	l.proposal("p-62", staff, c.after(day), func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
+		return p.AssignLeads(domain.AssignLeads{ProposalID: "p-62", Leads: []domain.MinistryID{"mot"}}, staff, at, registry)
+	})
+	mot := domain.Actor{ID: "mot-official", Role: domain.RoleMinistry, Ministry: "mot"}
+	l.proposal("p-62", mot, c.tick(), func(p *domain.Proposal, at time.Time) ([]domain.Event, error) {
+		return p.Respond(domain.RespondToProposal{ProposalID: "p-62", Summary: "交通部的回應"}, mot, at)
+	})
 	// A case imported from an archive, linked to the proposal it came from,
 	// whose record in the archive ends.
 	const importedCase domain.CaseID = "imp-1"

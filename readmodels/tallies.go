@@ -259,6 +259,12 @@ type ProposalTally struct {
 	Responses []PublishedResponse `json:"responses,omitempty"`
 	// Cases are the collaboration cases opened from the proposal.
 	Cases []string `json:"cases,omitempty"`
+	// SignatureListMissing: the platform's record has no signature list
+	// (proposal.signature_list_missing; superseded once Signatures > 0);
+	// LateRows counts the platform's rows recorded as made after the close
+	// (decision 0056).
+	SignatureListMissing bool `json:"signatureListMissing,omitempty"`
+	LateRows             int  `json:"lateRows,omitempty"`
 }
 
 // Milestone is a configured signature count and when it was first reached.

@@ -607,7 +607,8 @@ var transcriptsTable = func() *table {
 	})
 	t.ignore("proposals are the tallies'", "proposal.submitted", "proposal.published", "proposal.signed", "proposal.milestone_reached",
 		"proposal.established", "proposal.signature_invalidated", "proposal.expired", "proposal.response_deadline_extended",
-		"proposal.responded", "proposal.response_added", "proposal.response_deadline_missed")
+		"proposal.responded", "proposal.response_added", "proposal.response_deadline_missed",
+		"proposal.signature_list_missing", "proposal.late_signatures_recorded", "proposal.leads_assigned")
 	t.ignore("the PO registry is not a meeting's", "registry.ministry_registered", "registry.po_registered", "registry.po_renewed", "registry.po_retired", "registry.po_role_changed")
 	on(t, forgetInMeetings)
 	t.ignore("votes are the tallies'", "monthly.opened", "monthly.candidate_added", "monthly.ballot_cast", "monthly.closed", "monthly.held")

@@ -25,7 +25,7 @@ import (
 var decoders = map[string]func([]byte) (domain.Event, error){
 	"proposal.submitted": dec[domain.ProposalSubmitted], "proposal.published": dec[domain.ProposalPublished], "proposal.established": dec[domain.ProposalEstablished],
 	"proposal.expired": dec[domain.ProposalExpired], "proposal.response_deadline_extended": dec[domain.ProposalResponseDeadlineExtended],
-	"proposal.responded": dec[domain.ProposalResponded], "proposal.response_deadline_missed": dec[domain.ProposalResponseDeadlineMissed],
+	"proposal.responded": dec[domain.ProposalResponded], "proposal.leads_assigned": dec[domain.ProposalLeadsAssigned], "proposal.response_deadline_missed": dec[domain.ProposalResponseDeadlineMissed],
 	"monthly.candidate_added": dec[domain.MonthlyCandidateAdded], "monthly.ballot_cast": dec[domain.MonthlyBallotCast],
 	"monthly.closed": dec[domain.MonthlyMeetingClosed], "monthly.held": dec[domain.MonthlyMeetingHeld],
 	"case.opened": dec[domain.CaseOpened], "case.lead_assigned": dec[domain.CaseLeadAssigned],
@@ -82,6 +82,27 @@ type proposal struct {
 	refs      []eref // establishment, extensions
 	// answers are each lead's response or miss (decision 0048).
 	answers leadAnswers
+}
+
+// assign adds the leads and co-organisers named after publication
+// (decision 0056).
+func (pr *proposal) assign(leads, coOrgs []domain.MinistryID) {
+	pr.leads = appendNew(slices.Clone(pr.leads), ministryCodes(leads)...)
+	pr.coOrgs = appendNew(slices.Clone(pr.coOrgs), ministryCodes(coOrgs)...)
+	if pr.ministry == "" && len(pr.leads) > 0 {
+		pr.ministry = pr.leads[0]
+	}
+	pr.answers.assign(leads)
+}
+
+// appendNew appends to s each of ms it does not hold.
+func appendNew(s []string, ms ...string) []string {
+	for _, m := range ms {
+		if !slices.Contains(s, m) {
+			s = append(s, m)
+		}
+	}
+	return s
 }
 
 // outcome is the fate of a proposal's deadline: "met" when every lead
@@ -144,6 +165,22 @@ type caseState struct {
 	// linkNone; "" unsure: nothing recorded), linkRef the event saying it.
 	link    string
 	linkRef eref
+	// linkedLead is the linked Join proposal's lead ministry as the period
+	// ended ("" none): an imported case without an assigned lead is shown
+	// under it (readmodels.CaseSummary.Leader). assigned: a lead was ever
+	// assigned.
+	linkedLead string
+	assigned   bool
+}
+
+// leader is the ministry the case is shown under as its lead as the
+// period ended, and the event that says it: its assigned lead, else its
+// linked Join proposal's (an imported case: decision 0055), else "".
+func (cs *caseState) leader() (string, eref) {
+	if cs.lead != "" {
+		return cs.lead, cs.leadRef
+	}
+	return cs.linkedLead, cs.linkRef
 }
 
 type meetingState struct {
@@ -165,17 +202,16 @@ type computer struct {
 
 	proposals map[string]*proposal
 	// published, estRefs and expRefs are the period's publications,
-	// establishments and expiries; pubMin, estMin and expMin the lead
-	// ministries of each (every lead: decision 0048), pubCo the
-	// co-organisers each publication names.
+	// establishments and expiries; pubPr, estPr and expPr the proposal of
+	// each, whose leads and co-organisers (as of the report's position:
+	// leads assigned later too, decision 0056) the ministry filter reads.
 	published []eref
-	pubMin    [][]string
-	pubCo     [][]string
+	pubPr     []*proposal
 	estRefs   []eref
-	estMin    [][]string
+	estPr     []*proposal
 	estDays   []float64
 	expRefs   []eref
-	expMin    [][]string
+	expPr     []*proposal
 
 	monthlyClosed []eref
 	monthlyHeld   []eref // imported monthly meetings held (no ballots in the archive)
@@ -374,8 +410,7 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 		c.proposals[string(e.ProposalID)] = pr
 		if in {
 			c.published = append(c.published, r)
-			c.pubMin = append(c.pubMin, pr.leads)
-			c.pubCo = append(c.pubCo, pr.coOrgs)
+			c.pubPr = append(c.pubPr, pr)
 		}
 	case domain.ProposalEstablished:
 		pr := c.proposal(string(e.ProposalID), string(e.CompetentMinistry))
@@ -386,18 +421,23 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 		pr.refs = append(pr.refs, r)
 		if in {
 			c.estRefs = append(c.estRefs, r)
-			c.estMin = append(c.estMin, pr.leads)
+			c.estPr = append(c.estPr, pr)
 			days := -1.0
 			if pr.published {
 				days = at.Sub(pr.pubAt).Hours() / 24
 			}
 			c.estDays = append(c.estDays, days)
 		}
+	case domain.ProposalLeadsAssigned:
+		// further leads named after publication (decision 0056): each owes
+		// its own answer from then on
+		pr := c.proposal(string(e.ProposalID), "")
+		pr.assign(e.Leads, e.CoOrganisers)
 	case domain.ProposalExpired:
 		pr := c.proposal(string(e.ProposalID), "")
 		if in {
 			c.expRefs = append(c.expRefs, r)
-			c.expMin = append(c.expMin, pr.leads)
+			c.expPr = append(c.expPr, pr)
 		}
 	case domain.ProposalResponseDeadlineExtended:
 		pr := c.proposal(string(e.ProposalID), string(e.Ministry))
@@ -452,6 +492,7 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 	case domain.CaseLeadAssigned:
 		if cs := c.cases[string(e.CaseID)]; cs != nil {
 			cs.ministries[string(e.Ministry)] = true
+			cs.assigned = true
 			if at.Before(c.p.To) { // the lead as the period ended
 				cs.lead, cs.leadRef = string(e.Ministry), r
 			}
@@ -470,15 +511,21 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 			cs.ended, cs.endedRef = at, r
 		}
 	case domain.CaseProposalLinked:
-		if cs := c.cases[string(e.CaseID)]; cs != nil && at.Before(c.p.To) {
-			cs.link, cs.linkRef = linkByScore, r
-			if e.Reviewed {
-				cs.link = linkByReview
+		if cs := c.cases[string(e.CaseID)]; cs != nil {
+			if !cs.assigned && e.Ministry != "" {
+				// shown under its proposal's lead while none is assigned
+				cs.ministries[string(e.Ministry)] = true
+			}
+			if at.Before(c.p.To) {
+				cs.link, cs.linkRef, cs.linkedLead = linkByScore, r, string(e.Ministry)
+				if e.Reviewed {
+					cs.link = linkByReview
+				}
 			}
 		}
 	case domain.CaseNoProposalRecorded:
 		if cs := c.cases[string(e.CaseID)]; cs != nil && at.Before(c.p.To) {
-			cs.link, cs.linkRef = linkNone, r
+			cs.link, cs.linkRef, cs.linkedLead = linkNone, r, ""
 		}
 	case domain.CaseStakeholderAdded:
 		if cs := c.cases[string(e.CaseID)]; cs != nil && at.Before(c.p.To) {
@@ -577,12 +624,12 @@ func (c *computer) anyOK(ministries []string) bool {
 	return c.f.Ministry == "" || slices.Contains(ministries, c.f.Ministry)
 }
 
-// filterRefs keeps the refs whose ministries (each ref's) the filter
-// accepts.
-func (c *computer) filterRefs(refs []eref, ministries [][]string) []eref {
+// filterRefs keeps the refs whose proposal (each ref's) has a lead the
+// filter accepts.
+func (c *computer) filterRefs(refs []eref, prs []*proposal) []eref {
 	out := []eref{}
 	for i, r := range refs {
-		if c.anyOK(ministries[i]) {
+		if c.anyOK(prs[i].leads) {
 			out = append(out, r)
 		}
 	}
@@ -627,9 +674,9 @@ func (c *computer) report(at uint64) Report {
 }
 
 func (c *computer) proposalSection() Section {
-	pub := c.filterRefs(c.published, c.pubMin)
-	est := c.filterRefs(c.estRefs, c.estMin)
-	exp := c.filterRefs(c.expRefs, c.expMin)
+	pub := c.filterRefs(c.published, c.pubPr)
+	est := c.filterRefs(c.estRefs, c.estPr)
+	exp := c.filterRefs(c.expRefs, c.expPr)
 	share := 0.0
 	if n := len(est) + len(exp); n > 0 {
 		share = 100 * float64(len(est)) / float64(n)
@@ -638,7 +685,7 @@ func (c *computer) proposalSection() Section {
 	var n int
 	var dayRefs []eref
 	for i, d := range c.estDays {
-		if d >= 0 && c.anyOK(c.estMin[i]) {
+		if d >= 0 && c.anyOK(c.estPr[i].leads) {
 			sum += d
 			n++
 			dayRefs = append(dayRefs, c.estRefs[i])
@@ -662,7 +709,7 @@ func (c *computer) proposalSection() Section {
 		// said apart.
 		var co []eref
 		for i, r := range c.published {
-			if !slices.Contains(c.pubMin[i], c.f.Ministry) && slices.Contains(c.pubCo[i], c.f.Ministry) {
+			if pr := c.pubPr[i]; !slices.Contains(pr.leads, c.f.Ministry) && slices.Contains(pr.coOrgs, c.f.Ministry) {
 				co = append(co, r)
 			}
 		}
@@ -915,13 +962,14 @@ func (c *computer) caseSections() []Section {
 	// ministries carrying the most cases (as lead, cases open during the period)
 	byLead := map[string][]eref{}
 	for _, cs := range c.caseList {
-		if cs.lead == "" || !cs.openedAt.Before(c.p.To) || !c.ministryOK(cs.lead) {
+		lead, leadRef := cs.leader()
+		if lead == "" || !cs.openedAt.Before(c.p.To) || !c.ministryOK(lead) {
 			continue
 		}
 		if cl := closedAt(cs); !cl.IsZero() && cl.Before(c.p.From) {
 			continue
 		}
-		byLead[cs.lead] = append(byLead[cs.lead], cs.opened, cs.leadRef)
+		byLead[lead] = append(byLead[lead], cs.opened, leadRef)
 	}
 	leads := slices.Collect(maps.Keys(byLead))
 	slices.SortFunc(leads, func(a, b string) int {

@@ -37,6 +37,24 @@ func (l *leadAnswers) setLeads(leads []domain.MinistryID) {
 	}
 }
 
+// assign adds leads named after publication (decision 0056) to an
+// established proposal's: on one without a lead they replace the single
+// "" (it was not answered: the domain refuses assigning leads then).
+// Before the establishment it does nothing: the establishment names them.
+func (l *leadAnswers) assign(leads []domain.MinistryID) {
+	if len(l.leads) == 0 {
+		return
+	}
+	if len(l.leads) == 1 && l.leads[0] == "" && l.by[""] == nil {
+		l.leads = l.leads[:0]
+	}
+	for _, m := range leads {
+		if !slices.Contains(l.leads, string(m)) {
+			l.leads = append(l.leads, string(m))
+		}
+	}
+}
+
 // of is ministry m's answer: its own as a lead, or, on a proposal without
 // a lead (or before its establishment was seen), the single one.
 func (l *leadAnswers) of(m string) *leadAnswer {

@@ -149,3 +149,55 @@ func TestEveryLeadUnderAMinistryFilter(t *testing.T) {
 		t.Errorf("unfiltered: published %v, want 2 (a proposal once, whatever its leads)", f.Value)
 	}
 }
+
+// TestLeadsAssignedAfterPublication: Join published p-un without a lead;
+// once established, staff assigned mot and mof as its leads and moea as
+// co-organiser (proposal.leads_assigned, decision 0056). mot answers on
+// time, mof's miss is recorded: the deadline is missed, each lead counts by
+// its own answer, the briefing names mof late, and under a filter the
+// proposal's publication and establishment count for each assigned lead,
+// for moea only as co-organised.
+func TestLeadsAssignedAfterPublication(t *testing.T) {
+	due := d("03-04")
+	log := logOf("report-assigned-leads", []logEvent{
+		{"proposal-un", domain.ProposalPublished{ProposalID: "un", Threshold: 5000, Occurred: at("01-02")}},
+		{"proposal-un", domain.ProposalEstablished{ProposalID: "un", Count: 5000, Threshold: 5000, ResponseDueAt: due, Occurred: at("01-04")}},
+		{"proposal-un", domain.ProposalLeadsAssigned{ProposalID: "un", Leads: []domain.MinistryID{"mot", "mof"}, CoOrganisers: []domain.MinistryID{"moea"}, DueAt: due, Occurred: at("01-10")}},
+		{"proposal-un", domain.ProposalResponded{ProposalID: "un", Ministry: "mot", Summary: "ok", DueAt: due, OnTime: true, Occurred: at("02-20")}},
+		{"proposal-un", domain.ProposalResponseDeadlineMissed{ProposalID: "un", Ministry: "mof", DueAt: due, Occurred: at("03-05")}},
+	})
+	p, err := DatePeriod("2026-01-01", "2026-06-30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := func(rep Report, key string) float64 {
+		t.Helper()
+		f, ok := rep.Figure(key)
+		if !ok {
+			t.Errorf("no figure %s", key)
+		}
+		return f.Value
+	}
+	rep, err := ComputeEvents(log, p, Filter{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]float64{"deadlines.due": 1, "deadlines.met": 0, "deadlines.missed": 1, "deadlines.mot.met": 1, "deadlines.mof.missed": 1} {
+		if got := value(rep, key); got != want {
+			t.Errorf("%s = %v, want %v", key, got, want)
+		}
+	}
+	if rep.Briefing == nil || len(rep.Briefing.Overdue) != 1 || rep.Briefing.Overdue[0].Ministry != "mof" {
+		t.Errorf("the briefing's overdue list: %+v, want mof alone", rep.Briefing)
+	}
+	for m, want := range map[string][4]float64{"mot": {1, 1, 1, 0}, "mof": {1, 1, 0, 0}, "moea": {0, 0, 0, 1}} {
+		rep, err := ComputeEvents(log, p, Filter{Ministry: m}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := [4]float64{value(rep, "proposals.published"), value(rep, "proposals.established"), value(rep, "deadlines.met"), value(rep, "proposals.co_organised")}
+		if got != want {
+			t.Errorf("%s: published, established, met, co-organised = %v, want %v", m, got, want)
+		}
+	}
+}

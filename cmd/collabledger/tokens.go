@@ -184,7 +184,7 @@ func expiry(t time.Time) string {
 	}
 	local := t.In(calendar.Taipei)
 	if local.Hour() == 0 && local.Minute() == 0 && local.Second() == 0 && local.Nanosecond() == 0 {
-		return "at the end of " + local.AddDate(0, 0, -1).Format(time.DateOnly) + " (Taipei)"
+		return "at the end of " + calendar.LastDay(t).String() + " (Taipei)"
 	}
 	return local.Format(time.RFC3339)
 }

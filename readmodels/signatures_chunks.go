@@ -1,0 +1,364 @@
+package readmodels
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/projections"
+)
+
+// The staff signatures read model keeps a proposal's signatures in chunks
+// (decision 0051): one directory per proposal and its signatures in
+// signing order in chunks of up to sigChunkMax. A batch of one proposal's
+// signatures then changes two or three documents, decoded once and encoded
+// once per batch, instead of writing two per signature.
+const (
+	// collSigDirs holds <proposal> → sigDir.
+	collSigDirs = "sigdirs"
+	// collSigChunks holds <proposal>/<lower bound> → sigChunk: the
+	// signatures whose time keys (sigTimeKey) are at or after the lower
+	// bound and before the next chunk's, in that order.
+	collSigChunks = "sigchunks"
+)
+
+// sigChunkMax is the most signatures a chunk holds: a chunk one more
+// would hold is split.
+const sigChunkMax = 256
+
+// sigDir is a proposal's directory: the lower bounds of its chunks.
+type sigDir struct {
+	// Chunks are the chunks' lower bounds, in order: the first is "", each
+	// other the shortest string after the previous chunk's last time key
+	// and at or before its own first (so that it names no signer).
+	Chunks []string `json:"chunks"`
+}
+
+// chunk returns the index of the chunk that holds (or would hold) the
+// signature with time key key.
+func (d *sigDir) chunk(key string) int {
+	i, found := slices.BinarySearch(d.Chunks, key)
+	if found {
+		return i
+	}
+	return max(i-1, 0)
+}
+
+// sigChunk is a run of a proposal's signatures in signing order (by
+// sigTimeKey). Its JSON is written by hand (MarshalJSON), each signature
+// without the proposal's ID, which the chunk names once.
+type sigChunk struct {
+	ProposalID string
+	Sigs       []Signature
+}
+
+// sigChunkJSON is sigChunk as decoded.
+type sigChunkJSON struct {
+	ProposalID string      `json:"proposalId"`
+	Signatures []Signature `json:"signatures"`
+}
+
+// MarshalJSON implements json.Marshaler.
+func (c sigChunk) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 64+len(c.ProposalID)+len(c.Sigs)*300)
+	b = append(b, `{"proposalId":`...)
+	b = appendString(b, c.ProposalID)
+	b = append(b, `,"signatures":[`...)
+	for i := range c.Sigs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = appendChunkSignature(b, &c.Sigs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, "]}"...), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler: a chunk as MarshalJSON
+// writes it is read by hand (decodeChunk), any other JSON of the same
+// value with encoding/json.
+func (c *sigChunk) UnmarshalJSON(b []byte) error {
+	if decodeChunk(b, c) {
+		return nil
+	}
+	var v sigChunkJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	for i := range v.Signatures {
+		v.Signatures[i].ProposalID = v.ProposalID
+	}
+	c.ProposalID, c.Sigs = v.ProposalID, v.Signatures
+	return nil
+}
+
+// decodeChunk reads a chunk as MarshalJSON writes it (compact, the
+// fields it writes), as encoding/json would; it reports false, leaving c
+// to be decoded by encoding/json, on anything else.
+func decodeChunk(b []byte, c *sigChunk) bool {
+	var id string
+	var sigs []byte
+	ok := true
+	err := topFields(b, func(name string, raw []byte) {
+		switch name {
+		case "proposalId":
+			var k bool
+			id, k = rawString(raw)
+			ok = ok && k
+		case "signatures":
+			sigs = raw
+		default:
+			ok = false
+		}
+	})
+	if err != nil || !ok || len(sigs) < 2 || sigs[0] != '[' || sigs[len(sigs)-1] != ']' {
+		return false
+	}
+	out := make([]Signature, 0, bytes.Count(sigs, []byte(`{"signatureId":`)))
+	for i := 1; i < len(sigs)-1; {
+		end, k := skipValue(sigs, i)
+		if !k {
+			return false
+		}
+		out = append(out, Signature{ProposalID: id})
+		if !decodeChunkSignature(sigs[i:end], &out[len(out)-1]) {
+			return false
+		}
+		switch {
+		case end == len(sigs)-1:
+			i = end
+		case sigs[end] == ',':
+			i = end + 1
+		default:
+			return false
+		}
+	}
+	c.ProposalID, c.Sigs = id, out
+	return true
+}
+
+// decodeChunkSignature reads one signature of a chunk, as
+// appendChunkSignature writes it.
+func decodeChunkSignature(b []byte, s *Signature) bool {
+	ok := true
+	str := func(raw []byte, v *string) {
+		var k bool
+		*v, k = rawString(raw)
+		ok = ok && k
+	}
+	at := func(raw []byte, v *time.Time) {
+		var t string
+		if str(raw, &t); ok {
+			var err error
+			*v, err = time.Parse(time.RFC3339, t)
+			ok = err == nil
+		}
+	}
+	err := topFields(b, func(name string, raw []byte) {
+		switch name {
+		case "signatureId":
+			str(raw, &s.SignatureID)
+		case "signer":
+			str(raw, &s.Signer)
+		case "county":
+			str(raw, &s.County)
+		case "position":
+			n, err := strconv.ParseUint(string(raw), 10, 64)
+			s.Position, ok = eventstore.Position(n), ok && err == nil
+		case "eventId":
+			str(raw, &s.EventID)
+		case "actor":
+			err := topFields(raw, func(name string, raw []byte) {
+				switch name {
+				case "id":
+					str(raw, &s.Actor.ID)
+				case "role":
+					str(raw, &s.Actor.Role)
+				default:
+					ok = false
+				}
+			})
+			ok = ok && err == nil
+		case "occurredAt":
+			at(raw, &s.OccurredAt)
+		case "recordedAt":
+			at(raw, &s.RecordedAt)
+		case "backdated":
+			str(raw, &s.Backdated)
+		case "invalidated":
+			ok = ok && json.Unmarshal(raw, &s.Invalidated) == nil
+		case "erased":
+			ok = ok && json.Unmarshal(raw, &s.Erased) == nil
+		default:
+			ok = false
+		}
+	})
+	return err == nil && ok
+}
+
+// errSignatureTime: a time of a signature that JSON cannot hold (a year
+// outside 0 to 9999), as json.Marshal refuses it.
+var errSignatureTime = errors.New("readmodels: a signature's time is outside years 0 to 9999")
+
+// chunkable returns the error appendChunkSignature would return for s, or
+// nil; a new signature (without invalidation or erasure) it checks
+// without encoding it.
+func chunkable(s *Signature) error {
+	if s.Invalidated != nil || s.Erased != nil {
+		_, err := appendChunkSignature(nil, s)
+		return err
+	}
+	if !timeOK(s.OccurredAt) || !timeOK(s.RecordedAt) {
+		return fmt.Errorf("signature %s: %w", s.SignatureID, errSignatureTime)
+	}
+	return nil
+}
+
+// appendChunkSignature appends s as a chunk holds it: as json.Marshal
+// writes a Signature, without the proposal's ID.
+func appendChunkSignature(b []byte, s *Signature) ([]byte, error) {
+	if !timeOK(s.OccurredAt) || !timeOK(s.RecordedAt) {
+		return nil, fmt.Errorf("signature %s: %w", s.SignatureID, errSignatureTime)
+	}
+	b = append(b, `{"signatureId":`...)
+	b = appendString(b, s.SignatureID)
+	if s.Signer != "" {
+		b = append(b, `,"signer":`...)
+		b = appendString(b, s.Signer)
+	}
+	if s.County != "" {
+		b = append(b, `,"county":`...)
+		b = appendString(b, s.County)
+	}
+	if s.Invalidated != nil {
+		raw, err := json.Marshal(s.Invalidated)
+		if err != nil {
+			return nil, fmt.Errorf("signature %s: invalidation: %w", s.SignatureID, err)
+		}
+		b = append(b, `,"invalidated":`...)
+		b = append(b, raw...)
+	}
+	b = append(b, ',')
+	b = appendStampFields(b, s.Stamp)
+	if s.Erased != nil {
+		raw, err := json.Marshal(s.Erased)
+		if err != nil {
+			return nil, fmt.Errorf("signature %s: erasure: %w", s.SignatureID, err)
+		}
+		b = append(b, `,"erased":`...)
+		b = append(b, raw...)
+	}
+	return append(b, '}'), nil
+}
+
+// compareSigs orders signatures as their time keys do: sigTimeKey writes
+// the time in UTC at a fixed width (for the years JSON can hold), so its
+// order is the time's, then the ID's.
+func compareSigs(a, b *Signature) int {
+	if c := a.OccurredAt.Compare(b.OccurredAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.SignatureID, b.SignatureID)
+}
+
+// find returns where s is or would be in c, and whether it is there.
+func (c *sigChunk) find(s *Signature) (int, bool) {
+	n := len(c.Sigs)
+	if n == 0 || compareSigs(&c.Sigs[n-1], s) < 0 { // signing order: after the last
+		return n, false
+	}
+	return slices.BinarySearchFunc(c.Sigs, s, func(x Signature, t *Signature) int { return compareSigs(&x, t) })
+}
+
+// findKey returns the signature of c whose time key is key, if any.
+func (c *sigChunk) findKey(key string) (int, bool) {
+	at, id, ok := parseSigTimeKey(key)
+	if !ok {
+		return 0, false
+	}
+	return c.find(&Signature{SignatureID: id, Stamp: Stamp{OccurredAt: at}})
+}
+
+// parseSigTimeKey reads a key sigTimeKey wrote.
+func parseSigTimeKey(key string) (time.Time, string, bool) {
+	ts, id, ok := strings.Cut(key, "/")
+	if !ok {
+		return time.Time{}, "", false
+	}
+	at, err := time.Parse(sigTimeLayout, ts)
+	if err != nil {
+		return time.Time{}, "", false
+	}
+	return at, id, true
+}
+
+// separator returns the shortest string s with a < s ≤ b (a < b): the
+// lower bound of a chunk that starts with b after one that ends with a.
+func separator(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	return b[:min(i+1, len(b))]
+}
+
+// addSignature folds a signature into its proposal's chunk, as one change
+// of the proposal's directory.
+func addSignature(ctx context.Context, tx projections.Tx, s Signature) error {
+	if err := chunkable(&s); err != nil { // refused before anything changes
+		return err
+	}
+	id := s.ProposalID
+	return projections.Update(ctx, tx, collSigDirs, id, func(d *sigDir) error {
+		return putSignature(ctx, tx, d, id, sigTimeKey(s.OccurredAt, s.SignatureID), s)
+	})
+}
+
+// putSignature puts s (time key key) into its chunk, replacing a signature
+// of the same key, and splits the chunk when it grows past sigChunkMax: in
+// halves, or, the last chunk growing in its later half (signatures come in
+// signing order), by starting a new chunk with its last signature.
+func putSignature(ctx context.Context, tx projections.Tx, d *sigDir, id, key string, s Signature) error {
+	if len(d.Chunks) == 0 {
+		d.Chunks = []string{""}
+	}
+	i := d.chunk(key)
+	last := i == len(d.Chunks)-1
+	return projections.Update(ctx, tx, collSigChunks, id+"/"+d.Chunks[i], func(c *sigChunk) error {
+		c.ProposalID = id
+		j, found := c.find(&s)
+		if found {
+			c.Sigs[j] = s
+			return nil
+		}
+		c.Sigs = slices.Insert(c.Sigs, j, s)
+		if len(c.Sigs) <= sigChunkMax {
+			return nil
+		}
+		m := len(c.Sigs) / 2
+		if last && j >= m {
+			m = len(c.Sigs) - 1 // the chunk stays full: signatures come in signing order
+		}
+		upper := slices.Clone(c.Sigs[m:])
+		lb := separator(sigTimeKey(c.Sigs[m-1].OccurredAt, c.Sigs[m-1].SignatureID), sigTimeKey(upper[0].OccurredAt, upper[0].SignatureID))
+		clear(c.Sigs[m:])
+		c.Sigs = c.Sigs[:m]
+		if err := projections.Update(ctx, tx, collSigChunks, id+"/"+lb, func(n *sigChunk) error {
+			n.ProposalID, n.Sigs = id, upper
+			return nil
+		}); err != nil {
+			return err
+		}
+		d.Chunks = slices.Insert(d.Chunks, i+1, lb)
+		return nil
+	})
+}
