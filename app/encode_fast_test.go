@@ -2,8 +2,11 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -138,5 +141,41 @@ func TestHandlerStoresCanonicalSignatures(t *testing.T) {
 	}
 	if !bytes.Equal(prepared[0].Data, out[0].Data) {
 		t.Fatalf("prepare changed canonical data:\n%s", prepared[0].Data)
+	}
+}
+
+// TestHandlerSignaturesNeedNoCopy: a back-dated signature's events leave
+// the handler as the store keeps them (occurred-at in UTC to the
+// microsecond), so the embedded store's PrepareShared takes the handler's
+// slice as it is (decision 0053), with what Prepare would store.
+func TestHandlerSignaturesNeedNoCopy(t *testing.T) {
+	at := time.Date(2017, 3, 4, 5, 6, 7, 891_234_567, time.FixedZone("CST", 8*3600))
+	e := domain.ProposalSigned{ProposalID: "p1", SignatureID: uuid.New(), Signer: domain.SignerID(strings.Repeat("ab", 32)),
+		Count: 7, County: "臺北市", District: "中正區", Occurred: domain.Occurred{At: at}}
+	h := NewHandler[*domain.Proposal](nil, Config{})
+	var done sync.WaitGroup
+	req := &Request[*domain.Proposal]{At: at, AtReason: "imported from Join"}
+	j, err := h.newJob(context.Background(), req, 0, &done, newRandomBlock(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := h.encode(nil, &j, []domain.Event{e}, newRandomBlock(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := eventstore.Config{}.WithDefaults()
+	shared, err := cfg.PrepareShared("proposal-p1", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &shared[0] != &out[0] {
+		t.Fatal("the store copied the handler's events to normalise them")
+	}
+	want, err := cfg.Prepare("proposal-p1", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(shared, want) {
+		t.Fatalf("shared %+v, want %+v", shared, want)
 	}
 }

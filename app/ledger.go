@@ -386,9 +386,11 @@ func (l *Ledger) keyAccounts(c *call) {
 // against the registry first, at the time the command is decided.
 func request[A domain.Aggregate](c call, stream string, newFn func() A, decide func(A, time.Time) ([]domain.Event, error)) Request[A] {
 	if reg := c.registry; reg != nil {
-		inner := decide
+		// The closure keeps the actor alone, not c: a feed's million
+		// signatures would each move their call to the heap.
+		inner, actor := decide, c.actor
 		decide = func(a A, at time.Time) ([]domain.Event, error) {
-			if _, err := reg.read(func(r *domain.Registry) ([]domain.Event, error) { return nil, r.CheckPO(c.actor, at) }); err != nil {
+			if _, err := reg.read(func(r *domain.Registry) ([]domain.Event, error) { return nil, r.CheckPO(actor, at) }); err != nil {
 				return nil, err
 			}
 			return inner(a, at)

@@ -45,10 +45,17 @@ func (l *Ledger) ExecuteMany(ctx context.Context, items []Item) ([]Result, []err
 			return
 		}
 		start := time.Now()
-		res, rerrs := l.proposals.HandleMany(ctx, reqs)
+		if first := at[0]; at[len(at)-1]-first == len(at)-1 {
+			// In a row (a feed's signatures): answered in place.
+			l.proposals.handleInto(ctx, reqs, results[first:first+len(at)], errs[first:first+len(at)])
+		} else {
+			res, rerrs := l.proposals.HandleMany(ctx, reqs)
+			for k, i := range at {
+				results[i], errs[i] = res[k], rerrs[k]
+			}
+		}
 		took := time.Since(start)
-		for k, i := range at {
-			results[i], errs[i] = res[k], rerrs[k]
+		for _, i := range at {
 			if l.cfg.Observe != nil {
 				// Each command of a batch is answered when the batch is.
 				l.cfg.Observe(items[i].Command.CommandName(), errs[i], took)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -137,6 +138,21 @@ func validType(t string) error {
 // stream must pass its guard (Config.Guards): a refusal wraps both
 // ErrStreamGuarded and the guard's reason.
 func (c Config) Prepare(stream string, events []EventData) ([]EventData, error) {
+	return c.prepare(stream, events, false)
+}
+
+// PrepareShared is Prepare for a backend that is done with the events when
+// its Append returns (the embedded store, which waits for its writer's
+// answer even when the caller's context ends): the result is events itself
+// when Prepare would change none of them (the command side's canonical
+// signatures, occurred-at already in UTC to the microsecond), else a copy
+// as Prepare returns. events is never modified. (Decision 0053.)
+func (c Config) PrepareShared(stream string, events []EventData) ([]EventData, error) {
+	return c.prepare(stream, events, true)
+}
+
+// prepare is Prepare; shared says the result may be events itself.
+func (c Config) prepare(stream string, events []EventData, shared bool) ([]EventData, error) {
 	if err := ValidateStream(stream); err != nil {
 		return nil, err
 	}
@@ -146,7 +162,11 @@ func (c Config) Prepare(stream string, events []EventData) ([]EventData, error) 
 	if c.MaxAppendEvents > 0 && len(events) > c.MaxAppendEvents {
 		return nil, fmt.Errorf("append to %q: %w: %d events, limit %d", stream, ErrInvalidEvent, len(events), c.MaxAppendEvents)
 	}
-	out := make([]EventData, len(events))
+	out := events
+	if !shared {
+		out = make([]EventData, len(events))
+	}
+	copied := !shared
 	seen := make(map[uuid.UUID]struct{}, len(events))
 	for i, ev := range events {
 		if ev.ID == uuid.Nil {
@@ -180,6 +200,7 @@ func (c Config) Prepare(stream string, events []EventData) ([]EventData, error) 
 		if len(data) == 0 || data[0] != '{' {
 			return nil, fmt.Errorf("append to %q: event %d (%s): %w: data must be a JSON object", stream, i, ev.Type, ErrInvalidEvent)
 		}
+		changed := !ev.Canonical
 		ev.Data = data
 		if !md.OccurredAt.IsZero() {
 			occ := md.OccurredAt.UTC().Truncate(time.Microsecond)
@@ -188,9 +209,15 @@ func (c Config) Prepare(stream string, events []EventData) ([]EventData, error) 
 				// embedded format also keeps 0 for "none".
 				return nil, fmt.Errorf("append to %q: event %d (%s): %w: occurred-at is the Unix epoch 1970-01-01T00:00:00Z (an unset time?)", stream, i, ev.Type, ErrInvalidEvent)
 			}
+			changed = changed || occ != md.OccurredAt
 			ev.Metadata.OccurredAt = occ
 		}
-		out[i] = ev
+		if changed && !copied {
+			out, copied = slices.Clone(events), true
+		}
+		if copied {
+			out[i] = ev
+		}
 	}
 	if g := c.Guards[stream]; g != nil {
 		if err := g(stream, out); err != nil {

@@ -339,6 +339,15 @@ func (s *Search) RunFed(ctx context.Context, store eventstore.Store, feed Search
 	}
 	defer log.close()
 	for {
+		if ctx.Err() != nil {
+			// Stopped with a backlog (a store's read may not watch ctx):
+			// what was applied is written with its checkpoint, and a
+			// restart resumes after it.
+			if err := s.stop(p, after, string(afterID), stored); err != nil {
+				s.log.Warn("search index: stopping", "err", err)
+			}
+			return ctx.Err()
+		}
 		events, caughtUp, err := log.read(ctx, after)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -3,6 +3,7 @@ package readmodels_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -82,5 +83,71 @@ func TestSearchReadsTheRunnersLog(t *testing.T) {
 	}
 	if store.readAll.Load() == 0 {
 		t.Fatal("after the runner stopped, the index did not read the log itself")
+	}
+}
+
+// deafStore reads the log as a store that does not watch ctx does (bbolt's
+// ReadAll reads a page whatever ctx says), and ends the search index's ctx
+// on its first read.
+type deafStore struct {
+	eventstore.Store
+	stop  context.CancelFunc
+	reads atomic.Int64
+}
+
+func (s *deafStore) ReadAll(_ context.Context, after eventstore.Position, limit int) ([]eventstore.Event, error) {
+	if s.reads.Add(1) == 1 {
+		s.stop()
+	}
+	return s.Store.ReadAll(context.Background(), after, limit)
+}
+
+// TestSearchStopsWithABacklog: stopped while it still has much of the log
+// to read, the index returns at once, reading no further page of the log
+// (`serve` stopping during a catch-up waited for the whole backlog, past
+// its callers' patience), and keeps what it had read.
+func TestSearchStopsWithABacklog(t *testing.T) {
+	ctx := projectiontest.Ctx(t)
+	mem := projectiontest.NewStore(t)
+	at := time.Date(2024, 3, 1, 2, 0, 0, 0, time.UTC)
+	signer := domain.Pseudonym([]byte("secret"), "x")
+	data := func(ev domain.Event) eventstore.EventData {
+		ed, err := eventstore.NewEventData(ev.EventType(), ev.SchemaVersion(), ev, eventstore.Metadata{ActorID: "a", ActorRole: "pdis"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ed
+	}
+	evs := []eventstore.EventData{data(domain.ProposalSubmitted{ProposalID: "p1", Title: "Lanterns", Summary: "paper lanterns", Proposer: string(signer), Occurred: domain.Occurred{At: at}})}
+	const n = 5*2000 - 1 // five of the index's pages of the log, the proposal included
+	for i := range n {
+		who := domain.Pseudonym([]byte("secret"), fmt.Sprint(i))
+		evs = append(evs, data(domain.ProposalSigned{ProposalID: "p1", SignatureID: domain.SignatureIDFor("p1", who), Signer: who, Count: i + 1, Occurred: domain.Occurred{At: at}}))
+	}
+	if _, err := mem.Append(ctx, "proposal-p1", eventstore.NoStream, evs...); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := rm.NewSearch(rm.SearchConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	sctx, stop := context.WithCancel(ctx)
+	store := &deafStore{Store: mem, stop: stop}
+	done := make(chan error, 1)
+	go func() { done <- idx.RunFed(sctx, store, nil) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("stopped: %v, want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the index did not stop in 30 s")
+	}
+	if got := store.reads.Load(); got != 1 {
+		t.Errorf("stopped after its first page, the index read %d pages of the log", got)
+	}
+	if got := idx.Position(); got != 2000 {
+		t.Errorf("stopped after its first page, the index is at %d, want 2000", got)
 	}
 }

@@ -56,7 +56,8 @@ type CaseLine struct {
 	// Historical: the archive's record of the imported case ended within
 	// the period; its outcome is not in the archive (decision 0028).
 	Historical bool `json:"historical,omitempty"`
-	// Lead is the lead ministry's code at the period's end ("" none yet),
+	// Lead is the lead ministry's code at the period's end ("" none yet;
+	// an imported case without one: its linked Join proposal's lead),
 	// LeadZH and LeadEN its names.
 	Lead            string           `json:"lead,omitempty"`
 	LeadZH          string           `json:"leadZh,omitempty"`
@@ -341,10 +342,10 @@ func (c *computer) briefing(rep, prev Report) *Briefing {
 		}
 		line.Stage = string(st.stage)
 		refs = append(refs, st.ref)
-		if cs.lead != "" {
-			line.Lead = cs.lead
-			line.LeadZH, line.LeadEN = ministryName(c.names, cs.lead)
-			refs = append(refs, cs.leadRef)
+		if lead, leadRef := cs.leader(); lead != "" {
+			line.Lead = lead
+			line.LeadZH, line.LeadEN = ministryName(c.names, lead)
+			refs = append(refs, leadRef)
 		}
 		for _, rec := range bc.recs {
 			out := Recommendation{ID: rec.id, Text: rec.text, Verdicts: []Verdict{}}

@@ -165,6 +165,22 @@ type caseState struct {
 	// linkNone; "" unsure: nothing recorded), linkRef the event saying it.
 	link    string
 	linkRef eref
+	// linkedLead is the linked Join proposal's lead ministry as the period
+	// ended ("" none): an imported case without an assigned lead is shown
+	// under it (readmodels.CaseSummary.Leader). assigned: a lead was ever
+	// assigned.
+	linkedLead string
+	assigned   bool
+}
+
+// leader is the ministry the case is shown under as its lead as the
+// period ended, and the event that says it: its assigned lead, else its
+// linked Join proposal's (an imported case: decision 0055), else "".
+func (cs *caseState) leader() (string, eref) {
+	if cs.lead != "" {
+		return cs.lead, cs.leadRef
+	}
+	return cs.linkedLead, cs.linkRef
 }
 
 type meetingState struct {
@@ -476,6 +492,7 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 	case domain.CaseLeadAssigned:
 		if cs := c.cases[string(e.CaseID)]; cs != nil {
 			cs.ministries[string(e.Ministry)] = true
+			cs.assigned = true
 			if at.Before(c.p.To) { // the lead as the period ended
 				cs.lead, cs.leadRef = string(e.Ministry), r
 			}
@@ -494,15 +511,21 @@ func (c *computer) add(ev *eventstore.Event, de domain.Event) {
 			cs.ended, cs.endedRef = at, r
 		}
 	case domain.CaseProposalLinked:
-		if cs := c.cases[string(e.CaseID)]; cs != nil && at.Before(c.p.To) {
-			cs.link, cs.linkRef = linkByScore, r
-			if e.Reviewed {
-				cs.link = linkByReview
+		if cs := c.cases[string(e.CaseID)]; cs != nil {
+			if !cs.assigned && e.Ministry != "" {
+				// shown under its proposal's lead while none is assigned
+				cs.ministries[string(e.Ministry)] = true
+			}
+			if at.Before(c.p.To) {
+				cs.link, cs.linkRef, cs.linkedLead = linkByScore, r, string(e.Ministry)
+				if e.Reviewed {
+					cs.link = linkByReview
+				}
 			}
 		}
 	case domain.CaseNoProposalRecorded:
 		if cs := c.cases[string(e.CaseID)]; cs != nil && at.Before(c.p.To) {
-			cs.link, cs.linkRef = linkNone, r
+			cs.link, cs.linkRef, cs.linkedLead = linkNone, r, ""
 		}
 	case domain.CaseStakeholderAdded:
 		if cs := c.cases[string(e.CaseID)]; cs != nil && at.Before(c.p.To) {
@@ -939,13 +962,14 @@ func (c *computer) caseSections() []Section {
 	// ministries carrying the most cases (as lead, cases open during the period)
 	byLead := map[string][]eref{}
 	for _, cs := range c.caseList {
-		if cs.lead == "" || !cs.openedAt.Before(c.p.To) || !c.ministryOK(cs.lead) {
+		lead, leadRef := cs.leader()
+		if lead == "" || !cs.openedAt.Before(c.p.To) || !c.ministryOK(lead) {
 			continue
 		}
 		if cl := closedAt(cs); !cl.IsZero() && cl.Before(c.p.From) {
 			continue
 		}
-		byLead[cs.lead] = append(byLead[cs.lead], cs.opened, cs.leadRef)
+		byLead[lead] = append(byLead[lead], cs.opened, leadRef)
 	}
 	leads := slices.Collect(maps.Keys(byLead))
 	slices.SortFunc(leads, func(a, b string) int {

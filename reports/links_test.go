@@ -26,12 +26,12 @@ func TestImportedCaseLinks(t *testing.T) {
 		return logEvent{"case-" + id, domain.CaseOpened{CaseID: domain.CaseID(id), Title: "case " + id, SourceKind: domain.SourceImported, SourceRef: "pdis-archive:" + id, Occurred: at(day)}}
 	}
 	linked := func(id, day string, reviewed bool) logEvent {
-		return logEvent{"case-" + id, domain.CaseProposalLinked{CaseID: domain.CaseID(id), ProposalID: domain.ProposalID("p" + id), Topic: "topic " + id, Evidence: "e", Reviewed: reviewed, Occurred: at(day)}}
+		return logEvent{"case-" + id, domain.CaseProposalLinked{CaseID: domain.CaseID(id), ProposalID: domain.ProposalID("p" + id), Topic: "topic " + id, Ministry: "mot", Evidence: "e", Reviewed: reviewed, Occurred: at(day)}}
 	}
 	log := logOf("report-links", []logEvent{
 		imp("6", "2018-03-01"),
 		{"case-6", domain.CaseRecordEnded{CaseID: "6", Stage: domain.StageTopicSet, LastRecordAt: d("2018-05-01"), Archive: "pdis-archive", Occurred: at("2018-05-01")}},
-		imp("1", "2019-01-10"), linked("1", "2019-01-10", false),
+		imp("1", "2019-01-10"), linked("1", "2019-01-10", false), // its proposal led by mot
 		imp("2", "2019-02-01"), linked("2", "2019-02-01", false),
 		imp("3", "2019-03-01"), linked("3", "2019-03-01", true),
 		imp("4", "2019-04-01"),
@@ -75,6 +75,32 @@ func TestImportedCaseLinks(t *testing.T) {
 		}
 		if f.Value != w.value || !slices.Equal(got, w.events) {
 			t.Errorf("%s = %v %v, want %v %v", key, f.Value, got, w.value, w.events)
+		}
+	}
+
+	// An imported case without an assigned lead counts under its linked
+	// proposal's lead (mot), as the pages show it: among the ministries
+	// leading the most cases (events: the opening and the link), in the
+	// briefing's cases. Case 2's link was replaced by a review: it has no
+	// lead as the period ended. A ministry filter scopes a case by every
+	// ministry it was ever shown under up to the report's position (as
+	// for assigned leads): mot's report holds cases 1, 2, 3 and 5 (linked
+	// in 2020).
+	if f, _ := rep.Figure("ministries.mot"); f.Value != 2 || len(f.Source.Events) != 4 || f.Source.Events[0].Position != uint64(pos(2)) || f.Source.Events[1].Position != uint64(pos(3)) {
+		t.Errorf("ministries.mot: %v %+v, want cases 1 and 3 with their openings and links", f.Value, f.Source.Events)
+	}
+	for _, line := range rep.Briefing.Cases {
+		if want := map[string]string{"1": "mot", "3": "mot"}[line.ID]; line.Lead != want {
+			t.Errorf("the briefing's case %s: lead %q, want %q", line.ID, line.Lead, want)
+		}
+	}
+	mot, err := ComputeEvents(log, p, Filter{Ministry: "mot"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]float64{"imported.cases": 4, "imported.link.score": 1, "imported.link.reviewed": 1, "imported.link.none": 1, "imported.link.unsure": 1} {
+		if f, _ := mot.Figure(key); f.Value != want {
+			t.Errorf("under mot: %s = %v, want %v", key, f.Value, want)
 		}
 	}
 

@@ -61,7 +61,9 @@ type Filter struct {
 	// (proposals.co_organised), in no other figure. Ballots count by the
 	// voting ministry, monthly candidates by organiser, cases (and their
 	// meetings, recommendations, directives) when the ministry was ever
-	// lead or co-organiser, responses by the responding ministry.
+	// lead or co-organiser (an imported case without an assigned lead:
+	// its linked Join proposal's lead), responses by the responding
+	// ministry.
 	Ministry string
 }
 

@@ -56,6 +56,9 @@ type directory struct {
 	seq       uint64
 	built     time.Time
 	proposals []readmodels.ProposalTally
+	// listFacts: some proposal's missing signature list is recorded as a
+	// fact (decision 0056), so none is inferred.
+	listFacts bool
 	meetings  []readmodels.MeetingRecord
 	monthly   []readmodels.MonthlyTally
 	cases     []readmodels.CaseSummary
@@ -255,6 +258,7 @@ func (s *server) readDirectory(ctx context.Context, key directoryKey) (*director
 	// Codes the registry never named still get a row (and a name if the
 	// ledger knows one).
 	for _, p := range d.proposals {
+		d.listFacts = d.listFacts || p.SignatureListMissing
 		d.names.add(p.CompetentMinistry)
 		for _, m := range slices.Concat(p.Leads, p.CoOrganisers) {
 			d.names.add(m)

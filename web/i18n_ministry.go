@@ -13,6 +13,7 @@ var ministryLabels = map[string][2]string{
 	"ministry.role":                {"本機關角色", "Its role"},
 	"ministry.role.lead":           {"主辦", "Lead"},
 	"ministry.role.co":             {"協辦", "Co-organiser"},
+	"ministries.coproposals":       {"協辦提案", "Proposals co-organised"},
 }
 
 func init() {

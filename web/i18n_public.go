@@ -87,6 +87,8 @@ var publicLabels = map[string][2]string{
 	"proposals.published":        {"公開日", "Published"},
 	"proposal.closedbelow":       {"連署期滿，未達門檻", "Signing closed below the threshold"},
 	"proposals.nolist":           {"不明：帳本中沒有 Join 的連署名單", "not known: the ledger holds no signature list from Join"},
+	"proposal.laterows":          {"截止後的連署", "Signatures after the close"},
+	"proposal.laterows.text":     {"Join 的名單中有 %d 筆在連署截止後才簽署，不計入", "%d rows of Join's list were signed after signing closed: not counted"},
 	"pstate.submitted":           {"已提出", "Submitted"},
 	"pstate.collecting":          {"連署中", "Collecting signatures"},
 	"pstate.expired":             {"未成案", "Expired"},

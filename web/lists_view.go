@@ -68,7 +68,7 @@ func newListView(d *directory, now time.Time) *listView {
 	}
 	v.rows = make([]ProposalRow, len(d.proposals))
 	for i, pt := range d.proposals {
-		v.rows[i] = proposalRow(pt, now)
+		v.rows[i] = proposalRow(pt, now, d.listFacts)
 		sooner(rowChanges(&v.rows[i]))
 	}
 	for i := range d.meetings {

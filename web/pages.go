@@ -876,6 +876,10 @@ type ProposalData struct {
 	// (now, or the as-of moment): a proposal whose signing closed below the
 	// threshold without a recorded expiry reads as closed, not collecting.
 	Row ProposalRow
+	// AssignLeads links the form that assigns its lead ministries, for
+	// staff, while a lead may be assigned (published or established, not
+	// answered; decision 0056).
+	AssignLeads string
 }
 
 func (s *server) pageProposal(w http.ResponseWriter, r *http.Request) {
@@ -914,7 +918,17 @@ func (s *server) pageProposal(w http.ResponseWriter, r *http.Request) {
 	if !until.IsZero() {
 		moment = until
 	}
-	p.Data = ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, until), Counties: counties, Now: now, Row: proposalRow(pr, moment)}
+	listFacts := false
+	if d, err := s.directory(ctx); err == nil {
+		listFacts = d.listFacts
+	}
+	data := ProposalData{Proposal: pr, Chart: newSignatureChart(p, pr, deltas, until), Counties: counties, Now: now, Row: proposalRow(pr, moment, listFacts)}
+	s.decorate(r, p) // who is signed in: staff see the form that assigns its leads
+	if p.Who != nil && formAllowed(domain.CmdAssignLeads, p.Who.Actor) && until.IsZero() && !pr.Response.Answered() &&
+		(pr.Status == domain.ProposalStatusPublished || pr.Status == domain.ProposalStatusEstablished) {
+		data.AssignLeads = "/act/" + domain.CmdAssignLeads + "?" + url.Values{"proposalId": {pr.ProposalID}}.Encode()
+	}
+	p.Data = data
 	s.render(w, r, "proposal", p)
 }
 

@@ -84,10 +84,13 @@ type ProposalRow struct {
 	Answers []LeadRow
 	// Own is the ministry's own answer, on a ministry's page.
 	Own *LeadRow
-	// NoSignatureList: Join published it, its signing is over and the
-	// ledger holds none of its signatures: Join's list of them never
-	// reached the ledger (the archive has no list for 189 proposals), so
-	// its count is not known rather than 0.
+	// NoSignatureList: the ledger holds none of its signatures because
+	// the platform's record has no list of them (the archive has none for
+	// 189 proposals): its count is not known rather than 0. The import
+	// records it as a fact (proposal.signature_list_missing, decision
+	// 0056); a log imported before holds no such fact, and then it is
+	// inferred: Join published it, its signing is over and no signature
+	// is recorded.
 	NoSignatureList bool
 }
 
@@ -167,8 +170,10 @@ const (
 
 var proposalStates = []string{stateSubmitted, stateCollecting, stateExpired, stateAwaiting, stateOverdue, stateOnTime, stateLate}
 
-// proposalRow classifies p at now.
-func proposalRow(p readmodels.ProposalTally, now time.Time) ProposalRow {
+// proposalRow classifies p at now. listFacts says that the log records
+// missing signature lists as facts (any proposal.signature_list_missing):
+// a log imported before it does not, and NoSignatureList is inferred.
+func proposalRow(p readmodels.ProposalTally, now time.Time, listFacts bool) ProposalRow {
 	row := ProposalRow{ProposalTally: p}
 	if p.Threshold > 0 {
 		row.Percent = min(100, p.Valid*100/p.Threshold)
@@ -191,8 +196,12 @@ func proposalRow(p readmodels.ProposalTally, now time.Time) ProposalRow {
 	default:
 		row.State = stateSubmitted
 	}
-	row.NoSignatureList = p.Signatures == 0 && p.Published != nil && p.Published.Actor.ID == join.FeedActorID &&
-		row.State != stateCollecting && row.State != stateSubmitted
+	if listFacts {
+		row.NoSignatureList = p.SignatureListMissing && p.Signatures == 0
+	} else {
+		row.NoSignatureList = p.Signatures == 0 && p.Published != nil && p.Published.Actor.ID == join.FeedActorID &&
+			row.State != stateCollecting && row.State != stateSubmitted
+	}
 	return row
 }
 

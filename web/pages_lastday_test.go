@@ -15,7 +15,9 @@ import (
 // at Join's local midnight (2018-11-10 00:00 Taipei, the end of
 // 2018-11-09) shows 2018-11-09 as its last day on its page and on its
 // chart, in both languages, with the real instant machine-readable; one
-// that closed mid-day (2018-11-10 17:00) shows that day, 2018-11-10.
+// that closed mid-day (2018-11-10 17:00) shows that day, 2018-11-10. Its
+// expiry, which Join's import dates at that midnight, reads as the end of
+// 2018-11-09 (24:00), not as 2018-11-10.
 func TestDeadlinesShowTheLastDayThatCounts(t *testing.T) {
 	pe := newPagesEnv(t)
 	feed := domain.Actor{ID: join.FeedActorID, Role: domain.RolePDIS}
@@ -24,15 +26,19 @@ func TestDeadlinesShowTheLastDayThatCounts(t *testing.T) {
 	pe.do("2018-09-09 23:27", proposer, domain.SubmitProposal{ProposalID: "j-night", Title: "公共場所吸菸管理", Summary: "管理單位一併受罰"})
 	pe.do("2018-09-09 23:28", feed, domain.PublishProposal{ProposalID: "j-night", CompetentMinistry: "mohw", Threshold: 5000, SigningClosesAt: tpg("2018-11-10 00:00")})
 	pe.do("2018-09-10 09:00", c1, domain.SignProposal{ProposalID: "j-night", Signer: domain.SignerID(c1.ID)})
+	pe.do("2018-11-10 00:00", feed, domain.ExpireProposal{ProposalID: "j-night"}) // as Join's import dates it
 	pe.do("2018-09-09 23:29", proposer, domain.SubmitProposal{ProposalID: "j-noon", Title: "騎樓整平", Summary: "人行空間"})
 	pe.do("2018-09-09 23:30", feed, domain.PublishProposal{ProposalID: "j-noon", CompetentMinistry: "mohw", Threshold: 5000, SigningClosesAt: tpg("2018-11-10 17:00")})
 	pe.caughtUp()
 
-	for _, c := range []struct{ lang, closes string }{{"en", "Signing closes (last day)"}, {"zh-Hant", "連署截止（最後一日）"}} {
+	for _, c := range []struct{ lang, closes, expired string }{
+		{"en", "Signing closes (last day)", "Expired on 2018-11-09 24:00 below the threshold"},
+		{"zh-Hant", "連署截止（最後一日）", "已於 2018-11-09 24:00 截止，未達門檻"},
+	} {
 		_, body, _ := pe.get("/proposals/j-night?lang=" + c.lang)
 		mustContain(t, "j-night ("+c.lang+")", body,
 			`<dt>`+c.closes+`</dt><dd><time datetime="2018-11-09T16:00:00Z">2018-11-09</time></dd>`,
-			`text-anchor="end">`+c.closes+` 2018-11-09</text>`)
+			`text-anchor="end">`+c.closes+` 2018-11-09</text>`, c.expired)
 		mustNotContain(t, "j-night ("+c.lang+")", body, "2018-11-10")
 
 		_, body, _ = pe.get("/proposals/j-noon?lang=" + c.lang)

@@ -122,6 +122,15 @@ func TestMinistryLeadsAndCoOrganises(t *testing.T) {
 	mustContain(t, "moi cases", tableOf(moi, "cases"), `href="/cases/57"`, `class="role-lead">Lead`)
 	mustNotContain(t, "moi en", moi, `id="co-proposals"`)
 
+	// The ministries list counts them apart too.
+	_, all, _ := pe.get("/ministries")
+	row := all[strings.Index(all, `href="/ministries/mohw"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	mustContain(t, "ministries mohw", row, `data-label="主管提案">0<`, `data-label="協辦提案">1<`, `data-label="協辦案件">1<`)
+	row = all[strings.Index(all, `href="/ministries/moi"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	mustContain(t, "ministries moi", row, `data-label="主管提案">1<`, `data-label="協辦提案">0<`)
+
 	_, list, _ := pe.get("/proposals?ministry=mohw")
 	mustContain(t, "proposals by co-organiser", list, "停止神豬比重")
 }

@@ -284,8 +284,11 @@ type MinistryFigures struct {
 	// CasesLed and CasesCo count the cases it leads and co-organises.
 	CasesLed, CasesCo int
 	// Proposals counts the proposals it is a lead ministry of; OnTime,
-	// Late, Overdue and Awaiting its own answers to them (decision 0048).
+	// Late, Overdue and Awaiting its own answers to them (decision 0048);
+	// ProposalsCo those naming it co-organiser only (it owes them no
+	// answer).
 	Proposals, OnTime, Late, Overdue, Awaiting int
+	ProposalsCo                                int
 	// POs counts its active POs this year.
 	POs int
 }
@@ -367,6 +370,11 @@ func ministryFigures(d *directory, rows []ProposalRow, now time.Time) map[string
 		if len(rows[i].Answers) == 0 {
 			for _, m := range rows[i].ProposalTally.Leads {
 				get(m).Proposals++
+			}
+		}
+		for _, m := range rows[i].ProposalTally.CoOrganisers {
+			if !slices.Contains(rows[i].ProposalTally.Leads, m) {
+				get(m).ProposalsCo++
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -48,7 +49,9 @@ func serveStoppable(t *testing.T, store string, extra ...string) (string, func()
 				t.Errorf("serve: %v", err)
 			}
 		case <-time.After(10 * time.Second):
-			t.Error("serve did not stop")
+			var buf strings.Builder
+			pprof.Lookup("goroutine").WriteTo(&buf, 1)
+			t.Errorf("serve did not stop:\n%s", buf.String())
 		}
 	})
 	line, err := bufio.NewReader(pr).ReadString('\n')

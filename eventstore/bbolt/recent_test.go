@@ -23,7 +23,11 @@ func TestRecentEventsAsDecoded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	taipei := time.FixedZone("CST", 8*3600)
 	clock := time.Date(2026, 11, 23, 3, 34, 13, 123456789, taipei)
-	s := openAt(t, path, func(c *Config) { c.Now = func() time.Time { clock = clock.Add(time.Millisecond); return clock } })
+	const recentCap = 8192 // the window's size in this test
+	s := openAt(t, path, func(c *Config) {
+		c.recent = recentCap
+		c.Now = func() time.Time { clock = clock.Add(time.Millisecond); return clock }
+	})
 	occurred := []time.Time{{}, time.Unix(0, 1000), time.Date(1969, 12, 31, 23, 59, 59, 999, taipei), time.Date(2019, 1, 25, 9, 0, 0, 1500, taipei)}
 	const total = 2*recentCap + 3000
 	for i := 0; i < total; {
@@ -96,7 +100,8 @@ func TestRecentEventsAsDecoded(t *testing.T) {
 func TestSubscribeReusesNoYieldedEvent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a range that misses events fails, not hangs
 	defer cancel()
-	s := openAt(t, filepath.Join(t.TempDir(), "ledger.db"))
+	const recentCap = 4096 // the window's size in this test
+	s := openAt(t, filepath.Join(t.TempDir(), "ledger.db"), func(c *Config) { c.recent = recentCap })
 	const total = 3*recentCap + 700 // older events come from the file
 	for i := 0; i < total; {
 		n := min(1+i%900, total-i)

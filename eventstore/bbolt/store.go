@@ -29,6 +29,7 @@ package bbolt
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -100,6 +101,9 @@ type Config struct {
 	// beforeCommit, for tests, runs inside the write transaction just
 	// before commit; an error fails the batch.
 	beforeCommit func() error
+	// recent, for tests, is the window of recent events' size (default
+	// recentCap).
+	recent int
 }
 
 // ConfigFromURL reads a file URL: "file:./data/ledger.db",
@@ -227,6 +231,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", cfg.Path, err)
 	}
 	s := &Store{cfg: cfg, db: db, reqs: make(chan *request, 1024), stop: make(chan struct{}), done: make(chan struct{})}
+	s.tail.keep = cmp.Or(cfg.recent, recentCap)
 	var last time.Time
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketEvents, bucketHeads, bucketIDs, bucketMeta} {
@@ -286,7 +291,9 @@ func (s *Store) leave() { s.ops.RUnlock() }
 
 // Append implements eventstore.Store.
 func (s *Store) Append(ctx context.Context, stream string, exp eventstore.Expectation, events ...eventstore.EventData) (eventstore.AppendResult, error) {
-	prepared, err := s.cfg.Prepare(stream, events)
+	// The writer is done with the events when Append returns (it waits for
+	// the answer even if ctx ends), so they need no copy (decision 0053).
+	prepared, err := s.cfg.PrepareShared(stream, events)
 	if err != nil {
 		return eventstore.AppendResult{}, err
 	}
