@@ -131,6 +131,14 @@ func lifecycle() []step {
 		ok("2019-01-08 10:00", lcCitizen(5), domain.SignProposal{ProposalID: "p-3", Signer: domain.SignerID(lcCitizen(5).ID)}),
 		ok("2019-01-08 10:00", lcCitizen(6), domain.SignProposal{ProposalID: "p-3", Signer: domain.SignerID(lcCitizen(6).ID)}),
 		ok("2019-03-09 10:00", lcStaff, domain.MarkResponseOverdue{ProposalID: "p-3"}, "proposal.response_deadline_missed"),
+		// Decision 0056: rows of p-2's list after its close; p-4, published
+		// without a lead or a signature list, gets its lead.
+		ok("2019-03-09 11:00", lcStaff, domain.RecordLateSignatures{ProposalID: "p-2", FirstRow: 1, LastRow: 2, LastAt: time.Date(2019, 3, 9, 12, 0, 0, 0, calendar.Taipei)}, "proposal.late_signatures_recorded"),
+		ok("2019-01-06 10:00", lcProposer, domain.SubmitProposal{ProposalID: "p-4", Title: "巷弄路燈"}),
+		ok("2019-01-07 10:00", lcStaff, domain.PublishProposal{ProposalID: "p-4", NotYetAssigned: true}),
+		refused("2019-03-01 10:00", lcStaff, domain.AssignLeads{ProposalID: "p-4", Leads: []domain.MinistryID{"moc"}}, domain.ErrRuleViolated, "proposal.assign_leads.ministry_unknown"),
+		ok("2019-03-01 10:00", lcStaff, domain.AssignLeads{ProposalID: "p-4", Leads: []domain.MinistryID{"mot"}}, "proposal.leads_assigned"),
+		ok("2019-03-09 10:00", lcStaff, domain.RecordSignatureListMissing{ProposalID: "p-4"}, "proposal.signature_list_missing"),
 
 		// The PO monthly meeting of March chooses the topics of April.
 		ok("2019-03-06 14:00", lcStaff, domain.OpenMonthlyMeeting{MeetingID: "2019-03", HeldOn: calendar.MustParseDate("2019-03-06")}, "monthly.opened"),

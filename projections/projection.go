@@ -141,6 +141,15 @@ type Preloader interface {
 	Preload(ev eventstore.Event) []DocRef
 }
 
+// PreloadAppender is an optional interface of a Preloader that appends an
+// event's documents to refs (and returns it), as refs = append(refs,
+// Preload(ev)...) would, without a slice of its own for every event: the
+// Runner asks a projection that folds every signature of a bulk import for
+// a batch's documents, a million times an import.
+type PreloadAppender interface {
+	AppendPreload(refs []DocRef, ev eventstore.Event) []DocRef
+}
+
 // Get reads the document (collection, key) as a T: its value and whether it
 // exists (the zero T when it does not).
 func Get[T any](ctx context.Context, r Reader, collection, key string) (T, bool, error) {

@@ -267,7 +267,8 @@ type worker struct {
 	stopped bool
 	handler *message.Handler
 	done    chan struct{}
-	batch   *batch // reused by every message handled (under mu)
+	batch   *batch   // reused by every message handled (under mu)
+	refs    []DocRef // the documents to preload, reused likewise
 
 	// guarded by ps.mu
 	building bool
@@ -683,13 +684,10 @@ func (w *worker) handle(msg *message.Message) error {
 	b.emitAbove = ps.mark
 	ps.markMu.Unlock()
 	if pl, ok := ps.p.(Preloader); ok {
-		var refs []DocRef
-		for i := range evs {
-			if evs[i].Position > cp {
-				refs = append(refs, pl.Preload(evs[i])...)
-			}
-		}
-		if err := b.preload(ctx, refs); err != nil {
+		refs := w.preloadRefs(pl, evs, cp)
+		err := b.preload(ctx, refs)
+		clear(refs) // keep the slice, not the keys
+		if err != nil {
 			return w.failed(fmt.Errorf("projection %s generation %d: %w", name, w.gen, err), cp+1)
 		}
 	}
@@ -730,6 +728,32 @@ func (w *worker) handle(msg *message.Message) error {
 		}
 	}
 	return nil
+}
+
+// preloadRefs returns the documents pl will read for the events of evs
+// after the checkpoint cp, in w.refs. A document named by consecutive
+// events is named once (a run of one proposal's signatures names its tally
+// once, not once a signature); the batch's preload drops the other
+// repeats.
+func (w *worker) preloadRefs(pl Preloader, evs []eventstore.Event, cp eventstore.Position) []DocRef {
+	refs := w.refs[:0]
+	ap, appends := pl.(PreloadAppender)
+	for i := range evs {
+		if evs[i].Position <= cp {
+			continue
+		}
+		n := len(refs)
+		if appends {
+			refs = ap.AppendPreload(refs, evs[i])
+		} else {
+			refs = append(refs, pl.Preload(evs[i])...)
+		}
+		if len(refs) == n+1 && n > 0 && refs[n] == refs[n-1] {
+			refs = refs[:n]
+		}
+	}
+	w.refs = refs
+	return refs
 }
 
 // applyRun applies the events of evs after the checkpoint cp (and, if stop

@@ -224,14 +224,20 @@ func countSigned(c *CountyTally, county string) {
 }
 
 // Preload implements projections.Preloader: the proposal's document.
-func (Counties) Preload(ev eventstore.Event) []projections.DocRef {
-	if !countiesTable.handles(ev.Type) {
-		return nil
+func (c Counties) Preload(ev eventstore.Event) []projections.DocRef {
+	return c.AppendPreload(nil, ev)
+}
+
+// AppendPreload implements projections.PreloadAppender: Preload appended
+// to refs.
+func (Counties) AppendPreload(refs []projections.DocRef, ev eventstore.Event) []projections.DocRef {
+	if ev.Type != signedType && !countiesTable.handles(ev.Type) {
+		return refs
 	}
 	if id := domain.StreamOf(domain.StreamProposal, ev.Stream); id != "" {
-		return []projections.DocRef{{Collection: collCounties, Key: id}}
+		return append(refs, projections.DocRef{Collection: collCounties, Key: id})
 	}
-	return nil
+	return refs
 }
 
 var countiesTable = func() *table {

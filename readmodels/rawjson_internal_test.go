@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/pdis/collab-ledger/domain"
 	"github.com/pdis/collab-ledger/eventstore"
+	"github.com/pdis/collab-ledger/projections"
 )
 
 // TestSkipStringAsByteLoop checks skipString against the byte-by-byte
@@ -251,5 +253,53 @@ func TestCountyNamesNormal(t *testing.T) {
 		if got := CountyOf(raw); got != want {
 			t.Errorf("CountyOf(%q) = %q, want %q", raw, got, want)
 		}
+	}
+}
+
+// TestAppendPreloadAsPreload checks the tallies' and the counties'
+// AppendPreload against Preload as each read it before (the table's types,
+// the stream's proposal or monthly meeting), for every event type on
+// streams of every kind, appended after documents already named.
+func TestAppendPreloadAsPreload(t *testing.T) {
+	talliesByHand := func(ev eventstore.Event) []projections.DocRef { return talliesPreload(ev) }
+	countiesByHand := func(ev eventstore.Event) []projections.DocRef {
+		if !countiesTable.handles(ev.Type) {
+			return nil
+		}
+		if id := domain.StreamOf(domain.StreamProposal, ev.Stream); id != "" {
+			return []projections.DocRef{{Collection: collCounties, Key: id}}
+		}
+		return nil
+	}
+	streams := []string{domain.ProposalStream("p-1"), domain.MonthlyMeetingStream("2025-03"), domain.CaseStream("c-1"), "other", ""}
+	prefix := []projections.DocRef{{Collection: "x", Key: "y"}}
+	named := 0
+	for _, ty := range domain.EventTypes() {
+		for _, stream := range streams {
+			ev := eventstore.Event{Type: ty, Stream: stream, Data: []byte(`{"sourceRef":"p-2","monthlyMeetingId":"2025-04"}`)}
+			for _, c := range []struct {
+				name   string
+				got    []projections.DocRef
+				byHand []projections.DocRef
+			}{
+				{"tallies", Tallies{}.AppendPreload(slices.Clone(prefix), ev), talliesByHand(ev)},
+				{"counties", Counties{}.AppendPreload(slices.Clone(prefix), ev), countiesByHand(ev)},
+			} {
+				want := append(slices.Clone(prefix), c.byHand...)
+				if !slices.Equal(c.got, want) {
+					t.Errorf("%s, %s on %q: AppendPreload gives %v, want %v", c.name, ty, stream, c.got, want)
+				}
+				named += len(c.byHand)
+			}
+			if got, want := (Tallies{}).Preload(ev), talliesByHand(ev); !slices.Equal(got, want) {
+				t.Errorf("tallies, %s on %q: Preload gives %v, want %v", ty, stream, got, want)
+			}
+			if got, want := (Counties{}).Preload(ev), countiesByHand(ev); !slices.Equal(got, want) {
+				t.Errorf("counties, %s on %q: Preload gives %v, want %v", ty, stream, got, want)
+			}
+		}
+	}
+	if named < 20 {
+		t.Errorf("only %d documents named: the events do not reach the tables", named)
 	}
 }

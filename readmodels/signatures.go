@@ -464,9 +464,9 @@ func signaturesFrom(ctx context.Context, r projections.Reader, d *sigDir, id, af
 // signersFrom returns the signatures of proposal id whose signers start
 // with prefix and sort after after, in pseudonym order (then signing
 // order). It reads every chunk of the proposal, but decodes only those
-// whose JSON holds a signer starting with prefix.
+// whose JSON may hold a signer starting with prefix.
 func signersFrom(ctx context.Context, r projections.Reader, id, prefix, after string) ([]Signature, error) {
-	mark := []byte(`"signer":"` + prefix) // a signer as appendChunkSignature writes it (a prefix is hex: never escaped)
+	mark := []byte(`","` + prefix) // a signer after its signature's ID, as appendChunkSignature writes them (a prefix is hex: never escaped)
 	var out []Signature
 	err := eachChunk(ctx, r, id, "", func(key string, raw []byte) error {
 		if bytes.HasPrefix(raw, []byte(`{"proposalId":`)) && !bytes.Contains(raw, mark) {

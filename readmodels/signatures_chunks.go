@@ -52,22 +52,33 @@ func (d *sigDir) chunk(key string) int {
 }
 
 // sigChunk is a run of a proposal's signatures in signing order (by
-// sigTimeKey). Its JSON is written by hand (MarshalJSON), each signature
-// without the proposal's ID, which the chunk names once.
+// sigTimeKey). Its JSON is written and read by hand (MarshalJSON,
+// decodeChunk): the proposal's ID once, then each signature as an array of
+// its fields (chunkSignatureFields), which is a third smaller than the
+// object json.Marshal writes of a Signature, without the field names and,
+// when the signer signed it themselves, the actor's ID.
 type sigChunk struct {
 	ProposalID string
 	Sigs       []Signature
 }
 
-// sigChunkJSON is sigChunk as decoded.
+// chunkSignatureFields names the members of a signature's array in a chunk,
+// in order. The actor's ID is 1 when it is the signer's pseudonym; the
+// invalidation and the erasure, objects as json.Marshal writes them, are
+// there only when one is set (null for an absent invalidation before an
+// erasure).
+var chunkSignatureFields = []string{"signatureId", "signer", "county", "position", "eventId", "actor.id", "actor.role",
+	"occurredAt", "recordedAt", "backdated", "invalidated", "erased"}
+
+// sigChunkJSON is a chunk's JSON as encoding/json reads it.
 type sigChunkJSON struct {
-	ProposalID string      `json:"proposalId"`
-	Signatures []Signature `json:"signatures"`
+	ProposalID string              `json:"proposalId"`
+	Signatures [][]json.RawMessage `json:"signatures"`
 }
 
 // MarshalJSON implements json.Marshaler.
 func (c sigChunk) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 64+len(c.ProposalID)+len(c.Sigs)*300)
+	b := make([]byte, 0, 64+len(c.ProposalID)+len(c.Sigs)*256)
 	b = append(b, `{"proposalId":`...)
 	b = appendString(b, c.ProposalID)
 	b = append(b, `,"signatures":[`...)
@@ -94,16 +105,28 @@ func (c *sigChunk) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	for i := range v.Signatures {
-		v.Signatures[i].ProposalID = v.ProposalID
+	sigs := make([]Signature, len(v.Signatures))
+	var fields [][]byte
+	for i, members := range v.Signatures {
+		sigs[i].ProposalID = v.ProposalID
+		fields = fields[:0]
+		for _, m := range members {
+			fields = append(fields, m)
+		}
+		if err := decodeChunkSignature(fields, &sigs[i], true); err != nil {
+			return fmt.Errorf("signature %d: %w", i, err)
+		}
 	}
-	c.ProposalID, c.Sigs = v.ProposalID, v.Signatures
+	c.ProposalID, c.Sigs = v.ProposalID, sigs
 	return nil
 }
 
-// decodeChunk reads a chunk as MarshalJSON writes it (compact, the
-// fields it writes), as encoding/json would; it reports false, leaving c
-// to be decoded by encoding/json, on anything else.
+// errChunkJSON: a chunk's JSON is not as MarshalJSON writes it.
+var errChunkJSON = errors.New("readmodels: a signature in a chunk is not as the chunk writes one")
+
+// decodeChunk reads a chunk as MarshalJSON writes it (compact), as
+// encoding/json would; it reports false, leaving c to be decoded by
+// encoding/json, on anything else.
 func decodeChunk(b []byte, c *sigChunk) bool {
 	var id string
 	var sigs []byte
@@ -123,14 +146,18 @@ func decodeChunk(b []byte, c *sigChunk) bool {
 	if err != nil || !ok || len(sigs) < 2 || sigs[0] != '[' || sigs[len(sigs)-1] != ']' {
 		return false
 	}
-	out := make([]Signature, 0, bytes.Count(sigs, []byte(`{"signatureId":`)))
+	out := make([]Signature, 0, bytes.Count(sigs, []byte("],[")))
+	var fields [][]byte
 	for i := 1; i < len(sigs)-1; {
 		end, k := skipValue(sigs, i)
-		if !k {
+		if !k || sigs[i] != '[' {
+			return false
+		}
+		if fields, k = arrayMembers(sigs[i:end], fields[:0]); !k {
 			return false
 		}
 		out = append(out, Signature{ProposalID: id})
-		if !decodeChunkSignature(sigs[i:end], &out[len(out)-1]) {
+		if decodeChunkSignature(fields, &out[len(out)-1], false) != nil {
 			return false
 		}
 		switch {
@@ -146,63 +173,77 @@ func decodeChunk(b []byte, c *sigChunk) bool {
 	return true
 }
 
-// decodeChunkSignature reads one signature of a chunk, as
-// appendChunkSignature writes it.
-func decodeChunkSignature(b []byte, s *Signature) bool {
-	ok := true
-	str := func(raw []byte, v *string) {
-		var k bool
-		*v, k = rawString(raw)
-		ok = ok && k
+// arrayMembers appends to out the members of the compact JSON array b.
+func arrayMembers(b []byte, out [][]byte) ([][]byte, bool) {
+	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
+		return nil, false
 	}
-	at := func(raw []byte, v *time.Time) {
-		var t string
-		if str(raw, &t); ok {
+	for i := 1; i < len(b)-1; {
+		end, ok := skipValue(b, i)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, b[i:end])
+		switch {
+		case end == len(b)-1:
+			i = end
+		case b[end] == ',':
+			i = end + 1
+		default:
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// decodeChunkSignature reads a signature's array of fields
+// (chunkSignatureFields): by hand, or, if slow, each member with
+// encoding/json.
+func decodeChunkSignature(fields [][]byte, s *Signature, slow bool) error {
+	if len(fields) < 10 || len(fields) > 12 {
+		return errChunkJSON
+	}
+	str := func(raw []byte, v *string) bool {
+		if !slow {
+			var ok bool
+			*v, ok = rawString(raw)
+			return ok
+		}
+		return json.Unmarshal(raw, v) == nil
+	}
+	at := func(raw []byte, v *time.Time) bool {
+		if !slow {
+			t, ok := rawString(raw)
+			if !ok {
+				return false
+			}
 			var err error
 			*v, err = time.Parse(time.RFC3339, t)
-			ok = err == nil
+			return err == nil
 		}
+		return json.Unmarshal(raw, v) == nil
 	}
-	err := topFields(b, func(name string, raw []byte) {
-		switch name {
-		case "signatureId":
-			str(raw, &s.SignatureID)
-		case "signer":
-			str(raw, &s.Signer)
-		case "county":
-			str(raw, &s.County)
-		case "position":
-			n, err := strconv.ParseUint(string(raw), 10, 64)
-			s.Position, ok = eventstore.Position(n), ok && err == nil
-		case "eventId":
-			str(raw, &s.EventID)
-		case "actor":
-			err := topFields(raw, func(name string, raw []byte) {
-				switch name {
-				case "id":
-					str(raw, &s.Actor.ID)
-				case "role":
-					str(raw, &s.Actor.Role)
-				default:
-					ok = false
-				}
-			})
-			ok = ok && err == nil
-		case "occurredAt":
-			at(raw, &s.OccurredAt)
-		case "recordedAt":
-			at(raw, &s.RecordedAt)
-		case "backdated":
-			str(raw, &s.Backdated)
-		case "invalidated":
-			ok = ok && json.Unmarshal(raw, &s.Invalidated) == nil
-		case "erased":
-			ok = ok && json.Unmarshal(raw, &s.Erased) == nil
-		default:
-			ok = false
-		}
-	})
-	return err == nil && ok
+	ok := str(fields[0], &s.SignatureID) && str(fields[1], &s.Signer) && str(fields[2], &s.County) &&
+		str(fields[4], &s.EventID) && str(fields[6], &s.Actor.Role) && at(fields[7], &s.OccurredAt) &&
+		at(fields[8], &s.RecordedAt) && str(fields[9], &s.Backdated)
+	if !ok {
+		return errChunkJSON
+	}
+	n, err := strconv.ParseUint(string(bytes.TrimSpace(fields[3])), 10, 64)
+	if err != nil {
+		return errChunkJSON
+	}
+	s.Position = eventstore.Position(n)
+	if a := bytes.TrimSpace(fields[5]); len(a) == 1 && a[0] == '1' {
+		s.Actor.ID = s.Signer
+	} else if !str(a, &s.Actor.ID) {
+		return errChunkJSON
+	}
+	if len(fields) > 10 && json.Unmarshal(fields[10], &s.Invalidated) != nil ||
+		len(fields) > 11 && json.Unmarshal(fields[11], &s.Erased) != nil {
+		return errChunkJSON
+	}
+	return nil
 }
 
 // errSignatureTime: a time of a signature that JSON cannot hold (a year
@@ -223,41 +264,53 @@ func chunkable(s *Signature) error {
 	return nil
 }
 
-// appendChunkSignature appends s as a chunk holds it: as json.Marshal
-// writes a Signature, without the proposal's ID.
+// appendChunkSignature appends s as a chunk holds it: the array of
+// chunkSignatureFields.
 func appendChunkSignature(b []byte, s *Signature) ([]byte, error) {
 	if !timeOK(s.OccurredAt) || !timeOK(s.RecordedAt) {
 		return nil, fmt.Errorf("signature %s: %w", s.SignatureID, errSignatureTime)
 	}
-	b = append(b, `{"signatureId":`...)
+	b = append(b, '[')
 	b = appendString(b, s.SignatureID)
-	if s.Signer != "" {
-		b = append(b, `,"signer":`...)
-		b = appendString(b, s.Signer)
+	b = append(b, ',')
+	b = appendString(b, s.Signer)
+	b = append(b, ',')
+	b = appendString(b, s.County)
+	b = append(b, ',')
+	b = strconv.AppendUint(b, uint64(s.Position), 10)
+	b = append(b, ',')
+	b = appendString(b, s.EventID)
+	if s.Actor.ID == s.Signer && s.Signer != "" {
+		b = append(b, ",1,"...)
+	} else {
+		b = append(b, ',')
+		b = appendString(b, s.Actor.ID)
+		b = append(b, ',')
 	}
-	if s.County != "" {
-		b = append(b, `,"county":`...)
-		b = appendString(b, s.County)
-	}
-	if s.Invalidated != nil {
+	b = appendString(b, s.Actor.Role)
+	b = append(b, ',')
+	b = appendTime(b, s.OccurredAt)
+	b = append(b, ',')
+	b = appendTime(b, s.RecordedAt)
+	b = append(b, ',')
+	b = appendString(b, s.Backdated)
+	if s.Invalidated != nil || s.Erased != nil {
 		raw, err := json.Marshal(s.Invalidated)
 		if err != nil {
 			return nil, fmt.Errorf("signature %s: invalidation: %w", s.SignatureID, err)
 		}
-		b = append(b, `,"invalidated":`...)
+		b = append(b, ',')
 		b = append(b, raw...)
 	}
-	b = append(b, ',')
-	b = appendStampFields(b, s.Stamp)
 	if s.Erased != nil {
 		raw, err := json.Marshal(s.Erased)
 		if err != nil {
 			return nil, fmt.Errorf("signature %s: erasure: %w", s.SignatureID, err)
 		}
-		b = append(b, `,"erased":`...)
+		b = append(b, ',')
 		b = append(b, raw...)
 	}
-	return append(b, '}'), nil
+	return append(b, ']'), nil
 }
 
 // compareSigs orders signatures as their time keys do: sigTimeKey writes
@@ -319,19 +372,24 @@ func addSignature(ctx context.Context, tx projections.Tx, s Signature) error {
 	}
 	id := s.ProposalID
 	return projections.Update(ctx, tx, collSigDirs, id, func(d *sigDir) error {
-		return putSignature(ctx, tx, d, id, sigTimeKey(s.OccurredAt, s.SignatureID), s)
+		return putSignature(ctx, tx, d, id, s)
 	})
 }
 
-// putSignature puts s (time key key) into its chunk, replacing a signature
+// putSignature puts s into the chunk of its time key, replacing a signature
 // of the same key, and splits the chunk when it grows past sigChunkMax: in
 // halves, or, the last chunk growing in its later half (signatures come in
 // signing order), by starting a new chunk with its last signature.
-func putSignature(ctx context.Context, tx projections.Tx, d *sigDir, id, key string, s Signature) error {
+func putSignature(ctx context.Context, tx projections.Tx, d *sigDir, id string, s Signature) error {
 	if len(d.Chunks) == 0 {
 		d.Chunks = []string{""}
 	}
-	i := d.chunk(key)
+	var kb [96]byte
+	key := appendSigTimeKey(kb[:0], s.OccurredAt, s.SignatureID)
+	i := len(d.Chunks) - 1
+	if string(key) < d.Chunks[i] { // not in the last chunk (comparing allocates nothing)
+		i = d.chunk(string(key))
+	}
 	last := i == len(d.Chunks)-1
 	return projections.Update(ctx, tx, collSigChunks, id+"/"+d.Chunks[i], func(c *sigChunk) error {
 		c.ProposalID = id

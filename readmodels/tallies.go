@@ -99,7 +99,16 @@ func fastSigned(ctx context.Context, tx projections.Tx, ev eventstore.Event) (bo
 		return false, nil
 	}
 	err := updateProposal(ctx, tx, sf.proposal, func(p *ProposalTally) error {
-		signedStamped(p, stampWith(ev, sf.backdated), sf.count)
+		p.Signatures++
+		p.Valid = sf.count
+		// signedStamped, writing the stamp over the last one: the batch's
+		// value of the tally (projections.Update) holds the only pointer
+		// to it, decoded or made by this fold, so a signature costs no
+		// stamp of its own on the heap.
+		if p.LastSignature == nil {
+			p.LastSignature = new(Stamp)
+		}
+		*p.LastSignature = stampWith(ev, sf.backdated)
 		return nil
 	})
 	if err != nil {
@@ -162,7 +171,23 @@ func signedStamped(p *ProposalTally, s Stamp, count int) {
 
 // Preload implements projections.Preloader: the proposal's or the monthly
 // meeting's document, named by the stream.
-func (Tallies) Preload(ev eventstore.Event) []projections.DocRef {
+func (t Tallies) Preload(ev eventstore.Event) []projections.DocRef {
+	return t.AppendPreload(nil, ev)
+}
+
+// AppendPreload implements projections.PreloadAppender: Preload appended
+// to refs.
+func (Tallies) AppendPreload(refs []projections.DocRef, ev eventstore.Event) []projections.DocRef {
+	if ev.Type == signedType { // most of the log: the proposal's tally
+		if id := domain.StreamOf(domain.StreamProposal, ev.Stream); id != "" {
+			return append(refs, projections.DocRef{Collection: collProposals, Key: id})
+		}
+	}
+	return append(refs, talliesPreload(ev)...)
+}
+
+// talliesPreload is Preload of any event.
+func talliesPreload(ev eventstore.Event) []projections.DocRef {
 	if !talliesTable.handles(ev.Type) {
 		return nil
 	}
