@@ -372,19 +372,24 @@ func addSignature(ctx context.Context, tx projections.Tx, s Signature) error {
 	}
 	id := s.ProposalID
 	return projections.Update(ctx, tx, collSigDirs, id, func(d *sigDir) error {
-		return putSignature(ctx, tx, d, id, sigTimeKey(s.OccurredAt, s.SignatureID), s)
+		return putSignature(ctx, tx, d, id, s)
 	})
 }
 
-// putSignature puts s (time key key) into its chunk, replacing a signature
+// putSignature puts s into the chunk of its time key, replacing a signature
 // of the same key, and splits the chunk when it grows past sigChunkMax: in
 // halves, or, the last chunk growing in its later half (signatures come in
 // signing order), by starting a new chunk with its last signature.
-func putSignature(ctx context.Context, tx projections.Tx, d *sigDir, id, key string, s Signature) error {
+func putSignature(ctx context.Context, tx projections.Tx, d *sigDir, id string, s Signature) error {
 	if len(d.Chunks) == 0 {
 		d.Chunks = []string{""}
 	}
-	i := d.chunk(key)
+	var kb [96]byte
+	key := appendSigTimeKey(kb[:0], s.OccurredAt, s.SignatureID)
+	i := len(d.Chunks) - 1
+	if string(key) < d.Chunks[i] { // not in the last chunk (comparing allocates nothing)
+		i = d.chunk(string(key))
+	}
 	last := i == len(d.Chunks)-1
 	return projections.Update(ctx, tx, collSigChunks, id+"/"+d.Chunks[i], func(c *sigChunk) error {
 		c.ProposalID = id
