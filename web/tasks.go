@@ -91,7 +91,7 @@ func (s *server) tasksOf(r *http.Request, p *Page, actor domain.Actor) ([]Task, 
 			return nil, err
 		}
 		for _, d := range due {
-			if d.Ministry == string(actor.Ministry) {
+			if owes(d, string(actor.Ministry)) {
 				out = append(out, Task{Text: p.TF("task.respond_proposal", d.ProposalID), Link: "/act/" + domain.CmdRespondToProposal + "?proposalId=" + url.QueryEscape(d.ProposalID), Due: p.TF("task.due", formatEnd(d.DueAt))})
 			}
 		}
@@ -269,4 +269,15 @@ func (s *server) stagesWaiting(r *http.Request, p *Page, actor domain.Actor) ([]
 		}
 	}
 	return out, nil
+}
+
+// owes reports whether ministry m still owes its answer to d's proposal:
+// every lead that has not answered and was not recorded as missing its
+// deadline (decision 0048), or, where the read model names no leads
+// owing (a proposal without assigned leads), its first lead.
+func owes(d readmodels.DueResponse, m string) bool {
+	if len(d.Owing) == 0 {
+		return d.Ministry == m
+	}
+	return slices.Contains(d.Owing, m)
 }

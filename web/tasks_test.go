@@ -114,3 +114,51 @@ func TestStagesWaiting(t *testing.T) {
 		t.Errorf("the secretariat's tasks in Chinese lack the directive")
 	}
 }
+
+// TestEveryLeadIsAskedToRespond: a proposal with three lead ministries
+// asks each of them, on its own "My tasks", to respond (decision 0048:
+// each lead owes its own answer), and a lead that has answered is no
+// longer asked while the others still are. A co-organiser is never asked.
+func TestEveryLeadIsAskedToRespond(t *testing.T) {
+	e := newSigninEnv(t, func(si *web.SignIn) { si.OIDC = nil; si.Dev = true })
+	staff := domain.Actor{ID: "pdis-1", Role: domain.RolePDIS}
+	proposer := domain.Actor{ID: string(domain.Pseudonym(apiSecret, "F123456780")), Role: domain.RoleProposer}
+	for m, name := range map[domain.MinistryID]string{"cpc": "行政院消費者保護處", "mot": "交通部", "mof": "財政部", "moea": "經濟部"} {
+		e.do(staff, domain.RegisterMinistry{MinistryID: m, Name: name})
+	}
+	e.do(proposer, domain.SubmitProposal{ProposalID: "p-fb", Title: "重視臉書購物詐騙", Summary: "研議如何防制"})
+	e.do(staff, domain.PublishProposal{ProposalID: "p-fb", CompetentMinistry: "cpc", OtherLeads: []domain.MinistryID{"mot", "mof"}, CoOrganisers: []domain.MinistryID{"moea"}})
+	for _, id := range []string{"A200000011", "A200000012", "A200000013"} {
+		c := domain.Actor{ID: string(domain.Pseudonym(apiSecret, id)), Role: domain.RoleCitizen}
+		e.do(c, domain.SignProposal{ProposalID: "p-fb", Signer: domain.SignerID(c.ID)})
+	}
+	e.caughtUp()
+
+	tasksOf := func(m string) string {
+		t.Helper()
+		b := e.browser()
+		b.post(e.url+"/signin/dev", url.Values{"role": {"ministry"}, "id": {m + "-official"}, "ministry": {m}, "return": {"/me"}})
+		_, page := b.get(e.url + "/me?lang=en")
+		return page
+	}
+	const task = `href="/act/proposal.respond?proposalId=p-fb"`
+	for _, m := range []string{"cpc", "mot", "mof"} {
+		if page := tasksOf(m); !strings.Contains(page, "Respond to established proposal p-fb") || !strings.Contains(page, task) {
+			t.Errorf("lead %s is not asked to respond:\n%.3000s", m, page)
+		}
+	}
+	if page := tasksOf("moea"); strings.Contains(page, task) {
+		t.Errorf("co-organiser moea is asked to respond as a lead")
+	}
+
+	e.do(domain.Actor{ID: "mot-official", Role: domain.RoleMinistry, Ministry: "mot"}, domain.RespondToProposal{ProposalID: "p-fb", Summary: "交通部初步說明"})
+	e.caughtUp()
+	if page := tasksOf("mot"); strings.Contains(page, task) {
+		t.Errorf("mot, which has answered, is still asked to respond")
+	}
+	for _, m := range []string{"cpc", "mof"} {
+		if page := tasksOf(m); !strings.Contains(page, task) {
+			t.Errorf("lead %s, which has not answered, is no longer asked once mot answered", m)
+		}
+	}
+}

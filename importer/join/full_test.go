@@ -64,6 +64,7 @@ func TestImportWholeDataset(t *testing.T) {
 	if err != nil || again.Events != 0 {
 		t.Fatalf("again: %v\n%s", err, again)
 	}
+	t.Logf("again: %s", again)
 	// The rows after the close were recorded as late once, and are not
 	// decided again (decision 0056).
 	if late := sum.RefusedByRule["proposal.sign.window_closed"]; sum.Late != late || again.LatePresent != late || again.RefusedByRule["proposal.sign.window_closed"] != 0 {
