@@ -172,7 +172,13 @@ func (b *batch) encode(ref DocRef, e entry) (entry, error) {
 	if !e.stale {
 		return e, nil
 	}
-	raw, err := json.Marshal(e.val)
+	var raw []byte
+	var err error
+	if enc, ok := e.val.(DocumentEncoder); ok {
+		raw, err = enc.EncodeDocument()
+	} else {
+		raw, err = json.Marshal(e.val)
+	}
 	if err != nil {
 		return e, fmt.Errorf("encode %s/%s: %w", ref.Collection, ref.Key, err)
 	}
@@ -254,6 +260,17 @@ func (b *batch) Get(ctx context.Context, collection, key string, v any) (bool, e
 		return true, fmt.Errorf("decode %s/%s: %w", collection, key, err)
 	}
 	return true, nil
+}
+
+// DocumentEncoder is implemented by a value Update keeps (the *T) that
+// encodes itself: EncodeDocument returns exactly what json.Marshal of the
+// value would (valid, compact, HTML-escaped as encoding/json escapes), and
+// the batch stores it as is. json.Marshal would call the value's
+// MarshalJSON and then scan and compact its output again, which for a
+// large document a batch changes many times (a chunk of signatures) is
+// most of the cost of its commit.
+type DocumentEncoder interface {
+	EncodeDocument() ([]byte, error)
 }
 
 // Encoded is a document a projection encoded itself, from its own encoding

@@ -94,6 +94,18 @@ func (c sigChunk) MarshalJSON() ([]byte, error) {
 	return append(b, "]}"...), nil
 }
 
+// EncodeDocument implements projections.DocumentEncoder: MarshalJSON's
+// bytes, which are what json.Marshal of the chunk gives (compact; strings
+// escaped as encoding/json escapes them) except that json.Marshal also
+// escapes <, > and & — a chunk with one of those goes through json.Marshal.
+func (c *sigChunk) EncodeDocument() ([]byte, error) {
+	b, err := c.MarshalJSON()
+	if err != nil || !bytes.ContainsAny(b, "<>&") {
+		return b, err
+	}
+	return json.Marshal(c)
+}
+
 // UnmarshalJSON implements json.Unmarshaler: a chunk as MarshalJSON
 // writes it is read by hand (decodeChunk), any other JSON of the same
 // value with encoding/json.

@@ -1,6 +1,7 @@
 package readmodels
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/rand/v2"
 	"reflect"
@@ -95,6 +96,41 @@ func TestChunkJSON(t *testing.T) {
 		var slow sigChunk
 		if err := json.Unmarshal(spaced, &slow); err != nil || !reflect.DeepEqual(slow, c) {
 			t.Fatalf("chunk %d: %s decodes to %+v, %v; want %+v", i, spaced, slow, err, c)
+		}
+	}
+}
+
+// TestChunkEncodeDocumentAsMarshal: the bytes a chunk hands the batch
+// (projections.DocumentEncoder) are json.Marshal's of it, with strings
+// json.Marshal escapes (<, >, &, U+2028, controls, non-ASCII) and without.
+func TestChunkEncodeDocumentAsMarshal(t *testing.T) {
+	at := time.Date(2018, 2, 10, 1, 30, 40, 123456000, time.UTC)
+	sig := func(proposal, backdated, reason string) Signature {
+		s := Signature{ProposalID: proposal, SignatureID: uuid.NewString(), Signer: "c9f5b4", County: "taipei",
+			Stamp: Stamp{Position: 7, EventID: uuid.NewString(), Actor: Actor{ID: "c9f5b4", Role: "citizen"}, OccurredAt: at, RecordedAt: at.Add(time.Hour), Backdated: backdated}}
+		if reason != "" {
+			s.Invalidated = &SignatureInvalidation{Reason: reason, Stamp: Stamp{Position: 9, EventID: "e", OccurredAt: at, RecordedAt: at}}
+		}
+		return s
+	}
+	for i, c := range []sigChunk{
+		{ProposalID: "p-1", Sigs: []Signature{}},
+		{ProposalID: "p-1", Sigs: []Signature{sig("p-1", "", ""), sig("p-1", "Join archive", "duplicate")}},
+		{ProposalID: "p-é\u2028\"q\"", Sigs: []Signature{sig("p-é\u2028\"q\"", "公聽會\t\u2029", "重複 \x01")}},
+		{ProposalID: "p-<1>", Sigs: []Signature{sig("p-<1>", "", "")}},
+		{ProposalID: "p-1", Sigs: []Signature{sig("p-1", "Join & more", "")}},
+		{ProposalID: "p-1", Sigs: []Signature{sig("p-1", "", "a > b")}},
+	} {
+		want, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.EncodeDocument()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("chunk %d: EncodeDocument gives\n%s\njson.Marshal\n%s", i, got, want)
 		}
 	}
 }
