@@ -212,7 +212,7 @@ func arrayMembers(b []byte, out [][]byte) ([][]byte, bool) {
 // (chunkSignatureFields): by hand, or, if slow, each member with
 // encoding/json.
 func decodeChunkSignature(fields [][]byte, s *Signature, slow bool) error {
-	if len(fields) < 10 || len(fields) > 12 {
+	if len(fields) < 10 || len(fields) > len(chunkSignatureFields) {
 		return errChunkJSON
 	}
 	str := func(raw []byte, v *string) bool {
