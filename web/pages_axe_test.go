@@ -32,6 +32,7 @@ var publicPages = []struct{ kind, path string }{
 	{"meeting and transcript", "/meetings/m-1"},
 	{"monthly vote", "/monthly/2019-03"},
 	{"ministry", "/ministries/moi"},
+	{"ministry co-organising a proposal (its co-organised table)", "/ministries/mohw"},
 	{"search", "/search?q=%E7%A5%9E%E8%B1%AC"},
 	{"report to the Premier", "/reports?from=2019-01-01&to=2019-12-31"},
 	{"not found", "/cases/nope"},
