@@ -432,14 +432,7 @@ func signaturesFrom(ctx context.Context, r projections.Reader, d *sigDir, id, af
 		from = id + "/" + d.Chunks[i-1]
 	}
 	count := 0
-	err := eachChunk(ctx, r, id, from, func(key string, raw []byte) error {
-		var c sigChunk
-		if err := c.UnmarshalJSON(raw); err != nil {
-			return fmt.Errorf("decode %s/%s: %w", collSigChunks, key, err)
-		}
-		if c.ProposalID != id {
-			return nil // another proposal's (one whose ID goes on after a '/')
-		}
+	err := eachChunkOf(ctx, r, id, from, nil, func(c *sigChunk) error {
 		for _, s := range c.Sigs {
 			k := sigTimeKey(s.OccurredAt, s.SignatureID)
 			if k <= after {
@@ -468,17 +461,10 @@ func signaturesFrom(ctx context.Context, r projections.Reader, d *sigDir, id, af
 func signersFrom(ctx context.Context, r projections.Reader, id, prefix, after string) ([]Signature, error) {
 	mark := []byte(`","` + prefix) // a signer after its signature's ID, as appendChunkSignature writes them (a prefix is hex: never escaped)
 	var out []Signature
-	err := eachChunk(ctx, r, id, "", func(key string, raw []byte) error {
-		if bytes.HasPrefix(raw, []byte(`{"proposalId":`)) && !bytes.Contains(raw, mark) {
-			return nil // as MarshalJSON writes it, with no such signer
-		}
-		var c sigChunk
-		if err := c.UnmarshalJSON(raw); err != nil {
-			return fmt.Errorf("decode %s/%s: %w", collSigChunks, key, err)
-		}
-		if c.ProposalID != id {
-			return nil // another proposal's (one whose ID goes on after a '/')
-		}
+	noSuchSigner := func(raw []byte) bool { // as MarshalJSON writes it, with no such signer
+		return bytes.HasPrefix(raw, []byte(`{"proposalId":`)) && !bytes.Contains(raw, mark)
+	}
+	err := eachChunkOf(ctx, r, id, "", noSuchSigner, func(c *sigChunk) error {
 		for _, s := range c.Sigs {
 			if strings.HasPrefix(s.Signer, prefix) && s.Signer > after {
 				out = append(out, s)
@@ -493,6 +479,25 @@ func signersFrom(ctx context.Context, r projections.Reader, id, prefix, after st
 // eachChunk calls fn with the chunks of proposal id from the one after
 // from ("": the first), in order, reading a few at a time; an error from
 // fn stops it and is returned.
+// eachChunkOf calls fn with each chunk of proposal id that eachChunk
+// reads from `from`, decoded; skip, if set, passes over a chunk by its
+// JSON before it is decoded.
+func eachChunkOf(ctx context.Context, r projections.Reader, id, from string, skip func(raw []byte) bool, fn func(c *sigChunk) error) error {
+	return eachChunk(ctx, r, id, from, func(key string, raw []byte) error {
+		if skip != nil && skip(raw) {
+			return nil
+		}
+		var c sigChunk
+		if err := c.UnmarshalJSON(raw); err != nil {
+			return fmt.Errorf("decode %s/%s: %w", collSigChunks, key, err)
+		}
+		if c.ProposalID != id {
+			return nil // another proposal's (one whose ID goes on after a '/')
+		}
+		return fn(&c)
+	})
+}
+
 func eachChunk(ctx context.Context, r projections.Reader, id, from string, fn func(key string, raw []byte) error) error {
 	base := id + "/"
 	for {

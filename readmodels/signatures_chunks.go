@@ -155,29 +155,24 @@ func decodeChunk(b []byte, c *sigChunk) bool {
 			ok = false
 		}
 	})
-	if err != nil || !ok || len(sigs) < 2 || sigs[0] != '[' || sigs[len(sigs)-1] != ']' {
+	if err != nil || !ok {
 		return false
 	}
-	out := make([]Signature, 0, bytes.Count(sigs, []byte("],[")))
+	members, k := arrayMembers(sigs, nil)
+	if !k {
+		return false
+	}
+	out := make([]Signature, len(members))
 	var fields [][]byte
-	for i := 1; i < len(sigs)-1; {
-		end, k := skipValue(sigs, i)
-		if !k || sigs[i] != '[' {
+	for i, m := range members {
+		if m[0] != '[' {
 			return false
 		}
-		if fields, k = arrayMembers(sigs[i:end], fields[:0]); !k {
+		if fields, k = arrayMembers(m, fields[:0]); !k {
 			return false
 		}
-		out = append(out, Signature{ProposalID: id})
-		if decodeChunkSignature(fields, &out[len(out)-1], false) != nil {
-			return false
-		}
-		switch {
-		case end == len(sigs)-1:
-			i = end
-		case sigs[end] == ',':
-			i = end + 1
-		default:
+		out[i].ProposalID = id
+		if decodeChunkSignature(fields, &out[i], false) != nil {
 			return false
 		}
 	}
