@@ -48,9 +48,15 @@ func TestBrowser(t *testing.T) {
 	err = chromedp.Run(bctx,
 		chromedp.Click("#lang-switch", chromedp.ByQuery),
 		chromedp.WaitVisible(`html[lang="en"] #case-title`, chromedp.ByQuery),
-		chromedp.Text("#case-stage", &stage, chromedp.ByQuery),
-		chromedp.Text("#h-trail", &trailHeading, chromedp.ByQuery),
 	)
+	if err == nil {
+		err = testenv.WhileDocumentSettles(func() error {
+			return chromedp.Run(bctx,
+				chromedp.Text("#case-stage", &stage, chromedp.ByQuery),
+				chromedp.Text("#h-trail", &trailHeading, chromedp.ByQuery),
+			)
+		})
+	}
 	if err != nil {
 		t.Fatalf("language switch: %v", err)
 	}

@@ -142,9 +142,15 @@ func TestReportBrowser(t *testing.T) {
 	err = chromedp.Run(bctx,
 		chromedp.Click("#lang-switch", chromedp.ByQuery),
 		chromedp.WaitVisible(`html[lang="en"] #report-title`, chromedp.ByQuery),
-		chromedp.Text("#report-title", &enTitle, chromedp.ByQuery),
-		chromedp.AttributeValue("#checkpoint", "data-checkpoint", &enCheckpoint, nil, chromedp.ByQuery),
 	)
+	if err == nil {
+		err = testenv.WhileDocumentSettles(func() error {
+			return chromedp.Run(bctx,
+				chromedp.Text("#report-title", &enTitle, chromedp.ByQuery),
+				chromedp.AttributeValue("#checkpoint", "data-checkpoint", &enCheckpoint, nil, chromedp.ByQuery),
+			)
+		})
+	}
 	if err != nil {
 		t.Fatalf("switch to English: %v", err)
 	}
@@ -166,15 +172,10 @@ func TestReportBrowser(t *testing.T) {
 		chromedp.Click("#lang-switch", chromedp.ByQuery),
 		chromedp.WaitVisible(`html[lang="zh-Hant"] #report-title`, chromedp.ByQuery),
 	)
-	// The switch may replace the document once more after the first one
-	// shows (its cookie, then the page): read the title from the one that
-	// stays.
-	for try := 0; err == nil && try < 20; try++ {
-		if err = chromedp.Run(bctx, chromedp.Text("#report-title", &title, chromedp.ByQuery)); err == nil || !strings.Contains(err.Error(), "No node") {
-			break
-		}
-		err = nil
-		time.Sleep(100 * time.Millisecond)
+	if err == nil {
+		err = testenv.WhileDocumentSettles(func() error {
+			return chromedp.Run(bctx, chromedp.Text("#report-title", &title, chromedp.ByQuery))
+		})
 	}
 	if err != nil || !strings.HasPrefix(title, "參與流程報告") {
 		t.Errorf("back to Chinese: %v, title %q", err, title)

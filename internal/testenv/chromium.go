@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,4 +68,20 @@ func Chromium(tb testing.TB, b Browser) context.Context {
 		_ = os.RemoveAll(profile) // Chromium may still be writing to it as it exits
 	})
 	return bctx
+}
+
+// WhileDocumentSettles runs read until it stops failing for a node that
+// has gone. A link that sets a cookie and then shows the page (the
+// language switch) may replace the document once more after the first
+// one shows, so a node found in the first can vanish before it is read:
+// read again from the document that stays, for up to 3 s.
+func WhileDocumentSettles(read func() error) error {
+	var err error
+	for try := 0; try < 30; try++ {
+		if err = read(); err == nil || !strings.Contains(err.Error(), "No node") {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
 }
