@@ -227,3 +227,34 @@ func TestRuleReasonsAreNamed(t *testing.T) {
 		t.Fatal("found no reason written with its rule; the parser lost them")
 	}
 }
+
+// TestSingularInEnglish: a count of one reads in the singular in English,
+// every singular label has its plural in the catalogue with the same
+// arguments, and Chinese is unchanged.
+func TestSingularInEnglish(t *testing.T) {
+	for key, one := range singularEn {
+		many, ok := catalogue[LangEn][key]
+		if !ok {
+			t.Errorf("%s: a singular without a label", key)
+			continue
+		}
+		if strings.Count(one, "%") != strings.Count(many, "%") {
+			t.Errorf("%s: %q and %q take different arguments", key, one, many)
+		}
+	}
+	for _, c := range []struct {
+		lang, key string
+		args      []any
+		want      string
+	}{
+		{LangEn, "list.dayslate", []any{1}, "1 day late"},
+		{LangEn, "list.dayslate", []any{2}, "2 days late"},
+		{LangEn, "list.dayslate", []any{0}, "0 days late"},
+		{LangEn, "ministry.summary", []any{1, 1, 0, 0, 0}, "1 proposal: 1 answered on time, 0 answered late, 0 overdue, 0 awaiting a response."},
+		{LangZhHant, "list.dayslate", []any{1}, "逾期 1 日"},
+	} {
+		if got := formatLabel(c.lang, c.key, c.args...); got != c.want {
+			t.Errorf("%s %s %v: %q, want %q", c.lang, c.key, c.args, got, c.want)
+		}
+	}
+}

@@ -154,8 +154,9 @@ type Page struct {
 // T returns the label key in the page's language.
 func (p *Page) T(key string) string { return tr(p.Lang, key) }
 
-// TF formats the label key with args.
-func (p *Page) TF(key string, args ...any) string { return fmt.Sprintf(tr(p.Lang, key), args...) }
+// TF formats the label key with args (in English, in the singular when
+// the first argument is 1).
+func (p *Page) TF(key string, args ...any) string { return formatLabel(p.Lang, key, args...) }
 
 // L labels a domain value of kind ("stage", "verdict", …).
 func (p *Page) L(kind string, value any) string {

@@ -1,0 +1,32 @@
+package web
+
+import "fmt"
+
+// singularEn is the English label of a count of one, for labels whose first
+// argument is a count ("1 day late", not "1 days late"). Chinese needs no
+// such form. TF uses it when the page is in English and the first argument
+// is 1.
+var singularEn = map[string]string{
+	"index.count":            "%d case",
+	"meeting.utterances":     "%d utterance",
+	"monthly.totalballots":   "%d ballot",
+	"search.meetings.hits":   "%d result",
+	"list.dayslate":          "%d day late",
+	"proposal.lead.late":     "%d day after the deadline",
+	"proposal.lead.latedays": " (%d day after the deadline)",
+	"proposal.lead.overdue":  "No response; %d day past the deadline",
+	"proposal.laterows.text": "%d row of Join's list was signed after signing closed: not counted",
+	"ministry.summary":       "%d proposal: %d answered on time, %d answered late, %d overdue, %d awaiting a response.",
+	"search.behind":          "The search index has %d event still to read; results may be incomplete.",
+}
+
+// formatLabel formats the label key in lang with args, in the singular
+// when lang is English and the first argument is 1.
+func formatLabel(lang, key string, args ...any) string {
+	if lang == LangEn && len(args) > 0 && args[0] == 1 {
+		if m, ok := singularEn[key]; ok {
+			return fmt.Sprintf(m, args...)
+		}
+	}
+	return fmt.Sprintf(tr(lang, key), args...)
+}
