@@ -134,6 +134,55 @@ func (s *server) directory(ctx context.Context) (*directory, error) {
 	return c.cur.Load(), nil
 }
 
+// freshWait bounds how long a form waits for the lists to include what
+// the log holds when it is asked for.
+const freshWait = 3 * time.Second
+
+// freshDirectory returns the lists as of the log's head when it is called,
+// for a form's pickers: a person who has just registered a ministry or a
+// PO is offered it on the next form, where directory may still answer an
+// older build while a rebuild runs. It waits (at most freshWait) for the
+// lists' read models to fold the head and builds the lists anew if the
+// current build is older; past the wait, or if the head cannot be read,
+// it answers the build there is.
+func (s *server) freshDirectory(ctx context.Context) (*directory, error) {
+	d, err := s.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	head, err := s.cfg.Store.Head(ctx)
+	if err != nil {
+		s.cfg.Logger.Warn("directory: head for a form", "err", err)
+		return d, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, freshWait)
+	defer cancel()
+	if w, ok := s.cfg.Queries.(waiter); ok && head > 0 {
+		for _, name := range directoryModels {
+			if err := w.WaitFor(wctx, name, head); err != nil {
+				s.cfg.Logger.Warn("directory: read model behind the log for a form", "projection", name, "head", head, "err", err)
+				return d, nil
+			}
+		}
+	}
+	key, err := s.directoryKey(ctx)
+	if err != nil || key == d.key {
+		return d, nil
+	}
+	c := &s.dir
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur := c.cur.Load(); cur != nil && cur.key == key {
+		return cur, nil // a rebuild that ran meanwhile
+	}
+	nd, err := s.buildDirectory(wctx, false)
+	if err != nil {
+		s.cfg.Logger.Warn("directory: rebuild for a form failed", "err", err)
+		return d, nil
+	}
+	return nd, nil
+}
+
 // directoryKey reads what the directory would be built from now.
 func (s *server) directoryKey(ctx context.Context) (directoryKey, error) {
 	if k, ok := s.changeStamps(); ok {

@@ -126,7 +126,7 @@ func (s *server) pickers(r *http.Request, p *Page, actor domain.Actor, command s
 	ctx, cancel := s.queryContext(r)
 	defer cancel()
 	c := &pickContext{ctx: ctx, s: s, p: p, actor: actor, command: command}
-	dir, err := s.directory(ctx)
+	dir, err := s.freshDirectory(ctx)
 	if err != nil {
 		s.cfg.Logger.Warn("form pickers: the lists cannot be read", "err", err)
 		return nil
