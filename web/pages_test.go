@@ -143,7 +143,7 @@ func TestPages(t *testing.T) {
 		}{
 			{"", "共 1 件"}, {"?stage=closed", "共 1 件"}, {"?stage=research", "共 0 件"}, {"?q=神豬", "共 1 件"}, {"?q=健保", "共 0 件"},
 			{"?year=2019", "共 1 件"}, {"?year=2018", "共 0 件"}, {"?ministry=mohw", "共 1 件"}, {"?ministry=mot", "共 0 件"},
-			{"?source=voted_topic", "共 1 件"}, {"?source=ey_assignment", "共 0 件"}, {"?lang=en", "1 cases"},
+			{"?source=voted_topic", "共 1 件"}, {"?source=ey_assignment", "共 0 件"}, {"?lang=en", ">1 case<"},
 			// The ministry filter takes names in either language, or part of one.
 			{"?ministry=衛生福利部", "共 1 件"}, {"?ministry=health", "共 1 件"}, {"?ministry=內政", "共 1 件"}, {"?ministry=交通部", "共 0 件"},
 		} {
