@@ -66,12 +66,22 @@ type FeedProposal struct {
 	Responded bool `json:"responded,omitempty"`
 	// Responses counts the responses recorded: the lead ministries' own
 	// (LeadResponses, one per lead, decision 0048) and the further ones.
-	Responses     int            `json:"responses,omitempty"`
-	LeadResponses int            `json:"leadResponses,omitempty"`
-	Extended      bool           `json:"deadlineExtended,omitempty"`
-	Expired       bool           `json:"expired,omitempty"`
-	Refused       map[string]int `json:"refusedByRule,omitempty"`
-	Warnings      []string       `json:"warnings,omitempty"`
+	Responses     int  `json:"responses,omitempty"`
+	LeadResponses int  `json:"leadResponses,omitempty"`
+	Extended      bool `json:"deadlineExtended,omitempty"`
+	Expired       bool `json:"expired,omitempty"`
+	// LateRows counts the rows made after signing closed that this request
+	// recorded, as runs of consecutive rows (LateRuns, "first–last");
+	// LateRowsPresent those an earlier feed or import recorded (decision
+	// 0056). Neither is a signature.
+	LateRows        int      `json:"lateRows,omitempty"`
+	LateRuns        []string `json:"lateRuns,omitempty"`
+	LateRowsPresent int      `json:"lateRowsAlreadyRecorded,omitempty"`
+	// SignatureListMissing: the record has no signature list, and this
+	// request recorded that as a fact (decision 0056).
+	SignatureListMissing bool           `json:"signatureListMissing,omitempty"`
+	Refused              map[string]int `json:"refusedByRule,omitempty"`
+	Warnings             []string       `json:"warnings,omitempty"`
 	// ErrorCode and Error say why the proposal was not recorded, as an
 	// ErrorBody would (rule_violated, unavailable, …).
 	ErrorCode string `json:"errorCode,omitempty"`
@@ -131,7 +141,8 @@ func (s *server) recordFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	for _, rec := range recs {
 		o := s.cfg.JoinFeed.Import(ctx, rec.Proposal, rec.Signatures, rec.Source("feed"))
 		fp := FeedProposal{ID: o.ProposalID, Line: rec.Line, Events: o.Events, Signatures: o.Signatures, Present: o.Present,
-			Established: o.Established, Responded: o.Responded, Responses: o.Responses, LeadResponses: o.LeadResponses, Extended: o.Extended, Expired: o.Expired, Refused: o.Refused, Warnings: o.Warnings}
+			Established: o.Established, Responded: o.Responded, Responses: o.Responses, LeadResponses: o.LeadResponses, Extended: o.Extended, Expired: o.Expired, LateRows: o.Late, LateRuns: o.LateRuns, LateRowsPresent: o.LatePresent,
+			SignatureListMissing: o.ListMissing, Refused: o.Refused, Warnings: o.Warnings}
 		if o.Err != nil {
 			e := classify(o.Err)
 			if e.status >= 500 {
