@@ -9,6 +9,8 @@ import "fmt"
 var singularEn = map[string]string{
 	"index.count":            "%d case",
 	"meeting.utterances":     "%d utterance",
+	"meeting.versions":       "Every version and what changed (%d version)",
+	"meeting.normalised":     "Normalised once: ASCII punctuation made full-width, width and spacing made uniform in %d utterance (not a change of wording; not listed as edits)",
 	"monthly.totalballots":   "%d ballot",
 	"search.meetings.hits":   "%d result",
 	"list.dayslate":          "%d day late",
