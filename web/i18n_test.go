@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -238,8 +239,13 @@ func TestSingularInEnglish(t *testing.T) {
 			t.Errorf("%s: a singular without a label", key)
 			continue
 		}
-		if strings.Count(one, "%") != strings.Count(many, "%") {
-			t.Errorf("%s: %q and %q take different arguments", key, one, many)
+		// The same arguments: as many as the plural takes, each used.
+		args := make([]any, strings.Count(many, "%"))
+		for i := range args {
+			args[i] = i + 1
+		}
+		if got := fmt.Sprintf(one, args...); strings.Contains(got, "%!") {
+			t.Errorf("%s: the singular does not take the plural's %d arguments: %s", key, len(args), got)
 		}
 	}
 	for _, c := range []struct {
@@ -252,6 +258,8 @@ func TestSingularInEnglish(t *testing.T) {
 		{LangEn, "list.dayslate", []any{0}, "0 days late"},
 		{LangEn, "ministry.summary", []any{1, 1, 0, 0, 0}, "1 proposal: 1 answered on time, 0 answered late, 0 overdue, 0 awaiting a response."},
 		{LangZhHant, "list.dayslate", []any{1}, "逾期 1 日"},
+		{LangEn, "ledger.summary.all", []any{1, 7}, "✓ The one utterance is included in checkpoint of size 7; its “proof” link gives its inclusion proof."},
+		{LangEn, "ledger.summary.all", []any{2, 7}, "✓ All 2 utterances are included in checkpoint of size 7; each utterance’s “proof” link gives its inclusion proof."},
 	} {
 		if got := formatLabel(c.lang, c.key, c.args...); got != c.want {
 			t.Errorf("%s %s %v: %q, want %q", c.lang, c.key, c.args, got, c.want)

@@ -58,7 +58,7 @@ func TestPagesLedgerBadges(t *testing.T) {
 		`>✓ 證明</a>`, "尚未納入查核點")
 	_, en, _ := pe.get("/meetings/m-1?lang=en")
 	mustContain(t, "transcript (en)", en,
-		`<p id="ledger-summary" class="ledger-summary">✓ 1 of the 2 utterances are included in checkpoint of size `+size+`, each with a “proof” link to its inclusion proof; 1 not yet checkpointed, marked on each.</p>`)
+		`<p id="ledger-summary" class="ledger-summary">✓ 1 of the 2 utterances is included in checkpoint of size `+size+`, with a “proof” link to its inclusion proof; 1 not yet checkpointed, marked on each.</p>`)
 	// The checkpoint is named once, not beside each utterance.
 	if n := strings.Count(en, "checkpoint of size"); n != 1 {
 		t.Errorf("transcript (en) names the checkpoint %d times, want once", n)
