@@ -320,23 +320,33 @@ func appendChunkSignature(b []byte, s *Signature) ([]byte, error) {
 	return append(b, ']'), nil
 }
 
-// compareSigs orders signatures as their time keys do: sigTimeKey writes
-// the time in UTC at a fixed width (for the years JSON can hold), so its
-// order is the time's, then the ID's.
-func compareSigs(a, b *Signature) int {
-	if c := a.OccurredAt.Compare(b.OccurredAt); c != 0 {
-		return c
+// find returns where the signature of time at and ID id is or would be in
+// c, and whether it is there. Signatures are ordered as their time keys
+// are: sigTimeKey writes the time in UTC at a fixed width (for the years
+// JSON can hold), so its order is the time's, then the ID's. It takes the key, not a *Signature, so that
+// the signature being added stays off the heap (a search with a closure
+// over a pointer would move it there: 200 bytes a signature of an import).
+func (c *sigChunk) find(at time.Time, id string) (int, bool) {
+	cmp := func(x *Signature) int {
+		if r := x.OccurredAt.Compare(at); r != 0 {
+			return r
+		}
+		return strings.Compare(x.SignatureID, id)
 	}
-	return strings.Compare(a.SignatureID, b.SignatureID)
-}
-
-// find returns where s is or would be in c, and whether it is there.
-func (c *sigChunk) find(s *Signature) (int, bool) {
 	n := len(c.Sigs)
-	if n == 0 || compareSigs(&c.Sigs[n-1], s) < 0 { // signing order: after the last
+	if n == 0 || cmp(&c.Sigs[n-1]) < 0 { // signing order: after the last
 		return n, false
 	}
-	return slices.BinarySearchFunc(c.Sigs, s, func(x Signature, t *Signature) int { return compareSigs(&x, t) })
+	lo, hi := 0, n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if cmp(&c.Sigs[m]) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < n && cmp(&c.Sigs[lo]) == 0
 }
 
 // findKey returns the signature of c whose time key is key, if any.
@@ -345,7 +355,7 @@ func (c *sigChunk) findKey(key string) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	return c.find(&Signature{SignatureID: id, Stamp: Stamp{OccurredAt: at}})
+	return c.find(at, id)
 }
 
 // parseSigTimeKey reads a key sigTimeKey wrote.
@@ -400,20 +410,33 @@ func putSignature(ctx context.Context, tx projections.Tx, d *sigDir, id string, 
 	last := i == len(d.Chunks)-1
 	return projections.Update(ctx, tx, collSigChunks, id+"/"+d.Chunks[i], func(c *sigChunk) error {
 		c.ProposalID = id
-		j, found := c.find(&s)
+		j, found := c.find(s.OccurredAt, s.SignatureID)
 		if found {
 			c.Sigs[j] = s
 			return nil
+		}
+		if len(c.Sigs) == cap(c.Sigs) {
+			// Grow by doubling up to a full chunk and the one that splits
+			// it, never past (append would double 256 to 512).
+			grown := make([]Signature, len(c.Sigs), min(max(2*len(c.Sigs), 8), sigChunkMax+1))
+			copy(grown, c.Sigs)
+			c.Sigs = grown
 		}
 		c.Sigs = slices.Insert(c.Sigs, j, s)
 		if len(c.Sigs) <= sigChunkMax {
 			return nil
 		}
 		m := len(c.Sigs) / 2
+		var upper []Signature
 		if last && j >= m {
-			m = len(c.Sigs) - 1 // the chunk stays full: signatures come in signing order
+			// Signatures come in signing order: the chunk stays full, and
+			// the new last chunk, which the next signatures fill, has room
+			// for all of them at once.
+			m = len(c.Sigs) - 1
+			upper = append(make([]Signature, 0, sigChunkMax+1), c.Sigs[m:]...)
+		} else {
+			upper = slices.Clone(c.Sigs[m:])
 		}
-		upper := slices.Clone(c.Sigs[m:])
 		lb := separator(sigTimeKey(c.Sigs[m-1].OccurredAt, c.Sigs[m-1].SignatureID), sigTimeKey(upper[0].OccurredAt, upper[0].SignatureID))
 		clear(c.Sigs[m:])
 		c.Sigs = c.Sigs[:m]
