@@ -90,45 +90,35 @@ func (s Signatures) Apply(ctx context.Context, tx projections.Tx, ev eventstore.
 // or schema version, a field it does not know, a value not as canonical
 // JSON writes it), which the decoded fold then takes.
 func fastSignature(ctx context.Context, tx projections.Tx, ev eventstore.Event) (bool, error) {
-	if ev.Type != signedType {
-		return false, nil
-	}
-	if v, _ := domain.EventSchemaVersion(ev.Type); ev.SchemaVersion != v {
+	r := readSigned(ev) // nil for another type or schema version
+	if r == nil || r.malformed || r.unknown || r.bad != 0 {
 		return false, nil
 	}
 	if !timeOK(ev.RecordedAt) || !timeOK(ev.OccurredAt()) {
 		return false, nil
 	}
-	var id, sigID, signer, county, backdated string
-	plain := true
-	err := topFields(ev.Data, func(name string, raw []byte) {
-		var ok bool
-		switch name {
-		case "proposalId":
-			id, ok = rawString(raw)
-		case "signatureId":
-			if sigID, ok = rawString(raw); ok && !canonicalUUID(sigID) {
-				var u uuid.UUID
-				u, ok = parseUUID(sigID)
-				sigID = u.String()
-			}
-		case "signer":
-			signer, ok = rawString(raw)
-		case "county":
-			county, ok = rawString(raw)
-		case "backdateReason":
-			backdated, ok = rawString(raw)
-		case "count", "district", "at":
-			ok = true
-		}
-		plain = plain && ok
-	})
-	if err != nil || !plain || id == "" || sigID == "" {
+	// The fields the tallies and the counties do not read are read here,
+	// from the same reading of the event (readSigned: once for the three).
+	sigID, ok := rawString(r.signatureID)
+	if !ok || r.proposal == "" || sigID == "" {
 		return false, nil
 	}
-	s := Signature{ProposalID: id, SignatureID: sigID, Signer: signer, Stamp: stampWith(ev, backdated)}
-	if county != "" {
-		s.County = CountyOf(county)
+	if !canonicalUUID(sigID) {
+		u, ok := parseUUID(sigID)
+		if !ok {
+			return false, nil
+		}
+		sigID = u.String()
+	}
+	var signer string
+	if r.signer != nil {
+		if signer, ok = rawString(r.signer); !ok {
+			return false, nil
+		}
+	}
+	s := Signature{ProposalID: r.proposal, SignatureID: sigID, Signer: signer, Stamp: stampWith(ev, r.backdated)}
+	if r.county != "" {
+		s.County = r.countyKey
 	}
 	if err := addSignature(ctx, tx, s); err != nil {
 		return true, fmt.Errorf("%s: %s: %w", SignaturesName, ev.Type, err)
