@@ -351,9 +351,10 @@ type SignaturePage struct {
 var ErrBadSignatureQuery = errors.New("readmodels: bad signature query")
 
 // SignaturesOf returns a page of a proposal's signatures, for PDIS staff
-// (the caller checks who asks): by time, or by pseudonym prefix. Each page
-// reads the proposal's directory and a few chunks (by prefix, a few of the
-// signer index's buckets and the chunks of the signatures shown).
+// (the caller checks who asks): by time, or by pseudonym prefix. A page by
+// time reads the proposal's directory and the few chunks it shows; a page
+// by prefix reads every chunk of the proposal and decodes only those whose
+// JSON may hold such a signer (decision 0051: there is no signer index).
 func SignaturesOf(ctx context.Context, r projections.Reader, id domain.ProposalID, q SignatureQuery) (SignaturePage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
