@@ -85,7 +85,8 @@ func (s Signatures) Apply(ctx context.Context, tx projections.Tx, ev eventstore.
 
 // fastSignature folds a signature as the decoded fold does, reading the
 // few fields it keeps from the event's JSON (decision 0046): decoding the
-// event was most of what the read model cost in a Join import.
+// event was most of what the read model cost in a Join import. The JSON is
+// read once for the tallies, the counties and this fold (readSigned).
 // It reports false for anything but the plain shape (another event type
 // or schema version, a field it does not know, a value not as canonical
 // JSON writes it), which the decoded fold then takes.

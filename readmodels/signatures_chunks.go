@@ -323,9 +323,10 @@ func appendChunkSignature(b []byte, s *Signature) ([]byte, error) {
 // find returns where the signature of time at and ID id is or would be in
 // c, and whether it is there. Signatures are ordered as their time keys
 // are: sigTimeKey writes the time in UTC at a fixed width (for the years
-// JSON can hold), so its order is the time's, then the ID's. It takes the key, not a *Signature, so that
-// the signature being added stays off the heap (a search with a closure
-// over a pointer would move it there: 200 bytes a signature of an import).
+// JSON can hold), so its order is the time's, then the ID's. find takes
+// the key, not a *Signature, so that the signature being added stays off
+// the heap (a search with a closure over a pointer to it would move it
+// there: 200 bytes a signature of an import).
 func (c *sigChunk) find(at time.Time, id string) (int, bool) {
 	cmp := func(x *Signature) int {
 		if r := x.OccurredAt.Compare(at); r != 0 {
