@@ -2,16 +2,13 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pdis/collab-ledger/app"
 	"github.com/pdis/collab-ledger/domain"
-	"github.com/pdis/collab-ledger/importer/join"
 	"github.com/pdis/collab-ledger/web"
 )
 
@@ -21,13 +18,7 @@ import (
 // same feed again stores nothing; a line with "signatures": 0 (an empty
 // list) records no such fact (decision 0056).
 func TestJoinFeedRecordsAMissingList(t *testing.T) {
-	e := newAPI(t, func(c *web.Config) {
-		im, err := join.New(join.Config{Ledger: c.Ledger.(*app.Ledger), Store: c.Store, Secret: apiSecret})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.JoinFeed = im
-	})
+	e := newFeedAPI(t)
 	staff := e.token(staffActor, apiNow.Add(24*time.Hour))
 	line := func(id, extra string) string {
 		return `{"id":"` + id + `","title":"公車路線","ministries":[{"id":"315000000H","name":"交通部","role":"lead"}],"publishedAt":"2018-06-07T07:00:00+08:00","signingClosesAt":"2018-08-06T00:00:00+08:00","goal":5000` + extra + `}`
@@ -35,19 +26,9 @@ func TestJoinFeedRecordsAMissingList(t *testing.T) {
 	var answer web.FeedResult
 	send := func(body string) int {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+web.JoinFeedPath, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/jsonl")
-		req.Header.Set("Authorization", "Bearer "+staff)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		answer = web.FeedResult{}
-		if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
-			t.Fatal(err)
-		}
-		return resp.StatusCode
+		status, res, _ := sendFeed(t, e, staff, body)
+		answer = res
+		return status
 	}
 	// The answer says per proposal what was recorded of the facts.
 	facts := func() string {

@@ -22,13 +22,7 @@ import (
 // nothing, a grown one only the new row; a bad line refuses the whole feed
 // naming the line; other tokens are refused.
 func TestJoinFeed(t *testing.T) {
-	e := newAPI(t, func(c *web.Config) {
-		im, err := join.New(join.Config{Ledger: c.Ledger.(*app.Ledger), Store: c.Store, Secret: apiSecret})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.JoinFeed = im
-	})
+	e := newFeedAPI(t)
 	staff := e.token(staffActor, apiNow.Add(24*time.Hour))
 	citizen := e.token(citizenActor("A123456789"), apiNow.Add(24*time.Hour))
 	proposal := `{"id":"feed-1","title":"公車路線","ministries":[{"id":"315000000H","name":"交通部","role":"lead"}],"publishedAt":"2018-06-07T07:00:00+08:00","signingClosesAt":"2018-08-06T00:00:00+08:00","goal":3,"periodDays":60,"status":"FirstSigned","outline":"增加班次"}`
@@ -38,27 +32,7 @@ func TestJoinFeed(t *testing.T) {
 	feed := strings.Join([]string{proposal, row(1, "2018-06-07T07:06:02+08:00", "臺北市"), row(2, "2018-06-07T08:00:00+08:00", ""), row(3, "2018-06-07T09:00:00+08:00", "高雄市")}, "\n")
 	send := func(token, body string) (int, web.FeedResult, web.ErrorDetail) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+web.JoinFeedPath, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/jsonl")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		var res web.FeedResult
-		var eb web.ErrorBody
-		if resp.StatusCode < 300 {
-			if err := json.Unmarshal(b, &res); err != nil {
-				t.Fatalf("%s: %v", b, err)
-			}
-		} else if err := json.Unmarshal(b, &eb); err != nil {
-			t.Fatalf("%s: %v", b, err)
-		}
-		return resp.StatusCode, res, eb.Error
+		return sendFeed(t, e, token, body)
 	}
 
 	status, res, _ := send(staff, feed)
@@ -108,4 +82,43 @@ func TestJoinFeed(t *testing.T) {
 	if status, _, er := send("", feed); status != http.StatusUnauthorized || er.Code != web.CodeUnauthenticated {
 		t.Fatalf("no token: %d %+v", status, er)
 	}
+}
+
+// newFeedAPI is newAPI with the Join feed served by a join.Importer.
+func newFeedAPI(t *testing.T) *apiEnv {
+	t.Helper()
+	return newAPI(t, func(c *web.Config) {
+		im, err := join.New(join.Config{Ledger: c.Ledger.(*app.Ledger), Store: c.Store, Secret: apiSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.JoinFeed = im
+	})
+}
+
+// sendFeed posts body to the Join feed with token ("" for none) and returns
+// the status with the answer, or the error's detail.
+func sendFeed(t *testing.T, e *apiEnv, token, body string) (int, web.FeedResult, web.ErrorDetail) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+web.JoinFeedPath, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/jsonl")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var res web.FeedResult
+	var eb web.ErrorBody
+	if resp.StatusCode < 300 {
+		if err := json.Unmarshal(b, &res); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+	} else if err := json.Unmarshal(b, &eb); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	return resp.StatusCode, res, eb.Error
 }

@@ -155,15 +155,8 @@ func (s *server) freshDirectory(ctx context.Context) (*directory, error) {
 		s.cfg.Logger.Warn("directory: head for a form", "err", err)
 		return d, nil
 	}
-	wctx, cancel := context.WithTimeout(ctx, freshWait)
-	defer cancel()
-	if w, ok := s.cfg.Queries.(waiter); ok && head > 0 {
-		for _, name := range directoryModels {
-			if err := w.WaitFor(wctx, name, head); err != nil {
-				s.cfg.Logger.Warn("directory: read model behind the log for a form", "projection", name, "head", head, "err", err)
-				return d, nil
-			}
-		}
+	if !s.listsReached(ctx, head, freshWait) {
+		return d, nil
 	}
 	key, err := s.directoryKey(ctx)
 	if err != nil || key == d.key {
@@ -175,12 +168,32 @@ func (s *server) freshDirectory(ctx context.Context) (*directory, error) {
 	if cur := c.cur.Load(); cur != nil && cur.key == key {
 		return cur, nil // a rebuild that ran meanwhile
 	}
-	nd, err := s.buildDirectory(wctx, false)
+	nd, err := s.buildDirectory(ctx, false)
 	if err != nil {
 		s.cfg.Logger.Warn("directory: rebuild for a form failed", "err", err)
 		return d, nil
 	}
 	return nd, nil
+}
+
+// listsReached waits, at most wait, for the lists' read models to fold
+// head, and reports whether they did; one that did not is logged. Without
+// read models that can wait (or with no head), there is nothing to wait
+// for.
+func (s *server) listsReached(ctx context.Context, head eventstore.Position, wait time.Duration) bool {
+	w, ok := s.cfg.Queries.(waiter)
+	if !ok || head == 0 {
+		return true
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for _, name := range directoryModels {
+		if err := w.WaitFor(wctx, name, head); err != nil {
+			s.cfg.Logger.Warn("directory: read model behind the log", "projection", name, "head", head, "err", err)
+			return false
+		}
+	}
+	return true
 }
 
 // directoryKey reads what the directory would be built from now.
@@ -251,17 +264,9 @@ func (s *server) buildDirectory(ctx context.Context, first bool) (*directory, er
 			return nil, fmt.Errorf("directory: head: %w", err)
 		}
 	}
-	if w, ok := s.cfg.Queries.(waiter); ok && head > 0 {
-		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		for _, name := range directoryModels {
-			if err := w.WaitFor(wctx, name, head); err != nil {
-				// Build from what there is; the next change rebuilds it.
-				s.cfg.Logger.Warn("directory: read model behind the log", "projection", name, "head", head, "err", err)
-				break
-			}
-		}
-		cancel()
-	}
+	// Behind after the wait: build from what there is; the next change
+	// rebuilds it.
+	s.listsReached(ctx, head, 5*time.Second)
 	// Without change positions, the build is of the head it waited for.
 	// With them, the key is read before the documents: what they show is
 	// at least as new as it, so a later change moves the key past it.

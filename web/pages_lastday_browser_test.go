@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pdis/collab-ledger/domain"
-	"github.com/pdis/collab-ledger/importer/join"
 	"github.com/pdis/collab-ledger/internal/testenv"
 )
 
@@ -25,11 +24,9 @@ func TestBrowserLastDayAndTranscriptProof(t *testing.T) {
 	tl := newLoadLedger(t)
 	pe := newPagesEnv(t, tl.tweak)
 	pe.story()
-	feed := domain.Actor{ID: join.FeedActorID, Role: domain.RolePDIS}
-	proposer := domain.Actor{ID: string(domain.Pseudonym(apiSecret, "F123456789")), Role: domain.RoleProposer}
+	feed, proposer := lastDayActors()
 	c1 := citizenActor("A200000001")
-	pe.do("2018-09-09 23:27", proposer, domain.SubmitProposal{ProposalID: "j-night", Title: "公共場所吸菸管理", Summary: "管理單位一併受罰"})
-	pe.do("2018-09-09 23:28", feed, domain.PublishProposal{ProposalID: "j-night", CompetentMinistry: "mohw", Threshold: 5000, SigningClosesAt: tpg("2018-11-10 00:00")})
+	publishNightProposal(pe, feed, proposer)
 	pe.do("2018-09-10 09:00", c1, domain.SignProposal{ProposalID: "j-night", Signer: domain.SignerID(c1.ID)})
 	pe.caughtUp()
 	cp, ok, err := tl.pub.Publish(context.Background())

@@ -20,11 +20,9 @@ import (
 // 2018-11-09 (24:00), not as 2018-11-10.
 func TestDeadlinesShowTheLastDayThatCounts(t *testing.T) {
 	pe := newPagesEnv(t)
-	feed := domain.Actor{ID: join.FeedActorID, Role: domain.RolePDIS}
-	proposer := domain.Actor{ID: string(domain.Pseudonym(apiSecret, "F123456789")), Role: domain.RoleProposer}
+	feed, proposer := lastDayActors()
 	c1 := citizenActor("A200000001")
-	pe.do("2018-09-09 23:27", proposer, domain.SubmitProposal{ProposalID: "j-night", Title: "公共場所吸菸管理", Summary: "管理單位一併受罰"})
-	pe.do("2018-09-09 23:28", feed, domain.PublishProposal{ProposalID: "j-night", CompetentMinistry: "mohw", Threshold: 5000, SigningClosesAt: tpg("2018-11-10 00:00")})
+	publishNightProposal(pe, feed, proposer)
 	pe.do("2018-09-10 09:00", c1, domain.SignProposal{ProposalID: "j-night", Signer: domain.SignerID(c1.ID)})
 	pe.do("2018-11-10 00:00", feed, domain.ExpireProposal{ProposalID: "j-night"}) // as Join's import dates it
 	pe.do("2018-09-09 23:29", proposer, domain.SubmitProposal{ProposalID: "j-noon", Title: "騎樓整平", Summary: "人行空間"})
@@ -57,10 +55,8 @@ func TestDeadlinesShowTheLastDayThatCounts(t *testing.T) {
 func TestDeadlineLastDayInTheJSON(t *testing.T) {
 	pe := newPagesEnv(t)
 	pe.leadsStory() // p-fb: due at the end of 2019-07-04, 消保處 still owing
-	feed := domain.Actor{ID: join.FeedActorID, Role: domain.RolePDIS}
-	proposer := domain.Actor{ID: string(domain.Pseudonym(apiSecret, "F123456789")), Role: domain.RoleProposer}
-	pe.do("2018-09-09 23:27", proposer, domain.SubmitProposal{ProposalID: "j-night", Title: "公共場所吸菸管理", Summary: "管理單位一併受罰"})
-	pe.do("2018-09-09 23:28", feed, domain.PublishProposal{ProposalID: "j-night", CompetentMinistry: "mohw", Threshold: 5000, SigningClosesAt: tpg("2018-11-10 00:00")})
+	feed, proposer := lastDayActors()
+	publishNightProposal(pe, feed, proposer)
 	pe.do("2018-09-09 23:29", proposer, domain.SubmitProposal{ProposalID: "j-noon", Title: "騎樓整平", Summary: "人行空間"})
 	pe.do("2018-09-09 23:30", feed, domain.PublishProposal{ProposalID: "j-noon", CompetentMinistry: "mohw", Threshold: 5000, SigningClosesAt: tpg("2018-11-10 17:00")})
 	pe.caughtUp()
@@ -124,4 +120,17 @@ func TestDeadlineLastDayInTheJSON(t *testing.T) {
 	if r := fb.Proposal.Response; !r.DueAt.Equal(tpg("2019-07-05 00:00")) || fb.LastDays["dueLastDay"] != "2019-07-04" || fb.LastDays["originalDueLastDay"] != "2019-07-04" {
 		t.Errorf("p-fb: due at %s (originally %s), last days %v, want 2019-07-04", r.DueAt, r.OriginalDueAt, fb.LastDays)
 	}
+}
+
+// lastDayActors are Join's feed (PDIS staff) and j-night's proposer.
+func lastDayActors() (feed, proposer domain.Actor) {
+	return domain.Actor{ID: join.FeedActorID, Role: domain.RolePDIS},
+		domain.Actor{ID: string(domain.Pseudonym(apiSecret, "F123456789")), Role: domain.RoleProposer}
+}
+
+// publishNightProposal records j-night as Join published it, its signing
+// closing at the midnight that ends 2018-11-09.
+func publishNightProposal(pe *pagesEnv, feed, proposer domain.Actor) {
+	pe.do("2018-09-09 23:27", proposer, domain.SubmitProposal{ProposalID: "j-night", Title: "公共場所吸菸管理", Summary: "管理單位一併受罰"})
+	pe.do("2018-09-09 23:28", feed, domain.PublishProposal{ProposalID: "j-night", CompetentMinistry: "mohw", Threshold: 5000, SigningClosesAt: tpg("2018-11-10 00:00")})
 }
